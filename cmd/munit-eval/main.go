@@ -1,0 +1,115 @@
+// Command munit-eval evaluates multimodal image-to-image translation models
+// the way the MUNIT paper (Huang et al., ECCV 2018, section 5) does: LPIPS
+// diversity, Inception Score and Conditional Inception Score, FID and KID,
+// human preference studies, reports and a CI regression gate, all from ONNX
+// models run through onnxruntime.
+//
+// This package is the CLI only: flags, wiring and exit codes. Each command
+// lives in its own file and registers itself on the root command in init.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md §5).
+const (
+	exitOK          = 0
+	exitRegression  = 1
+	exitBadInput    = 2
+	exitInterrupted = 130
+)
+
+// globalFlags are the flags every command accepts.
+type globalFlags struct {
+	ortLib  string
+	threads int
+	device  string
+	quiet   bool
+}
+
+var global globalFlags
+
+var rootCmd = &cobra.Command{
+	Use:   "munit-eval",
+	Short: "Evaluate multimodal image-to-image translation models (LPIPS diversity, IS/CIS, FID/KID, AMT)",
+	Long: `munit-eval evaluates image-to-image translation models the way the MUNIT paper
+(Huang et al., ECCV 2018, section 5) does: LPIPS diversity, Inception Score and
+Conditional Inception Score, FID and KID, and human preference studies, from
+ONNX models run through onnxruntime.
+
+Every metric command prints a table; --results FILE also writes the results
+document and --json prints the document instead of the table.
+
+Exit codes: 0 success, 1 regression found (check), 2 bad usage or bad input,
+130 interrupted.`,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func init() {
+	pf := rootCmd.PersistentFlags()
+	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
+	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores)")
+	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
+	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
+	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+}
+
+// usageError marks an error as bad usage (exit 2), as opposed to a failure of
+// the work itself; both exit 2 today but the message differs.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// errRegression is returned by check when a metric regressed (exit 1).
+var errRegression = errors.New("regression found")
+
+// errInterrupted is returned by long commands stopped by SIGINT (exit 130).
+var errInterrupted = errors.New("interrupted")
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the CLI with args and returns the exit code. Panics in the
+// work below are turned into one line and exit 2, never a stack trace.
+func run(args []string) (code int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "munit-eval: internal error: %v\n", r)
+			code = exitBadInput
+		}
+	}()
+	rootCmd.SetArgs(args)
+	err := rootCmd.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errRegression):
+		return exitRegression
+	case errors.Is(err, errInterrupted) || errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "munit-eval: interrupted")
+		return exitInterrupted
+	default:
+		fmt.Fprintln(os.Stderr, "munit-eval: "+oneLine(err.Error()))
+		return exitBadInput
+	}
+}
+
+// oneLine folds a multi-line error message into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

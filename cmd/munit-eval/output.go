@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/munit-eval/munit-eval/internal/version"
+	"github.com/munit-eval/munit-eval/results"
+)
+
+// outputFlags are shared by every metric command.
+type outputFlags struct {
+	resultsPath string
+	json        bool
+}
+
+// emit finishes a metric command: it stamps doc, writes it to
+// --results FILE when asked, and prints either the document (--json) or the
+// table that printTable writes.
+func emit(w io.Writer, o outputFlags, doc *results.Document, ortVersion string, printTable func(io.Writer) error) error {
+	if doc.Created == "" {
+		doc.Created = time.Now().UTC().Format(time.RFC3339)
+	}
+	if doc.Versions.MunitEval == "" {
+		doc.Versions.MunitEval = version.MunitEval
+	}
+	if doc.Versions.ONNXRuntime == "" {
+		doc.Versions.ONNXRuntime = ortVersion
+	}
+	if o.resultsPath != "" {
+		if err := results.Write(o.resultsPath, doc); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		b, err := results.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	if err := printTable(w); err != nil {
+		return err
+	}
+	for _, warn := range doc.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	if o.resultsPath != "" && w == os.Stdout {
+		fmt.Fprintf(os.Stderr, "wrote %s\n", o.resultsPath)
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+// Package results holds the results document (schema munit-eval/results/v1,
+// DESIGN.md §4): one JSON document per (method, dataset) evaluation, holding
+// everything reports and the regression gate need so that they never
+// recompute. A metric that was not computed is absent (a nil pointer or an
+// empty slice), never zero. Timestamps live only in Created, so two runs with
+// the same inputs and seed give identical documents apart from that field.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
+)
+
+// Schema is the value of Document.Schema for this version of the format.
+const Schema = "munit-eval/results/v1"
+
+// Names of the metrics inside Document.Metrics, as they appear in JSON. Every
+// consumer (reports, check, the CLI) spells them through these constants.
+const (
+	KeyLPIPSDiversity  = "lpips_diversity"
+	KeyIS              = "is"
+	KeyISExp           = "is_exp"
+	KeyCIS             = "cis"
+	KeyCISExp          = "cis_exp"
+	KeyISSplits        = "is_splits"
+	KeyFID             = "fid"
+	KeyKID             = "kid"
+	KeyPreference      = "preference"
+	MethodRealData     = "Real data"
+	DefaultDatasetName = "dataset"
+)
+
+// Model roles used as keys of Document.Models.
+const (
+	ModelGenerator      = "generator"
+	ModelContentEncoder = "content_encoder"
+	ModelDecoder        = "decoder"
+	ModelLPIPS          = "lpips"
+	ModelClassifier     = "classifier"
+)
+
+// Document is one results document.
+type Document struct {
+	Schema   string              `json:"schema"`
+	Method   string              `json:"method"`
+	Dataset  string              `json:"dataset,omitempty"`
+	Created  string              `json:"created,omitempty"`
+	Protocol Protocol            `json:"protocol"`
+	Models   map[string]ModelRef `json:"models,omitempty"`
+	Versions Versions            `json:"versions"`
+	Metrics  Metrics             `json:"metrics"`
+	// Warnings are things the reader must know that did not stop the
+	// evaluation ("LPIPS version 0.0", "classifier never predicts class 3").
+	// Reports show them under the table.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Protocol records how the samples were drawn and paired. Seed is always
+// written (0 is a valid seed).
+type Protocol struct {
+	NumInputs       int    `json:"num_inputs,omitempty"`
+	SamplesPerInput int    `json:"samples_per_input,omitempty"`
+	PairsPerInput   int    `json:"pairs_per_input,omitempty"`
+	Pairing         string `json:"pairing,omitempty"`
+	Select          string `json:"select,omitempty"`
+	Seed            int64  `json:"seed"`
+	Bootstrap       int    `json:"bootstrap,omitempty"`
+	Splits          int    `json:"splits,omitempty"`
+	ImageSize       int    `json:"image_size,omitempty"`
+	// Inputs is the input folder (as given), Real the real target folder.
+	Inputs string `json:"inputs,omitempty"`
+	Real   string `json:"real,omitempty"`
+	// Samples is the sample store folder the metrics were read from.
+	Samples string `json:"samples,omitempty"`
+}
+
+// ModelRef identifies a model file by name and content hash.
+type ModelRef struct {
+	File    string   `json:"file"`
+	SHA256  string   `json:"sha256"`
+	Method  string   `json:"method,omitempty"`
+	Net     string   `json:"net,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Classes []string `json:"classes,omitempty"`
+	// Synthetic is true for models built by munit-eval's synthetic world:
+	// their numbers are comparable within the demo only.
+	Synthetic bool `json:"synthetic,omitempty"`
+}
+
+// Versions of the software that produced the document.
+type Versions struct {
+	MunitEval   string `json:"munit_eval"`
+	ONNXRuntime string `json:"onnxruntime,omitempty"`
+}
+
+// Metrics holds every metric of one evaluation; absent ones are nil/empty.
+type Metrics struct {
+	LPIPSDiversity *Diversity `json:"lpips_diversity,omitempty"`
+
+	// IS and CIS in the MUNIT paper's form: raw mean KL in nats. The *Exp
+	// fields are exp() of the same means (the official script's print).
+	IS     *float64 `json:"is,omitempty"`
+	ISExp  *float64 `json:"is_exp,omitempty"`
+	CIS    *float64 `json:"cis,omitempty"`
+	CISExp *float64 `json:"cis_exp,omitempty"`
+	// 95% percentile-bootstrap intervals over inputs for IS and CIS (nats),
+	// and the bootstrap replicates themselves, which the regression gate
+	// compares without recomputing.
+	ISCI95       *[2]float64 `json:"is_ci95,omitempty"`
+	CISCI95      *[2]float64 `json:"cis_ci95,omitempty"`
+	ISBootstrap  []float64   `json:"is_bootstrap,omitempty"`
+	CISBootstrap []float64   `json:"cis_bootstrap,omitempty"`
+	// CISPerInput is mean_k KL(p_ik || q_i) for each input i.
+	CISPerInput     []float64 `json:"cis_per_input,omitempty"`
+	ISSplits        *ISSplits `json:"is_splits,omitempty"`
+	NumInputs       *int      `json:"num_inputs,omitempty"`
+	SamplesPerInput *int      `json:"samples_per_input,omitempty"`
+	Classes         []string  `json:"classes,omitempty"`
+	// ClassShare is the share of samples whose most probable class is each
+	// class, in the order of Classes.
+	ClassShare []float64 `json:"class_share,omitempty"`
+
+	FID *FID `json:"fid,omitempty"`
+	KID *KID `json:"kid,omitempty"`
+
+	// Preference maps a baseline's name to the share of judgments that
+	// preferred it over the reference method.
+	Preference map[string]Preference `json:"preference,omitempty"`
+}
+
+// Diversity is the LPIPS diversity of one method (DESIGN.md §3).
+type Diversity struct {
+	Mean   float64    `json:"mean"`
+	Std    float64    `json:"std"`
+	Stderr float64    `json:"stderr"`
+	CI95   [2]float64 `json:"ci95"`
+	// N is the number of pairs.
+	N             int    `json:"n"`
+	NumInputs     int    `json:"num_inputs"`
+	PairsPerInput int    `json:"pairs_per_input"`
+	Pairing       string `json:"pairing"`
+	LPIPSNet      string `json:"lpips_net"`
+	LPIPSVersion  string `json:"lpips_version"`
+	// PerInputMean is the mean distance over each input's pairs, in input
+	// order; the regression gate's two-sample test runs on these.
+	PerInputMean []float64 `json:"per_input_mean,omitempty"`
+	Pairs        []Pair    `json:"pairs,omitempty"`
+}
+
+// Pair is one LPIPS distance: between samples A and B of input Input, or,
+// for the real-data row, between real images A and B (Input is then the
+// index of the group the pair was drawn in).
+type Pair struct {
+	Input    int     `json:"input"`
+	A        int     `json:"a"`
+	B        int     `json:"b"`
+	Distance float64 `json:"distance"`
+}
+
+// ISSplits is the conventional Inception Score of Salimans et al.: exp of the
+// mean KL within each split, mean and population std over splits.
+type ISSplits struct {
+	Splits int       `json:"splits"`
+	Mean   float64   `json:"mean"`
+	Std    float64   `json:"std"`
+	Values []float64 `json:"values,omitempty"`
+}
+
+// FID is the Fréchet distance between Gaussian fits of sample and real features.
+type FID struct {
+	Value      float64     `json:"value"`
+	CI95       *[2]float64 `json:"ci95,omitempty"`
+	Bootstrap  []float64   `json:"bootstrap,omitempty"`
+	NumSamples int         `json:"num_samples,omitempty"`
+	NumReal    int         `json:"num_real,omitempty"`
+	FeatureDim int         `json:"feature_dim,omitempty"`
+}
+
+// KID is the kernel inception distance over random subsets.
+type KID struct {
+	Mean       float64   `json:"mean"`
+	Std        float64   `json:"std"`
+	Subsets    int       `json:"subsets,omitempty"`
+	SubsetSize int       `json:"subset_size,omitempty"`
+	Values     []float64 `json:"values,omitempty"`
+}
+
+// Preference is the human-preference result for one baseline against the
+// reference method.
+type Preference struct {
+	// Percent of judgments preferring the baseline over the reference.
+	Percent float64 `json:"percent"`
+	// Wilson is the 95% Wilson score interval on judgments, in percent.
+	Wilson [2]float64 `json:"wilson"`
+	// Bootstrap is the 95% interval from resampling questions and workers, in percent.
+	Bootstrap       [2]float64 `json:"bootstrap"`
+	Judgments       int        `json:"judgments"`
+	Preferred       int        `json:"preferred"`
+	Questions       int        `json:"questions,omitempty"`
+	Workers         int        `json:"workers"`
+	ExcludedWorkers int        `json:"excluded_workers"`
+	// Simulated is true when the judgments came from simulated workers (the demo).
+	Simulated bool `json:"simulated,omitempty"`
+}
+
+// New returns a document with the schema set.
+func New(method, dataset string) *Document {
+	return &Document{Schema: Schema, Method: method, Dataset: dataset}
+}
+
+// Float returns a pointer to v, for the optional metric fields.
+func Float(v float64) *float64 { return &v }
+
+// Int returns a pointer to v, for the optional metric fields.
+func Int(v int) *int { return &v }
+
+// Marshal encodes d as indented JSON with a trailing newline. The encoding is
+// deterministic: the same document gives the same bytes.
+func Marshal(d *Document) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		return nil, fmt.Errorf("results: encoding %s/%s: %w", d.Method, d.Dataset, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes d to path atomically (temporary file + rename).
+func Write(path string, d *Document) error {
+	b, err := Marshal(d)
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	return atomicfile.Write(path, b, 0o644)
+}
+
+// Read reads and validates a results document.
+func Read(path string) (*Document, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes a results document; name is used in error messages. Unknown
+// fields are rejected so that a typo or a document of another schema is not
+// silently read as empty.
+func Parse(name string, b []byte) (*Document, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var d Document
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("results: %s: not a results document: %w", name, err)
+	}
+	if d.Schema != Schema {
+		return nil, fmt.Errorf("results: %s: schema %q, want %q", name, d.Schema, Schema)
+	}
+	if d.Method == "" {
+		return nil, fmt.Errorf("results: %s: no method", name)
+	}
+	return &d, nil
+}
+
+// ReadAll reads every document named by the arguments: files, folders (every
+// *.json inside, sorted) or glob patterns. It is an error when none is found.
+func ReadAll(args ...string) ([]*Document, []string, error) {
+	var paths []string
+	for _, a := range args {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			m, _ := filepath.Glob(filepath.Join(a, "*.json"))
+			sort.Strings(m)
+			paths = append(paths, m...)
+			continue
+		} else if err == nil {
+			paths = append(paths, a)
+			continue
+		}
+		m, err := filepath.Glob(a)
+		if err != nil {
+			return nil, nil, fmt.Errorf("results: bad pattern %q: %w", a, err)
+		}
+		if len(m) == 0 {
+			return nil, nil, fmt.Errorf("results: %s: no such file", a)
+		}
+		sort.Strings(m)
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("results: no results documents in %s", strings.Join(args, ", "))
+	}
+	docs := make([]*Document, 0, len(paths))
+	for _, p := range paths {
+		d, err := Read(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs = append(docs, d)
+	}
+	return docs, paths, nil
+}
