@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/spf13/cobra"
+)
+
+// inspectOptions are the flags of munit-eval inspect.
+type inspectOptions struct {
+	json bool
+	role string
+}
+
+// inspectReport is what inspect --json prints.
+type inspectReport struct {
+	File       string             `json:"file"`
+	Role       model.Role         `json:"role"`
+	Method     string             `json:"method"`
+	LatentDim  int                `json:"latent_dim"`
+	Inputs     []model.TensorInfo `json:"inputs"`
+	Outputs    []model.TensorInfo `json:"outputs"`
+	Metadata   map[string]string  `json:"metadata"`
+	SHA256     string             `json:"sha256"`
+	ContractOK bool               `json:"contract_ok"`
+	Problems   []string           `json:"problems"`
+}
+
+func init() {
+	var o inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] [--role ROLE] MODEL.onnx",
+		Short: "show a model's role, inputs, outputs and metadata, and check its contract",
+		Long: `Inspect prints what munit-eval reads from an ONNX model: its role, method and
+latent size (from the munit_eval.* metadata), its inputs and outputs with their
+shapes (-1 for dynamic axes), all metadata, the file's SHA-256, and whether the
+model satisfies the contract of its role (DESIGN.md §2); if not, why.
+
+The role comes from the munit_eval.role metadata; --role names it for a model
+that has none. --json prints one JSON object instead of the text.
+
+Inspect exits 0 when the model could be read, whether or not it fits its
+contract, and 2 when the file is missing or not a valid ONNX model.`,
+		Args: exactArgs(1, "MODEL.onnx"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd.OutOrStdout(), args[0], o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print a JSON object")
+	cmd.Flags().StringVar(&o.role, "role", "", "the model's role when its metadata names none: generator, content_encoder, decoder, lpips or classifier")
+	rootCmd.AddCommand(cmd)
+}
+
+func runInspect(w io.Writer, path string, o inspectOptions) error {
+	var role model.Role
+	if o.role != "" {
+		r, err := model.ParseRole(o.role)
+		if err != nil {
+			return usageError{fmt.Errorf("--role: %w", err)}
+		}
+		role = r
+	}
+	if err := model.Init(global.ortLib); err != nil {
+		return err
+	}
+	info, err := model.Inspect(path)
+	if err != nil {
+		return err
+	}
+	if info.Role == "" {
+		info.Role = role
+	}
+	problems := model.Check(info, role)
+	rep := inspectReport{
+		File: path, Role: info.Role, Method: info.Method, LatentDim: info.LatentDim,
+		Inputs: info.Inputs, Outputs: info.Outputs, Metadata: info.Metadata, SHA256: info.SHA256,
+		ContractOK: len(problems) == 0, Problems: problems,
+	}
+	if rep.Problems == nil {
+		rep.Problems = []string{}
+	}
+	if o.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(w, "file:       %s\n", path)
+	fmt.Fprintf(w, "sha256:     %s\n", info.SHA256)
+	fmt.Fprintf(w, "role:       %s\n", orDash(string(info.Role)))
+	fmt.Fprintf(w, "method:     %s\n", orDash(info.Method))
+	fmt.Fprintf(w, "latent dim: %d\n", info.LatentDim)
+	if len(info.Classes) > 0 {
+		fmt.Fprintf(w, "classes:    %s\n", strings.Join(info.Classes, ", "))
+	}
+	fmt.Fprintln(w, "inputs:")
+	for _, t := range info.Inputs {
+		fmt.Fprintf(w, "  %-12s %-8s %s\n", t.Name, t.Type, model.ShapeString(t.Shape))
+	}
+	fmt.Fprintln(w, "outputs:")
+	for _, t := range info.Outputs {
+		fmt.Fprintf(w, "  %-12s %-8s %s\n", t.Name, t.Type, model.ShapeString(t.Shape))
+	}
+	if len(info.Metadata) > 0 {
+		fmt.Fprintln(w, "metadata:")
+		for _, k := range info.SortedMetadataKeys() {
+			fmt.Fprintf(w, "  %s = %s\n", k, info.Metadata[k])
+		}
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(w, "contract:   ok (%s)\n", info.Role)
+	} else {
+		fmt.Fprintf(w, "contract:   NOT satisfied\n")
+		for _, p := range problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// exactArgs is cobra.ExactArgs with a message that names what is missing,
+// reported as bad usage.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s: want %s, got %d argument(s) (see '%s --help')", cmd.CommandPath(), what, len(args), cmd.CommandPath())}
+		}
+		return nil
+	}
+}

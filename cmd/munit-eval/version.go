@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/munit-eval/munit-eval/internal/version"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print munit-eval's and onnxruntime's versions",
+		Long: `Version prints munit-eval's version and the version and path of the
+onnxruntime shared library it loads (see --ort-lib).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "munit-eval %s\n", version.MunitEval)
+			if err := model.Init(global.ortLib); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "onnxruntime %s (%s)\n", model.ORTVersion(), model.LibraryPath())
+			return nil
+		},
+	})
+}

@@ -1,0 +1,544 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Role is what a model is for, from its munit_eval.role metadata or named by
+// the user on the command line (DESIGN.md §2).
+type Role string
+
+// The roles of DESIGN.md §2.
+const (
+	RoleGenerator      Role = "generator"
+	RoleContentEncoder Role = "content_encoder"
+	RoleDecoder        Role = "decoder"
+	RoleLPIPS          Role = "lpips"
+	RoleClassifier     Role = "classifier"
+)
+
+// Roles lists every known role, for help texts and validation.
+var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier}
+
+// Metadata keys munit-eval reads from an ONNX model's metadata_props.
+const (
+	MetaRole         = "munit_eval.role"
+	MetaMethod       = "munit_eval.method"
+	MetaLatentDim    = "munit_eval.latent_dim"
+	MetaClasses      = "munit_eval.classes"
+	MetaLPIPSNet     = "munit_eval.lpips_net"
+	MetaLPIPSVersion = "munit_eval.lpips_version"
+	MetaSynthetic    = "munit_eval.synthetic"
+)
+
+// ParseRole checks that s names a known role.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", fmt.Errorf("unknown role %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Tensor is a float32 tensor in row-major order.
+type Tensor struct {
+	Shape []int64
+	Data  []float32
+}
+
+// TensorInfo describes one model input or output. Dynamic axes are -1.
+type TensorInfo struct {
+	Name  string  `json:"name"`
+	Shape []int64 `json:"shape"`
+	Type  string  `json:"type"`
+}
+
+// Info is what munit-eval knows of a model file before running it.
+type Info struct {
+	Path     string            `json:"path"`
+	SHA256   string            `json:"sha256"`
+	Inputs   []TensorInfo      `json:"inputs"`
+	Outputs  []TensorInfo      `json:"outputs"`
+	Metadata map[string]string `json:"metadata"`
+
+	// Role comes from the metadata, or from Options.Role when the model has
+	// none. Method, LatentDim and Classes come from the metadata; LatentDim
+	// falls back to the latent input's shape.
+	Role      Role     `json:"role"`
+	Method    string   `json:"method,omitempty"`
+	LatentDim int      `json:"latent_dim"`
+	Classes   []string `json:"classes,omitempty"`
+
+	// ImageInput and LatentInput name the inputs that carry the image and
+	// the latent code ("" when there is none): by name first ("image";
+	// "style", "z", "latent"), falling back to shape (the 4-D 3-channel input
+	// is the image; a 2-D or [N,S,1,1] input is the latent).
+	ImageInput  string `json:"image_input,omitempty"`
+	LatentInput string `json:"latent_input,omitempty"`
+	// LatentRank4 is true when the latent input is [N,S,1,1].
+	LatentRank4 bool `json:"latent_rank4,omitempty"`
+	// FixedBatch is the batch size the model fixes (0: dynamic batch axis).
+	FixedBatch int `json:"fixed_batch,omitempty"`
+}
+
+// Synthetic reports whether the model was built by munit-eval's synthetic
+// world (its numbers are comparable within the demo only).
+func (i *Info) Synthetic() bool { return i.Metadata[MetaSynthetic] == "true" }
+
+// Input returns the input named name.
+func (i *Info) Input(name string) (TensorInfo, bool) {
+	for _, t := range i.Inputs {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TensorInfo{}, false
+}
+
+// Output returns the output named name.
+func (i *Info) Output(name string) (TensorInfo, bool) {
+	for _, t := range i.Outputs {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TensorInfo{}, false
+}
+
+// HashFile returns the lowercase hex SHA-256 of a file's bytes.
+func HashFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Inspect reads a model's inputs, outputs and metadata without keeping a
+// session. The error names the file and what is wrong with it.
+func Inspect(path string) (*Info, error) {
+	if err := Init(""); err != nil {
+		return nil, err
+	}
+	data, err := readModelFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return inspectData(path, data, "")
+}
+
+// readModelFile reads a model file, rejecting what cannot be a model before
+// onnxruntime sees it.
+func readModelFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: no such file", path)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not an ONNX model", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file, not an ONNX model", path)
+	}
+	return data, nil
+}
+
+func inspectData(path string, data []byte, role Role) (*Info, error) {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid ONNX model: %s", path, firstLine(err.Error()))
+	}
+	md, err := ort.GetModelMetadataWithONNXData(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading metadata: %s", path, firstLine(err.Error()))
+	}
+	defer md.Destroy()
+	meta := map[string]string{}
+	keys, err := md.GetCustomMetadataMapKeys()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading metadata: %w", path, err)
+	}
+	for _, k := range keys {
+		v, ok, err := md.LookupCustomMetadataMap(k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading metadata %s: %w", path, k, err)
+		}
+		if ok {
+			meta[k] = v
+		}
+	}
+	sum := sha256.Sum256(data)
+	info := &Info{
+		Path:     path,
+		SHA256:   hex.EncodeToString(sum[:]),
+		Inputs:   convertInfos(ins),
+		Outputs:  convertInfos(outs),
+		Metadata: meta,
+	}
+	info.resolve(role)
+	return info, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func convertInfos(in []ort.InputOutputInfo) []TensorInfo {
+	out := make([]TensorInfo, len(in))
+	for i, t := range in {
+		shape := make([]int64, len(t.Dimensions))
+		for j, d := range t.Dimensions {
+			if d <= 0 {
+				d = -1
+			}
+			shape[j] = d
+		}
+		typ := "non-tensor"
+		if t.OrtValueType == ort.ONNXTypeTensor {
+			typ = elemTypeName(t.DataType)
+		}
+		out[i] = TensorInfo{Name: t.Name, Shape: shape, Type: typ}
+	}
+	return out
+}
+
+func elemTypeName(t ort.TensorElementDataType) string {
+	switch t {
+	case ort.TensorElementDataTypeFloat:
+		return "float32"
+	case ort.TensorElementDataTypeDouble:
+		return "float64"
+	case ort.TensorElementDataTypeFloat16:
+		return "float16"
+	case ort.TensorElementDataTypeInt64:
+		return "int64"
+	case ort.TensorElementDataTypeInt32:
+		return "int32"
+	case ort.TensorElementDataTypeUint8:
+		return "uint8"
+	case ort.TensorElementDataTypeBool:
+		return "bool"
+	case ort.TensorElementDataTypeString:
+		return "string"
+	}
+	return strings.ToLower(strings.TrimPrefix(t.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
+}
+
+// resolve fills the derived fields from metadata and shapes. role, when not
+// empty, is the role the user named; metadata wins for everything else.
+func (i *Info) resolve(role Role) {
+	i.Role = Role(i.Metadata[MetaRole])
+	if i.Role == "" {
+		i.Role = role
+	}
+	i.Method = i.Metadata[MetaMethod]
+	if c := i.Metadata[MetaClasses]; c != "" {
+		for _, name := range strings.Split(c, ",") {
+			i.Classes = append(i.Classes, strings.TrimSpace(name))
+		}
+	}
+	i.ImageInput = findImageInput(i.Inputs)
+	i.LatentInput, i.LatentRank4 = findLatentInput(i.Inputs, i.ImageInput)
+	if v, err := strconv.Atoi(i.Metadata[MetaLatentDim]); err == nil && v > 0 {
+		i.LatentDim = v
+	} else if i.LatentInput != "" {
+		t, _ := i.Input(i.LatentInput)
+		if len(t.Shape) >= 2 && t.Shape[1] > 0 {
+			i.LatentDim = int(t.Shape[1])
+		}
+	}
+	if i.ImageInput != "" {
+		t, _ := i.Input(i.ImageInput)
+		if len(t.Shape) > 0 && t.Shape[0] > 0 {
+			i.FixedBatch = int(t.Shape[0])
+		}
+	} else if len(i.Inputs) > 0 && len(i.Inputs[0].Shape) > 0 && i.Inputs[0].Shape[0] > 0 {
+		i.FixedBatch = int(i.Inputs[0].Shape[0])
+	}
+}
+
+func findImageInput(ins []TensorInfo) string {
+	for _, t := range ins {
+		if t.Name == "image" {
+			return t.Name
+		}
+	}
+	var found []string
+	for _, t := range ins {
+		if len(t.Shape) == 4 && t.Shape[1] == 3 {
+			found = append(found, t.Name)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return ""
+}
+
+var latentNames = []string{"style", "z", "latent"}
+
+func findLatentInput(ins []TensorInfo, image string) (string, bool) {
+	isLatentShape := func(t TensorInfo) (bool, bool) {
+		switch {
+		case len(t.Shape) == 2:
+			return true, false
+		case len(t.Shape) == 4 && t.Shape[2] == 1 && t.Shape[3] == 1:
+			return true, true
+		}
+		return false, false
+	}
+	for _, name := range latentNames {
+		for _, t := range ins {
+			if t.Name == name && t.Name != image {
+				_, r4 := isLatentShape(t)
+				return t.Name, r4
+			}
+		}
+	}
+	var found []TensorInfo
+	for _, t := range ins {
+		if t.Name == image || t.Name == "content" {
+			continue
+		}
+		if ok, _ := isLatentShape(t); ok {
+			found = append(found, t)
+		}
+	}
+	if len(found) == 1 {
+		_, r4 := isLatentShape(found[0])
+		return found[0].Name, r4
+	}
+	return "", false
+}
+
+// Check says precisely how a model does not fit the contract of role
+// (DESIGN.md §2); it returns nil when it fits. When role is empty the model's
+// own role is checked.
+func Check(info *Info, role Role) []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	meta := Role(info.Metadata[MetaRole])
+	if role == "" {
+		role = info.Role
+	}
+	switch {
+	case role == "":
+		add("no %s metadata: name the model's role on the command line (one of generator, content_encoder, decoder, lpips, classifier)", MetaRole)
+		return p
+	case meta != "" && meta != role:
+		add("metadata says role %q, but it is used as %q", meta, role)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		add("%v", err)
+		return p
+	}
+	for _, t := range info.Inputs {
+		if t.Type != "float32" {
+			add("input %q has element type %s, want float32", t.Name, t.Type)
+		}
+	}
+	for _, t := range info.Outputs {
+		if t.Type != "float32" {
+			add("output %q has element type %s, want float32", t.Name, t.Type)
+		}
+	}
+	checkImage := func() {
+		if info.ImageInput == "" {
+			add("no image input: want an input named \"image\" or a single 4-D [N,3,H,W] input (inputs: %s)", describe(info.Inputs))
+			return
+		}
+		t, _ := info.Input(info.ImageInput)
+		if len(t.Shape) != 4 {
+			add("image input %q has shape %s, want [N,3,H,W]", t.Name, shapeString(t.Shape))
+		} else if t.Shape[1] != 3 {
+			add("image input %q has %s channels (shape %s), want 3 (one-channel networks are exported with the grey conversion inside the graph)", t.Name, dimString(t.Shape[1]), shapeString(t.Shape))
+		}
+	}
+	checkTranslated := func() {
+		out, ok := info.Output("translated")
+		if !ok {
+			if len(info.Outputs) != 1 {
+				add("no output named \"translated\" (outputs: %s)", describe(info.Outputs))
+				return
+			}
+			out = info.Outputs[0]
+		}
+		if len(out.Shape) != 4 || (out.Shape[1] != 3 && out.Shape[1] != -1) {
+			add("output %q has shape %s, want [N,3,H,W]", out.Name, shapeString(out.Shape))
+		}
+	}
+	checkLatent := func(required bool) {
+		if info.LatentInput == "" {
+			if required {
+				add("no style input: want an input named \"style\" of shape [N,S] or [N,S,1,1] (inputs: %s)", describe(info.Inputs))
+			}
+			return
+		}
+		t, _ := info.Input(info.LatentInput)
+		if len(t.Shape) != 2 && !(len(t.Shape) == 4 && t.Shape[2] == 1 && t.Shape[3] == 1) {
+			add("latent input %q has shape %s, want [N,S] or [N,S,1,1]", t.Name, shapeString(t.Shape))
+		}
+		if v, err := strconv.Atoi(info.Metadata[MetaLatentDim]); err == nil && len(t.Shape) >= 2 && t.Shape[1] > 0 && int64(v) != t.Shape[1] {
+			add("metadata %s=%d but latent input %q has %d channels", MetaLatentDim, v, t.Name, t.Shape[1])
+		}
+	}
+	unexpected := func(allowed ...string) {
+		for _, t := range info.Inputs {
+			ok := false
+			for _, a := range allowed {
+				if a != "" && t.Name == a {
+					ok = true
+				}
+			}
+			if !ok {
+				add("unexpected input %q %s (the contract has only %s)", t.Name, shapeString(t.Shape), strings.Join(nonEmpty(allowed), " and "))
+			}
+		}
+	}
+	if v, ok := info.Metadata[MetaLatentDim]; ok {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			add("metadata %s=%q is not a non-negative integer", MetaLatentDim, v)
+		}
+	}
+	switch role {
+	case RoleGenerator:
+		checkImage()
+		checkLatent(false)
+		checkTranslated()
+		unexpected(info.ImageInput, info.LatentInput)
+	case RoleContentEncoder:
+		checkImage()
+		unexpected(info.ImageInput)
+		if len(info.Outputs) != 1 {
+			if _, ok := info.Output("content"); !ok {
+				add("want one output named \"content\" (outputs: %s)", describe(info.Outputs))
+			}
+		}
+	case RoleDecoder:
+		if _, ok := info.Input("content"); !ok {
+			add("no input named \"content\" (inputs: %s)", describe(info.Inputs))
+		}
+		checkLatent(true)
+		checkTranslated()
+		unexpected("content", info.LatentInput)
+	case RoleLPIPS:
+		checkImage()
+		unexpected(info.ImageInput)
+		n := 0
+		for ; ; n++ {
+			t, ok := info.Output(fmt.Sprintf("lpips_%d", n))
+			if !ok {
+				break
+			}
+			if len(t.Shape) != 4 {
+				add("output %q has shape %s, want [N,C,H,W]", t.Name, shapeString(t.Shape))
+			}
+		}
+		if n == 0 {
+			add("no outputs lpips_0 ... lpips_{L-1} (outputs: %s)", describe(info.Outputs))
+		} else if n != len(info.Outputs) {
+			add("outputs must be exactly lpips_0 ... lpips_%d (outputs: %s)", n-1, describe(info.Outputs))
+		}
+		if _, ok := info.Metadata[MetaLPIPSVersion]; !ok {
+			add("no %s metadata (0.0 and 0.1 give different distances)", MetaLPIPSVersion)
+		} else if v := info.Metadata[MetaLPIPSVersion]; v != "0.0" && v != "0.1" {
+			add("metadata %s=%q, want 0.0 or 0.1", MetaLPIPSVersion, v)
+		}
+	case RoleClassifier:
+		checkImage()
+		unexpected(info.ImageInput)
+		logits, ok := info.Output("logits")
+		if !ok {
+			add("no output named \"logits\" (outputs: %s)", describe(info.Outputs))
+		} else if len(logits.Shape) != 2 {
+			add("output \"logits\" has shape %s, want [N,K]", shapeString(logits.Shape))
+		} else if len(info.Classes) > 0 && logits.Shape[1] > 0 && int(logits.Shape[1]) != len(info.Classes) {
+			add("metadata %s names %d classes but \"logits\" has %d", MetaClasses, len(info.Classes), logits.Shape[1])
+		}
+		if f, ok := info.Output("features"); ok && len(f.Shape) != 2 {
+			add("output \"features\" has shape %s, want [N,D]", shapeString(f.Shape))
+		}
+		for _, t := range info.Outputs {
+			if t.Name != "logits" && t.Name != "features" {
+				add("unexpected output %q (the contract has logits and optional features)", t.Name)
+			}
+		}
+	}
+	return p
+}
+
+func nonEmpty(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, fmt.Sprintf("%q", v))
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
+
+func describe(ts []TensorInfo) string {
+	if len(ts) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.Name + " " + shapeString(t.Shape)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dimString(d int64) string {
+	if d < 0 {
+		return "a dynamic number of"
+	}
+	return strconv.FormatInt(d, 10)
+}
+
+// ShapeString formats a shape as [N,3,-1,-1] with -1 for dynamic axes.
+func ShapeString(s []int64) string { return shapeString(s) }
+
+func shapeString(s []int64) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.FormatInt(d, 10)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// SortedMetadataKeys returns the metadata keys in order, for stable output.
+func (i *Info) SortedMetadataKeys() []string {
+	keys := make([]string, 0, len(i.Metadata))
+	for k := range i.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
