@@ -1,0 +1,147 @@
+// Package lpips computes LPIPS distances (Zhang et al., CVPR 2018) from an
+// LPIPS embedding model (DESIGN.md §2) and the diversity protocol of the MUNIT
+// paper: mean LPIPS over pairs of outputs that share an input.
+//
+// The embedding model does the network part: it outputs, for each tapped
+// layer l, e_l = sqrt(w_l) * f_l / (sqrt(sum_c f_l^2) + 1e-10). What is left
+// is small and literal, in Distance. Every image is embedded once per run,
+// and embeddings are cached on disk in the sample store, keyed by the LPIPS
+// model's and the image's SHA-256, so a rerun with another pairing reuses them.
+package lpips
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/model"
+)
+
+// Model is an open LPIPS embedding model.
+type Model struct {
+	sess *model.Session
+	// Net is the backbone (alex, vgg, squeeze), Version the LPIPS version
+	// (0.0 or 0.1), Layers the number of tapped layers.
+	Net, Version string
+	Layers       int
+}
+
+// Open opens an LPIPS embedding model and checks its contract.
+func Open(path string, opts model.Options) (*Model, error) {
+	opts.Role = model.RoleLPIPS
+	s, err := model.Open(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("lpips: %w", err)
+	}
+	info := s.Info()
+	if p := model.Check(info, model.RoleLPIPS); len(p) > 0 {
+		s.Close()
+		return nil, fmt.Errorf("lpips: %s does not fit the LPIPS contract: %s", path, p[0])
+	}
+	m := &Model{sess: s, Net: info.Metadata[model.MetaLPIPSNet], Version: info.Metadata[model.MetaLPIPSVersion], Layers: len(info.Outputs)}
+	if m.Net == "" {
+		m.Net = "unknown"
+	}
+	return m, nil
+}
+
+// Info describes the model file.
+func (m *Model) Info() *model.Info { return m.sess.Info() }
+
+// SHA256 is the model file's hash, the key of its embedding cache.
+func (m *Model) SHA256() string { return m.sess.Info().SHA256 }
+
+// Synthetic reports whether the model was built by munit-eval's synthetic world.
+func (m *Model) Synthetic() bool { return m.sess.Info().Synthetic() }
+
+// Close releases the session.
+func (m *Model) Close() error { return m.sess.Close() }
+
+// Embedding holds one image's normalised, weighted activations e_l, one
+// [C,H,W] tensor per tapped layer.
+type Embedding struct {
+	Shapes [][3]int
+	Layers [][]float32
+}
+
+// Embed runs the model on images of one size, in one batch.
+func (m *Model) Embed(imgs []*images.Image) ([]*Embedding, error) {
+	if len(imgs) == 0 {
+		return nil, nil
+	}
+	h, w := imgs[0].H, imgs[0].W
+	data := make([]float32, len(imgs)*3*h*w)
+	if err := images.ToTensor(imgs, data); err != nil {
+		return nil, fmt.Errorf("lpips: %w", err)
+	}
+	out, err := m.sess.Run(map[string]model.Tensor{m.sess.Info().ImageInput: {
+		Shape: []int64{int64(len(imgs)), 3, int64(h), int64(w)}, Data: data}})
+	if err != nil {
+		return nil, fmt.Errorf("lpips: %w", err)
+	}
+	embs := make([]*Embedding, len(imgs))
+	for i := range embs {
+		embs[i] = &Embedding{Shapes: make([][3]int, m.Layers), Layers: make([][]float32, m.Layers)}
+	}
+	for l := 0; l < m.Layers; l++ {
+		t := out["lpips_"+strconv.Itoa(l)]
+		if len(t.Shape) != 4 || t.Shape[0] != int64(len(imgs)) {
+			return nil, fmt.Errorf("lpips: output lpips_%d has shape %s for a batch of %d", l, model.ShapeString(t.Shape), len(imgs))
+		}
+		c, hh, ww := int(t.Shape[1]), int(t.Shape[2]), int(t.Shape[3])
+		n := c * hh * ww
+		for i := range embs {
+			embs[i].Shapes[l] = [3]int{c, hh, ww}
+			// Copy so that one image's embedding does not pin the batch's memory.
+			embs[i].Layers[l] = append([]float32(nil), t.Data[i*n:(i+1)*n]...)
+		}
+	}
+	for i, e := range embs {
+		if err := e.checkFinite(); err != nil {
+			return nil, fmt.Errorf("lpips: image %d of the batch: %w", i, err)
+		}
+	}
+	return embs, nil
+}
+
+func (e *Embedding) checkFinite() error {
+	for l, d := range e.Layers {
+		for _, v := range d {
+			if v != v || v > 3.4e38 || v < -3.4e38 {
+				return fmt.Errorf("embedding layer %d holds a non-finite value (%v)", l, v)
+			}
+		}
+	}
+	return nil
+}
+
+// Distance is the LPIPS distance between two embeddings of same-sized images:
+//
+//	LPIPS(x, y) = sum_l mean_{h,w} sum_c (e_l(x)[c,h,w] - e_l(y)[c,h,w])^2
+//
+// which, with e_l = sqrt(w_l) f_l / (||f_l||_c + 1e-10), is lpips.LPIPS's
+// spatial average of the linear layer applied to the squared difference of
+// the unit-normalised activations. Accumulation is in float64. It also
+// returns each layer's term.
+func Distance(a, b *Embedding) (float64, []float64, error) {
+	if len(a.Layers) != len(b.Layers) {
+		return 0, nil, fmt.Errorf("lpips: embeddings have %d and %d layers", len(a.Layers), len(b.Layers))
+	}
+	per := make([]float64, len(a.Layers))
+	total := 0.0
+	for l := range a.Layers {
+		if a.Shapes[l] != b.Shapes[l] {
+			return 0, nil, fmt.Errorf("lpips: layer %d has shapes %v and %v: the images differ in size", l, a.Shapes[l], b.Shapes[l])
+		}
+		x, y := a.Layers[l], b.Layers[l]
+		sum := 0.0
+		for i := range x {
+			d := float64(x[i]) - float64(y[i])
+			sum += d * d
+		}
+		hw := a.Shapes[l][1] * a.Shapes[l][2]
+		per[l] = sum / float64(hw)
+		total += per[l]
+	}
+	return total, per, nil
+}
