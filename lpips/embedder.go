@@ -203,7 +203,7 @@ func (e *Embedder) toDisk(key string, emb *Embedding) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("lpips: embedding cache: %w", err)
 	}
-	return atomicfile.WriteFunc(p, 0o644, func(w io.Writer) error {
+	return atomicfile.WriteCacheFunc(p, 0o644, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		bw.Write(embMagic[:])
 		binary.Write(bw, binary.LittleEndian, uint32(len(emb.Layers)))

@@ -23,7 +23,19 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // WriteFunc calls fill with a writer on a temporary file beside path and, when
 // fill succeeds, syncs the file and renames it to path. On any error the
 // temporary file is removed and path is left untouched.
-func WriteFunc(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+func WriteFunc(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	return write(path, perm, true, fill)
+}
+
+// WriteCacheFunc is WriteFunc without the fsync, for derived caches whose
+// readers validate what they read and recompute a damaged entry: a crash may
+// lose the entry, never show a torn one as whole, and the metric pipeline is
+// spared a disk flush per image.
+func WriteCacheFunc(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	return write(path, perm, false, fill)
+}
+
+func write(path string, perm os.FileMode, sync bool, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -42,8 +54,10 @@ func WriteFunc(path string, perm os.FileMode, fill func(w io.Writer) error) (err
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if sync {
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)

@@ -1,0 +1,338 @@
+// Package inception runs a classifier model (DESIGN.md §2: `logits` [N,K],
+// optional `features` [N,D]) over images in batches and turns its outputs
+// into what the score metrics take: per-sample logits for IS and CIS, pool
+// features for FID and KID. Logits and features are cached on disk per
+// (classifier SHA-256, image SHA-256), so no image is classified twice.
+//
+// Softmax and everything after it is float64 math in package metrics.
+package inception
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/internal/progress"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/translate"
+)
+
+// Classifier is an open classifier model.
+type Classifier struct {
+	sess *model.Session
+	// Classes are the class names (munit_eval.classes), or class0..classK-1.
+	Classes []string
+	// FeatureDim is D of the `features` output (0 when the model has none).
+	FeatureDim int
+}
+
+// Open opens a classifier model and checks its contract.
+func Open(path string, opts model.Options) (*Classifier, error) {
+	opts.Role = model.RoleClassifier
+	s, err := model.Open(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("inception: %w", err)
+	}
+	info := s.Info()
+	if p := model.Check(info, model.RoleClassifier); len(p) > 0 {
+		s.Close()
+		return nil, fmt.Errorf("inception: %s does not fit the classifier contract: %s", path, p[0])
+	}
+	c := &Classifier{sess: s, Classes: info.Classes}
+	if f, ok := info.Output("features"); ok {
+		c.FeatureDim = int(f.Shape[1])
+	}
+	return c, nil
+}
+
+// Info describes the model file.
+func (c *Classifier) Info() *model.Info { return c.sess.Info() }
+
+// SHA256 is the model file's hash, the key of its cache.
+func (c *Classifier) SHA256() string { return c.sess.Info().SHA256 }
+
+// HasFeatures reports whether the model has a `features` output.
+func (c *Classifier) HasFeatures() bool {
+	_, ok := c.sess.Info().Output("features")
+	return ok
+}
+
+// Close releases the session.
+func (c *Classifier) Close() error { return c.sess.Close() }
+
+// Output is the classifier's output for one image.
+type Output struct {
+	Logits   []float32
+	Features []float32
+}
+
+// Classify runs the model on images of one size in one batch.
+func (c *Classifier) Classify(imgs []*images.Image) ([]Output, error) {
+	if len(imgs) == 0 {
+		return nil, nil
+	}
+	h, w := imgs[0].H, imgs[0].W
+	data := make([]float32, len(imgs)*3*h*w)
+	if err := images.ToTensor(imgs, data); err != nil {
+		return nil, fmt.Errorf("inception: %w", err)
+	}
+	names := []string{"logits"}
+	if c.HasFeatures() {
+		names = append(names, "features")
+	}
+	out, err := c.sess.Run(map[string]model.Tensor{c.sess.Info().ImageInput: {
+		Shape: []int64{int64(len(imgs)), 3, int64(h), int64(w)}, Data: data}}, names...)
+	if err != nil {
+		return nil, fmt.Errorf("inception: %w", err)
+	}
+	logits := out["logits"]
+	k := int(logits.Shape[1])
+	if c.Classes == nil {
+		for i := 0; i < k; i++ {
+			c.Classes = append(c.Classes, fmt.Sprintf("class%d", i))
+		}
+	}
+	if k != len(c.Classes) {
+		return nil, fmt.Errorf("inception: %s gives %d logits for %d classes", c.sess.Info().Path, k, len(c.Classes))
+	}
+	res := make([]Output, len(imgs))
+	for i := range res {
+		res[i].Logits = logits.Data[i*k : (i+1)*k]
+	}
+	if f, ok := out["features"]; ok {
+		d := int(f.Shape[1])
+		for i := range res {
+			res[i].Features = f.Data[i*d : (i+1)*d]
+		}
+	}
+	for i, o := range res {
+		if !finite(o.Logits) || !finite(o.Features) {
+			return nil, fmt.Errorf("inception: %s gives a non-finite output for image %d of the batch", c.sess.Info().Path, i)
+		}
+	}
+	return res, nil
+}
+
+func finite(x []float32) bool {
+	for _, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ImageRef names an image file and the SHA-256 its outputs are cached under
+// ("" to hash the file); Size > 0 resizes it first (and keys the cache).
+type ImageRef struct {
+	Path   string
+	SHA256 string
+	Size   int
+}
+
+func (r ImageRef) key() string {
+	if r.Size > 0 {
+		return fmt.Sprintf("%s-s%d", r.SHA256, r.Size)
+	}
+	return r.SHA256
+}
+
+// Runner classifies image files in batches through a disk cache
+// (CacheDir/<model-sha256>/<image-sha256>.npy, holding the K logits then the
+// D features as one float32 vector).
+type Runner struct {
+	c *Classifier
+	// CacheDir is the cache root ("" disables it).
+	CacheDir string
+	// Batch is the number of images per network run (default 16).
+	Batch int
+	// Bar, when not nil, counts classified images.
+	Bar *progress.Bar
+	// Computed and Reused count images run through the network and found in the cache.
+	Computed, Reused int
+}
+
+// NewRunner returns a Runner for c with the disk cache under cacheDir.
+func NewRunner(c *Classifier, cacheDir string) *Runner {
+	return &Runner{c: c, CacheDir: cacheDir, Batch: 16}
+}
+
+// Classifier returns the runner's model.
+func (r *Runner) Classifier() *Classifier { return r.c }
+
+// Run returns the outputs for refs, in order.
+func (r *Runner) Run(ctx context.Context, refs []ImageRef) ([]Output, error) {
+	out := make([]Output, len(refs))
+	var todo []int
+	for i := range refs {
+		if refs[i].SHA256 == "" {
+			h, err := images.HashFile(refs[i].Path)
+			if err != nil {
+				return nil, fmt.Errorf("inception: %w", err)
+			}
+			refs[i].SHA256 = h
+		}
+		if o, ok := r.fromDisk(refs[i].key()); ok {
+			out[i] = o
+			r.Reused++
+			r.Bar.Add(1)
+			continue
+		}
+		todo = append(todo, i)
+	}
+	batch := max(r.Batch, 1)
+	for start := 0; start < len(todo); start += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		idx := todo[start:min(start+batch, len(todo))]
+		imgs := make([]*images.Image, len(idx))
+		for j, i := range idx {
+			img, err := images.Load(refs[i].Path)
+			if err != nil {
+				return nil, fmt.Errorf("inception: %w", err)
+			}
+			if refs[i].Size > 0 {
+				img = images.ResizeCrop(img, refs[i].Size)
+			}
+			imgs[j] = img
+		}
+		// One batch is one tensor: a folder of mixed sizes is run image by
+		// image (the classifier resizes inside its graph).
+		var res []Output
+		if sameSize(imgs) {
+			var err error
+			if res, err = r.c.Classify(imgs); err != nil {
+				return nil, fmt.Errorf("%w (images %s ...)", err, refs[idx[0]].Path)
+			}
+		} else {
+			for j, img := range imgs {
+				one, err := r.c.Classify([]*images.Image{img})
+				if err != nil {
+					return nil, fmt.Errorf("%w (image %s)", err, refs[idx[j]].Path)
+				}
+				res = append(res, one[0])
+			}
+		}
+		for j, i := range idx {
+			out[i] = res[j]
+			if err := r.toDisk(refs[i].key(), res[j]); err != nil {
+				return nil, err
+			}
+		}
+		r.Computed += len(idx)
+		r.Bar.Add(len(idx))
+	}
+	return out, nil
+}
+
+func sameSize(imgs []*images.Image) bool {
+	for _, m := range imgs[1:] {
+		if m.W != imgs[0].W || m.H != imgs[0].H {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Runner) cachePath(key string) string {
+	return filepath.Join(r.CacheDir, r.c.SHA256(), key+".npy")
+}
+
+func (r *Runner) toDisk(key string, o Output) error {
+	if r.CacheDir == "" {
+		return nil
+	}
+	p := r.cachePath(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("inception: cache: %w", err)
+	}
+	v := append(append([]float32(nil), o.Logits...), o.Features...)
+	return atomicfile.WriteCacheFunc(p, 0o644, func(w io.Writer) error {
+		return images.EncodeNPY(w, &images.Array{Shape: []int{len(v)}, Data: v})
+	})
+}
+
+func (r *Runner) fromDisk(key string) (Output, bool) {
+	if r.CacheDir == "" {
+		return Output{}, false
+	}
+	p := r.cachePath(key)
+	a, err := images.ReadNPY(p)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			// A damaged entry is recomputed, never trusted.
+			os.Remove(p)
+		}
+		return Output{}, false
+	}
+	k := len(r.c.Classes)
+	if k == 0 || len(a.Data) != k+r.c.FeatureDim {
+		os.Remove(p)
+		return Output{}, false
+	}
+	o := Output{Logits: a.Data[:k]}
+	if r.c.FeatureDim > 0 {
+		o.Features = a.Data[k:]
+	}
+	return o, true
+}
+
+// StoreOutputs classifies the first m inputs x k samples of a store; the
+// result is indexed [input][sample].
+func StoreOutputs(ctx context.Context, r *Runner, st *translate.Store, m, k int) ([][]Output, error) {
+	if st.SamplesPerInput() < k {
+		return nil, fmt.Errorf("inception: %s holds %d samples per input, %d needed", st.Dir(), st.SamplesPerInput(), k)
+	}
+	if st.NumInputs() < m {
+		return nil, fmt.Errorf("inception: %s holds %d inputs, %d needed", st.Dir(), st.NumInputs(), m)
+	}
+	refs := make([]ImageRef, 0, m*k)
+	for i := 0; i < m; i++ {
+		for s := 0; s < k; s++ {
+			refs = append(refs, ImageRef{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
+		}
+	}
+	flat, err := r.Run(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Output, m)
+	for i := range out {
+		out[i] = flat[i*k : (i+1)*k]
+	}
+	return out, nil
+}
+
+// Logits flattens outputs [M][K] into the C-order [M, K, C] logits array
+// metrics.ProbsFromLogits takes.
+func Logits(outs [][]Output) []float32 {
+	var v []float32
+	for _, row := range outs {
+		for _, o := range row {
+			v = append(v, o.Logits...)
+		}
+	}
+	return v
+}
+
+// Features returns the feature vectors of outputs in float64, for FID and KID.
+func Features(outs []Output) ([][]float64, error) {
+	f := make([][]float64, len(outs))
+	for i, o := range outs {
+		if len(o.Features) == 0 {
+			return nil, errors.New("inception: the classifier has no features output (FID and KID need one: export it with `features`)")
+		}
+		f[i] = make([]float64, len(o.Features))
+		for j, v := range o.Features {
+			f[i][j] = float64(v)
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,154 @@
+package inception
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/results"
+)
+
+// ScoreOptions configure Scores.
+type ScoreOptions struct {
+	// Bootstrap resamples over inputs for the IS/CIS intervals.
+	Bootstrap int
+	// Seed seeds the bootstrap.
+	Seed int64
+	// Splits for the conventional Inception Score (default 10).
+	Splits int
+}
+
+// Scores computes the MUNIT paper's IS and CIS (nats and exp forms), their
+// 95% bootstrap intervals over inputs, and the conventional split IS from a
+// C-order [M, K, C] logits array, into m. It returns warnings the reader must
+// see (one sample per input, classes never predicted, few rows per split).
+func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
+	c := len(classes)
+	probs, err := metrics.ProbsFromLogits(logits, mIn, k, c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := metrics.ScoreMUNIT(probs)
+	if err != nil {
+		return nil, err
+	}
+	warnings := append([]string(nil), s.Warnings...)
+	m.IS, m.ISExp = results.Float(s.IS), results.Float(s.ISExp)
+	m.CIS, m.CISExp = results.Float(s.CIS), results.Float(s.CISExp)
+	m.CISPerInput = s.CISPerInput
+	m.NumInputs, m.SamplesPerInput = results.Int(mIn), results.Int(k)
+	m.Classes = classes
+	if o.Bootstrap > 0 && mIn > 1 {
+		b, err := s.Bootstrap(o.Bootstrap, uint64(o.Seed), 0.95)
+		if err != nil {
+			return nil, err
+		}
+		is, cis := b.ISCI, b.CISCI
+		m.ISCI95, m.CISCI95 = &is, &cis
+		m.ISBootstrap, m.CISBootstrap = b.IS, b.CIS
+	} else if mIn <= 1 {
+		warnings = append(warnings, "one input: no bootstrap interval over inputs")
+	}
+	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), metrics.SplitOptions{Splits: o.Splits})
+	if err != nil {
+		warnings = append(warnings, fmt.Sprintf("no split Inception Score: %v", err))
+	} else {
+		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit}
+		warnings = append(warnings, split.Warnings...)
+	}
+	// Which classes the samples land in, as argmax shares.
+	share := make([]float64, c)
+	for _, row := range metrics.Rows(probs) {
+		best := 0
+		for j := range row {
+			if row[j] > row[best] {
+				best = j
+			}
+		}
+		share[best]++
+	}
+	for j := range share {
+		share[j] /= float64(mIn * k)
+	}
+	m.ClassShare = share
+	return warnings, nil
+}
+
+// DistanceOptions configure FIDKID.
+type DistanceOptions struct {
+	// FIDBootstrap resamples sample groups (inputs) for the FID interval;
+	// 0 skips it (each replicate is a full FID: costly at D = 2048).
+	FIDBootstrap int
+	// GroupSize is the number of samples per input (rows of one group move
+	// together in the bootstrap).
+	GroupSize int
+	KID       metrics.KIDOptions
+	Seed      int64
+	// WantFID and WantKID select the metrics.
+	WantFID, WantKID bool
+}
+
+// FIDKID computes FID (with a bootstrap interval over input groups) and KID
+// between sample features x and real features y into m.
+func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, error) {
+	var warnings []string
+	if len(x) < 2 || len(y) < 2 {
+		return nil, fmt.Errorf("FID/KID need at least 2 samples and 2 real images, got %d and %d", len(x), len(y))
+	}
+	d := len(x[0])
+	if len(y[0]) != d {
+		return nil, fmt.Errorf("sample features have %d dimensions, real features %d", d, len(y[0]))
+	}
+	if len(x) <= d || len(y) <= d {
+		warnings = append(warnings, fmt.Sprintf("FID from %d samples and %d real images in %d dimensions: the covariances are singular and FID is biased upwards; use more images", len(x), len(y), d))
+	}
+	if o.WantFID {
+		v, err := metrics.FID(x, y)
+		if err != nil {
+			return nil, err
+		}
+		f := &results.FID{Value: v, NumSamples: len(x), NumReal: len(y), FeatureDim: d}
+		g := max(o.GroupSize, 1)
+		groups := len(x) / g
+		if o.FIDBootstrap > 0 && groups > 1 {
+			realFit, err := metrics.FitGaussian(y)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([][]float64, 0, len(x))
+			var firstErr error
+			reps := metrics.BootstrapGroups(groups, o.FIDBootstrap, uint64(o.Seed), func(idx []int) float64 {
+				rows = rows[:0]
+				for _, i := range idx {
+					rows = append(rows, x[i*g:(i+1)*g]...)
+				}
+				fit, err := metrics.FitGaussian(rows)
+				if err != nil {
+					firstErr = err
+					return math.NaN()
+				}
+				v, err := metrics.FrechetDistance(fit, realFit)
+				if err != nil {
+					firstErr = err
+					return math.NaN()
+				}
+				return v
+			})
+			if firstErr != nil {
+				return nil, firstErr
+			}
+			ci := metrics.PercentileInterval(reps, 0.95)
+			f.CI95, f.Bootstrap = &ci, reps
+		}
+		m.FID = f
+	}
+	if o.WantKID {
+		r, err := metrics.KID(x, y, o.KID)
+		if err != nil {
+			return nil, err
+		}
+		m.KID = &results.KID{Mean: r.Mean, Std: r.Std, Subsets: len(r.Values), SubsetSize: r.SubsetSize, Values: r.Values}
+		warnings = append(warnings, r.Warnings...)
+	}
+	return warnings, nil
+}
