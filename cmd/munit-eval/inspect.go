@@ -43,8 +43,9 @@ model satisfies the contract of its role (DESIGN.md §2); if not, why.
 The role comes from the munit_eval.role metadata; --role names it for a model
 that has none. --json prints one JSON object instead of the text.
 
-Inspect exits 0 when the model could be read, whether or not it fits its
-contract, and 2 when the file is missing or not a valid ONNX model.`,
+Inspect exits 0 when the model satisfies its contract, and 2 when it does
+not (after printing the report), or when the file is missing or not a valid
+ONNX model.`,
 		Args: exactArgs(1, "MODEL.onnx"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInspect(cmd.OutOrStdout(), args[0], o)
@@ -86,7 +87,10 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	if o.json {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return contractError(path, info, problems)
 	}
 	fmt.Fprintf(w, "file:       %s\n", path)
 	fmt.Fprintf(w, "sha256:     %s\n", info.SHA256)
@@ -118,7 +122,19 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}
 	}
-	return nil
+	return contractError(path, info, problems)
+}
+
+// contractError is the one-line error for a model that breaks its contract.
+func contractError(path string, info *model.Info, problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	role := string(info.Role)
+	if role == "" {
+		role = "any"
+	}
+	return fmt.Errorf("%s: does not satisfy the %s contract: %s", path, role, strings.Join(problems, "; "))
 }
 
 func orDash(s string) string {
