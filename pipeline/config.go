@@ -1,0 +1,356 @@
+// Package pipeline runs a whole evaluation declared in one YAML file
+// (munit-eval run eval.yaml): every method of every dataset through the
+// sample store, then LPIPS diversity, IS/CIS and FID/KID from the same
+// samples, one results document per (method, dataset), and the report.
+//
+// Nothing is computed twice: samples are drawn once per method and serve
+// every metric (the LPIPS pairs use the first samples of each input), and
+// the store caches embeddings and classifier outputs by image hash.
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/munit-eval/munit-eval/lpips"
+)
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// Metric names accepted in the file's metrics list.
+const (
+	MetricLPIPS = "lpips"
+	MetricIS    = "is"
+	MetricFID   = "fid"
+	MetricKID   = "kid"
+)
+
+// Config is an evaluation file. Paths are relative to the file's folder.
+type Config struct {
+	// Out is the output folder: store/, results/ and report/ go inside.
+	Out      string    `yaml:"out"`
+	Seed     int64     `yaml:"seed"`
+	Protocol Protocol  `yaml:"protocol"`
+	Models   Models    `yaml:"models"`
+	Metrics  []string  `yaml:"metrics"`
+	Datasets []Dataset `yaml:"datasets"`
+	// Report writes REPORT (Out/report) with munit-eval report when true.
+	Report *bool `yaml:"report"`
+
+	dir  string
+	file string
+}
+
+// Protocol is the sampling protocol shared by every method.
+type Protocol struct {
+	NumInputs       int    `yaml:"num_inputs"`
+	SamplesPerInput int    `yaml:"samples_per_input"`
+	Pairs           int    `yaml:"pairs"`
+	Pairing         string `yaml:"pairing"`
+	Bootstrap       int    `yaml:"bootstrap"`
+	Splits          int    `yaml:"splits"`
+	Size            int    `yaml:"size"`
+	Batch           int    `yaml:"batch"`
+	Select          string `yaml:"select"`
+	FIDBootstrap    *int   `yaml:"fid_bootstrap"`
+	KIDSubsets      int    `yaml:"kid_subsets"`
+	KIDSubsetSize   int    `yaml:"kid_subset_size"`
+
+	line int
+}
+
+// Models are the shared scoring models.
+type Models struct {
+	LPIPS      Path `yaml:"lpips"`
+	Classifier Path `yaml:"classifier"`
+	// Features is the FID/KID feature model (default: Classifier).
+	Features Path `yaml:"features"`
+}
+
+// Dataset is one translation task: its inputs, real targets and methods.
+type Dataset struct {
+	Name    string   `yaml:"name"`
+	Inputs  Path     `yaml:"inputs"`
+	Real    Path     `yaml:"real"`
+	Methods []Method `yaml:"methods"`
+
+	line int
+}
+
+// Method is one model to evaluate: a generator, a two-stage pair or a folder
+// of pre-generated outputs.
+type Method struct {
+	Name           string `yaml:"name"`
+	Generator      Path   `yaml:"generator"`
+	ContentEncoder Path   `yaml:"content_encoder"`
+	Decoder        Path   `yaml:"decoder"`
+	Folder         Path   `yaml:"folder"`
+
+	line int
+}
+
+// Path is a file or folder named in the YAML, with the line it was named
+// on for error messages.
+type Path struct {
+	Value string
+	Line  int
+}
+
+// UnmarshalYAML records the line of a path.
+func (p *Path) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a path, got a %s", n.Line, kindName(n.Kind))
+	}
+	p.Value, p.Line = n.Value, n.Line
+	return nil
+}
+
+func (d *Dataset) UnmarshalYAML(n *yaml.Node) error {
+	type plain Dataset
+	if err := decodeStrict(n, (*plain)(d)); err != nil {
+		return err
+	}
+	d.line = n.Line
+	return nil
+}
+
+func (m *Method) UnmarshalYAML(n *yaml.Node) error {
+	type plain Method
+	if err := decodeStrict(n, (*plain)(m)); err != nil {
+		return err
+	}
+	m.line = n.Line
+	return nil
+}
+
+func (p *Protocol) UnmarshalYAML(n *yaml.Node) error {
+	type plain Protocol
+	if err := decodeStrict(n, (*plain)(p)); err != nil {
+		return err
+	}
+	p.line = n.Line
+	return nil
+}
+
+// decodeStrict decodes a node rejecting unknown keys (yaml.v3's KnownFields
+// applies only at the top level of a Decoder, so nested nodes re-encode).
+func decodeStrict(n *yaml.Node, v any) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping, got a %s", n.Line, kindName(n.Kind))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !hasField(v, n.Content[i].Value) {
+			return fmt.Errorf("line %d: unknown key %q", n.Content[i].Line, n.Content[i].Value)
+		}
+	}
+	return n.Decode(v)
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.ScalarNode:
+		return "value"
+	}
+	return "node"
+}
+
+// DefaultProtocol is the MUNIT paper's protocol.
+func DefaultProtocol() Protocol {
+	return Protocol{NumInputs: 100, SamplesPerInput: 100, Pairs: 19, Pairing: string(lpips.Independent),
+		Bootstrap: 2000, Splits: 10, Batch: 16, Select: "first", KIDSubsets: 100, KIDSubsetSize: 1000}
+}
+
+// Load reads and validates an evaluation file. Errors carry the file name
+// and the YAML line.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates an evaluation file's bytes; path names it in
+// errors and anchors its relative paths.
+func Parse(path string, b []byte) (*Config, error) {
+	c := &Config{Protocol: DefaultProtocol(), Metrics: []string{MetricLPIPS, MetricIS, MetricFID, MetricKID}}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty evaluation file", path)
+		}
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.file = path
+	c.dir = filepath.Dir(path)
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Resolve returns a path of the file relative to the file's folder.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Wants reports whether the metrics list names m.
+func (c *Config) Wants(m string) bool {
+	for _, x := range c.Metrics {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// WantsReport reports whether the report is asked for (default true).
+func (c *Config) WantsReport() bool { return c.Report == nil || *c.Report }
+
+func (c *Config) validate() error {
+	p := c.Protocol
+	if c.Out == "" {
+		return errors.New("no out: name the output folder")
+	}
+	for _, m := range c.Metrics {
+		switch m {
+		case MetricLPIPS, MetricIS, MetricFID, MetricKID:
+		default:
+			return fmt.Errorf("unknown metric %q (want lpips, is, fid, kid)", m)
+		}
+	}
+	pairing, err := lpips.ParsePairing(p.Pairing)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", p.line, err)
+	}
+	switch {
+	case p.NumInputs < 1:
+		return fmt.Errorf("line %d: num_inputs must be at least 1", p.line)
+	case p.SamplesPerInput < 1:
+		return fmt.Errorf("line %d: samples_per_input must be at least 1", p.line)
+	case p.Pairs < 1:
+		return fmt.Errorf("line %d: pairs must be at least 1", p.line)
+	case p.Bootstrap < 1:
+		return fmt.Errorf("line %d: bootstrap must be at least 1", p.line)
+	case p.Select != "first" && p.Select != "random":
+		return fmt.Errorf("line %d: select must be first or random", p.line)
+	}
+	if pairing == lpips.All && p.SamplesPerInput < 2 {
+		return fmt.Errorf("line %d: pairing all needs samples_per_input >= 2", p.line)
+	}
+	if c.Wants(MetricLPIPS) && c.Models.LPIPS.Value == "" {
+		return errors.New("metrics name lpips but models has no lpips model")
+	}
+	if (c.Wants(MetricIS)) && c.Models.Classifier.Value == "" {
+		return errors.New("metrics name is but models has no classifier")
+	}
+	if (c.Wants(MetricFID) || c.Wants(MetricKID)) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
+		return errors.New("metrics name fid/kid but models has no features (or classifier) model")
+	}
+	for _, m := range []Path{c.Models.LPIPS, c.Models.Classifier, c.Models.Features} {
+		if err := c.checkFile(m, false); err != nil {
+			return err
+		}
+	}
+	if len(c.Datasets) == 0 {
+		return errors.New("no datasets")
+	}
+	names := map[string]int{}
+	for _, d := range c.Datasets {
+		if d.Name == "" {
+			return fmt.Errorf("line %d: dataset without a name", d.line)
+		}
+		if !safeName.MatchString(d.Name) {
+			return fmt.Errorf("line %d: dataset name %q: use letters, digits, '.', '_' and '-' (it names folders)", d.line, d.Name)
+		}
+		if prev, dup := names[d.Name]; dup {
+			return fmt.Errorf("line %d: dataset %q already declared on line %d", d.line, d.Name, prev)
+		}
+		names[d.Name] = d.line
+		if d.Inputs.Value == "" {
+			return fmt.Errorf("line %d: dataset %q has no inputs folder", d.line, d.Name)
+		}
+		if err := c.checkFile(d.Inputs, true); err != nil {
+			return err
+		}
+		if err := c.checkFile(d.Real, true); err != nil {
+			return err
+		}
+		if (c.Wants(MetricFID) || c.Wants(MetricKID)) && d.Real.Value == "" {
+			return fmt.Errorf("line %d: dataset %q: fid/kid need a real folder", d.line, d.Name)
+		}
+		if len(d.Methods) == 0 {
+			return fmt.Errorf("line %d: dataset %q has no methods", d.line, d.Name)
+		}
+		mnames := map[string]int{}
+		for _, m := range d.Methods {
+			if err := c.validateMethod(m); err != nil {
+				return err
+			}
+			if prev, dup := mnames[m.Name]; dup {
+				return fmt.Errorf("line %d: method %q already declared on line %d", m.line, m.Name, prev)
+			}
+			mnames[m.Name] = m.line
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateMethod(m Method) error {
+	if m.Name == "" {
+		return fmt.Errorf("line %d: method without a name", m.line)
+	}
+	kinds := 0
+	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Folder} {
+		if p.Value != "" {
+			kinds++
+		}
+	}
+	switch {
+	case kinds != 1:
+		return fmt.Errorf("line %d: method %q: give exactly one of generator, content_encoder (with decoder) or folder", m.line, m.Name)
+	case m.ContentEncoder.Value != "" && m.Decoder.Value == "":
+		return fmt.Errorf("line %d: method %q: content_encoder needs a decoder", m.ContentEncoder.Line, m.Name)
+	case m.Decoder.Value != "" && m.ContentEncoder.Value == "":
+		return fmt.Errorf("line %d: method %q: decoder needs a content_encoder", m.Decoder.Line, m.Name)
+	}
+	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Decoder} {
+		if err := c.checkFile(p, false); err != nil {
+			return err
+		}
+	}
+	return c.checkFile(m.Folder, true)
+}
+
+// checkFile checks that a named path exists and is a folder (dir) or a file.
+func (c *Config) checkFile(p Path, dir bool) error {
+	if p.Value == "" {
+		return nil
+	}
+	st, err := os.Stat(c.Resolve(p.Value))
+	switch {
+	case err != nil:
+		return fmt.Errorf("line %d: %s: no such file or folder", p.Line, p.Value)
+	case dir && !st.IsDir():
+		return fmt.Errorf("line %d: %s: not a folder", p.Line, p.Value)
+	case !dir && st.IsDir():
+		return fmt.Errorf("line %d: %s: is a folder, want a file", p.Line, p.Value)
+	}
+	return nil
+}

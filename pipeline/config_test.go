@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeTree makes the files an evaluation file names, so only the YAML varies.
+func writeTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"in", "real", "baseline"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	for _, f := range []string{"lpips.onnx", "cls.onnx", "g.onnx", "enc.onnx", "dec.onnx"} {
+		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644)
+	}
+	return dir
+}
+
+const good = `out: out
+seed: 3
+protocol:
+  num_inputs: 10
+  pairs: 4
+models:
+  lpips: lpips.onnx
+  classifier: cls.onnx
+datasets:
+  - name: shapes
+    inputs: in
+    real: real
+    methods:
+      - name: MUNIT
+        generator: g.onnx
+      - name: Two
+        content_encoder: enc.onnx
+        decoder: dec.onnx
+      - name: Folder
+        folder: baseline
+`
+
+func TestParseGood(t *testing.T) {
+	dir := writeTree(t)
+	c, err := Parse(filepath.Join(dir, "eval.yaml"), []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed != 3 || c.Protocol.NumInputs != 10 || c.Protocol.Pairs != 4 || c.Protocol.SamplesPerInput != 100 || c.Protocol.Pairing != "independent" {
+		t.Fatalf("protocol %+v (defaults must fill what the file omits)", c.Protocol)
+	}
+	if got := c.Resolve(c.Datasets[0].Methods[0].Generator.Value); got != filepath.Join(dir, "g.onnx") {
+		t.Fatalf("resolve: %s", got)
+	}
+	if !c.Wants(MetricKID) || !c.WantsReport() {
+		t.Fatal("default metrics and report")
+	}
+}
+
+func TestParseErrorsNameTheLine(t *testing.T) {
+	dir := writeTree(t)
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown top key", strings.Replace(good, "seed: 3", "sede: 3", 1), "line 2"},
+		{"unknown nested key", strings.Replace(good, "pairs: 4", "pears: 4", 1), `line 5: unknown key "pears"`},
+		{"unknown method key", strings.Replace(good, "generator: g.onnx", "generater: g.onnx", 1), `line 15: unknown key "generater"`},
+		{"missing model", strings.Replace(good, "lpips: lpips.onnx", "lpips: nope.onnx", 1), "line 7: nope.onnx: no such file"},
+		{"missing inputs", strings.Replace(good, "inputs: in", "inputs: nowhere", 1), "line 11: nowhere: no such file"},
+		{"inputs is a file", strings.Replace(good, "inputs: in", "inputs: g.onnx", 1), "line 11: g.onnx: not a folder"},
+		{"two kinds", strings.Replace(good, "        generator: g.onnx", "        generator: g.onnx\n        folder: baseline", 1), "line 14: method \"MUNIT\": give exactly one"},
+		{"encoder without decoder", strings.Replace(good, "        decoder: dec.onnx\n", "", 1), "line 17: method \"Two\": content_encoder needs a decoder"},
+		{"duplicate method", strings.Replace(good, "name: Two", "name: MUNIT", 1), "already declared on line 14"},
+		{"bad pairing", strings.Replace(good, "pairs: 4", "pairs: 4\n  pairing: random", 1), "unknown pairing"},
+		{"bad number", strings.Replace(good, "num_inputs: 10", "num_inputs: ten", 1), "line 4"},
+		{"zero inputs", strings.Replace(good, "num_inputs: 10", "num_inputs: 0", 1), "num_inputs must be at least 1"},
+		{"unknown metric", strings.Replace(good, "seed: 3", "seed: 3\nmetrics: [lpips, psnr]", 1), `unknown metric "psnr"`},
+		{"fid without real", strings.Replace(good, "    real: real\n", "", 1), "fid/kid need a real folder"},
+		{"no out", strings.Replace(good, "out: out\n", "", 1), "no out"},
+		{"bad dataset name", strings.Replace(good, "name: shapes", "name: a/b", 1), "dataset name"},
+		{"empty", "", "empty evaluation file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(filepath.Join(dir, "eval.yaml"), []byte(c.yaml))
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "eval.yaml") {
+				t.Fatalf("error %v, want one naming eval.yaml and containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the evaluation-file parser: it must
+// return a config or an error, never panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("datasets: [1, 2]"))
+	f.Add([]byte("protocol: {num_inputs: -1}"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Parse(filepath.Join(dir, "eval.yaml"), b)
+	})
+}

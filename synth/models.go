@@ -1,0 +1,575 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+)
+
+// LatentDim is the length of the style code of the planted stochastic
+// generators (MUNIT's style_dim is 8).
+const LatentDim = 8
+
+// Keys of the models BuildModels writes; the file of key k is k + ".onnx".
+const (
+	KeyMUNIT        = "munit"         // MUNIT, single graph (image, style -> translated)
+	KeyMUNITContent = "munit_content" // MUNIT content encoder (image -> content)
+	KeyMUNITDecoder = "munit_decoder" // MUNIT decoder (content, style -> translated)
+	KeyBicycleGAN   = "bicyclegan"
+	KeyCycleGAN     = "cyclegan"
+	KeyCycleGANStar = "cyclegan_star"
+	KeyUNIT         = "unit"
+	KeyClassifier   = "classifier"
+	KeyLPIPS        = "lpips"
+)
+
+// Generator names one planted generator: its model key, the method name in
+// its metadata, and the number of colour modes it can reach, each reachable
+// mode being equally likely under its latent distribution (or, for the
+// deterministic ones, one mode per input).
+type Generator struct {
+	Key    string
+	Method string
+	Modes  int  // modes reachable from one input
+	Latent bool // has a style input
+}
+
+// Generators lists the planted generators in the order of the paper's tables.
+var Generators = []Generator{
+	{KeyUNIT, "UNIT", 1, false},
+	{KeyCycleGAN, "CycleGAN", 1, false},
+	{KeyCycleGANStar, "CycleGAN*", 1, true},
+	{KeyBicycleGAN, "BicycleGAN", 2, true},
+	{KeyMUNIT, "MUNIT", 4, true},
+}
+
+// PlantedCIS returns the conditional Inception Score (in nats) that a
+// generator reaching modes equally likely modes, each classified with
+// certainty, has by construction: CIS = E_x KL(p(y|x,z) || p(y|x)) with
+// p(y|x,z) one-hot and p(y|x) uniform over the reachable modes, which is
+// ln(modes) (MUNIT paper §5.1). The empirical estimate over K samples per
+// input sits below it by about (modes-1)/(2K), see the README.
+func PlantedCIS(modes int) float64 { return math.Log(float64(modes)) }
+
+// Planted network constants.
+const (
+	channels      = 4     // content channels
+	styleTemp     = 25    // softmax temperature on the style scores (MUNIT, BicycleGAN)
+	areaTemp      = 2e4   // softmax temperature on the ink-fraction scores (CycleGAN, UNIT)
+	inkGain       = 6     // AdaIN gamma that turns an outline channel to -1
+	inkBias       = 4     // AdaIN beta: the white background, tanh(4) ~ 0.9993
+	classGain     = 20    // classifier logit for a mode holding all of an image's colour response
+	classEps      = 1e-3  // keeps the classifier's colour share finite on colourless images
+	referenceN    = 400   // reference images for the CycleGAN/UNIT thresholds
+	referenceSeed = 20181 // seed of the reference images (fixed: models do not depend on the world's seed)
+)
+
+// bicycleModes are the two modes the planted BicycleGAN reaches.
+// Red and yellow differ in the green channel only, so a sample whose style
+// code sits near the boundary blends into orange, which the classifier
+// splits between these two modes; red and green would blend into yellow, a
+// third mode.
+var bicycleModes = []Mode{Red, Yellow}
+
+// Model streams for the seeded weights.
+const (
+	streamEnc uint64 = iota + 100
+	streamDec
+	streamCls
+	streamLPIPS
+)
+
+// InkFraction returns the mean over pixels of (1 - mean_c x_c)/2, x_c =
+// v/127.5 - 1 being channel c in [-1, 1]: the share of the image covered by
+// black ink. The planted CycleGAN and UNIT pick their mode from it (by
+// GlobalAveragePool of the image), so it decides their one mode per input.
+func InkFraction(m *images.Image) float64 {
+	s := 0.0
+	for _, v := range m.Pix {
+		s += float64(v)/127.5 - 1
+	}
+	return 0.5 - s/float64(len(m.Pix))/2
+}
+
+// areaThresholds returns the ink fractions at the given quantiles of the
+// reference images of domain A.
+func areaThresholds(q ...float64) []float64 {
+	a := referenceInk()
+	t := make([]float64, len(q))
+	for i, v := range q {
+		t[i] = a[int(v*float64(len(a)-1)+0.5)]
+	}
+	return t
+}
+
+// referenceInk returns the sorted ink fractions of the reference images,
+// computed once.
+var referenceInk = sync.OnceValue(func() []float64 {
+	imgs, _ := DomainA(referenceSeed, referenceN)
+	a := make([]float64, len(imgs))
+	for i, m := range imgs {
+		a[i] = InkFraction(m)
+	}
+	sort.Float64s(a)
+	return a
+})
+
+// Models builds every planted model and returns its serialised bytes by key.
+// The same seed gives the same bytes.
+func Models(seed uint64) (map[string][]byte, error) {
+	cycle := areaThresholds(0.25, 0.5, 0.75)
+	unit := areaThresholds(0.15, 0.4, 0.65)
+	builders := map[string]func() *onnxbuild.Model{
+		KeyMUNIT:        func() *onnxbuild.Model { return generator(seed, "MUNIT", styleHead(allModes(), true), true) },
+		KeyMUNITContent: func() *onnxbuild.Model { return contentEncoderModel(seed) },
+		KeyMUNITDecoder: func() *onnxbuild.Model { return decoderModel(seed) },
+		KeyBicycleGAN: func() *onnxbuild.Model {
+			return generator(seed, "BicycleGAN", styleHead(bicycleModes, false), true)
+		},
+		KeyCycleGAN:     func() *onnxbuild.Model { return generator(seed, "CycleGAN", areaHead(cycle, false), false) },
+		KeyCycleGANStar: func() *onnxbuild.Model { return generator(seed, "CycleGAN*", areaHead(cycle, true), true) },
+		KeyUNIT:         func() *onnxbuild.Model { return generator(seed, "UNIT", areaHead(unit, false), false) },
+		KeyClassifier:   func() *onnxbuild.Model { return classifierModel(seed) },
+		KeyLPIPS:        func() *onnxbuild.Model { return lpipsModel(seed) },
+	}
+	out := make(map[string][]byte, len(builders))
+	for k, b := range builders {
+		data, err := b().Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("synth: model %s: %w", k, err)
+		}
+		out[k] = data
+	}
+	return out, nil
+}
+
+// BuildModels writes every planted model into dir (created if missing) as
+// <key>.onnx and returns the paths by key (KeyMUNIT, ...). The same seed
+// gives byte-identical files.
+func BuildModels(dir string, seed uint64) (map[string]string, error) {
+	data, err := Models(seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("synth: models: %w", err)
+	}
+	paths := make(map[string]string, len(data))
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := filepath.Join(dir, k+".onnx")
+		if err := writeFileAtomic(p, data[k]); err != nil {
+			return nil, fmt.Errorf("synth: models: %w", err)
+		}
+		paths[k] = p
+	}
+	return paths, nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func allModes() []Mode { return []Mode{Red, Green, Blue, Yellow} }
+
+// metadata returns a generator-family model's metadata.
+func metadata(role, method string, latent int) map[string]string {
+	m := map[string]string{
+		"munit_eval.role":      role,
+		"munit_eval.synthetic": "true",
+	}
+	if method != "" {
+		m["munit_eval.method"] = method
+		m["munit_eval.latent_dim"] = strconv.Itoa(latent)
+	}
+	return m
+}
+
+// head computes the per-sample mode weights w [N, M] (M = len(modes), rows
+// summing to 1) from the graph's image and style values ("" when absent).
+type head struct {
+	modes []Mode
+	build func(n *net, image, style string) string
+}
+
+// styleHead is the MUNIT/BicycleGAN mapping from the style code s ~ N(0, I)
+// to mode weights: an MLP whose first layer (Gemm + Relu) splits s_j into
+// relu(s_j) and relu(-s_j) for j < M, whose second recombines them into
+// scores styleTemp * s_j, and a Softmax. The argmax of M i.i.d. standard
+// normals is uniform over the M modes by symmetry, so each mode has
+// probability 1/M; style dimensions M..7 are ignored.
+// When mlp is false, a single Gemm reads the scores off s directly.
+func styleHead(modes []Mode, mlp bool) head {
+	m := len(modes)
+	return head{modes, func(n *net, _, style string) string {
+		var scores string
+		if mlp {
+			w1 := make([]float32, LatentDim*2*m)
+			for j := range m {
+				w1[j*2*m+j] = 1
+				w1[j*2*m+m+j] = -1
+			}
+			h := n.relu(n.gemm(style, w1, LatentDim, 2*m, nil))
+			w2 := make([]float32, 2*m*m)
+			for j := range m {
+				w2[j*m+j] = styleTemp
+				w2[(m+j)*m+j] = -styleTemp
+			}
+			scores = n.gemm(h, w2, 2*m, m, nil)
+		} else {
+			w := make([]float32, LatentDim*m)
+			for j := range m {
+				w[j*m+j] = styleTemp
+			}
+			scores = n.gemm(style, w, LatentDim, m, nil)
+		}
+		return n.g.Op("Softmax", []string{scores}, onnxbuild.Attrs{"axis": 1})
+	}}
+}
+
+// areaHead is the CycleGAN/UNIT mode choice: the ink fraction
+// a = 1/2 - (mean of the image)/2 (GlobalAveragePool, then a Gemm), scores
+// areaTemp * (j a - sum_{i<=j} t_i) for mode j (whose argmax is the number of
+// thresholds t below a), and a Softmax. With ignoreStyle, a style input is
+// read through a Gemm whose weights are all zero and added to the scores:
+// the CycleGAN* of the MUNIT paper, which learns to ignore its noise.
+func areaHead(t []float64, ignoreStyle bool) head {
+	return head{allModes(), func(n *net, image, style string) string {
+		pooled := n.g.Op("Flatten", []string{n.g.Op("GlobalAveragePool", []string{image}, nil)}, onnxbuild.Attrs{"axis": 1})
+		w := make([]float32, 3*NumModes)
+		b := make([]float32, NumModes)
+		c := 0.0
+		for j := range NumModes {
+			if j > 0 {
+				c += t[j-1]
+			}
+			for k := range 3 {
+				w[k*NumModes+j] = float32(-areaTemp * float64(j) / 6)
+			}
+			b[j] = float32(areaTemp * (float64(j)/2 - c))
+		}
+		scores := n.gemm(pooled, w, 3, NumModes, b)
+		if ignoreStyle {
+			noise := n.gemm(style, make([]float32, LatentDim*NumModes), LatentDim, NumModes, nil)
+			scores = n.g.Op("Add", []string{scores, noise}, nil)
+		}
+		return n.g.Op("Softmax", []string{scores}, onnxbuild.Attrs{"axis": 1})
+	}}
+}
+
+// adaINParams maps mode weights w [N, M] to the decoder's AdaIN parameters
+// [N, 4C] = [gamma1, beta1, gamma2, beta2] by one Gemm (MUNIT's MLP output
+// layer). Block 1 is a plain instance norm (gamma 1, beta 0). Block 2 paints:
+// for RGB channel k, gamma2_k = -inkGain * sum_j w_j [colour_j,k = -1] and
+// beta2_k = inkBias, so after the final Tanh the background is white and the
+// outline takes the weighted mode colour; channel 3 passes through.
+func adaINParams(n *net, w string, modes []Mode) string {
+	m := len(modes)
+	out := 4 * channels
+	wt := make([]float32, m*out)
+	b := make([]float32, out)
+	for k := range channels {
+		b[k] = 1 // gamma1
+		if k < 3 {
+			b[3*channels+k] = inkBias // beta2
+		} else {
+			b[2*channels+k] = 1 // gamma2 of the pass-through channel
+		}
+	}
+	for j, mode := range modes {
+		for k := range 3 {
+			if modeRGB[mode][k] < 0 {
+				wt[j*out+2*channels+k] = -inkGain
+			}
+		}
+	}
+	return n.gemm(w, wt, m, out, b)
+}
+
+// resBlock adds a residual block x + norm2(conv(relu(norm1(conv(x))))) with
+// 3x3 reflection-padded convolutions: the identity plus seeded noise of the
+// given standard deviation.
+func (n *net) resBlock(x string, norm1, norm2 func(string) string, noise float64) string {
+	id := diagonal(channels, 3, spatial(3, 1), 1)
+	h := n.conv2d(x, addTo(n.normal(len(id), noise), id), channels, channels, 3, nil, 1, 1, 0)
+	h = n.relu(norm1(h))
+	h = n.conv2d(h, addTo(n.normal(len(id), noise), id), channels, channels, 3, nil, 1, 1, 0)
+	return n.g.Op("Add", []string{x, norm2(h)}, nil)
+}
+
+// encode adds the content encoder: a 7x7 convolution turning the image into
+// four ink masks ((1 - mean_c x_c)/2, three under a 3x3 binomial blur, one
+// sharp), instance norm and ReLU (outline pixels high, background 0),
+// a 4x4 stride-2 downsampling convolution, instance norm and ReLU, and two
+// residual blocks with instance norm whose branches are seeded noise scaled
+// by 0.1 (the affine scale of their last norm), so the content keeps the
+// outline at half resolution: [N, 4, H/2, W/2].
+func encode(seed uint64, g *onnxbuild.Graph, image string) string {
+	n := newNet(g, seed, streamEnc)
+	w := make([]float32, channels*3*49)
+	b := make([]float32, channels)
+	for k := range channels {
+		ker := spatial(7, 3)
+		if k == 3 {
+			ker = spatial(7, 1)
+		}
+		for c := range 3 {
+			for t, v := range ker {
+				w[(k*3+c)*49+t] = float32(-v / 6)
+			}
+		}
+		b[k] = 0.5
+	}
+	x := n.conv2d(image, w, channels, 3, 7, b, 1, 3, 0)
+	x = n.relu(n.instanceNorm(x, channels, 1))
+	down := make([]float64, 16)
+	b4 := []float64{1. / 8, 3. / 8, 3. / 8, 1. / 8}
+	for i := range 4 {
+		for j := range 4 {
+			down[i*4+j] = b4[i] * b4[j]
+		}
+	}
+	x = n.conv2d(x, diagonal(channels, 4, down, 1), channels, channels, 4, nil, 2, 1, 0)
+	x = n.relu(n.instanceNorm(x, channels, 1))
+	for range 2 {
+		x = n.resBlock(x,
+			func(h string) string { return n.instanceNorm(h, channels, 1) },
+			func(h string) string { return n.instanceNorm(h, channels, 0.1) }, 0.1)
+	}
+	return x
+}
+
+// decode adds the decoder: one residual block with AdaIN whose parameters
+// come from params [N, 16] (see adaINParams), nearest-neighbour Resize x2,
+// a 5x5 binomial smoothing convolution, and a 7x7 convolution to RGB
+// followed by Tanh: [N, 3, 2h, 2w] in [-1, 1].
+func decode(seed uint64, g *onnxbuild.Graph, content, params string) string {
+	n := newNet(g, seed, streamDec)
+	gamma1, beta1 := n.columns(params, 0, channels), n.columns(params, channels, 2*channels)
+	gamma2, beta2 := n.columns(params, 2*channels, 3*channels), n.columns(params, 3*channels, 4*channels)
+	// The residual block: its first 3x3 convolution is the identity, its
+	// second gives channels 0-2 their mean (so the three painted channels see
+	// one and the same outline) and passes channel 3 through.
+	id := diagonal(channels, 3, spatial(3, 1), 1)
+	mix := make([]float32, channels*channels*9)
+	for k := range channels {
+		for c := range channels {
+			switch {
+			case k < 3 && c < 3:
+				mix[(k*channels+c)*9+4] = 1. / 3
+			case k == c:
+				mix[(k*channels+c)*9+4] = 1
+			}
+		}
+	}
+	h := n.conv2d(content, id, channels, channels, 3, nil, 1, 1, 0)
+	h = n.relu(n.adaIN(h, channels, gamma1, beta1))
+	h = n.conv2d(h, mix, channels, channels, 3, nil, 1, 1, 0)
+	x := g.Op("Add", []string{content, n.adaIN(h, channels, gamma2, beta2)}, nil)
+	x = g.Op("Resize", []string{x, "", g.Vector(1, 1, 2, 2)}, onnxbuild.Attrs{
+		"mode":                           "nearest",
+		"coordinate_transformation_mode": "asymmetric",
+		"nearest_mode":                   "floor",
+	})
+	x = n.conv2d(x, diagonal(channels, 5, spatial(5, 5), 1), channels, channels, 5, nil, 1, 2, 0)
+	out := make([]float32, 3*channels*49)
+	for k := range 3 {
+		out[(k*channels+k)*49+24] = 1
+	}
+	x = n.conv2d(x, out, 3, channels, 7, nil, 1, 3, 0)
+	return g.Op("Tanh", []string{x}, nil)
+}
+
+// generator builds a single-graph generator: encode, the mode head, AdaIN
+// parameters, decode.
+func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Model {
+	g := onnxbuild.NewGraph(strings.ToLower(strings.TrimSuffix(method, "*")) + "_generator")
+	image := g.Input("image", -1, 3, -1, -1)
+	style, latent := "", 0
+	if withStyle {
+		style, latent = g.Input("style", -1, LatentDim), LatentDim
+	}
+	content := encode(seed, g, image)
+	n := newNet(g, seed, streamDec+10)
+	params := adaINParams(n, h.build(n, image, style), h.modes)
+	g.Identity(decode(seed, g, content, params), "translated")
+	g.Output("translated", -1, 3, -1, -1)
+	m := onnxbuild.NewModel(g, metadata("generator", method, latent))
+	m.DocString = fmt.Sprintf("munit-eval synthetic %s generator: reaches %d colour mode(s) per input", method, len(h.modes))
+	return m
+}
+
+// contentEncoderModel is MUNIT's content encoder alone: image -> content.
+func contentEncoderModel(seed uint64) *onnxbuild.Model {
+	g := onnxbuild.NewGraph("munit_content_encoder")
+	image := g.Input("image", -1, 3, -1, -1)
+	g.Identity(encode(seed, g, image), "content")
+	g.Output("content", -1, channels, -1, -1)
+	return onnxbuild.NewModel(g, metadata("content_encoder", "MUNIT", LatentDim))
+}
+
+// decoderModel is MUNIT's decoder alone: content, style -> translated.
+func decoderModel(seed uint64) *onnxbuild.Model {
+	g := onnxbuild.NewGraph("munit_decoder")
+	content := g.Input("content", -1, channels, -1, -1)
+	style := g.Input("style", -1, LatentDim)
+	n := newNet(g, seed, streamDec+10)
+	h := styleHead(allModes(), true)
+	params := adaINParams(n, h.build(n, "", style), h.modes)
+	g.Identity(decode(seed, g, content, params), "translated")
+	g.Output("translated", -1, 3, -1, -1)
+	return onnxbuild.NewModel(g, metadata("decoder", "MUNIT", LatentDim))
+}
+
+// classifierModel is the mode classifier. A 1x1 convolution computes
+// colour detectors d_j = relu(c_j . x - 1), c_j being mode j's colour in
+// [-1,1]^3 (2 on the mode's pure colour; at most 0 on white, black and blends
+// of a mode colour with white; at most 0.16 on another mode's jittered
+// colour), a darkness and a brightness channel and two seeded ones; a 3x3
+// convolution keeps these 8 and adds 8 seeded ones (ReLU). features =
+// [GlobalMaxPool, GlobalAveragePool] of the 16 channels ([N, 32]), and
+//
+//	logits_j = 20 * mean(d_j) / (sum_i mean(d_i) + 1e-3)
+//
+// the share of mode j in the image's colour response, which ignores how much
+// ink the image holds and the few blended pixels at an outline's fringe.
+// Any image size works, as the contract asks.
+func classifierModel(seed uint64) *onnxbuild.Model {
+	g := onnxbuild.NewGraph("synthetic_mode_classifier")
+	n := newNet(g, seed, streamCls)
+	image := g.Input("image", -1, 3, -1, -1)
+	const c1, c2 = 8, 16
+	w1 := make([]float32, c1*3)
+	b1 := make([]float32, c1)
+	for j := range NumModes {
+		for k := range 3 {
+			w1[j*3+k] = float32(modeRGB[j][k])
+		}
+		b1[j] = -1
+	}
+	for k := range 3 {
+		w1[4*3+k] = -1. / 3
+		w1[5*3+k] = 1. / 3
+	}
+	copy(w1[6*3:], n.normal(6, 0.5))
+	x := n.relu(n.conv2d(image, w1, c1, 3, 1, b1, 1, 0, 0))
+	w2 := n.normal(c2*c1*9, 1/math.Sqrt(9*c1))
+	for i := range c1 {
+		for t := range c1 * 9 {
+			w2[i*c1*9+t] = 0
+		}
+		w2[(i*c1+i)*9+4] = 1
+	}
+	x = n.relu(n.conv2d(x, w2, c2, c1, 3, make([]float32, c2), 1, 0, 1))
+	avg := g.Op("Flatten", []string{g.Op("GlobalAveragePool", []string{x}, nil)}, onnxbuild.Attrs{"axis": 1})
+	maxp := g.Op("Flatten", []string{g.Op("GlobalMaxPool", []string{x}, nil)}, onnxbuild.Attrs{"axis": 1})
+	feats := g.Op("Concat", []string{maxp, avg}, onnxbuild.Attrs{"axis": 1})
+	det := g.Op("Slice", []string{avg, g.Ints(0), g.Ints(NumModes), g.Ints(1)}, nil)
+	ones := make([]float32, NumModes)
+	for i := range ones {
+		ones[i] = 1
+	}
+	total := n.gemm(det, ones, NumModes, 1, []float32{classEps})
+	share := g.Op("Div", []string{det, total}, nil)
+	g.Identity(g.Op("Mul", []string{share, g.Scalar(classGain)}, nil), "logits")
+	g.Identity(feats, "features")
+	g.Output("logits", -1, NumModes)
+	g.Output("features", -1, 2*c2)
+	meta := metadata("classifier", "", 0)
+	meta["munit_eval.classes"] = strings.Join(ModeNames, ",")
+	m := onnxbuild.NewModel(g, meta)
+	m.DocString = "munit-eval synthetic mode classifier (hand-wired colour detectors)"
+	return m
+}
+
+// LPIPS constants of the synthetic embedding network: LPIPS v0.1's scaling
+// layer, and an AlexNet-shaped trunk with fewer channels.
+var (
+	lpipsShift    = []float32{-.030, -.088, -.188}
+	lpipsScale    = []float32{.458, .448, .450}
+	lpipsChannels = []int{16, 32, 48, 32, 32}
+)
+
+const lpipsLinScale = 10
+
+// lpipsModel is the synthetic LPIPS embedding network (DESIGN.md §2): the
+// v0.1 scaling layer (x - shift)/scale, AlexNet's five convolution stages
+// (11x11 stride 4 pad 2, max pool 3/2, 5x5 pad 2, max pool 3/2, three 3x3
+// pad 1, each followed by ReLU, tapped after each ReLU) with He-initialised
+// seeded weights and 16, 32, 48, 32, 32 channels, and for each tap
+// lpips_l = sqrt(w_l) * f_l / (sqrt(sum_c f_l^2) + 1e-10) with seeded
+// non-negative per-channel weights w_l ~ U(0, 10/C_l) (scaled so that
+// distances between the world's images come out in the range the paper
+// reports for real ones).
+func lpipsModel(seed uint64) *onnxbuild.Model {
+	g := onnxbuild.NewGraph("synthetic_lpips_alex")
+	n := newNet(g, seed, streamLPIPS)
+	image := g.Input("image", -1, 3, -1, -1)
+	x := g.Op("Sub", []string{image, g.Const("", []int64{1, 3, 1, 1}, lpipsShift)}, nil)
+	x = g.Op("Div", []string{x, g.Const("", []int64{1, 3, 1, 1}, lpipsScale)}, nil)
+	type stage struct{ k, stride, pad int }
+	stages := []stage{{11, 4, 2}, {5, 1, 2}, {3, 1, 1}, {3, 1, 1}, {3, 1, 1}}
+	cin := 3
+	for l, s := range stages {
+		if l == 1 || l == 2 {
+			x = g.Op("MaxPool", []string{x}, onnxbuild.Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}})
+		}
+		c := lpipsChannels[l]
+		w := n.normal(c*cin*s.k*s.k, math.Sqrt(2/float64(cin*s.k*s.k)))
+		b := n.normal(c, 0.05)
+		x = n.relu(n.conv2d(x, w, c, cin, s.k, b, s.stride, 0, s.pad))
+		lin := make([]float32, c)
+		for i := range lin {
+			lin[i] = sqrt32(lpipsLinScale * n.r.Float64() / float64(c))
+		}
+		norm := g.Op("ReduceSumSquare", []string{x}, onnxbuild.Attrs{"axes": []int64{1}, "keepdims": 1})
+		norm = g.Op("Add", []string{g.Op("Sqrt", []string{norm}, nil), g.Scalar(1e-10)}, nil)
+		tap := g.Op("Div", []string{x, norm}, nil)
+		tap = g.Op("Mul", []string{tap, g.Const("", []int64{1, int64(c), 1, 1}, lin)}, nil)
+		name := fmt.Sprintf("lpips_%d", l)
+		g.Identity(tap, name)
+		g.Output(name, -1, int64(c), -1, -1)
+		cin = c
+	}
+	meta := metadata("lpips", "", 0)
+	meta["munit_eval.lpips_net"] = "alex"
+	meta["munit_eval.lpips_version"] = "0.1"
+	m := onnxbuild.NewModel(g, meta)
+	m.DocString = "munit-eval synthetic LPIPS (AlexNet-shaped, seeded weights): distances are comparable within the synthetic world only"
+	return m
+}

@@ -1,0 +1,715 @@
+package synth
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+)
+
+const testSeed = 1
+
+// modelDir holds the models built once for all tests of the package.
+var modelDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "synth-models-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	modelDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// builtModels builds the planted models once for all tests of the package.
+var builtModels = sync.OnceValues(func() (map[string]string, error) {
+	return BuildModels(modelDir, testSeed)
+})
+
+func models(t testing.TB) map[string]string {
+	t.Helper()
+	paths, err := builtModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}
+
+func initORT(t testing.TB) {
+	t.Helper()
+	if err := model.Init(""); err != nil {
+		t.Skipf("onnxruntime not available (run scripts/setup-ort.sh): %v", err)
+	}
+}
+
+func TestModelsDeterministic(t *testing.T) {
+	a, err := Models(testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Models(testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Models(testSeed + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range a {
+		if !bytes.Equal(a[k], b[k]) {
+			t.Errorf("%s: two builds with the same seed differ", k)
+		}
+	}
+	dir := t.TempDir()
+	paths, err := BuildModels(dir, testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range paths {
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, a[k]) || p != filepath.Join(dir, k+".onnx") {
+			t.Errorf("%s: BuildModels wrote %s, not the bytes of Models", k, p)
+		}
+	}
+	if _, err := BuildModels(paths[KeyMUNIT], testSeed); err == nil {
+		t.Error("BuildModels into a file: no error")
+	}
+	// The seeded weights live in the encoders, the classifier and LPIPS.
+	for _, k := range []string{KeyMUNIT, KeyClassifier, KeyLPIPS} {
+		if bytes.Equal(a[k], c[k]) {
+			t.Errorf("%s: seeds %d and %d give the same bytes", k, testSeed, testSeed+1)
+		}
+	}
+}
+
+// TestContracts checks every planted model against DESIGN.md §2 through
+// model.Inspect and model.Check.
+func TestContracts(t *testing.T) {
+	initORT(t)
+	paths := models(t)
+	want := map[string]struct {
+		role   model.Role
+		method string
+		latent int
+	}{
+		KeyMUNIT:        {model.RoleGenerator, "MUNIT", 8},
+		KeyMUNITContent: {model.RoleContentEncoder, "MUNIT", 8},
+		KeyMUNITDecoder: {model.RoleDecoder, "MUNIT", 8},
+		KeyBicycleGAN:   {model.RoleGenerator, "BicycleGAN", 8},
+		KeyCycleGAN:     {model.RoleGenerator, "CycleGAN", 0},
+		KeyCycleGANStar: {model.RoleGenerator, "CycleGAN*", 8},
+		KeyUNIT:         {model.RoleGenerator, "UNIT", 0},
+		KeyClassifier:   {model.RoleClassifier, "", 0},
+		KeyLPIPS:        {model.RoleLPIPS, "", 0},
+	}
+	if len(paths) != len(want) {
+		t.Errorf("BuildModels wrote %d models, want %d", len(paths), len(want))
+	}
+	for key, w := range want {
+		info, err := model.Inspect(paths[key])
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if p := model.Check(info, ""); len(p) > 0 {
+			t.Errorf("%s: contract problems: %v", key, p)
+		}
+		if info.Role != w.role || info.Method != w.method {
+			t.Errorf("%s: role %q method %q, want %q %q", key, info.Role, info.Method, w.role, w.method)
+		}
+		if w.method != "" && info.Metadata[model.MetaLatentDim] != strconv.Itoa(w.latent) {
+			t.Errorf("%s: latent_dim %q, want %d", key, info.Metadata[model.MetaLatentDim], w.latent)
+		}
+		if w.role != model.RoleContentEncoder && (info.LatentInput != "") != (w.latent > 0) {
+			t.Errorf("%s: latent input %q, want one: %v", key, info.LatentInput, w.latent > 0)
+		}
+		if !info.Synthetic() {
+			t.Errorf("%s: not marked %s=true", key, model.MetaSynthetic)
+		}
+	}
+	info, _ := model.Inspect(paths[KeyClassifier])
+	if fmt.Sprint(info.Classes) != fmt.Sprint(ModeNames) {
+		t.Errorf("classifier classes %v, want %v", info.Classes, ModeNames)
+	}
+	info, _ = model.Inspect(paths[KeyLPIPS])
+	if info.Metadata[model.MetaLPIPSNet] != "alex" || info.Metadata[model.MetaLPIPSVersion] != "0.1" || len(info.Outputs) != 5 {
+		t.Errorf("lpips: net %q version %q, %d outputs; want alex, 0.1, 5", info.Metadata[model.MetaLPIPSNet], info.Metadata[model.MetaLPIPSVersion], len(info.Outputs))
+	}
+}
+
+// rig holds the sessions of the ground-truth tests.
+type rig struct {
+	t        testing.TB
+	sessions map[string]*model.Session
+	lpipsHW  []int // spatial size h*w of each LPIPS layer, set by embed
+}
+
+func newRig(t testing.TB) *rig {
+	initORT(t)
+	paths := models(t)
+	r := &rig{t: t, sessions: map[string]*model.Session{}}
+	for k, p := range paths {
+		s, err := model.Open(p, model.Options{Threads: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		r.sessions[k] = s
+		t.Cleanup(func() { s.Close() })
+	}
+	return r
+}
+
+// tensor turns images into a [N, 3, H, W] batch.
+func (r *rig) tensor(imgs []*images.Image) model.Tensor {
+	r.t.Helper()
+	x := make([]float32, len(imgs)*3*Size*Size)
+	if err := images.ToTensor(imgs, x); err != nil {
+		r.t.Fatal(err)
+	}
+	return model.Tensor{Shape: []int64{int64(len(imgs)), 3, Size, Size}, Data: x}
+}
+
+// latents returns K style codes from N(0, I) for input i, seeded.
+func latents(i, k int) model.Tensor {
+	rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
+	z := make([]float32, k*LatentDim)
+	for j := range z {
+		z[j] = float32(rng.NormFloat64())
+	}
+	return model.Tensor{Shape: []int64{int64(k), LatentDim}, Data: z}
+}
+
+// repeat returns the input's tensor repeated k times.
+func repeat(x model.Tensor, i, k int) model.Tensor {
+	plane := 3 * Size * Size
+	out := make([]float32, k*plane)
+	for j := range k {
+		copy(out[j*plane:], x.Data[i*plane:(i+1)*plane])
+	}
+	return model.Tensor{Shape: []int64{int64(k), 3, Size, Size}, Data: out}
+}
+
+// translate runs generator key on k copies of input i of x with k seeded
+// latents (ignored by models without a latent input) and returns the
+// samples as 8-bit images, as the sample store keeps them.
+func (r *rig) translate(key string, x model.Tensor, i, k int) []*images.Image {
+	r.t.Helper()
+	s := r.sessions[key]
+	in := map[string]model.Tensor{s.Info().ImageInput: repeat(x, i, k)}
+	if s.Info().LatentInput != "" {
+		in[s.Info().LatentInput] = latents(i, k)
+	}
+	out, err := s.Run(in, "translated")
+	if err != nil {
+		r.t.Fatalf("%s: %v", key, err)
+	}
+	return toImages(r.t, out["translated"])
+}
+
+func toImages(t testing.TB, y model.Tensor) []*images.Image {
+	t.Helper()
+	h, w := int(y.Shape[2]), int(y.Shape[3])
+	plane := 3 * h * w
+	imgs := make([]*images.Image, y.Shape[0])
+	for j := range imgs {
+		m, err := images.FromTensor(y.Data[j*plane:(j+1)*plane], h, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs[j] = m
+	}
+	return imgs
+}
+
+// probs returns the classifier's softmax probabilities for imgs, in float64.
+func (r *rig) probs(imgs []*images.Image) [][]float64 {
+	r.t.Helper()
+	out, err := r.sessions[KeyClassifier].Run(map[string]model.Tensor{"image": r.tensor(imgs)}, "logits")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	l := out["logits"]
+	c := int(l.Shape[1])
+	p := make([][]float64, len(imgs))
+	for n := range p {
+		p[n] = softmax(l.Data[n*c : (n+1)*c])
+	}
+	return p
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for j := range p {
+		if p[j] > p[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+func softmax(l []float32) []float64 {
+	m := math.Inf(-1)
+	for _, v := range l {
+		m = math.Max(m, float64(v))
+	}
+	p := make([]float64, len(l))
+	s := 0.0
+	for j, v := range l {
+		p[j] = math.Exp(float64(v) - m)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return p
+}
+
+// cis is the MUNIT paper's Conditional Inception Score (DESIGN.md §3),
+// written out here independently of package metrics:
+// CIS = mean_i mean_k KL(p_ik || q_i), q_i = mean_k p_ik, 0 ln 0 = 0.
+func cis(p [][][]float64) float64 {
+	total := 0.0
+	for _, pi := range p {
+		q := make([]float64, len(pi[0]))
+		for _, pk := range pi {
+			for j, v := range pk {
+				q[j] += v / float64(len(pi))
+			}
+		}
+		s := 0.0
+		for _, pk := range pi {
+			for j, v := range pk {
+				if v > 0 {
+					s += v * math.Log(v/q[j])
+				}
+			}
+		}
+		total += s / float64(len(pi))
+	}
+	return total / float64(len(p))
+}
+
+// embed returns the LPIPS embeddings (lpips_0..lpips_4) of imgs, per image.
+func (r *rig) embed(imgs []*images.Image) [][][]float32 {
+	r.t.Helper()
+	names := []string{"lpips_0", "lpips_1", "lpips_2", "lpips_3", "lpips_4"}
+	out, err := r.sessions[KeyLPIPS].Run(map[string]model.Tensor{"image": r.tensor(imgs)}, names...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	e := make([][][]float32, len(imgs))
+	for n := range e {
+		e[n] = make([][]float32, len(names))
+		for l, name := range names {
+			y := out[name]
+			size := len(y.Data) / len(imgs)
+			e[n][l] = y.Data[n*size : (n+1)*size]
+		}
+	}
+	// Keep the spatial size of each layer for the mean over h, w.
+	r.lpipsHW = make([]int, len(names))
+	for l, name := range names {
+		r.lpipsHW[l] = int(out[name].Shape[2] * out[name].Shape[3])
+	}
+	return e
+}
+
+// lpipsDistance is DESIGN.md §2's LPIPS(x, y) = sum_l mean_{h,w} sum_c
+// (lpips_l(x) - lpips_l(y))^2 from two images' embeddings, in float64.
+func lpipsDistance(x, y [][]float32, hw []int) float64 {
+	d := 0.0
+	for l := range x {
+		s := 0.0
+		for i := range x[l] {
+			v := float64(x[l][i]) - float64(y[l][i])
+			s += v * v
+		}
+		d += s / float64(hw[l])
+	}
+	return d
+}
+
+// Ground-truth protocol: the paper's 100 samples per input for IS/CIS, 16
+// inputs (the time budget), 19 LPIPS pairs per input.
+const (
+	gtInputs   = 16
+	gtSamples  = 100
+	gtPairs    = 19
+	gtDetermin = 10 // samples per input for the deterministic generators
+)
+
+// expectedEmpiricalCIS returns E[H(q̂)] for q̂ the empirical distribution of
+// k draws uniform over c modes, computed exactly by summing over the
+// multinomial outcomes: what the CIS estimator averages to for a generator
+// choosing c modes uniformly, each classified with certainty.
+func expectedEmpiricalCIS(c, k int) float64 {
+	var rec func(left, modes int, logP, h float64) float64
+	lf := func(n int) float64 { v, _ := math.Lgamma(float64(n + 1)); return v }
+	rec = func(left, modes int, logP, h float64) float64 {
+		if modes == 1 {
+			n := left
+			if n > 0 {
+				p := float64(n) / float64(k)
+				h -= p * math.Log(p)
+			}
+			return math.Exp(logP-lf(n)) * h
+		}
+		s := 0.0
+		for n := 0; n <= left; n++ {
+			hh := h
+			if n > 0 {
+				p := float64(n) / float64(k)
+				hh -= p * math.Log(p)
+			}
+			s += rec(left-n, modes-1, logP-lf(n), hh)
+		}
+		return s
+	}
+	return rec(k, c, lf(k)-float64(k)*math.Log(float64(c)), 0)
+}
+
+func TestExpectedEmpiricalCIS(t *testing.T) {
+	// One mode: always 0. Two modes, two samples: H = ln 2 with prob 1/2.
+	// The (C-1)/(2K) approximation of the issue for larger K.
+	for _, c := range []struct {
+		c, k int
+		want float64
+		tol  float64
+	}{
+		{1, 10, 0, 1e-12},
+		{2, 2, math.Ln2 / 2, 1e-12},
+		{4, 100, math.Log(4) - 3.0/200, 1e-3},
+		{2, 100, math.Ln2 - 1.0/200, 1e-3},
+	} {
+		if got := expectedEmpiricalCIS(c.c, c.k); math.Abs(got-c.want) > c.tol {
+			t.Errorf("expectedEmpiricalCIS(%d, %d) = %.6f, want %.6f +- %g", c.c, c.k, got, c.want, c.tol)
+		}
+	}
+}
+
+// TestClassifierOnTestB: the mode classifier must be confident and right on
+// the target domain (>= 99%; by construction it is 100%).
+func TestClassifierOnTestB(t *testing.T) {
+	r := newRig(t)
+	_, b, modes := World(testSeed, 400)
+	p := r.probs(b)
+	right, minP := 0, 1.0
+	for n, pn := range p {
+		best := 0
+		for j := range pn {
+			if pn[j] > pn[best] {
+				best = j
+			}
+		}
+		if best == modes[n] {
+			right++
+		}
+		minP = math.Min(minP, pn[modes[n]])
+	}
+	acc := float64(right) / float64(len(b))
+	t.Logf("classifier on testB: accuracy %.4f, smallest probability of the true mode %.6f", acc, minP)
+	if acc < 0.99 {
+		t.Errorf("accuracy %.4f on testB, want >= 0.99", acc)
+	}
+	if minP < 0.99 {
+		t.Errorf("smallest probability of the true mode %.4f, want >= 0.99 (a confident classifier)", minP)
+	}
+}
+
+// TestTwoStageMatchesSingleGraph: content encoder + decoder == the single
+// MUNIT graph within 1e-5.
+func TestTwoStageMatchesSingleGraph(t *testing.T) {
+	r := newRig(t)
+	a, _, _ := World(testSeed, 8)
+	x := r.tensor(a)
+	z := latents(99, 8)
+	single, err := r.sessions[KeyMUNIT].Run(map[string]model.Tensor{"image": x, "style": z}, "translated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.sessions[KeyMUNITContent].Run(map[string]model.Tensor{"image": x}, "content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c["content"].Shape; fmt.Sprint(got) != fmt.Sprint([]int64{8, channels, Size / 2, Size / 2}) {
+		t.Errorf("content shape %v", got)
+	}
+	two, err := r.sessions[KeyMUNITDecoder].Run(map[string]model.Tensor{"content": c["content"], "style": z}, "translated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(two["translated"].Shape) != fmt.Sprint(single["translated"].Shape) {
+		t.Fatalf("shapes %v and %v", two["translated"].Shape, single["translated"].Shape)
+	}
+	maxDiff := 0.0
+	for i, v := range single["translated"].Data {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(v)-float64(two["translated"].Data[i])))
+	}
+	t.Logf("two-stage vs single graph: max abs difference %g", maxDiff)
+	if maxDiff > 1e-5 {
+		t.Errorf("two-stage and single-graph MUNIT differ by %g, want <= 1e-5", maxDiff)
+	}
+}
+
+// TestGroundTruth runs every planted generator through the paper's protocol
+// and checks that the metrics recover what was planted: CIS = ln(reachable
+// modes) (within 0.05; the estimator's own bias at K=100 is about
+// (C-1)/200, see expectedEmpiricalCIS), CIS = 0 for the deterministic ones,
+// and LPIPS diversity MUNIT > BicycleGAN > CycleGAN* >= CycleGAN = 0.
+func TestGroundTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every generator on 16 inputs x 100 samples")
+	}
+	r := newRig(t)
+	a, _, _ := World(testSeed, gtInputs)
+	x := r.tensor(a)
+	results := map[string]struct{ cis, div float64 }{}
+	for _, g := range Generators {
+		k := gtSamples
+		if g.Modes == 1 && !g.Latent {
+			k = gtDetermin
+		}
+		p := make([][][]float64, gtInputs)
+		var dists []float64
+		for i := range gtInputs {
+			samples := r.translate(g.Key, x, i, k)
+			p[i] = r.probs(samples)
+			// LPIPS pairs (2j, 2j+1), the MUNIT protocol; a deterministic
+			// generator's repeats are its samples.
+			var pairs []*images.Image
+			for j := range gtPairs {
+				pairs = append(pairs, samples[(2*j)%k], samples[(2*j+1)%k])
+			}
+			e := r.embed(pairs)
+			for j := range gtPairs {
+				dists = append(dists, lpipsDistance(e[2*j], e[2*j+1], r.lpipsHW))
+			}
+		}
+		// The modes reached over all samples: each reachable one equally
+		// often (binomial, 5 sd), the others never.
+		if g.Modes > 1 {
+			count := make([]int, NumModes)
+			for _, pi := range p {
+				for _, pk := range pi {
+					count[argmax(pk)]++
+				}
+			}
+			n := float64(gtInputs * k)
+			mean, sd := n/float64(g.Modes), math.Sqrt(n*(1/float64(g.Modes))*(1-1/float64(g.Modes)))
+			reached := 0
+			for _, c := range count {
+				if c > 0 {
+					reached++
+					if math.Abs(float64(c)-mean) > 5*sd {
+						t.Errorf("%s: a mode is reached %d times of %.0f, want %.0f +- %.0f", g.Method, c, n, mean, 5*sd)
+					}
+				}
+			}
+			if reached != g.Modes {
+				t.Errorf("%s: %d modes reached (%v), planted %d", g.Method, reached, count, g.Modes)
+			}
+		}
+		div := 0.0
+		for _, d := range dists {
+			div += d / float64(len(dists))
+		}
+		got := cis(p)
+		results[g.Method] = struct{ cis, div float64 }{got, div}
+		planted := PlantedCIS(g.Modes)
+		t.Logf("%-10s planted CIS %.4f (estimator expectation at K=%d: %.4f), recovered %.4f; LPIPS diversity %.4f",
+			g.Method, planted, k, expectedEmpiricalCIS(g.Modes, k), got, div)
+		tol := 0.05
+		if g.Modes == 1 {
+			tol = 1e-6
+		}
+		if math.Abs(got-planted) > tol {
+			t.Errorf("%s: CIS %.6f, planted %.6f (tolerance %g)", g.Method, got, planted, tol)
+		}
+	}
+	// The real-data row: LPIPS between random pairs of target images.
+	_, b, _ := World(testSeed, 2*gtInputs*gtPairs)
+	e := r.embed(b)
+	real := 0.0
+	for j := 0; j < len(b); j += 2 {
+		real += lpipsDistance(e[j], e[j+1], r.lpipsHW) / float64(len(b)/2)
+	}
+	t.Logf("real data (testB pairs): LPIPS diversity %.4f", real)
+	order := []string{"MUNIT", "BicycleGAN", "CycleGAN*", "CycleGAN"}
+	divs := make([]float64, len(order))
+	for i, m := range order {
+		divs[i] = results[m].div
+	}
+	if !(divs[0] > divs[1] && divs[1] > divs[2] && divs[2] >= divs[3] && divs[3] == 0) {
+		t.Errorf("LPIPS diversity %v for %v, want MUNIT > BicycleGAN > CycleGAN* >= CycleGAN = 0", divs, order)
+	}
+	if results["UNIT"].div != 0 {
+		t.Errorf("UNIT diversity %v, want 0", results["UNIT"].div)
+	}
+}
+
+// TestDeterministicModeChoice checks the planted CycleGAN and UNIT against
+// their rule computed here: mode = number of thresholds below the input's
+// ink fraction (quartiles of the reference images for CycleGAN, the 0.15,
+// 0.4, 0.65 quantiles for UNIT). Inputs within 2e-4 of a threshold, where
+// float32 pooling may fall either way, are skipped.
+func TestDeterministicModeChoice(t *testing.T) {
+	r := newRig(t)
+	a, _, _ := World(testSeed+1, 64)
+	rules := []struct {
+		key string
+		t   []float64
+	}{{KeyCycleGAN, areaThresholds(0.25, 0.5, 0.75)}, {KeyUNIT, areaThresholds(0.15, 0.4, 0.65)}}
+	chosen := make([][]int, len(rules))
+	for ri, rule := range rules {
+		out, err := r.sessions[rule.key].Run(map[string]model.Tensor{"image": r.tensor(a)}, "translated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.probs(toImages(t, out["translated"]))
+		used := map[int]bool{}
+		for i, m := range a {
+			ink := InkFraction(m)
+			want, near := 0, false
+			for _, th := range rule.t {
+				if ink > th {
+					want++
+				}
+				near = near || math.Abs(ink-th) < 2e-4
+			}
+			got := 0
+			for j := range p[i] {
+				if p[i][j] > p[i][got] {
+					got = j
+				}
+			}
+			chosen[ri] = append(chosen[ri], got)
+			used[got] = true
+			if !near && got != want {
+				t.Errorf("%s: input %d (ink %.5f, thresholds %.5f) classified %s, want %s", rule.key, i, ink, rule.t, ModeNames[got], ModeNames[want])
+			}
+		}
+		if len(used) != NumModes {
+			t.Errorf("%s: uses %d of the %d modes on 64 inputs", rule.key, len(used), NumModes)
+		}
+	}
+	differ := 0
+	for i := range chosen[0] {
+		if chosen[0][i] != chosen[1][i] {
+			differ++
+		}
+	}
+	t.Logf("CycleGAN and UNIT choose different modes on %d of %d inputs", differ, len(a))
+	if differ == 0 || differ > len(a)/2 {
+		t.Errorf("CycleGAN and UNIT differ on %d of %d inputs, want some but not most", differ, len(a))
+	}
+}
+
+// TestOperators checks that the generators use the operators of real
+// MUNIT/CycleGAN exports and the LPIPS model the AlexNet trunk's.
+func TestOperators(t *testing.T) {
+	data, err := Models(testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		KeyMUNIT:      {"Pad", "Conv", "InstanceNormalization", "Relu", "Gemm", "Softmax", "Mul", "Add", "Resize", "Tanh"},
+		KeyCycleGAN:   {"Pad", "Conv", "InstanceNormalization", "GlobalAveragePool", "Resize", "Tanh"},
+		KeyClassifier: {"Conv", "Relu", "GlobalMaxPool", "GlobalAveragePool", "Concat"},
+		KeyLPIPS:      {"Sub", "Div", "Conv", "Relu", "MaxPool", "ReduceSumSquare", "Sqrt"},
+	}
+	for key, ops := range want {
+		mi, err := onnxbuild.Parse(data[key])
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		have := map[string]int{}
+		for _, op := range mi.OpTypes() {
+			have[op]++
+		}
+		for _, op := range ops {
+			if have[op] == 0 {
+				t.Errorf("%s: no %s node (ops: %v)", key, op, have)
+			}
+		}
+		if key == KeyLPIPS && (have["Conv"] != 5 || have["Relu"] != 5 || have["MaxPool"] != 2) {
+			t.Errorf("lpips: %d Conv, %d Relu, %d MaxPool; AlexNet has 5, 5, 2", have["Conv"], have["Relu"], have["MaxPool"])
+		}
+	}
+}
+
+// TestLPIPSNormalisation checks the embedding formula of DESIGN.md §2 on the
+// network's outputs: with s_c = sqrt(w_c) read from the model's weights,
+// sum_c (lpips_l,c / s_c)^2 = (sum_c f^2)/(sqrt(sum_c f^2) + 1e-10)^2 is 1 at
+// every position where some channel is active (0 elsewhere), and w_c >= 0.
+func TestLPIPSNormalisation(t *testing.T) {
+	r := newRig(t)
+	data, err := Models(testSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi, err := onnxbuild.Parse(data[KeyLPIPS])
+	if err != nil {
+		t.Fatal(err)
+	}
+	producer := map[string]onnxbuild.NodeInfo{}
+	for _, n := range mi.Nodes {
+		for _, o := range n.Outputs {
+			producer[o] = n
+		}
+	}
+	a, b, _ := World(testSeed, 4)
+	imgs := append(a, b...)
+	e := r.embed(imgs)
+	for l := range lpipsChannels {
+		id := producer[fmt.Sprintf("lpips_%d", l)]
+		mul := producer[id.Inputs[0]]
+		init := mi.Initializer(mul.Inputs[1])
+		if mul.OpType != "Mul" || init == nil {
+			t.Fatalf("lpips_%d: not Mul by a constant (%s)", l, mul.OpType)
+		}
+		s, err := init.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := len(s)
+		for _, v := range s {
+			if !(v > 0) {
+				t.Fatalf("lpips_%d: sqrt(w) = %v, want > 0", l, v)
+			}
+		}
+		hw := r.lpipsHW[l]
+		active := 0
+		for n := range imgs {
+			for p := range hw {
+				sum := 0.0
+				for ch := range c {
+					v := float64(e[n][l][ch*hw+p]) / float64(s[ch])
+					sum += v * v
+				}
+				if sum != 0 {
+					active++
+					if math.Abs(sum-1) > 1e-5 {
+						t.Fatalf("lpips_%d image %d position %d: sum_c (e/sqrt(w))^2 = %.7f, want 1", l, n, p, sum)
+					}
+				}
+			}
+		}
+		if active == 0 {
+			t.Errorf("lpips_%d: no active position on %d images", l, len(imgs))
+		}
+	}
+}
