@@ -103,3 +103,44 @@ func FuzzParse(f *testing.F) {
 		Parse(filepath.Join(dir, "eval.yaml"), b)
 	})
 }
+
+// TestExampleParses keeps examples/eval.yaml valid: its files are created
+// empty in a temporary folder and the example is parsed there.
+func TestExampleParses(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "examples", "eval.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		key, val, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- ")), ":")
+		val = strings.TrimSpace(val)
+		if !ok || val == "" {
+			continue
+		}
+		p := filepath.Join(dir, val)
+		switch {
+		case strings.HasSuffix(val, ".onnx"):
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte("x"), 0o644)
+		case key == "inputs" || key == "real" || key == "folder":
+			os.MkdirAll(p, 0o755)
+		}
+	}
+	c, err := Parse(filepath.Join(dir, "eval.yaml"), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Datasets) != 1 || len(c.Datasets[0].Methods) != 4 {
+		t.Fatalf("example has %d datasets", len(c.Datasets))
+	}
+	if c.Protocol != DefaultProtocol() {
+		p := c.Protocol
+		p.FIDBootstrap = nil
+		p.line = 0
+		if p != DefaultProtocol() {
+			t.Errorf("the example's protocol %+v is not the documented defaults %+v", p, DefaultProtocol())
+		}
+	}
+}

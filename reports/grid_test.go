@@ -1,0 +1,139 @@
+package reports
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/images"
+)
+
+// pixel returns the RGB value at (x, y).
+func pixel(m *images.Image, x, y int) [3]uint8 {
+	i := 3 * (y*m.W + x)
+	return [3]uint8{m.Pix[i], m.Pix[i+1], m.Pix[i+2]}
+}
+
+func TestMakeGrid(t *testing.T) {
+	const size, n = 32, 6
+	methods := []testMethod{
+		{name: "MUNIT", samples: 5, latent: true},
+		{name: "BicycleGAN", samples: 3, latent: true},
+		{name: "CycleGAN*", samples: 1},
+	}
+	store, inputs := makeStore(t, n, size, methods)
+	dirs, err := MethodDirs(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := GridOptions{NumInputs: 3, Samples: 4, Seed: 11, MinCell: 64}
+	g, err := MakeGrid(dirs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Column groups: the input, the deterministic method, then the
+	// stochastic ones in the paper's order, K capped by what a store has.
+	var got []string
+	for _, c := range g.Header {
+		got = append(got, fmt.Sprintf("%s:%d", c.Name, c.Columns))
+	}
+	if want := []string{"Input:1", "CycleGAN*:1", "MUNIT:4", "BicycleGAN:3"}; !slices.Equal(got, want) {
+		t.Fatalf("header %v, want %v", got, want)
+	}
+	if len(g.Stems) != 3 || !slices.IsSorted(g.Stems) || len(slices.Compact(slices.Clone(g.Stems))) != 3 {
+		t.Fatalf("stems %v: want 3 distinct sorted inputs", g.Stems)
+	}
+	const pad, cell = 4, 64 // 32 px enlarged by 2 to reach MinCell
+	cols := 1 + 1 + 4 + 3
+	if g.Image.W != pad+cols*(cell+pad) {
+		t.Fatalf("grid width %d, want %d", g.Image.W, pad+cols*(cell+pad))
+	}
+	header := g.Image.H - (pad + 3*(cell+pad))
+	if header < 14 {
+		t.Fatalf("header %d px high: no room for names", header)
+	}
+	// Every cell shows the solid colour makeStore wrote for it.
+	methodIndex := map[string]int{"MUNIT": 0, "BicycleGAN": 1, "CycleGAN*": 2}
+	for r, stem := range g.Stems {
+		in, _ := strconv.Atoi(strings.TrimPrefix(stem, "in"))
+		y := header + pad + r*(cell+pad) + cell/2
+		col := 0
+		for _, h := range g.Header {
+			for k := 0; k < h.Columns; k++ {
+				x := pad + col*(cell+pad) + cell/2
+				want := [3]uint8{uint8(20 * in), 200, 50}
+				if h.Name != "Input" {
+					want = [3]uint8{uint8(40 * methodIndex[h.Name]), uint8(30 * k), uint8(10 * in)}
+				}
+				if p := pixel(g.Image, x, y); p != want {
+					t.Errorf("row %d (%s), %s sample %d: pixel %v, want %v", r, stem, h.Name, k, p, want)
+				}
+				col++
+			}
+		}
+	}
+	// The header has dark text above every column group.
+	col := 0
+	for _, h := range g.Header {
+		x0, x1 := pad+col*(cell+pad), pad+(col+h.Columns)*(cell+pad)-pad
+		dark := false
+		for y := 0; y < header && !dark; y++ {
+			for x := x0; x < x1; x++ {
+				if p := pixel(g.Image, x, y); p[0] < 100 && p[1] < 100 && p[2] < 100 {
+					dark = true
+					break
+				}
+			}
+		}
+		if !dark {
+			t.Errorf("no text above %s", h.Name)
+		}
+		col += h.Columns
+	}
+
+	// The selection is a function of the seed, and --inputs overrides the
+	// manifest's input folder.
+	g2, err := MakeGrid(dirs, GridOptions{NumInputs: 3, Samples: 4, Seed: 11, MinCell: 64, Inputs: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.Stems, g2.Stems) || !slices.Equal(g.Image.Pix, g2.Image.Pix) {
+		t.Error("same seed, different grid")
+	}
+	differs := false
+	for seed := int64(12); seed < 20 && !differs; seed++ {
+		g3, err := MakeGrid(dirs, GridOptions{NumInputs: 3, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		differs = !slices.Equal(g.Stems, g3.Stems)
+	}
+	if !differs {
+		t.Error("eight other seeds all select the same inputs")
+	}
+}
+
+func TestMakeGridErrors(t *testing.T) {
+	store, _ := makeStore(t, 2, 8, []testMethod{{name: "MUNIT", samples: 2, latent: true}})
+	for _, tc := range []struct {
+		name string
+		dirs []string
+		want string
+	}{
+		{"none", nil, "no method folders"},
+		{"not a store", []string{t.TempDir()}, "not a sample store"},
+		{"missing", []string{store + "/nope"}, "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := MakeGrid(tc.dirs, GridOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := MethodDirs(t.TempDir()); err == nil {
+		t.Error("MethodDirs of an empty folder: no error")
+	}
+}

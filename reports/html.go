@@ -1,0 +1,284 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/results"
+)
+
+// htmlCell is a table cell as the HTML page shows it.
+type htmlCell struct {
+	Value, Interval string
+	Best, NA        bool
+}
+
+type htmlGroup struct {
+	Name string
+	Span int
+}
+
+type htmlTable struct {
+	Name, Title string
+	Groups      []htmlGroup
+	Headers     []string
+	Rows        []htmlRow
+	Notes       []string
+}
+
+type htmlRow struct {
+	Method string
+	Real   bool
+	Cells  []htmlCell
+}
+
+type htmlImage struct {
+	Title, Alt string
+	// Src is a data: URI, so that the page needs no other file.
+	Src   template.URL
+	Link  string // the file next to the page (SVG for plots)
+	Notes []string
+}
+
+type htmlModel struct {
+	Method, Dataset, Role, File, SHA256, Extra string
+}
+
+type htmlDoc struct {
+	Source, Method, Dataset, Created, MunitEval, ONNXRuntime, Protocol string
+}
+
+type htmlPage struct {
+	Title     string
+	Created   string
+	Version   string
+	Tables    []htmlTable
+	Plots     []htmlImage
+	Grids     []htmlImage
+	Docs      []htmlDoc
+	Models    []htmlModel
+	Runtimes  []string
+	Warnings  []string
+	GridNotes string
+}
+
+// toHTML converts a table to the page's form; the page marks the best
+// value with <strong> and prints intervals in the table's notation.
+func toHTML(t *Table) htmlTable {
+	h := htmlTable{Name: t.Name, Title: t.Title, Notes: t.Notes}
+	names, spans := t.Datasets()
+	for i := range names {
+		h.Groups = append(h.Groups, htmlGroup{names[i], spans[i]})
+	}
+	for _, c := range t.Columns {
+		h.Headers = append(h.Headers, c.Metric)
+	}
+	for _, r := range t.Rows {
+		hr := htmlRow{Method: r.Method, Real: r.Method == results.MethodRealData}
+		for j, c := range r.Cells {
+			if c.Kind == CellNA {
+				hr.Cells = append(hr.Cells, htmlCell{Value: "N/A", NA: true})
+				continue
+			}
+			cc := c
+			cc.Best = false
+			full := cellText(cc, t.Columns[j], t.CI, format{pm: " ± ", na: "N/A", bold: func(s string) string { return s }})
+			v := fmtNum(c.Value, t.Columns[j].Decimals)
+			hr.Cells = append(hr.Cells, htmlCell{Value: v, Interval: strings.TrimPrefix(full, v), Best: c.Best})
+		}
+		h.Rows = append(h.Rows, hr)
+	}
+	return h
+}
+
+// dataURI reads a PNG file and returns it as a data: URI.
+func dataURI(path string) (template.URL, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reports: html: %w", err)
+	}
+	// The bytes are our own PNG files, base64-encoded: safe as a URL.
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b)), nil
+}
+
+// protocolText is a one-line summary of a document's protocol.
+func protocolText(p results.Protocol) string {
+	var parts []string
+	if p.NumInputs > 0 {
+		parts = append(parts, fmt.Sprintf("%d inputs", p.NumInputs))
+	}
+	if p.SamplesPerInput > 0 {
+		parts = append(parts, fmt.Sprintf("%d samples/input", p.SamplesPerInput))
+	}
+	if p.PairsPerInput > 0 {
+		parts = append(parts, fmt.Sprintf("%d pairs/input (%s)", p.PairsPerInput, orUnknown(p.Pairing)))
+	}
+	if p.Select != "" {
+		parts = append(parts, "select "+p.Select)
+	}
+	parts = append(parts, fmt.Sprintf("seed %d", p.Seed))
+	if p.Bootstrap > 0 {
+		parts = append(parts, fmt.Sprintf("%d bootstrap resamples", p.Bootstrap))
+	}
+	if p.Splits > 0 {
+		parts = append(parts, fmt.Sprintf("%d splits", p.Splits))
+	}
+	if p.ImageSize > 0 {
+		parts = append(parts, fmt.Sprintf("size %d", p.ImageSize))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// buildPage gathers everything index.html shows.
+func buildPage(s *Summary, docs []*results.Document, sources []string, opts Options) (*htmlPage, error) {
+	p := &htmlPage{Title: opts.Title, Created: opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"), Version: opts.Version}
+	for _, t := range s.Tables {
+		p.Tables = append(p.Tables, toHTML(t))
+	}
+	for _, pf := range s.Plots {
+		src, err := dataURI(pf.PNG)
+		if err != nil {
+			return nil, err
+		}
+		p.Plots = append(p.Plots, htmlImage{Title: pf.Title, Alt: pf.Title, Src: src, Link: relTo(opts.Out, pf.SVG)})
+	}
+	for _, g := range s.Grids {
+		src, err := dataURI(g.PNG)
+		if err != nil {
+			return nil, err
+		}
+		var cols []string
+		for _, c := range g.Grid.Header {
+			cols = append(cols, c.Name)
+		}
+		title := fmt.Sprintf("Samples: %s", g.Name)
+		p.Grids = append(p.Grids, htmlImage{Title: title, Alt: title + " (columns: " + strings.Join(cols, ", ") + ")",
+			Src: src, Link: relTo(opts.Out, g.PNG), Notes: append([]string{"Inputs: " + strings.Join(g.Grid.Stems, ", ")}, g.Grid.Notes...)})
+	}
+	p.GridNotes = fmt.Sprintf("Rows: %d inputs drawn with seed %d; columns: the input, sample 0 of each deterministic method, then up to %d samples of each stochastic method.",
+		opts.Grid.withDefaults().NumInputs, opts.Grid.Seed, opts.Grid.withDefaults().Samples)
+	runtimes := map[string]bool{}
+	for i, d := range docs {
+		src := ""
+		if i < len(sources) {
+			src = relTo(opts.Out, sources[i])
+		}
+		p.Docs = append(p.Docs, htmlDoc{Source: src, Method: d.Method, Dataset: datasetOf(d), Created: d.Created,
+			MunitEval: d.Versions.MunitEval, ONNXRuntime: d.Versions.ONNXRuntime, Protocol: protocolText(d.Protocol)})
+		runtimes["munit-eval "+orUnknown(d.Versions.MunitEval)+", onnxruntime "+orUnknown(d.Versions.ONNXRuntime)] = true
+		roles := make([]string, 0, len(d.Models))
+		for r := range d.Models {
+			roles = append(roles, r)
+		}
+		sort.Strings(roles)
+		for _, r := range roles {
+			m := d.Models[r]
+			var extra []string
+			if m.Net != "" {
+				extra = append(extra, "net "+m.Net)
+			}
+			if m.Version != "" {
+				extra = append(extra, "version "+m.Version)
+			}
+			if len(m.Classes) > 0 {
+				extra = append(extra, fmt.Sprintf("%d classes", len(m.Classes)))
+			}
+			if m.Synthetic {
+				extra = append(extra, "synthetic")
+			}
+			p.Models = append(p.Models, htmlModel{Method: d.Method, Dataset: datasetOf(d), Role: r, File: m.File, SHA256: m.SHA256, Extra: strings.Join(extra, ", ")})
+		}
+	}
+	c := collect(docs)
+	p.Warnings = warningNotes(c, c.datasets, nil)
+	for r := range runtimes {
+		p.Runtimes = append(p.Runtimes, r)
+	}
+	sort.Strings(p.Runtimes)
+	return p, nil
+}
+
+var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #1a1a1a; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; } h3 { font-size: 1.1rem; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-variant-numeric: tabular-nums; }
+table.results { border-top: 2px solid #000; border-bottom: 2px solid #000; }
+table.results th, table.results td { padding: 0.25rem 0.8rem; }
+table.results thead tr.metrics th { border-bottom: 1px solid #000; }
+table.results thead tr.groups th { border-bottom: 1px solid #999; }
+table.results td.num { text-align: right; white-space: nowrap; }
+table.results td.na { text-align: right; color: #777; }
+table.results tr.real td { border-top: 1px solid #000; }
+table.prov th, table.prov td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; font-size: 0.85rem; text-align: left; vertical-align: top; }
+code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.8rem; word-break: break-all; }
+.interval { color: #555; }
+ul.notes { font-size: 0.85rem; color: #333; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.85rem; color: #444; }
+.warn { color: #8a4b00; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p>Created {{.Created}} by munit-eval {{.Version}}. Every number below is read from the results documents listed under Provenance; none is recomputed here.</p>
+
+<h2 id="tables">Tables</h2>
+{{range .Tables}}
+<h3 id="table-{{.Name}}">{{.Title}}</h3>
+<table class="results" id="{{.Name}}">
+<thead>
+<tr class="groups"><th></th>{{range .Groups}}<th colspan="{{.Span}}">{{.Name}}</th>{{end}}</tr>
+<tr class="metrics"><th>Method</th>{{range .Headers}}<th>{{.}}</th>{{end}}</tr>
+</thead>
+<tbody>
+{{range .Rows}}<tr{{if .Real}} class="real"{{end}}><td>{{.Method}}</td>{{range .Cells}}{{if .NA}}<td class="na">N/A</td>{{else}}<td class="num">{{if .Best}}<strong>{{.Value}}</strong>{{else}}{{.Value}}{{end}}<span class="interval">{{.Interval}}</span></td>{{end}}{{end}}</tr>
+{{end}}</tbody>
+</table>
+<ul class="notes">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>
+{{end}}
+
+{{if .Plots}}<h2 id="plots">Plots</h2>
+{{range .Plots}}<figure><img src="{{.Src}}" alt="{{.Alt}}" width="800" height="500"><figcaption>{{.Title}}{{if .Link}} (<a href="{{.Link}}">SVG</a>){{end}}</figcaption></figure>
+{{end}}{{end}}
+
+{{if .Grids}}<h2 id="grids">Samples</h2>
+<p>{{.GridNotes}}</p>
+{{range .Grids}}<figure><img src="{{.Src}}" alt="{{.Alt}}"><figcaption>{{.Title}}{{range .Notes}}<br>{{.}}{{end}}</figcaption></figure>
+{{end}}{{end}}
+
+<h2 id="provenance">Provenance</h2>
+<p>Software: {{range $i, $r := .Runtimes}}{{if $i}}; {{end}}{{$r}}{{end}}.</p>
+{{if .Warnings}}<h3>Warnings</h3><ul class="warn">{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h3>Results documents</h3>
+<table class="prov" id="documents">
+<tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th><th>munit-eval</th><th>onnxruntime</th><th>Protocol</th></tr>
+{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td>{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
+{{end}}</table>
+<h3>Models</h3>
+<table class="prov" id="models">
+<tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th></th></tr>
+{{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
+{{end}}</table>
+</body>
+</html>
+`))
+
+// renderPage executes the page template.
+func renderPage(p *htmlPage) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		return nil, fmt.Errorf("reports: html: %w", err)
+	}
+	return buf.Bytes(), nil
+}

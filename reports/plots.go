@@ -1,0 +1,455 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/results"
+)
+
+// Plot sizes in pixels: wide enough for the report and for a README, with
+// 12 pt text that stays readable at this width.
+const (
+	PlotWidthPx  = 800
+	PlotHeightPx = 500
+	// plotDPI is the resolution gonum/plot's PNG canvas uses (vgimg.DefaultDPI).
+	plotDPI = 96
+)
+
+// PlotFile is one plot written as PNG and SVG.
+type PlotFile struct {
+	// Kind is "diversity", "scores", "lpips_pairs" or "preference".
+	Kind    string
+	Dataset string
+	Title   string
+	// PNG and SVG are the paths of the files written.
+	PNG, SVG string
+}
+
+// WritePlots draws, for each dataset, the plots its documents support and
+// writes each as PNG and SVG into dir:
+//
+//   - diversity_<dataset>: mean LPIPS diversity per method as bars with the
+//     95% interval as whiskers;
+//   - scores_<dataset>: CIS and IS per method as grouped bars (form as in
+//     opts.Scores) with their 95% intervals where documents have them;
+//   - lpips_pairs_<dataset>: box plots of the pairwise LPIPS distances
+//     (Diversity.Pairs) per method;
+//   - preference_<dataset>: the percentage of judgments preferring each
+//     baseline over the reference method, with the 95% interval and a line
+//     at 50%.
+//
+// The numbers are read from the documents as they are.
+func WritePlots(dir string, docs []*results.Document, opts TableOptions) ([]PlotFile, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("reports: plots: %w", err)
+	}
+	c := collect(docs)
+	var out []PlotFile
+	for _, ds := range c.datasets {
+		for _, mk := range []func(*collection, string, TableOptions) (*plot.Plot, string, error){diversityPlot, scoresPlot, pairsPlot, preferencePlot} {
+			p, kind, err := mk(c, ds, opts)
+			if err != nil {
+				return nil, err
+			}
+			if p == nil {
+				continue
+			}
+			base := filepath.Join(dir, kind+"_"+fileSafe(ds))
+			f := PlotFile{Kind: kind, Dataset: ds, Title: p.Title.Text, PNG: base + ".png", SVG: base + ".svg"}
+			if err := savePlot(p, f.PNG, "png"); err != nil {
+				return nil, err
+			}
+			if err := savePlot(p, f.SVG, "svg"); err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// fileSafe turns a dataset or method name into a file name component.
+func fileSafe(s string) string {
+	s = strings.Trim(unsafeChars.ReplaceAllString(s, "_"), "_")
+	if s == "" {
+		return "x"
+	}
+	return s
+}
+
+func savePlot(p *plot.Plot, path, format string) error {
+	w := vg.Length(PlotWidthPx) * vg.Inch / plotDPI
+	h := vg.Length(PlotHeightPx) * vg.Inch / plotDPI
+	wt, err := p.WriterTo(w, h, format)
+	if err != nil {
+		return fmt.Errorf("reports: plot %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return fmt.Errorf("reports: plot %s: %w", path, err)
+	}
+	return atomicfile.Write(path, buf.Bytes(), 0o644)
+}
+
+// newPlot returns a plot with the report's fonts and a nominal X axis of
+// method names, slanted when they would not fit side by side.
+func newPlot(title, ylabel string, names []string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(14)
+	p.Y.Label.Text = ylabel
+	p.X.Label.Text = "Method"
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		ax.Label.TextStyle.Font.Size = vg.Points(12)
+		ax.Tick.Label.Font.Size = vg.Points(11)
+	}
+	p.NominalX(names...)
+	// About 7 px per character at 11 pt over about 700 px of axis: slant
+	// the names when the longest would overlap its neighbours.
+	longest := 0
+	for _, n := range names {
+		longest = max(longest, len([]rune(n)))
+	}
+	if len(names) > 0 && longest*7 > 650/len(names) {
+		p.X.Tick.Label.Rotation = math.Pi / 8
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.Y.Tick.Marker = niceTicks{}
+	p.Title.Padding = vg.Points(8)
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// barWidth is the width of one bar when n groups of k bars share the axis.
+func barWidth(n, k int) vg.Length {
+	px := 0.6 * 680 / float64(n*k)
+	if px > 70 {
+		px = 70
+	}
+	return vg.Length(px) * vg.Inch / plotDPI
+}
+
+// errPoints are bar tops with asymmetric errors, for plotter.YErrorBars.
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// whiskers returns error bars at (x_i, y_i) reaching [lo_i, hi_i], or nil
+// when no point has an interval.
+func whiskers(xs, ys []float64, ci []*[2]float64) (*plotter.YErrorBars, error) {
+	var pts errPoints
+	for i := range xs {
+		if ci[i] == nil {
+			continue
+		}
+		pts.XYs = append(pts.XYs, plotter.XY{X: xs[i], Y: ys[i]})
+		pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{ys[i] - ci[i][0], ci[i][1] - ys[i]})
+	}
+	if len(pts.XYs) == 0 {
+		return nil, nil
+	}
+	eb, err := plotter.NewYErrorBars(pts)
+	if err != nil {
+		return nil, err
+	}
+	eb.LineStyle.Width = vg.Points(1.5)
+	eb.CapWidth = vg.Points(10)
+	return eb, nil
+}
+
+var realDataColor = color.Gray{Y: 160}
+
+func diversityPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, error) {
+	const kind = "diversity"
+	ms := append([]string(nil), c.methods[ds]...)
+	SortMethods(ms)
+	var names []string
+	var vals plotter.Values
+	var ci []*[2]float64
+	nets := map[string]bool{}
+	for _, m := range ms {
+		dv, err := find(c.entry(ds, m), "lpips_diversity", getDiversity)
+		if err != nil {
+			return nil, "", err
+		}
+		if dv == nil {
+			continue
+		}
+		names = append(names, m)
+		vals = append(vals, dv.Mean)
+		x := dv.CI95
+		ci = append(ci, &x)
+		nets[lpipsName(dv)] = true
+	}
+	if len(names) == 0 {
+		return nil, "", nil
+	}
+	net := "LPIPS, mixed models"
+	if len(nets) == 1 {
+		for n := range nets {
+			net = n
+		}
+	}
+	p := newPlot(fmt.Sprintf("%s: diversity (mean pairwise LPIPS, 95%% interval)", ds), "Mean LPIPS distance ("+net+", unitless)", names)
+	for i := range names {
+		bar, err := plotter.NewBarChart(plotter.Values{vals[i]}, barWidth(len(names), 1))
+		if err != nil {
+			return nil, "", fmt.Errorf("reports: diversity plot %s: %w", ds, err)
+		}
+		bar.XMin = float64(i)
+		bar.Color = plotutil.Color(0)
+		if names[i] == results.MethodRealData {
+			bar.Color = realDataColor
+		}
+		bar.LineStyle.Width = 0
+		p.Add(bar)
+	}
+	xs := make([]float64, len(names))
+	for i := range xs {
+		xs[i] = float64(i)
+	}
+	eb, err := whiskers(xs, vals, ci)
+	if err != nil {
+		return nil, "", fmt.Errorf("reports: diversity plot %s: %w", ds, err)
+	}
+	if eb != nil {
+		p.Add(eb)
+	}
+	return p, kind, nil
+}
+
+func scoresPlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string, error) {
+	const kind = "scores"
+	ms := append([]string(nil), c.methods[ds]...)
+	SortMethods(ms)
+	type series struct {
+		name string
+		vals plotter.Values
+		ci   []*[2]float64
+	}
+	cis := series{name: "CIS"}
+	is := series{name: "IS"}
+	var names []string
+	for _, m := range ms {
+		e := c.entry(ds, m)
+		a, err := scoreCell(e, "cis", func(d *results.Document) *float64 { return d.Metrics.CIS }, func(d *results.Document) *float64 { return d.Metrics.CISExp }, func(d *results.Document) *[2]float64 { return d.Metrics.CISCI95 }, opts.Scores)
+		if err != nil {
+			return nil, "", err
+		}
+		b, err := scoreCell(e, "is", func(d *results.Document) *float64 { return d.Metrics.IS }, func(d *results.Document) *float64 { return d.Metrics.ISExp }, func(d *results.Document) *[2]float64 { return d.Metrics.ISCI95 }, opts.Scores)
+		if err != nil {
+			return nil, "", err
+		}
+		if a.Kind == CellNA && b.Kind == CellNA {
+			continue
+		}
+		names = append(names, m)
+		// A missing score is drawn as no bar (height 0) and named in the legend.
+		cis.vals = append(cis.vals, a.Value)
+		cis.ci = append(cis.ci, a.CI)
+		is.vals = append(is.vals, b.Value)
+		is.ci = append(is.ci, b.CI)
+	}
+	if len(names) == 0 {
+		return nil, "", nil
+	}
+	unit := "nats: mean KL divergence"
+	if opts.Scores == ScoresExp {
+		unit = "exp of the mean KL divergence"
+	}
+	p := newPlot(fmt.Sprintf("%s: CIS and IS (95%% interval)", ds), "Score ("+unit+")", names)
+	w := barWidth(len(names), 2)
+	for k, s := range []series{cis, is} {
+		bar, err := plotter.NewBarChart(s.vals, w)
+		if err != nil {
+			return nil, "", fmt.Errorf("reports: scores plot %s: %w", ds, err)
+		}
+		bar.Color = plotutil.Color(k)
+		bar.LineStyle.Width = 0
+		// The two bars of a group sit at i-0.2 and i+0.2 in data units,
+		// so the whiskers can be placed exactly.
+		dx := 0.4*float64(k) - 0.2
+		bar.XMin = dx
+		p.Add(bar)
+		p.Legend.Add(s.name, bar)
+		xs := make([]float64, len(names))
+		for i := range xs {
+			xs[i] = float64(i) + dx
+		}
+		eb, err := whiskers(xs, s.vals, s.ci)
+		if err != nil {
+			return nil, "", fmt.Errorf("reports: scores plot %s: %w", ds, err)
+		}
+		if eb != nil {
+			p.Add(eb)
+		}
+	}
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(11)
+	// Headroom above the tallest whisker for the legend.
+	p.Y.Max *= 1.2
+	return p, kind, nil
+}
+
+func pairsPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, error) {
+	const kind = "lpips_pairs"
+	ms := append([]string(nil), c.methods[ds]...)
+	SortMethods(ms)
+	var names []string
+	var boxes []plotter.Values
+	net := map[string]bool{}
+	for _, m := range ms {
+		dv, err := find(c.entry(ds, m), "lpips_diversity", getDiversity)
+		if err != nil {
+			return nil, "", err
+		}
+		if dv == nil || len(dv.Pairs) == 0 {
+			continue
+		}
+		v := make(plotter.Values, len(dv.Pairs))
+		for i, pr := range dv.Pairs {
+			v[i] = pr.Distance
+		}
+		names = append(names, m)
+		boxes = append(boxes, v)
+		net[lpipsName(dv)] = true
+	}
+	if len(names) == 0 {
+		return nil, "", nil
+	}
+	label := "LPIPS, mixed models"
+	if len(net) == 1 {
+		for n := range net {
+			label = n
+		}
+	}
+	p := newPlot(fmt.Sprintf("%s: distribution of pairwise LPIPS distances", ds), "Pairwise LPIPS distance ("+label+", unitless)", names)
+	w := barWidth(len(names), 1)
+	for i, v := range boxes {
+		b, err := plotter.NewBoxPlot(w, float64(i), v)
+		if err != nil {
+			return nil, "", fmt.Errorf("reports: pairs plot %s/%s: %w", ds, names[i], err)
+		}
+		b.FillColor = plotutil.Color(0)
+		if names[i] == results.MethodRealData {
+			b.FillColor = realDataColor
+		}
+		b.GlyphStyle.Radius = vg.Points(1.5)
+		p.Add(b)
+	}
+	return p, kind, nil
+}
+
+func preferencePlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string, error) {
+	const kind = "preference"
+	ref, pref, simulated, err := c.reference(ds)
+	if err != nil || ref == "" {
+		return nil, "", err
+	}
+	names := make([]string, 0, len(pref))
+	for b := range pref {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	SortMethods(names)
+	vals := make(plotter.Values, len(names))
+	ci := make([]*[2]float64, len(names))
+	xs := make([]float64, len(names))
+	for i, b := range names {
+		pr := pref[b]
+		vals[i] = pr.Percent
+		x := pr.Wilson
+		if opts.Pref == PrefBootstrap {
+			x = pr.Bootstrap
+		}
+		ci[i] = &x
+		xs[i] = float64(i)
+	}
+	title := fmt.Sprintf("%s: human preference over %s (95%% interval)", ds, ref)
+	if simulated {
+		title = fmt.Sprintf("%s: preference over %s, simulated workers (95%% interval)", ds, ref)
+	}
+	p := newPlot(title, "Judgments preferring the method over "+ref+" (%)", names)
+	p.X.Label.Text = "Baseline"
+	p.Y.Max = 100
+	bar, err := plotter.NewBarChart(vals, barWidth(len(names), 1))
+	if err != nil {
+		return nil, "", fmt.Errorf("reports: preference plot %s: %w", ds, err)
+	}
+	bar.Color = plotutil.Color(2)
+	bar.LineStyle.Width = 0
+	p.Add(bar)
+	eb, err := whiskers(xs, vals, ci)
+	if err != nil {
+		return nil, "", fmt.Errorf("reports: preference plot %s: %w", ds, err)
+	}
+	if eb != nil {
+		p.Add(eb)
+	}
+	half := plotter.NewFunction(func(float64) float64 { return 50 })
+	half.LineStyle.Width = vg.Points(1.5)
+	half.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	half.LineStyle.Color = color.Black
+	p.Add(half)
+	p.Legend.Add("50%: no preference", half)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(11)
+	return p, kind, nil
+}
+
+// niceTicks labels the Y axis every 1, 2 or 5 times a power of ten, about
+// six labels over the range, with unlabelled ticks halfway between.
+type niceTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	prec := max(0, -int(math.Floor(math.Log10(step))))
+	var ticks []plot.Tick
+	for i := math.Ceil(lo / step * 2); i*step/2 <= hi+step*1e-9; i++ {
+		v := i * step / 2
+		t := plot.Tick{Value: v}
+		if math.Mod(i, 2) == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', prec, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}

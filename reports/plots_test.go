@@ -1,0 +1,91 @@
+package reports
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"testing"
+)
+
+// distinctColours counts the distinct colours of an image, stopping at limit.
+func distinctColours(m image.Image, limit int) int {
+	seen := map[[4]uint32]bool{}
+	b := m.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := m.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+			if len(seen) >= limit {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+func TestWritePlots(t *testing.T) {
+	dir := t.TempDir()
+	plots, err := WritePlots(dir, paperDocs(), TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, p := range plots {
+		kinds = append(kinds, p.Kind+"_"+p.Dataset)
+	}
+	sort.Strings(kinds)
+	want := []string{"diversity_edges2shoes", "lpips_pairs_edges2shoes", "preference_edges2shoes", "scores_cat2dog"}
+	if len(kinds) != len(want) {
+		t.Fatalf("plots %v, want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("plots %v, want %v", kinds, want)
+		}
+	}
+	svgSize := regexp.MustCompile(`<svg[^>]*width="([0-9.]+)pt"[^>]*height="([0-9.]+)pt"`)
+	for _, p := range plots {
+		m := decodePNG(t, p.PNG)
+		if b := m.Bounds(); b.Dx() != PlotWidthPx || b.Dy() != PlotHeightPx {
+			t.Errorf("%s: %dx%d px, want %dx%d", p.PNG, b.Dx(), b.Dy(), PlotWidthPx, PlotHeightPx)
+		}
+		// Axes, text, bars and whiskers: a blank or single-colour image
+		// has 1 colour; a drawn plot many (anti-aliased text alone gives dozens).
+		if n := distinctColours(m, 20); n < 20 {
+			t.Errorf("%s: only %d colours: blank plot?", p.PNG, n)
+		}
+		b, err := os.ReadFile(p.SVG)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sz := svgSize.FindSubmatch(b)
+		// 800 px at 96 dpi is 600 pt.
+		if sz == nil || string(sz[1]) != "600" || string(sz[2]) != "375" {
+			t.Errorf("%s: svg size %q, want 600pt x 375pt", p.SVG, sz)
+		}
+		if !bytes.Contains(b, []byte("<text")) && !bytes.Contains(b, []byte("<path")) {
+			t.Errorf("%s: svg draws nothing", p.SVG)
+		}
+		if filepath.Dir(p.PNG) != dir {
+			t.Errorf("%s not in %s", p.PNG, dir)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/internal/version"
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/translate"
+)
+
+// Options controls a whole report.
+type Options struct {
+	// Out is the report folder; it is created when missing.
+	Out    string
+	Tables TableOptions
+	Grid   GridOptions
+	// Stores are sample stores (folders of method folders), one grid each.
+	// When empty, the grids come from the method folders the documents
+	// name in protocol.samples, one grid per dataset, where they exist.
+	Stores []string
+	// Title heads index.html (default "munit-eval report").
+	Title string
+	// Now is the report's creation time (default time.Now()); Version the
+	// munit-eval version printed (default version.MunitEval).
+	Now     time.Time
+	Version string
+}
+
+// Summary lists what a report holds and where it was written.
+type Summary struct {
+	Tables []*Table
+	Plots  []PlotFile
+	Grids  []GridFile
+	// Files are every file written, index.html last.
+	Files []string
+}
+
+// File names inside the report folder.
+const (
+	TablesMarkdown = "tables.md"
+	TablesLaTeX    = "tables.tex"
+	IndexHTML      = "index.html"
+	PlotsDir       = "plots"
+	GridsDir       = "grids"
+)
+
+// Write builds the whole report from documents (sources are their paths,
+// for provenance; may be nil) into opts.Out: tables.md, tables.tex,
+// plots/*.png and *.svg, grids/*.png and index.html, which embeds every
+// image as a data: URI so that it works opened from disk, offline.
+func Write(docs []*results.Document, sources []string, opts Options) (*Summary, error) {
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("reports: no results documents")
+	}
+	if opts.Out == "" {
+		return nil, fmt.Errorf("reports: no report folder")
+	}
+	if opts.Title == "" {
+		opts.Title = "munit-eval report"
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Version == "" {
+		opts.Version = version.MunitEval
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	s := &Summary{}
+	var err error
+	if s.Tables, err = BuildTables(docs, opts.Tables); err != nil {
+		return nil, err
+	}
+	var md, tex bytes.Buffer
+	if err := WriteMarkdown(&md, s.Tables); err != nil {
+		return nil, err
+	}
+	if err := WriteLaTeX(&tex, s.Tables); err != nil {
+		return nil, err
+	}
+	for name, b := range map[string][]byte{TablesMarkdown: md.Bytes(), TablesLaTeX: tex.Bytes()} {
+		path := filepath.Join(opts.Out, name)
+		if err := atomicfile.Write(path, b, 0o644); err != nil {
+			return nil, fmt.Errorf("reports: %w", err)
+		}
+	}
+	s.Files = append(s.Files, filepath.Join(opts.Out, TablesMarkdown), filepath.Join(opts.Out, TablesLaTeX))
+
+	if s.Plots, err = WritePlots(filepath.Join(opts.Out, PlotsDir), docs, opts.Tables); err != nil {
+		return nil, err
+	}
+	for _, p := range s.Plots {
+		s.Files = append(s.Files, p.PNG, p.SVG)
+	}
+
+	sourcesOfGrids, err := gridSources(docs, opts.Stores)
+	if err != nil {
+		return nil, err
+	}
+	if s.Grids, err = WriteGrids(filepath.Join(opts.Out, GridsDir), sourcesOfGrids, opts.Grid); err != nil {
+		return nil, err
+	}
+	for _, g := range s.Grids {
+		s.Files = append(s.Files, g.PNG)
+	}
+
+	page, err := buildPage(s, docs, sources, opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := renderPage(page)
+	if err != nil {
+		return nil, err
+	}
+	index := filepath.Join(opts.Out, IndexHTML)
+	if err := atomicfile.Write(index, b, 0o644); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	s.Files = append(s.Files, index)
+	return s, nil
+}
+
+// GridSource is a set of method folders drawn as one grid.
+type GridSource struct {
+	Name       string
+	MethodDirs []string
+}
+
+// gridSources returns one grid source per store, or, with no store, one
+// per dataset from the method folders the documents name (protocol.samples)
+// that exist and hold a manifest.
+func gridSources(docs []*results.Document, stores []string) ([]GridSource, error) {
+	var out []GridSource
+	if len(stores) > 0 {
+		for _, st := range stores {
+			mds, err := MethodDirs(st)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, GridSource{Name: filepath.Base(filepath.Clean(st)), MethodDirs: mds})
+		}
+		return out, nil
+	}
+	byDS := map[string][]string{}
+	var order []string
+	seen := map[string]bool{}
+	for _, d := range docs {
+		dir := d.Protocol.Samples
+		if dir == "" || seen[dir] {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, translate.ManifestName)); err != nil {
+			continue
+		}
+		seen[dir] = true
+		ds := datasetOf(d)
+		if _, ok := byDS[ds]; !ok {
+			order = append(order, ds)
+		}
+		byDS[ds] = append(byDS[ds], dir)
+	}
+	for _, ds := range order {
+		out = append(out, GridSource{Name: ds, MethodDirs: byDS[ds]})
+	}
+	return out, nil
+}
+
+// relTo returns path relative to dir when possible, else path.
+func relTo(dir, path string) string {
+	ad, err1 := filepath.Abs(dir)
+	ap, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return path
+	}
+	r, err := filepath.Rel(ad, ap)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(r)
+}

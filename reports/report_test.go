@@ -1,0 +1,260 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// writeTestReport writes a full report of paperDocs and a three-method
+// store into a temporary folder.
+func writeTestReport(t *testing.T) (string, *Summary) {
+	t.Helper()
+	store, _ := makeStore(t, 5, 16, []testMethod{
+		{name: "MUNIT", samples: 4, latent: true},
+		{name: "CycleGAN", samples: 1},
+	})
+	out := filepath.Join(t.TempDir(), "report")
+	sum, err := Write(paperDocs(), nil, Options{
+		Out:     out,
+		Stores:  []string{store},
+		Grid:    GridOptions{NumInputs: 2, Samples: 3, Seed: 3},
+		Now:     time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		Version: "0.1.0-test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, sum
+}
+
+func TestWrite(t *testing.T) {
+	out, sum := writeTestReport(t)
+	for _, name := range []string{TablesMarkdown, TablesLaTeX, IndexHTML} {
+		if !slices.Contains(sum.Files, filepath.Join(out, name)) {
+			t.Errorf("%s not in %v", name, sum.Files)
+		}
+	}
+	for _, f := range sum.Files {
+		st, err := os.Stat(f)
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", f, err)
+		}
+	}
+	if len(sum.Plots) != 4 || len(sum.Grids) != 1 {
+		t.Fatalf("%d plots and %d grids, want 4 and 1", len(sum.Plots), len(sum.Grids))
+	}
+	// tables.md is exactly what WriteMarkdown gives.
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, sum.Tables); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(out, TablesMarkdown))
+	if !bytes.Equal(got, md.Bytes()) {
+		t.Error("tables.md differs from WriteMarkdown")
+	}
+	page, err := os.ReadFile(filepath.Join(out, IndexHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	// Self-contained: no resource from the network, every image inline.
+	if regexp.MustCompile(`(src|href)="(https?:)?//`).MatchString(html) {
+		t.Error("index.html refers to the network")
+	}
+	if n, m := strings.Count(html, "<img "), strings.Count(html, `src="data:image/png;base64,`); n != 5 || m != n {
+		t.Errorf("%d images, %d inline; want 5 inline (4 plots, 1 grid)", n, m)
+	}
+	for _, want := range []string{
+		`id="quality_diversity"`, `id="scores"`, `id="distances"`,
+		"<strong>56.7</strong>", "ab" + "MUNIT", "1.22.0", "0.1.0-test", "2026-11-25 12:00:00 UTC",
+		"LPIPS embeddings computed on 64x64 images", "seed 7",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
+
+// chromium finds a Chromium or Chrome binary.
+func chromium() string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// pageCheck is what the browser test reads from a loaded page.
+type pageCheck struct {
+	Images     int      `json:"images"`
+	Broken     []string `json:"broken"`
+	Tables     []string `json:"tables"`
+	Rows       int      `json:"rows"`
+	Remote     []string `json:"remote"`
+	Provenance int      `json:"provenance"`
+}
+
+const pageCheckJS = `(() => {
+  const imgs = [...document.images];
+  return {
+    images: imgs.length,
+    broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt),
+    tables: [...document.querySelectorAll("table.results")].map(t => t.id),
+    rows: document.querySelectorAll("table.results tbody tr").length,
+    remote: performance.getEntriesByType("resource").map(e => e.name).filter(n => !n.startsWith("data:")),
+    provenance: document.querySelectorAll("#models tr").length,
+  };
+})()`
+
+// openInBrowser loads each file in headless Chromium (a fresh profile, no
+// network services) and returns what pageCheckJS reads from it.
+func openInBrowser(t *testing.T, files ...string) []pageCheck {
+	t.Helper()
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	// One guard for the whole browser's life (it stops the browser too).
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	var out []pageCheck
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(bctx, chromedp.Navigate("file://"+filepath.ToSlash(abs)), chromedp.WaitReady("body")); err != nil {
+			t.Fatalf("chromium: opening %s: %v", abs, err)
+		}
+		res, err := chromedp.Run(bctx, chromedp.Evaluate[pageCheck](pageCheckJS))
+		if err != nil {
+			t.Fatalf("chromium: %s: %v", abs, err)
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// TestIndexInBrowser opens index.html from disk in headless Chromium and
+// checks that every image decoded and the tables are there. A copy of the
+// page with one image's data cut short must be caught as broken, so the
+// check itself is known to work.
+func TestIndexInBrowser(t *testing.T) {
+	if chromium() == "" {
+		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
+	}
+	out, _ := writeTestReport(t)
+	index := filepath.Join(out, IndexHTML)
+	page, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(out, "broken.html")
+	const marker = `src="data:image/png;base64,`
+	i := bytes.Index(page, []byte(marker)) + len(marker)
+	bad := append(append(append([]byte{}, page[:i]...), []byte("AAAA")...), page[i+200:]...)
+	if err := os.WriteFile(broken, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := openInBrowser(t, index, broken)
+	good := res[0]
+	if good.Images != 5 || len(good.Broken) > 0 {
+		t.Errorf("%d images, broken: %v; want 5, none broken", good.Images, good.Broken)
+	}
+	if want := []string{"quality_diversity", "scores", "distances"}; !slices.Equal(good.Tables, want) {
+		t.Errorf("tables %v, want %v", good.Tables, want)
+	}
+	// 7 methods in table 1, 3 in table 2, 2 in table 3.
+	if good.Rows != 12 {
+		t.Errorf("%d table rows, want 12", good.Rows)
+	}
+	if len(good.Remote) > 0 {
+		t.Errorf("the page loaded other resources: %v", good.Remote)
+	}
+	if good.Provenance < 2 {
+		t.Errorf("models table has %d rows", good.Provenance)
+	}
+	if len(res[1].Broken) != 1 {
+		t.Errorf("a page with one corrupt image: broken %v, want exactly one", res[1].Broken)
+	}
+}
+
+func TestGridSourcesFromDocuments(t *testing.T) {
+	store, _ := makeStore(t, 3, 8, []testMethod{{name: "MUNIT", samples: 2, latent: true}, {name: "CycleGAN", samples: 1}})
+	dirs, err := MethodDirs(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := paperDocs()
+	docs[2].Protocol.Samples = dirs[0]     // MUNIT, edges2shoes
+	docs[3].Protocol.Samples = dirs[1]     // CycleGAN, edges2shoes
+	docs[4].Protocol.Samples = t.TempDir() // not a store: ignored
+	got, err := gridSources(docs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "edges2shoes" || !slices.Equal(got[0].MethodDirs, []string{dirs[0], dirs[1]}) {
+		t.Errorf("grid sources %+v, want one for edges2shoes with %v", got, dirs)
+	}
+	// Explicit stores win.
+	got, err = gridSources(docs, []string{store})
+	if err != nil || len(got) != 1 || got[0].Name != "store" || len(got[0].MethodDirs) != 2 {
+		t.Errorf("grid sources %+v, %v; want the store", got, err)
+	}
+}
+
+func BenchmarkBuildTables(b *testing.B) {
+	docs := paperDocs()
+	for b.Loop() {
+		tables, err := BuildTables(docs, TableOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteMarkdown(io.Discard, tables); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	docs := paperDocs()
+	out := b.TempDir()
+	for b.Loop() {
+		if _, err := Write(docs, nil, Options{Out: out}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

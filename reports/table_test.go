@@ -1,0 +1,287 @@
+package reports
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/results"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func mathExp(x float64) float64 { return math.Exp(x) }
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reports -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
+	}
+}
+
+func TestGoldenTables(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts TableOptions
+	}{
+		{"pm", TableOptions{}},
+		{"brackets", TableOptions{CI: CIBrackets, Scores: ScoresExp, Pref: PrefBootstrap}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tables, err := BuildTables(paperDocs(), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var md, tex, txt bytes.Buffer
+			if err := WriteMarkdown(&md, tables); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteLaTeX(&tex, tables); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteText(&txt, tables, BoldStar); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "tables_"+tc.name+".md.golden", md.Bytes())
+			golden(t, "tables_"+tc.name+".tex.golden", tex.Bytes())
+			golden(t, "tables_"+tc.name+".txt.golden", txt.Bytes())
+		})
+	}
+}
+
+// cellOf returns the cell of method in the column (dataset, metric prefix).
+func cellOf(t *testing.T, tb *Table, method, dataset, metric string) Cell {
+	t.Helper()
+	for j, c := range tb.Columns {
+		if c.Dataset != dataset || !strings.HasPrefix(c.Metric, metric) {
+			continue
+		}
+		for _, r := range tb.Rows {
+			if r.Method == method {
+				return r.Cells[j]
+			}
+		}
+		t.Fatalf("table %s: no row %s", tb.Name, method)
+	}
+	t.Fatalf("table %s: no column %s %s", tb.Name, dataset, metric)
+	return Cell{}
+}
+
+func tableNamed(t *testing.T, tables []*Table, name string) *Table {
+	t.Helper()
+	for _, tb := range tables {
+		if tb.Name == name {
+			return tb
+		}
+	}
+	t.Fatalf("no table %s", name)
+	return nil
+}
+
+func TestSortMethods(t *testing.T) {
+	got := []string{"Real data", "BicycleGAN", "MUNIT", "Zeta", "MUNIT w/o L^s_recon", "CycleGAN*", "Alpha", "UNIT", "MUNIT w/o L^c_recon", "CycleGAN"}
+	SortMethods(got)
+	want := []string{"UNIT", "CycleGAN", "CycleGAN*", "MUNIT w/o L^c_recon", "MUNIT w/o L^s_recon", "MUNIT", "BicycleGAN", "Alpha", "Zeta", "Real data"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}
+
+func TestBuildTablesCells(t *testing.T) {
+	tables, err := BuildTables(paperDocs(), TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qd := tableNamed(t, tables, "quality_diversity")
+	var rows []string
+	for _, r := range qd.Rows {
+		rows = append(rows, r.Method)
+	}
+	if want := []string{"UNIT", "CycleGAN", "CycleGAN*", "MUNIT w/o L^x_recon", "MUNIT", "BicycleGAN", "Real data"}; !slices.Equal(rows, want) {
+		t.Errorf("rows %v, want %v", rows, want)
+	}
+	for _, tc := range []struct {
+		method, metric string
+		kind           CellKind
+		value          float64
+		best           bool
+	}{
+		{"MUNIT", "Quality", CellReference, 50, false},
+		{"BicycleGAN", "Quality", CellValue, 56.7, true},
+		{"UNIT", "Quality", CellValue, 37.4, false},
+		{"Real data", "Quality", CellNA, 0, false},
+		// Real data has the highest diversity but is not a competitor.
+		{"Real data", "Diversity", CellValue, 0.293, false},
+		{"MUNIT w/o L^x_recon", "Diversity", CellValue, 0.213, true},
+		{"MUNIT", "Diversity", CellValue, 0.109, false},
+	} {
+		c := cellOf(t, qd, tc.method, "edges2shoes", tc.metric)
+		if c.Kind != tc.kind || c.Best != tc.best || math.Abs(c.Value-tc.value) > 1e-12 {
+			t.Errorf("%s %s: %+v, want kind %d value %g best %v", tc.method, tc.metric, c, tc.kind, tc.value, tc.best)
+		}
+	}
+	if h := qd.Columns[1].Metric; h != "Diversity (LPIPS alex v0.1)" {
+		t.Errorf("diversity header %q", h)
+	}
+	// FID: lower is better; KID absent for CycleGAN prints N/A.
+	dist := tableNamed(t, tables, "distances")
+	if c := cellOf(t, dist, "MUNIT", "cat2dog-fid", "FID"); !c.Best {
+		t.Error("MUNIT's FID 21.46 < 35.2 is not marked best")
+	}
+	if c := cellOf(t, dist, "CycleGAN", "cat2dog-fid", "KID"); c.Kind != CellNA || cellText(c, dist.Columns[1], CIPlusMinus, markdownFormat) != "N/A" {
+		t.Errorf("CycleGAN KID: %+v, want N/A", c)
+	}
+}
+
+func TestScoreForms(t *testing.T) {
+	for _, form := range []ScoreForm{ScoresNats, ScoresExp} {
+		tables, err := BuildTables(paperDocs(), TableOptions{Scores: form})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := tableNamed(t, tables, "scores")
+		c := cellOf(t, sc, "CycleGAN", "cat2dog", "CIS")
+		// The fixture's CycleGAN CIS is 0.078 nats with interval [0.058, 0.108].
+		want, lo, hi := 0.078, 0.058, 0.108
+		if form == ScoresExp {
+			want, lo, hi = math.Exp(want), math.Exp(lo), math.Exp(hi)
+		}
+		if math.Abs(c.Value-want) > 1e-12 || c.CI == nil || math.Abs(c.CI[0]-lo) > 1e-12 || math.Abs(c.CI[1]-hi) > 1e-12 {
+			t.Errorf("%s: CIS cell %+v, want %g [%g, %g]", form, c, want, lo, hi)
+		}
+		if !strings.Contains(sc.Columns[0].Metric, "("+string(form)+")") {
+			t.Errorf("%s: header %q does not name the form", form, sc.Columns[0].Metric)
+		}
+	}
+}
+
+func TestCellText(t *testing.T) {
+	col := Column{Decimals: 3}
+	ci := &[2]float64{0.100, 0.130}
+	sd := 0.0011
+	for _, tc := range []struct {
+		cell Cell
+		ci   CIStyle
+		f    format
+		want string
+	}{
+		{Cell{Kind: CellValue, Value: 0.1094, CI: ci}, CIPlusMinus, markdownFormat, "0.109 ± 0.015"},
+		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIPlusMinus, markdownFormat, "**0.109** ± 0.015"},
+		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIBrackets, latexFormat, `\textbf{0.109} [0.100, 0.130]`},
+		{Cell{Kind: CellValue, Value: 0.1094, CI: ci}, CIPlusMinus, latexFormat, `0.109 $\pm$ 0.015`},
+		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIPlusMinus, textFormat(BoldStar), "0.109* ± 0.015"},
+		{Cell{Kind: CellValue, Value: 0.1094, Best: true}, CIPlusMinus, textFormat(BoldANSI), "\x1b[1m0.109\x1b[0m"},
+		{Cell{Kind: CellValue, Value: 0.0123, SD: &sd}, CIBrackets, markdownFormat, "0.012 (sd 0.001)"},
+		{Cell{Kind: CellValue, Value: -0.0001}, CIPlusMinus, markdownFormat, "0.000"},
+		{Cell{Kind: CellReference, Value: 50}, CIPlusMinus, markdownFormat, "50.000"},
+		{Cell{}, CIBrackets, latexFormat, "N/A"},
+	} {
+		if got := cellText(tc.cell, col, tc.ci, tc.f); got != tc.want {
+			t.Errorf("cellText(%+v, %s) = %q, want %q", tc.cell, tc.ci, got, tc.want)
+		}
+	}
+}
+
+func TestBuildTablesSpecialCases(t *testing.T) {
+	t.Run("simulated", func(t *testing.T) {
+		docs := paperDocs()
+		p := docs[2].Metrics.Preference["UNIT"]
+		p.Simulated = true
+		docs[2].Metrics.Preference["UNIT"] = p
+		tables, err := BuildTables(docs, TableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qd := tableNamed(t, tables, "quality_diversity")
+		if qd.Columns[0].Metric != "Quality (%, simulated)" || !strings.Contains(strings.Join(qd.Notes, " "), "simulated workers") {
+			t.Errorf("simulated preference not labelled: %q", qd.Columns[0].Metric)
+		}
+	})
+	t.Run("mixed lpips", func(t *testing.T) {
+		docs := paperDocs()
+		docs[1].Metrics.LPIPSDiversity.LPIPSVersion = "0.0"
+		tables, err := BuildTables(docs, TableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qd := tableNamed(t, tables, "quality_diversity")
+		if qd.Columns[1].Metric != "Diversity (LPIPS)" || qd.Columns[1].Better != 0 {
+			t.Errorf("mixed LPIPS versions: column %+v", qd.Columns[1])
+		}
+		for _, r := range qd.Rows {
+			if r.Cells[1].Best {
+				t.Errorf("%s marked best although LPIPS models differ", r.Method)
+			}
+		}
+	})
+	t.Run("shared warning", func(t *testing.T) {
+		docs := paperDocs()
+		for _, d := range docs[:3] {
+			d.Warnings = append(d.Warnings, "the LPIPS model is synthetic")
+		}
+		tables, err := BuildTables(docs, TableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(tableNamed(t, tables, "quality_diversity").Notes, "\n")
+		if want := "Warning (MUNIT w/o L^x_recon, MUNIT, BicycleGAN; edges2shoes): the LPIPS model is synthetic"; !strings.Contains(notes, want) || strings.Count(notes, "synthetic") != 1 {
+			t.Errorf("notes:\n%s\nwant once: %s", notes, want)
+		}
+	})
+	t.Run("deterministic row in scores", func(t *testing.T) {
+		docs := paperDocs()
+		d := doc("CycleGAN*", "cat2dog")
+		d.Metrics.IS = results.Float(0.5)
+		docs = append(docs, d)
+		tables, err := BuildTables(docs, TableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cellOf(t, tableNamed(t, tables, "scores"), "CycleGAN*", "cat2dog", "CIS"); c.Kind != CellNA {
+			t.Errorf("missing CIS: %+v, want N/A", c)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		edit func([]*results.Document) []*results.Document
+		want string
+	}{
+		{"duplicate metric", func(docs []*results.Document) []*results.Document {
+			d := doc("MUNIT", "edges2shoes")
+			d.Metrics.LPIPSDiversity = div(0.2, 0.01, 100)
+			return append(docs, d)
+		}, "appears in two results documents"},
+		{"two studies", func(docs []*results.Document) []*results.Document {
+			d := doc("UNIT", "edges2shoes")
+			d.Metrics.Preference = map[string]results.Preference{"MUNIT": {Percent: 60}}
+			return append(docs, d)
+		}, "two preference studies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := BuildTables(tc.edit(paperDocs()), TableOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := BuildTables(paperDocs(), TableOptions{CI: "stars"}); err == nil {
+		t.Error("unknown interval style accepted")
+	}
+}
