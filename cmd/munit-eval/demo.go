@@ -11,8 +11,9 @@ import (
 
 // demoOptions are the flags of munit-eval demo.
 type demoOptions struct {
-	out  string
-	opts pipeline.DemoOptions
+	out       string
+	setupOnly bool
+	opts      pipeline.DemoOptions
 }
 
 func init() {
@@ -42,6 +43,10 @@ from their created field.`,
 			if err != nil {
 				return err
 			}
+			if o.setupOnly {
+				fmt.Fprintf(os.Stderr, "wrote the synthetic world, its models and eval.yaml to %s\n", o.out)
+				return nil
+			}
 			out, err := pipeline.Run(cmd.Context(), c, pipeline.Options{Threads: global.threads, Device: global.device,
 				Quiet: global.quiet, Log: os.Stderr})
 			if err != nil {
@@ -62,6 +67,7 @@ from their created field.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", o.out, "output folder")
+	f.BoolVar(&o.setupOnly, "setup-only", false, "write the world, models and eval.yaml, then stop")
 	f.Uint64Var(&o.opts.Seed, "world-seed", o.opts.Seed, "seed of the synthetic world and its models")
 	f.IntVar(&o.opts.Inputs, "inputs", o.opts.Inputs, "domain-A inputs M")
 	f.IntVar(&o.opts.Real, "real", o.opts.Real, "domain-B real images")

@@ -1,0 +1,374 @@
+// Package images turns image files into the pixels and tensors the models
+// eat, and back: folder datasets in a stable order, PNG/JPEG decoding to
+// 8-bit RGB, resizing and centre cropping, uint8 <-> float32 NCHW in
+// [-1, 1] (DESIGN.md §2), atomic PNG writing, SHA-256 provenance hashes,
+// numpy .npy arrays and image grids.
+//
+// The package's opinion: the reference pipelines are PyTorch data loaders
+// (PIL's Image.open(p).convert("RGB"), torchvision's Resize and
+// CenterCrop, x/127.5 - 1), and this package reproduces them, bit for bit
+// where it can: PNG decoding, resizing and the tensor conversion are
+// exact; JPEG decoding follows libjpeg's chroma upsampling and colour
+// conversion and differs only through the IDCT (a level or so). Every
+// image is packed 8-bit RGB once decoded; alpha is dropped, not
+// composited. Nothing here knows about MUNIT or any model.
+package images
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// MaxPixels is the largest image (width × height) Decode accepts. The check
+// happens on the header, before any pixel memory is allocated, so a corrupt
+// or hostile header cannot make the decoder allocate gigabytes.
+const MaxPixels = 1 << 26
+
+// Image is an 8-bit RGB image: Pix holds W*H pixels, 3 bytes each (R, G, B),
+// row-major with no padding, so pixel (x, y) starts at Pix[3*(y*W+x)].
+// Functions that return an error check that len(Pix) == 3·W·H; the others
+// (RGBA, ResizeCrop, Grid) assume it, as every Image this package makes
+// satisfies it.
+type Image struct {
+	W, H int
+	Pix  []uint8
+}
+
+// New returns a black w × h image.
+func New(w, h int) *Image {
+	return &Image{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+}
+
+// File is one image of a folder dataset.
+type File struct {
+	Path string // the folder joined with Name
+	Name string // base name, e.g. "0001.png"
+	Stem string // Name without its extension, e.g. "0001"
+}
+
+// isImageExt reports whether name ends in .png, .jpg or .jpeg, ignoring case.
+func isImageExt(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}
+
+// ListDir lists the images of a folder dataset: the files ending in .png,
+// .jpg or .jpeg (any case), sorted by name in byte order so that every run
+// sees the same order. Names starting with "." are skipped (editor and OS
+// droppings such as .DS_Store) and subfolders are ignored; a symbolic link is
+// followed. It is an error when dir is missing or not a folder, when it
+// holds no image, or when it holds any other file, which the error names:
+// a stray file in a dataset folder is more often a mistake than not.
+func ListDir(dir string) ([]File, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("images: %s: not a folder", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	var files []File
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		mode := e.Type()
+		if mode&os.ModeSymlink != 0 {
+			fi, err := os.Stat(path)
+			if err != nil {
+				return nil, fmt.Errorf("images: %s: broken link: %w", path, err)
+			}
+			mode = fi.Mode().Type()
+		}
+		if mode.IsDir() {
+			continue
+		}
+		if !mode.IsRegular() {
+			return nil, fmt.Errorf("images: %s: not a regular file", path)
+		}
+		if !isImageExt(name) {
+			return nil, fmt.Errorf("images: %s: not a PNG or JPEG image", path)
+		}
+		files = append(files, File{Path: path, Name: name, Stem: strings.TrimSuffix(name, filepath.Ext(name))})
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("images: %s: no .png, .jpg or .jpeg files", dir)
+	}
+	// os.ReadDir sorts by name already; sort again so the order is part of
+	// this function's contract, not an implementation detail of os.
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	return files, nil
+}
+
+// Load reads and decodes a PNG or JPEG file (see Decode). Errors name the file.
+func Load(path string) (*Image, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("images: %s: is a folder, not an image", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	return decodeBytes(b, path)
+}
+
+var (
+	pngMagic  = []byte("\x89PNG\r\n\x1a\n")
+	jpegMagic = []byte{0xff, 0xd8, 0xff}
+)
+
+// Decode decodes a PNG or JPEG image (recognised by its content, not by any
+// extension) to 8-bit RGB; name is used in error messages only.
+//
+// Conversion to RGB follows PIL's Image.convert("RGB"):
+//   - grey: R = G = B = the grey value;
+//   - alpha (RGBA, grey+alpha, tRNS): the alpha channel is dropped, keeping
+//     the straight (un-premultiplied) colour, not composited on any background;
+//   - paletted: the palette entry's colour;
+//   - 16-bit samples: the high byte (v >> 8), which is what PIL does for
+//     16-bit RGB(A) PNGs. (PIL opens a 16-bit grey PNG in mode "I" and its
+//     convert("RGB") clips the value to 255 instead; we keep the high byte,
+//     which preserves the picture.)
+//   - CMYK JPEG (Adobe inverted or not, as the JPEG says): PIL's formula
+//     R = (255-K) - (255-K)·C/255 with its rounding, likewise G and B;
+//   - YCbCr JPEG: libjpeg's "fancy" chroma upsampling and its fixed-point
+//     colour conversion, as PIL gets them from libjpeg; the IDCT is Go's
+//     image/jpeg's, so pixels may still differ from PIL's by a few levels.
+//
+// 8-bit RGB, RGBA, grey and paletted PNGs decode exactly as PIL decodes them.
+// Like PIL's Image.open, Decode ignores EXIF orientation, gamma and colour
+// profiles.
+// Empty, truncated and corrupt data give an error; so does an image larger
+// than MaxPixels.
+func Decode(r io.Reader, name string) (*Image, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("images: reading %s: %w", name, err)
+	}
+	return decodeBytes(b, name)
+}
+
+func decodeBytes(b []byte, name string) (*Image, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("images: %s: empty file", name)
+	}
+	var (
+		format     string
+		decode     func(io.Reader) (image.Image, error)
+		decodeConf func(io.Reader) (image.Config, error)
+	)
+	switch {
+	case bytes.HasPrefix(b, pngMagic):
+		format, decode, decodeConf = "PNG", png.Decode, png.DecodeConfig
+	case bytes.HasPrefix(b, jpegMagic):
+		format, decode, decodeConf = "JPEG", jpeg.Decode, jpeg.DecodeConfig
+	default:
+		return nil, fmt.Errorf("images: %s: not a PNG or JPEG image", name)
+	}
+	cfg, err := decodeConf(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: decoding %s: %w", name, format, describe(err))
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("images: %s: %s has an empty size %dx%d", name, format, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, fmt.Errorf("images: %s: %s is %dx%d, more than the %d pixels this package accepts", name, format, cfg.Width, cfg.Height, MaxPixels)
+	}
+	img, err := decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: decoding %s: %w", name, format, describe(err))
+	}
+	return FromImage(img), nil
+}
+
+// describe turns the decoders' bare EOF errors into words.
+func describe(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("truncated data (%w)", err)
+	}
+	return err
+}
+
+// FromImage converts any image.Image to packed RGB as Decode describes:
+// alpha dropped keeping the straight colour, 16-bit values reduced to their
+// high byte. The common concrete types (NRGBA, RGBA, NRGBA64, RGBA64, Gray,
+// Gray16, Paletted, YCbCr, CMYK) take fast paths; any other goes through
+// color.NRGBA64Model.
+func FromImage(img image.Image) *Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	m := New(w, h)
+	if w == 0 || h == 0 {
+		return m
+	}
+	dst := m.Pix
+	switch s := img.(type) {
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				out[o], out[o+1], out[o+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				if a := p[3]; a == 0xff {
+					out[o], out[o+1], out[o+2] = p[0], p[1], p[2]
+				} else {
+					c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], a}).(color.NRGBA)
+					out[o], out[o+1], out[o+2] = c.R, c.G, c.B
+				}
+			}
+		}
+	case *image.NRGBA64:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				out[o], out[o+1], out[o+2] = row[8*x], row[8*x+2], row[8*x+4]
+			}
+		}
+	case *image.RGBA64:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				p := row[8*x : 8*x+8 : 8*x+8]
+				if p[6] == 0xff && p[7] == 0xff {
+					out[o], out[o+1], out[o+2] = p[0], p[2], p[4]
+				} else {
+					c := rgbOf(color.RGBA64{
+						uint16(p[0])<<8 | uint16(p[1]), uint16(p[2])<<8 | uint16(p[3]),
+						uint16(p[4])<<8 | uint16(p[5]), uint16(p[6])<<8 | uint16(p[7])})
+					out[o], out[o+1], out[o+2] = c[0], c[1], c[2]
+				}
+			}
+		}
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				v := row[x]
+				out[o], out[o+1], out[o+2] = v, v, v
+			}
+		}
+	case *image.Gray16:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				v := row[2*x]
+				out[o], out[o+1], out[o+2] = v, v, v
+			}
+		}
+	case *image.Paletted:
+		var lut [256][3]uint8
+		for i, c := range s.Palette {
+			if i == len(lut) {
+				break
+			}
+			lut[i] = rgbOf(c)
+		}
+		// Indices beyond the palette (possible in hand-built images) read
+		// as black, as image.Paletted.At treats them as transparent black.
+		for i := len(s.Palette); i < len(lut); i++ {
+			lut[i] = [3]uint8{}
+		}
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				c := &lut[row[x]]
+				out[o], out[o+1], out[o+2] = c[0], c[1], c[2]
+			}
+		}
+	case *image.YCbCr:
+		fromYCbCr(s, m)
+	case *image.CMYK:
+		for y := 0; y < h; y++ {
+			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				out[o], out[o+1], out[o+2] = cmykToRGB(p[0], p[1], p[2], p[3])
+			}
+		}
+	default:
+		for y := 0; y < h; y++ {
+			out := dst[3*w*y : 3*w*(y+1)]
+			for x, o := 0, 0; x < w; x, o = x+1, o+3 {
+				c := rgbOf(img.At(b.Min.X+x, b.Min.Y+y))
+				out[o], out[o+1], out[o+2] = c[0], c[1], c[2]
+			}
+		}
+	}
+	return m
+}
+
+// rgbOf returns the straight (un-premultiplied) colour of c, 8 bits per
+// channel (the high byte of the 16-bit value); fully transparent colours
+// whose premultiplied form has lost the colour read as black.
+func rgbOf(c color.Color) [3]uint8 {
+	switch c := c.(type) {
+	case color.NRGBA:
+		return [3]uint8{c.R, c.G, c.B}
+	case color.CMYK:
+		r, g, b := cmykToRGB(c.C, c.M, c.Y, c.K)
+		return [3]uint8{r, g, b}
+	}
+	n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
+	return [3]uint8{uint8(n.R >> 8), uint8(n.G >> 8), uint8(n.B >> 8)}
+}
+
+// cmykToRGB converts as PIL's cmyk2rgb (Convert.c) does, with its rounding:
+// R = (255-K) - MULDIV255(C, 255-K), where MULDIV255(a, b) =
+// ((a·b+128) + ((a·b+128) >> 8)) >> 8; likewise G from M and B from Y.
+func cmykToRGB(c, m, y, k uint8) (uint8, uint8, uint8) {
+	nk := 255 - uint32(k)
+	md := func(a uint32) uint8 {
+		t := a*nk + 128
+		return uint8(nk - ((t>>8)+t)>>8)
+	}
+	return md(uint32(c)), md(uint32(m)), md(uint32(y))
+}
+
+// RGBA returns the image as an opaque *image.RGBA (alpha 255), for drawing
+// and for the standard library's encoders.
+func (m *Image) RGBA() *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, m.W, m.H))
+	n := m.W * m.H
+	for i := 0; i < n; i++ {
+		out.Pix[4*i], out.Pix[4*i+1], out.Pix[4*i+2], out.Pix[4*i+3] = m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2], 0xff
+	}
+	return out
+}

@@ -1,0 +1,74 @@
+package images
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestListDir(t *testing.T) {
+	mk := func(t *testing.T, names ...string) string {
+		dir := t.TempDir()
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if strings.HasSuffix(n, "/") {
+				os.MkdirAll(p, 0o755)
+				continue
+			}
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	t.Run("order and filtering", func(t *testing.T) {
+		dir := mk(t, "b.png", "a.JPG", "B.jpeg", "10.png", "2.png", ".DS_Store", ".hidden.txt", "sub/", "sub/c.txt", "z.PnG")
+		os.Symlink(filepath.Join(dir, "2.png"), filepath.Join(dir, "link.png"))
+		os.Symlink(filepath.Join(dir, "sub"), filepath.Join(dir, "linkdir"))
+		files, err := ListDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range files {
+			got = append(got, f.Name+"|"+f.Stem)
+			if f.Path != filepath.Join(dir, f.Name) {
+				t.Errorf("Path %q for %q", f.Path, f.Name)
+			}
+		}
+		want := "10.png|10 2.png|2 B.jpeg|B a.JPG|a b.png|b link.png|link z.PnG|z"
+		if strings.Join(got, " ") != want {
+			t.Errorf("got %v\nwant %s", got, want)
+		}
+	})
+	errCases := []struct {
+		name  string
+		setup func(t *testing.T) string
+		want  string
+	}{
+		{"missing", func(t *testing.T) string { return filepath.Join(t.TempDir(), "nope") }, "no such file"},
+		{"a file", func(t *testing.T) string { return filepath.Join(mk(t, "a.png"), "a.png") }, "not a folder"},
+		{"empty", func(t *testing.T) string { return mk(t) }, "no .png, .jpg or .jpeg files"},
+		{"only hidden and folders", func(t *testing.T) string { return mk(t, ".a.png", "sub/") }, "no .png"},
+		{"stray text file", func(t *testing.T) string { return mk(t, "a.png", "notes.txt") }, "notes.txt: not a PNG or JPEG image"},
+		{"no extension", func(t *testing.T) string { return mk(t, "a.png", "README") }, "README: not a PNG or JPEG image"},
+		{"broken link", func(t *testing.T) string {
+			d := mk(t, "a.png")
+			os.Symlink(filepath.Join(d, "gone.png"), filepath.Join(d, "b.png"))
+			return d
+		}, "b.png: broken link"},
+	}
+	for _, tc := range errCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.setup(t)
+			files, err := ListDir(dir)
+			if err == nil {
+				t.Fatalf("ListDir = %v, want an error", files)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q: want it to name %s and say %q", err, dir, tc.want)
+			}
+		})
+	}
+}
