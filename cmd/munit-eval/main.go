@@ -56,6 +56,7 @@ Exit codes: 0 success, 1 regression found (check), 2 bad usage or bad input,
 }
 
 func init() {
+	rootCmd.CompletionOptions.HiddenDefaultCmd = true
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
 	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores)")

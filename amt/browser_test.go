@@ -1,0 +1,148 @@
+package amt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chromiumPath is where Debian's chromium package installs the browser
+// (`apt-get install chromium`; `make test-deps` does it).
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowserStudy runs the local study end to end in headless Chromium: a
+// scripted participant enters an id, answers every question with the arrow
+// keys (catch questions right, baseline B preferred on every third question),
+// reloads the page half way, and finishes; the analysis of local-results.csv
+// must give the scripted preference exactly.
+func TestBrowserStudy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("headless Chromium not found at %s (install Debian's chromium package: apt-get install -y chromium, or run make test-deps)", chromiumPath)
+	}
+	cfg := smallConfig()
+	cfg.Questions = 5
+	dir, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 2})
+	prefer := func(q Question) bool { return q.ID%3 == 0 }
+
+	s := newTestServer(t, dir, ServeOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	base := "http://" + ln.Addr().String()
+
+	parent, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancelTimeout()
+	actx, cancelAlloc := chromedp.NewExecAllocator(parent,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	const pid = "lab-07"
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.SendKeys("#participant", pid)); err != nil {
+		t.Fatalf("start page: %v", err)
+	}
+	// RunResponse waits until the study page has loaded.
+	if resp, err := chromedp.RunResponse(ctx, chromedp.Click("#start")); err != nil || resp.Status != 200 {
+		t.Fatalf("submitting the participant id: %v", err)
+	}
+	// waitAnswered waits until the page shows n answers and returns the
+	// current question as "hit/field" ("done" at the end).
+	waitAnswered := func(n int) string {
+		t.Helper()
+		expr := fmt.Sprintf(`document.body && document.body.dataset.answered === "%d" && (document.body.dataset.done === "1" ? "done" : document.body.dataset.hit + "/" + document.body.dataset.field)`, n)
+		v, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatalf("waiting for %d answers: %v", n, err)
+		}
+		return v
+	}
+	cur := waitAnswered(0)
+	// The images load through the page's content security policy.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`["img-input","img-left","img-right"].every(id => document.getElementById(id).naturalWidth === 16)`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("images did not load: %v", err)
+	}
+	total := len(key.Questions)
+	for n := 0; n < total; n++ {
+		if n == total/2 {
+			if _, err := chromedp.RunResponse(ctx, chromedp.Reload()); err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if again := waitAnswered(n); again != cur {
+				t.Fatalf("after reload the page shows %s, was %s", again, cur)
+			}
+		}
+		parts := strings.SplitN(cur, "/", 2)
+		if len(parts) != 2 {
+			t.Fatalf("question %d: page shows %q", n, cur)
+		}
+		hit, err := strconv.Atoi(parts[0])
+		if err != nil {
+			t.Fatalf("question %d: page shows %q", n, cur)
+		}
+		arrow := kb.ArrowRight
+		if scripted(key, questionAt(key, hit, parts[1]), prefer) == AnswerLeft {
+			arrow = kb.ArrowLeft
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(arrow)); err != nil {
+			t.Fatalf("key: %v", err)
+		}
+		cur = waitAnswered(n + 1)
+	}
+	if cur != "done" {
+		t.Fatalf("after %d answers the page shows %q, want the end", total, cur)
+	}
+	progress, err := chromedp.Run(ctx, chromedp.Text("#progress"))
+	if err != nil || !strings.Contains(progress, fmt.Sprintf("%d of %d", total, total)) {
+		t.Errorf("progress %q (%v)", progress, err)
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, LocalResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, warns, err := ReadResults(LocalResultsFile, bytes.NewReader(data), key)
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("ReadResults: %v %v", err, warns)
+	}
+	a, err := Analyze(key, rows, DefaultAnalyzeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Workers != 1 || a.Duplicates != 0 || a.Missing != 0 || len(a.Excluded) != 0 {
+		t.Errorf("workers %d duplicates %d missing %d excluded %d", a.Workers, a.Duplicates, a.Missing, len(a.Excluded))
+	}
+	for _, b := range a.Baselines {
+		if want := expectedPercent(key, b.Name, prefer); b.Percent != want || b.Judgments != cfg.Questions {
+			t.Errorf("%s: %.2f%% of %d judgments, scripted %.2f%% of %d", b.Name, b.Percent, b.Judgments, want, cfg.Questions)
+		}
+	}
+}
