@@ -1,0 +1,297 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Gaussian is a Gaussian fit of a feature set: its mean and its sample
+// covariance. Fit the real images' features once and reuse the fit for
+// every method.
+type Gaussian struct {
+	// Mean is μ = (1/N) Σ_n x_n.
+	Mean []float64
+	// Cov is Σ = (1/(N−1)) Σ_n (x_n − μ)(x_n − μ)ᵀ.
+	Cov *mat.SymDense
+	// N is the number of feature vectors fitted.
+	N int
+}
+
+// FitGaussian fits the mean μ and the sample covariance
+// Σ = (1/(N−1)) Σ_n (x_n − μ)(x_n − μ)ᵀ (numpy's np.cov(x, rowvar=False),
+// as pytorch-fid and torch-fidelity use) to N ≥ 2 feature vectors of one
+// dimension D ≥ 1, in float64. It returns an error naming the first bad
+// row when a row's length differs or a value is NaN or infinite.
+func FitGaussian(x [][]float64) (*Gaussian, error) {
+	n := len(x)
+	if n < 2 {
+		return nil, fmt.Errorf("metrics: Gaussian fit: %d feature vectors, need at least 2", n)
+	}
+	d := len(x[0])
+	if d == 0 {
+		return nil, fmt.Errorf("metrics: Gaussian fit: feature vector 0 is empty")
+	}
+	mu := make([]float64, d)
+	for r, row := range x {
+		if len(row) != d {
+			return nil, fmt.Errorf("metrics: Gaussian fit: feature vector %d has %d values, vector 0 has %d", r, len(row), d)
+		}
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("metrics: Gaussian fit: feature vector %d value %d is %v", r, j, v)
+			}
+			mu[j] += v
+		}
+	}
+	for j := range mu {
+		mu[j] /= float64(n)
+	}
+	centred := mat.NewDense(n, d, nil)
+	for r, row := range x {
+		dst := centred.RawRowView(r)
+		for j, v := range row {
+			dst[j] = v - mu[j]
+		}
+	}
+	cov := mat.NewSymDense(d, nil)
+	cov.SymOuterK(1/float64(n-1), centred.T())
+	return &Gaussian{Mean: mu, Cov: cov, N: n}, nil
+}
+
+// FrechetDistance returns the Fréchet (2-Wasserstein) distance between
+// N(μ1, Σ1) and N(μ2, Σ2) (Dowson & Landau 1982; Heusel et al., "GANs
+// Trained by a Two Time-Scale Update Rule…", NeurIPS 2017, FID):
+//
+//	d² = ||μ1 − μ2||² + Tr(Σ1 + Σ2 − 2 (Σ1^{1/2} Σ2 Σ1^{1/2})^{1/2})
+//
+// Tr((Σ1 Σ2)^{1/2}) = Σ_j sqrt(λ_j), with λ_j the eigenvalues of Σ1 Σ2,
+// which are those of any symmetric positive semidefinite matrix similar
+// to it. When Σ1 is positive definite, the Cholesky factor Σ1 = L Lᵀ
+// gives the symmetric Lᵀ Σ2 L (eigenvalues only, fast); otherwise the
+// symmetric square root Σ1^{1/2} = V Λ^{1/2} Vᵀ from the eigendecomposition
+// Σ1 = V Λ Vᵀ gives Σ1^{1/2} Σ2 Σ1^{1/2}. Both are symmetric
+// eigenproblems (gonum's mat.EigenSym), so nothing complex appears,
+// unlike scipy.linalg.sqrtm on the non-symmetric Σ1 Σ2 used by
+// pytorch-fid. Eigenvalues at or below max|λ|·D·2^−52, which
+// are rounding noise of a positive semidefinite matrix (negative ones
+// included, and the zeros of a rank-deficient covariance when N ≤ D), are
+// clamped to 0 before the square root, so that noise of order 1e−16 does
+// not become 1e−8 after it. The result is not clamped: a tiny negative
+// value is rounding around 0.
+func FrechetDistance(a, b *Gaussian) (float64, error) {
+	if a == nil || b == nil || a.Cov == nil || b.Cov == nil {
+		return 0, fmt.Errorf("metrics: Fréchet distance: missing Gaussian fit")
+	}
+	d := len(a.Mean)
+	if len(b.Mean) != d || a.Cov.SymmetricDim() != d || b.Cov.SymmetricDim() != d {
+		return 0, fmt.Errorf("metrics: Fréchet distance: dimensions differ (%d and %d)", d, len(b.Mean))
+	}
+	var dmu float64
+	for j := range d {
+		t := a.Mean[j] - b.Mean[j]
+		dmu += t * t
+	}
+	var tr float64
+	for j := range d {
+		tr += a.Cov.At(j, j) + b.Cov.At(j, j)
+	}
+
+	trSqrt, err := traceSqrtProduct(a.Cov, b.Cov)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: Fréchet distance: %w", err)
+	}
+	return dmu + tr - 2*trSqrt, nil
+}
+
+// eigenFloor is the level below which an eigenvalue of a symmetric
+// positive semidefinite D×D matrix is rounding noise and treated as 0:
+// max_j |λ_j| · D · ε, ε = 2^−52 (the rank tolerance of LAPACK and
+// numpy.linalg.matrix_rank).
+func eigenFloor(vals []float64) float64 {
+	var m float64
+	for _, l := range vals {
+		m = max(m, math.Abs(l))
+	}
+	return m * float64(len(vals)) * 0x1p-52
+}
+
+// traceSqrtProduct returns Tr((S1 S2)^{1/2}) for symmetric positive
+// semidefinite S1, S2 (see FrechetDistance).
+func traceSqrtProduct(s1, s2 *mat.SymDense) (float64, error) {
+	d := s1.SymmetricDim()
+	var m *mat.SymDense
+	var chol mat.Cholesky
+	if chol.Factorize(s1) {
+		// Lᵀ S2 L.
+		// Plain dense copies keep Mul on the blocked Dgemm kernel (a
+		// triangular or symmetric operand falls back to element access).
+		var l mat.TriDense
+		chol.LTo(&l)
+		ld := mat.DenseCopyOf(&l)
+		var tmp, prod mat.Dense
+		tmp.Mul(mat.DenseCopyOf(s2), ld)
+		prod.Mul(ld.T(), &tmp)
+		m = symmetrize(&prod, d)
+	} else {
+		root, err := symSqrt(s1)
+		if err != nil {
+			return 0, fmt.Errorf("square root of the first covariance: %w", err)
+		}
+		var tmp, prod mat.Dense
+		tmp.Mul(root, mat.DenseCopyOf(s2))
+		prod.Mul(&tmp, root)
+		m = symmetrize(&prod, d)
+	}
+	var es mat.EigenSym
+	if !es.Factorize(m, false) {
+		return 0, fmt.Errorf("eigendecomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+	}
+	vals := es.Values(nil)
+	floor := eigenFloor(vals)
+	var t float64
+	for _, l := range vals {
+		if l > floor {
+			t += math.Sqrt(l)
+		}
+	}
+	return t, nil
+}
+
+// symmetrize returns (a + aᵀ)/2, removing rounding asymmetry.
+func symmetrize(a *mat.Dense, d int) *mat.SymDense {
+	m := mat.NewSymDense(d, nil)
+	for i := range d {
+		for j := i; j < d; j++ {
+			m.SetSym(i, j, 0.5*(a.At(i, j)+a.At(j, i)))
+		}
+	}
+	return m
+}
+
+// symSqrt returns V diag(sqrt(max(λ, 0))) Vᵀ for the symmetric s = V Λ Vᵀ.
+func symSqrt(s *mat.SymDense) (*mat.Dense, error) {
+	var es mat.EigenSym
+	if !es.Factorize(s, true) {
+		return nil, fmt.Errorf("eigendecomposition did not converge")
+	}
+	vals := es.Values(nil)
+	floor := eigenFloor(vals)
+	var v mat.Dense
+	es.VectorsTo(&v)
+	d := len(vals)
+	scaled := mat.NewDense(d, d, nil)
+	for j, l := range vals {
+		r := 0.0
+		if l > floor {
+			r = math.Sqrt(l)
+		}
+		for i := range d {
+			scaled.Set(i, j, v.At(i, j)*r)
+		}
+	}
+	var out mat.Dense
+	out.Mul(scaled, v.T())
+	return &out, nil
+}
+
+// FID is the Fréchet Inception Distance (Heusel et al. 2017) between two
+// feature sets x [Nx][D] and y [Ny][D] (pool features of generated and
+// of real images): the [FrechetDistance] between their [FitGaussian]
+// fits.
+//
+// When min(Nx, Ny) ≤ D (the usual case: a few hundred images, D = 2048)
+// the D×D covariances have rank below D and FID works in sample space
+// instead, with the same value up to rounding: with the centred data
+// A (Nx×D) and B (Ny×D), Σ1 = AᵀA/(Nx−1) and Σ2 = BᵀB/(Ny−1), so
+//
+//	Tr Σ1 = ||A||²_F/(Nx−1),  Tr Σ2 = ||B||²_F/(Ny−1),
+//	Tr((Σ1 Σ2)^{1/2}) = Σ_i σ_i(A Bᵀ) / sqrt((Nx−1)(Ny−1)),
+//
+// the singular values σ_i of the Nx×Ny matrix A Bᵀ (the nonzero
+// eigenvalues of Σ1 Σ2 are those of A Σ2 Aᵀ/(Nx−1) = C Cᵀ/((Nx−1)(Ny−1)),
+// C = A Bᵀ), which costs Nx·Ny·D instead of D³.
+func FID(x, y [][]float64) (float64, error) {
+	xd, err := denseRows(x)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: FID first set: %w", err)
+	}
+	yd, err := denseRows(y)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: FID second set: %w", err)
+	}
+	nx, d := xd.Dims()
+	ny, dy := yd.Dims()
+	if d != dy {
+		return 0, fmt.Errorf("metrics: FID: feature dimensions differ (%d and %d)", d, dy)
+	}
+	if min(nx, ny) > d {
+		gx, err := FitGaussian(x)
+		if err != nil {
+			return 0, fmt.Errorf("metrics: FID first set: %w", err)
+		}
+		gy, err := FitGaussian(y)
+		if err != nil {
+			return 0, fmt.Errorf("metrics: FID second set: %w", err)
+		}
+		return FrechetDistance(gx, gy)
+	}
+	return fidSamples(xd, yd)
+}
+
+// fidSamples is FID in sample space (see FID); it centres x and y in
+// place.
+func fidSamples(xd, yd *mat.Dense) (float64, error) {
+	nx, d := xd.Dims()
+	ny, _ := yd.Dims()
+	mx, trX := centre(xd)
+	my, trY := centre(yd)
+	var dmu float64
+	for j := range d {
+		t := mx[j] - my[j]
+		dmu += t * t
+	}
+	var c mat.Dense
+	c.Mul(xd, yd.T())
+	var svd mat.SVD
+	if !svd.Factorize(&c, mat.SVDNone) {
+		return 0, fmt.Errorf("metrics: FID: singular value decomposition did not converge")
+	}
+	vals := svd.Values(nil)
+	floor := 0.0
+	if len(vals) > 0 {
+		floor = vals[0] * float64(max(nx, ny)) * 0x1p-52
+	}
+	var sum float64
+	for _, v := range vals {
+		if v > floor {
+			sum += v
+		}
+	}
+	fx, fy := float64(nx-1), float64(ny-1)
+	return dmu + trX/fx + trY/fy - 2*sum/math.Sqrt(fx*fy), nil
+}
+
+// centre subtracts the column means from a in place and returns them
+// with the squared Frobenius norm of the centred matrix.
+func centre(a *mat.Dense) (mean []float64, sumSq float64) {
+	n, d := a.Dims()
+	mean = make([]float64, d)
+	for i := range n {
+		for j, v := range a.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := range n {
+		row := a.RawRowView(i)
+		for j := range row {
+			row[j] -= mean[j]
+			sumSq += row[j] * row[j]
+		}
+	}
+	return mean, sumSq
+}

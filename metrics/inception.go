@@ -1,0 +1,517 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// probSumTol is how far a probability row may sum from 1 before the
+// scores reject it.
+const probSumTol = 1e-6
+
+// Softmax returns p_j = exp(x_j − m) / Σ_k exp(x_k − m), m = max_k x_k,
+// computed in float64 from float32 or float64 logits (subtracting the
+// maximum keeps exp from overflowing; the result is the same as torch's
+// softmax in float64). Logits must be finite; an empty input gives an
+// empty result.
+func Softmax[T float32 | float64](logits []T) []float64 {
+	p := make([]float64, len(logits))
+	if len(logits) == 0 {
+		return p
+	}
+	m := maxOf(logits)
+	var s float64
+	for j, v := range logits {
+		e := math.Exp(float64(v) - m)
+		p[j] = e
+		s += e
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return p
+}
+
+// LogSoftmax returns ln p_j = (x_j − m) − ln Σ_k exp(x_k − m),
+// m = max_k x_k, in float64 from float32 or float64 logits (the
+// log-sum-exp form, exact where ln(Softmax) would underflow to −Inf).
+// Logits must be finite; an empty input gives an empty result.
+func LogSoftmax[T float32 | float64](logits []T) []float64 {
+	lp := make([]float64, len(logits))
+	if len(logits) == 0 {
+		return lp
+	}
+	m := maxOf(logits)
+	var s float64
+	for _, v := range logits {
+		s += math.Exp(float64(v) - m)
+	}
+	ls := math.Log(s)
+	for j, v := range logits {
+		lp[j] = (float64(v) - m) - ls
+	}
+	return lp
+}
+
+func maxOf[T float32 | float64](x []T) float64 {
+	m := float64(x[0])
+	for _, v := range x[1:] {
+		if float64(v) > m {
+			m = float64(v)
+		}
+	}
+	return m
+}
+
+// KL returns the Kullback–Leibler divergence in nats
+//
+//	KL(p || q) = Σ_j p_j (ln p_j − ln q_j)
+//
+// with the conventions 0·ln(0/q) = 0 and p_j > 0, q_j = 0 ⇒ +Inf
+// (Cover & Thomas 2006, §2.3; scipy.stats.entropy(p, q)). p and q are
+// used as given (not renormalised). It returns NaN when the lengths
+// differ.
+func KL(p, q []float64) float64 {
+	if len(p) != len(q) {
+		return math.NaN()
+	}
+	var s float64
+	for j, pj := range p {
+		if pj == 0 {
+			continue
+		}
+		if q[j] == 0 {
+			return math.Inf(1)
+		}
+		s += pj * (math.Log(pj) - math.Log(q[j]))
+	}
+	return s
+}
+
+// ProbsFromLogits turns a C-order float32 logits array of shape [M, K, C]
+// (M inputs, K samples per input, C classes; as a classifier's `logits`
+// output or a user's .npy file holds it) into the probability tensor
+// p[i][k] = Softmax(logits[i, k, :]) that [MUNITScores] takes. It returns
+// an error naming the first offending row when the shape is not positive,
+// the length does not match, or a logit is NaN or infinite.
+func ProbsFromLogits(logits []float32, m, k, c int) ([][][]float64, error) {
+	if m < 1 || k < 1 || c < 1 {
+		return nil, fmt.Errorf("metrics: logits shape [%d, %d, %d]: every axis must be at least 1", m, k, c)
+	}
+	if len(logits) != m*k*c {
+		return nil, fmt.Errorf("metrics: logits shape [%d, %d, %d] needs %d values, got %d", m, k, c, m*k*c, len(logits))
+	}
+	probs := make([][][]float64, m)
+	for i := range probs {
+		probs[i] = make([][]float64, k)
+		for j := range probs[i] {
+			row := logits[(i*k+j)*c : (i*k+j+1)*c]
+			for cl, v := range row {
+				if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+					return nil, fmt.Errorf("metrics: logits[%d, %d, %d] is %v: logits must be finite", i, j, cl, v)
+				}
+			}
+			probs[i][j] = Softmax(row)
+		}
+	}
+	return probs, nil
+}
+
+// checkProbRow reports whether row is a probability vector: finite,
+// non-negative, summing to 1 within probSumTol.
+func checkProbRow(row []float64) error {
+	var s float64
+	for c, v := range row {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("class %d has probability %v", c, v)
+		}
+		s += v
+	}
+	if math.Abs(s-1) > probSumTol {
+		return fmt.Errorf("probabilities sum to %v, not 1", s)
+	}
+	return nil
+}
+
+// MUNITScores holds the Inception Score and Conditional Inception Score
+// of the MUNIT paper (Huang, Liu, Belongie, Kautz, "Multimodal
+// Unsupervised Image-to-Image Translation", ECCV 2018, §5.1) for one set
+// of M inputs × K samples, as computed by [ScoreMUNIT].
+type MUNITScores struct {
+	// IS = mean_i mean_k KL(p_ik || q), in nats (the paper's tables).
+	IS float64
+	// ISExp = exp(IS) (what the official evaluation script prints).
+	ISExp float64
+	// CIS = mean_i mean_k KL(p_ik || q_i), in nats (the paper's tables).
+	CIS float64
+	// CISExp = exp(CIS).
+	CISExp float64
+	// ISMeanOverInputsOfExp = mean_i exp(mean_k KL(p_ik || q)), a variant
+	// some re-implementations report; kept for comparison only.
+	ISMeanOverInputsOfExp float64
+	// CISMeanOverInputsOfExp = mean_i exp(mean_k KL(p_ik || q_i)).
+	CISMeanOverInputsOfExp float64
+	// ISPerInput[i] = mean_k KL(p_ik || q).
+	ISPerInput []float64
+	// CISPerInput[i] = mean_k KL(p_ik || q_i).
+	CISPerInput []float64
+	// Marginal is q = mean_i q_i, the classifier's marginal over all
+	// samples.
+	Marginal []float64
+	// Inputs, Samples and Classes are M, K and C.
+	Inputs, Samples, Classes int
+	// Warnings are things a reader must know that did not stop the
+	// computation (one sample per input, classes never predicted).
+	Warnings []string
+
+	inputMarginal [][]float64 // q_i
+	negEntropy    []float64   // mean_k Σ_c p_ikc ln p_ikc
+}
+
+// ScoreMUNIT computes the MUNIT paper's IS and CIS (DESIGN.md §3) from a
+// probability tensor probs[i][k][c] (M inputs, K samples per input, C
+// classes; p_ik = softmax of the classifier's logits for sample k of
+// input i):
+//
+//	q_i = mean_k p_ik                       (p(y | x1), per input)
+//	q   = mean_i q_i                        (p(y), over all samples)
+//	CIS = mean_i mean_k KL(p_ik || q_i)
+//	IS  = mean_i mean_k KL(p_ik || q)
+//
+// with natural logarithms and 0·ln 0 = 0 (see [KL]), plus exp(IS) and
+// exp(CIS). Every input must have the same K ≥ 1 and every row the same
+// C ≥ 1; rows must be finite, non-negative and sum to 1 within 1e-6.
+// Closed forms: K confident samples spread evenly over C classes within
+// every input give CIS = IS = ln C; one class per input, the inputs
+// spread evenly over C classes, gives CIS = 0 and IS = ln C.
+func ScoreMUNIT(probs [][][]float64) (*MUNITScores, error) {
+	m := len(probs)
+	if m == 0 {
+		return nil, fmt.Errorf("metrics: IS/CIS: no inputs")
+	}
+	k := len(probs[0])
+	if k == 0 {
+		return nil, fmt.Errorf("metrics: IS/CIS: input 0 has no samples")
+	}
+	c := len(probs[0][0])
+	if c == 0 {
+		return nil, fmt.Errorf("metrics: IS/CIS: input 0 sample 0 has no classes")
+	}
+	for i, in := range probs {
+		if len(in) != k {
+			return nil, fmt.Errorf("metrics: IS/CIS: input %d has %d samples, input 0 has %d", i, len(in), k)
+		}
+		for j, row := range in {
+			if len(row) != c {
+				return nil, fmt.Errorf("metrics: IS/CIS: input %d sample %d has %d classes, want %d", i, j, len(row), c)
+			}
+			if err := checkProbRow(row); err != nil {
+				return nil, fmt.Errorf("metrics: IS/CIS: input %d sample %d: %w", i, j, err)
+			}
+		}
+	}
+
+	s := &MUNITScores{
+		Inputs: m, Samples: k, Classes: c,
+		ISPerInput:    make([]float64, m),
+		CISPerInput:   make([]float64, m),
+		Marginal:      make([]float64, c),
+		inputMarginal: make([][]float64, m),
+		negEntropy:    make([]float64, m),
+	}
+	// q_i and q.
+	for i, in := range probs {
+		qi := make([]float64, c)
+		for _, row := range in {
+			for cl, v := range row {
+				qi[cl] += v
+			}
+		}
+		for cl := range qi {
+			qi[cl] /= float64(k)
+			s.Marginal[cl] += qi[cl]
+		}
+		s.inputMarginal[i] = qi
+	}
+	for cl := range s.Marginal {
+		s.Marginal[cl] /= float64(m)
+	}
+	logQ := logOrZero(s.Marginal)
+
+	// KL(p||q) = Σ p ln p − Σ p ln q, with terms where p = 0 dropped
+	// (q = 0 implies p = 0 here, since q_i and q average p).
+	top := make([]int, c)
+	logQi := make([]float64, c)
+	for i, in := range probs {
+		copyLogOrZero(logQi, s.inputMarginal[i])
+		var sumIS, sumCIS, sumNegEnt float64
+		for _, row := range in {
+			var ne, cq, cqi float64
+			best := 0
+			for cl, v := range row {
+				if v > row[best] {
+					best = cl
+				}
+				if v == 0 {
+					continue
+				}
+				lv := math.Log(v)
+				ne += v * lv
+				cq += v * logQ[cl]
+				cqi += v * logQi[cl]
+			}
+			top[best]++
+			sumNegEnt += ne
+			sumIS += ne - cq
+			sumCIS += ne - cqi
+		}
+		s.negEntropy[i] = sumNegEnt / float64(k)
+		s.ISPerInput[i] = sumIS / float64(k)
+		s.CISPerInput[i] = sumCIS / float64(k)
+	}
+	s.IS = Mean(s.ISPerInput)
+	s.CIS = Mean(s.CISPerInput)
+	s.ISExp = math.Exp(s.IS)
+	s.CISExp = math.Exp(s.CIS)
+	for i := range m {
+		s.ISMeanOverInputsOfExp += math.Exp(s.ISPerInput[i])
+		s.CISMeanOverInputsOfExp += math.Exp(s.CISPerInput[i])
+	}
+	s.ISMeanOverInputsOfExp /= float64(m)
+	s.CISMeanOverInputsOfExp /= float64(m)
+
+	if k == 1 {
+		s.Warnings = append(s.Warnings, "one sample per input: CIS is 0 by definition")
+	}
+	var never []string
+	for cl, n := range top {
+		if n == 0 {
+			never = append(never, strconv.Itoa(cl))
+		}
+	}
+	if len(never) > 0 {
+		more := ""
+		if len(never) > 10 {
+			more = fmt.Sprintf(" and %d more", len(never)-10)
+			never = never[:10]
+		}
+		s.Warnings = append(s.Warnings, fmt.Sprintf("classifier never predicts (top-1) class %s%s of %d", strings.Join(never, ", "), more, c))
+	}
+	return s, nil
+}
+
+func logOrZero(q []float64) []float64 {
+	l := make([]float64, len(q))
+	copyLogOrZero(l, q)
+	return l
+}
+
+// copyLogOrZero sets dst[j] = ln q[j], or 0 where q[j] = 0 (such terms
+// are multiplied by p = 0).
+func copyLogOrZero(dst, q []float64) {
+	for j, v := range q {
+		if v > 0 {
+			dst[j] = math.Log(v)
+		} else {
+			dst[j] = 0
+		}
+	}
+}
+
+// MUNITBootstrap holds bootstrap replicates of IS and CIS over inputs and
+// their percentile intervals.
+type MUNITBootstrap struct {
+	// IS and CIS are the replicates, in nats.
+	IS, CIS []float64
+	// ISCI and CISCI are the percentile intervals at Level, in nats; the
+	// exp() forms' intervals are exp of these bounds.
+	ISCI, CISCI [2]float64
+	// Level is the interval's confidence level, e.g. 0.95.
+	Level float64
+}
+
+// Bootstrap resamples the M inputs with replacement ([BootstrapGroups],
+// seeded), recomputing for each replicate
+//
+//	CIS* = mean_{i ∈ R} CIS_i
+//	IS*  = mean_{i ∈ R} mean_k Σ_c p_ikc ln p_ikc − Σ_c q*_c ln q*_c,
+//	       q* = mean_{i ∈ R} q_i
+//
+// (IS* is mean KL(p_ik || q*) expanded, so the marginal is refitted to
+// each resample, as the score itself would be on those inputs), and the
+// [PercentileInterval]s at level. Inputs are the independent units; the K
+// samples of one input move together. It returns an error when resamples
+// < 1 or level is outside (0, 1).
+func (s *MUNITScores) Bootstrap(resamples int, seed uint64, level float64) (*MUNITBootstrap, error) {
+	if resamples < 1 {
+		return nil, fmt.Errorf("metrics: IS/CIS bootstrap: %d resamples, need at least 1", resamples)
+	}
+	if !(level > 0 && level < 1) {
+		return nil, fmt.Errorf("metrics: IS/CIS bootstrap: level %v outside (0, 1)", level)
+	}
+	if len(s.inputMarginal) != s.Inputs || s.Inputs == 0 {
+		return nil, fmt.Errorf("metrics: IS/CIS bootstrap: scores were not computed by ScoreMUNIT")
+	}
+	qs := make([]float64, s.Classes)
+	b := &MUNITBootstrap{Level: level}
+	b.CIS = BootstrapGroups(s.Inputs, resamples, seed, func(idx []int) float64 {
+		var t float64
+		for _, i := range idx {
+			t += s.CISPerInput[i]
+		}
+		return t / float64(len(idx))
+	})
+	b.IS = BootstrapGroups(s.Inputs, resamples, seed, func(idx []int) float64 {
+		return s.resampledIS(idx, qs)
+	})
+	b.ISCI = PercentileInterval(b.IS, level)
+	b.CISCI = PercentileInterval(b.CIS, level)
+	return b, nil
+}
+
+// DefaultSplits is the conventional number of splits of the Inception
+// Score (Salimans et al. 2016; torch-fidelity's isc_splits).
+const DefaultSplits = 10
+
+// SplitOptions configures [SplitInceptionScore].
+type SplitOptions struct {
+	// Splits is the number of contiguous splits; 0 means DefaultSplits.
+	Splits int
+	// Shuffle permutes the rows before splitting with
+	// numpy.random.RandomState(Seed).permutation(N), as torch-fidelity
+	// does by default (shuffle=True, rng_seed=2020).
+	Shuffle bool
+	// Seed is the RandomState seed used when Shuffle is set.
+	Seed uint32
+}
+
+// SplitScore is the conventional Inception Score over splits.
+type SplitScore struct {
+	// Splits is the number of splits used.
+	Splits int
+	// Mean and Std are the mean and the population standard deviation
+	// (ddof 0) of PerSplit.
+	Mean, Std float64
+	// PerSplit[t] = exp(mean KL within split t against its marginal).
+	PerSplit []float64
+	// Warnings are things a reader must know (few rows per split).
+	Warnings []string
+}
+
+// SplitInceptionScore computes the conventional Inception Score of
+// Salimans et al. ("Improved Techniques for Training GANs", NeurIPS 2016)
+// the way torch-fidelity 0.4.0 does (isc_features_to_metric): the N rows
+// p_n of probability vectors (all samples, for M×K samples input-major,
+// n = i·K + k) are optionally permuted (see [SplitOptions]) and split in
+// order into s contiguous parts [t·N/s, (t+1)·N/s) (integer division);
+// each part t scores
+//
+//	IS_t = exp( mean_{n ∈ t} KL(p_n || q_t) ),  q_t = mean_{n ∈ t} p_n
+//
+// and the result is the mean and the population standard deviation of
+// IS_t over the splits. With 0·ln 0 = 0; torch-fidelity, working from
+// log-softmax, gives NaN instead in the rare case where a probability
+// underflows to exactly 0 for a whole split. It returns an error when
+// N < s or a row is not a probability vector, and a warning when a split
+// holds fewer than 10 rows.
+func SplitInceptionScore(rows [][]float64, opts SplitOptions) (*SplitScore, error) {
+	s := opts.Splits
+	if s == 0 {
+		s = DefaultSplits
+	}
+	n := len(rows)
+	if s < 1 {
+		return nil, fmt.Errorf("metrics: split IS: %d splits, need at least 1", s)
+	}
+	if n < s {
+		return nil, fmt.Errorf("metrics: split IS: %d rows cannot fill %d splits", n, s)
+	}
+	c := len(rows[0])
+	if c == 0 {
+		return nil, fmt.Errorf("metrics: split IS: row 0 has no classes")
+	}
+	for r, row := range rows {
+		if len(row) != c {
+			return nil, fmt.Errorf("metrics: split IS: row %d has %d classes, row 0 has %d", r, len(row), c)
+		}
+		if err := checkProbRow(row); err != nil {
+			return nil, fmt.Errorf("metrics: split IS: row %d: %w", r, err)
+		}
+	}
+	order := make([]int, n)
+	for r := range order {
+		order[r] = r
+	}
+	if opts.Shuffle {
+		order = numpyPermutation(n, opts.Seed)
+	}
+	out := &SplitScore{Splits: s, PerSplit: make([]float64, s)}
+	q := make([]float64, c)
+	lq := make([]float64, c)
+	for t := range s {
+		lo, hi := t*n/s, (t+1)*n/s
+		clear(q)
+		for _, r := range order[lo:hi] {
+			for cl, v := range rows[r] {
+				q[cl] += v
+			}
+		}
+		for cl := range q {
+			q[cl] /= float64(hi - lo)
+		}
+		copyLogOrZero(lq, q)
+		var kl float64
+		for _, r := range order[lo:hi] {
+			var k float64
+			for cl, v := range rows[r] {
+				if v > 0 {
+					k += v * (math.Log(v) - lq[cl])
+				}
+			}
+			kl += k
+		}
+		out.PerSplit[t] = math.Exp(kl / float64(hi-lo))
+	}
+	out.Mean = Mean(out.PerSplit)
+	out.Std = PopulationStd(out.PerSplit)
+	if n/s < 10 {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("fewer than 10 rows per split (%d rows, %d splits)", n, s))
+	}
+	return out, nil
+}
+
+// Rows flattens a probability tensor [M][K][C] input-major into N = M·K
+// rows (row i·K + k is sample k of input i), sharing the row slices, for
+// [SplitInceptionScore].
+func Rows(probs [][][]float64) [][]float64 {
+	var rows [][]float64
+	for _, in := range probs {
+		rows = append(rows, in...)
+	}
+	return rows
+}
+
+// resampledIS is IS over the inputs idx (with repeats):
+// mean_{i∈idx} negEntropy_i − Σ_c q*_c ln q*_c, q* = mean_{i∈idx} q_i.
+// qs is scratch of length Classes.
+func (s *MUNITScores) resampledIS(idx []int, qs []float64) float64 {
+	clear(qs)
+	var ne float64
+	for _, i := range idx {
+		ne += s.negEntropy[i]
+		for cl, v := range s.inputMarginal[i] {
+			qs[cl] += v
+		}
+	}
+	n := float64(len(idx))
+	var h float64
+	for _, v := range qs {
+		if v > 0 {
+			v /= n
+			h -= v * math.Log(v)
+		}
+	}
+	return ne/n + h
+}
