@@ -77,7 +77,9 @@ func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *r
 // DistanceOptions configure FIDKID.
 type DistanceOptions struct {
 	// FIDBootstrap resamples sample groups (inputs) for the FID interval;
-	// 0 skips it (each replicate is a full FID: costly at D = 2048).
+	// 0 skips it, and AutoFIDBootstrap picks DefaultFIDBootstrap when the
+	// features have at most MaxAutoFIDBootstrapDim dimensions and 0 (with a
+	// warning) above: each replicate is a full FID, about 30 s at D = 2048.
 	FIDBootstrap int
 	// GroupSize is the number of samples per input (rows of one group move
 	// together in the bootstrap).
@@ -87,6 +89,16 @@ type DistanceOptions struct {
 	// WantFID and WantKID select the metrics.
 	WantFID, WantKID bool
 }
+
+// AutoFIDBootstrap asks FIDKID to choose the number of FID bootstrap
+// resamples from the feature dimension.
+const AutoFIDBootstrap = -1
+
+// DefaultFIDBootstrap and MaxAutoFIDBootstrapDim set AutoFIDBootstrap's choice.
+const (
+	DefaultFIDBootstrap    = 100
+	MaxAutoFIDBootstrapDim = 256
+)
 
 // FIDKID computes FID (with a bootstrap interval over input groups) and KID
 // between sample features x and real features y into m.
@@ -108,16 +120,24 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 			return nil, err
 		}
 		f := &results.FID{Value: v, NumSamples: len(x), NumReal: len(y), FeatureDim: d}
+		reps := o.FIDBootstrap
+		if reps == AutoFIDBootstrap {
+			reps = DefaultFIDBootstrap
+			if d > MaxAutoFIDBootstrapDim {
+				reps = 0
+				warnings = append(warnings, fmt.Sprintf("no FID interval: %d-dimensional features make each bootstrap replicate a full, slow FID; ask for one with an explicit FID bootstrap count", d))
+			}
+		}
 		g := max(o.GroupSize, 1)
 		groups := len(x) / g
-		if o.FIDBootstrap > 0 && groups > 1 {
+		if reps > 0 && groups > 1 {
 			realFit, err := metrics.FitGaussian(y)
 			if err != nil {
 				return nil, err
 			}
 			rows := make([][]float64, 0, len(x))
 			var firstErr error
-			reps := metrics.BootstrapGroups(groups, o.FIDBootstrap, uint64(o.Seed), func(idx []int) float64 {
+			boot := metrics.BootstrapGroups(groups, reps, uint64(o.Seed), func(idx []int) float64 {
 				rows = rows[:0]
 				for _, i := range idx {
 					rows = append(rows, x[i*g:(i+1)*g]...)
@@ -137,8 +157,8 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 			if firstErr != nil {
 				return nil, firstErr
 			}
-			ci := metrics.PercentileInterval(reps, 0.95)
-			f.CI95, f.Bootstrap = &ci, reps
+			ci := metrics.PercentileInterval(boot, 0.95)
+			f.CI95, f.Bootstrap = &ci, boot
 		}
 		m.FID = f
 	}

@@ -311,7 +311,7 @@ func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *transl
 		if err != nil {
 			return nil, err
 		}
-		fb := 100
+		fb := inception.AutoFIDBootstrap
 		if p.FIDBootstrap != nil {
 			fb = *p.FIDBootstrap
 		}

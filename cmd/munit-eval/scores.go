@@ -235,7 +235,7 @@ type distOptions struct {
 
 func init() {
 	for _, name := range []string{"fid", "kid"} {
-		o := &distOptions{perInput: 0, fidBootstrap: 100, kidSubsets: metrics.DefaultKIDSubsets, kidSize: metrics.DefaultKIDSubsetSize}
+		o := &distOptions{perInput: 0, fidBootstrap: inception.AutoFIDBootstrap, kidSubsets: metrics.DefaultKIDSubsets, kidSize: metrics.DefaultKIDSubsetSize}
 		cmd := &cobra.Command{
 			Use:   name + " --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR) --real DIR",
 			Short: "measure FID and KID between samples and real target images",
@@ -247,7 +247,8 @@ real target images:
 	FID = ||mu_s - mu_r||^2 + Tr(S_s + S_r - 2 (S_s^1/2 S_r S_s^1/2)^1/2)
 
 between Gaussian fits (covariance with N-1), with a 95% interval from a
-bootstrap over inputs (--fid-bootstrap resamples; each is a full FID), and
+bootstrap over inputs (--fid-bootstrap resamples; each is a full FID, so by
+default only for features of up to 256 dimensions), and
 KID, the unbiased MMD^2 with the kernel (x.y/d + 1)^3, over --kid-subsets
 random subsets of --kid-subset-size (clipped to the data): mean and std.`,
 			Args: exactArgs(0, "no positional arguments"),
@@ -261,7 +262,7 @@ random subsets of --kid-subset-size (clipped to the data): mean and std.`,
 		fs.StringVar(&o.real, "real", "", "real target image folder (required)")
 		fs.IntVar(&o.perInput, "samples-per-input", 0, "samples per input (0: all the store holds; 1 with --generator)")
 		fs.IntVar(&o.numReal, "num-real", 0, "real images to use (0: all)")
-		fs.IntVar(&o.fidBootstrap, "fid-bootstrap", o.fidBootstrap, "bootstrap resamples for the FID interval (0: none)")
+		fs.IntVar(&o.fidBootstrap, "fid-bootstrap", o.fidBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)")
 		fs.IntVar(&o.kidSubsets, "kid-subsets", o.kidSubsets, "KID subsets")
 		fs.IntVar(&o.kidSize, "kid-subset-size", o.kidSize, "KID subset size")
 		fs.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")

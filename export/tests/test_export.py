@@ -1,0 +1,644 @@
+"""Tests of the exporters (run: /usr/bin/python3 -m unittest discover -s export/tests -t .).
+
+Three kinds of test:
+
+- Export round trips: every exporter with --random-init at a small config;
+  the exporter itself runs the ONNX file through ``munit-eval forward`` and
+  compares it with PyTorch (max abs diff <= 1e-3, else exit 1); the test then
+  checks ``munit-eval inspect --json`` reports contract_ok.
+- State-dict loading: checkpoints built with the official key names, written
+  out by hand below from the official module trees (NVlabs/MUNIT networks.py,
+  junyanz/pytorch-CycleGAN-and-pix2pix models/networks.py, junyanz/BicycleGAN
+  models/networks.py, the lpips package's weight files, torchvision's
+  Inception3), loaded strictly: every key used, none missing; a missing or an
+  unknown key is an error (exit 2).
+- Semantics: AdaIN, LayerNorm and the grey conversion against independent
+  formulas (F.batch_norm as the official AdaIN computes it, PIL's
+  convert('L')), the LPIPS distance from our embeddings against lpips.py's
+  formula, and (when ../shared/parity exists) our PyTorch networks with the
+  reference models' weights against the reference PyTorch outputs.
+
+munit-eval is found through $MUNIT_EVAL, bin/munit-eval or PATH; when none is
+there and ``go`` is, it is built into a temporary folder.
+"""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from export import bicyclegan, classifier, common, cyclegan, lpips, munit, unit
+
+BINARY = None
+_TMP_BIN = None
+
+
+def setUpModule():
+    global BINARY, _TMP_BIN
+    BINARY = common.find_munit_eval("")
+    if BINARY is None and shutil.which("go"):
+        _TMP_BIN = tempfile.mkdtemp(prefix="munit-eval-bin-")
+        out = os.path.join(_TMP_BIN, "munit-eval")
+        subprocess.run(["go", "build", "-o", out, "./cmd/munit-eval"], cwd=common.REPO_ROOT, check=True)
+        BINARY = out
+    if BINARY is None:
+        raise unittest.SkipTest("munit-eval not found and go not available: build it with "
+                                "`go build -o bin/munit-eval ./cmd/munit-eval` or set $MUNIT_EVAL")
+
+
+def tearDownModule():
+    if _TMP_BIN:
+        shutil.rmtree(_TMP_BIN, ignore_errors=True)
+
+
+def run_exporter(mod, argv):
+    """Runs mod.main(argv) with munit-eval verification; returns (exit code,
+    captured stdout+stderr). Exit code 0 on success, as common.run_main."""
+    buf = io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            mod.main(list(argv) + ["--munit-eval", BINARY])
+        except common.ExportError as e:
+            print("export: %s" % e)
+            code = 2
+        except common.VerifyError as e:
+            print("export: verification failed: %s" % e)
+            code = 1
+    return code, buf.getvalue()
+
+
+def max_diff_printed(log):
+    """The 'max abs diff X' figures the exporter printed."""
+    return [float(l.split()[3]) for l in log.splitlines() if l.startswith("max abs diff")]
+
+
+def write_yaml(path, gen, input_dim_a=3, input_dim_b=3):
+    import yaml
+    with open(path, "w") as f:
+        yaml.safe_dump({"gen": gen, "input_dim_a": input_dim_a, "input_dim_b": input_dim_b}, f)
+
+
+MUNIT_SMALL = dict(dim=8, mlp_dim=32, style_dim=8, activ="relu", n_downsample=2, n_res=2, pad_type="reflect")
+UNIT_SMALL = dict(dim=8, activ="relu", n_downsample=2, n_res=2, pad_type="reflect")
+
+
+class ExportCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="export-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def export_ok(self, mod, argv, onnx_paths, role, want=None):
+        """Exports, asserts exit 0 and a printed diff <= 1e-3, then checks
+        each file with munit-eval inspect: contract_ok, the role and the
+        metadata items in want."""
+        code, log = run_exporter(mod, argv)
+        self.assertEqual(code, 0, log)
+        diffs = max_diff_printed(log)
+        self.assertTrue(diffs, "no verification figure printed:\n" + log)
+        for d in diffs:
+            self.assertLessEqual(d, 1e-3, log)
+        for p, r in zip(onnx_paths, role if isinstance(role, list) else [role]):
+            info = common.inspect(BINARY, p)
+            self.assertTrue(info["contract_ok"], "%s: %s" % (p, info["problems"]))
+            self.assertEqual(info["role"], r)
+            for k, v in (want or {}).items():
+                self.assertEqual(info["metadata"].get(k), v, "%s metadata %s" % (p, k))
+        return log
+
+
+# ---------------------------------------------------------------------------
+# Round trips at small configs
+# ---------------------------------------------------------------------------
+
+class TestRoundTrips(ExportCase):
+    def test_munit_single_graph(self):
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, MUNIT_SMALL)
+        out = self.path("munit.onnx")
+        self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out], [out], "generator",
+                       {"munit_eval.method": "MUNIT", "munit_eval.latent_dim": "8"})
+
+    def test_munit_two_stage_b2a(self):
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, dict(MUNIT_SMALL, activ="lrelu", pad_type="zero", n_res=1))
+        out = self.path("m.onnx")
+        self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out, "--two-stage", "--direction", "b2a"],
+                       [self.path("m.content_encoder.onnx"), self.path("m.decoder.onnx")],
+                       ["content_encoder", "decoder"], {"munit_eval.method": "MUNIT"})
+
+    def test_munit_one_channel_source(self):
+        # input_dim_a 1: the grey conversion is inside the graph, the input stays [N,3,H,W].
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, MUNIT_SMALL, input_dim_a=1)
+        for d in ("a2b", "b2a"):
+            out = self.path("munit_%s.onnx" % d)
+            self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out, "--direction", d], [out],
+                           "generator")
+
+    def test_unit(self):
+        cfg = self.path("unit.yaml")
+        write_yaml(cfg, UNIT_SMALL)
+        out = self.path("unit.onnx")
+        self.export_ok(unit, ["--random-init", "--config", cfg, "--out", out], [out], "generator",
+                       {"munit_eval.method": "UNIT", "munit_eval.latent_dim": "0"})
+
+    def test_cyclegan(self):
+        out = self.path("cyclegan.onnx")
+        self.export_ok(cyclegan, ["--random-init", "--ngf", "8", "--out", out], [out], "generator",
+                       {"munit_eval.method": "CycleGAN", "munit_eval.latent_dim": "0"})
+
+    def test_bicyclegan_all_and_input(self):
+        for where in ("all", "input"):
+            out = self.path("bicyclegan_%s.onnx" % where)
+            self.export_ok(bicyclegan, ["--random-init", "--netG", "unet_128", "--ngf", "4", "--input-nc", "1",
+                                        "--where-add", where, "--out", out], [out], "generator",
+                           {"munit_eval.method": "BicycleGAN", "munit_eval.latent_dim": "8"})
+
+    def test_lpips_nets_and_versions(self):
+        for net, version in (("alex", "0.1"), ("squeeze", "0.1"), ("alex", "0.0"), ("vgg", "0.1")):
+            out = self.path("lpips_%s_%s.onnx" % (net, version))
+            self.export_ok(lpips, ["--random-init", "--net", net, "--version", version, "--verify-size", "48",
+                                   "--out", out], [out], "lpips",
+                           {"munit_eval.lpips_net": net, "munit_eval.lpips_version": version})
+
+    def test_classifier_full_inception(self):
+        out = self.path("classifier.onnx")
+        self.export_ok(classifier, ["--random-init", "--classes", "red,green,blue,yellow", "--out", out], [out],
+                       "classifier", {"munit_eval.classes": "red,green,blue,yellow"})
+
+
+# ---------------------------------------------------------------------------
+# Official key names, loaded strictly
+# ---------------------------------------------------------------------------
+
+def munit_official_keys(input_dim=3, dim=4, style_dim=2, mlp_dim=6):
+    """AdaINGen's state dict keys and shapes at gen {dim 4, style_dim 2,
+    mlp_dim 6, n_downsample 1, n_res 1}, written out from NVlabs/MUNIT
+    networks.py (HEAD a82e222):
+
+    enc_style = StyleEncoder(4 downsamplings): model.0 7x7 conv (input->dim),
+      model.1, model.2 4x4 convs doubling, model.3, model.4 4x4 convs keeping
+      4*dim, model.5 AdaptiveAvgPool2d, model.6 nn.Conv2d(4*dim, style_dim, 1).
+    enc_content = ContentEncoder: model.0 7x7 conv, model.1 4x4 conv to 2*dim,
+      model.2 = ResBlocks(model.0 = ResBlock(model.0, model.1 Conv2dBlocks)).
+    dec = Decoder: model.0 ResBlocks (AdaIN; each AdaIN layer registers dummy
+      running_mean/running_var buffers, saved in every checkpoint),
+      model.1 Upsample, model.2 5x5 conv + LayerNorm (gamma, beta),
+      model.3 7x7 conv + tanh.
+    mlp = MLP: model.0 fc style_dim->mlp_dim, model.1 fc mlp_dim->mlp_dim,
+      model.2 fc mlp_dim -> 2 AdaIN layers * 2 * (2*dim).
+    """
+    d2, d4 = 2 * dim, 4 * dim
+    k = {}
+
+    def conv(name, cout, cin, ks):
+        k[name + ".weight"] = (cout, cin, ks, ks)
+        k[name + ".bias"] = (cout,)
+
+    conv("enc_style.model.0.conv", dim, input_dim, 7)
+    conv("enc_style.model.1.conv", d2, dim, 4)
+    conv("enc_style.model.2.conv", d4, d2, 4)
+    conv("enc_style.model.3.conv", d4, d4, 4)
+    conv("enc_style.model.4.conv", d4, d4, 4)
+    conv("enc_style.model.6", style_dim, d4, 1)
+    conv("enc_content.model.0.conv", dim, input_dim, 7)
+    conv("enc_content.model.1.conv", d2, dim, 4)
+    conv("enc_content.model.2.model.0.model.0.conv", d2, d2, 3)
+    conv("enc_content.model.2.model.0.model.1.conv", d2, d2, 3)
+    for j in (0, 1):
+        conv("dec.model.0.model.0.model.%d.conv" % j, d2, d2, 3)
+        k["dec.model.0.model.0.model.%d.norm.running_mean" % j] = (d2,)
+        k["dec.model.0.model.0.model.%d.norm.running_var" % j] = (d2,)
+    conv("dec.model.2.conv", dim, d2, 5)
+    k["dec.model.2.norm.gamma"] = (dim,)
+    k["dec.model.2.norm.beta"] = (dim,)
+    conv("dec.model.3.conv", input_dim, dim, 7)
+    k["mlp.model.0.fc.weight"] = (mlp_dim, style_dim)
+    k["mlp.model.0.fc.bias"] = (mlp_dim,)
+    k["mlp.model.1.fc.weight"] = (mlp_dim, mlp_dim)
+    k["mlp.model.1.fc.bias"] = (mlp_dim,)
+    k["mlp.model.2.fc.weight"] = (2 * 2 * d2, mlp_dim)
+    k["mlp.model.2.fc.bias"] = (2 * 2 * d2,)
+    return k
+
+
+# PyTorch 0.4-era MUNIT checkpoints: running statistics of the content
+# encoder's InstanceNorm layers (pytorch03_to_pytorch04 in utils.py drops them).
+MUNIT_04_EXTRA = {"enc_content.model.0.norm": 4, "enc_content.model.1.norm": 8,
+                  "enc_content.model.2.model.0.model.0.norm": 8, "enc_content.model.2.model.0.model.1.norm": 8}
+
+
+def cyclegan_official_keys(ngf=2, n_blocks=9, input_nc=3, output_nc=3):
+    """ResnetGenerator (resnet_9blocks, norm instance, no dropout) keys from
+    pytorch-CycleGAN-and-pix2pix models/networks.py: model.0 ReflectionPad2d,
+    model.1 7x7 conv (bias: instance norm), model.2 norm, model.3 ReLU,
+    model.4 / model.7 stride-2 3x3 convs, model.10 ... model.18 ResnetBlocks
+    (conv_block.1 and conv_block.5 3x3 convs), model.19 / model.22
+    ConvTranspose2d (weight [in, out, 3, 3]), model.25 pad, model.26 7x7 conv."""
+    k = {}
+
+    def conv(name, shape):
+        k[name + ".weight"] = shape
+        k[name + ".bias"] = (shape[1] if name in ("model.19", "model.22") else shape[0],)
+
+    conv("model.1", (ngf, input_nc, 7, 7))
+    conv("model.4", (2 * ngf, ngf, 3, 3))
+    conv("model.7", (4 * ngf, 2 * ngf, 3, 3))
+    for b in range(10, 10 + n_blocks):
+        conv("model.%d.conv_block.1" % b, (4 * ngf, 4 * ngf, 3, 3))
+        conv("model.%d.conv_block.5" % b, (4 * ngf, 4 * ngf, 3, 3))
+    conv("model.19", (4 * ngf, 2 * ngf, 3, 3))
+    conv("model.22", (2 * ngf, ngf, 3, 3))
+    conv("model.26", (output_nc, ngf, 7, 7))
+    return k
+
+
+def bicyclegan_official_keys(ngf=2, nz=8, input_nc=1, output_nc=3):
+    """G_Unet_add_all, unet_128 (7 levels), upsample basic, norm instance, from
+    junyanz/BicycleGAN models/networks.py: nested UnetBlock_with_z, outermost
+    ``model``, then ``.submodule`` per level; the down conv is down.0 in the
+    outermost block (down = [conv]) and down.1 elsewhere (down = [LeakyReLU,
+    conv, norm]); the up conv (ConvTranspose2d, weight [in, out, 4, 4]) is
+    up.1 (up = [ReLU, upconv, ...]). Each down conv takes nz extra channels.
+    Levels, outermost first: (input_nc, output_nc, ngf), (ngf, ngf, 2ngf),
+    (2ngf, 2ngf, 4ngf), (4ngf, 4ngf, 8ngf), then 8ngf throughout: one
+    (num_downs - 6) block, the block above the innermost, the innermost
+    (whose up conv takes inner_nc, not 2*inner_nc)."""
+    levels = [(input_nc, output_nc, ngf), (ngf, ngf, 2 * ngf), (2 * ngf, 2 * ngf, 4 * ngf),
+              (4 * ngf, 4 * ngf, 8 * ngf), (8 * ngf, 8 * ngf, 8 * ngf), (8 * ngf, 8 * ngf, 8 * ngf),
+              (8 * ngf, 8 * ngf, 8 * ngf)]
+    k = {}
+    for i, (cin, outer, inner) in enumerate(levels):
+        pre = "model" + ".submodule" * i
+        dn = "down.0" if i == 0 else "down.1"
+        k["%s.%s.weight" % (pre, dn)] = (inner, cin + nz, 4, 4)
+        k["%s.%s.bias" % (pre, dn)] = (inner,)
+        up_in = inner if i == len(levels) - 1 else 2 * inner
+        k["%s.up.1.weight" % pre] = (up_in, outer, 4, 4)
+        k["%s.up.1.bias" % pre] = (outer,)
+    return k
+
+
+def random_state(keys, seed):
+    g = torch.Generator().manual_seed(seed)
+    sd = {}
+    for name, shape in keys.items():
+        if name.endswith("running_var") or name.endswith("gamma"):
+            sd[name] = 1.0 + 0.1 * torch.rand(shape, generator=g)
+        elif name.endswith("running_mean") or name.endswith(".bias") or name.endswith("beta"):
+            sd[name] = 0.05 * torch.randn(shape, generator=g)
+        else:
+            fan_in = int(np.prod(shape[1:]))
+            sd[name] = torch.randn(shape, generator=g) / np.sqrt(fan_in)
+    return sd
+
+
+class TestOfficialKeys(ExportCase):
+    def test_munit_checkpoint_with_04_buffers(self):
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, dict(dim=4, mlp_dim=6, style_dim=2, activ="relu", n_downsample=1, n_res=1,
+                             pad_type="reflect"))
+        keys = munit_official_keys()
+        ck = {}
+        for i, part in enumerate(("a", "b")):
+            sd = random_state(keys, i)
+            for m, c in MUNIT_04_EXTRA.items():
+                sd[m + ".running_mean"] = torch.zeros(c)
+                sd[m + ".running_var"] = torch.ones(c)
+            ck[part] = sd
+        path = self.path("gen_00001000.pt")
+        torch.save(ck, path)
+        out = self.path("m.onnx")
+        log = self.export_ok(munit, ["--checkpoint", path, "--config", cfg, "--out", out, "--verify-size", "16"],
+                             [out], "generator")
+        # Per generator: 2 AdaIN layers x 2 dummy buffers + 4 InstanceNorm layers x 2 running stats.
+        self.assertIn("['a']: ignored 12 instance-norm running-stat keys", log)
+        self.assertIn("['b']: ignored 12 instance-norm running-stat keys", log)
+        # The model's own keys are exactly the official ones.
+        tiny = dict(dim=4, mlp_dim=6, style_dim=2, activ="relu", n_downsample=1, n_res=1, pad_type="reflect")
+        self.assertEqual(set(munit.AdaINGen(3, tiny).state_dict()), {k for k in keys if "running" not in k})
+
+    def test_munit_missing_and_unknown_keys_fail(self):
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, dict(dim=4, mlp_dim=6, style_dim=2, activ="relu", n_downsample=1, n_res=1,
+                             pad_type="reflect"))
+        keys = munit_official_keys()
+        for mutate, want in ((lambda sd: sd.pop("mlp.model.2.fc.bias"), "missing 1 keys (mlp.model.2.fc.bias)"),
+                             (lambda sd: sd.__setitem__("dec.extra.weight", torch.zeros(1)),
+                              "unexpected 1 keys (dec.extra.weight)"),
+                             (lambda sd: sd.__setitem__("mlp.model.0.fc.weight", torch.zeros(6, 3)),
+                              "mlp.model.0.fc.weight has shape [6, 3]")):
+            ck = {"a": random_state(keys, 0), "b": random_state(keys, 1)}
+            mutate(ck["b"])
+            path = self.path("bad.pt")
+            torch.save(ck, path)
+            code, log = run_exporter(munit, ["--checkpoint", path, "--config", cfg, "--out", self.path("x.onnx")])
+            self.assertEqual(code, 2, log)
+            self.assertIn(want, log)
+            self.assertIn("state dict 'b'", log)
+
+    def test_unit_checkpoint(self):
+        """VAEGen: enc = ContentEncoder (keys enc.model...), dec = Decoder with
+        instance-norm residual blocks (no AdaIN buffers, no MLP)."""
+        cfg = self.path("unit.yaml")
+        write_yaml(cfg, dict(dim=4, activ="relu", n_downsample=1, n_res=1, pad_type="reflect"))
+        keys = {k.replace("enc_content.", "enc."): v for k, v in munit_official_keys().items()
+                if k.startswith(("enc_content.", "dec.")) and "running" not in k}
+        self.assertIn("enc.model.2.model.0.model.1.conv.weight", keys)
+        ck = {"a": random_state(keys, 0), "b": random_state(keys, 1)}
+        path = self.path("gen_unit.pt")
+        torch.save(ck, path)
+        out = self.path("u.onnx")
+        self.export_ok(unit, ["--checkpoint", path, "--config", cfg, "--out", out, "--verify-size", "16"], [out],
+                       "generator")
+
+    def test_cyclegan_checkpoint(self):
+        sd = random_state(cyclegan_official_keys(), 3)
+        # An old checkpoint trained with track_running_stats=True: stats are ignored.
+        sd["model.2.running_mean"] = torch.zeros(2)
+        sd["model.2.running_var"] = torch.ones(2)
+        path = self.path("latest_net_G_A.pth")
+        torch.save(sd, path)
+        out = self.path("c.onnx")
+        log = self.export_ok(cyclegan, ["--checkpoint", path, "--ngf", "2", "--out", out], [out], "generator")
+        self.assertIn("ignored 2 instance-norm running-stat keys", log)
+        self.assertEqual(set(cyclegan.ResnetGenerator(3, 3, 2).state_dict()), set(cyclegan_official_keys()))
+
+    def test_bicyclegan_checkpoint(self):
+        keys = bicyclegan_official_keys()
+        path = self.path("latest_net_G.pth")
+        torch.save(random_state(keys, 4), path)
+        out = self.path("b.onnx")
+        self.export_ok(bicyclegan, ["--checkpoint", path, "--netG", "unet_128", "--ngf", "2", "--input-nc", "1",
+                                    "--out", out], [out], "generator")
+
+    def test_lpips_weight_files(self):
+        """Trunk: torchvision's alexnet state dict (features.N.*, plus
+        classifier.* which is ignored). Lin: the lpips package's
+        weights/v0.1/alex.pth keys lin0.model.1.weight ... [1, C, 1, 1]."""
+        import torchvision
+        torch.manual_seed(5)
+        trunk = self.path("alexnet.pth")
+        torch.save(torchvision.models.alexnet().state_dict(), trunk)
+        lin = self.path("alex.pth")
+        g = torch.Generator().manual_seed(6)
+        torch.save({"lin%d.model.1.weight" % i: torch.rand(1, c, 1, 1, generator=g)
+                    for i, c in enumerate([64, 192, 384, 256, 256])}, lin)
+        out = self.path("l.onnx")
+        self.export_ok(lpips, ["--net", "alex", "--trunk-weights", trunk, "--lin-weights", lin, "--out", out,
+                               "--verify-size", "48"], [out], "lpips")
+        bad = self.path("bad.pth")
+        torch.save({"lin%d.model.1.weight" % i: -torch.ones(1, c, 1, 1)
+                    for i, c in enumerate([64, 192, 384, 256, 256])}, bad)
+        code, log = run_exporter(lpips, ["--net", "alex", "--trunk-weights", trunk, "--lin-weights", bad,
+                                         "--out", out])
+        self.assertEqual(code, 2, log)
+        self.assertIn("negative", log)
+
+    def test_classifier_state_dict(self):
+        """MUNIT's load_inception: torchvision inception_v3 with AuxLogits
+        (1000 classes) and fc replaced by K classes. Loaded without export
+        (the full export is covered by TestRoundTrips)."""
+        import torchvision
+        torch.manual_seed(7)
+        m = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
+        m.fc = torch.nn.Linear(2048, 3)
+        sd = m.state_dict()
+        self.assertIn("AuxLogits.fc.weight", sd)
+        net = classifier.inception(3, False)
+        dropped = common.load_strict(net, sd, "inception.pth", ignore=lambda k: k.startswith("AuxLogits."))
+        self.assertTrue(dropped and all(k.startswith("AuxLogits.") for k in dropped))
+        for k, v in net.state_dict().items():
+            self.assertTrue(torch.equal(v, sd[k]), k)
+
+
+# ---------------------------------------------------------------------------
+# Semantics against independent formulas
+# ---------------------------------------------------------------------------
+
+class TestSemantics(unittest.TestCase):
+    def test_adain_matches_official_batch_norm_form(self):
+        # MUNIT's AdaptiveInstanceNorm2d: F.batch_norm(training=True) on the
+        # [1, N*C, H, W] view with weight/bias of length N*C, eps 1e-5.
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(3, 5, 7, 6, generator=g) * 3 + 1
+        w, b = torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)
+        want = F.batch_norm(x.reshape(1, 15, 7, 6), torch.zeros(15), torch.ones(15), w.reshape(-1), b.reshape(-1),
+                            True, 0.1, 1e-5).reshape(3, 5, 7, 6)
+        got = munit.AdaIN(5)(x, w, b)
+        self.assertLess(float((got - want).abs().max()), 1e-5)
+
+    def test_adain_params_bias_then_weight(self):
+        # With the weight half zero, every AdaIN output is its bias: the first
+        # C values of each layer's slice.
+        dec = munit.Decoder(0, 1, 4, 3, "adain", "relu", "reflect")
+        layers = dec.adain_layers()
+        self.assertEqual(len(layers), 2)
+        params = torch.zeros(1, 16)
+        params[0, 0:4] = torch.tensor([1.0, 2.0, 3.0, 4.0])   # layer 0 bias
+        params[0, 8:12] = torch.tensor([5.0, 6.0, 7.0, 8.0])  # layer 1 bias
+        seen = []
+        for m in layers:
+            m.register_forward_hook(lambda mod, inp, out: seen.append(out.detach()))
+        dec(torch.randn(1, 4, 5, 5), params)
+        for out, want in zip(seen, ([1, 2, 3, 4], [5, 6, 7, 8])):
+            self.assertTrue(torch.allclose(out[0, :, 2, 2], torch.tensor(want, dtype=torch.float32)))
+
+    def test_layer_norm_official_formula(self):
+        g = torch.Generator().manual_seed(1)
+        x = torch.randn(2, 3, 4, 5, generator=g)
+        ln = munit.LayerNorm(3)
+        with torch.no_grad():
+            ln.gamma.copy_(torch.tensor([1.0, 2.0, 0.5]))
+            ln.beta.copy_(torch.tensor([0.0, -1.0, 1.0]))
+        got = ln(x)
+        for n in range(2):
+            v = x[n].double()
+            mean, std = v.mean(), v.std()  # unbiased, over C*H*W
+            want = (v - mean) / (std + 1e-5) * ln.gamma.double().view(3, 1, 1) + ln.beta.double().view(3, 1, 1)
+            self.assertLess(float((got[n].double() - want).abs().max()), 1e-5)
+
+    def test_grey_matches_pil(self):
+        from PIL import Image
+        rng = np.random.default_rng(2)
+        rgb = rng.integers(0, 256, size=(17, 23, 3), dtype=np.uint8)
+        rgb[0, :3] = [[255, 255, 255], [0, 0, 0], [128, 64, 32]]
+        want = np.asarray(Image.fromarray(rgb, "RGB").convert("L")).astype(np.float32) / np.float32(127.5) - 1
+        x = torch.from_numpy(rgb.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(127.5) - 1)
+        got = common.GreyITU601()(x)[0, 0].numpy()
+        self.assertEqual(float(np.abs(got - want).max()), 0.0)
+
+    def test_lpips_distance_matches_lpips_formula(self):
+        # lpips.py: d = sum_l spatial_average(lin_l((n(f_l(x)) - n(f_l(y)))^2)),
+        # n(f) = f / (sqrt(sum_c f^2) + 1e-10), lin_l a 1x1 conv without bias.
+        torch.manual_seed(3)
+        g = torch.Generator().manual_seed(4)
+        lin = [torch.rand(1, c, 1, 1, generator=g) for c in lpips.CHANNELS["squeeze"]]
+        m = lpips.LPIPSEmbed("squeeze", "0.1", lin).eval()
+        x, y = torch.rand(2, 3, 40, 48, generator=g) * 2 - 1, torch.rand(2, 3, 40, 48, generator=g) * 2 - 1
+        with torch.no_grad():
+            ex, ey = m(x), m(y)
+            got = sum(((a - b) ** 2).sum(1).mean((1, 2)) for a, b in zip(ex, ey))
+            xs, ys = (x - m.shift) / m.scale, (y - m.shift) / m.scale
+            want = torch.zeros(2)
+            fx, fy = xs, ys
+            for i, layer in enumerate(m.features[:13]):
+                fx, fy = layer(fx).clone(), layer(fy).clone()
+                if i in lpips.TAPS["squeeze"]:
+                    k = lpips.TAPS["squeeze"].index(i)
+                    nx = fx / (torch.sqrt((fx ** 2).sum(1, keepdim=True)) + 1e-10)
+                    ny = fy / (torch.sqrt((fy ** 2).sum(1, keepdim=True)) + 1e-10)
+                    want += F.conv2d((nx - ny) ** 2, lin[k]).mean((1, 2, 3))
+        self.assertLess(float((got - want).abs().max()), 1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Parity with the reference fixtures (../shared/parity), when present
+# ---------------------------------------------------------------------------
+
+PARITY = os.path.join(os.path.dirname(common.REPO_ROOT), "shared", "parity")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def onnx_weights(path):
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    return m, {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+
+
+@unittest.skipUnless(os.path.isdir(PARITY), "reference fixtures ../shared/parity absent (see /work/shared/parity/README.md)")
+class TestParity(unittest.TestCase):
+    """Our PyTorch networks with the reference models' weights reproduce the
+    reference PyTorch outputs (computed with the official code). The
+    reference ONNX files hold the weights; the exporter that wrote them merged
+    identical initializers, so a parameter absent by name must be a bias that
+    equals a present one; with the references' inits (kaiming / normal with
+    zero biases) every present bias is zero, which the test checks."""
+
+    def load_params(self, module, weights, rename, ln_consts=None):
+        sd = module.state_dict()
+        new = {}
+        for k in sd:
+            src = rename(k)
+            if src in weights:
+                new[k] = torch.from_numpy(weights[src].copy())
+            elif ln_consts is not None and k in ln_consts:
+                new[k] = ln_consts[k]
+            else:
+                self.assertTrue(k.endswith(".bias"), "reference lacks %s (%s)" % (k, src))
+                new[k] = torch.zeros_like(sd[k])
+        for name, w in weights.items():
+            if name.endswith(".bias"):
+                self.assertEqual(float(np.abs(w).max()), 0.0, name)
+        module.load_state_dict(new)
+
+    def test_munit_small(self):
+        refs = read_json(os.path.join(PARITY, "generator_refs.json"))["generators"]["MUNIT"]
+        m, w = onnx_weights(os.path.join(PARITY, refs["onnx"]))
+        gen = refs["config"]["gen"]
+        src, dst = munit.AdaINGen(3, gen), munit.AdaINGen(3, gen)
+        t = munit.Translator(src, dst, 3, 3).eval()
+        # LayerNorm gamma/beta were folded into Mul/Add constants [1,C,1,1], in module order.
+        inits = {i.name for i in m.graph.initializer}
+        muls = [n.input[1] for n in m.graph.node if n.op_type == "Mul" and n.input[1] in inits
+                and w[n.input[1]].ndim == 4]
+        adds = [n.input[1] for n in m.graph.node if n.op_type == "Add" and n.input[1] in inits
+                and w[n.input[1]].ndim == 4]
+        lns = [k[:-len(".gamma")] for k in t.state_dict() if k.endswith(".gamma")]
+        self.assertEqual(len(muls), len(lns))
+        ln = {}
+        for name, g_, b_ in zip(lns, muls, adds):
+            ln[name + ".gamma"] = torch.from_numpy(w[g_].reshape(-1).copy())
+            ln[name + ".beta"] = torch.from_numpy(w[b_].reshape(-1).copy())
+
+        def rename(k):
+            if k.startswith("enc."):
+                return "gen_a.enc_content." + k[4:]
+            return "gen_b." + k
+        self.load_params(t, w, rename, ln)
+        x = torch.from_numpy(np.load(os.path.join(PARITY, refs["inputs_npy"] if "inputs_npy" in refs else "npy/gen_inputs_64.npy")))
+        s = torch.from_numpy(np.load(os.path.join(PARITY, refs["style_npy"])))
+        want = np.load(os.path.join(PARITY, refs["torch_output_npy"]))
+        with torch.no_grad():
+            got = t(x, s).numpy()
+        d = float(np.abs(got - want).max())
+        print("\nparity MUNIT (our PyTorch vs reference PyTorch): max abs diff %.3g" % d)
+        self.assertLess(d, 1e-4)
+
+    def test_cyclegan_small(self):
+        refs = read_json(os.path.join(PARITY, "generator_refs.json"))["generators"]["CycleGAN"]
+        _, w = onnx_weights(os.path.join(PARITY, refs["onnx"]))
+        net = cyclegan.ResnetGenerator(3, 3, refs["config"]["ngf"]).eval()
+        self.load_params(net, w, lambda k: "net." + k)
+        x = torch.from_numpy(np.load(os.path.join(PARITY, "npy/gen_inputs_64.npy")))
+        want = np.load(os.path.join(PARITY, refs["torch_output_npy"]))
+        with torch.no_grad():
+            got = net(x).numpy()
+        d = float(np.abs(got - want).max())
+        print("\nparity CycleGAN (our PyTorch vs reference PyTorch): max abs diff %.3g" % d)
+        self.assertLess(d, 1e-4)
+
+    def test_lpips_alex_squeeze(self):
+        from PIL import Image
+        refs = read_json(os.path.join(PARITY, "lpips_refs.json"))
+        tmp = tempfile.mkdtemp(prefix="lpips-parity-")
+        try:
+            for net in ("alex", "squeeze"):
+                _, w = onnx_weights(os.path.join(PARITY, refs["nets"][net]["onnx"]))
+                # torchvision's key names (features.N.*) from the lpips ones
+                # (net.sliceK.N.*); merged zero biases are restored as zeros.
+                present = {"features." + k.split(".", 2)[2]: torch.from_numpy(v.copy())
+                           for k, v in w.items() if k.startswith("net.slice")}
+                zero_biases = all(float(v.abs().max()) == 0 for k, v in present.items() if k.endswith(".bias"))
+                last = lpips.TAPS[net][-1]
+                sd = {}
+                for k, v in lpips.trunk_features(net).state_dict().items():
+                    if int(k.split(".")[0]) <= last:
+                        fk = "features." + k
+                        if fk not in present:
+                            self.assertTrue(k.endswith(".bias") and zero_biases, "reference lacks %s" % fk)
+                        sd[fk] = present.get(fk, torch.zeros_like(v))
+                trunk = os.path.join(tmp, net + "_trunk.pth")
+                torch.save(sd, trunk)
+                lin = [torch.from_numpy(w["sqrt_w%d" % i].astype(np.float64) ** 2).float()
+                       for i in range(len(lpips.CHANNELS[net]))]
+                m = lpips.LPIPSEmbed(net, "0.1", lin).eval()
+                lpips.load_trunk(m.features, trunk, net)
+
+                def load(p):
+                    a = np.asarray(Image.open(os.path.join(PARITY, p)).convert("RGB")).astype(np.float32)
+                    return torch.from_numpy(a.transpose(2, 0, 1)[None] / np.float32(127.5) - 1)
+                worst = 0.0
+                for pair in refs["pairs"]:
+                    with torch.no_grad():
+                        ea, eb = m(load(pair["a"])), m(load(pair["b"]))
+                    d = sum(float(((a.double() - b.double()) ** 2).sum(1).mean()) for a, b in zip(ea, eb))
+                    worst = max(worst, abs(d - pair[net]["torch"]))
+                print("\nparity LPIPS %s (distance vs lpips.LPIPS, %d pairs): max abs diff %.3g" % (
+                    net, len(refs["pairs"]), worst))
+                self.assertLess(worst, 1e-6)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
