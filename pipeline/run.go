@@ -233,7 +233,9 @@ func (r *runner) addLPIPSModel(doc *results.Document) {
 func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *translate.Store, m int, realFiles []images.File) (*results.Document, error) {
 	c, p := r.c, r.c.Protocol
 	doc := r.newDoc(meth.Name, d, m)
-	doc.Protocol.SamplesPerInput = st.SamplesPerInput()
+	// The store may hold more samples than this evaluation asks for (it
+	// only grows); the protocol records what the metrics used.
+	doc.Protocol.SamplesPerInput = min(r.samplesNeeded(), st.SamplesPerInput())
 	man := st.Manifest()
 	for role, ref := range man.Models {
 		doc.Models[role] = results.ModelRef{File: filepath.Base(ref.File), SHA256: ref.SHA256, Method: man.Method}

@@ -1,0 +1,137 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is one translate run. DefaultConfig holds the defaults; zero values
+// of optional fields mean "not asked".
+type Config struct {
+	// Generator is the generator ONNX model (single graph), or the content
+	// encoder of the two-stage form when Decoder is set.
+	Generator string
+	// Decoder is the decoder ONNX model of the two-stage form (DESIGN.md §2):
+	// the content of each input is computed once for all its samples.
+	Decoder string
+	// FromFolder is a folder of pre-generated samples to copy into the store
+	// instead of running a generator (layouts <stem>/<k>.png,
+	// <stem>_<k>.png or <stem>.png; see scanFolder). Method is then required.
+	FromFolder string
+
+	// Inputs is the input image folder; Out the store root (samples go to
+	// Out/MethodDir(method)).
+	Inputs string
+	Out    string
+	// Method names the method, overriding the model's munit_eval.method.
+	Method string
+
+	// NumInputs is M, the number of inputs (0: all of the folder).
+	NumInputs int
+	// Select is SelectFirst (the first M in sorted order) or SelectRandom (a
+	// subset of M drawn with Seed, kept in sorted order).
+	Select string
+	// Samples is K, the samples per input. 0 picks: the second axis of the
+	// latents file, the pre-generated folder's count, 1 for a deterministic
+	// generator, and DefaultStochasticSamples for a stochastic one.
+	Samples int
+	// Seed draws the latent codes (Latent) and the random input subset.
+	Seed int64
+	// Latents is a .npy file of latent codes, float32 [M, K, S] or [M, S]
+	// (K = 1), used instead of drawing them from Seed.
+	Latents string
+	// Repeat lets a deterministic generator fill K > 1 samples per input with
+	// copies of its one output (diversity 0, as it should be).
+	Repeat bool
+	// Batch is the number of samples per network run.
+	Batch int
+	// Size, when > 0, resizes every input (shorter side to Size, centre crop
+	// Size x Size, images.ResizeCrop) before the generator; 0 feeds the
+	// images as they are.
+	Size int
+	// Force discards a store of a different model, seed or input set
+	// instead of refusing to mix with it.
+	Force bool
+
+	// Threads and Device configure onnxruntime (model.Options).
+	Threads int
+	Device  string
+	// Quiet turns the progress bar off.
+	Quiet bool
+
+	// manifestEvery is the least time between two manifest writes during a
+	// run (the manifest is always written at the start and the end).
+	manifestEvery time.Duration
+	// gen replaces the ONNX generator (tests).
+	gen generator
+	// observe, when set, sees every raw generator output (tests).
+	observe func(input, k int, chw []float32, h, w int)
+}
+
+// DefaultStochasticSamples is the default K for stochastic generators: 38,
+// the 2P samples of DESIGN.md §3's default LPIPS protocol (P = 19
+// independent pairs per input).
+const DefaultStochasticSamples = 38
+
+// DefaultConfig returns the defaults of every field: all inputs in sorted
+// order, K chosen by the generator kind, seed 0, batch 8, no resize, CPU.
+func DefaultConfig() Config {
+	return Config{
+		Select:        SelectFirst,
+		Batch:         8,
+		Device:        "cpu",
+		manifestEvery: time.Second,
+	}
+}
+
+// check validates the combination of fields, filling zero defaults.
+func (c *Config) check() error {
+	if c.Select == "" {
+		c.Select = SelectFirst
+	}
+	if c.Batch == 0 {
+		c.Batch = 8
+	}
+	switch {
+	case c.Inputs == "":
+		return errors.New("no input folder (--inputs)")
+	case c.Out == "":
+		return errors.New("no store folder (--out)")
+	case c.Generator == "" && c.FromFolder == "" && c.gen == nil:
+		return errors.New("nothing to translate with: give --generator or --from-folder")
+	case c.Generator != "" && c.FromFolder != "":
+		return errors.New("--generator and --from-folder exclude each other")
+	case c.Decoder != "" && c.Generator == "":
+		return errors.New("--decoder needs --generator (the content encoder)")
+	case c.FromFolder != "" && c.Method == "":
+		return errors.New("--from-folder needs --method to name the method")
+	case c.FromFolder != "" && c.Latents != "":
+		return errors.New("--latents does not apply to --from-folder")
+	case c.NumInputs < 0:
+		return fmt.Errorf("--num-inputs %d: want a positive number (0 for all)", c.NumInputs)
+	case c.Samples < 0:
+		return fmt.Errorf("--samples %d: want a positive number", c.Samples)
+	case c.Batch < 0:
+		return fmt.Errorf("--batch %d: want a positive number", c.Batch)
+	case c.Size < 0:
+		return fmt.Errorf("--size %d: want a positive number (0 for no resize)", c.Size)
+	case c.Select != SelectFirst && c.Select != SelectRandom:
+		return fmt.Errorf("--select %q: want first or random", c.Select)
+	}
+	return nil
+}
+
+// Summary reports a finished run (the CLI's --json output). Inputs and
+// SamplesPerInput are the store's M and K, which may exceed what was asked
+// (a store only grows; see Run). Computed + Reused = Inputs x
+// SamplesPerInput after a successful run.
+type Summary struct {
+	Method          string  `json:"method"`
+	Store           string  `json:"store"`
+	Inputs          int     `json:"inputs"`
+	SamplesPerInput int     `json:"samples_per_input"`
+	Computed        int     `json:"computed"`
+	Reused          int     `json:"reused"`
+	Seconds         float64 `json:"seconds"`
+}

@@ -1,0 +1,36 @@
+// Package translate runs generators over a set of input images and keeps the
+// results in a sample store that every metric reads: reproducible, traceable
+// and never computed twice.
+//
+// The package's opinion: a sample is identified by what produced it — the
+// generator's bytes (SHA-256), the input image's bytes, the resize, and the
+// latent code — and the latent code of sample k of input i is a pure function
+// of (seed, i, k) (see Latent). So a run can be stopped at any moment and
+// resumed, batched any way, or extended to more inputs or samples, and it
+// still ends with exactly the files an uninterrupted run would have written.
+//
+// # Store layout
+//
+//	STORE/<method>/manifest.json
+//	STORE/<method>/<input-stem>/<k>.png     k = 0-based sample index, decimal
+//	STORE/.cache/<kind>/<model-sha256>/<image-sha256>.npy   (derived caches of other packages)
+//
+// <method> is MethodDir(method name): the name with '*' spelled "_star", '+'
+// spelled "_plus" and any other character outside [A-Za-z0-9._-] replaced
+// by '_' (so "CycleGAN*" is stored under "CycleGAN_star"); the manifest keeps
+// the real name. The manifest (schema "munit-eval/samples/v1", see Manifest)
+// records the method, the models' SHA-256, the seed and input selection, the
+// resize, every input's SHA-256 and size, the latent code and SHA-256 of every
+// finished sample, and the onnxruntime and munit-eval versions.
+//
+// Every file is written atomically (temporary file, rename), and the
+// manifest lists a sample only after its file is in place and flushed to
+// disk (one filesystem sync per manifest write rather than one fsync per
+// sample), so a run killed at any moment, or a power cut, leaves a store
+// whose manifest is true. A rerun reuses a sample only when its file's
+// SHA-256 matches the manifest and what produced it is unchanged, computes
+// what is missing, and refuses to mix samples of a different model, latent
+// source, seed, resize or input set unless told to discard them
+// (Config.Force). A store only grows: asking fewer inputs or samples than it
+// holds keeps them all, so commands needing different K share one store.
+package translate

@@ -1,0 +1,183 @@
+package translate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/model"
+)
+
+// generator is what Run needs from a network, the single graph or the
+// two-stage form; tests substitute a fake.
+type generator interface {
+	// spec describes the generator.
+	spec() genSpec
+	// condition turns a batch of distinct input images [n,3,h,w] into their
+	// conditioning [n,...]: the images themselves for a single graph, the
+	// content codes for the two-stage form.
+	condition(imgs model.Tensor) (model.Tensor, error)
+	// translate runs the generator on conditionings [N,...] and, for a
+	// stochastic generator, latent codes (N*S values, row-major); it returns
+	// the translated images [N,3,H',W'].
+	translate(cond model.Tensor, latents []float32) (model.Tensor, error)
+	close() error
+}
+
+// genSpec is what Run needs to know about a generator.
+type genSpec struct {
+	method    string
+	models    map[string]FileRef
+	latentDim int // 0: deterministic
+	// fixedH, fixedW are the image sizes the model requires (0: any).
+	fixedH, fixedW int
+	// hwMultiple, when > 1, is the munit_eval.hw_multiple metadata: image
+	// sides must be multiples of it.
+	hwMultiple int
+	ortVersion string
+}
+
+// onnxGenerator runs ONNX models through package model.
+type onnxGenerator struct {
+	s genSpec
+	// enc is the content encoder (two-stage form) or nil; gen the generator
+	// or the decoder.
+	enc, gen          *model.Session
+	encImage, encOut  string
+	condInput, latent string
+	latentRank4       bool
+	translatedOut     string
+}
+
+// openGenerator opens the generator (or content encoder and decoder) of
+// cfg and checks them against the contracts of DESIGN.md §2.
+func openGenerator(cfg *Config) (*onnxGenerator, error) {
+	opts := model.Options{Threads: cfg.Threads, Device: cfg.Device}
+	g := &onnxGenerator{s: genSpec{models: map[string]FileRef{}}}
+	if cfg.Decoder == "" {
+		opts.Role = model.RoleGenerator
+		s, err := openChecked(cfg.Generator, opts)
+		if err != nil {
+			return nil, err
+		}
+		g.gen = s
+		info := s.Info()
+		g.condInput = info.ImageInput
+		g.s.models[ModelGenerator] = FileRef{File: cfg.Generator, SHA256: info.SHA256}
+	} else {
+		opts.Role = model.RoleContentEncoder
+		enc, err := openChecked(cfg.Generator, opts)
+		if err != nil {
+			return nil, err
+		}
+		g.enc = enc
+		opts.Role = model.RoleDecoder
+		dec, err := openChecked(cfg.Decoder, opts)
+		if err != nil {
+			enc.Close()
+			return nil, err
+		}
+		g.gen = dec
+		ei := enc.Info()
+		g.encImage = ei.ImageInput
+		g.encOut = "content"
+		if _, ok := ei.Output("content"); !ok {
+			g.encOut = ei.Outputs[0].Name
+		}
+		g.condInput = "content"
+		g.s.models[ModelContentEncoder] = FileRef{File: cfg.Generator, SHA256: ei.SHA256}
+		g.s.models[ModelDecoder] = FileRef{File: cfg.Decoder, SHA256: dec.Info().SHA256}
+	}
+	info := g.gen.Info()
+	g.latent, g.latentRank4 = info.LatentInput, info.LatentRank4
+	g.translatedOut = "translated"
+	if _, ok := info.Output("translated"); !ok {
+		g.translatedOut = info.Outputs[0].Name
+	}
+	g.s.method = info.Method
+	imgInfo := info
+	if g.enc != nil {
+		imgInfo = g.enc.Info()
+		if g.s.method == "" {
+			g.s.method = imgInfo.Method
+		}
+	}
+	if g.latent != "" {
+		g.s.latentDim = info.LatentDim
+		if g.s.latentDim <= 0 {
+			g.close()
+			return nil, fmt.Errorf("%s: latent input %q has no fixed size and no %s metadata", info.Path, g.latent, model.MetaLatentDim)
+		}
+	}
+	if t, ok := imgInfo.Input(imgInfo.ImageInput); ok && len(t.Shape) == 4 {
+		g.s.fixedH, g.s.fixedW = int(max(t.Shape[2], 0)), int(max(t.Shape[3], 0))
+	}
+	for _, in := range []*model.Info{imgInfo, info} {
+		if v, err := strconv.Atoi(in.Metadata["munit_eval.hw_multiple"]); err == nil && v > g.s.hwMultiple {
+			g.s.hwMultiple = v
+		}
+	}
+	g.s.ortVersion = model.ORTVersion()
+	return g, nil
+}
+
+// openChecked opens a model and refuses it when it breaks the contract of
+// opts.Role.
+func openChecked(path string, opts model.Options) (*model.Session, error) {
+	s, err := model.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if p := model.Check(s.Info(), opts.Role); len(p) > 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s does not fit the %s contract (see the README's model contracts): %s", path, opts.Role, strings.Join(p, "; "))
+	}
+	return s, nil
+}
+
+func (g *onnxGenerator) spec() genSpec { return g.s }
+
+func (g *onnxGenerator) condition(imgs model.Tensor) (model.Tensor, error) {
+	if g.enc == nil {
+		return imgs, nil
+	}
+	out, err := g.enc.Run(map[string]model.Tensor{g.encImage: imgs}, g.encOut)
+	if err != nil {
+		return model.Tensor{}, err
+	}
+	c := out[g.encOut]
+	if len(c.Shape) == 0 || c.Shape[0] != imgs.Shape[0] {
+		return model.Tensor{}, fmt.Errorf("content encoder output %q has shape %v for a batch of %d", g.encOut, c.Shape, imgs.Shape[0])
+	}
+	return c, nil
+}
+
+func (g *onnxGenerator) translate(cond model.Tensor, latents []float32) (model.Tensor, error) {
+	in := map[string]model.Tensor{g.condInput: cond}
+	if g.latent != "" {
+		n := cond.Shape[0]
+		shape := []int64{n, int64(g.s.latentDim)}
+		if g.latentRank4 {
+			shape = append(shape, 1, 1)
+		}
+		in[g.latent] = model.Tensor{Shape: shape, Data: latents}
+	}
+	out, err := g.gen.Run(in, g.translatedOut)
+	if err != nil {
+		return model.Tensor{}, err
+	}
+	return out[g.translatedOut], nil
+}
+
+func (g *onnxGenerator) close() error {
+	var err error
+	if g.enc != nil {
+		err = g.enc.Close()
+	}
+	if g.gen != nil {
+		if e := g.gen.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}

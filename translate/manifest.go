@@ -1,0 +1,235 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
+)
+
+// ManifestSchema is the value of Manifest.Schema for this version of the
+// format.
+const ManifestSchema = "munit-eval/samples/v1"
+
+// ManifestName is the manifest's file name inside a method folder.
+const ManifestName = "manifest.json"
+
+// Model roles used as keys of Manifest.Models (the same spelling as the
+// results document's models).
+const (
+	ModelGenerator      = "generator"
+	ModelContentEncoder = "content_encoder"
+	ModelDecoder        = "decoder"
+)
+
+// Latent sources (Manifest.LatentSource).
+const (
+	LatentsSeed = "seed" // drawn by Latent from the seed
+	LatentsFile = "file" // read from a .npy file (Manifest.LatentsFile)
+	LatentsNone = "none" // deterministic generator or pre-generated folder
+)
+
+// Input selections (Config.Select, Manifest.Select).
+const (
+	SelectFirst  = "first"  // the first M images of the folder in sorted order
+	SelectRandom = "random" // a seeded random subset of M, kept in sorted order
+)
+
+// FileRef names a file and the SHA-256 of its bytes.
+type FileRef struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Versions are the versions of the software that wrote the store.
+type Versions struct {
+	MunitEval   string `json:"munit_eval"`
+	ONNXRuntime string `json:"onnxruntime,omitempty"`
+}
+
+// Input is one input image of the store.
+type Input struct {
+	// Index is the input's position (0-based) in the store; it is the i of
+	// the latent code's (seed, i, k).
+	Index int `json:"index"`
+	// Stem is the file name without extension: the samples live in
+	// <method>/<stem>/.
+	Stem string `json:"stem"`
+	// File is the file name inside Manifest.InputDir.
+	File string `json:"file"`
+	// SHA256 is the hash of the file's bytes; Width and Height its size
+	// before any resize.
+	SHA256 string `json:"sha256"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// Sample is one finished sample.
+type Sample struct {
+	Input int `json:"input"`
+	K     int `json:"k"`
+	// Latent is the code the generator was given (absent for deterministic
+	// generators and pre-generated folders). float32 values round-trip
+	// exactly through JSON.
+	Latent []float32 `json:"latent,omitempty"`
+	// SHA256 is the hash of the sample's PNG file.
+	SHA256 string `json:"sha256"`
+	// Source and SourceSHA256 name the file a pre-generated sample was
+	// copied from (relative to Manifest.FromFolder) and its hash.
+	Source       string `json:"source,omitempty"`
+	SourceSHA256 string `json:"source_sha256,omitempty"`
+}
+
+// Manifest describes a method folder of the store: what produced the
+// samples and the hash of every sample. It is written as manifest.json.
+type Manifest struct {
+	Schema string `json:"schema"`
+	// Method is the method's real name (the folder name is MethodDir(Method)).
+	Method string `json:"method"`
+	// Models holds the generator (key "generator"), or the content encoder
+	// and decoder of the two-stage form ("content_encoder", "decoder"); it is
+	// empty for a pre-generated folder.
+	Models map[string]FileRef `json:"models,omitempty"`
+	// FromFolder is the pre-generated folder (absolute path) the samples
+	// were copied from, and FolderLayout its layout ("<stem>/<k>.png",
+	// "<stem>_<k>.png" or "<stem>.png").
+	FromFolder   string `json:"from_folder,omitempty"`
+	FolderLayout string `json:"folder_layout,omitempty"`
+	// LatentDim is the size S of a latent code (0 when there is none).
+	LatentDim int `json:"latent_dim"`
+	// LatentSource is LatentsSeed, LatentsFile or LatentsNone.
+	LatentSource string   `json:"latent_source"`
+	LatentsFile  *FileRef `json:"latents_file,omitempty"`
+	// Repeat is true when a deterministic generator's single output was
+	// copied to every sample of its input.
+	Repeat bool `json:"repeat,omitempty"`
+	// Seed drew the latent codes (LatentsSeed) and the random input subset
+	// (Select random). Always written: 0 is a valid seed.
+	Seed int64 `json:"seed"`
+	// Select is SelectFirst or SelectRandom; InputDir the input folder
+	// (absolute path).
+	Select   string `json:"select"`
+	InputDir string `json:"input_dir"`
+	// Size is the --size resize (shorter side to Size, centre crop Size x
+	// Size) applied to every input before the generator; 0 for none.
+	Size            int      `json:"size,omitempty"`
+	SamplesPerInput int      `json:"samples_per_input"`
+	Inputs          []Input  `json:"inputs"`
+	Samples         []Sample `json:"samples"`
+	Versions        Versions `json:"versions"`
+}
+
+var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// readManifest reads and parses path without checking completeness.
+func readManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: not a sample manifest: %w", path, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// validate checks the manifest's internal consistency (not completeness):
+// a known schema, inputs indexed 0..M-1 with unique, usable stems, and
+// samples sorted by (input, k), in range, unique, with well-formed hashes
+// and latent codes of LatentDim values when there are latents.
+func (m *Manifest) validate() error {
+	if m.Schema != ManifestSchema {
+		return fmt.Errorf("schema %q, want %q", m.Schema, ManifestSchema)
+	}
+	if m.Method == "" {
+		return fmt.Errorf("no method")
+	}
+	if m.SamplesPerInput < 1 {
+		return fmt.Errorf("samples_per_input %d, want at least 1", m.SamplesPerInput)
+	}
+	if len(m.Inputs) == 0 {
+		return fmt.Errorf("no inputs")
+	}
+	switch m.LatentSource {
+	case LatentsSeed, LatentsFile, LatentsNone:
+	default:
+		return fmt.Errorf("latent_source %q, want seed, file or none", m.LatentSource)
+	}
+	stems := map[string]int{}
+	for i, in := range m.Inputs {
+		if in.Index != i {
+			return fmt.Errorf("inputs[%d] has index %d", i, in.Index)
+		}
+		if err := checkStem(in.Stem); err != nil {
+			return fmt.Errorf("input %d: %w", i, err)
+		}
+		if j, dup := stems[in.Stem]; dup {
+			return fmt.Errorf("inputs %d and %d share the stem %q", j, i, in.Stem)
+		}
+		stems[in.Stem] = i
+		if !hexSHA256.MatchString(in.SHA256) {
+			return fmt.Errorf("input %d (%s): malformed sha256 %q", i, in.File, in.SHA256)
+		}
+	}
+	prev := -1
+	for j, s := range m.Samples {
+		if s.Input < 0 || s.Input >= len(m.Inputs) || s.K < 0 || s.K >= m.SamplesPerInput {
+			return fmt.Errorf("samples[%d] (input %d, k %d) out of range (%d inputs, %d samples each)", j, s.Input, s.K, len(m.Inputs), m.SamplesPerInput)
+		}
+		key := s.Input*m.SamplesPerInput + s.K
+		if key <= prev {
+			return fmt.Errorf("samples[%d] (input %d, k %d) is out of order or repeated", j, s.Input, s.K)
+		}
+		prev = key
+		if !hexSHA256.MatchString(s.SHA256) {
+			return fmt.Errorf("sample (input %d, k %d): malformed sha256 %q", s.Input, s.K, s.SHA256)
+		}
+		if m.LatentSource != LatentsNone && len(s.Latent) != m.LatentDim {
+			return fmt.Errorf("sample (input %d, k %d): latent of %d values, want latent_dim %d", s.Input, s.K, len(s.Latent), m.LatentDim)
+		}
+	}
+	return nil
+}
+
+// Complete reports whether every sample of every input is listed.
+func (m *Manifest) Complete() bool {
+	return len(m.Samples) == len(m.Inputs)*m.SamplesPerInput
+}
+
+// write writes the manifest atomically to dir/manifest.json. The encoding
+// is deterministic (sorted samples, no timestamps), so two runs that produce
+// the same samples write the same bytes.
+func (m *Manifest) write(dir string) error {
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest: %w", err)
+	}
+	b = append(b, '\n')
+	return atomicfile.Write(filepath.Join(dir, ManifestName), b, 0o644)
+}
+
+// checkStem rejects stems that cannot name a sample folder.
+func checkStem(stem string) error {
+	switch {
+	case stem == "" || stem == "." || stem == "..":
+		return fmt.Errorf("stem %q cannot name a sample folder", stem)
+	case strings.ContainsAny(stem, `/\`):
+		return fmt.Errorf("stem %q contains a path separator", stem)
+	case strings.HasPrefix(stem, "."):
+		return fmt.Errorf("stem %q is hidden", stem)
+	case stem == ManifestName:
+		return fmt.Errorf("stem %q would collide with the manifest", stem)
+	}
+	return nil
+}

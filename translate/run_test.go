@@ -1,0 +1,534 @@
+package translate
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/images"
+)
+
+// TestRunBatchInvariance runs the same work with batch sizes 1, 3 and 8, in
+// one go or grown in steps (K 2 then 5, M 3 then 5), and checks that every
+// store holds the same bytes: the latent of (seed, i, k) does not depend on
+// how the work is cut.
+func TestRunBatchInvariance(t *testing.T) {
+	in := writeInputs(t, 5, 8, 6, 1)
+	ref := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 3}, in, ref)
+	cfg.Samples, cfg.Seed, cfg.Batch = 5, 42, 1
+	s := mustRun(t, cfg)
+	if s.Computed != 25 || s.Reused != 0 || s.Inputs != 5 || s.SamplesPerInput != 5 || s.Method != "Fake*" {
+		t.Fatalf("summary %+v", s)
+	}
+	if filepath.Base(s.Store) != "Fake_star" {
+		t.Fatalf("store %s, want .../Fake_star", s.Store)
+	}
+	for _, b := range []int{3, 8} {
+		out := t.TempDir()
+		cfg := fakeConfig(&fakeGen{latentDim: 3}, in, out)
+		cfg.Samples, cfg.Seed, cfg.Batch = 5, 42, b
+		mustRun(t, cfg)
+		sameTree(t, ref, out)
+	}
+	// Grown in steps: more samples per input, then more inputs.
+	out := t.TempDir()
+	g := &fakeGen{latentDim: 3}
+	cfg = fakeConfig(g, in, out)
+	cfg.Samples, cfg.Seed, cfg.Batch, cfg.NumInputs = 2, 42, 4, 3
+	mustRun(t, cfg)
+	cfg.Samples = 5
+	if s := mustRun(t, cfg); s.Reused != 6 || s.Computed != 9 {
+		t.Fatalf("K 2 -> 5: %+v, want 6 reused, 9 computed", s)
+	}
+	cfg.NumInputs = 0
+	if s := mustRun(t, cfg); s.Reused != 15 || s.Computed != 10 {
+		t.Fatalf("M 3 -> 5: %+v, want 15 reused, 10 computed", s)
+	}
+	sameTree(t, ref, out)
+	// A rerun computes nothing.
+	if s := mustRun(t, cfg); s.Reused != 25 || s.Computed != 0 {
+		t.Fatalf("rerun: %+v", s)
+	}
+	// The manifest records the codes of Latent.
+	st, err := OpenStore(s.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	for _, smp := range st.Manifest().Samples {
+		if !slices.Equal(smp.Latent, Latent(42, smp.Input, smp.K, 3)) {
+			t.Fatalf("sample %d/%d latent %v, want Latent(42, ...)", smp.Input, smp.K, smp.Latent)
+		}
+	}
+	if st.NumInputs() != 5 || st.SamplesPerInput() != 5 || st.SamplePath(2, 4) != filepath.Join(s.Store, "in_02", "4.png") {
+		t.Fatalf("store M %d K %d path %s", st.NumInputs(), st.SamplesPerInput(), st.SamplePath(2, 4))
+	}
+	if got := st.CachePath("lpips", "m", "i"); got != filepath.Join(filepath.Dir(s.Store), ".cache", "lpips", "m", "i.npy") {
+		t.Fatalf("cache path %s", got)
+	}
+	// Asking fewer inputs or samples keeps the store as it is.
+	cfg.Samples, cfg.NumInputs = 2, 2
+	if s := mustRun(t, cfg); s.Reused != 25 || s.Computed != 0 || s.Inputs != 5 || s.SamplesPerInput != 5 {
+		t.Fatalf("M 5 -> 2, K 5 -> 2: %+v, want the 5 x 5 store kept", s)
+	}
+	sameTree(t, ref, out)
+	// Growing one side while asking less of the other fills the rectangle.
+	cfg.Samples, cfg.NumInputs = 6, 2
+	if s := mustRun(t, cfg); s.Reused != 25 || s.Computed != 5 || s.SamplesPerInput != 6 || s.Inputs != 5 {
+		t.Fatalf("K 5 -> 6 with M 2: %+v, want 5 x 6", s)
+	}
+}
+
+// TestRunOutputValues checks a sample's pixels against the fake generator's
+// formula computed here independently from the input file and the latent.
+func TestRunOutputValues(t *testing.T) {
+	in := writeInputs(t, 2, 4, 3, 2)
+	out := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+	cfg.Samples, cfg.Seed = 2, 9
+	s := mustRun(t, cfg)
+	src, err := images.Load(filepath.Join(in, "in_01.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := images.Load(filepath.Join(s.Store, "in_01", "1.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := Latent(9, 1, 1, 2)
+	for p := 0; p < 4*3; p++ {
+		for c := 0; c < 3; c++ {
+			x := float64(float32(src.Pix[3*p+c])/127.5 - 1)
+			l := float64(z[0])*float64(c+1) + float64(z[1])*float64(c+1)/2
+			v := float64(float32(math.Tanh(1.3*x + l)))
+			want := uint8(math.Round(min(max((v+1)*127.5, 0), 255)))
+			if got.Pix[3*p+c] != want {
+				t.Fatalf("pixel %d channel %d = %d, want %d", p, c, got.Pix[3*p+c], want)
+			}
+		}
+	}
+}
+
+func TestRunResumeAfterCrash(t *testing.T) {
+	in := writeInputs(t, 4, 8, 8, 3)
+	ref := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 4}, in, ref)
+	cfg.Samples, cfg.Seed = 3, 1
+	mustRun(t, cfg)
+
+	// A partial store: a stale manifest (only the first 4 samples), a
+	// sample written after the manifest, one deleted, one truncated, one
+	// overwritten with other bytes, and temporary files of unfinished writes.
+	out := t.TempDir()
+	cfg.Out = out
+	mustRun(t, cfg)
+	dir := filepath.Join(out, "Fake_star")
+	m, err := readManifest(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Samples = m.Samples[:4]
+	if err := m.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "in_00", "1.png"))
+	os.Truncate(filepath.Join(dir, "in_00", "2.png"), 10)
+	os.WriteFile(filepath.Join(dir, "in_00", "0.png"), []byte("junk"), 0o644)
+	os.WriteFile(filepath.Join(dir, "in_01", ".2.png.tmp-123"), []byte("torn"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".manifest.json.tmp-9"), []byte("torn"), 0o644)
+	os.Remove(filepath.Join(dir, "in_03", "2.png"))
+	s := mustRun(t, cfg)
+	// Manifest entries 0..3 are input 0 k 0..2 and input 1 k 0: input 0's
+	// three are damaged, so only (1, 0) is reused.
+	if s.Reused != 1 || s.Computed != 11 {
+		t.Fatalf("resume: %+v, want 1 reused, 11 computed", s)
+	}
+	sameTree(t, ref, out)
+}
+
+func TestRunRefusesToMix(t *testing.T) {
+	in := writeInputs(t, 3, 8, 8, 4)
+	in2 := writeInputs(t, 3, 8, 8, 5)
+	out := t.TempDir()
+	base := func() Config {
+		c := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+		c.Samples = 2
+		return c
+	}
+	mustRun(t, base())
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+		want []string
+	}{
+		{"seed", func(c *Config) { c.Seed = 1 }, []string{"seed: store 0, now 1", "--force"}},
+		{"model", func(c *Config) { c.gen = &fakeGen{latentDim: 2, sha: strings.Repeat("ef", 32)} }, []string{"generator: store has fake.onnx (sha256 abababababab), now fake.onnx (sha256 efefefefefef)"}},
+		{"method name", func(c *Config) { c.Method = "Fake_star" }, []string{`method: store "Fake*", now "Fake_star"`}},
+		{"two-stage", func(c *Config) { c.gen = &fakeGen{latentDim: 2, twoStage: true} }, []string{"content_encoder: store has none", "generator: store has fake.onnx, now none"}},
+		{"inputs", func(c *Config) { c.Inputs = in2 }, []string{"input 0: store in_00.png"}},
+		{"size", func(c *Config) { c.Size = 4 }, []string{"--size: store 0, now 4"}},
+		{"latent size", func(c *Config) { c.gen = &fakeGen{latentDim: 3} }, []string{"latent size: store 2, now 3"}},
+		{"random subset", func(c *Config) { c.Select, c.NumInputs = SelectRandom, 2 }, []string{"inputs: store has 3 chosen by --select first, now 2 by --select random"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base()
+			tc.edit(&c)
+			_, err := Run(context.Background(), c)
+			errContains(t, err, append([]string{"refusing to mix"}, tc.want...)...)
+		})
+	}
+	// --force discards the old samples.
+	c := base()
+	c.Seed, c.Force, c.NumInputs = 1, true, 2
+	s := mustRun(t, c)
+	if s.Computed != 4 || s.Reused != 0 {
+		t.Fatalf("--force: %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(out, "Fake_star", "in_02")); !os.IsNotExist(err) {
+		t.Fatalf("old input folder kept after --force: %v", err)
+	}
+	// A folder that is not a store.
+	junk := t.TempDir()
+	os.MkdirAll(filepath.Join(junk, "Fake_star"), 0o755)
+	os.WriteFile(filepath.Join(junk, "Fake_star", "mine.txt"), nil, 0o644)
+	c = base()
+	c.Out = junk
+	_, err := Run(context.Background(), c)
+	errContains(t, err, "not a sample store", "mine.txt")
+}
+
+func TestRunCancel(t *testing.T) {
+	in := writeInputs(t, 4, 8, 8, 6)
+	ref := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2}, in, ref)
+	cfg.Samples, cfg.Batch = 4, 3
+	mustRun(t, cfg)
+
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &fakeGen{latentDim: 2}
+	cfg = fakeConfig(g, in, out)
+	cfg.Samples, cfg.Batch = 4, 3
+	calls := 0
+	cfg.observe = func(input, k int, chw []float32, h, w int) {
+		calls++
+		if calls == 4 { // during the second batch
+			cancel()
+		}
+	}
+	s, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	errContains(t, err, "interrupted with 6 of 16 samples")
+	// The batch in flight was finished and recorded.
+	if s.Computed != 6 || g.runs != 2 {
+		t.Fatalf("computed %d in %d runs, want 6 in 2", s.Computed, g.runs)
+	}
+	m, err := readManifest(filepath.Join(out, "Fake_star", ManifestName))
+	if err != nil || len(m.Samples) != 6 {
+		t.Fatalf("manifest after cancel: %v samples, err %v", len(m.Samples), err)
+	}
+	if _, err := OpenStore(filepath.Join(out, "Fake_star")); err == nil {
+		t.Fatal("OpenStore accepted an incomplete store")
+	}
+	cfg.observe = nil
+	if s := mustRun(t, cfg); s.Reused != 6 || s.Computed != 10 {
+		t.Fatalf("resume: %+v", s)
+	}
+	sameTree(t, ref, out)
+}
+
+func TestRunBadOutput(t *testing.T) {
+	in := writeInputs(t, 3, 4, 4, 7)
+	// Poison in_01: its first red value is 200, x = 200/127.5 - 1.
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	for p := range img.Pix {
+		img.Pix[p] = 255
+	}
+	img.Set(0, 0, color.RGBA{200, 0, 0, 255})
+	writePNGFile(t, filepath.Join(in, "in_01.png"), img)
+	poison := float32(200)/127.5 - 1
+
+	out := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2, nanIf: &poison}, in, out)
+	cfg.Samples, cfg.Batch = 2, 1
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "in_01.png, sample 0 is NaN")
+	// Samples before the failure are kept and recorded.
+	m, _ := readManifest(filepath.Join(out, "Fake_star", ManifestName))
+	if len(m.Samples) != 2 {
+		t.Fatalf("manifest holds %d samples after the failure, want 2 (input 0)", len(m.Samples))
+	}
+
+	cfg = fakeConfig(&fakeGen{latentDim: 2, badShape: true}, in, t.TempDir())
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "has shape [8 1 4 4]", "want [8,3,H,W]")
+}
+
+func TestRunDeterministic(t *testing.T) {
+	in := writeInputs(t, 3, 4, 4, 8)
+	cfg := fakeConfig(&fakeGen{}, in, t.TempDir())
+	cfg.Samples = 3
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "deterministic", "--repeat")
+
+	g := &fakeGen{}
+	cfg = fakeConfig(g, in, t.TempDir())
+	s := mustRun(t, cfg)
+	if s.SamplesPerInput != 1 || s.Computed != 3 {
+		t.Fatalf("deterministic default: %+v", s)
+	}
+	g = &fakeGen{}
+	cfg = fakeConfig(g, in, t.TempDir())
+	cfg.Samples, cfg.Repeat, cfg.Batch = 4, true, 2
+	s = mustRun(t, cfg)
+	if s.Computed != 12 || g.condRows != 3 {
+		t.Fatalf("repeat: %+v, %d network rows, want 12 samples from 3 rows", s, g.condRows)
+	}
+	st, err := OpenStore(s.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		for k := 1; k < 4; k++ {
+			if st.SampleSHA256(i, k) != st.SampleSHA256(i, 0) {
+				t.Fatalf("input %d sample %d differs from sample 0", i, k)
+			}
+		}
+	}
+	if !st.Manifest().Repeat || st.Manifest().LatentSource != LatentsNone {
+		t.Fatalf("manifest repeat %v latents %s", st.Manifest().Repeat, st.Manifest().LatentSource)
+	}
+	// A later run asking one sample keeps the copies.
+	cfg.Samples, cfg.Repeat = 1, false
+	if s := mustRun(t, cfg); s.SamplesPerInput != 4 || s.Reused != 12 {
+		t.Fatalf("K 4 -> 1: %+v, want the 4 copies kept", s)
+	}
+	cfg = fakeConfig(&fakeGen{}, in, t.TempDir())
+	cfg.Latents = "x.npy"
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "deterministic")
+}
+
+// TestRunTwoStage checks that the content of each input is computed once
+// for all its samples even when they span batches, and that the samples
+// equal those of a single graph computing the same function.
+func TestRunTwoStage(t *testing.T) {
+	in := writeInputs(t, 3, 4, 4, 9)
+	g := &fakeGen{latentDim: 2, twoStage: true}
+	cfg := fakeConfig(g, in, t.TempDir())
+	cfg.Samples, cfg.Batch = 5, 4
+	s := mustRun(t, cfg)
+	if g.condRows != 3 || s.Computed != 15 {
+		t.Fatalf("two-stage: content computed for %d rows, want 3 (%+v)", g.condRows, s)
+	}
+	if !slices.Equal(g.batchSeen, []int{4, 4, 4, 3}) {
+		t.Fatalf("decoder batches %v, want [4 4 4 3]", g.batchSeen)
+	}
+	st, _ := OpenStore(s.Store)
+	if _, ok := st.Manifest().Models[ModelDecoder]; !ok {
+		t.Fatal("manifest lacks the decoder")
+	}
+}
+
+func TestRunLatentsFile(t *testing.T) {
+	in := writeInputs(t, 2, 4, 4, 10)
+	dir := t.TempDir()
+	write := func(name string, shape []int, data []float32) string {
+		p := filepath.Join(dir, name)
+		if err := images.WriteNPY(p, &images.Array{Shape: shape, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	codes := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	good := write("good.npy", []int{2, 3, 2}, codes)
+	out := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+	cfg.Latents = good
+	s := mustRun(t, cfg)
+	if s.SamplesPerInput != 3 {
+		t.Fatalf("K %d, want 3 from the file", s.SamplesPerInput)
+	}
+	st, _ := OpenStore(s.Store)
+	for _, smp := range st.Manifest().Samples {
+		off := (smp.Input*3 + smp.K) * 2
+		if !slices.Equal(smp.Latent, codes[off:off+2]) {
+			t.Fatalf("sample %d/%d latent %v, want %v", smp.Input, smp.K, smp.Latent, codes[off:off+2])
+		}
+	}
+	if st.Manifest().LatentSource != LatentsFile || st.Manifest().LatentsFile == nil {
+		t.Fatal("manifest does not record the latents file")
+	}
+	// Switching to seeded latents is refused.
+	cfg.Latents = ""
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "latents: store file, now seed")
+
+	for _, tc := range []struct {
+		name    string
+		shape   []int
+		samples int
+		want    string
+	}{
+		{"rows", []int{3, 1, 2}, 0, "has 3 rows, but there are 2 inputs"},
+		{"dim", []int{2, 1, 3}, 0, "latent size 3, but the generator's latent size is 2"},
+		{"rank", []int{2, 1, 1, 2}, 0, "want [M, K, S] = [2, K, 2]"},
+		{"K", []int{2, 3, 2}, 2, "holds 3 samples per input, but --samples 2"},
+	} {
+		n := 1
+		for _, d := range tc.shape {
+			n *= d
+		}
+		p := write(tc.name+".npy", tc.shape, make([]float32, n))
+		cfg := fakeConfig(&fakeGen{latentDim: 2}, in, t.TempDir())
+		cfg.Latents, cfg.Samples = p, tc.samples
+		_, err := Run(context.Background(), cfg)
+		errContains(t, err, tc.want)
+	}
+	// [M, S] means K = 1.
+	cfg = fakeConfig(&fakeGen{latentDim: 2}, in, t.TempDir())
+	cfg.Latents = write("ms.npy", []int{2, 2}, codes[:4])
+	if s := mustRun(t, cfg); s.SamplesPerInput != 1 {
+		t.Fatalf("[M,S] latents: K %d", s.SamplesPerInput)
+	}
+}
+
+func TestRunInputs(t *testing.T) {
+	in := writeInputs(t, 6, 10, 6, 11)
+	// --select random: a seeded subset, in sorted order.
+	cfg := fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())
+	cfg.Samples, cfg.NumInputs, cfg.Select, cfg.Seed = 1, 3, SelectRandom, 4
+	s := mustRun(t, cfg)
+	st, _ := OpenStore(s.Store)
+	var got []string
+	for _, inp := range st.Manifest().Inputs {
+		got = append(got, inp.Stem)
+	}
+	var want []string
+	for _, i := range selectRandom(4, 6, 3) {
+		want = append(want, "in_0"+string(rune('0'+i)))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("random inputs %v, want %v", got, want)
+	}
+	if inp := st.Manifest().Inputs[0]; inp.Width != 10 || inp.Height != 6 {
+		t.Fatalf("input size %dx%d, want 10x6", inp.Width, inp.Height)
+	}
+	// --size resizes; the output follows.
+	cfg = fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())
+	cfg.Samples, cfg.Size = 1, 4
+	s = mustRun(t, cfg)
+	img, err := images.Load(filepath.Join(s.Store, "in_00", "0.png"))
+	if err != nil || img.W != 4 || img.H != 4 {
+		t.Fatalf("--size 4 sample: %v %v", img, err)
+	}
+	// Fixed-size models and side multiples.
+	cfg = fakeConfig(&fakeGen{latentDim: 1, fixedH: 8, fixedW: 8}, in, t.TempDir())
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "takes 8 x 8 images", "in_00.png is 10x6", "--size 8")
+	cfg = fakeConfig(&fakeGen{latentDim: 1, hwMultiple: 4}, in, t.TempDir())
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "multiples of 4", "--size N")
+	cfg = fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())
+	cfg.NumInputs = 7
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "holds only 6 images")
+	// Mixed sizes batch separately.
+	writePNGFile(t, filepath.Join(in, "in_03.png"), image.NewRGBA(image.Rect(0, 0, 5, 5)))
+	g := &fakeGen{latentDim: 1}
+	cfg = fakeConfig(g, in, t.TempDir())
+	cfg.Samples, cfg.Batch = 2, 8
+	mustRun(t, cfg)
+	if !slices.Equal(g.batchSeen, []int{6, 2, 4}) {
+		t.Fatalf("batches %v, want [6 2 4] (cut at the 5x5 input)", g.batchSeen)
+	}
+	// Two files with one stem.
+	f, _ := os.Create(filepath.Join(in, "in_00.jpg"))
+	jpeg.Encode(f, image.NewRGBA(image.Rect(0, 0, 5, 5)), nil)
+	f.Close()
+	_, err = Run(context.Background(), fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir()))
+	errContains(t, err, `share the stem "in_00"`)
+}
+
+func TestRunFromFolder(t *testing.T) {
+	in := writeInputs(t, 3, 4, 4, 12)
+	pre := t.TempDir()
+	for i := 0; i < 3; i++ {
+		os.MkdirAll(filepath.Join(pre, "in_0"+string(rune('0'+i))), 0o755)
+		for k := 0; k < 2; k++ {
+			img := image.NewRGBA(image.Rect(0, 0, 6, 6))
+			img.Set(1, 1, color.RGBA{uint8(i), uint8(k), 9, 255})
+			writePNGFile(t, filepath.Join(pre, "in_0"+string(rune('0'+i)), string(rune('0'+k))+".png"), img)
+		}
+	}
+	out := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out, cfg.FromFolder, cfg.Quiet = in, out, pre, true
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "needs --method")
+	cfg.Method = "BicycleGAN"
+	s := mustRun(t, cfg)
+	if s.Computed != 6 || s.SamplesPerInput != 2 {
+		t.Fatalf("from folder: %+v", s)
+	}
+	st, err := OpenStore(s.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := st.Manifest()
+	if m.FolderLayout != LayoutDirs || m.Models != nil || m.Samples[3].Source != "in_01/1.png" {
+		t.Fatalf("manifest layout %q models %v source %q", m.FolderLayout, m.Models, m.Samples[3].Source)
+	}
+	a, _ := images.Load(filepath.Join(pre, "in_01", "1.png"))
+	b, _ := images.Load(st.SamplePath(1, 1))
+	if !slices.Equal(a.Pix, b.Pix) {
+		t.Fatal("copied sample differs from its source")
+	}
+	if s := mustRun(t, cfg); s.Reused != 6 {
+		t.Fatalf("rerun: %+v", s)
+	}
+	// A changed source is copied again.
+	img := image.NewRGBA(image.Rect(0, 0, 6, 6))
+	writePNGFile(t, filepath.Join(pre, "in_02", "0.png"), img)
+	if s := mustRun(t, cfg); s.Reused != 5 || s.Computed != 1 {
+		t.Fatalf("after changing a source: %+v", s)
+	}
+	os.Remove(filepath.Join(pre, "in_02", "1.png"))
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, "missing 1: in_02/1.png")
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	in := writeInputs(t, 1, 4, 4, 13)
+	for _, tc := range []struct {
+		edit func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.Inputs = "" }, "no input folder"},
+		{func(c *Config) { c.Out = "" }, "no store folder"},
+		{func(c *Config) { c.gen = nil }, "give --generator or --from-folder"},
+		{func(c *Config) { c.Generator, c.FromFolder = "g", "f" }, "exclude each other"},
+		{func(c *Config) { c.Decoder = "d" }, "--decoder needs --generator"},
+		{func(c *Config) { c.Select = "best" }, `--select "best"`},
+		{func(c *Config) { c.Samples = -1 }, "--samples -1"},
+		{func(c *Config) { c.Inputs = filepath.Join(in, "nope") }, "inputs:"},
+	} {
+		c := fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())
+		tc.edit(&c)
+		_, err := Run(context.Background(), c)
+		errContains(t, err, tc.want)
+	}
+}

@@ -1,0 +1,146 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/images"
+)
+
+// CacheDirName is the folder, beside the method folders of a store, that
+// holds derived caches: CacheDirName/<kind>/<model-sha256>/<image-sha256>.npy.
+const CacheDirName = ".cache"
+
+// MethodDir returns the folder name of a method inside a store: the name
+// with '*' spelled "_star", '+' spelled "_plus", and every other character
+// outside [A-Za-z0-9._-] (spaces, slashes, non-ASCII) replaced by '_'; a
+// leading '.' becomes '_' so the folder is never hidden. "CycleGAN*" gives
+// "CycleGAN_star". Two names may share a folder ("A B" and "A_B"); the
+// manifest keeps the real name and a run refuses to mix them.
+func MethodDir(method string) (string, error) {
+	if strings.TrimSpace(method) == "" {
+		return "", errors.New("empty method name")
+	}
+	var b strings.Builder
+	for _, r := range method {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		case r == '*':
+			b.WriteString("_star")
+		case r == '+':
+			b.WriteString("_plus")
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if strings.HasPrefix(s, ".") {
+		s = "_" + s[1:]
+	}
+	return s, nil
+}
+
+// Store is a finished method folder of the sample store, as the metric
+// commands read it.
+type Store struct {
+	dir string
+	m   *Manifest
+}
+
+// OpenStore opens the method folder methodDir (STORE/<method>): it reads and
+// validates manifest.json, checks that every sample of every input is listed
+// (a store left incomplete by an interrupted run is an error saying to rerun
+// translate) and that every sample file exists. It does not hash the files;
+// Verify does.
+func OpenStore(methodDir string) (*Store, error) {
+	path := filepath.Join(methodDir, ManifestName)
+	m, err := readManifest(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("translate: %s is not a sample store: no %s (create it with munit-eval translate)", methodDir, ManifestName)
+		}
+		return nil, fmt.Errorf("translate: %w", err)
+	}
+	if !m.Complete() {
+		return nil, fmt.Errorf("translate: store %s is incomplete: %d of %d samples (an interrupted run?); rerun munit-eval translate to finish it",
+			methodDir, len(m.Samples), len(m.Inputs)*m.SamplesPerInput)
+	}
+	// validate guarantees sorted, unique samples; complete means that
+	// Samples[i*K+k] is sample k of input i.
+	s := &Store{dir: methodDir, m: m}
+	for i := range m.Inputs {
+		for k := 0; k < m.SamplesPerInput; k++ {
+			p := s.SamplePath(i, k)
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun munit-eval translate to restore it", methodDir, k, m.Inputs[i].File, p)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Dir returns the method folder.
+func (s *Store) Dir() string { return s.dir }
+
+// Manifest returns the store's manifest. Callers must not modify it.
+func (s *Store) Manifest() *Manifest { return s.m }
+
+// Method returns the method's real name.
+func (s *Store) Method() string { return s.m.Method }
+
+// NumInputs returns M, the number of inputs.
+func (s *Store) NumInputs() int { return len(s.m.Inputs) }
+
+// SamplesPerInput returns K, the number of samples of every input.
+func (s *Store) SamplesPerInput() int { return s.m.SamplesPerInput }
+
+// SamplePath returns the PNG file of sample k of input i:
+// <method dir>/<stem>/<k>.png.
+func (s *Store) SamplePath(input, k int) string {
+	return samplePath(s.dir, s.m.Inputs[input].Stem, k)
+}
+
+// SampleSHA256 returns the SHA-256 of sample k of input i, as recorded in the
+// manifest; downstream caches key on it.
+func (s *Store) SampleSHA256(input, k int) string {
+	return s.m.Samples[input*s.m.SamplesPerInput+k].SHA256
+}
+
+// InputPath returns the file of input i in the input folder it was read from.
+func (s *Store) InputPath(input int) string {
+	return filepath.Join(s.m.InputDir, s.m.Inputs[input].File)
+}
+
+// CachePath returns where a derived cache of kind (e.g. "lpips",
+// "classifier") computed by the model with SHA-256 modelSHA256 keeps its
+// result for the image with SHA-256 imageSHA256:
+// STORE/.cache/<kind>/<model-sha256>/<image-sha256>.npy, beside the method
+// folders, so every method of a store shares it.
+func (s *Store) CachePath(kind, modelSHA256, imageSHA256 string) string {
+	return filepath.Join(filepath.Dir(s.dir), CacheDirName, kind, modelSHA256, imageSHA256+".npy")
+}
+
+// Verify hashes every sample file and reports the first whose SHA-256 does
+// not match the manifest.
+func (s *Store) Verify() error {
+	for _, smp := range s.m.Samples {
+		p := s.SamplePath(smp.Input, smp.K)
+		h, err := images.HashFile(p)
+		if err != nil {
+			return fmt.Errorf("translate: verifying %s: %w", p, err)
+		}
+		if h != smp.SHA256 {
+			return fmt.Errorf("translate: %s has sha256 %s, the manifest says %s (modified after translate?); rerun munit-eval translate", p, h, smp.SHA256)
+		}
+	}
+	return nil
+}
+
+func samplePath(dir, stem string, k int) string {
+	return filepath.Join(dir, stem, strconv.Itoa(k)+".png")
+}

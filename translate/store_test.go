@@ -1,0 +1,116 @@
+package translate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMethodDir(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"MUNIT", "MUNIT"},
+		{"CycleGAN*", "CycleGAN_star"},
+		{"UNIT+", "UNIT_plus"},
+		{"Bicycle GAN/v2", "Bicycle_GAN_v2"},
+		{"..", "_."},
+		{".hidden", "_hidden"},
+		{"é", "_"},
+		{"a-b_c.d", "a-b_c.d"},
+	} {
+		got, err := MethodDir(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("MethodDir(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := MethodDir(" "); err == nil {
+		t.Error("MethodDir(\" \") gave no error")
+	}
+}
+
+func validManifest() *Manifest {
+	return &Manifest{
+		Schema: ManifestSchema, Method: "M", LatentDim: 2, LatentSource: LatentsSeed, Select: SelectFirst, SamplesPerInput: 2,
+		Inputs: []Input{{Index: 0, Stem: "a", File: "a.png", SHA256: strings.Repeat("0", 64)}, {Index: 1, Stem: "b", File: "b.png", SHA256: strings.Repeat("1", 64)}},
+		Samples: []Sample{
+			{Input: 0, K: 0, Latent: []float32{1, 2}, SHA256: strings.Repeat("2", 64)},
+			{Input: 1, K: 1, Latent: []float32{1, 2}, SHA256: strings.Repeat("3", 64)},
+		},
+	}
+}
+
+func TestManifestValidate(t *testing.T) {
+	if err := validManifest().validate(); err != nil {
+		t.Fatalf("valid manifest: %v", err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		edit       func(m *Manifest)
+	}{
+		{"schema", "schema", func(m *Manifest) { m.Schema = "x" }},
+		{"no method", "no method", func(m *Manifest) { m.Method = "" }},
+		{"K", "samples_per_input", func(m *Manifest) { m.SamplesPerInput = 0 }},
+		{"index", "index", func(m *Manifest) { m.Inputs[1].Index = 5 }},
+		{"dup stem", "share the stem", func(m *Manifest) { m.Inputs[1].Stem = "a" }},
+		{"bad stem", "path separator", func(m *Manifest) { m.Inputs[1].Stem = "a/b" }},
+		{"input sha", "malformed sha256", func(m *Manifest) { m.Inputs[0].SHA256 = "xyz" }},
+		{"order", "out of order", func(m *Manifest) { m.Samples[0], m.Samples[1] = m.Samples[1], m.Samples[0] }},
+		{"repeat", "out of order or repeated", func(m *Manifest) { m.Samples[1] = m.Samples[0] }},
+		{"k range", "out of range", func(m *Manifest) { m.Samples[1].K = 2 }},
+		{"latent", "latent of 1 values", func(m *Manifest) { m.Samples[1].Latent = []float32{1} }},
+		{"source", "latent_source", func(m *Manifest) { m.LatentSource = "x" }},
+	} {
+		m := validManifest()
+		tc.edit(m)
+		errContains(t, m.validate(), tc.want)
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	m := validManifest()
+	m.Samples[0].Latent = []float32{0.1, -3.4028235e38}
+	if err := m.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readManifest(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Samples[0].Latent[0] != 0.1 || got.Samples[0].Latent[1] != -3.4028235e38 {
+		t.Fatalf("latent %v did not round-trip", got.Samples[0].Latent)
+	}
+	os.WriteFile(filepath.Join(dir, ManifestName), []byte(`{"schema":"munit-eval/samples/v1","bogus":1}`), 0o644)
+	if _, err := readManifest(filepath.Join(dir, ManifestName)); err == nil {
+		t.Fatal("unknown field accepted")
+	}
+}
+
+func TestOpenStoreErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, err := OpenStore(dir)
+	errContains(t, err, "not a sample store")
+	m := validManifest()
+	m.write(dir)
+	_, err = OpenStore(dir)
+	errContains(t, err, "incomplete", "2 of 4")
+}
+
+func TestStoreVerifyAndMissing(t *testing.T) {
+	in := writeInputs(t, 2, 4, 4, 40)
+	cfg := fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())
+	cfg.Samples = 2
+	s := mustRun(t, cfg)
+	st, err := OpenStore(s.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Method() != "Fake*" || st.InputPath(1) != filepath.Join(st.Manifest().InputDir, "in_01.png") {
+		t.Fatalf("method %q input path %s", st.Method(), st.InputPath(1))
+	}
+	os.WriteFile(st.SamplePath(1, 0), []byte("changed"), 0o644)
+	errContains(t, st.Verify(), "in_01", "0.png has sha256", "the manifest says")
+	os.Remove(st.SamplePath(1, 1))
+	_, err = OpenStore(s.Store)
+	errContains(t, err, "sample 1 of input in_01.png is missing")
+}
