@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/munit-eval/munit-eval/gate"
+)
+
+// checkOptions are the flags of munit-eval check.
+type checkOptions struct {
+	baseline      string
+	results       string
+	tolerance     []string
+	alpha         float64
+	update        bool
+	higher        []string
+	lower         []string
+	diversityTest string
+	correction    string
+	json          bool
+}
+
+// defaultCheckOptions holds the defaults of munit-eval check in one place.
+func defaultCheckOptions() checkOptions {
+	d := gate.DefaultOptions()
+	return checkOptions{alpha: d.Alpha, diversityTest: d.DiversityTest, correction: d.Correction}
+}
+
+func init() {
+	o := defaultCheckOptions()
+	cmd := &cobra.Command{
+		Use:   "check --baseline BASE.json --results NEW.json [--tolerance METRIC=REL ...] [--alpha 0.01] [--update]",
+		Short: "compare results with a baseline and fail when a metric regressed (the CI regression gate)",
+		Long: `Check compares the metrics of a new results document with those of a
+baseline document of the same method, dataset and protocol, and prints, for
+each metric present in both, the two values with their 95% intervals, the
+change, its 95% interval, the p-value and a verdict:
+
+	regressed  worse by more than the tolerance AND significant at --alpha
+	improved   better by more than the tolerance AND significant at --alpha
+	unchanged  otherwise
+
+For example:
+
+	munit-eval check --baseline ci/baseline.json --results out/munit.json
+	munit-eval check --baseline ci/baseline/ --results out/ --tolerance lpips_diversity=0.05
+
+Each metric is tested on what its document stores, never recomputed:
+lpips_diversity with Welch's t on the per-input means (--diversity-test
+mann-whitney for Mann–Whitney U), is, cis and fid with Welch's t on the
+standard errors of their bootstrap replicates over inputs, is_exp and cis_exp
+following is and cis, is_splits with Welch's t on the splits, kid with a
+normal test on the subset values that allows for the subsets' overlap, and
+preference with a two-proportion z-test per baseline. A document without what
+its test needs is compared by non-overlap of the stored intervals, which is
+conservative; the table says so.
+
+The p-values of all the metrics of all the documents compared are corrected
+with Holm's method (--correction none to test each at --alpha on its own),
+so that noise alone fails a CI run with probability below --alpha.
+
+Higher is better for lpips_diversity, is, cis and is_splits; lower is better
+for fid, kid and preference (the share of judgments preferring a baseline
+over the document's method). --higher-is-better and --lower-is-better
+override a metric's direction (e.g. --lower-is-better lpips_diversity for a
+task whose right answer is deterministic).
+
+--tolerance METRIC=REL (repeatable) ignores changes smaller than REL times
+the baseline value: lpips_diversity=0.05 (or 5%) tolerates a 5% change. The
+default is 0: any significant worsening regresses.
+
+--baseline and --results may both be folders: their *.json documents are
+paired by (method, dataset). A baseline document without a new one is an
+error; a new one without a baseline is reported and not gated.
+
+--update rewrites the baseline with the new results (each file atomically)
+after reporting, and exits 0. --json prints the verdicts as JSON instead of
+the table.
+
+Exit status: 0 when nothing regressed, 1 when a metric regressed, 2 on bad
+input: an unreadable or malformed document, or documents that are not
+comparable (another schema, method, dataset or protocol: the message names
+every difference).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.baseline, "baseline", "", "baseline results document, or folder of documents")
+	f.StringVar(&o.results, "results", "", "new results document, or folder of documents")
+	f.StringArrayVar(&o.tolerance, "tolerance", nil, "METRIC=REL: relative change to tolerate, e.g. lpips_diversity=0.05 (repeatable)")
+	f.Float64Var(&o.alpha, "alpha", o.alpha, "significance level of the tests")
+	f.BoolVar(&o.update, "update", false, "rewrite the baseline with the new results after reporting, and exit 0")
+	f.StringArrayVar(&o.higher, "higher-is-better", nil, "METRIC whose higher values are better (repeatable)")
+	f.StringArrayVar(&o.lower, "lower-is-better", nil, "METRIC whose lower values are better (repeatable)")
+	f.StringVar(&o.diversityTest, "diversity-test", o.diversityTest, "two-sample test for lpips_diversity: welch or mann-whitney")
+	f.StringVar(&o.correction, "correction", o.correction, "multiple-testing correction over the report: holm or none")
+	f.BoolVar(&o.json, "json", false, "print the verdicts as JSON instead of the table")
+	rootCmd.AddCommand(cmd)
+}
+
+// gateOptions turns the flags into gate.Options.
+func (o checkOptions) gateOptions() (gate.Options, error) {
+	g := gate.DefaultOptions()
+	g.Alpha, g.DiversityTest, g.Correction = o.alpha, o.diversityTest, o.correction
+	for _, t := range o.tolerance {
+		m, v, ok := strings.Cut(t, "=")
+		if !ok {
+			return g, fmt.Errorf("--tolerance %q: want METRIC=REL, e.g. lpips_diversity=0.05", t)
+		}
+		scale := 1.0
+		if s, pct := strings.CutSuffix(v, "%"); pct {
+			v, scale = s, 0.01
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return g, fmt.Errorf("--tolerance %q: %q is not a number", t, v)
+		}
+		g.Tolerance[strings.TrimSpace(m)] = x * scale
+	}
+	for _, m := range o.higher {
+		g.Direction[m] = gate.HigherIsBetter
+	}
+	for _, m := range o.lower {
+		if _, dup := g.Direction[m]; dup {
+			return g, fmt.Errorf("%s is both --higher-is-better and --lower-is-better", m)
+		}
+		g.Direction[m] = gate.LowerIsBetter
+	}
+	return g, g.Validate()
+}
+
+func runCheck(cmd *cobra.Command, o checkOptions) error {
+	if o.baseline == "" || o.results == "" {
+		return usageError{fmt.Errorf("check needs --baseline and --results (see 'munit-eval check --help')")}
+	}
+	g, err := o.gateOptions()
+	if err != nil {
+		return usageError{err}
+	}
+	set, err := gate.Load(o.baseline, o.results)
+	if err != nil {
+		return err
+	}
+	rep, err := gate.Check(set, g)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		err = gate.WriteJSON(w, rep)
+	} else {
+		err = gate.WriteTable(w, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if o.update {
+		if err := gate.Update(set); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: baseline %s updated\n", o.baseline)
+		return nil
+	}
+	if len(rep.Regressions()) > 0 {
+		return errRegression
+	}
+	return nil
+}
