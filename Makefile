@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-go test-deps test-export demo bench fmt vet clean
+.PHONY: all setup build test test-deps test-export gate gate-update demo bench fmt vet clean
 
 all: build
 
@@ -24,6 +24,21 @@ vet:
 
 test: setup test-deps vet
 	$(GO) test ./...
+	$(MAKE) --no-print-directory gate
+
+# munit-eval gates itself: the synthetic world evaluated through `run` on the
+# committed ci/eval.yaml, checked against the committed ci/baseline/.
+GATE := .cache/gate
+gate: build
+	./$(BIN) -q demo --setup-only --out $(GATE)
+	./$(BIN) -q run --no-report ci/eval.yaml > /dev/null
+	./$(BIN) check --baseline ci/baseline --results $(GATE)/out/results
+
+# Accept the current results as the new baseline (after an intended change).
+gate-update: build
+	./$(BIN) -q demo --setup-only --out $(GATE)
+	./$(BIN) -q run --no-report ci/eval.yaml > /dev/null
+	rm -rf ci/baseline && mkdir -p ci/baseline && cp $(GATE)/out/results/*.json ci/baseline/
 
 demo: build
 	./$(BIN) demo --out demo-out
