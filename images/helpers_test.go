@@ -4,36 +4,13 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"github.com/munit-eval/munit-eval/internal/paritytest"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
-// parityDir returns ../shared/parity relative to the repository root (the
-// folder holding go.mod), or skips the test when it is absent.
-func parityDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder; parity fixtures unavailable")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "parity")
-	if _, err := os.Stat(filepath.Join(p, "README.md")); err != nil {
-		t.Skipf("parity fixtures not found at %s: skipping (they live outside the repository)", p)
-	}
-	return p
-}
+// parityDir returns the parity fixtures folder or skips the test.
+func parityDir(t testing.TB) string { return paritytest.Dir(t) }
 
 // pngChunk is one chunk of a hand-made PNG.
 type pngChunk struct {

@@ -3,40 +3,17 @@ package metrics
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/munit-eval/munit-eval/internal/paritytest"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// parityDir returns ../shared/parity relative to the module root (the
-// directory holding go.mod, found by walking up from the working
-// directory), skipping the test when it is absent.
-func parityDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("parity fixtures: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "parity")
-	if _, err := os.Stat(filepath.Join(p, "is_refs.json")); err != nil {
-		t.Skipf("parity fixtures absent (%s): %v", p, err)
-	}
-	return p
-}
+// parityDir returns the parity fixtures folder or skips the test.
+func parityDir(t testing.TB) string { return paritytest.Dir(t) }
 
 var npyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 

@@ -3,6 +3,7 @@ package translate
 import (
 	"context"
 	"encoding/json"
+	"github.com/munit-eval/munit-eval/internal/paritytest"
 	"math"
 	"os"
 	"path/filepath"
@@ -22,30 +23,8 @@ func needORT(t testing.TB) {
 	}
 }
 
-// parityDir returns ../shared/parity relative to the repository root (the
-// folder holding go.mod, found by walking up), or skips the test.
-func parityDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("parity fixtures: no go.mod above the test's folder")
-		}
-		dir = up
-	}
-	p := filepath.Join(dir, "..", "shared", "parity")
-	if _, err := os.Stat(filepath.Join(p, "generator_refs.json")); err != nil {
-		t.Skipf("parity fixtures absent (%s): %v", p, err)
-	}
-	return p
-}
+// parityDir returns the parity fixtures folder or skips the test.
+func parityDir(t testing.TB) string { return paritytest.Dir(t) }
 
 // generatorRefs is the part of generator_refs.json the tests read.
 type generatorRefs struct {

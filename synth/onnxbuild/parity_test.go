@@ -1,6 +1,7 @@
 package onnxbuild_test
 
 import (
+	"github.com/munit-eval/munit-eval/internal/paritytest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,27 +12,13 @@ import (
 	"github.com/munit-eval/munit-eval/synth/onnxbuild"
 )
 
-// parityModels returns the ONNX files of ../shared/parity/models (relative
-// to the module root), skipping the test when the folder is absent.
+// parityModels returns the parity ONNX models, skipping the test when the
+// fixtures are absent.
 func parityModels(t *testing.T) []string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	models, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "parity", "models", "*.onnx"))
+	models, _ := filepath.Glob(filepath.Join(paritytest.Dir(t), "models", "*.onnx"))
 	if len(models) == 0 {
-		t.Skip("../shared/parity/models not found (parity fixtures absent)")
+		t.Skip("no parity models")
 	}
 	return models
 }
