@@ -77,10 +77,7 @@ values about half of v0.1. It goes into every result.
 	fs.IntVar(&o.bootstrap, "bootstrap", o.bootstrap, "bootstrap resamples over inputs for the 95% interval")
 	fs.StringVar(&o.real, "real", "", "real target image folder: adds the real-data row")
 	fs.IntVar(&o.realSize, "real-size", 0, "resize real images (shorter side, centre crop) before LPIPS (0: --size, else as they are)")
-	fs.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")
-	fs.BoolVar(&o.noCache, "no-cache", false, "do not cache embeddings on disk")
-	fs.StringVar(&o.out.resultsPath, "results", "", "also write the results document to `FILE` (the real row to FILE with .real before .json)")
-	fs.BoolVar(&o.out.json, "json", false, "print the results document(s) instead of the table")
+	o.out.register(cmd, &o.dataset, &o.noCache, "embeddings", " (the real row to FILE with .real before .json)")
 	rootCmd.AddCommand(cmd)
 }
 

@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/munit-eval/munit-eval/internal/version"
 	"github.com/munit-eval/munit-eval/results"
 )
@@ -14,6 +16,16 @@ import (
 type outputFlags struct {
 	resultsPath string
 	json        bool
+}
+
+// register adds the flags every metric command shares: --results, --json,
+// --dataset and --no-cache (for the cache of what, e.g. "embeddings").
+func (o *outputFlags) register(cmd *cobra.Command, dataset *string, noCache *bool, cached, resultsNote string) {
+	fs := cmd.Flags()
+	fs.StringVar(&o.resultsPath, "results", "", "also write the results document to `FILE`"+resultsNote)
+	fs.BoolVar(&o.json, "json", false, "print the results document instead of the table")
+	fs.StringVar(dataset, "dataset", "", "dataset name for the results document")
+	fs.BoolVar(noCache, "no-cache", false, "do not cache "+cached+" on disk")
 }
 
 // emit finishes a metric command: it stamps doc, writes it to

@@ -34,7 +34,7 @@ type scoreOptions struct {
 
 func init() {
 	for _, name := range []string{"is", "cis"} {
-		o := scoreOptions{perInput: 100, bootstrap: 2000, splits: metrics.DefaultSplits}
+		o := &scoreOptions{perInput: 100, bootstrap: 2000, splits: metrics.DefaultSplits}
 		cmd := &cobra.Command{
 			Use:   name + " --classifier C.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) | " + name + " --logits LOGITS.npy",
 			Short: "measure the Inception Score and Conditional Inception Score (the MUNIT paper's definitions)",
@@ -60,22 +60,18 @@ through the sample store as needed (--generator) or read from it (--samples).
 	munit-eval is --logits my_logits.npy --json`,
 			Args: exactArgs(0, "no positional arguments"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return runScores(cmd.Context(), cmd, o)
+				return runScores(cmd.Context(), cmd, *o)
 			},
 		}
-		o2 := &o
-		o2.src.register(cmd)
+		o.src.register(cmd)
 		fs := cmd.Flags()
-		fs.StringVar(&o2.classifier, "classifier", "", "classifier ONNX model")
-		fs.StringVar(&o2.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
-		fs.StringVar(&o2.classes, "classes", "", "class names for --logits, comma separated")
-		fs.IntVar(&o2.perInput, "samples-per-input", o.perInput, "samples per input K")
-		fs.IntVar(&o2.bootstrap, "bootstrap", o.bootstrap, "bootstrap resamples over inputs (0: no interval)")
-		fs.IntVar(&o2.splits, "splits", o.splits, "splits of the conventional Inception Score")
-		fs.StringVar(&o2.dataset, "dataset", "", "dataset name for the results document")
-		fs.BoolVar(&o2.noCache, "no-cache", false, "do not cache classifier outputs on disk")
-		fs.StringVar(&o2.out.resultsPath, "results", "", "also write the results document to `FILE`")
-		fs.BoolVar(&o2.out.json, "json", false, "print the results document instead of the table")
+		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model")
+		fs.StringVar(&o.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
+		fs.StringVar(&o.classes, "classes", "", "class names for --logits, comma separated")
+		fs.IntVar(&o.perInput, "samples-per-input", o.perInput, "samples per input K")
+		fs.IntVar(&o.bootstrap, "bootstrap", o.bootstrap, "bootstrap resamples over inputs (0: no interval)")
+		fs.IntVar(&o.splits, "splits", o.splits, "splits of the conventional Inception Score")
+		o.out.register(cmd, &o.dataset, &o.noCache, "classifier outputs", "")
 		rootCmd.AddCommand(cmd)
 	}
 }
@@ -265,10 +261,7 @@ random subsets of --kid-subset-size (clipped to the data): mean and std.`,
 		fs.IntVar(&o.fidBootstrap, "fid-bootstrap", o.fidBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)")
 		fs.IntVar(&o.kidSubsets, "kid-subsets", o.kidSubsets, "KID subsets")
 		fs.IntVar(&o.kidSize, "kid-subset-size", o.kidSize, "KID subset size")
-		fs.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")
-		fs.BoolVar(&o.noCache, "no-cache", false, "do not cache classifier outputs on disk")
-		fs.StringVar(&o.out.resultsPath, "results", "", "also write the results document to `FILE`")
-		fs.BoolVar(&o.out.json, "json", false, "print the results document instead of the table")
+		o.out.register(cmd, &o.dataset, &o.noCache, "classifier outputs", "")
 		rootCmd.AddCommand(cmd)
 	}
 }
