@@ -65,6 +65,7 @@ protocol:
   samples_per_input: %d
   pairs: 19
   pairing: independent
+  kid_subset_size: %d
 models:
   lpips: models/lpips.onnx
   classifier: models/classifier.onnx
@@ -74,7 +75,7 @@ datasets:
     inputs: world/testA
     real: world/testB
     methods:
-`, o.Inputs, o.Samples, DemoDataset)
+`, o.Inputs, o.Samples, o.Real, DemoDataset)
 	for _, m := range demoMethods {
 		fmt.Fprintf(&b, "      - name: %s\n        %s\n", m.name, m.yaml)
 	}
@@ -138,7 +139,6 @@ func DemoAMT(ctx context.Context, c *Config, out *Outcome, o DemoOptions) error 
 			p.Simulated = true
 			doc.Metrics.Preference[name] = p
 		}
-		doc.Warnings = append(doc.Warnings, "the Quality column comes from simulated AMT workers (the demo), not people")
 		doc.Warnings = append(doc.Warnings, warnings...)
 		doc.Warnings = append(doc.Warnings, pref.Warnings...)
 		return results.Write(out.Paths[i], doc)
