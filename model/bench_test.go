@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/munit-eval/munit-eval/internal/paritytest"
 	ort "github.com/yalue/onnxruntime_go"
@@ -79,4 +80,61 @@ func BenchmarkGenerator64Batch8BareORT(b *testing.B) {
 		x.Destroy()
 		s.Destroy()
 	}
+}
+
+// BenchmarkSessionOverhead alternates Session.Run and a bare onnxruntime run
+// of the same model and inputs (batch 8, 64x64, the parity MUNIT
+// generator), so that machine load hits both alike, and reports the
+// overhead of Session.Run in percent of the bare run:
+//
+//	go test -run '^$' -bench SessionOverhead -benchtime 40x -count 5 ./model
+func BenchmarkSessionOverhead(b *testing.B) {
+	p, img, z := benchInputs(b)
+	s, err := Open(p, Options{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	so, err := sessionOptions(Options{Threads: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer so.Destroy()
+	bare, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{"image", "style"}, []string{"translated"}, so)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Destroy()
+	in := map[string]Tensor{
+		"image": {Shape: []int64{8, 3, 64, 64}, Data: img},
+		"style": {Shape: []int64{8, 8}, Data: z},
+	}
+	var tSession, tBare time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := s.Run(in); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		x, _ := ort.NewTensor(ort.NewShape(8, 3, 64, 64), img)
+		st, _ := ort.NewTensor(ort.NewShape(8, 8), z)
+		outs := []ort.Value{nil}
+		if err := bare.Run([]ort.Value{x, st}, outs); err != nil {
+			b.Fatal(err)
+		}
+		_ = outs[0].(*ort.Tensor[float32]).GetData()
+		outs[0].Destroy()
+		x.Destroy()
+		st.Destroy()
+		tSession += t1.Sub(t0)
+		tBare += time.Since(t1)
+	}
+	b.ReportMetric(float64(tSession.Nanoseconds())/float64(b.N), "session-ns/batch")
+	b.ReportMetric(float64(tBare.Nanoseconds())/float64(b.N), "bare-ns/batch")
+	b.ReportMetric(100*(float64(tSession)/float64(tBare)-1), "overhead-%")
 }
