@@ -15,6 +15,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
@@ -166,7 +168,10 @@ func NewRunner(c *Classifier, cacheDir string) *Runner {
 // Classifier returns the runner's model.
 func (r *Runner) Classifier() *Classifier { return r.c }
 
-// Run returns the outputs for refs, in order.
+// Run returns the outputs for refs, in order. Images the cache holds are
+// read from it; the others are decoded by a loader goroutine (one batch
+// ahead, the batch's images decoded in parallel) while the network runs the
+// batch before, and the outputs are written to the cache as they come.
 func (r *Runner) Run(ctx context.Context, refs []ImageRef) ([]Output, error) {
 	out := make([]Output, len(refs))
 	var todo []int
@@ -186,50 +191,102 @@ func (r *Runner) Run(ctx context.Context, refs []ImageRef) ([]Output, error) {
 		}
 		todo = append(todo, i)
 	}
-	batch := max(r.Batch, 1)
-	for start := 0; start < len(todo); start += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		idx := todo[start:min(start+batch, len(todo))]
-		imgs := make([]*images.Image, len(idx))
-		for j, i := range idx {
-			img, err := images.Load(refs[i].Path)
-			if err != nil {
-				return nil, fmt.Errorf("inception: %w", err)
-			}
-			if refs[i].Size > 0 {
-				img = images.ResizeCrop(img, refs[i].Size)
-			}
-			imgs[j] = img
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := r.load(ctx, refs, todo)
+	for b := range batches {
+		if b.err != nil {
+			return nil, b.err
 		}
 		// One batch is one tensor: a folder of mixed sizes is run image by
 		// image (the classifier resizes inside its graph).
 		var res []Output
-		if sameSize(imgs) {
+		if sameSize(b.imgs) {
 			var err error
-			if res, err = r.c.Classify(imgs); err != nil {
-				return nil, fmt.Errorf("%w (images %s ...)", err, refs[idx[0]].Path)
+			if res, err = r.c.Classify(b.imgs); err != nil {
+				return nil, fmt.Errorf("%w (images %s ...)", err, refs[b.idx[0]].Path)
 			}
 		} else {
-			for j, img := range imgs {
+			for j, img := range b.imgs {
 				one, err := r.c.Classify([]*images.Image{img})
 				if err != nil {
-					return nil, fmt.Errorf("%w (image %s)", err, refs[idx[j]].Path)
+					return nil, fmt.Errorf("%w (image %s)", err, refs[b.idx[j]].Path)
 				}
 				res = append(res, one[0])
 			}
 		}
-		for j, i := range idx {
+		for j, i := range b.idx {
 			out[i] = res[j]
 			if err := r.toDisk(refs[i].key(), res[j]); err != nil {
 				return nil, err
 			}
 		}
-		r.Computed += len(idx)
-		r.Bar.Add(len(idx))
+		r.Computed += len(b.idx)
+		r.Bar.Add(len(b.idx))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// loadedBatch is a batch of decoded images (refs[idx[j]] is imgs[j]) or the
+// error that ends the run.
+type loadedBatch struct {
+	idx  []int
+	imgs []*images.Image
+	err  error
+}
+
+// load decodes refs[todo] in batches of r.Batch on a goroutine, one batch
+// ahead of the network, decoding each batch's images on up to GOMAXPROCS
+// goroutines. The channel closes after the last batch, the first error, or
+// when ctx is done.
+func (r *Runner) load(ctx context.Context, refs []ImageRef, todo []int) <-chan loadedBatch {
+	ch := make(chan loadedBatch)
+	batch := max(r.Batch, 1)
+	go func() {
+		defer close(ch)
+		for start := 0; start < len(todo); start += batch {
+			idx := todo[start:min(start+batch, len(todo))]
+			b := loadedBatch{idx: idx, imgs: make([]*images.Image, len(idx))}
+			errs := make([]error, len(idx))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+			for j, i := range idx {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					img, err := images.Load(refs[i].Path)
+					if err != nil {
+						errs[j] = fmt.Errorf("inception: %w", err)
+						return
+					}
+					if refs[i].Size > 0 {
+						img = images.ResizeCrop(img, refs[i].Size)
+					}
+					b.imgs[j] = img
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					b.err = err
+					break
+				}
+			}
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil || ctx.Err() != nil {
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 func sameSize(imgs []*images.Image) bool {

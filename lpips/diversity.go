@@ -133,28 +133,54 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 		m = o.NumInputs
 	}
 	idx := PairIndices(o.Pairing, o.Pairs, k)
-	groups := make([][]float64, m)
-	var pairs []results.Pair
+	refs := make([]ImageRef, 0, m*k)
 	for i := 0; i < m; i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		refs := make([]ImageRef, k)
 		for s := 0; s < k; s++ {
-			refs[s] = ImageRef{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)}
+			refs = append(refs, ImageRef{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
 		}
-		embs, err := e.Embed(refs)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range idx {
-			d, _, err := Distance(embs[p[0]], embs[p[1]])
-			if err != nil {
-				return nil, fmt.Errorf("lpips: %s vs %s: %w", refs[p[0]].Path, refs[p[1]].Path, err)
+	}
+	// One stream over every sample, so that batches run across inputs; an
+	// input's distances are computed in another goroutine while the network
+	// embeds the next inputs, and its embeddings are then let go.
+	groups := make([][]float64, m)
+	pairs := make([]results.Pair, 0, m*len(idx))
+	inputs := make(chan []*Embedding, 1)
+	distErr := make(chan error, 1)
+	go func() {
+		var first error
+		i := 0
+		for embs := range inputs {
+			for _, p := range idx {
+				if first != nil {
+					break
+				}
+				d, _, err := Distance(embs[p[0]], embs[p[1]])
+				if err != nil {
+					first = fmt.Errorf("lpips: %s vs %s: %w", refs[i*k+p[0]].Path, refs[i*k+p[1]].Path, err)
+					break
+				}
+				groups[i] = append(groups[i], d)
+				pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: d})
 			}
-			groups[i] = append(groups[i], d)
-			pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: d})
+			i++
 		}
+		distErr <- first
+	}()
+	cur := make([]*Embedding, 0, k)
+	err := e.stream(ctx, refs, func(_ int, emb *Embedding) error {
+		cur = append(cur, emb)
+		if len(cur) == k {
+			inputs <- cur
+			cur = make([]*Embedding, 0, k)
+		}
+		return nil
+	})
+	close(inputs)
+	if derr := <-distErr; err == nil {
+		err = derr
+	}
+	if err != nil {
+		return nil, err
 	}
 	div := summarize(groups, pairs, o)
 	div.Pairing = string(o.Pairing)

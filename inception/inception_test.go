@@ -1,0 +1,266 @@
+package inception
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/internal/paritytest"
+	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/results"
+)
+
+func openClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	p := paritytest.Path(t, filepath.Join("models", "classifier_tinycolor.onnx"))
+	if err := model.Init(""); err != nil {
+		t.Skipf("onnxruntime not available (run `make setup`): %v", err)
+	}
+	c, err := Open(p, model.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// classifierRefs returns the parity images and the PyTorch logits [16, 4]
+// of classifier_refs.json.
+func classifierRefs(t *testing.T) ([]ImageRef, *images.Array, []string) {
+	var refs struct {
+		Classes   []string `json:"classes"`
+		Images    []string `json:"images"`
+		LogitsNPY string   `json:"logits_npy"`
+	}
+	paritytest.JSON(t, "classifier_refs.json", &refs)
+	dir := paritytest.Dir(t)
+	want, err := images.ReadNPY(filepath.Join(dir, refs.LogitsNPY))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Shape) != 2 || want.Shape[0] != len(refs.Images) || want.Shape[1] != len(refs.Classes) {
+		t.Fatalf("%s has shape %v for %d images, %d classes", refs.LogitsNPY, want.Shape, len(refs.Images), len(refs.Classes))
+	}
+	var out []ImageRef
+	for _, p := range refs.Images {
+		out = append(out, ImageRef{Path: filepath.Join(dir, p)})
+	}
+	return out, want, refs.Classes
+}
+
+// TestRunnerParity runs the parity images (64x64 and 256x256 mixed, so some
+// batches fall back to one image per run) through Runner.Run at several
+// batch sizes and compares the logits with PyTorch's within 1e-4 (the
+// fixture's tolerance); then checks the disk cache: a second Runner computes
+// nothing and returns the same outputs, and a damaged entry is recomputed.
+func TestRunnerParity(t *testing.T) {
+	c := openClassifier(t)
+	refs, want, classes := classifierRefs(t)
+	if !reflect.DeepEqual(c.Classes, classes) {
+		t.Fatalf("classes %v, want %v", c.Classes, classes)
+	}
+	k := len(classes)
+	var first []Output
+	cache := t.TempDir()
+	for _, batch := range []int{1, 5, 16} {
+		r := NewRunner(c, "")
+		if batch == 16 {
+			r.CacheDir = cache
+		}
+		r.Batch = batch
+		out, err := r.Run(context.Background(), append([]ImageRef(nil), refs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Computed != len(refs) || r.Reused != 0 {
+			t.Fatalf("batch %d: computed %d, reused %d", batch, r.Computed, r.Reused)
+		}
+		worst := 0.0
+		for i, o := range out {
+			if len(o.Logits) != k || len(o.Features) != c.FeatureDim {
+				t.Fatalf("image %d: %d logits, %d features", i, len(o.Logits), len(o.Features))
+			}
+			for j, v := range o.Logits {
+				d := math.Abs(float64(v) - float64(want.Data[i*k+j]))
+				worst = math.Max(worst, d)
+				if d > 1e-4 {
+					t.Errorf("batch %d, %s class %d: %v, torch %v", batch, filepath.Base(refs[i].Path), j, v, want.Data[i*k+j])
+				}
+			}
+		}
+		t.Logf("batch %d: worst |ours - torch| = %.2g", batch, worst)
+		first = out
+	}
+
+	r2 := NewRunner(c, cache)
+	again, err := r2.Run(context.Background(), append([]ImageRef(nil), refs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Computed != 0 || r2.Reused != len(refs) {
+		t.Fatalf("second runner over the cache: computed %d, reused %d", r2.Computed, r2.Reused)
+	}
+	if !reflect.DeepEqual(again, first) {
+		t.Fatal("cached outputs differ from computed ones")
+	}
+
+	files, _ := filepath.Glob(filepath.Join(cache, c.SHA256(), "*.npy"))
+	if len(files) != len(refs) {
+		t.Fatalf("%d cache files for %d images", len(files), len(refs))
+	}
+	for _, damage := range []func(b []byte) []byte{
+		func(b []byte) []byte { return b[:len(b)-4] },         // truncated
+		func(b []byte) []byte { return []byte("not an npy") }, // garbage
+	} {
+		b, err := os.ReadFile(files[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(files[3], damage(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r3 := NewRunner(c, cache)
+		third, err := r3.Run(context.Background(), append([]ImageRef(nil), refs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r3.Computed != 1 || r3.Reused != len(refs)-1 {
+			t.Fatalf("after damaging one entry: computed %d, reused %d", r3.Computed, r3.Reused)
+		}
+		if !reflect.DeepEqual(third, first) {
+			t.Fatal("recomputed outputs differ")
+		}
+	}
+}
+
+// TestScores checks Scores on logits whose softmax is one-hot to within
+// 3e-13 (30 against 0), against the closed forms of DESIGN.md §3.
+func TestScores(t *testing.T) {
+	const m, k, c = 4, 4, 4
+	classes := []string{"a", "b", "c", "d"}
+	for _, tc := range []struct {
+		name        string
+		class       func(i, s int) int
+		is, cis     float64
+		share       []float64
+		wantWarning bool
+	}{
+		// Every input's samples cover the four classes: CIS = IS = ln 4.
+		{"diverse", func(i, s int) int { return s }, math.Log(4), math.Log(4), []float64{0.25, 0.25, 0.25, 0.25}, false},
+		// One class per input, inputs spread over the classes: CIS = 0, IS = ln 4.
+		{"collapsed", func(i, s int) int { return i }, math.Log(4), 0, []float64{0.25, 0.25, 0.25, 0.25}, false},
+		// Everything in class 2: both 0.
+		{"one class", func(i, s int) int { return 2 }, 0, 0, []float64{0, 0, 1, 0}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logits := make([]float32, m*k*c)
+			for i := 0; i < m; i++ {
+				for s := 0; s < k; s++ {
+					logits[(i*k+s)*c+tc.class(i, s)] = 30
+				}
+			}
+			var got results.Metrics
+			warnings, err := Scores(logits, m, k, classes, ScoreOptions{Bootstrap: 50, Seed: 1, Splits: 2}, &got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const tol = 1e-9
+			if math.Abs(*got.IS-tc.is) > tol || math.Abs(*got.CIS-tc.cis) > tol {
+				t.Errorf("IS %v CIS %v, want %v %v", *got.IS, *got.CIS, tc.is, tc.cis)
+			}
+			if math.Abs(*got.ISExp-math.Exp(tc.is)) > tol || math.Abs(*got.CISExp-math.Exp(tc.cis)) > tol {
+				t.Errorf("exp forms %v %v", *got.ISExp, *got.CISExp)
+			}
+			for j := range tc.share {
+				if math.Abs(got.ClassShare[j]-tc.share[j]) > tol {
+					t.Errorf("class shares %v, want %v", got.ClassShare, tc.share)
+					break
+				}
+			}
+			if *got.NumInputs != m || *got.SamplesPerInput != k || len(got.CISPerInput) != m {
+				t.Errorf("inputs %d samples %d per-input %d", *got.NumInputs, *got.SamplesPerInput, len(got.CISPerInput))
+			}
+			if got.ISCI95 == nil || got.ISCI95[0] > *got.IS+tol || got.ISCI95[1] < *got.IS-tol {
+				t.Errorf("IS interval %v does not hold IS %v", got.ISCI95, *got.IS)
+			}
+			if tc.wantWarning && len(warnings) == 0 {
+				t.Error("no warning for a single predicted class")
+			}
+		})
+	}
+	var m0 results.Metrics
+	if _, err := Scores(make([]float32, 5), 2, 2, []string{"a", "b"}, ScoreOptions{}, &m0); err == nil {
+		t.Error("no error for logits of the wrong length")
+	}
+}
+
+// TestFIDKID: a set against itself has FID 0; shifting every feature by a
+// vector mu leaves the covariance as it is, so FID = |mu|^2 exactly (here
+// 3 * 0.5^2); KID grows from the set against itself to the shifted set.
+func TestFIDKID(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n, d = 300, 3
+	x := make([][]float64, n)
+	shifted := make([][]float64, n)
+	for i := range x {
+		x[i] = make([]float64, d)
+		shifted[i] = make([]float64, d)
+		for j := range x[i] {
+			x[i][j] = rng.NormFloat64() * float64(j+1)
+			shifted[i][j] = x[i][j] + 0.5
+		}
+	}
+	o := DistanceOptions{FIDBootstrap: 20, GroupSize: 3, KID: metrics.KIDOptions{Subsets: 20, SubsetSize: 100, Seed: 1}, Seed: 2, WantFID: true, WantKID: true}
+	var self, shift results.Metrics
+	if _, err := FIDKID(x, x, o, &self); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FIDKID(shifted, x, o, &shift); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(self.FID.Value) > 1e-8 {
+		t.Errorf("FID of a set with itself %v, want 0", self.FID.Value)
+	}
+	if want := 3 * 0.25; math.Abs(shift.FID.Value-want) > 1e-8 {
+		t.Errorf("FID of a shifted set %v, want %v", shift.FID.Value, want)
+	}
+	if self.FID.NumSamples != n || self.FID.FeatureDim != d || self.FID.CI95 == nil {
+		t.Errorf("FID record %+v", self.FID)
+	}
+	if shift.KID.Mean <= 0 || shift.KID.Mean <= self.KID.Mean {
+		t.Errorf("KID self %v, shifted %v: want the shifted one larger and positive", self.KID.Mean, shift.KID.Mean)
+	}
+	var m0 results.Metrics
+	if _, err := FIDKID(x, [][]float64{{1, 2}, {3, 4}}, o, &m0); err == nil {
+		t.Error("no error for feature sets of different dimensions")
+	}
+}
+
+// TestRunnerErrors: a missing file is an error naming it, at every batch
+// size (the loader stops at its batch), and a cancelled context stops Run.
+func TestRunnerErrors(t *testing.T) {
+	c := openClassifier(t)
+	refs, _, _ := classifierRefs(t)
+	missing := filepath.Join(t.TempDir(), "gone.png")
+	for _, batch := range []int{1, 4, 16} {
+		r := NewRunner(c, "")
+		r.Batch = batch
+		bad := append(append([]ImageRef(nil), refs[:6]...), ImageRef{Path: missing, SHA256: "00"})
+		bad = append(bad, refs[6:]...)
+		if _, err := r.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("batch %d: error %v, want one naming %s", batch, err, missing)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewRunner(c, "").Run(ctx, append([]ImageRef(nil), refs...)); err == nil {
+		t.Error("no error from a cancelled context")
+	}
+}
