@@ -48,9 +48,9 @@ func benchImages(b *testing.B, n int) []*images.Image {
 }
 
 // benchRefs writes n sample PNGs into a temporary folder.
-func benchRefs(b *testing.B, n int) []ImageRef {
+func benchRefs(b *testing.B, n int) []images.Ref {
 	dir := b.TempDir()
-	var refs []ImageRef
+	var refs []images.Ref
 	for i, img := range benchImages(b, n) {
 		p := filepath.Join(dir, fmt.Sprintf("%d.png", i))
 		if err := images.WritePNG(p, img); err != nil {
@@ -60,7 +60,7 @@ func benchRefs(b *testing.B, n int) []ImageRef {
 		if err != nil {
 			b.Fatal(err)
 		}
-		refs = append(refs, ImageRef{Path: p, SHA256: h})
+		refs = append(refs, images.Ref{Path: p, SHA256: h})
 	}
 	return refs
 }
@@ -84,7 +84,7 @@ func BenchmarkRunner(b *testing.B) {
 	c := openClassifier(b)
 	refs := benchRefs(b, benchFiles)
 	run := func(b *testing.B, r *Runner) {
-		if _, err := r.Run(context.Background(), append([]ImageRef(nil), refs...)); err != nil {
+		if _, err := r.Run(context.Background(), append([]images.Ref(nil), refs...)); err != nil {
 			b.Fatal(err)
 		}
 	}

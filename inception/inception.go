@@ -130,21 +130,6 @@ func finite(x []float32) bool {
 	return true
 }
 
-// ImageRef names an image file and the SHA-256 its outputs are cached under
-// ("" to hash the file); Size > 0 resizes it first (and keys the cache).
-type ImageRef struct {
-	Path   string
-	SHA256 string
-	Size   int
-}
-
-func (r ImageRef) key() string {
-	if r.Size > 0 {
-		return fmt.Sprintf("%s-s%d", r.SHA256, r.Size)
-	}
-	return r.SHA256
-}
-
 // Runner classifies image files in batches through a disk cache
 // (CacheDir/<model-sha256>/<image-sha256>.npy, holding the K logits then the
 // D features as one float32 vector).
@@ -172,18 +157,14 @@ func (r *Runner) Classifier() *Classifier { return r.c }
 // read from it; the others are decoded by a loader goroutine (one batch
 // ahead, the batch's images decoded in parallel) while the network runs the
 // batch before, and the outputs are written to the cache as they come.
-func (r *Runner) Run(ctx context.Context, refs []ImageRef) ([]Output, error) {
+func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
 	out := make([]Output, len(refs))
 	var todo []int
 	for i := range refs {
-		if refs[i].SHA256 == "" {
-			h, err := images.HashFile(refs[i].Path)
-			if err != nil {
-				return nil, fmt.Errorf("inception: %w", err)
-			}
-			refs[i].SHA256 = h
+		if err := refs[i].Hash(); err != nil {
+			return nil, fmt.Errorf("inception: %w", err)
 		}
-		if o, ok := r.fromDisk(refs[i].key()); ok {
+		if o, ok := r.fromDisk(refs[i].CacheKey()); ok {
 			out[i] = o
 			r.Reused++
 			r.Bar.Add(1)
@@ -217,7 +198,7 @@ func (r *Runner) Run(ctx context.Context, refs []ImageRef) ([]Output, error) {
 		}
 		for j, i := range b.idx {
 			out[i] = res[j]
-			if err := r.toDisk(refs[i].key(), res[j]); err != nil {
+			if err := r.toDisk(refs[i].CacheKey(), res[j]); err != nil {
 				return nil, err
 			}
 		}
@@ -242,7 +223,7 @@ type loadedBatch struct {
 // ahead of the network, decoding each batch's images on up to GOMAXPROCS
 // goroutines. The channel closes after the last batch, the first error, or
 // when ctx is done.
-func (r *Runner) load(ctx context.Context, refs []ImageRef, todo []int) <-chan loadedBatch {
+func (r *Runner) load(ctx context.Context, refs []images.Ref, todo []int) <-chan loadedBatch {
 	ch := make(chan loadedBatch)
 	batch := max(r.Batch, 1)
 	go func() {
@@ -258,13 +239,10 @@ func (r *Runner) load(ctx context.Context, refs []ImageRef, todo []int) <-chan l
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					img, err := images.Load(refs[i].Path)
+					img, err := refs[i].Load()
 					if err != nil {
 						errs[j] = fmt.Errorf("inception: %w", err)
 						return
-					}
-					if refs[i].Size > 0 {
-						img = images.ResizeCrop(img, refs[i].Size)
 					}
 					b.imgs[j] = img
 				}()
@@ -350,10 +328,10 @@ func StoreOutputs(ctx context.Context, r *Runner, st *translate.Store, m, k int)
 	if st.NumInputs() < m {
 		return nil, fmt.Errorf("inception: %s holds %d inputs, %d needed", st.Dir(), st.NumInputs(), m)
 	}
-	refs := make([]ImageRef, 0, m*k)
+	refs := make([]images.Ref, 0, m*k)
 	for i := 0; i < m; i++ {
 		for s := 0; s < k; s++ {
-			refs = append(refs, ImageRef{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
+			refs = append(refs, images.Ref{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
 		}
 	}
 	flat, err := r.Run(ctx, refs)

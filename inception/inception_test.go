@@ -33,7 +33,7 @@ func openClassifier(t testing.TB) *Classifier {
 
 // classifierRefs returns the parity images and the PyTorch logits [16, 4]
 // of classifier_refs.json.
-func classifierRefs(t *testing.T) ([]ImageRef, *images.Array, []string) {
+func classifierRefs(t *testing.T) ([]images.Ref, *images.Array, []string) {
 	var refs struct {
 		Classes   []string `json:"classes"`
 		Images    []string `json:"images"`
@@ -48,9 +48,9 @@ func classifierRefs(t *testing.T) ([]ImageRef, *images.Array, []string) {
 	if len(want.Shape) != 2 || want.Shape[0] != len(refs.Images) || want.Shape[1] != len(refs.Classes) {
 		t.Fatalf("%s has shape %v for %d images, %d classes", refs.LogitsNPY, want.Shape, len(refs.Images), len(refs.Classes))
 	}
-	var out []ImageRef
+	var out []images.Ref
 	for _, p := range refs.Images {
-		out = append(out, ImageRef{Path: filepath.Join(dir, p)})
+		out = append(out, images.Ref{Path: filepath.Join(dir, p)})
 	}
 	return out, want, refs.Classes
 }
@@ -75,7 +75,7 @@ func TestRunnerParity(t *testing.T) {
 			r.CacheDir = cache
 		}
 		r.Batch = batch
-		out, err := r.Run(context.Background(), append([]ImageRef(nil), refs...))
+		out, err := r.Run(context.Background(), append([]images.Ref(nil), refs...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestRunnerParity(t *testing.T) {
 	}
 
 	r2 := NewRunner(c, cache)
-	again, err := r2.Run(context.Background(), append([]ImageRef(nil), refs...))
+	again, err := r2.Run(context.Background(), append([]images.Ref(nil), refs...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestRunnerParity(t *testing.T) {
 			t.Fatal(err)
 		}
 		r3 := NewRunner(c, cache)
-		third, err := r3.Run(context.Background(), append([]ImageRef(nil), refs...))
+		third, err := r3.Run(context.Background(), append([]images.Ref(nil), refs...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestRunnerErrors(t *testing.T) {
 	for _, batch := range []int{1, 4, 16} {
 		r := NewRunner(c, "")
 		r.Batch = batch
-		bad := append(append([]ImageRef(nil), refs[:6]...), ImageRef{Path: missing, SHA256: "00"})
+		bad := append(append([]images.Ref(nil), refs[:6]...), images.Ref{Path: missing, SHA256: "00"})
 		bad = append(bad, refs[6:]...)
 		if _, err := r.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), missing) {
 			t.Errorf("batch %d: error %v, want one naming %s", batch, err, missing)
@@ -260,7 +260,7 @@ func TestRunnerErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := NewRunner(c, "").Run(ctx, append([]ImageRef(nil), refs...)); err == nil {
+	if _, err := NewRunner(c, "").Run(ctx, append([]images.Ref(nil), refs...)); err == nil {
 		t.Error("no error from a cancelled context")
 	}
 }

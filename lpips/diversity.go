@@ -133,10 +133,10 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 		m = o.NumInputs
 	}
 	idx := PairIndices(o.Pairing, o.Pairs, k)
-	refs := make([]ImageRef, 0, m*k)
+	refs := make([]images.Ref, 0, m*k)
 	for i := 0; i < m; i++ {
 		for s := 0; s < k; s++ {
-			refs = append(refs, ImageRef{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
+			refs = append(refs, images.Ref{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
 		}
 	}
 	// One stream over every sample, so that batches run across inputs; an
@@ -218,9 +218,9 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 		}
 		drawn = append(drawn, [2]int{a, b})
 	}
-	refs := make([]ImageRef, n)
+	refs := make([]images.Ref, n)
 	for i, f := range files {
-		refs[i] = ImageRef{Path: f.Path, Size: size}
+		refs[i] = images.Ref{Path: f.Path, Size: size}
 	}
 	groups := make([][]float64, m)
 	var pairs []results.Pair
@@ -228,7 +228,7 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		batch := make([]ImageRef, 0, 2*p)
+		batch := make([]images.Ref, 0, 2*p)
 		for _, ab := range drawn[g*p : (g+1)*p] {
 			batch = append(batch, refs[ab[0]], refs[ab[1]])
 		}

@@ -17,22 +17,6 @@ import (
 	"github.com/munit-eval/munit-eval/internal/progress"
 )
 
-// ImageRef names an image file and the key its embedding is cached under:
-// the file's SHA-256, plus the resize when one is applied before embedding.
-type ImageRef struct {
-	Path   string
-	SHA256 string
-	// Size, when > 0, resizes the image (shorter side, centre crop) first.
-	Size int
-}
-
-func (r ImageRef) key() string {
-	if r.Size > 0 {
-		return fmt.Sprintf("%s-s%d", r.SHA256, r.Size)
-	}
-	return r.SHA256
-}
-
 // Embedder embeds image files through a Model so that no image goes through
 // the network twice: a bounded in-memory cache serves this run, and a disk
 // cache (CacheDir/<model-sha256>/<key>.emb) serves later runs. Decoding,
@@ -82,14 +66,10 @@ func (e *Embedder) Model() *Model { return e.m }
 
 // Embed returns the embeddings of refs, in order, embedding in batches only
 // the images no cache holds. It fills in the SHA-256 of refs that have none.
-func (e *Embedder) Embed(refs []ImageRef) ([]*Embedding, error) {
+func (e *Embedder) Embed(refs []images.Ref) ([]*Embedding, error) {
 	for i := range refs {
-		if refs[i].SHA256 == "" {
-			h, err := images.HashFile(refs[i].Path)
-			if err != nil {
-				return nil, fmt.Errorf("lpips: %w", err)
-			}
-			refs[i].SHA256 = h
+		if err := refs[i].Hash(); err != nil {
+			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
 	out := make([]*Embedding, len(refs))
@@ -121,7 +101,7 @@ func (e *Embedder) Embed(refs []ImageRef) ([]*Embedding, error) {
 //   - a writer stores new embeddings in the disk cache.
 //
 // The first error stops every stage.
-func (e *Embedder) stream(ctx context.Context, refs []ImageRef, fn func(i int, emb *Embedding) error) error {
+func (e *Embedder) stream(ctx context.Context, refs []images.Ref, fn func(i int, emb *Embedding) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	msgs := make(chan loaderMsg, 2*max(e.Batch, 1))
 	pending := map[string]*slot{} // images waiting for the network, by cache key; guarded by e.mu
@@ -238,7 +218,7 @@ type cacheWrite struct {
 }
 
 // load is the stream's loader goroutine; it closes msgs when done.
-func (e *Embedder) load(ctx context.Context, refs []ImageRef, pending map[string]*slot, msgs chan<- loaderMsg) {
+func (e *Embedder) load(ctx context.Context, refs []images.Ref, pending map[string]*slot, msgs chan<- loaderMsg) {
 	defer close(msgs)
 	send := func(m loaderMsg) bool {
 		select {
@@ -254,7 +234,7 @@ func (e *Embedder) load(ctx context.Context, refs []ImageRef, pending map[string
 		if ctx.Err() != nil {
 			return
 		}
-		key := r.key()
+		key := r.CacheKey()
 		e.mu.Lock()
 		if s, ok := pending[key]; ok {
 			// Already waiting for the network: embedded once.
@@ -316,13 +296,10 @@ func (e *Embedder) load(ctx context.Context, refs []ImageRef, pending map[string
 	}
 }
 
-func loadRef(r ImageRef) (*images.Image, error) {
-	img, err := images.Load(r.Path)
+func loadRef(r images.Ref) (*images.Image, error) {
+	img, err := r.Load()
 	if err != nil {
 		return nil, fmt.Errorf("lpips: %w", err)
-	}
-	if r.Size > 0 {
-		img = images.ResizeCrop(img, r.Size)
 	}
 	return img, nil
 }

@@ -1,6 +1,7 @@
 package lpips
 
 import (
+	"github.com/munit-eval/munit-eval/images"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ func TestParityTorch(t *testing.T) {
 				if !ok {
 					continue
 				}
-				embs, err := e.Embed([]ImageRef{{Path: filepath.Join(dir, p.A)}, {Path: filepath.Join(dir, p.B)}})
+				embs, err := e.Embed([]images.Ref{{Path: filepath.Join(dir, p.A)}, {Path: filepath.Join(dir, p.B)}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,10 +155,10 @@ func TestEmbedderCache(t *testing.T) {
 	dir := paritytest.Dir(t)
 	m := openModel(t, filepath.Join(dir, "models", "lpips_squeeze.onnx"))
 	cache := t.TempDir()
-	a := ImageRef{Path: filepath.Join(dir, "images", "s64_00_disc_red.png")}
-	b := ImageRef{Path: filepath.Join(dir, "images", "s64_08_stripes.png")}
+	a := images.Ref{Path: filepath.Join(dir, "images", "s64_00_disc_red.png")}
+	b := images.Ref{Path: filepath.Join(dir, "images", "s64_08_stripes.png")}
 	e1 := NewEmbedder(m, cache)
-	first, err := e1.Embed([]ImageRef{a, b, a})
+	first, err := e1.Embed([]images.Ref{a, b, a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestEmbedderCache(t *testing.T) {
 		t.Fatalf("computed %d embeddings for 2 distinct images", e1.Computed)
 	}
 	e2 := NewEmbedder(m, cache)
-	second, err := e2.Embed([]ImageRef{b, a})
+	second, err := e2.Embed([]images.Ref{b, a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestEmbedderCache(t *testing.T) {
 		os.WriteFile(f, b[:len(b)/2], 0o644)
 	}
 	e3 := NewEmbedder(m, cache)
-	third, err := e3.Embed([]ImageRef{a, b})
+	third, err := e3.Embed([]images.Ref{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -292,9 +292,9 @@ func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *transl
 		if err != nil {
 			return nil, err
 		}
-		refs := make([]inception.ImageRef, len(realFiles))
+		refs := make([]images.Ref, len(realFiles))
 		for i, f := range realFiles {
-			refs[i] = inception.ImageRef{Path: f.Path, Size: p.Size}
+			refs[i] = images.Ref{Path: f.Path, Size: p.Size}
 		}
 		realOuts, err := runner.Run(ctx, refs)
 		runner.Bar.Finish()

@@ -286,7 +286,7 @@ func runDistance(w io.Writer, a, b string, o distanceOptions) error {
 	}
 	defer m.Close()
 	e := lpips.NewEmbedder(m, "")
-	embs, err := e.Embed([]lpips.ImageRef{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
+	embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
 	if err != nil {
 		return err
 	}

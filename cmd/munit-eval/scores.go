@@ -306,9 +306,9 @@ func runDist(ctx context.Context, cmd *cobra.Command, o distOptions) error {
 	if err != nil {
 		return err
 	}
-	refs := make([]inception.ImageRef, len(realFiles))
+	refs := make([]images.Ref, len(realFiles))
 	for i, f := range realFiles {
-		refs[i] = inception.ImageRef{Path: f.Path, Size: o.src.size}
+		refs[i] = images.Ref{Path: f.Path, Size: o.src.size}
 	}
 	realOuts, err := r.Run(ctx, refs)
 	r.Bar.Finish()
