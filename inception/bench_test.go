@@ -153,19 +153,44 @@ func BenchmarkParts(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
 	})
-	r := NewRunner(c, b.TempDir())
 	b.Run("cache-write", func(b *testing.B) {
+		l, err := openLog(b.TempDir(), c.SHA256(), len(c.Classes), c.FeatureDim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.close()
 		for i := 0; i < b.N; i++ {
-			if err := r.toDisk("bench", out[0]); err != nil {
+			if err := l.add(fmt.Sprintf("key%08d", i), out[0]); err != nil {
 				b.Fatal(err)
+			}
+			if i%16 == 15 {
+				if err := l.flush(); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 	})
 	b.Run("cache-read", func(b *testing.B) {
+		dir := b.TempDir()
+		l, err := openLog(dir, c.SHA256(), len(c.Classes), c.FeatureDim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < 1000; i++ {
+			l.add(fmt.Sprintf("key%08d", i), out[0])
+		}
+		l.close()
+		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if _, ok := r.fromDisk("bench"); !ok {
+			l, err := openLog(dir, c.SHA256(), len(c.Classes), c.FeatureDim)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, ok := l.get("key00000999"); !ok {
 				b.Fatal("cache entry not read")
 			}
+			l.close()
 		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(1000*b.N), "ns/entry")
 	})
 }

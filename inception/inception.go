@@ -11,15 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/internal/atomicfile"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/translate"
@@ -47,6 +43,11 @@ func Open(path string, opts model.Options) (*Classifier, error) {
 		return nil, fmt.Errorf("inception: %s does not fit the classifier contract: %s", path, p[0])
 	}
 	c := &Classifier{sess: s, Classes: info.Classes}
+	if l, _ := info.Output("logits"); c.Classes == nil && len(l.Shape) == 2 && l.Shape[1] > 0 {
+		for i := 0; i < int(l.Shape[1]); i++ {
+			c.Classes = append(c.Classes, fmt.Sprintf("class%d", i))
+		}
+	}
 	if f, ok := info.Output("features"); ok {
 		c.FeatureDim = int(f.Shape[1])
 	}
@@ -130,9 +131,9 @@ func finite(x []float32) bool {
 	return true
 }
 
-// Runner classifies image files in batches through a disk cache
-// (CacheDir/<model-sha256>/<image-sha256>.npy, holding the K logits then the
-// D features as one float32 vector).
+// Runner classifies image files in batches through a disk cache, one
+// append-only file per model (CacheDir/<model-sha256>.outputs, see
+// outputLog) holding each image's K logits and D features.
 type Runner struct {
 	c *Classifier
 	// CacheDir is the cache root ("" disables it).
@@ -157,14 +158,29 @@ func (r *Runner) Classifier() *Classifier { return r.c }
 // read from it; the others are decoded by a loader goroutine (one batch
 // ahead, the batch's images decoded in parallel) while the network runs the
 // batch before, and the outputs are written to the cache as they come.
-func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
+func (r *Runner) Run(ctx context.Context, refs []images.Ref) (_ []Output, err error) {
+	var cache *outputLog
+	if r.CacheDir != "" && len(r.c.Classes) > 0 {
+		if cache, err = openLog(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if cerr := cache.close(); err == nil {
+				err = cerr
+			}
+		}()
+	}
 	out := make([]Output, len(refs))
 	var todo []int
 	for i := range refs {
 		if err := refs[i].Hash(); err != nil {
 			return nil, fmt.Errorf("inception: %w", err)
 		}
-		if o, ok := r.fromDisk(refs[i].CacheKey()); ok {
+		if cache == nil {
+			todo = append(todo, i)
+			continue
+		}
+		if o, ok := cache.get(refs[i].CacheKey()); ok {
 			out[i] = o
 			r.Reused++
 			r.Bar.Add(1)
@@ -198,7 +214,14 @@ func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
 		}
 		for j, i := range b.idx {
 			out[i] = res[j]
-			if err := r.toDisk(refs[i].CacheKey(), res[j]); err != nil {
+			if cache != nil {
+				if err := cache.add(refs[i].CacheKey(), res[j]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if cache != nil {
+			if err := cache.flush(); err != nil {
 				return nil, err
 			}
 		}
@@ -274,49 +297,6 @@ func sameSize(imgs []*images.Image) bool {
 		}
 	}
 	return true
-}
-
-func (r *Runner) cachePath(key string) string {
-	return filepath.Join(r.CacheDir, r.c.SHA256(), key+".npy")
-}
-
-func (r *Runner) toDisk(key string, o Output) error {
-	if r.CacheDir == "" {
-		return nil
-	}
-	p := r.cachePath(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("inception: cache: %w", err)
-	}
-	v := append(append([]float32(nil), o.Logits...), o.Features...)
-	return atomicfile.WriteCacheFunc(p, 0o644, func(w io.Writer) error {
-		return images.EncodeNPY(w, &images.Array{Shape: []int{len(v)}, Data: v})
-	})
-}
-
-func (r *Runner) fromDisk(key string) (Output, bool) {
-	if r.CacheDir == "" {
-		return Output{}, false
-	}
-	p := r.cachePath(key)
-	a, err := images.ReadNPY(p)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			// A damaged entry is recomputed, never trusted.
-			os.Remove(p)
-		}
-		return Output{}, false
-	}
-	k := len(r.c.Classes)
-	if k == 0 || len(a.Data) != k+r.c.FeatureDim {
-		os.Remove(p)
-		return Output{}, false
-	}
-	o := Output{Logits: a.Data[:k]}
-	if r.c.FeatureDim > 0 {
-		o.Features = a.Data[k:]
-	}
-	return o, true
 }
 
 // StoreOutputs classifies the first m inputs x k samples of a store; the

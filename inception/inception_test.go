@@ -111,19 +111,28 @@ func TestRunnerParity(t *testing.T) {
 		t.Fatal("cached outputs differ from computed ones")
 	}
 
-	files, _ := filepath.Glob(filepath.Join(cache, c.SHA256(), "*.npy"))
-	if len(files) != len(refs) {
-		t.Fatalf("%d cache files for %d images", len(files), len(refs))
+	// One append-only file holds every entry. Damage it three ways: a
+	// truncated last record and a flipped byte in it each cost that one
+	// image; a garbage header costs the whole cache. Nothing damaged is
+	// trusted, and the outputs come back the same.
+	log := filepath.Join(cache, c.SHA256()+".outputs")
+	if _, err := os.Stat(log); err != nil {
+		t.Fatalf("no cache file: %v", err)
 	}
-	for _, damage := range []func(b []byte) []byte{
-		func(b []byte) []byte { return b[:len(b)-4] },         // truncated
-		func(b []byte) []byte { return []byte("not an npy") }, // garbage
+	for _, tc := range []struct {
+		name     string
+		damage   func(b []byte) []byte
+		computed int
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)-4] }, 1},
+		{"flipped byte", func(b []byte) []byte { b[len(b)-9] ^= 0x40; return b }, 1},
+		{"garbage header", func(b []byte) []byte { copy(b, "not a cache"); return b }, len(refs)},
 	} {
-		b, err := os.ReadFile(files[3])
+		b, err := os.ReadFile(log)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(files[3], damage(b), 0o644); err != nil {
+		if err := os.WriteFile(log, tc.damage(b), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r3 := NewRunner(c, cache)
@@ -131,12 +140,17 @@ func TestRunnerParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r3.Computed != 1 || r3.Reused != len(refs)-1 {
-			t.Fatalf("after damaging one entry: computed %d, reused %d", r3.Computed, r3.Reused)
+		if r3.Computed != tc.computed || r3.Reused != len(refs)-tc.computed {
+			t.Fatalf("%s: computed %d, reused %d; want %d computed", tc.name, r3.Computed, r3.Reused, tc.computed)
 		}
 		if !reflect.DeepEqual(third, first) {
-			t.Fatal("recomputed outputs differ")
+			t.Fatalf("%s: recomputed outputs differ", tc.name)
 		}
+	}
+	// The repaired cache serves everything again.
+	r4 := NewRunner(c, cache)
+	if _, err := r4.Run(context.Background(), append([]images.Ref(nil), refs...)); err != nil || r4.Computed != 0 {
+		t.Fatalf("after repair: computed %d, err %v", r4.Computed, err)
 	}
 }
 
