@@ -53,13 +53,9 @@ func runForward(cmd *cobra.Command, path string, o forwardOptions) error {
 	if len(o.inputs) == 0 {
 		return usageError{fmt.Errorf("forward: give each model input with --input NAME=FILE.npy")}
 	}
-	var role model.Role
-	if o.role != "" {
-		r, err := model.ParseRole(o.role)
-		if err != nil {
-			return usageError{fmt.Errorf("--role: %w", err)}
-		}
-		role = r
+	role, err := roleFlag(o.role)
+	if err != nil {
+		return err
 	}
 	if err := model.Init(global.ortLib); err != nil {
 		return err

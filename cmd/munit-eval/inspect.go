@@ -57,13 +57,9 @@ ONNX model.`,
 }
 
 func runInspect(w io.Writer, path string, o inspectOptions) error {
-	var role model.Role
-	if o.role != "" {
-		r, err := model.ParseRole(o.role)
-		if err != nil {
-			return usageError{fmt.Errorf("--role: %w", err)}
-		}
-		role = r
+	role, err := roleFlag(o.role)
+	if err != nil {
+		return err
 	}
 	if err := model.Init(global.ortLib); err != nil {
 		return err
@@ -153,4 +149,16 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// roleFlag parses a --role flag ("" for none).
+func roleFlag(s string) (model.Role, error) {
+	if s == "" {
+		return "", nil
+	}
+	r, err := model.ParseRole(s)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--role: %w", err)}
+	}
+	return r, nil
 }
