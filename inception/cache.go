@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -55,15 +54,17 @@ func openLog(dir, modelSHA string, k, d int) (*outputLog, error) {
 		copy(h[:], logMagic[:])
 		binary.LittleEndian.PutUint32(h[8:], uint32(k))
 		binary.LittleEndian.PutUint32(h[12:], uint32(d))
-		if err := f.Truncate(0); err == nil {
+		if err = f.Truncate(0); err == nil {
 			_, err = f.WriteAt(h[:], 0)
 		}
-		good = logHeader
 	} else if good < len(b) {
 		err = f.Truncate(int64(good))
 	}
 	if err == nil {
-		_, err = f.Seek(int64(good), io.SeekStart)
+		// Reopen for appending, so that two processes sharing a store add
+		// records after each other instead of over each other.
+		f.Close()
+		f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0o644)
 	}
 	if err != nil {
 		f.Close()

@@ -189,6 +189,16 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 	return div, nil
 }
 
+// RealPairsWarning returns a warning when n real images hold fewer distinct
+// pairs than the drawn number (pairs are drawn with replacement, so the row
+// then repeats pairs and its interval understates the spread), or "".
+func RealPairsWarning(n, drawn int) string {
+	if distinct := n * (n - 1) / 2; distinct < drawn {
+		return fmt.Sprintf("the real-data row draws %d pairs from %d images, which hold only %d distinct pairs: pairs repeat and the interval is too narrow", drawn, n, distinct)
+	}
+	return ""
+}
+
 // RealDiversity is the "real data" row: LPIPS between Pairs x NumInputs
 // pairs of distinct real images drawn with the seed, grouped NumInputs
 // groups of Pairs for the bootstrap. size > 0 resizes every image first.

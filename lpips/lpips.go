@@ -66,6 +66,11 @@ type Embedding struct {
 	Layers [][]float32
 }
 
+// MinSize is the smallest image side LPIPS embeds: AlexNet's stride-4
+// convolution and two stride-2 pools (and VGG's and SqueezeNet's pools)
+// leave nothing of a smaller image.
+const MinSize = 32
+
 // Embed runs the model on images of one size, in one batch. It fails when
 // an output holds a NaN or an infinity, naming the image and layer.
 func (m *Model) Embed(imgs []*images.Image) ([]*Embedding, error) {
@@ -73,6 +78,11 @@ func (m *Model) Embed(imgs []*images.Image) ([]*Embedding, error) {
 		return nil, nil
 	}
 	h, w := imgs[0].H, imgs[0].W
+	if h < MinSize || w < MinSize {
+		// The trunks' strided convolutions and pools shrink a small image to
+		// nothing, and onnxruntime can crash the process on it, not err.
+		return nil, fmt.Errorf("lpips: a %dx%d image is too small: LPIPS networks need at least %dx%d (resize with --size)", w, h, MinSize, MinSize)
+	}
 	data := make([]float32, len(imgs)*3*h*w)
 	if err := images.ToTensor(imgs, data); err != nil {
 		return nil, fmt.Errorf("lpips: %w", err)

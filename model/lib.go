@@ -31,7 +31,17 @@ var cacheRel = filepath.Join(".cache", "onnxruntime")
 var (
 	initMu   sync.Mutex
 	initPath string
+	userPath string
 )
+
+// SetLibraryPath records the library the user named (the --ort-lib flag)
+// without loading it, so that every later Init("") uses it; the CLI sets it
+// once for all commands.
+func SetLibraryPath(path string) {
+	initMu.Lock()
+	defer initMu.Unlock()
+	userPath = path
+}
 
 // Init loads the onnxruntime shared library and creates the environment. It
 // is idempotent: after the first success later calls return nil. The library
@@ -44,6 +54,9 @@ func Init(libPath string) error {
 	defer initMu.Unlock()
 	if ort.IsInitialized() {
 		return nil
+	}
+	if libPath == "" {
+		libPath = userPath
 	}
 	candidates, err := libraryCandidates(libPath)
 	if err != nil {

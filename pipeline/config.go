@@ -21,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/munit-eval/munit-eval/lpips"
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/translate"
 )
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
@@ -298,15 +300,26 @@ func (c *Config) validate() error {
 		if len(d.Methods) == 0 {
 			return fmt.Errorf("line %d: dataset %q has no methods", d.line, d.Name)
 		}
-		mnames := map[string]int{}
+		// Methods name store folders and results files: two names that
+		// map to one folder, or to the real-data row's, would overwrite
+		// each other.
+		realDir, _ := translate.MethodDir(results.MethodRealData)
+		dirs := map[string]Method{realDir: {Name: results.MethodRealData}}
 		for _, m := range d.Methods {
 			if err := c.validateMethod(m); err != nil {
 				return err
 			}
-			if prev, dup := mnames[m.Name]; dup {
-				return fmt.Errorf("line %d: method %q already declared on line %d", m.line, m.Name, prev)
+			dir, err := translate.MethodDir(m.Name)
+			if err != nil {
+				return fmt.Errorf("line %d: method %q: %w", m.line, m.Name, err)
 			}
-			mnames[m.Name] = m.line
+			if prev, dup := dirs[dir]; dup {
+				if prev.Name == results.MethodRealData {
+					return fmt.Errorf("line %d: method name %q is taken by the real-data row", m.line, m.Name)
+				}
+				return fmt.Errorf("line %d: method %q: its folder %s is also that of %q, declared on line %d", m.line, m.Name, dir, prev.Name, prev.line)
+			}
+			dirs[dir] = m
 		}
 	}
 	return nil

@@ -197,6 +197,9 @@ func (r *runner) dataset(ctx context.Context, d Dataset) error {
 		doc := r.newDoc(results.MethodRealData, d, m)
 		doc.Protocol.Real = d.Real.Value
 		doc.Metrics.LPIPSDiversity = div
+		if w := lpips.RealPairsWarning(len(realFiles), div.N); w != "" {
+			doc.Warnings = append(doc.Warnings, w)
+		}
 		r.addLPIPSModel(doc)
 		if err := r.write(d, doc); err != nil {
 			return err
@@ -234,8 +237,14 @@ func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *transl
 	c, p := r.c, r.c.Protocol
 	doc := r.newDoc(meth.Name, d, m)
 	// The store may hold more samples than this evaluation asks for (it
-	// only grows); the protocol records what the metrics used.
-	doc.Protocol.SamplesPerInput = min(r.samplesNeeded(), st.SamplesPerInput())
+	// only grows); the protocol records the K that IS/CIS and FID/KID used
+	// (the LPIPS pairs are in pairs_per_input and pairing), or, for an
+	// LPIPS-only run, the samples the pairing used.
+	if c.Wants(MetricIS) || c.Wants(MetricFID) || c.Wants(MetricKID) {
+		doc.Protocol.SamplesPerInput = min(p.SamplesPerInput, st.SamplesPerInput())
+	} else {
+		doc.Protocol.SamplesPerInput = min(r.samplesNeeded(), st.SamplesPerInput())
+	}
 	man := st.Manifest()
 	for role, ref := range man.Models {
 		doc.Models[role] = results.ModelRef{File: filepath.Base(ref.File), SHA256: ref.SHA256, Method: man.Method}

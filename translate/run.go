@@ -403,7 +403,7 @@ func (r *runner) openStore() error {
 		old = nil
 		if !r.cfg.Force {
 			if names := visibleEntries(r.dir); len(names) > 0 {
-				return fmt.Errorf("%s is not empty and holds no %s, so it is not a sample store (it has %s); use another --out, or --force to write into it",
+				return fmt.Errorf("%s is not empty and holds no %s, so it is not a sample store (it has %s); use another store folder, or --force to write into it",
 					r.dir, ManifestName, listSome(names, 5))
 			}
 		}
@@ -416,7 +416,7 @@ func (r *runner) openStore() error {
 	if old != nil {
 		if diff := differences(old, r.man); len(diff) > 0 {
 			if !r.cfg.Force {
-				return fmt.Errorf("%s holds samples of a different run (%s); refusing to mix them: use another --out, or --force to discard the old samples",
+				return fmt.Errorf("%s holds samples of a different run (%s); refusing to mix them: use another store folder, or --force to discard the old samples",
 					r.dir, strings.Join(diff, "; "))
 			}
 			if err := r.discard(old); err != nil {

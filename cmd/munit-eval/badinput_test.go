@@ -69,3 +69,22 @@ func TestMetricCommandsRejectWrongModels(t *testing.T) {
 	wantBadInput(t, cli(t, "lpips", "--lpips", gen, "--real", in, "--pairing", "random"), "pairing")
 	wantBadInput(t, cli(t, "run", filepath.Join(dir, "missing.yaml")), "missing.yaml")
 }
+
+// TestLPIPSSmallImages: images too small for the LPIPS trunk are refused
+// with a message, never handed to onnxruntime (which can crash on them).
+func TestLPIPSSmallImages(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	models, err := synth.BuildModels(filepath.Join(dir, "models"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(dir, "a.png")
+	images.WritePNG(a, images.New(64, 64))
+	for _, size := range []string{"8", "16", "31"} {
+		wantBadInput(t, cli(t, "distance", "--lpips", models[synth.KeyLPIPS], "--size", size, a, a), "too small")
+	}
+	if r := cli(t, "distance", "--lpips", models[synth.KeyLPIPS], "--size", "32", a, a); r.code != 0 {
+		t.Fatalf("32x32: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -86,7 +86,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-		return contractError(path, info, problems)
+		return contractError(path, role, info, problems)
 	}
 	fmt.Fprintf(w, "file:       %s\n", path)
 	fmt.Fprintf(w, "sha256:     %s\n", info.SHA256)
@@ -118,15 +118,18 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}
 	}
-	return contractError(path, info, problems)
+	return contractError(path, role, info, problems)
 }
 
 // contractError is the one-line error for a model that breaks its contract.
-func contractError(path string, info *model.Info, problems []string) error {
+func contractError(path string, checked model.Role, info *model.Info, problems []string) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	role := string(info.Role)
+	role := string(checked)
+	if role == "" {
+		role = string(info.Role)
+	}
 	if role == "" {
 		role = "any"
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ values about half of v0.1. It goes into every result.
 	fs.StringVar(&o.real, "real", "", "real target image folder: adds the real-data row")
 	fs.IntVar(&o.realSize, "real-size", 0, "resize real images (shorter side, centre crop) before LPIPS (0: --size, else as they are)")
 	o.out.register(cmd, &o.dataset, &o.noCache, "embeddings", " (the real row to FILE with .real before .json)")
+	cmd.Flags().Lookup("json").Usage = "print the results document (an array of two with --real and samples) instead of the table"
 	rootCmd.AddCommand(cmd)
 }
 
@@ -123,7 +125,7 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 		if err != nil {
 			return err
 		}
-		opts.NumInputs = numInputs
+		opts.NumInputs, opts.Seed = numInputs, o.src.seed
 		e := lpips.NewEmbedder(m, cacheRoot(storeRoot(st)))
 		e.Bar = progress.New(numInputs*k, "lpips", quiet)
 		div, err := lpips.StoreDiversity(ctx, e, st, opts)
@@ -159,7 +161,11 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 		if err != nil {
 			return err
 		}
-		doc := lpipsDoc(results.MethodRealData, o, m, div, nil)
+		var warnings []string
+		if w := lpips.RealPairsWarning(len(files), div.N); w != "" {
+			warnings = append(warnings, w)
+		}
+		doc := lpipsDoc(results.MethodRealData, o, m, div, warnings)
 		doc.Protocol.NumInputs = ropts.NumInputs
 		doc.Protocol.Real = o.real
 		doc.Protocol.ImageSize = size
@@ -211,16 +217,20 @@ func emitLPIPS(w io.Writer, o lpipsOptions, docs []*results.Document) error {
 		if err := emit(io.Discard, out, doc, ortVersion, noTable); err != nil {
 			return err
 		}
+		if out.resultsPath != "" && !o.out.json {
+			fmt.Fprintf(os.Stderr, "wrote %s\n", out.resultsPath)
+		}
 	}
 	if o.out.json {
-		for _, doc := range docs {
-			b, err := results.Marshal(doc)
-			if err != nil {
-				return err
-			}
-			w.Write(b)
+		// One document prints as itself; a method and its real-data row
+		// print as a JSON array of the two.
+		var v any = docs[0]
+		if len(docs) > 1 {
+			v = docs
 		}
-		return nil
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
 	}
 	var rows [][]string
 	for _, doc := range docs {

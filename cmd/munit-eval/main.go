@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/munit-eval/munit-eval/model"
 	"github.com/spf13/cobra"
 )
 
@@ -57,6 +58,9 @@ Exit codes: 0 success, 1 regression found (check), 2 bad usage or bad input,
 
 func init() {
 	rootCmd.CompletionOptions.HiddenDefaultCmd = true
+	// Every command that opens a model, directly or through a package,
+	// loads the library the user named.
+	rootCmd.PersistentPreRun = func(*cobra.Command, []string) { model.SetLibraryPath(global.ortLib) }
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
 	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores)")

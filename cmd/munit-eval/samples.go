@@ -61,8 +61,8 @@ func (f *sampleFlags) validate(cmd *cobra.Command) error {
 		return usageError{fmt.Errorf("%s: --generator needs --inputs DIR", cmd.CommandPath())}
 	case f.decoder != "" && f.generator == "":
 		return usageError{fmt.Errorf("%s: --decoder needs --generator ENC.onnx (the content encoder)", cmd.CommandPath())}
-	case f.numInputs < 0:
-		return usageError{fmt.Errorf("%s: --num-inputs must be positive", cmd.CommandPath())}
+	case f.numInputs < 1:
+		return usageError{fmt.Errorf("%s: --num-inputs must be at least 1", cmd.CommandPath())}
 	}
 	return nil
 }
@@ -88,6 +88,13 @@ func (f *sampleFlags) open(ctx context.Context, cmd *cobra.Command, k int, quiet
 		}
 		if st.SamplesPerInput() < k {
 			return nil, 0, nil, fmt.Errorf("%s holds %d samples per input, %d needed (rerun translate with --samples %d)", f.samples, st.SamplesPerInput(), k, k)
+		}
+		// The results describe how the store was made, not this command's
+		// defaults; its seed also seeds the bootstrap unless --seed is given.
+		man := st.Manifest()
+		f.selection, f.size, f.inputs = man.Select, man.Size, man.InputDir
+		if !cmd.Flags().Changed("seed") {
+			f.seed = man.Seed
 		}
 		return st, m, warnings, nil
 	}

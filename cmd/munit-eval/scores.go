@@ -125,6 +125,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, o scoreOptions) error {
 		if err != nil {
 			return err
 		}
+		sopts.Seed = o.src.seed
 		c, err := inception.Open(o.classifier, model.Options{Threads: global.threads, Device: global.device})
 		if err != nil {
 			return err
@@ -272,6 +273,9 @@ func runDist(ctx context.Context, cmd *cobra.Command, o distOptions) error {
 	}
 	if o.classifier == "" || o.real == "" || !o.src.given() {
 		return usageError{fmt.Errorf("%s: need --classifier C.onnx, --real DIR and --samples STORE/<method> (or --generator G.onnx --inputs DIR)", cmd.CommandPath())}
+	}
+	if o.perInput < 0 || o.numReal < 0 || o.kidSubsets < 0 || o.kidSize < 0 || o.fidBootstrap < inception.AutoFIDBootstrap {
+		return usageError{fmt.Errorf("%s: --samples-per-input, --num-real, --kid-subsets, --kid-subset-size and --fid-bootstrap must not be negative", cmd.CommandPath())}
 	}
 	quiet := global.quiet || o.out.json
 	k := o.perInput
