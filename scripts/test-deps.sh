@@ -13,4 +13,4 @@ fi
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 echo "test-deps: installing chromium (Debian package) for the browser tests" >&2
 $sudo apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
