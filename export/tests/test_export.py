@@ -525,7 +525,7 @@ def onnx_weights(path):
     return m, {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
 
 
-@unittest.skipUnless(os.path.isdir(PARITY), "reference fixtures ../shared/parity absent (see /work/shared/parity/README.md)")
+@unittest.skipUnless(os.path.isdir(PARITY), "reference fixtures ../shared/parity absent (they live beside the repository, outside it)")
 class TestParity(unittest.TestCase):
     """Our PyTorch networks with the reference models' weights reproduce the
     reference PyTorch outputs (computed with the official code). The
