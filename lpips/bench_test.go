@@ -11,7 +11,7 @@ package lpips
 // reports pairs/s of StoreDiversity over a generated store of 100 inputs x 38
 // samples for the three pairings: cold (fresh embedder, no disk cache: every
 // sample decoded and embedded, as the lpips Python package does), and, over
-// the first 20 inputs (the cache takes 2.5 MB per image), filling an empty
+// the first 20 inputs (the cache takes about 1 MB per image), filling an empty
 // disk cache (cold+cache) and from a warm one. Each also reports the
 // process's CPU time per pair, steadier than wall time on a busy machine. The
 // store (about 500 MB of PNGs) is built once per process in a temporary
@@ -202,7 +202,7 @@ func BenchmarkStoreDiversity(b *testing.B) {
 			}
 			reportPairs(b, o, cpu0)
 		})
-		// The warm cache of 3,800 alex embeddings at 256x256 is ~10 GB: the
+		// The warm cache of 3,800 alex embeddings at 256x256 is ~4 GB: the
 		// cached variants use the first 20 inputs.
 		o.NumInputs = min(20, *benchInputs)
 		b.Run(string(o.Pairing)+"/cold+cache", func(b *testing.B) {
@@ -250,7 +250,7 @@ func cpuTime() time.Duration {
 
 // The parts of the pipeline outside onnxruntime, per 256x256 image:
 // decoding a sample PNG, the finiteness check, and the disk cache's write
-// and read of one alex embedding (~2.5 MB).
+// and read of one alex embedding (~1 MB on disk).
 func BenchmarkParts(b *testing.B) {
 	m := openModel(b, paritytest.Path(b, filepath.Join("models", "lpips_alex.onnx")))
 	scenes := benchScenes(b)

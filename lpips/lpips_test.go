@@ -207,3 +207,43 @@ func TestDistanceShapeMismatch(t *testing.T) {
 		t.Fatalf("distance %v, want 1.25", d)
 	}
 }
+
+// TestEmbeddingCodec: the disk form restores every value bit for bit
+// (negative zero, tiny and huge values included), and any damage is an error.
+func TestEmbeddingCodec(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	emb := &Embedding{
+		Shapes: [][3]int{{2, 2, 3}, {1, 1, 5}},
+		Layers: [][]float32{
+			{0, 1.5, 0, 0, negZero, 3e-38, 0, 0, 0, 7, 0, -2},
+			{0, 0, 0, 0, 3.4e38},
+		},
+	}
+	b := encodeEmbedding(emb)
+	got, err := decodeEmbedding(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range emb.Layers {
+		if got.Shapes[l] != emb.Shapes[l] {
+			t.Fatalf("layer %d shape %v, want %v", l, got.Shapes[l], emb.Shapes[l])
+		}
+		for i, v := range emb.Layers[l] {
+			if math.Float32bits(got.Layers[l][i]) != math.Float32bits(v) {
+				t.Fatalf("layer %d value %d: %v, want %v", l, i, got.Layers[l][i], v)
+			}
+		}
+	}
+	for i := range b {
+		d := append([]byte(nil), b...)
+		d[i] ^= 0x10
+		if _, err := decodeEmbedding(d); err == nil {
+			t.Fatalf("flipping byte %d went unnoticed", i)
+		}
+	}
+	for _, n := range []int{0, 8, 15, len(b) - 1} {
+		if _, err := decodeEmbedding(b[:n]); err == nil {
+			t.Fatalf("%d of %d bytes decoded", n, len(b))
+		}
+	}
+}

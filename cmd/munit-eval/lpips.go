@@ -57,7 +57,7 @@ so their diversity is 0. --real DIR adds the "real data" row: P x M pairs of
 distinct real target images drawn with the seed (alone, it is the only row).
 
 Embeddings are computed once per image and cached in the store under
-.cache/lpips/ (about 2.5 MB per 256x256 image for AlexNet; --no-cache turns
+.cache/lpips/ (about 1 MB per 256x256 image for AlexNet; --no-cache turns
 the disk cache off).
 
 The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
