@@ -247,3 +247,18 @@ func TestEmbeddingCodec(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeEmbedding: a damaged cache file is an error, never a panic.
+func FuzzDecodeEmbedding(f *testing.F) {
+	f.Add(encodeEmbedding(&Embedding{Shapes: [][3]int{{1, 2, 2}}, Layers: [][]float32{{0, 1, 0, 2}}}))
+	f.Add([]byte("MELPIPS2"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if emb, err := decodeEmbedding(b); err == nil {
+			for l, s := range emb.Shapes {
+				if len(emb.Layers[l]) != s[0]*s[1]*s[2] {
+					t.Fatalf("layer %d: %d values for shape %v", l, len(emb.Layers[l]), s)
+				}
+			}
+		}
+	})
+}

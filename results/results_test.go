@@ -84,3 +84,15 @@ func TestReadAll(t *testing.T) {
 		t.Fatal("no error for a folder without documents")
 	}
 }
+
+// FuzzParse: any bytes give a document or an error naming the file, never a panic.
+func FuzzParse(f *testing.F) {
+	b, _ := Marshal(sample())
+	f.Add(b)
+	f.Add([]byte(`{"schema": "munit-eval/results/v1", "method": "M", "metrics": {"is": 1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := Parse("fuzz.json", b); err != nil && !strings.Contains(err.Error(), "fuzz.json") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}
