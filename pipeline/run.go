@@ -299,6 +299,7 @@ func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *transl
 		runner.Bar = progress.New(m*k+len(realFiles), "features", r.o.Quiet)
 		outs, err := inception.StoreOutputs(ctx, runner, st, m, k)
 		if err != nil {
+			runner.Bar.Finish()
 			return nil, err
 		}
 		refs := make([]images.Ref, len(realFiles))

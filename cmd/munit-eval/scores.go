@@ -308,6 +308,7 @@ func runDist(ctx context.Context, cmd *cobra.Command, o distOptions) error {
 	r.Bar = progress.New(m*k+len(realFiles), "features", quiet)
 	outs, err := inception.StoreOutputs(ctx, r, st, m, k)
 	if err != nil {
+		r.Bar.Finish()
 		return err
 	}
 	refs := make([]images.Ref, len(realFiles))
