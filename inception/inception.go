@@ -351,3 +351,34 @@ func Features(outs []Output) ([][]float64, error) {
 	}
 	return f, nil
 }
+
+// StoreFeatures returns the pool features of the first m inputs x k samples
+// of a store (x, input-major) and of the real images (y, each resized to
+// size when size > 0), through r and its cache: what FID and KID compare.
+// It finishes r.Bar.
+func StoreFeatures(ctx context.Context, r *Runner, st *translate.Store, m, k int, real []images.File, size int) (x, y [][]float64, err error) {
+	defer r.Bar.Finish()
+	outs, err := StoreOutputs(ctx, r, st, m, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs := make([]images.Ref, len(real))
+	for i, f := range real {
+		refs[i] = images.Ref{Path: f.Path, Size: size}
+	}
+	realOuts, err := r.Run(ctx, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	flat := make([]Output, 0, m*k)
+	for _, row := range outs {
+		flat = append(flat, row...)
+	}
+	if x, err = Features(flat); err != nil {
+		return nil, nil, err
+	}
+	if y, err = Features(realOuts); err != nil {
+		return nil, nil, err
+	}
+	return x, y, nil
+}

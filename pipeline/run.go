@@ -297,29 +297,7 @@ func (r *runner) measure(ctx context.Context, d Dataset, meth Method, st *transl
 		r.logf("%s / %s: FID and KID", d.Name, meth.Name)
 		runner := inception.NewRunner(r.feat, filepath.Join(root, translate.CacheDirName, "classifier"))
 		runner.Bar = progress.New(m*k+len(realFiles), "features", r.o.Quiet)
-		outs, err := inception.StoreOutputs(ctx, runner, st, m, k)
-		if err != nil {
-			runner.Bar.Finish()
-			return nil, err
-		}
-		refs := make([]images.Ref, len(realFiles))
-		for i, f := range realFiles {
-			refs[i] = images.Ref{Path: f.Path, Size: p.Size}
-		}
-		realOuts, err := runner.Run(ctx, refs)
-		runner.Bar.Finish()
-		if err != nil {
-			return nil, err
-		}
-		var flat []inception.Output
-		for _, row := range outs {
-			flat = append(flat, row...)
-		}
-		x, err := inception.Features(flat)
-		if err != nil {
-			return nil, err
-		}
-		y, err := inception.Features(realOuts)
+		x, y, err := inception.StoreFeatures(ctx, runner, st, m, k, realFiles, p.Size)
 		if err != nil {
 			return nil, err
 		}

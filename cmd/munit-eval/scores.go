@@ -306,29 +306,7 @@ func runDist(ctx context.Context, cmd *cobra.Command, o distOptions) error {
 	}
 	r := inception.NewRunner(c, cacheDir(o.noCache, storeRoot(st), "classifier"))
 	r.Bar = progress.New(m*k+len(realFiles), "features", quiet)
-	outs, err := inception.StoreOutputs(ctx, r, st, m, k)
-	if err != nil {
-		r.Bar.Finish()
-		return err
-	}
-	refs := make([]images.Ref, len(realFiles))
-	for i, f := range realFiles {
-		refs[i] = images.Ref{Path: f.Path, Size: o.src.size}
-	}
-	realOuts, err := r.Run(ctx, refs)
-	r.Bar.Finish()
-	if err != nil {
-		return err
-	}
-	var flat []inception.Output
-	for _, row := range outs {
-		flat = append(flat, row...)
-	}
-	x, err := inception.Features(flat)
-	if err != nil {
-		return err
-	}
-	y, err := inception.Features(realOuts)
+	x, y, err := inception.StoreFeatures(ctx, r, st, m, k, realFiles, o.src.size)
 	if err != nil {
 		return err
 	}
