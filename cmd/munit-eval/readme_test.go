@@ -10,23 +10,34 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// TestREADMECommands keeps the README honest: every `munit-eval ...` line in
-// its code blocks must name commands that exist and flags those commands
-// accept (synopsis alternatives such as `is|cis` and `(A | B)` included).
+// TestREADMECommands keeps the README and the reference pages in docs/
+// honest: every `munit-eval ...` line in their code blocks must name commands
+// that exist and flags those commands accept (synopsis alternatives such as
+// `is|cis` and `(A | B)` included).
 func TestREADMECommands(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := append([]string{filepath.Join("..", "..", "README.md")}, docs...)
+	if len(files) < 5 {
+		t.Fatalf("only %d documentation files found: %v", len(files), files)
+	}
 	checked := 0
-	for _, line := range readmeCommandLines(string(b)) {
-		checked++
-		for _, p := range checkCommandLine(line) {
-			t.Errorf("README: %s", p)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range readmeCommandLines(string(b)) {
+			checked++
+			for _, p := range checkCommandLine(line) {
+				t.Errorf("%s: %s", filepath.Base(f), p)
+			}
 		}
 	}
 	if checked < 20 {
-		t.Fatalf("only %d munit-eval command lines found in README code blocks", checked)
+		t.Fatalf("only %d munit-eval command lines found in the documentation's code blocks", checked)
 	}
 }
 

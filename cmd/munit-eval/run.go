@@ -32,7 +32,7 @@ Nothing is computed twice: a rerun reuses the store's samples and its cached
 embeddings and classifier outputs. Unknown keys, missing files and
 contradictory settings are errors naming the YAML line.
 
-See examples/eval.yaml for an annotated file, and the README for the schema.`,
+See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 		Args: exactArgs(1, "eval.yaml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := pipeline.Load(args[0])
