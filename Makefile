@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-deps test-export gate gate-update demo bench fmt vet clean
+.PHONY: all setup build test test-deps test-export gate gate-update demo bench bench-e2e fmt vet clean
 
 all: build
 
@@ -45,6 +45,11 @@ demo: build
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./...
+
+# munit-eval against the official-style PyTorch pipeline on the paper's MUNIT
+# configuration (random init), end to end; installs Debian's PyTorch packages.
+bench-e2e: setup
+	bash bench/e2e/run.sh
 
 test-export: build
 	bash scripts/test-export.sh
