@@ -186,6 +186,9 @@ func (s *Scorers) addLPIPSModel(doc *results.Document) {
 func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) {
 	p, w, st, m := j.Protocol, j.Metrics, j.Samples.Store, j.Samples.NumInputs
 	doc := j.newDoc(j.Method)
+	if !w.LPIPS && !w.IS {
+		doc.Protocol.Bootstrap = 0 // FID/KID alone use no bootstrap over inputs
+	}
 	have := st.SamplesPerInput()
 	if w.PerSample() {
 		doc.Protocol.SamplesPerInput = min(p.SamplesPerInput, have)
