@@ -67,10 +67,9 @@ values about half of v0.1. It goes into every result.
 	o.register(cmd, "embeddings", " (the real row to FILE with .real before .json)")
 	fs := cmd.Flags()
 	fs.StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
-	fs.IntVar(&o.p.Pairs, "pairs", o.p.Pairs, "pairs per input P")
 	fs.StringVar(&o.p.Pairing, "pairing", o.p.Pairing, "independent, consecutive or all")
-	fs.IntVar(&o.p.SamplesPerInput, "samples-per-input", o.p.SamplesPerInput, "samples per input K for --pairing all")
-	fs.IntVar(&o.p.Bootstrap, "bootstrap", o.p.Bootstrap, "bootstrap resamples over inputs for the 95% interval (at least 1)")
+	o.protocolFlags(cmd, "pairs", "samples_per_input", "bootstrap")
+	fs.Lookup("samples-per-input").Usage = "samples per input K for --pairing all"
 	fs.StringVar(&o.real, "real", "", "real target image folder: adds the real-data row")
 	fs.IntVar(&o.realSize, "real-size", 0, "resize real images (shorter side, centre crop) before LPIPS (0: --size, else as they are)")
 	cmd.Flags().Lookup("json").Usage = "print a JSON array of the results documents (the method's, then the real-data row's) instead of the table"

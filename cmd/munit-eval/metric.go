@@ -40,13 +40,41 @@ func (f *metricFlags) register(cmd *cobra.Command, cached, resultsNote string) {
 	fs.StringVar(&f.src.Samples, "samples", "", "an existing sample store folder, STORE/<method>")
 	fs.StringVar(&f.src.Store, "store", f.src.Store, "the sample store --generator writes to (and whose .cache/ keeps embeddings)")
 	fs.StringVar(&f.src.Method, "method", "", "method name (default: the generator's munit_eval.method)")
-	fs.StringVar(&f.p.Select, "select", f.p.Select, "which inputs: first (the first M in sorted order) or random (a seeded subset)")
-	fs.IntVar(&f.p.NumInputs, "num-inputs", f.p.NumInputs, "number of inputs M (fewer, with a warning, when the folder or store holds fewer)")
-	fs.IntVar(&f.p.Size, "size", f.p.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
-	fs.IntVar(&f.p.Batch, "batch", f.p.Batch, "samples per generator run")
-	fs.Int64Var(&f.p.Seed, "seed", f.p.Seed, "seed of the latent codes, input selection and bootstrap")
 	fs.BoolVar(&f.src.Force, "force", false, "discard store samples of a different model, seed or input set")
+	fs.Int64Var(&f.p.Seed, "seed", f.p.Seed, "seed of the latent codes, input selection and bootstrap")
+	fs.StringVar(&f.p.Select, "select", f.p.Select, "which inputs: first (the first M in sorted order) or random (a seeded subset)")
+	f.protocolFlags(cmd, "num_inputs", "size", "batch")
 	f.out.register(cmd, &f.dataset, &f.noCache, cached, resultsNote)
+}
+
+// protocolFlags registers the integer protocol values named by their
+// evaluation-file keys as flags (num_inputs is --num-inputs), with the
+// protocol's defaults as set in f.p when called.
+func (f *metricFlags) protocolFlags(cmd *cobra.Command, keys ...string) {
+	p := &f.p
+	flags := map[string]struct {
+		v     *int
+		usage string
+	}{
+		"num_inputs":        {&p.NumInputs, "number of inputs M (fewer, with a warning, when the folder or store holds fewer)"},
+		"size":              {&p.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)"},
+		"batch":             {&p.Batch, "samples per generator run"},
+		"samples_per_input": {&p.SamplesPerInput, "samples per input K"},
+		"pairs":             {&p.Pairs, "LPIPS pairs per input P"},
+		"bootstrap":         {&p.Bootstrap, "bootstrap resamples over inputs for the 95% intervals (0: none)"},
+		"splits":            {&p.Splits, "splits of the conventional Inception Score"},
+		"num_real":          {&p.NumReal, "real images to use (0: all)"},
+		"fid_bootstrap":     {&p.FIDBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)"},
+		"kid_subsets":       {&p.KIDSubsets, "KID subsets"},
+		"kid_subset_size":   {&p.KIDSubsetSize, "KID subset size"},
+	}
+	for _, k := range keys {
+		fl, ok := flags[k]
+		if !ok {
+			panic("no protocol flag " + k)
+		}
+		cmd.Flags().IntVar(fl.v, strings.ReplaceAll(k, "_", "-"), *fl.v, fl.usage)
+	}
 }
 
 // given reports whether a sample source was named.

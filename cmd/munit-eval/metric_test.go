@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -195,18 +193,7 @@ report: false
 // runIn runs the CLI quietly in dir (with the library found here).
 func runIn(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"-q", "--ort-lib", model.LibraryPath()}, args...)...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return cliIn(t, dir, append([]string{"-q", "--ort-lib", model.LibraryPath()}, args...)...)
 }
 
 // TestMetricFlagBounds: the CLI refuses protocol values out of bounds with

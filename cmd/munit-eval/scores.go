@@ -58,9 +58,7 @@ from anywhere instead.
 		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model")
 		fs.StringVar(&o.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
 		fs.StringVar(&o.classes, "classes", "", "class names for --logits, comma separated")
-		fs.IntVar(&o.p.SamplesPerInput, "samples-per-input", o.p.SamplesPerInput, "samples per input K")
-		fs.IntVar(&o.p.Bootstrap, "bootstrap", o.p.Bootstrap, "bootstrap resamples over inputs (0: no interval)")
-		fs.IntVar(&o.p.Splits, "splits", o.p.Splits, "splits of the conventional Inception Score")
+		o.protocolFlags(cmd, "samples_per_input", "bootstrap", "splits")
 		rootCmd.AddCommand(cmd)
 	}
 }
@@ -193,11 +191,8 @@ default ./store).`,
 		fs := cmd.Flags()
 		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model with a features output (required)")
 		fs.StringVar(&o.real, "real", "", "real target image folder (required)")
-		fs.IntVar(&o.p.SamplesPerInput, "samples-per-input", 0, "samples per input (0: all the store holds; 1 with --generator)")
-		fs.IntVar(&o.p.NumReal, "num-real", 0, "real images to use (0: all)")
-		fs.IntVar(&o.p.FIDBootstrap, "fid-bootstrap", o.p.FIDBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)")
-		fs.IntVar(&o.p.KIDSubsets, "kid-subsets", o.p.KIDSubsets, "KID subsets")
-		fs.IntVar(&o.p.KIDSubsetSize, "kid-subset-size", o.p.KIDSubsetSize, "KID subset size")
+		o.protocolFlags(cmd, "samples_per_input", "num_real", "fid_bootstrap", "kid_subsets", "kid_subset_size")
+		fs.Lookup("samples-per-input").Usage = "samples per input (0: all the store holds; 1 with --generator)"
 		rootCmd.AddCommand(cmd)
 	}
 }
