@@ -30,10 +30,9 @@ func init() {
 	// The all pairing pairs every two of K samples: 10 by default here
 	// (45 pairs per input), not the 100 IS/CIS use.
 	o.p.SamplesPerInput = 10
-	cmd := &cobra.Command{
-		Use:   "lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) [--pairs 19] [--real DIR]",
-		Short: "measure LPIPS diversity (the MUNIT paper's protocol)",
-		Long: `Lpips measures the diversity of a multimodal translation model as the MUNIT
+	cmd := o.command("lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) [--pairs 19] [--real DIR]",
+		"measure LPIPS diversity (the MUNIT paper's protocol)",
+		`Lpips measures the diversity of a multimodal translation model as the MUNIT
 paper does: for each of M inputs (--num-inputs, default 100), P pairs of outputs
 (--pairs, default 19: 1,900 pairs), the mean LPIPS distance over all pairs, with
 its standard deviation, standard error and a 95% percentile-bootstrap interval
@@ -58,13 +57,8 @@ the disk cache off).
 The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
 values about half of v0.1. It goes into every result.
 
-	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19`,
-		Args: exactArgs(0, "no positional arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLPIPS(cmd.Context(), cmd, o)
-		},
-	}
-	o.register(cmd, "embeddings", " (the real row to FILE with .real before .json)")
+	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19`, "embeddings", " (the real row to FILE with .real before .json)",
+		func(cmd *cobra.Command) error { return runLPIPS(cmd.Context(), cmd, o) })
 	fs := cmd.Flags()
 	fs.StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
 	fs.StringVar(&o.p.Pairing, "pairing", o.p.Pairing, "independent, consecutive or all")

@@ -31,6 +31,15 @@ func newMetricFlags() *metricFlags {
 	return &metricFlags{p: evaluate.DefaultProtocol(), src: evaluate.Source{Store: "store"}}
 }
 
+// command makes a metric command with no positional arguments and the
+// shared flags; run does the work.
+func (f *metricFlags) command(use, short, long, cached, resultsNote string, run func(*cobra.Command) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: exactArgs(0, "no positional arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd) }}
+	f.register(cmd, cached, resultsNote)
+	return cmd
+}
+
 // register adds the sample-source, input-selection and output flags.
 func (f *metricFlags) register(cmd *cobra.Command, cached, resultsNote string) {
 	fs := cmd.Flags()

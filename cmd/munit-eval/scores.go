@@ -24,10 +24,9 @@ type scoreOptions struct {
 func init() {
 	for _, name := range []string{"is", "cis"} {
 		o := &scoreOptions{metricFlags: newMetricFlags()}
-		cmd := &cobra.Command{
-			Use:   name + " --classifier C.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) | " + name + " --logits LOGITS.npy",
-			Short: "measure the Inception Score and Conditional Inception Score (the MUNIT paper's definitions)",
-			Long: `Is and cis (one command under two names; both report everything) score a
+		cmd := o.command(name+" --classifier C.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) | "+name+" --logits LOGITS.npy",
+			"measure the Inception Score and Conditional Inception Score (the MUNIT paper's definitions)",
+			`Is and cis (one command under two names; both report everything) score a
 model's samples with a domain classifier, as the MUNIT paper does. With
 p_ik = softmax(logits) of sample k of input i (natural logs, 0 ln 0 = 0):
 
@@ -47,13 +46,8 @@ or read from it (--samples). --logits scores a float32 [M, K, C] logits array
 from anywhere instead.
 
 	munit-eval cis --classifier modes.onnx --generator munit.onnx --inputs cats/testA
-	munit-eval is --logits my_logits.npy --json`,
-			Args: exactArgs(0, "no positional arguments"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runScores(cmd.Context(), cmd, *o)
-			},
-		}
-		o.register(cmd, "classifier outputs", "")
+	munit-eval is --logits my_logits.npy --json`, "classifier outputs", "",
+			func(cmd *cobra.Command) error { return runScores(cmd.Context(), cmd, *o) })
 		fs := cmd.Flags()
 		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model")
 		fs.StringVar(&o.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
@@ -165,10 +159,9 @@ func init() {
 	for _, name := range []string{"fid", "kid"} {
 		o := &distOptions{metricFlags: newMetricFlags()}
 		o.p.SamplesPerInput = 0 // all the store holds
-		cmd := &cobra.Command{
-			Use:   name + " --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR) --real DIR",
-			Short: "measure FID and KID between samples and real target images",
-			Long: `Fid and kid (one command under two names; both report both) compare the
+		cmd := o.command(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR) --real DIR",
+			"measure FID and KID between samples and real target images",
+			`Fid and kid (one command under two names; both report both) compare the
 pool features (the classifier's "features" output, e.g. an ImageNet
 Inception-v3 exported with features) of a method's samples with those of
 real target images:
@@ -181,13 +174,8 @@ default only for features of up to 256 dimensions), and
 KID, the unbiased MMD^2 with the kernel (x.y/d + 1)^3, over --kid-subsets
 random subsets of --kid-subset-size (clipped to the data): mean and std.
 With --generator the samples are made through the sample store (--store,
-default ./store).`,
-			Args: exactArgs(0, "no positional arguments"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runDist(cmd.Context(), cmd, *o)
-			},
-		}
-		o.register(cmd, "classifier outputs", "")
+default ./store).`, "classifier outputs", "",
+			func(cmd *cobra.Command) error { return runDist(cmd.Context(), cmd, *o) })
 		fs := cmd.Flags()
 		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model with a features output (required)")
 		fs.StringVar(&o.real, "real", "", "real target image folder (required)")
