@@ -199,7 +199,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	for role, ref := range man.Models {
 		doc.Models[role] = results.ModelRef{File: filepath.Base(ref.File), SHA256: ref.SHA256, Method: man.Method}
 	}
-	doc.Protocol.Samples = j.Samples.Samples
+	doc.Protocol.Samples = j.Samples.From
 	if w.LPIPS {
 		opts := p.LPIPSOptions(m)
 		need := p.LPIPSSamples()

@@ -58,9 +58,10 @@ type Samples struct {
 	Store *translate.Store
 	// NumInputs is M, the inputs to measure (at most the protocol's).
 	NumInputs int
-	// Inputs and Samples are what the results document records as the
-	// input folder and the source of the samples ("" for a generator run).
-	Inputs, Samples string
+	// Inputs and From are what the results document records as the input
+	// folder and the source of the samples (protocol.inputs and
+	// protocol.samples; From is "" for a generator run).
+	Inputs, From string
 	// Warnings go first in the results document (fewer inputs than asked).
 	Warnings []string
 }
@@ -113,9 +114,9 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 	switch {
 	case src.Folder != "":
 		cfg.FromFolder = src.Folder
-		s.Samples = src.FolderName
-		if s.Samples == "" {
-			s.Samples = src.Folder
+		s.From = src.FolderName
+		if s.From == "" {
+			s.From = src.Folder
 		}
 	case src.Decoder != "":
 		cfg.Generator, cfg.Decoder, cfg.Samples = src.Generator, src.Decoder, k
@@ -158,9 +159,9 @@ func openSamples(src Source, p *Protocol, k int) (*Samples, error) {
 	if !src.KeepSeed {
 		p.Seed = man.Seed
 	}
-	s := &Samples{Store: st, NumInputs: m, Inputs: man.InputDir, Samples: st.Dir(), Warnings: warnings}
+	s := &Samples{Store: st, NumInputs: m, Inputs: man.InputDir, From: st.Dir(), Warnings: warnings}
 	if man.FromFolder != "" {
-		s.Samples = man.FromFolder
+		s.From = man.FromFolder
 	}
 	return s, nil
 }
