@@ -70,7 +70,8 @@ func PairIndices(p Pairing, pairs, k int) [][2]int {
 	return out
 }
 
-// Options set the diversity protocol. Defaults (DefaultOptions) follow the paper.
+// Options are the diversity functions' parameters. The protocol, with the
+// paper's defaults and its bounds, is evaluate.Protocol, which fills them.
 type Options struct {
 	Pairing Pairing
 	// Pairs per input (Independent, Consecutive).
@@ -84,13 +85,8 @@ type Options struct {
 	Seed      int64
 }
 
-// DefaultOptions are the MUNIT paper's: 19 independent pairs for each of
-// 100 inputs, a 2,000-resample bootstrap.
-func DefaultOptions() Options {
-	return Options{Pairing: Independent, Pairs: 19, SamplesPerInput: 10, NumInputs: 100, Bootstrap: 2000}
-}
-
-// Validate checks the options.
+// Validate checks the options (a guard for direct callers; evaluate.Protocol
+// validates what users give).
 func (o Options) Validate() error {
 	if _, err := ParsePairing(string(o.Pairing)); err != nil {
 		return err

@@ -20,7 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/munit-eval/munit-eval/lpips"
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
 )
@@ -29,44 +29,28 @@ var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // Metric names accepted in the file's metrics list.
 const (
-	MetricLPIPS = "lpips"
-	MetricIS    = "is"
-	MetricFID   = "fid"
-	MetricKID   = "kid"
+	MetricLPIPS = evaluate.MetricLPIPS
+	MetricIS    = evaluate.MetricIS
+	MetricFID   = evaluate.MetricFID
+	MetricKID   = evaluate.MetricKID
 )
 
 // Config is an evaluation file. Paths are relative to the file's folder.
 type Config struct {
 	// Out is the output folder: store/, results/ and report/ go inside.
-	Out      string    `yaml:"out"`
-	Seed     int64     `yaml:"seed"`
-	Protocol Protocol  `yaml:"protocol"`
-	Models   Models    `yaml:"models"`
-	Metrics  []string  `yaml:"metrics"`
-	Datasets []Dataset `yaml:"datasets"`
+	Out      string            `yaml:"out"`
+	Seed     int64             `yaml:"seed"`
+	Protocol evaluate.Protocol `yaml:"protocol"`
+	Models   Models            `yaml:"models"`
+	Metrics  []string          `yaml:"metrics"`
+	Datasets []Dataset         `yaml:"datasets"`
 	// Report writes REPORT (Out/report) with munit-eval report when true.
 	Report *bool `yaml:"report"`
 
 	dir  string
 	file string
-}
-
-// Protocol is the sampling protocol shared by every method.
-type Protocol struct {
-	NumInputs       int    `yaml:"num_inputs"`
-	SamplesPerInput int    `yaml:"samples_per_input"`
-	Pairs           int    `yaml:"pairs"`
-	Pairing         string `yaml:"pairing"`
-	Bootstrap       int    `yaml:"bootstrap"`
-	Splits          int    `yaml:"splits"`
-	Size            int    `yaml:"size"`
-	Batch           int    `yaml:"batch"`
-	Select          string `yaml:"select"`
-	FIDBootstrap    *int   `yaml:"fid_bootstrap"`
-	KIDSubsets      int    `yaml:"kid_subsets"`
-	KIDSubsetSize   int    `yaml:"kid_subset_size"`
-
-	line int
+	// protocolLine is the line of the protocol section, for its errors.
+	protocolLine int
 }
 
 // Models are the shared scoring models.
@@ -133,27 +117,52 @@ func (m *Method) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (p *Protocol) UnmarshalYAML(n *yaml.Node) error {
-	type plain Protocol
-	if err := decodeStrict(n, (*plain)(p)); err != nil {
+// UnmarshalYAML decodes the whole file strictly: unknown keys and
+// fractional or non-numeric integers are errors naming their line.
+func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+	type plain Config
+	if err := checkKeys(n, (*plain)(c)); err != nil {
 		return err
 	}
-	p.line = n.Line
-	return nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "protocol" {
+			v := n.Content[i+1]
+			if err := checkKeys(v, &c.Protocol); err != nil {
+				return err
+			}
+			c.protocolLine = v.Line
+		}
+	}
+	return n.Decode((*plain)(c))
 }
 
 // decodeStrict decodes a node rejecting unknown keys (yaml.v3's KnownFields
 // applies only at the top level of a Decoder, so nested nodes re-encode).
 func decodeStrict(n *yaml.Node, v any) error {
+	if err := checkKeys(n, v); err != nil {
+		return err
+	}
+	return n.Decode(v)
+}
+
+// checkKeys refuses a mapping with a key v has no field for, or an integer
+// field given a value that is not an integer (yaml.v3 would truncate 4.5
+// to 4).
+func checkKeys(n *yaml.Node, v any) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: want a mapping, got a %s", n.Line, kindName(n.Kind))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if !hasField(v, n.Content[i].Value) {
-			return fmt.Errorf("line %d: unknown key %q", n.Content[i].Line, n.Content[i].Value)
+		k, val := n.Content[i], n.Content[i+1]
+		isInt, ok := fieldIsInt(v, k.Value)
+		if !ok {
+			return fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
+		}
+		if isInt && val.Kind == yaml.ScalarNode && val.ShortTag() != "!!int" {
+			return fmt.Errorf("line %d: %s: want a whole number, got %q", val.Line, k.Value, val.Value)
 		}
 	}
-	return n.Decode(v)
+	return nil
 }
 
 func kindName(k yaml.Kind) string {
@@ -166,12 +175,6 @@ func kindName(k yaml.Kind) string {
 		return "value"
 	}
 	return "node"
-}
-
-// DefaultProtocol is the MUNIT paper's protocol.
-func DefaultProtocol() Protocol {
-	return Protocol{NumInputs: 100, SamplesPerInput: 100, Pairs: 19, Pairing: string(lpips.Independent),
-		Bootstrap: 2000, Splits: 10, Batch: 16, Select: "first", KIDSubsets: 100, KIDSubsetSize: 1000}
 }
 
 // Load reads and validates an evaluation file. Errors carry the file name
@@ -187,7 +190,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates an evaluation file's bytes; path names it in
 // errors and anchors its relative paths.
 func Parse(path string, b []byte) (*Config, error) {
-	c := &Config{Protocol: DefaultProtocol(), Metrics: []string{MetricLPIPS, MetricIS, MetricFID, MetricKID}}
+	c := &Config{Protocol: evaluate.DefaultProtocol(), Metrics: []string{MetricLPIPS, MetricIS, MetricFID, MetricKID}}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
@@ -196,6 +199,11 @@ func Parse(path string, b []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: line %d: a second YAML document: an evaluation file holds one", path, extra.Line)
+	}
+	c.Protocol.Seed = c.Seed
 	c.file = path
 	c.dir = filepath.Dir(path)
 	if err := c.validate(); err != nil {
@@ -225,36 +233,25 @@ func (c *Config) Wants(m string) bool {
 // WantsReport reports whether the report is asked for (default true).
 func (c *Config) WantsReport() bool { return c.Report == nil || *c.Report }
 
+// Want is the metrics the file asks for.
+func (c *Config) Want() evaluate.Metrics {
+	w, _ := evaluate.ParseMetrics(c.Metrics)
+	return w
+}
+
 func (c *Config) validate() error {
-	p := c.Protocol
 	if c.Out == "" {
 		return errors.New("no out: name the output folder")
 	}
-	for _, m := range c.Metrics {
-		switch m {
-		case MetricLPIPS, MetricIS, MetricFID, MetricKID:
-		default:
-			return fmt.Errorf("unknown metric %q (want lpips, is, fid, kid)", m)
-		}
-	}
-	pairing, err := lpips.ParsePairing(p.Pairing)
+	w, err := evaluate.ParseMetrics(c.Metrics)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", p.line, err)
+		return err
 	}
-	switch {
-	case p.NumInputs < 1:
-		return fmt.Errorf("line %d: num_inputs must be at least 1", p.line)
-	case p.SamplesPerInput < 1:
-		return fmt.Errorf("line %d: samples_per_input must be at least 1", p.line)
-	case p.Pairs < 1:
-		return fmt.Errorf("line %d: pairs must be at least 1", p.line)
-	case p.Bootstrap < 1:
-		return fmt.Errorf("line %d: bootstrap must be at least 1", p.line)
-	case p.Select != "first" && p.Select != "random":
-		return fmt.Errorf("line %d: select must be first or random", p.line)
-	}
-	if pairing == lpips.All && p.SamplesPerInput < 2 {
-		return fmt.Errorf("line %d: pairing all needs samples_per_input >= 2", p.line)
+	if err := c.Protocol.Validate(w); err != nil {
+		if c.protocolLine == 0 {
+			return fmt.Errorf("protocol: %w", err)
+		}
+		return fmt.Errorf("line %d: %w", c.protocolLine, err)
 	}
 	if c.Wants(MetricLPIPS) && c.Models.LPIPS.Value == "" {
 		return errors.New("metrics name lpips but models has no lpips model")

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/evaluate"
 )
 
 // writeTree makes the files an evaluation file names, so only the YAML varies.
@@ -83,6 +85,17 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"no out", strings.Replace(good, "out: out\n", "", 1), "no out"},
 		{"bad dataset name", strings.Replace(good, "name: shapes", "name: a/b", 1), "dataset name"},
 		{"empty", "", "empty evaluation file"},
+		{"fractional count", strings.Replace(good, "num_inputs: 10", "num_inputs: 4.5", 1), `line 4: num_inputs: want a whole number, got "4.5"`},
+		{"fractional seed", strings.Replace(good, "seed: 3", "seed: 3.5", 1), `line 2: seed: want a whole number`},
+		{"negative bootstrap", strings.Replace(good, "pairs: 4", "pairs: 4\n  bootstrap: -1", 1), "line 4: bootstrap must be at least"},
+		{"no bootstrap with lpips", strings.Replace(good, "pairs: 4", "pairs: 4\n  bootstrap: 0", 1), "LPIPS diversity always has its interval"},
+		{"zero batch", strings.Replace(good, "pairs: 4", "pairs: 4\n  batch: 0", 1), "batch must be at least 1"},
+		{"zero kid subsets", strings.Replace(good, "pairs: 4", "pairs: 4\n  kid_subsets: 0", 1), "kid_subsets must be at least 1"},
+		{"negative size", strings.Replace(good, "pairs: 4", "pairs: 4\n  size: -2", 1), "size must be at least 0"},
+		{"bad select", strings.Replace(good, "pairs: 4", "pairs: 4\n  select: last", 1), "select"},
+		{"all with one sample", strings.Replace(good, "pairs: 4", "pairs: 4\n  pairing: all\n  samples_per_input: 1", 1), "samples_per_input must be at least 2 for pairing all"},
+		{"second document", good + "---\nout: other\n", "a second YAML document"},
+		{"unknown top key names no Go type", strings.Replace(good, "seed: 3", "sede: 3", 1), `line 2: unknown key "sede"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +104,21 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 				t.Fatalf("error %v, want one naming eval.yaml and containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestBootstrapZeroWithoutLPIPS: one rule for the bootstrap, the CLI's and
+// the file's: 0 (no interval) is allowed when LPIPS diversity, whose
+// interval is always computed, is not asked for.
+func TestBootstrapZeroWithoutLPIPS(t *testing.T) {
+	dir := writeTree(t)
+	y := strings.Replace(good, "pairs: 4", "pairs: 4\n  bootstrap: 0", 1) + "metrics: [is, fid]\n"
+	c, err := Parse(filepath.Join(dir, "eval.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Protocol.Bootstrap != 0 || c.Want().LPIPS || !c.Want().IS {
+		t.Fatalf("protocol %+v, metrics %+v", c.Protocol, c.Want())
 	}
 }
 
@@ -137,12 +165,9 @@ func TestExampleParses(t *testing.T) {
 	if len(c.Datasets) != 1 || len(c.Datasets[0].Methods) != 4 {
 		t.Fatalf("example has %d datasets", len(c.Datasets))
 	}
-	if c.Protocol != DefaultProtocol() {
-		p := c.Protocol
-		p.FIDBootstrap = nil
-		p.line = 0
-		if p != DefaultProtocol() {
-			t.Errorf("the example's protocol %+v is not the documented defaults %+v", p, DefaultProtocol())
-		}
+	p := c.Protocol
+	p.FIDBootstrap = evaluate.DefaultProtocol().FIDBootstrap // the example spells the automatic choice out
+	if p != evaluate.DefaultProtocol() {
+		t.Errorf("the example's protocol %+v is not the documented defaults %+v", p, evaluate.DefaultProtocol())
 	}
 }

@@ -44,6 +44,9 @@ const (
 	ModelDecoder        = "decoder"
 	ModelLPIPS          = "lpips"
 	ModelClassifier     = "classifier"
+	// ModelFeatures is the FID/KID feature model when it is not the
+	// classifier of the same document.
+	ModelFeatures = "features"
 )
 
 // Document is one results document.

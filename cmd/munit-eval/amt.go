@@ -138,16 +138,15 @@ func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
 	}
 	fmt.Fprintf(w, "wrote %s: %d HITs of %d questions (%d comparisons with %s, %d catch), %d images\n",
 		o.cfg.Out, len(key.HITs), key.Params.PerHIT, len(key.Questions)-catch, key.Reference, catch, len(key.Images))
-	fmt.Fprintf(w, "  upload %s/%s/* to %s; publish %s/%s with %s/%s, %d assignments per HIT; keep %s/%s private\n",
-		o.cfg.Out, amt.ImagesDir, orDefault(o.cfg.BaseURL, "(relative URLs: set --base-url for MTurk)"), o.cfg.Out, amt.BatchCSVFile, o.cfg.Out, amt.HITFile, key.Params.Workers, o.cfg.Out, amt.KeyFile)
-	return nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+	if o.cfg.BaseURL == "" {
+		fmt.Fprintf(w, "  the images have relative URLs (%s/NAME): run the study locally with amt serve %s, or, for MTurk, rerun with --base-url URL\n",
+			amt.ImagesDir, o.cfg.Out)
+	} else {
+		fmt.Fprintf(w, "  upload %s/%s/* so that they are served at %s\n", o.cfg.Out, amt.ImagesDir, o.cfg.BaseURL)
 	}
-	return s
+	fmt.Fprintf(w, "  publish %s/%s with %s/%s, %d assignments per HIT; keep %s/%s private\n",
+		o.cfg.Out, amt.BatchCSVFile, o.cfg.Out, amt.HITFile, key.Params.Workers, o.cfg.Out, amt.KeyFile)
+	return nil
 }
 
 func amtAnalyzeCommand() *cobra.Command {

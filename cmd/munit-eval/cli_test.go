@@ -42,7 +42,14 @@ type result struct {
 
 func cli(t *testing.T, args ...string) result {
 	t.Helper()
+	return cliIn(t, "", args...)
+}
+
+// cliIn runs the binary in dir ("": here).
+func cliIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "CI=true")

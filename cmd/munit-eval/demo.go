@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/munit-eval/munit-eval/demo"
 	"github.com/munit-eval/munit-eval/pipeline"
 	"github.com/spf13/cobra"
 )
@@ -13,11 +14,11 @@ import (
 type demoOptions struct {
 	out       string
 	setupOnly bool
-	opts      pipeline.DemoOptions
+	opts      demo.Options
 }
 
 func init() {
-	o := demoOptions{out: "demo-out", opts: pipeline.DefaultDemoOptions()}
+	o := demoOptions{out: "demo-out", opts: demo.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "demo [--out DIR]",
 		Short: "run the whole evaluation on the built-in synthetic world",
@@ -39,7 +40,7 @@ from their created field.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
-			c, err := pipeline.SetUpDemo(o.out, o.opts)
+			c, err := demo.SetUp(o.out, o.opts)
 			if err != nil {
 				return err
 			}
@@ -53,8 +54,8 @@ from their created field.`,
 				return err
 			}
 			if o.opts.Questions > 0 {
-				fmt.Fprintf(os.Stderr, "%s: simulated AMT study\n", pipeline.DemoDataset)
-				if err := pipeline.DemoAMT(cmd.Context(), c, out, o.opts); err != nil {
+				fmt.Fprintf(os.Stderr, "%s: simulated AMT study\n", demo.Dataset)
+				if err := demo.AMT(cmd.Context(), c, out, o.opts); err != nil {
 					return err
 				}
 			}

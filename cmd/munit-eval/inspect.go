@@ -38,7 +38,7 @@ func init() {
 		Long: `Inspect prints what munit-eval reads from an ONNX model: its role, method and
 latent size (from the munit_eval.* metadata), its inputs and outputs with their
 shapes (-1 for dynamic axes), all metadata, the file's SHA-256, and whether the
-model satisfies the contract of its role (DESIGN.md §2); if not, why.
+model satisfies the contract of its role (docs/models.md); if not, why.
 
 The role comes from the munit_eval.role metadata; --role names it for a model
 that has none. --json prints one JSON object instead of the text.
@@ -148,7 +148,7 @@ func orDash(s string) string {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("%s: want %s, got %d argument(s) (see '%s --help')", cmd.CommandPath(), what, len(args), cmd.CommandPath())}
+			return usageError{fmt.Errorf("%s: want %s, got %d argument(s) (see '%s --help')", commandName(cmd), what, len(args), cmd.CommandPath())}
 		}
 		return nil
 	}

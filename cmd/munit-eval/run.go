@@ -29,8 +29,11 @@ input). It writes one results document per (method, dataset) to OUT/results/,
 the real-data LPIPS row of every dataset, and the report to OUT/report/.
 
 Nothing is computed twice: a rerun reuses the store's samples and its cached
-embeddings and classifier outputs. Unknown keys, missing files and
-contradictory settings are errors naming the YAML line.
+embeddings and classifier outputs. Unknown keys, missing files, values out of
+bounds and contradictory settings are errors naming the YAML line, and every
+model (against its role's contract) and image folder of the whole file is
+checked before any work starts. The metric commands measure through the same
+code, with the same protocol bounds.
 
 See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 		Args: exactArgs(1, "eval.yaml"),

@@ -1,4 +1,9 @@
-package pipeline
+// Package demo is munit-eval's synthetic world, evaluated end to end: it
+// writes the world (synth), its planted models and an evaluation file that
+// package pipeline runs, and the simulated AMT study (amt) whose preference
+// goes into MUNIT's results document. It lives apart from pipeline so that
+// `munit-eval run` does not link the synthetic world or the study.
+package demo
 
 import (
 	"bytes"
@@ -8,14 +13,15 @@ import (
 	"path/filepath"
 
 	"github.com/munit-eval/munit-eval/amt"
+	"github.com/munit-eval/munit-eval/pipeline"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/translate"
 )
 
-// DemoOptions size the demo. DefaultDemoOptions runs on two CPU cores in
+// Options size the demo. DefaultOptions runs on two CPU cores in
 // well under two minutes.
-type DemoOptions struct {
+type Options struct {
 	Seed uint64
 	// Inputs is the number of domain-A inputs M, Real the number of
 	// domain-B real images, Samples the samples per input K (the paper's 100).
@@ -24,18 +30,18 @@ type DemoOptions struct {
 	Questions int
 }
 
-// DefaultDemoOptions are the demo's sizes.
-func DefaultDemoOptions() DemoOptions {
-	return DemoOptions{Seed: 1, Inputs: 40, Real: 200, Samples: 100, Questions: 200}
+// DefaultOptions are the demo's sizes.
+func DefaultOptions() Options {
+	return Options{Seed: 1, Inputs: 40, Real: 200, Samples: 100, Questions: 200}
 }
 
-// DemoPreferences are the preferences the demo's simulated AMT workers are
+// Preferences are the preferences the demo's simulated AMT workers are
 // given: the MUNIT paper's edges→shoes Quality column (share of judgments
 // preferring the baseline over MUNIT), so the analysis must recover them.
-var DemoPreferences = map[string]float64{"UNIT": 0.374, "CycleGAN": 0.360, "CycleGAN*": 0.295, "BicycleGAN": 0.567}
+var Preferences = map[string]float64{"UNIT": 0.374, "CycleGAN": 0.360, "CycleGAN*": 0.295, "BicycleGAN": 0.567}
 
-// demoMethods are the synthetic world's methods in the paper's row order.
-var demoMethods = []struct{ name, yaml string }{
+// methods are the synthetic world's methods in the paper's row order.
+var methods = []struct{ name, yaml string }{
 	{"UNIT", "generator: models/unit.onnx"},
 	{"CycleGAN", "generator: models/cyclegan.onnx"},
 	{"CycleGAN*", "generator: models/cyclegan_star.onnx"},
@@ -43,13 +49,13 @@ var demoMethods = []struct{ name, yaml string }{
 	{"BicycleGAN", "generator: models/bicyclegan.onnx"},
 }
 
-// DemoDataset is the synthetic world's dataset name.
-const DemoDataset = "shapes"
+// Dataset is the synthetic world's dataset name.
+const Dataset = "shapes"
 
-// SetUpDemo writes the synthetic world (world/testA, world/testB), its
+// SetUp writes the synthetic world (world/testA, world/testB), its
 // planted models (models/) and an evaluation file (eval.yaml) into dir, and
 // returns the parsed evaluation.
-func SetUpDemo(dir string, o DemoOptions) (*Config, error) {
+func SetUp(dir string, o Options) (*pipeline.Config, error) {
 	if err := synth.WriteWorld(filepath.Join(dir, "world"), o.Seed, o.Inputs, o.Real); err != nil {
 		return nil, err
 	}
@@ -75,27 +81,27 @@ datasets:
     inputs: world/testA
     real: world/testB
     methods:
-`, o.Inputs, o.Samples, o.Real, DemoDataset)
-	for _, m := range demoMethods {
+`, o.Inputs, o.Samples, o.Real, Dataset)
+	for _, m := range methods {
 		fmt.Fprintf(&b, "      - name: %s\n        %s\n", m.name, m.yaml)
 	}
 	p := filepath.Join(dir, "eval.yaml")
 	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
-	return Parse(p, b.Bytes())
+	return pipeline.Parse(p, b.Bytes())
 }
 
-// DemoAMT runs the simulated human study of the demo: an AMT batch
+// AMT runs the simulated human study of the demo: an AMT batch
 // comparing MUNIT with each baseline (c's store), answered by simulated
-// workers who prefer each baseline with DemoPreferences (plus two careless
+// workers who prefer each baseline with Preferences (plus two careless
 // workers, who fail catch questions and are excluded), analysed as a real
 // results file would be. The preference goes into MUNIT's results document,
 // labelled simulated, which is rewritten.
-func DemoAMT(ctx context.Context, c *Config, out *Outcome, o DemoOptions) error {
-	store := c.StoreDir(DemoDataset)
+func AMT(ctx context.Context, c *pipeline.Config, out *pipeline.Outcome, o Options) error {
+	store := c.StoreDir(Dataset)
 	cfg := amt.DefaultMakeConfig()
-	for _, m := range demoMethods {
+	for _, m := range methods {
 		dir, err := translate.MethodDir(m.name)
 		if err != nil {
 			return err
@@ -111,7 +117,7 @@ func DemoAMT(ctx context.Context, c *Config, out *Outcome, o DemoOptions) error 
 	if err != nil {
 		return fmt.Errorf("demo: amt make: %w", err)
 	}
-	csv, err := amt.Simulate(key, DemoPreferences, 2, o.Seed)
+	csv, err := amt.Simulate(key, Preferences, 2, o.Seed)
 	if err != nil {
 		return err
 	}
@@ -129,9 +135,9 @@ func DemoAMT(ctx context.Context, c *Config, out *Outcome, o DemoOptions) error 
 	if err != nil {
 		return err
 	}
-	pref := a.Document(key, DemoDataset)
+	pref := a.Document(key, Dataset)
 	for i, doc := range out.Docs {
-		if doc.Method != "MUNIT" || doc.Dataset != DemoDataset {
+		if doc.Method != "MUNIT" || doc.Dataset != Dataset {
 			continue
 		}
 		doc.Metrics.Preference = map[string]results.Preference{}

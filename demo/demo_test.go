@@ -1,4 +1,4 @@
-package pipeline
+package demo
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/pipeline"
 )
 
 // TestDemoDeterministic runs a small demo twice into two folders: the
@@ -17,22 +18,22 @@ import (
 // diversity: MUNIT > BicycleGAN > CycleGAN* = CycleGAN = 0).
 func TestDemoDeterministic(t *testing.T) {
 	if err := model.Init(""); err != nil {
-		t.Skipf("onnxruntime not available: %v", err)
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
 	}
-	o := DemoOptions{Seed: 3, Inputs: 6, Real: 24, Samples: 40, Questions: 20}
+	o := Options{Seed: 3, Inputs: 6, Real: 24, Samples: 40, Questions: 20}
 	var runs [2]map[string][]byte
 	created := regexp.MustCompile(`"created": "[^"]*"`)
 	for i := range runs {
 		dir := t.TempDir()
-		c, err := SetUpDemo(dir, o)
+		c, err := SetUp(dir, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := Run(context.Background(), c, Options{Threads: 1, Quiet: true})
+		out, err := pipeline.Run(context.Background(), c, pipeline.Options{Threads: 1, Quiet: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := DemoAMT(context.Background(), c, out, o); err != nil {
+		if err := AMT(context.Background(), c, out, o); err != nil {
 			t.Fatal(err)
 		}
 		runs[i] = map[string][]byte{}

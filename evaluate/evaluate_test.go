@@ -1,0 +1,130 @@
+package evaluate
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/synth"
+)
+
+// world writes a tiny synthetic world (4 inputs, 12 real images) and its
+// planted models.
+func world(t *testing.T) (dir string, models map[string]string) {
+	t.Helper()
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	dir = t.TempDir()
+	if err := synth.WriteWorld(filepath.Join(dir, "world"), 2, 4, 12); err != nil {
+		t.Fatal(err)
+	}
+	models, err := synth.BuildModels(filepath.Join(dir, "models"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, models
+}
+
+// TestMeasurePlanted acquires and measures the planted generators: the
+// deterministic CycleGAN has its one output repeated (diversity exactly 0,
+// CIS 0), the 4-mode MUNIT has a CIS near ln 4; a store read back gives the
+// same numbers and describes itself.
+func TestMeasurePlanted(t *testing.T) {
+	dir, models := world(t)
+	ctx := context.Background()
+	p := DefaultProtocol()
+	p.NumInputs, p.SamplesPerInput, p.Pairs, p.Bootstrap, p.Seed = 4, 12, 2, 100, 7
+	p.KIDSubsets, p.KIDSubsetSize, p.FIDBootstrap = 5, 12, 0
+	w := AllMetrics()
+	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS], Classifier: models[synth.KeyClassifier]}, w, model.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	realFiles, err := RealFiles(filepath.Join(dir, "world", "testB"), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "store")
+	measure := func(src Source) *results.Document {
+		t.Helper()
+		pm := p
+		smp, err := Acquire(ctx, src, &pm, pm.SamplesNeeded(w), RunOptions{Threads: 1, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := Measure(ctx, s, Job{Method: smp.Store.Method(), Dataset: "shapes", Protocol: pm, Metrics: w, Samples: *smp,
+			Real: realFiles, RealName: "real", Cache: StoreRoot(smp.Store), Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	inputs := filepath.Join(dir, "world", "testA")
+	cyc := measure(Source{Generator: models[synth.KeyCycleGAN], Inputs: inputs, Store: store})
+	if d := cyc.Metrics.LPIPSDiversity; d.Mean != 0 || d.N != 4*2 {
+		t.Errorf("CycleGAN diversity %v over %d pairs, want exactly 0 over 8", d.Mean, d.N)
+	}
+	if c := *cyc.Metrics.CIS; math.Abs(c) > 1e-6 {
+		t.Errorf("CycleGAN CIS %v, want 0", c)
+	}
+	munit := measure(Source{Method: "MUNIT", Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyMUNITDecoder], Inputs: inputs, Store: store})
+	// ln 4 less about (4-1)/(2K) = 0.125 at K = 12, with 4 inputs' noise.
+	if c := *munit.Metrics.CIS; c < synth.PlantedCIS(4)-0.5 || c > synth.PlantedCIS(4)+1e-9 {
+		t.Errorf("MUNIT CIS %v, want within [ln 4 - 0.5, ln 4]", c)
+	}
+	if munit.Protocol.SamplesPerInput != 12 || munit.Protocol.PairsPerInput != 2 || munit.Metrics.FID == nil || munit.Metrics.KID == nil ||
+		munit.Models[results.ModelContentEncoder].SHA256 == "" || munit.Models[results.ModelClassifier].File != "classifier.onnx" {
+		t.Errorf("MUNIT document: protocol %+v, models %v", munit.Protocol, munit.Models)
+	}
+	if _, ok := munit.Models[results.ModelFeatures]; ok {
+		t.Error("the features model is recorded twice (it is the classifier)")
+	}
+	// Read back from the store with another seed asked: the store's seed
+	// describes the samples and seeds the bootstrap, so the numbers match.
+	p.Seed = 99
+	back := measure(Source{Samples: filepath.Join(store, "MUNIT")})
+	p.Seed = 7
+	if *back.Metrics.CIS != *munit.Metrics.CIS || *back.Metrics.CISCI95 != *munit.Metrics.CISCI95 || back.Protocol.Seed != 7 ||
+		back.Protocol.Samples != filepath.Join(store, "MUNIT") || back.Metrics.LPIPSDiversity.Mean != munit.Metrics.LPIPSDiversity.Mean {
+		t.Errorf("read back: CIS %v seed %d samples %q, want %v, 7", *back.Metrics.CIS, back.Protocol.Seed, back.Protocol.Samples, *munit.Metrics.CIS)
+	}
+
+	// The real-data row: 4 x 2 pairs of distinct real images.
+	row, err := RealRow(ctx, s, Job{Dataset: "shapes", Protocol: p, Metrics: w, Samples: Samples{NumInputs: 4}, Real: realFiles, RealName: "real"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := row.Metrics.LPIPSDiversity; row.Method != results.MethodRealData || d.N != 8 || !(d.Mean > 0) || row.Protocol.Real != "real" {
+		t.Errorf("real row %s: %d pairs, mean %v", row.Method, d.N, d.Mean)
+	}
+}
+
+// TestWrongModelsRefused: a model of another role is refused by its path
+// and role before any work.
+func TestWrongModelsRefused(t *testing.T) {
+	_, models := world(t)
+	if err := CheckSource(Source{Generator: models[synth.KeyLPIPS]}); err == nil || !strings.Contains(err.Error(), "lpips.onnx") ||
+		!strings.Contains(err.Error(), "generator contract") {
+		t.Errorf("generator: %v", err)
+	}
+	if err := CheckSource(Source{Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyUNIT]}); err == nil ||
+		!strings.Contains(err.Error(), "decoder contract") {
+		t.Errorf("decoder: %v", err)
+	}
+	if err := CheckSource(Source{Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyMUNITDecoder]}); err != nil {
+		t.Errorf("the planted pair: %v", err)
+	}
+	if _, err := OpenScorers(ModelFiles{Classifier: models[synth.KeyLPIPS]}, Metrics{IS: true}, model.Options{Threads: 1}); err == nil ||
+		!strings.Contains(err.Error(), "lpips.onnx") {
+		t.Errorf("classifier: %v", err)
+	}
+	if _, err := OpenScorers(ModelFiles{}, Metrics{FID: true}, model.Options{Threads: 1}); err == nil {
+		t.Error("FID without a model accepted")
+	}
+}

@@ -1,0 +1,171 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/translate"
+)
+
+// Source says where one method's samples come from: a generator (or a
+// content encoder and Decoder) or a Folder of pre-generated outputs run
+// over Inputs through the store at Store, or an existing store folder
+// (Samples, STORE/<method>), read as it is.
+type Source struct {
+	// Method names the method ("": the generator's munit_eval.method).
+	Method    string
+	Generator string
+	Decoder   string
+	Folder    string
+	Inputs    string
+	// Store is the store root new samples go to (Store/<method>).
+	Store string
+	// Samples is an existing store folder; it excludes the fields above.
+	Samples string
+
+	// InputsName and FolderName are how the results document and the
+	// warnings name Inputs and Folder ("": as they are); an evaluation
+	// file names them relative to itself.
+	InputsName, FolderName string
+	// ExactInputs makes fewer inputs than NumInputs an error (the count
+	// was asked for), not a warning.
+	ExactInputs bool
+	// KeepSeed keeps the protocol's seed for a store read from Samples;
+	// otherwise the store's seed is used, so that the results describe
+	// how the store was made.
+	KeepSeed bool
+	// Force discards store samples of a different model, seed or inputs.
+	Force bool
+}
+
+// RunOptions say how to run the networks, not what to measure.
+type RunOptions struct {
+	Threads int
+	Device  string
+	Quiet   bool
+}
+
+// ModelOptions are the onnxruntime options of o.
+func (o RunOptions) ModelOptions() model.Options {
+	return model.Options{Threads: o.Threads, Device: o.Device}
+}
+
+// Samples are a method's samples, ready to be measured.
+type Samples struct {
+	Store *translate.Store
+	// NumInputs is M, the inputs to measure (at most the protocol's).
+	NumInputs int
+	// Inputs and From are what the results document records as the input
+	// folder and the source of the samples (protocol.inputs and
+	// protocol.samples; From is "" for a generator run).
+	Inputs, From string
+	// Warnings go first in the results document (fewer inputs than asked).
+	Warnings []string
+}
+
+// CountInputs lists an input folder and returns M, the number of inputs
+// the protocol uses from it, with a warning when it holds fewer than
+// p.NumInputs (an error when exact). name names the folder in messages.
+func CountInputs(dir, name string, p Protocol, exact bool) (int, []string, error) {
+	files, err := images.ListDir(dir)
+	if err != nil {
+		return 0, nil, err
+	}
+	return fewer(name, len(files), p.NumInputs, exact)
+}
+
+func fewer(name string, have, want int, exact bool) (int, []string, error) {
+	if have >= want {
+		return want, nil, nil
+	}
+	if exact {
+		return 0, nil, fmt.Errorf("%s holds %d inputs, %d asked for (num_inputs)", name, have, want)
+	}
+	return have, []string{fmt.Sprintf("%s holds %d inputs, fewer than num_inputs %d", name, have, want)}, nil
+}
+
+// Acquire returns the samples of src: at least k per input for M inputs,
+// translating what the store lacks when src names a generator or folder.
+// A store read from src.Samples sets p's selection, size and (unless
+// src.KeepSeed) seed to the store's, so that the results describe it.
+func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) (*Samples, error) {
+	if src.Samples != "" {
+		return openSamples(src, p, k)
+	}
+	name := src.InputsName
+	if name == "" {
+		name = src.Inputs
+	}
+	m, warnings, err := CountInputs(src.Inputs, name, *p, src.ExactInputs)
+	if err != nil {
+		return nil, err
+	}
+	if err := model.Init(""); err != nil {
+		return nil, err
+	}
+	cfg := translate.DefaultConfig()
+	cfg.Inputs, cfg.Out, cfg.Method = src.Inputs, src.Store, src.Method
+	cfg.NumInputs, cfg.Select, cfg.Seed, cfg.Size, cfg.Batch, cfg.Force = m, p.Select, p.Seed, p.Size, p.Batch, src.Force
+	cfg.Threads, cfg.Device, cfg.Quiet = o.Threads, o.Device, o.Quiet
+	s := &Samples{NumInputs: m, Inputs: name, Warnings: warnings}
+	switch {
+	case src.Folder != "":
+		cfg.FromFolder = src.Folder
+		s.From = src.FolderName
+		if s.From == "" {
+			s.From = src.Folder
+		}
+	case src.Decoder != "":
+		cfg.Generator, cfg.Decoder, cfg.Samples = src.Generator, src.Decoder, k
+	default:
+		cfg.Generator, cfg.Samples = src.Generator, k
+		info, err := model.Inspect(src.Generator)
+		if err != nil {
+			return nil, err
+		}
+		// A deterministic generator's one output fills every sample: its
+		// diversity is 0 and its CIS 0, as they should be.
+		cfg.Repeat = info.LatentInput == "" && k > 1
+	}
+	sum, err := translate.Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.Store, err = translate.OpenStore(sum.Store); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// openSamples reads an existing store folder holding at least k samples
+// per input.
+func openSamples(src Source, p *Protocol, k int) (*Samples, error) {
+	st, err := translate.OpenStore(src.Samples)
+	if err != nil {
+		return nil, err
+	}
+	m, warnings, err := fewer(src.Samples, st.NumInputs(), p.NumInputs, src.ExactInputs)
+	if err != nil {
+		return nil, err
+	}
+	if st.SamplesPerInput() < k {
+		return nil, fmt.Errorf("%s holds %d samples per input, %d needed (rerun translate with --samples %d)", src.Samples, st.SamplesPerInput(), k, k)
+	}
+	man := st.Manifest()
+	p.Select, p.Size = man.Select, man.Size
+	if !src.KeepSeed {
+		p.Seed = man.Seed
+	}
+	s := &Samples{Store: st, NumInputs: m, Inputs: man.InputDir, From: st.Dir(), Warnings: warnings}
+	if man.FromFolder != "" {
+		s.From = man.FromFolder
+	}
+	return s, nil
+}
+
+// StoreRoot is the store folder that holds a method folder (and the
+// .cache/ of embeddings and classifier outputs).
+func StoreRoot(st *translate.Store) string { return filepath.Dir(st.Dir()) }
