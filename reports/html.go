@@ -47,6 +47,7 @@ type htmlPage struct {
 	Runtimes  []string
 	Warnings  []string
 	GridNotes string
+	Notes     []string
 }
 
 // toHTML renders a table's HTML fragment; html/template escapes its text.
@@ -98,7 +99,7 @@ func protocolText(p results.Protocol) string {
 
 // buildPage gathers everything index.html shows.
 func buildPage(s *Summary, docs []*results.Document, sources []string, opts Options) (*htmlPage, error) {
-	p := &htmlPage{Title: opts.Title, Created: opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"), Version: opts.Version}
+	p := &htmlPage{Title: opts.Title, Created: opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"), Version: opts.Version, Notes: s.Notes}
 	for _, t := range s.Tables {
 		h, err := toHTML(t)
 		if err != nil {
@@ -208,6 +209,7 @@ figcaption { font-size: 0.85rem; color: #444; }
 {{range .Plots}}<figure><img src="{{.Src}}" alt="{{.Alt}}" width="800" height="500"><figcaption>{{.Title}}{{if .Link}} (<a href="{{.Link}}">SVG</a>){{end}}</figcaption></figure>
 {{end}}{{end}}
 
+{{if .Notes}}<ul class="warn">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Grids}}<h2 id="grids">Samples</h2>
 <p>{{.GridNotes}}</p>
 {{range .Grids}}<figure><img src="{{.Src}}" alt="{{.Alt}}"><figcaption>{{.Title}}{{range .Notes}}<br>{{.}}{{end}}</figcaption></figure>

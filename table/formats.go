@@ -51,7 +51,7 @@ func (t *Table) cellsIn(m markup, groupInHeader bool) (header []string, rows [][
 		for j, c := range r.Cells {
 			v, rest := t.parts(c, t.Columns[j], m.pm)
 			v = m.escape(v)
-			if c.Best && c.Kind == CellValue {
+			if c.Best && c.numeric() {
 				v = m.bold(v)
 			}
 			row = append(row, v+rest)
@@ -316,7 +316,7 @@ func (t *Table) HTML(w io.Writer) error {
 		hr := htmlRow{Label: r.Label, Reference: r.Reference}
 		for j, c := range r.Cells {
 			v, rest := t.parts(c, t.Columns[j], " ± ")
-			hr.Cells = append(hr.Cells, htmlCell{Value: v, Rest: rest, Best: c.Best && c.Kind == CellValue, NA: c.Kind == CellNA, Text: c.Kind == CellText})
+			hr.Cells = append(hr.Cells, htmlCell{Value: v, Rest: rest, Best: c.Best && c.numeric(), NA: c.Kind == CellNA, Text: c.Kind == CellText})
 		}
 		h.Rows = append(h.Rows, hr)
 	}

@@ -135,6 +135,9 @@ func Value(v float64, ci *[2]float64) Cell {
 	return c
 }
 
+// numeric reports whether the cell holds a number that can be the best.
+func (c Cell) numeric() bool { return c.Kind == CellValue || c.Kind == CellReference }
+
 // Text returns a text cell.
 func Text(s string) Cell { return Cell{Kind: CellText, Text: s} }
 
@@ -187,7 +190,7 @@ func (t *Table) MarkBest() {
 		bestV := math.NaN()
 		for _, r := range t.Rows {
 			c := r.Cells[j]
-			if r.Reference || c.Kind != CellValue || math.IsNaN(c.Value) {
+			if r.Reference || !c.numeric() || math.IsNaN(c.Value) {
 				continue
 			}
 			if math.IsNaN(bestV) || float64(col.Better)*(c.Value-bestV) > 0 {
@@ -200,7 +203,7 @@ func (t *Table) MarkBest() {
 		}
 		for i, r := range t.Rows {
 			c := &t.Rows[i].Cells[j]
-			if !r.Reference && c.Kind == CellValue && Num(c.Value, col.Decimals) == best {
+			if !r.Reference && c.numeric() && Num(c.Value, col.Decimals) == best {
 				c.Best = true
 			}
 		}
@@ -299,7 +302,7 @@ func (t *Table) content() content {
 					k.asym = true
 				}
 			}
-			if r.Reference && c.Kind == CellValue && col.Better != 0 {
+			if r.Reference && c.numeric() && col.Better != 0 {
 				k.reference = true
 			}
 		}

@@ -82,7 +82,7 @@ func (t *Table) textCells(opts TextOptions) (header []string, rows [][]string) {
 		row := []string{r.Label}
 		for j, c := range r.Cells {
 			v, rest := t.parts(c, t.Columns[j], " ± ")
-			if c.Best && c.Kind == CellValue {
+			if c.Best && c.numeric() {
 				if opts.ANSI {
 					v = "\x1b[1m" + v + "\x1b[0m"
 				} else {
