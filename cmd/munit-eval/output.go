@@ -10,6 +10,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/internal/version"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
 // outputFlags are shared by every metric command.
@@ -57,8 +58,9 @@ func emit(w io.Writer, o outputFlags, doc *results.Document, ortVersion string, 
 	if err := printTable(w); err != nil {
 		return err
 	}
+	width := termWidth(w, false)
 	for _, warn := range doc.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		fmt.Fprint(w, table.Wrap("warning: "+warn, "", "  ", width))
 	}
 	if o.resultsPath != "" && w == os.Stdout {
 		fmt.Fprintf(os.Stderr, "wrote %s\n", o.resultsPath)
