@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -68,4 +71,58 @@ func termWidth(w io.Writer, wide bool) int {
 		return n
 	}
 	return 0
+}
+
+// classShares summarises the share of samples per predicted class (argmax)
+// in at most two short lines, however many classes the classifier has (an
+// ImageNet Inception has 1,000): with up to top classes all are listed;
+// otherwise the top most predicted, the number of others, and the classes
+// never predicted, counted and named by their first few names.
+func classShares(names []string, shares []float64, top int) string {
+	name := func(i int) string {
+		if i < len(names) && names[i] != "" {
+			return names[i]
+		}
+		return "class " + strconv.Itoa(i)
+	}
+	idx := make([]int, len(shares))
+	for i := range idx {
+		idx[i] = i
+	}
+	if len(shares) <= top {
+		parts := make([]string, len(shares))
+		for i, s := range shares {
+			parts[i] = fmt.Sprintf("%s %.1f%%", name(i), 100*s)
+		}
+		return "samples per class (argmax): " + strings.Join(parts, ", ")
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return shares[idx[a]] > shares[idx[b]] })
+	var parts []string
+	predicted := 0
+	for _, i := range idx {
+		if shares[i] > 0 {
+			predicted++
+			if len(parts) < top {
+				parts = append(parts, fmt.Sprintf("%s %.1f%%", name(i), 100*shares[i]))
+			}
+		}
+	}
+	s := fmt.Sprintf("samples per class (argmax), %d of %d classes predicted; top %d: %s", predicted, len(shares), len(parts), strings.Join(parts, ", "))
+	if rest := predicted - len(parts); rest > 0 {
+		s += fmt.Sprintf(", and %d more", rest)
+	}
+	var never []string
+	for i, v := range shares {
+		if v == 0 {
+			never = append(never, name(i))
+		}
+	}
+	if len(never) > 0 {
+		shown := never[:min(5, len(never))]
+		s += fmt.Sprintf("\nnever predicted: %d classes, e.g. %s", len(never), strings.Join(shown, ", "))
+		if len(never) > len(shown) {
+			s += ", …"
+		}
+	}
+	return s
 }
