@@ -189,6 +189,9 @@ table.results td.na { text-align: right; color: #777; }
 table.results tr.real td { border-top: 1px solid #000; }
 table.prov th, table.prov td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; font-size: 0.85rem; text-align: left; vertical-align: top; }
 code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.8rem; word-break: break-all; }
+td.hash { white-space: nowrap; word-break: normal; font-size: 0.72rem; }
+div.scroll { overflow-x: auto; }
+table.results td.text { text-align: left; }
 .interval { color: #555; }
 ul.notes { font-size: 0.85rem; color: #333; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -224,10 +227,10 @@ figcaption { font-size: 0.85rem; color: #444; }
 {{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td>{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
 {{end}}</table>
 <h3>Models</h3>
-<table class="prov" id="models">
-<tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th></th></tr>
+<div class="scroll"><table class="prov" id="models">
+<tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th>Details</th></tr>
 {{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
-{{end}}</table>
+{{end}}</table></div>
 </body>
 </html>
 `))

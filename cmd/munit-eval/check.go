@@ -317,4 +317,3 @@ func dedupDiffs(diffs []string) []string {
 	}
 	return out
 }
-
