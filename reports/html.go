@@ -191,6 +191,7 @@ table.prov th, table.prov td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; f
 code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.8rem; word-break: break-all; }
 td.hash { white-space: nowrap; word-break: normal; font-size: 0.72rem; }
 div.scroll { overflow-x: auto; }
+td.nowrap { white-space: nowrap; }
 table.results td.text { text-align: left; }
 .interval { color: #555; }
 ul.notes { font-size: 0.85rem; color: #333; }
@@ -224,7 +225,7 @@ figcaption { font-size: 0.85rem; color: #444; }
 <h3>Results documents</h3>
 <table class="prov" id="documents">
 <tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th><th>munit-eval</th><th>onnxruntime</th><th>Protocol</th></tr>
-{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td>{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
+{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
 {{end}}</table>
 <h3>Models</h3>
 <div class="scroll"><table class="prov" id="models">

@@ -122,14 +122,11 @@ const pageCheckJS = `(() => {
   };
 })()`
 
-// openInBrowser loads each file in headless Chromium (a fresh profile, no
-// network services) and returns what pageCheckJS reads from it.
-func openInBrowser(t *testing.T, files ...string) []pageCheck {
+// browser starts headless Chromium (a fresh profile, no network services)
+// and returns its context, guarded by a 90-second timeout, and the function
+// that stops it.
+func browser(t *testing.T, bin string) (context.Context, context.CancelFunc) {
 	t.Helper()
-	bin := chromium()
-	if bin == "" {
-		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
-	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
@@ -142,15 +139,26 @@ func openInBrowser(t *testing.T, files ...string) []pageCheck {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	// One guard for the whole browser's life (it stops the browser too).
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	return bctx, func() { bcancel(); acancel(); cancel() }
+}
+
+// openInBrowser loads each file in headless Chromium (a fresh profile, no
+// network services) and returns what pageCheckJS reads from it.
+func openInBrowser(t *testing.T, files ...string) []pageCheck {
+	t.Helper()
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
+	}
+	bctx, cancel := browser(t, bin)
+	defer cancel()
 	var out []pageCheck
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
