@@ -46,7 +46,7 @@ demo: build
 # Full-page screenshot of the demo's report, taken with headless Chromium
 # (reports' TestScreenshot), to look at: demo-out/screenshots/report.png.
 screenshots: demo test-deps
-	SCREENSHOT_HTML=$(CURDIR)/demo-out/out/report/index.html SCREENSHOT_OUT=$(CURDIR)/demo-out/screenshots/report.png \
+	SCREENSHOT_HTML=$(CURDIR)/demo-out/report/index.html SCREENSHOT_OUT=$(CURDIR)/demo-out/screenshots/report.png \
 		$(GO) test ./reports -run '^TestScreenshot$$' -count=1 -v
 
 bench: setup

@@ -268,12 +268,36 @@ func headerFace(size float64) (font.Face, error) {
 	return opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
 }
 
+// fits reports whether every word of every name fits the columns it spans
+// when set in face.
+func fits(face font.Face, cols []GridColumn, cell, pad int) bool {
+	for _, c := range cols {
+		span := c.Columns*(cell+pad) - pad
+		for _, w := range strings.Fields(c.Name) {
+			if font.MeasureString(face, w).Ceil() > span {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // drawHeader draws the method names, each centred over the columns it
-// spans and wrapped at spaces to fit them.
+// spans and wrapped at spaces to fit them, at headerPx of the grid's width
+// or, when a word would not fit its columns, the largest size down to
+// 11 px at which every word does (only then are words cut).
 func drawHeader(cols []GridColumn, cell, pad, width int) (*image.RGBA, error) {
-	face, err := headerFace(headerPx(width))
-	if err != nil {
-		return nil, err
+	var face font.Face
+	for size := headerPx(width); ; size-- {
+		f, err := headerFace(size)
+		if err != nil {
+			return nil, err
+		}
+		if size <= 11 || fits(f, cols, cell, pad) {
+			face = f
+			break
+		}
+		f.Close()
 	}
 	defer face.Close()
 	lineH := face.Metrics().Height.Ceil()

@@ -192,6 +192,8 @@ code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 
 td.hash { white-space: nowrap; word-break: normal; font-size: 0.72rem; }
 div.scroll { overflow-x: auto; }
 td.nowrap { white-space: nowrap; }
+table.prov code { word-break: normal; overflow-wrap: anywhere; }
+table.prov td.file { white-space: nowrap; }
 table.results td.text { text-align: left; }
 .interval { color: #555; }
 ul.notes { font-size: 0.85rem; color: #333; }
@@ -230,7 +232,7 @@ figcaption { font-size: 0.85rem; color: #444; }
 <h3>Models</h3>
 <div class="scroll"><table class="prov" id="models">
 <tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th>Details</th></tr>
-{{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
+{{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td class="file"><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
 {{end}}</table></div>
 </body>
 </html>

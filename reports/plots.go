@@ -154,6 +154,7 @@ func newPlot(title, ylabel string, names []string) *plot.Plot {
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	p.Y.Tick.Marker = niceTicks{}
 	p.Title.Padding = vg.Points(8)
+	p.X.Label.Padding = vg.Points(4)
 	p.Y.Min = 0
 	p.Add(plotter.NewGrid())
 	// Legends sit inside the frame, clear of it.
