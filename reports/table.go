@@ -641,7 +641,7 @@ func attachWarnings(t *Table, c *collection, datasets []string, topics []string,
 				if !uses(d) {
 					continue
 				}
-				for _, w := range d.Warnings {
+				for _, w := range docWarnings(d) {
 					tp := warningTopic(w)
 					if !want[tp] {
 						continue
@@ -664,6 +664,25 @@ func attachWarnings(t *Table, c *collection, datasets []string, topics []string,
 	}
 }
 
+// docWarnings returns a document's warnings and, first, one for each model
+// whose metadata names another method than the document's (a CycleGAN*
+// export evaluated under the name MUNIT): the numbers would be the other
+// method's.
+func docWarnings(d *results.Document) []string {
+	var out []string
+	roles := make([]string, 0, len(d.Models))
+	for r := range d.Models {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	for _, r := range roles {
+		if m := d.Models[r].Method; m != "" && d.Method != "" && m != d.Method && d.Method != results.MethodRealData {
+			out = append(out, fmt.Sprintf("the %s model's metadata names the method %q, not %q", r, m, d.Method))
+		}
+	}
+	return append(out, d.Warnings...)
+}
+
 // allWarnings lists every warning of every document once per dataset,
 // with the methods whose documents carry it (the provenance section).
 func allWarnings(c *collection) []string {
@@ -675,7 +694,7 @@ func allWarnings(c *collection) []string {
 		who := map[string][]string{}
 		for _, m := range ms {
 			for _, d := range c.entry(ds, m).docs {
-				for _, w := range d.Warnings {
+				for _, w := range docWarnings(d) {
 					if _, ok := who[w]; !ok {
 						order = append(order, w)
 					}

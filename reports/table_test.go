@@ -268,3 +268,60 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 		t.Error("unknown interval style accepted")
 	}
 }
+
+// TestWarningPlacement: one document holding every metric (as run writes
+// it) carries warnings about each; each lands under the table it concerns,
+// on the row of the method it concerns, and nowhere else.
+func TestWarningPlacement(t *testing.T) {
+	d := doc("MUNIT", "shapes")
+	d.Metrics.LPIPSDiversity = div(0.13, 0.008, 760)
+	d.Metrics.IS, d.Metrics.CIS = results.Float(1.38), results.Float(1.37)
+	d.Metrics.FID = &results.FID{Value: 0.4, NumSamples: 4000, NumReal: 200, FeatureDim: 32}
+	d.Metrics.KID = &results.KID{Mean: 0.05, Std: 0.01, Subsets: 100, SubsetSize: 200}
+	d.Metrics.Preference = map[string]results.Preference{"UNIT": {Percent: 35, Wilson: [2]float64{32, 38}, Judgments: 880, Workers: 15, Simulated: true}}
+	d.Warnings = []string{
+		"KID subset size 1000 clipped to 200, the size of the smaller set",
+		"classifier never predicts (top-1) class 1, 2 of 4",
+		"LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
+		"UNIT: no judgments",
+		"simulated judgments (UNIT): workers are a simulation, not people",
+		"the store holds 50 inputs, fewer than the paper's 100",
+	}
+	d.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "cyclegan_star.onnx", SHA256: "ab", Method: "CycleGAN*"}}
+	tables, err := BuildTables([]*results.Document{d}, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, tb := range tables {
+		for _, w := range tb.Warnings {
+			got[tb.Name] = append(got[tb.Name], "table: "+w)
+		}
+		for _, r := range tb.Rows {
+			for _, w := range r.Warnings {
+				got[tb.Name] = append(got[tb.Name], r.Label+": "+w)
+			}
+		}
+	}
+	general := "MUNIT: the store holds 50 inputs, fewer than the paper's 100"
+	model := `MUNIT: the generator model's metadata names the method "CycleGAN*", not "MUNIT"`
+	want := map[string][]string{
+		"quality_diversity": {
+			"table: simulated judgments (UNIT): workers are a simulation, not people",
+			"UNIT: no judgments",
+			"MUNIT: LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
+			general, model,
+		},
+		"scores":    {"MUNIT: classifier never predicts (top-1) class 1, 2 of 4", general, model},
+		"distances": {"MUNIT: KID subset size 1000 clipped to 200, the size of the smaller set", general, model},
+	}
+	for name, w := range want {
+		g := append([]string(nil), got[name]...)
+		slices.Sort(g)
+		w = append([]string(nil), w...)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s: warnings\n%q\nwant\n%q", name, g, w)
+		}
+	}
+}

@@ -182,8 +182,9 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 // modelChanges adds to each group a warning for every model whose SHA-256
 // differs between the baseline and the new document (the generator too,
 // not only the evaluators the gate itself looks at), unless the group
-// already warns about that model, and one for a model recorded in only one
-// of them.
+// already warns about that model, one for a model recorded in only one of
+// them, and one for a model of the new document whose metadata names
+// another method.
 func modelChanges(set *gate.Set, rep *gate.Report) {
 	for i, p := range set.Pairs {
 		if i >= len(rep.Groups) {
@@ -222,6 +223,11 @@ func modelChanges(set *gate.Set, rep *gate.Report) {
 			}
 			if !dup {
 				g.Warnings = append(g.Warnings, msg)
+			}
+		}
+		for _, r := range sorted {
+			if m := p.New.Doc.Models[r].Method; m != "" && m != p.New.Doc.Method {
+				g.Warnings = append(g.Warnings, fmt.Sprintf("the %s model's metadata names the method %q, not %q", r, m, p.New.Doc.Method))
 			}
 		}
 	}
