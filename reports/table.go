@@ -680,7 +680,33 @@ func docWarnings(d *results.Document) []string {
 			out = append(out, fmt.Sprintf("the %s model's metadata names the method %q, not %q", r, m, d.Method))
 		}
 	}
-	return append(out, d.Warnings...)
+	for _, w := range d.Warnings {
+		out = append(out, nameClasses(w, d.Metrics.Classes))
+	}
+	return out
+}
+
+// neverPredicted matches metrics' warning "classifier never predicts
+// (top-1) class 3, 7 and 990 more of 1000".
+var neverPredicted = regexp.MustCompile(`^(classifier never predicts \(top-1\) class )([0-9]+(?:, [0-9]+)*)(.*)$`)
+
+// nameClasses writes the class names of the document's classifier in
+// place of the indices of a never-predicted warning ("class 1 (green),
+// 2 (blue)"), so that a reader of a 1,000-class table need not look them
+// up; other warnings pass unchanged.
+func nameClasses(w string, classes []string) string {
+	m := neverPredicted.FindStringSubmatch(w)
+	if m == nil || len(classes) == 0 {
+		return w
+	}
+	idx := strings.Split(m[2], ", ")
+	for i, s := range idx {
+		var k int
+		if _, err := fmt.Sscan(s, &k); err == nil && k >= 0 && k < len(classes) && classes[k] != "" {
+			idx[i] = fmt.Sprintf("%s (%s)", s, classes[k])
+		}
+	}
+	return m[1] + strings.Join(idx, ", ") + m[3]
 }
 
 // allWarnings lists every warning of every document once per dataset,

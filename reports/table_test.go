@@ -288,6 +288,7 @@ func TestWarningPlacement(t *testing.T) {
 		"the store holds 50 inputs, fewer than the paper's 100",
 	}
 	d.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "cyclegan_star.onnx", SHA256: "ab", Method: "CycleGAN*"}}
+	d.Metrics.Classes = []string{"red", "green", "blue", "yellow"}
 	tables, err := BuildTables([]*results.Document{d}, TableOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +313,7 @@ func TestWarningPlacement(t *testing.T) {
 			"MUNIT: LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
 			general, model,
 		},
-		"scores":    {"MUNIT: classifier never predicts (top-1) class 1, 2 of 4", general, model},
+		"scores":    {"MUNIT: classifier never predicts (top-1) class 1 (green), 2 (blue) of 4", general, model},
 		"distances": {"MUNIT: KID subset size 1000 clipped to 200, the size of the smaller set", general, model},
 	}
 	for name, w := range want {
