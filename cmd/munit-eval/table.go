@@ -38,7 +38,7 @@ func renderTable(w io.Writer, header []string, rows [][]string) error {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return t.Text(w, table.TextOptions{Width: termWidth(w, false)})
+	return t.Text(w, table.TextOptions{Width: termWidth(w, wideTables)})
 }
 
 // f4 formats a metric value with four decimals, the paper's precision.
