@@ -231,3 +231,23 @@ func TestEscapes(t *testing.T) {
 		t.Errorf("EscapeMarkdown = %q", got)
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	tb := sample()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := tb.Text(&buf, TextOptions{Width: 60}); err != nil {
+			b.Fatal(err)
+		}
+		if err := tb.Markdown(&buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := tb.LaTeX(&buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := tb.HTML(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
