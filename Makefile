@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-deps test-export gate gate-update demo bench bench-e2e fmt vet clean
+.PHONY: all setup build test test-deps test-export gate gate-update demo screenshots bench bench-e2e fmt vet clean
 
 all: build
 
@@ -42,6 +42,12 @@ gate-update: build
 
 demo: build
 	./$(BIN) demo --out demo-out
+
+# Full-page screenshot of the demo's report, taken with headless Chromium
+# (reports' TestScreenshot), to look at: demo-out/screenshots/report.png.
+screenshots: demo test-deps
+	SCREENSHOT_HTML=$(CURDIR)/demo-out/report/index.html SCREENSHOT_OUT=$(CURDIR)/demo-out/screenshots/report.png \
+		$(GO) test ./reports -run '^TestScreenshot$$' -count=1 -v
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./...

@@ -5,60 +5,62 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
+	"github.com/munit-eval/munit-eval/table"
 )
 
-// WriteTable prints r as benchstat does: for each (method, dataset) a title
-// line and a table with one row per metric (base ± half-width of its 95%
-// interval, new ± half-width, the change absolute and relative, the 95%
-// interval of the change, the p-value, the test and the verdict), then the
-// notes and warnings, and a summary line.
+// TableOptions controls WriteTableOptions.
+type TableOptions struct {
+	// Width folds the tables and wraps the notes to a terminal's width
+	// (0: the full tables, for --wide, pipes and files).
+	Width int
+}
+
+// WriteTable prints r at full width; see WriteTableOptions.
 func WriteTable(w io.Writer, r *Report) error {
+	return WriteTableOptions(w, r, TableOptions{})
+}
+
+// groupRank orders groups for the reader: regressed first, then improved,
+// then unchanged.
+func groupRank(g Group) int {
+	rank := 2
+	for _, c := range g.Metrics {
+		switch c.Verdict {
+		case Regressed:
+			return 0
+		case Improved:
+			rank = 1
+		}
+	}
+	return rank
+}
+
+// WriteTableOptions prints r as benchstat does: for each (method, dataset),
+// regressed ones first, a title line and a table with one row per metric
+// (base and new with their 95% intervals, the change absolute and relative,
+// the 95% interval of the change, the p-values when there are any, the test
+// and the verdict), then the group's notes and warnings, and a summary
+// line naming the regressed methods.
+func WriteTableOptions(w io.Writer, r *Report, opts TableOptions) error {
 	var nReg, nImp, nSame int
-	for gi, g := range r.Groups {
-		if gi > 0 {
+	var regressed []string
+	order := make([]int, len(r.Groups))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return groupRank(r.Groups[order[a]]) < groupRank(r.Groups[order[b]]) })
+	for k, gi := range order {
+		g := r.Groups[gi]
+		if k > 0 {
 			fmt.Fprintln(w)
 		}
-		title := g.Method
-		if g.Dataset != "" {
-			title += " / " + g.Dataset
-		}
-		fmt.Fprintf(w, "%s: %s vs %s\n", title, g.BasePath, g.NewPath)
-		t := tablewriter.NewTable(w,
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-			tablewriter.WithHeaderAlignment(tw.AlignCenter),
-			tablewriter.WithRowAutoWrap(tw.WrapNone),
-			tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
-				tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft,
-			}}),
-		)
-		t.Header("metric", "base", "new", "delta", "delta 95% CI", "p", "p adj", "test", "verdict")
-		var notes []string
+		title := key2(g.Method, g.Dataset)
+		fmt.Fprint(w, table.Wrap(fmt.Sprintf("%s: %s vs %s", title, g.BasePath, g.NewPath), "", "  ", opts.Width))
+		t := groupTable(g)
 		for _, c := range g.Metrics {
-			name := c.Metric
-			if c.Baseline != "" {
-				name = fmt.Sprintf("%s (%s)", c.Metric, c.Baseline)
-			}
-			dec := decimals(c.Base, c.New)
-			if err := t.Append([]string{
-				name,
-				valueCI(c.Base, c.BaseCI, dec),
-				valueCI(c.New, c.NewCI, dec),
-				delta(c, dec),
-				interval(c.DeltaCI, dec),
-				pValue(c.P),
-				pValue(c.PAdjusted),
-				c.Test,
-				verdict(c),
-			}); err != nil {
-				return err
-			}
-			if c.Note != "" {
-				notes = append(notes, name+": "+c.Note)
-			}
 			switch c.Verdict {
 			case Regressed:
 				nReg++
@@ -68,18 +70,15 @@ func WriteTable(w io.Writer, r *Report) error {
 				nSame++
 			}
 		}
-		if err := t.Render(); err != nil {
-			return err
+		if groupRank(g) == 0 {
+			regressed = append(regressed, title)
 		}
-		for _, n := range notes {
-			fmt.Fprintf(w, "note: %s\n", n)
-		}
-		for _, s := range g.Warnings {
-			fmt.Fprintf(w, "warning: %s\n", s)
+		if err := t.Text(w, table.TextOptions{Width: opts.Width, NoTitle: true}); err != nil {
+			return fmt.Errorf("gate: %w", err)
 		}
 	}
 	for _, s := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", s)
+		fmt.Fprint(w, table.Wrap("warning: "+s, "", "  ", opts.Width))
 	}
 	if len(r.Groups) > 0 {
 		fmt.Fprintln(w)
@@ -88,8 +87,57 @@ func WriteTable(w io.Writer, r *Report) error {
 	if r.Correction == CorrectionHolm {
 		corr = "Holm-corrected over the report"
 	}
-	fmt.Fprintf(w, "alpha %g (%s): %d regressed, %d improved, %d unchanged\n", r.Alpha, corr, nReg, nImp, nSame)
+	line := fmt.Sprintf("alpha %g (%s): %d regressed, %d improved, %d unchanged", r.Alpha, corr, nReg, nImp, nSame)
+	if len(regressed) > 0 {
+		line += "; regressed: " + strings.Join(regressed, ", ")
+	}
+	fmt.Fprint(w, table.Wrap(line, "", "  ", opts.Width))
 	return nil
+}
+
+// groupTable lays out one group in the table model. The p and p adj
+// columns are left out when no metric has one.
+func groupTable(g Group) *table.Table {
+	hasP, hasAdj := false, false
+	for _, c := range g.Metrics {
+		hasP = hasP || c.P != nil
+		hasAdj = hasAdj || c.PAdjusted != nil
+	}
+	t := &table.Table{Name: "check", Stub: "metric"}
+	t.Columns = []table.Column{{Header: "base", Align: table.AlignRight}, {Header: "new", Align: table.AlignRight}, {Header: "delta", Align: table.AlignRight}, {Header: "delta 95% CI", Align: table.AlignRight}}
+	if hasP {
+		t.Columns = append(t.Columns, table.Column{Header: "p", Align: table.AlignRight})
+	}
+	if hasAdj {
+		t.Columns = append(t.Columns, table.Column{Header: "p adj", Align: table.AlignRight})
+	}
+	t.Columns = append(t.Columns, table.Column{Header: "test", Align: table.AlignLeft}, table.Column{Header: "verdict", Align: table.AlignLeft})
+	for _, c := range g.Metrics {
+		name := c.Metric
+		if c.Baseline != "" {
+			name = fmt.Sprintf("%s (%s)", c.Metric, c.Baseline)
+		}
+		dec := decimals(c.Base, c.New)
+		cells := []table.Cell{
+			table.Text(table.ValueCI(c.Base, c.BaseCI, dec, table.CIPlusMinus)),
+			table.Text(table.ValueCI(c.New, c.NewCI, dec, table.CIPlusMinus)),
+			table.Text(delta(c, dec)),
+			table.Text(interval(c.DeltaCI, dec)),
+		}
+		if hasP {
+			cells = append(cells, table.Text(pValue(c.P)))
+		}
+		if hasAdj {
+			cells = append(cells, table.Text(pValue(c.PAdjusted)))
+		}
+		cells = append(cells, table.Text(c.Test), table.Text(verdict(c)))
+		t.Rows = append(t.Rows, table.Row{Label: name, Cells: cells})
+		if c.Note != "" {
+			t.Notes = append(t.Notes, name+": "+c.Note)
+		}
+	}
+	t.Warnings = g.Warnings
+	return t
 }
 
 // decimals picks the decimals of a row: four (the paper's precision), more
@@ -102,25 +150,18 @@ func decimals(a, b float64) int {
 	return min(max(3-int(math.Floor(math.Log10(s))), 4), 8)
 }
 
-func valueCI(v float64, ci *[2]float64, dec int) string {
-	if ci == nil {
-		return fmt.Sprintf("%.*f", dec, v)
-	}
-	return fmt.Sprintf("%.*f ± %.*f", dec, v, dec, (ci[1]-ci[0])/2)
-}
-
 func delta(c Comparison, dec int) string {
 	if c.RelDelta == nil {
-		return fmt.Sprintf("%+.*f", dec, c.Delta)
+		return table.Signed(c.Delta, dec)
 	}
-	return fmt.Sprintf("%+.*f (%+.2f%%)", dec, c.Delta, 100**c.RelDelta)
+	return fmt.Sprintf("%s (%s%%)", table.Signed(c.Delta, dec), table.Signed(100**c.RelDelta, 2))
 }
 
 func interval(ci *[2]float64, dec int) string {
 	if ci == nil {
 		return "-"
 	}
-	return fmt.Sprintf("[%+.*f, %+.*f]", dec, ci[0], dec, ci[1])
+	return "[" + table.Signed(ci[0], dec) + ", " + table.Signed(ci[1], dec) + "]"
 }
 
 // pValue formats p with four decimals, "-" when absent.
@@ -131,7 +172,7 @@ func pValue(p *float64) string {
 	case *p < 0.0001:
 		return "<0.0001"
 	}
-	return fmt.Sprintf("%.4f", *p)
+	return table.Num(*p, 4)
 }
 
 func verdict(c Comparison) string {

@@ -251,21 +251,53 @@ func enlarge(m *images.Image, f int) *images.Image {
 	return out
 }
 
-// headerFace is Go Regular at 14 px: readable above 128 px cells.
-func headerFace() (font.Face, error) {
+// headerPx is the height in pixels of the grid's method names for a grid
+// width px wide: 14 px, or a 70th of the width when that is more, so that
+// the names still read at about 14 px when the report page scales a wide
+// grid (1,984 px) down to its 1,000-px column.
+func headerPx(width int) float64 {
+	return max(14, float64(width)/70)
+}
+
+// headerFace is Go Regular at size px.
+func headerFace(size float64) (font.Face, error) {
 	f, err := opentype.Parse(goregular.TTF)
 	if err != nil {
 		return nil, fmt.Errorf("reports: grid font: %w", err)
 	}
-	return opentype.NewFace(f, &opentype.FaceOptions{Size: 14, DPI: 72, Hinting: font.HintingFull})
+	return opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+}
+
+// fits reports whether every word of every name fits the columns it spans
+// when set in face.
+func fits(face font.Face, cols []GridColumn, cell, pad int) bool {
+	for _, c := range cols {
+		span := c.Columns*(cell+pad) - pad
+		for _, w := range strings.Fields(c.Name) {
+			if font.MeasureString(face, w).Ceil() > span {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // drawHeader draws the method names, each centred over the columns it
-// spans and wrapped at spaces to fit them.
+// spans and wrapped at spaces to fit them, at headerPx of the grid's width
+// or, when a word would not fit its columns, the largest size down to
+// 11 px at which every word does (only then are words cut).
 func drawHeader(cols []GridColumn, cell, pad, width int) (*image.RGBA, error) {
-	face, err := headerFace()
-	if err != nil {
-		return nil, err
+	var face font.Face
+	for size := headerPx(width); ; size-- {
+		f, err := headerFace(size)
+		if err != nil {
+			return nil, err
+		}
+		if size <= 11 || fits(f, cols, cell, pad) {
+			face = f
+			break
+		}
+		f.Close()
 	}
 	defer face.Close()
 	lineH := face.Metrics().Height.Ceil()

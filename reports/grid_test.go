@@ -137,3 +137,16 @@ func TestMakeGridErrors(t *testing.T) {
 		t.Error("MethodDirs of an empty folder: no error")
 	}
 }
+
+// TestHeaderPx: names on a 1,984-px grid, shown in the page's 1,000-px
+// column, still read at 14 px or more; narrow grids keep 14 px.
+func TestHeaderPx(t *testing.T) {
+	for _, tc := range []struct {
+		width int
+		min   float64
+	}{{400, 14}, {1000, 14}, {1984, 14 * 1984 / 1000.0}} {
+		if got := headerPx(tc.width); got < tc.min {
+			t.Errorf("headerPx(%d) = %g, want at least %g", tc.width, got, tc.min)
+		}
+	}
+}

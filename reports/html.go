@@ -12,29 +12,11 @@ import (
 	"github.com/munit-eval/munit-eval/results"
 )
 
-// htmlCell is a table cell as the HTML page shows it.
-type htmlCell struct {
-	Value, Interval string
-	Best, NA        bool
-}
-
-type htmlGroup struct {
-	Name string
-	Span int
-}
-
+// htmlTable is a table as the page shows it: its title and the fragment
+// rendered by table.Table.HTML (cells, footnotes, warnings).
 type htmlTable struct {
 	Name, Title string
-	Groups      []htmlGroup
-	Headers     []string
-	Rows        []htmlRow
-	Notes       []string
-}
-
-type htmlRow struct {
-	Method string
-	Real   bool
-	Cells  []htmlCell
+	Body        template.HTML
 }
 
 type htmlImage struct {
@@ -65,35 +47,16 @@ type htmlPage struct {
 	Runtimes  []string
 	Warnings  []string
 	GridNotes string
+	Notes     []string
 }
 
-// toHTML converts a table to the page's form; the page marks the best
-// value with <strong> and prints intervals in the table's notation.
-func toHTML(t *Table) htmlTable {
-	h := htmlTable{Name: t.Name, Title: t.Title, Notes: t.Notes}
-	names, spans := t.Datasets()
-	for i := range names {
-		h.Groups = append(h.Groups, htmlGroup{names[i], spans[i]})
+// toHTML renders a table's HTML fragment; html/template escapes its text.
+func toHTML(t *Table) (htmlTable, error) {
+	var b bytes.Buffer
+	if err := t.HTML(&b); err != nil {
+		return htmlTable{}, fmt.Errorf("reports: %w", err)
 	}
-	for _, c := range t.Columns {
-		h.Headers = append(h.Headers, c.Metric)
-	}
-	for _, r := range t.Rows {
-		hr := htmlRow{Method: r.Method, Real: r.Method == results.MethodRealData}
-		for j, c := range r.Cells {
-			if c.Kind == CellNA {
-				hr.Cells = append(hr.Cells, htmlCell{Value: "N/A", NA: true})
-				continue
-			}
-			cc := c
-			cc.Best = false
-			full := cellText(cc, t.Columns[j], t.CI, format{pm: " ± ", na: "N/A", bold: func(s string) string { return s }})
-			v := fmtNum(c.Value, t.Columns[j].Decimals)
-			hr.Cells = append(hr.Cells, htmlCell{Value: v, Interval: strings.TrimPrefix(full, v), Best: c.Best})
-		}
-		h.Rows = append(h.Rows, hr)
-	}
-	return h
+	return htmlTable{Name: t.Name, Title: t.Title, Body: template.HTML(b.String())}, nil
 }
 
 // dataURI reads a PNG file and returns it as a data: URI.
@@ -136,9 +99,13 @@ func protocolText(p results.Protocol) string {
 
 // buildPage gathers everything index.html shows.
 func buildPage(s *Summary, docs []*results.Document, sources []string, opts Options) (*htmlPage, error) {
-	p := &htmlPage{Title: opts.Title, Created: opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"), Version: opts.Version}
+	p := &htmlPage{Title: opts.Title, Created: opts.Now.UTC().Format("2006-01-02 15:04:05 UTC"), Version: opts.Version, Notes: s.Notes}
 	for _, t := range s.Tables {
-		p.Tables = append(p.Tables, toHTML(t))
+		h, err := toHTML(t)
+		if err != nil {
+			return nil, err
+		}
+		p.Tables = append(p.Tables, h)
 	}
 	for _, pf := range s.Plots {
 		src, err := dataURI(pf.PNG)
@@ -195,7 +162,7 @@ func buildPage(s *Summary, docs []*results.Document, sources []string, opts Opti
 		}
 	}
 	c := collect(docs)
-	p.Warnings = warningNotes(c, c.datasets, nil)
+	p.Warnings = allWarnings(c)
 	for r := range runtimes {
 		p.Runtimes = append(p.Runtimes, r)
 	}
@@ -222,6 +189,12 @@ table.results td.na { text-align: right; color: #777; }
 table.results tr.real td { border-top: 1px solid #000; }
 table.prov th, table.prov td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; font-size: 0.85rem; text-align: left; vertical-align: top; }
 code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.8rem; word-break: break-all; }
+td.hash { white-space: nowrap; word-break: normal; font-size: 0.72rem; }
+div.scroll { overflow-x: auto; }
+td.nowrap { white-space: nowrap; }
+table.prov code { word-break: normal; overflow-wrap: anywhere; }
+table.prov td.file { white-space: nowrap; }
+table.results td.text { text-align: left; }
 .interval { color: #555; }
 ul.notes { font-size: 0.85rem; color: #333; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -236,22 +209,13 @@ figcaption { font-size: 0.85rem; color: #444; }
 <h2 id="tables">Tables</h2>
 {{range .Tables}}
 <h3 id="table-{{.Name}}">{{.Title}}</h3>
-<table class="results" id="{{.Name}}">
-<thead>
-<tr class="groups"><th></th>{{range .Groups}}<th colspan="{{.Span}}">{{.Name}}</th>{{end}}</tr>
-<tr class="metrics"><th>Method</th>{{range .Headers}}<th>{{.}}</th>{{end}}</tr>
-</thead>
-<tbody>
-{{range .Rows}}<tr{{if .Real}} class="real"{{end}}><td>{{.Method}}</td>{{range .Cells}}{{if .NA}}<td class="na">N/A</td>{{else}}<td class="num">{{if .Best}}<strong>{{.Value}}</strong>{{else}}{{.Value}}{{end}}<span class="interval">{{.Interval}}</span></td>{{end}}{{end}}</tr>
-{{end}}</tbody>
-</table>
-<ul class="notes">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>
-{{end}}
+{{.Body}}{{end}}
 
 {{if .Plots}}<h2 id="plots">Plots</h2>
 {{range .Plots}}<figure><img src="{{.Src}}" alt="{{.Alt}}" width="800" height="500"><figcaption>{{.Title}}{{if .Link}} (<a href="{{.Link}}">SVG</a>){{end}}</figcaption></figure>
 {{end}}{{end}}
 
+{{if .Notes}}<ul class="warn">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Grids}}<h2 id="grids">Samples</h2>
 <p>{{.GridNotes}}</p>
 {{range .Grids}}<figure><img src="{{.Src}}" alt="{{.Alt}}"><figcaption>{{.Title}}{{range .Notes}}<br>{{.}}{{end}}</figcaption></figure>
@@ -263,13 +227,13 @@ figcaption { font-size: 0.85rem; color: #444; }
 <h3>Results documents</h3>
 <table class="prov" id="documents">
 <tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th><th>munit-eval</th><th>onnxruntime</th><th>Protocol</th></tr>
-{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td>{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
+{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
 {{end}}</table>
 <h3>Models</h3>
-<table class="prov" id="models">
-<tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th></th></tr>
-{{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
-{{end}}</table>
+<div class="scroll"><table class="prov" id="models">
+<tr><th>Method</th><th>Dataset</th><th>Role</th><th>File</th><th>SHA-256</th><th>Details</th></tr>
+{{range .Models}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td>{{.Role}}</td><td class="file"><code>{{.File}}</code></td><td class="hash">{{.SHA256}}</td><td>{{.Extra}}</td></tr>
+{{end}}</table></div>
 </body>
 </html>
 `))

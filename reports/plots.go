@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -17,17 +17,24 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
-// Plot sizes in pixels: wide enough for the report and for a README, with
-// 12 pt text that stays readable at this width.
+// Plot sizes in CSS pixels: wide enough for the report and for a README,
+// with 12 pt text that stays readable at this width. The PNG files hold
+// PlotScale times as many pixels each way, sharp on high-density screens
+// and in papers; the SVG files are 600 x 375 pt.
 const (
 	PlotWidthPx  = 800
 	PlotHeightPx = 500
-	// plotDPI is the resolution gonum/plot's PNG canvas uses (vgimg.DefaultDPI).
+	// PlotScale is the PNG's pixels per CSS pixel.
+	PlotScale = 2
+	// plotDPI is the resolution at which PlotWidthPx is laid out
+	// (vgimg.DefaultDPI); the PNG is drawn at PlotScale times it.
 	plotDPI = 96
 )
 
@@ -102,9 +109,16 @@ func fileSafe(s string) string {
 func savePlot(p *plot.Plot, path, format string) error {
 	w := vg.Length(PlotWidthPx) * vg.Inch / plotDPI
 	h := vg.Length(PlotHeightPx) * vg.Inch / plotDPI
-	wt, err := p.WriterTo(w, h, format)
-	if err != nil {
-		return fmt.Errorf("reports: plot %s: %w", path, err)
+	var wt io.WriterTo
+	if format == "png" {
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PlotScale*plotDPI))
+		p.Draw(draw.New(c))
+		wt = vgimg.PngCanvas{Canvas: c}
+	} else {
+		var err error
+		if wt, err = p.WriterTo(w, h, format); err != nil {
+			return fmt.Errorf("reports: plot %s: %w", path, err)
+		}
 	}
 	var buf bytes.Buffer
 	if _, err := wt.WriteTo(&buf); err != nil {
@@ -140,9 +154,20 @@ func newPlot(title, ylabel string, names []string) *plot.Plot {
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	p.Y.Tick.Marker = niceTicks{}
 	p.Title.Padding = vg.Points(8)
+	p.X.Label.Padding = vg.Points(4)
 	p.Y.Min = 0
 	p.Add(plotter.NewGrid())
+	// Legends sit inside the frame, clear of it.
+	p.Legend.XOffs = -vg.Points(10)
+	p.Legend.YOffs = -vg.Points(8)
+	p.Legend.Padding = vg.Points(3)
 	return p
+}
+
+// headroom raises the top of the Y axis by frac of its range, so that the
+// highest whisker or box does not touch the frame.
+func headroom(p *plot.Plot, frac float64) {
+	p.Y.Max += frac * (p.Y.Max - p.Y.Min)
 }
 
 // barWidth is the width of one bar when n groups of k bars share the axis.
@@ -241,6 +266,7 @@ func diversityPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string
 	if eb != nil {
 		p.Add(eb)
 	}
+	headroom(p, 0.08)
 	return p, kind, nil
 }
 
@@ -363,6 +389,7 @@ func pairsPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, er
 		b.GlyphStyle.Radius = vg.Points(1.5)
 		p.Add(b)
 	}
+	headroom(p, 0.08)
 	return p, kind, nil
 }
 
@@ -418,6 +445,8 @@ func preferencePlot(c *collection, ds string, opts TableOptions) (*plot.Plot, st
 	half.LineStyle.Color = color.Black
 	p.Add(half)
 	p.Legend.Add("50%: no preference", half)
+	// Room above 100% for the legend and a whisker reaching 100%.
+	p.Y.Max = max(p.Y.Max, 100) * 1.12
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
 	return p, kind, nil
@@ -447,7 +476,9 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		v := i * step / 2
 		t := plot.Tick{Value: v}
 		if math.Mod(i, 2) == 0 {
-			t.Label = strconv.FormatFloat(v, 'f', prec, 64)
+			// table.Num: a tick at -0 (from a tiny negative lower bound)
+			// reads 0, never -0.0.
+			t.Label = table.Num(v, prec)
 		}
 		ticks = append(ticks, t)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -64,8 +65,8 @@ func TestWritePlots(t *testing.T) {
 	svgSize := regexp.MustCompile(`<svg[^>]*width="([0-9.]+)pt"[^>]*height="([0-9.]+)pt"`)
 	for _, p := range plots {
 		m := decodePNG(t, p.PNG)
-		if b := m.Bounds(); b.Dx() != PlotWidthPx || b.Dy() != PlotHeightPx {
-			t.Errorf("%s: %dx%d px, want %dx%d", p.PNG, b.Dx(), b.Dy(), PlotWidthPx, PlotHeightPx)
+		if b := m.Bounds(); b.Dx() != PlotScale*PlotWidthPx || b.Dy() != PlotScale*PlotHeightPx {
+			t.Errorf("%s: %dx%d px, want %dx%d", p.PNG, b.Dx(), b.Dy(), PlotScale*PlotWidthPx, PlotScale*PlotHeightPx)
 		}
 		// Axes, text, bars and whiskers: a blank or single-colour image
 		// has 1 colour; a drawn plot many (anti-aliased text alone gives dozens).
@@ -87,5 +88,47 @@ func TestWritePlots(t *testing.T) {
 		if filepath.Dir(p.PNG) != dir {
 			t.Errorf("%s not in %s", p.PNG, dir)
 		}
+	}
+}
+
+// TestNiceTicks: labels at 1, 2 or 5 times a power of ten, and never "-0"
+// (a CIS range starting a hair below zero gave a -0.0 tick).
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{-1e-9, 1.2, []string{"0.0", "0.5", "1.0"}},
+		{-0.04, 0.3, []string{"0.0", "0.1", "0.2", "0.3"}},
+		{0, 112, []string{"0", "20", "40", "60", "80", "100"}},
+	} {
+		var got []string
+		for _, tk := range (niceTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("Ticks(%g, %g) labels %q, want %q", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}
+
+// TestPlotHeadroom: the top whisker of the diversity plot (Real data's)
+// stays below the frame.
+func TestPlotHeadroom(t *testing.T) {
+	c := collect(paperDocs())
+	p, _, err := diversityPlot(c, "edges2shoes", TableOptions{})
+	if err != nil || p == nil {
+		t.Fatalf("diversity plot: %v", err)
+	}
+	top := 0.0
+	for _, d := range paperDocs() {
+		if dv := d.Metrics.LPIPSDiversity; dv != nil {
+			top = max(top, dv.CI95[1])
+		}
+	}
+	if p.Y.Max < top*1.05 {
+		t.Errorf("Y axis ends at %g, the top whisker at %g: no headroom", p.Y.Max, top)
 	}
 }

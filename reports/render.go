@@ -3,15 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 
-	"github.com/olekukonko/ll"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
-	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
 // Bold is how the terminal table marks the best value of a column.
@@ -19,299 +12,37 @@ type Bold int
 
 // Terminal bold styles.
 const (
-	// BoldStar appends "*" to the best value (for logs and pipes).
+	// BoldStar appends a marker character to the best value (for logs and
+	// pipes): the first of †, ‡, §, ... that no method name contains (see
+	// table.Table.Marker), so that "CycleGAN*" is never read as marked.
 	BoldStar Bold = iota
 	// BoldANSI uses the terminal's bold attribute (for a TTY only).
 	BoldANSI
 )
 
-// format is the markup of one output format.
-type format struct {
-	bold    func(string) string
-	pm      string // the ± sign
-	escape  func(string) string
-	na      string
-	newline string // between dataset and metric in a header
+// TextOptions controls the terminal tables of WriteTextOptions.
+type TextOptions struct {
+	Bold Bold
+	// Width folds wider tables and wraps footnotes (0: the full table,
+	// for --wide, pipes and files).
+	Width int
 }
 
-var (
-	markdownFormat = format{
-		bold:    func(s string) string { return "**" + s + "**" },
-		pm:      " ± ",
-		escape:  escapeMarkdown,
-		na:      "N/A",
-		newline: " ",
-	}
-	latexFormat = format{
-		bold:   func(s string) string { return `\textbf{` + s + `}` },
-		pm:     ` $\pm$ `,
-		escape: escapeLaTeX,
-		na:     "N/A",
-	}
-)
-
-func textFormat(b Bold) format {
-	f := format{pm: " ± ", escape: func(s string) string { return s }, na: "N/A", newline: "\n"}
-	if b == BoldANSI {
-		f.bold = func(s string) string { return "\x1b[1m" + s + "\x1b[0m" }
-	} else {
-		f.bold = func(s string) string { return s + "*" }
-	}
-	return f
-}
-
-// cellText formats one cell: the value (bold when best) followed by its
-// interval in the table's notation, or N/A.
-func cellText(c Cell, col Column, ci CIStyle, f format) string {
-	if c.Kind == CellNA {
-		return f.na
-	}
-	v := fmtNum(c.Value, col.Decimals)
-	if c.Best {
-		v = f.bold(v)
-	}
-	switch {
-	case c.CI != nil && ci == CIBrackets:
-		v += " [" + fmtNum(c.CI[0], col.Decimals) + ", " + fmtNum(c.CI[1], col.Decimals) + "]"
-	case c.CI != nil:
-		v += f.pm + fmtNum((c.CI[1]-c.CI[0])/2, col.Decimals)
-	case c.SD != nil:
-		v += " (sd " + fmtNum(*c.SD, col.Decimals) + ")"
-	}
-	return v
-}
-
-// cells returns the header and body of t in format f, with the dataset
-// joined to each metric header by f.newline (unused by LaTeX, which draws
-// the dataset as a group row).
-func (t *Table) cells(f format) (header []string, rows [][]string) {
-	header = []string{"Method"}
-	for _, c := range t.Columns {
-		if f.newline == "" {
-			header = append(header, f.escape(c.Metric))
-		} else {
-			header = append(header, f.escape(c.Dataset)+f.newline+f.escape(c.Metric))
-		}
-	}
-	for _, r := range t.Rows {
-		row := []string{f.escape(r.Method)}
-		for j, c := range r.Cells {
-			row = append(row, cellText(c, t.Columns[j], t.CI, f))
-		}
-		rows = append(rows, row)
-	}
-	return header, rows
-}
-
-func (t *Table) alignment() []tw.Align {
-	al := []tw.Align{tw.AlignLeft}
-	for range t.Columns {
-		al = append(al, tw.AlignRight)
-	}
-	return al
-}
-
-func (t *Table) render(w io.Writer, r tw.Renderer, f format) error {
-	header, rows := t.cells(f)
-	tb := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(r),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: t.alignment()}),
-	)
-	tb.Header(header)
-	for _, row := range rows {
-		if err := tb.Append(row); err != nil {
-			return fmt.Errorf("reports: table %s: %w", t.Name, err)
-		}
-	}
-	if err := tb.Render(); err != nil {
-		return fmt.Errorf("reports: table %s: %w", t.Name, err)
-	}
-	return nil
-}
-
-// RenderText writes t as a terminal table (box drawing), its title above
-// and its notes below.
-func (t *Table) RenderText(w io.Writer, bold Bold) error {
-	fmt.Fprintf(w, "%s\n", t.Title)
-	if err := t.render(w, renderer.NewBlueprint(), textFormat(bold)); err != nil {
-		return err
-	}
-	notes := t.Notes
-	if bold == BoldStar {
-		notes = append([]string{"* marks the best value of each column (bold in the other formats)."}, notes...)
-	}
-	for _, n := range notes {
-		if _, err := fmt.Fprintf(w, "  %s\n", n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// RenderMarkdown writes t as a GitHub-flavoured Markdown table under a
-// level-3 heading, its notes as a list below.
-func (t *Table) RenderMarkdown(w io.Writer) error {
-	fmt.Fprintf(w, "### %s\n\n", escapeMarkdown(t.Title))
-	if err := t.render(w, renderer.NewMarkdown(), markdownFormat); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	for _, n := range t.Notes {
-		if _, err := fmt.Fprintf(w, "- %s\n", escapeMarkdown(n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// RenderLaTeX writes t as a LaTeX table with booktabs rules (\toprule,
-// \midrule, \cmidrule, \bottomrule): a row of dataset names spanning their
-// columns, a row of metric names, one row per method (Real data after a
-// \midrule), and the notes in small type under the tabular.
-func (t *Table) RenderLaTeX(w io.Writer) error {
-	fmt.Fprintf(w, "%% %s. Generated by munit-eval report; needs \\usepackage{booktabs}.\n", t.Title)
-	fmt.Fprintf(w, "\\begin{table}[t]\n\\centering\n\\caption{%s}\n\\label{tab:%s}\n", escapeLaTeX(t.Title), t.Name)
-	names, spans := t.Datasets()
-	if err := t.render(w, &latexRenderer{datasets: names, spans: spans}, latexFormat); err != nil {
-		return err
-	}
-	if len(t.Notes) > 0 {
-		fmt.Fprintf(w, "\\par\\smallskip\n{\\footnotesize\n")
-		for i, n := range t.Notes {
-			end := "\\\\\n"
-			if i == len(t.Notes)-1 {
-				end = "\n"
-			}
-			fmt.Fprintf(w, "%s%s", escapeLaTeX(n), end)
-		}
-		fmt.Fprintf(w, "}\n")
-	}
-	_, err := fmt.Fprintf(w, "\\end{table}\n")
-	return err
-}
-
-// latexRenderer is a tablewriter renderer that writes a booktabs tabular.
-// It knows the dataset groups of the columns after the method column.
-type latexRenderer struct {
-	w        io.Writer
-	datasets []string
-	spans    []int
-	ncols    int
-	err      error
-}
-
-func (l *latexRenderer) printf(format string, a ...any) {
-	if l.err == nil {
-		_, l.err = fmt.Fprintf(l.w, format, a...)
-	}
-}
-
-// Start implements tw.Renderer.
-func (l *latexRenderer) Start(w io.Writer) error { l.w = w; return nil }
-
-// Header implements tw.Renderer: the column specification, the dataset row
-// with its \cmidrule's and the metric row.
-func (l *latexRenderer) Header(headers [][]string, ctx tw.Formatting) {
-	if len(headers) == 0 {
-		return
-	}
-	cells := trimAll(headers[0])
-	l.ncols = len(cells)
-	l.printf("\\begin{tabular}{l%s}\n\\toprule\n", strings.Repeat("c", l.ncols-1))
-	group := []string{""}
-	rules := []string{}
-	col := 2
-	for i, ds := range l.datasets {
-		group = append(group, fmt.Sprintf("\\multicolumn{%d}{c}{%s}", l.spans[i], escapeLaTeX(ds)))
-		rules = append(rules, fmt.Sprintf("\\cmidrule(lr){%d-%d}", col, col+l.spans[i]-1))
-		col += l.spans[i]
-	}
-	l.printf("%s \\\\\n%s\n", strings.Join(group, " & "), strings.Join(rules, " "))
-	l.printf("%s \\\\\n\\midrule\n", strings.Join(cells, " & "))
-}
-
-// Row implements tw.Renderer. The Real data row, a reference rather than a
-// competitor, is set apart by a \midrule as in the paper.
-func (l *latexRenderer) Row(row []string, ctx tw.Formatting) {
-	cells := trimAll(row)
-	if len(cells) > 0 && cells[0] == escapeLaTeX(results.MethodRealData) {
-		l.printf("\\midrule\n")
-	}
-	l.printf("%s \\\\\n", strings.Join(cells, " & "))
-}
-
-// Footer implements tw.Renderer (tables have no footer).
-func (l *latexRenderer) Footer(footers [][]string, ctx tw.Formatting) {}
-
-// Line implements tw.Renderer; booktabs rules are drawn by Header and Close.
-func (l *latexRenderer) Line(ctx tw.Formatting) {}
-
-// Config implements tw.Renderer.
-func (l *latexRenderer) Config() tw.Rendition {
-	return tw.Rendition{Borders: tw.BorderNone, Symbols: tw.NewSymbols(tw.StyleNone)}
-}
-
-// Close implements tw.Renderer.
-func (l *latexRenderer) Close() error {
-	l.printf("\\bottomrule\n\\end{tabular}\n")
-	return l.err
-}
-
-// Logger implements tw.Renderer.
-func (l *latexRenderer) Logger(logger *ll.Logger) {}
-
-func trimAll(s []string) []string {
-	out := make([]string, len(s))
-	for i, c := range s {
-		out[i] = strings.TrimSpace(c)
-	}
-	return out
-}
-
-// escapeMarkdown escapes the characters that Markdown would read as
-// emphasis, code or table syntax (a method named CycleGAN* stays literal).
-func escapeMarkdown(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `|`, `\|`, `<`, `&lt;`)
-	return r.Replace(s)
-}
-
-// lossTerm matches the MUNIT paper's loss names in method names, such as
-// "L^x_recon" in "MUNIT w/o L^x_recon".
-var lossTerm = regexp.MustCompile(`L\^([A-Za-z0-9]+)_([A-Za-z0-9]+)`)
-
-// escapeLaTeX escapes LaTeX's special characters, writes ± and × as math,
-// keeps "--" from becoming a dash and sets loss names as the paper does
-// ($\mathcal{L}^{x}_{\mathrm{recon}}$).
-func escapeLaTeX(s string) string {
-	r := strings.NewReplacer(
-		`\`, `\textbackslash{}`, `&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`,
-		`_`, `\_`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`,
-		`±`, `$\pm$`, `×`, `$\times$`, `é`, `\'e`, `--`, `-{}-`,
-	)
-	var b strings.Builder
-	last := 0
-	for _, m := range lossTerm.FindAllStringSubmatchIndex(s, -1) {
-		b.WriteString(r.Replace(s[last:m[0]]))
-		fmt.Fprintf(&b, `$\mathcal{L}^{%s}_{\mathrm{%s}}$`, s[m[2]:m[3]], s[m[4]:m[5]])
-		last = m[1]
-	}
-	b.WriteString(r.Replace(s[last:]))
-	return b.String()
-}
-
-// WriteText writes every table to w as terminal tables, separated by a
-// blank line.
+// WriteText writes every table to w as terminal tables at full width,
+// separated by a blank line.
 func WriteText(w io.Writer, tables []*Table, bold Bold) error {
+	return WriteTextOptions(w, tables, TextOptions{Bold: bold})
+}
+
+// WriteTextOptions writes every table to w as terminal tables, separated by
+// a blank line, folded to opts.Width when it is set.
+func WriteTextOptions(w io.Writer, tables []*Table, opts TextOptions) error {
 	for i, t := range tables {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := t.RenderText(w, bold); err != nil {
-			return err
+		if err := t.Text(w, table.TextOptions{Width: opts.Width, ANSI: opts.Bold == BoldANSI}); err != nil {
+			return fmt.Errorf("reports: %w", err)
 		}
 	}
 	return nil
@@ -323,8 +54,8 @@ func WriteMarkdown(w io.Writer, tables []*Table) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := t.RenderMarkdown(w); err != nil {
-			return err
+		if err := t.Markdown(w); err != nil {
+			return fmt.Errorf("reports: %w", err)
 		}
 	}
 	return nil
@@ -336,8 +67,8 @@ func WriteLaTeX(w io.Writer, tables []*Table) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := t.RenderLaTeX(w); err != nil {
-			return err
+		if err := t.LaTeX(w); err != nil {
+			return fmt.Errorf("reports: %w", err)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
@@ -38,6 +39,9 @@ type Summary struct {
 	Grids  []GridFile
 	// Files are every file written, index.html last.
 	Files []string
+	// Notes say what the report could not show and why (no sample store
+	// for the grids); the HTML page shows them too.
+	Notes []string
 }
 
 // File names inside the report folder.
@@ -99,10 +103,11 @@ func Write(docs []*results.Document, sources []string, opts Options) (*Summary, 
 		s.Files = append(s.Files, p.PNG, p.SVG)
 	}
 
-	sourcesOfGrids, err := gridSources(docs, opts.Stores)
+	sourcesOfGrids, notes, err := gridSources(docs, sources, opts.Stores)
 	if err != nil {
 		return nil, err
 	}
+	s.Notes = append(s.Notes, notes...)
 	if s.Grids, err = WriteGrids(filepath.Join(opts.Out, GridsDir), sourcesOfGrids, opts.Grid); err != nil {
 		return nil, err
 	}
@@ -133,42 +138,80 @@ type GridSource struct {
 }
 
 // gridSources returns one grid source per store, or, with no store, one
-// per dataset from the method folders the documents name (protocol.samples)
-// that exist and hold a manifest.
-func gridSources(docs []*results.Document, stores []string) ([]GridSource, error) {
+// per dataset from the method folders the documents lead to: the folder a
+// document names in protocol.samples (read relative to the working folder,
+// then to the document's folder), or, for a document in the results/
+// folder of a run, the run's sample store ../store/<dataset>/<method>. The
+// notes say why documents led to no grid, so that grids never vanish
+// silently. sources are the documents' paths (may be nil).
+func gridSources(docs []*results.Document, sources []string, stores []string) ([]GridSource, []string, error) {
 	var out []GridSource
 	if len(stores) > 0 {
 		for _, st := range stores {
 			mds, err := MethodDirs(st)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, GridSource{Name: filepath.Base(filepath.Clean(st)), MethodDirs: mds})
 		}
-		return out, nil
+		return out, nil, nil
+	}
+	isStore := func(dir string) bool {
+		_, err := os.Stat(filepath.Join(dir, translate.ManifestName))
+		return err == nil
 	}
 	byDS := map[string][]string{}
-	var order []string
+	var order, notes, missing []string
 	seen := map[string]bool{}
-	for _, d := range docs {
-		dir := d.Protocol.Samples
-		if dir == "" || seen[dir] {
+	for i, d := range docs {
+		src := ""
+		if i < len(sources) {
+			src = sources[i]
+		}
+		var candidates []string
+		if dir := d.Protocol.Samples; dir != "" {
+			candidates = append(candidates, dir)
+			if src != "" && !filepath.IsAbs(dir) {
+				candidates = append(candidates, filepath.Join(filepath.Dir(src), dir))
+			}
+		}
+		if md, err := translate.MethodDir(d.Method); err == nil && src != "" && d.Method != results.MethodRealData {
+			// A run writes OUT/results/*.json and OUT/store/<dataset>/<method>/.
+			candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(src)), "store", datasetOf(d), md))
+		}
+		found := ""
+		for _, c := range candidates {
+			if isStore(c) {
+				found = c
+				break
+			}
+		}
+		if found == "" {
+			if d.Method != results.MethodRealData && len(candidates) > 0 && d.Protocol.Samples != "" {
+				missing = append(missing, fmt.Sprintf("%s (%s)", d.Method, d.Protocol.Samples))
+			}
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, translate.ManifestName)); err != nil {
+		if seen[found] {
 			continue
 		}
-		seen[dir] = true
+		seen[found] = true
 		ds := datasetOf(d)
 		if _, ok := byDS[ds]; !ok {
 			order = append(order, ds)
 		}
-		byDS[ds] = append(byDS[ds], dir)
+		byDS[ds] = append(byDS[ds], found)
 	}
 	for _, ds := range order {
 		out = append(out, GridSource{Name: ds, MethodDirs: byDS[ds]})
 	}
-	return out, nil
+	if len(missing) > 0 {
+		notes = append(notes, fmt.Sprintf("no sample folder found for %s: give the stores with --stores", strings.Join(missing, ", ")))
+	}
+	if len(out) == 0 {
+		notes = append(notes, "no image grids: the results documents lead to no sample store (protocol.samples, or a run's store/ folder beside results/); give the stores with --stores")
+	}
+	return out, notes, nil
 }
 
 // relTo returns path relative to dir when possible, else path.

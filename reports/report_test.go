@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -121,14 +122,11 @@ const pageCheckJS = `(() => {
   };
 })()`
 
-// openInBrowser loads each file in headless Chromium (a fresh profile, no
-// network services) and returns what pageCheckJS reads from it.
-func openInBrowser(t *testing.T, files ...string) []pageCheck {
+// browser starts headless Chromium (a fresh profile, no network services)
+// and returns its context, guarded by a 90-second timeout, and the function
+// that stops it.
+func browser(t *testing.T, bin string) (context.Context, context.CancelFunc) {
 	t.Helper()
-	bin := chromium()
-	if bin == "" {
-		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
-	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
@@ -141,15 +139,26 @@ func openInBrowser(t *testing.T, files ...string) []pageCheck {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	// One guard for the whole browser's life (it stops the browser too).
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	return bctx, func() { bcancel(); acancel(); cancel() }
+}
+
+// openInBrowser loads each file in headless Chromium (a fresh profile, no
+// network services) and returns what pageCheckJS reads from it.
+func openInBrowser(t *testing.T, files ...string) []pageCheck {
+	t.Helper()
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
+	}
+	bctx, cancel := browser(t, bin)
+	defer cancel()
 	var out []pageCheck
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
@@ -222,15 +231,36 @@ func TestGridSourcesFromDocuments(t *testing.T) {
 	docs[2].Protocol.Samples = dirs[0]     // MUNIT, edges2shoes
 	docs[3].Protocol.Samples = dirs[1]     // CycleGAN, edges2shoes
 	docs[4].Protocol.Samples = t.TempDir() // not a store: ignored
-	got, err := gridSources(docs, nil)
+	got, _, err := gridSources(docs, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Name != "edges2shoes" || !slices.Equal(got[0].MethodDirs, []string{dirs[0], dirs[1]}) {
 		t.Errorf("grid sources %+v, want one for edges2shoes with %v", got, dirs)
 	}
+	// A run's layout: OUT/results/*.json beside OUT/store/<dataset>/.
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, "store"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(store, filepath.Join(out, "store", "edges2shoes")); err != nil {
+		t.Fatal(err)
+	}
+	run := paperDocs()
+	sources := make([]string, len(run))
+	for i := range run {
+		sources[i] = filepath.Join(out, "results", fmt.Sprintf("%d.json", i))
+	}
+	got, notes, err := gridSources(run, sources, nil)
+	if err != nil || len(got) != 1 || len(got[0].MethodDirs) != 2 || len(notes) != 0 {
+		t.Errorf("run layout: grid sources %+v, notes %q, %v; want MUNIT and CycleGAN of edges2shoes", got, notes, err)
+	}
+	// Nothing found: said, not silent.
+	if got, notes, err := gridSources(paperDocs(), nil, nil); err != nil || len(got) != 0 || len(notes) == 0 || !strings.Contains(notes[len(notes)-1], "--stores") {
+		t.Errorf("no stores: %+v, notes %q, %v; want a note naming --stores", got, notes, err)
+	}
 	// Explicit stores win.
-	got, err = gridSources(docs, []string{store})
+	got, _, err = gridSources(docs, nil, []string{store})
 	if err != nil || len(got) != 1 || got[0].Name != "store" || len(got[0].MethodDirs) != 2 {
 		t.Errorf("grid sources %+v, %v; want the store", got, err)
 	}

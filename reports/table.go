@@ -3,21 +3,24 @@ package reports
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
-// CIStyle is how an interval is printed next to its value.
-type CIStyle string
+// CIStyle is how an interval is printed next to its value (table.CIStyle).
+type CIStyle = table.CIStyle
 
 // Interval styles.
 const (
-	// CIPlusMinus prints "v ± h" with h half the width of the 95% interval.
-	CIPlusMinus CIStyle = "pm"
+	// CIPlusMinus prints "v ± h" where the interval is symmetric at the
+	// printed precision and "v [lo, hi]" where it is not.
+	CIPlusMinus = table.CIPlusMinus
 	// CIBrackets prints "v [lo, hi]", the interval's exact bounds.
-	CIBrackets CIStyle = "brackets"
+	CIBrackets = table.CIBrackets
 )
 
 // ScoreForm selects which form of IS and CIS the tables print.
@@ -73,80 +76,33 @@ func (o TableOptions) withDefaults() (TableOptions, error) {
 	return o, nil
 }
 
-// Table is one paper-style table, independent of any output format: one row
-// per method in the paper's order, columns grouped by dataset.
-type Table struct {
-	// Name is a short identifier ("quality_diversity", "scores",
-	// "distances"), used for LaTeX labels and HTML anchors.
-	Name string
-	// Title is the table's caption.
-	Title string
-	// Columns in order; consecutive columns of the same Dataset form a group.
-	Columns []Column
-	Rows    []Row
-	// Notes are the footnotes, in order: notation, protocol, warnings.
-	Notes []string
-	// CI is the interval notation of the cells.
-	CI CIStyle
-}
+// Table is one paper-style table in the one table model: one row per
+// method in the paper's order (Real data a reference row), columns grouped
+// by dataset (Column.Group), warnings attached to the row of the method
+// they concern or to the table.
+type Table = table.Table
 
 // Column is one metric of one dataset.
-type Column struct {
-	Dataset string
-	// Metric is the header text ("Quality (%)", "Diversity (LPIPS alex v0.1)").
-	Metric string
-	// Better is +1 when higher is better, -1 when lower is better, 0 when
-	// the column has no best (then nothing is bold).
-	Better int
-	// Decimals is the number of digits after the point.
-	Decimals int
-}
+type Column = table.Column
 
 // Row is one method's cells, one per column.
-type Row struct {
-	Method string
-	Cells  []Cell
-}
+type Row = table.Row
+
+// Cell is one value with its optional 95% interval.
+type Cell = table.Cell
 
 // CellKind says what a cell holds.
-type CellKind int
+type CellKind = table.CellKind
 
 // Cell kinds.
 const (
 	// CellNA: the metric was not computed or does not apply ("N/A").
-	CellNA CellKind = iota
+	CellNA = table.CellNA
 	// CellValue: a value, maybe with an interval.
-	CellValue
+	CellValue = table.CellValue
 	// CellReference: the reference method's own preference, 50% by construction.
-	CellReference
+	CellReference = table.CellReference
 )
-
-// Cell is one value with its optional 95% interval.
-type Cell struct {
-	Kind  CellKind
-	Value float64
-	// CI is the 95% interval, nil when the document has none.
-	CI *[2]float64
-	// SD is a standard deviation printed instead of an interval (KID over
-	// subsets), nil when absent.
-	SD *float64
-	// Best marks the best value of its column.
-	Best bool
-}
-
-// Datasets returns the column groups: each dataset and the number of
-// consecutive columns it spans.
-func (t *Table) Datasets() (names []string, spans []int) {
-	for _, c := range t.Columns {
-		if n := len(names); n > 0 && names[n-1] == c.Dataset {
-			spans[n-1]++
-			continue
-		}
-		names = append(names, c.Dataset)
-		spans = append(spans, 1)
-	}
-	return names, spans
-}
 
 // methodRank orders methods as the paper's tables do: UNIT, CycleGAN,
 // CycleGAN*, the MUNIT variants, MUNIT, BicycleGAN, other methods, Real data.
@@ -318,7 +274,7 @@ func (b *builder) finish(methods []string) (*Table, error) {
 		return nil, nil
 	}
 	for _, m := range methods {
-		r := Row{Method: m, Cells: make([]Cell, len(b.cells))}
+		r := Row{Label: m, Reference: m == results.MethodRealData, Cells: make([]Cell, len(b.cells))}
 		any := false
 		for i, f := range b.cells {
 			c, err := f(m)
@@ -332,50 +288,12 @@ func (b *builder) finish(methods []string) (*Table, error) {
 			b.t.Rows = append(b.t.Rows, r)
 		}
 	}
-	markBest(b.t)
+	b.t.MarkBest()
 	return b.t, nil
 }
 
-// markBest marks, in each column with a direction, the cells whose value,
-// rounded as printed, equals the best one. Real data is a reference point,
-// not a competitor, and is never marked.
-func markBest(t *Table) {
-	for j, col := range t.Columns {
-		if col.Better == 0 {
-			continue
-		}
-		best := ""
-		bestV := math.NaN()
-		for _, r := range t.Rows {
-			c := r.Cells[j]
-			if r.Method == results.MethodRealData || c.Kind == CellNA {
-				continue
-			}
-			if math.IsNaN(bestV) || float64(col.Better)*(c.Value-bestV) > 0 {
-				bestV = c.Value
-				best = fmtNum(c.Value, col.Decimals)
-			}
-		}
-		if best == "" {
-			continue
-		}
-		for i, r := range t.Rows {
-			c := &t.Rows[i].Cells[j]
-			if r.Method != results.MethodRealData && c.Kind != CellNA && fmtNum(c.Value, col.Decimals) == best {
-				c.Best = true
-			}
-		}
-	}
-}
-
 // fmtNum formats v with d decimals; negative zero prints as zero.
-func fmtNum(v float64, d int) string {
-	s := fmt.Sprintf("%.*f", d, v)
-	if strings.Trim(s, "-0.") == "" {
-		s = strings.TrimPrefix(s, "-")
-	}
-	return s
-}
+func fmtNum(v float64, d int) string { return table.Num(v, d) }
 
 // BuildTables lays out the paper's tables from results documents:
 //
@@ -434,7 +352,7 @@ func qualityDiversity(c *collection, methods []string, opts TableOptions) (*Tabl
 			if simulated {
 				label = "Quality (%, simulated)"
 			}
-			b.add(Column{Dataset: ds, Metric: label, Better: +1, Decimals: 1}, func(m string) (Cell, error) {
+			b.add(Column{Group: ds, Header: label, Better: +1, Decimals: 1}, func(m string) (Cell, error) {
 				if m == ref {
 					return Cell{Kind: CellReference, Value: 50}, nil
 				}
@@ -479,7 +397,7 @@ func qualityDiversity(c *collection, methods []string, opts TableOptions) (*Tabl
 				sort.Strings(names)
 				notes = append(notes, fmt.Sprintf("%s: diversity was measured with different LPIPS models (%s); the values are not comparable and none is marked best.", ds, strings.Join(names, ", ")))
 			}
-			b.add(Column{Dataset: ds, Metric: label, Better: better, Decimals: 3}, func(m string) (Cell, error) {
+			b.add(Column{Group: ds, Header: label, Better: better, Decimals: 3}, func(m string) (Cell, error) {
 				dv, err := find(c.entry(ds, m), "lpips_diversity", getDiversity)
 				if err != nil || dv == nil {
 					return Cell{}, err
@@ -495,9 +413,10 @@ func qualityDiversity(c *collection, methods []string, opts TableOptions) (*Tabl
 	}
 	t, err := b.finish(methods)
 	if t != nil {
-		t.Notes = append(append([]string{notationNote(opts, "quality_diversity")}, notes...), warningNotes(c, usedDatasets, func(d *results.Document) bool {
+		t.Notes = append([]string{notationNote(opts, "quality_diversity")}, notes...)
+		attachWarnings(t, c, usedDatasets, []string{topicPreference, topicLPIPS}, func(d *results.Document) bool {
 			return d.Metrics.LPIPSDiversity != nil || len(d.Metrics.Preference) > 0
-		})...)
+		})
 	}
 	return t, err
 }
@@ -627,43 +546,181 @@ func orUnknown(s string) string {
 	return s
 }
 
+// notationNote explains the units of a table; the interval notation, the
+// best-value marker and N/A are explained by the renderers, only when the
+// table holds them.
 func notationNote(opts TableOptions, table string) string {
-	s := "Values are means with their 95% interval"
-	if opts.CI == CIPlusMinus {
-		s += " written as ± half its width (intervals may be asymmetric: --ci brackets prints the bounds)"
-	} else {
-		s += " written as [lower, upper]"
-	}
-	s += ". Bold: best per column (Real data excluded). N/A: not computed or not applicable."
-	if table == "scores" {
+	switch table {
+	case "scores":
 		if opts.Scores == ScoresNats {
-			s += " IS and CIS are the MUNIT paper's raw mean KL divergences in nats (higher is better); --scores exp prints exp() of them, as the official script does."
-		} else {
-			s += " IS and CIS are exp() of the mean KL divergences, as the official script prints them (higher is better); --scores nats prints the paper's raw means in nats. Intervals are exp() of the intervals in nats."
+			return "IS and CIS are the MUNIT paper's raw mean KL divergences in nats (higher is better); --scores exp prints exp() of them, as the official script does."
 		}
+		return "IS and CIS are exp() of the mean KL divergences, as the official script prints them (higher is better); --scores nats prints the paper's raw means in nats. Intervals are exp() of the intervals in nats."
+	case "distances":
+		return "FID and KID: lower is better; KID shows the standard deviation over subsets (sd), not an interval."
 	}
-	if table == "distances" {
-		s += " FID and KID: lower is better; KID shows the standard deviation over subsets (sd), not an interval."
-	}
-	return s
+	return "Quality and diversity: higher is better."
 }
 
-// warningNotes lists the warnings of the documents of the given datasets
-// that use selects (nil: all): each distinct warning once per dataset, with
-// the methods whose documents carry it.
-func warningNotes(c *collection, datasets []string, uses func(*results.Document) bool) []string {
-	var out []string
+// Warning topics: which table a warning concerns.
+const (
+	topicGeneral    = ""
+	topicPreference = "preference"
+	topicLPIPS      = "lpips"
+	topicScores     = "scores"
+	topicDistances  = "distances"
+)
+
+var (
+	reDistances  = regexp.MustCompile(`\b(FID|KID)\b`)
+	reScores     = regexp.MustCompile(`\b(IS|CIS)\b|Inception Score|classifier|\bsplits?\b`)
+	reLPIPS      = regexp.MustCompile(`LPIPS|[Dd]iversity|pairing`)
+	rePreference = regexp.MustCompile(`judgments?|workers?|questions?|catch|assignments?|preference|answers?`)
+)
+
+// warningTopic says which table a warning concerns, from its words:
+// FID/KID, then IS/CIS and the classifier, then LPIPS, then the preference
+// study; anything else (too few inputs, say) concerns every metric of its
+// document.
+func warningTopic(w string) string {
+	switch {
+	case reDistances.MatchString(w):
+		return topicDistances
+	case reScores.MatchString(w):
+		return topicScores
+	case reLPIPS.MatchString(w):
+		return topicLPIPS
+	case rePreference.MatchString(w):
+		return topicPreference
+	}
+	return topicGeneral
+}
+
+// attachWarnings puts the warnings of the documents behind t under t: a
+// warning goes to t only when its topic is one of topics (or general, and
+// its document contributed to t, as uses says), to the row of the method
+// whose document carries it, or, for a preference study's warning that
+// names a baseline ("UNIT: no judgments"), to that baseline's row; a study
+// warning naming no row concerns the whole table. With several datasets
+// the dataset prefixes the warning.
+func attachWarnings(t *Table, c *collection, datasets []string, topics []string, uses func(*results.Document) bool) {
+	row := map[string]int{}
+	for i, r := range t.Rows {
+		row[r.Label] = i
+	}
+	want := map[string]bool{topicGeneral: true}
+	for _, tp := range topics {
+		want[tp] = true
+	}
+	seen := map[string]bool{}
+	add := func(ri int, w string) {
+		k := fmt.Sprint(ri, "\x00", w)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		if ri < 0 {
+			t.Warnings = append(t.Warnings, w)
+		} else {
+			t.Rows[ri].Warnings = append(t.Rows[ri].Warnings, w)
+		}
+	}
 	for _, ds := range datasets {
+		prefix := ""
+		if len(datasets) > 1 {
+			prefix = ds + ": "
+		}
+		ms := append([]string(nil), c.methods[ds]...)
+		SortMethods(ms)
+		for _, m := range ms {
+			ri, ok := row[m]
+			if !ok {
+				ri = -1
+			}
+			for _, d := range c.entry(ds, m).docs {
+				if !uses(d) {
+					continue
+				}
+				for _, w := range docWarnings(d) {
+					tp := warningTopic(w)
+					if !want[tp] {
+						continue
+					}
+					if tp == topicPreference && len(d.Metrics.Preference) > 0 {
+						target := -1
+						text := w
+						if b, rest, ok := strings.Cut(w, ": "); ok {
+							if bi, ok := row[b]; ok {
+								target, text = bi, rest
+							}
+						}
+						add(target, prefix+text)
+						continue
+					}
+					add(ri, prefix+w)
+				}
+			}
+		}
+	}
+}
+
+// docWarnings returns a document's warnings and, first, one for each model
+// whose metadata names another method than the document's (a CycleGAN*
+// export evaluated under the name MUNIT): the numbers would be the other
+// method's.
+func docWarnings(d *results.Document) []string {
+	var out []string
+	roles := make([]string, 0, len(d.Models))
+	for r := range d.Models {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	for _, r := range roles {
+		if m := d.Models[r].Method; m != "" && d.Method != "" && m != d.Method && d.Method != results.MethodRealData {
+			out = append(out, fmt.Sprintf("the %s model's metadata names the method %q, not %q", r, m, d.Method))
+		}
+	}
+	for _, w := range d.Warnings {
+		out = append(out, nameClasses(w, d.Metrics.Classes))
+	}
+	return out
+}
+
+// neverPredicted matches metrics' warning "classifier never predicts
+// (top-1) class 3, 7 and 990 more of 1000".
+var neverPredicted = regexp.MustCompile(`^(classifier never predicts \(top-1\) class )([0-9]+(?:, [0-9]+)*)(.*)$`)
+
+// nameClasses writes the class names of the document's classifier in
+// place of the indices of a never-predicted warning ("class 1 (green),
+// 2 (blue)"), so that a reader of a 1,000-class table need not look them
+// up; other warnings pass unchanged.
+func nameClasses(w string, classes []string) string {
+	m := neverPredicted.FindStringSubmatch(w)
+	if m == nil || len(classes) == 0 {
+		return w
+	}
+	idx := strings.Split(m[2], ", ")
+	for i, s := range idx {
+		var k int
+		if _, err := fmt.Sscan(s, &k); err == nil && k >= 0 && k < len(classes) && classes[k] != "" {
+			idx[i] = fmt.Sprintf("%s (%s)", s, classes[k])
+		}
+	}
+	return m[1] + strings.Join(idx, ", ") + m[3]
+}
+
+// allWarnings lists every warning of every document once per dataset,
+// with the methods whose documents carry it (the provenance section).
+func allWarnings(c *collection) []string {
+	var out []string
+	for _, ds := range c.datasets {
 		ms := append([]string(nil), c.methods[ds]...)
 		SortMethods(ms)
 		var order []string
 		who := map[string][]string{}
 		for _, m := range ms {
 			for _, d := range c.entry(ds, m).docs {
-				if uses != nil && !uses(d) {
-					continue
-				}
-				for _, w := range d.Warnings {
+				for _, w := range docWarnings(d) {
 					if _, ok := who[w]; !ok {
 						order = append(order, w)
 					}
@@ -674,7 +731,7 @@ func warningNotes(c *collection, datasets []string, uses func(*results.Document)
 			}
 		}
 		for _, w := range order {
-			out = append(out, fmt.Sprintf("Warning (%s; %s): %s", strings.Join(who[w], ", "), ds, w))
+			out = append(out, fmt.Sprintf("%s (%s): %s", strings.Join(who[w], ", "), ds, w))
 		}
 	}
 	return out
@@ -749,7 +806,7 @@ func scoresTable(c *collection, methods []string, opts TableOptions) (*Table, er
 			}
 			any = true
 			sc, ds := sc, ds
-			b.add(Column{Dataset: ds, Metric: sc.name + unit, Better: +1, Decimals: 3}, func(m string) (Cell, error) {
+			b.add(Column{Group: ds, Header: sc.name + unit, Better: +1, Decimals: 3}, func(m string) (Cell, error) {
 				return scoreCell(c.entry(ds, m), strings.ToLower(sc.name), sc.nats, sc.exps, sc.ci, opts.Scores)
 			})
 		}
@@ -787,9 +844,10 @@ func scoresTable(c *collection, methods []string, opts TableOptions) (*Table, er
 	}
 	t, err := b.finish(methods)
 	if t != nil {
-		t.Notes = append(append([]string{notationNote(opts, "scores")}, notes...), warningNotes(c, used, func(d *results.Document) bool {
+		t.Notes = append([]string{notationNote(opts, "scores")}, notes...)
+		attachWarnings(t, c, used, []string{topicScores}, func(d *results.Document) bool {
 			return d.Metrics.IS != nil || d.Metrics.CIS != nil || d.Metrics.ISExp != nil || d.Metrics.CISExp != nil
-		})...)
+		})
 	}
 	return t, err
 }
@@ -814,7 +872,7 @@ func distancesTable(c *collection, methods []string, opts TableOptions) (*Table,
 		}
 		ds := ds
 		if hasF {
-			b.add(Column{Dataset: ds, Metric: "FID", Better: -1, Decimals: 2}, func(m string) (Cell, error) {
+			b.add(Column{Group: ds, Header: "FID", Better: -1, Decimals: 2}, func(m string) (Cell, error) {
 				f, err := find(c.entry(ds, m), "fid", getFID)
 				if err != nil || f == nil {
 					return Cell{}, err
@@ -828,7 +886,7 @@ func distancesTable(c *collection, methods []string, opts TableOptions) (*Table,
 			})
 		}
 		if hasK {
-			b.add(Column{Dataset: ds, Metric: "KID", Better: -1, Decimals: 4}, func(m string) (Cell, error) {
+			b.add(Column{Group: ds, Header: "KID", Better: -1, Decimals: 4}, func(m string) (Cell, error) {
 				k, err := find(c.entry(ds, m), "kid", getKID)
 				if err != nil || k == nil {
 					return Cell{}, err
@@ -862,9 +920,10 @@ func distancesTable(c *collection, methods []string, opts TableOptions) (*Table,
 	}
 	t, err := b.finish(methods)
 	if t != nil {
-		t.Notes = append(append([]string{notationNote(opts, "distances")}, notes...), warningNotes(c, used, func(d *results.Document) bool {
+		t.Notes = append([]string{notationNote(opts, "distances")}, notes...)
+		attachWarnings(t, c, used, []string{topicDistances}, func(d *results.Document) bool {
 			return d.Metrics.FID != nil || d.Metrics.KID != nil
-		})...)
+		})
 	}
 	return t, err
 }

@@ -70,11 +70,11 @@ func TestGoldenTables(t *testing.T) {
 func cellOf(t *testing.T, tb *Table, method, dataset, metric string) Cell {
 	t.Helper()
 	for j, c := range tb.Columns {
-		if c.Dataset != dataset || !strings.HasPrefix(c.Metric, metric) {
+		if c.Group != dataset || !strings.HasPrefix(c.Header, metric) {
 			continue
 		}
 		for _, r := range tb.Rows {
-			if r.Method == method {
+			if r.Label == method {
 				return r.Cells[j]
 			}
 		}
@@ -112,7 +112,7 @@ func TestBuildTablesCells(t *testing.T) {
 	qd := tableNamed(t, tables, "quality_diversity")
 	var rows []string
 	for _, r := range qd.Rows {
-		rows = append(rows, r.Method)
+		rows = append(rows, r.Label)
 	}
 	if want := []string{"UNIT", "CycleGAN", "CycleGAN*", "MUNIT w/o L^x_recon", "MUNIT", "BicycleGAN", "Real data"}; !slices.Equal(rows, want) {
 		t.Errorf("rows %v, want %v", rows, want)
@@ -137,7 +137,7 @@ func TestBuildTablesCells(t *testing.T) {
 			t.Errorf("%s %s: %+v, want kind %d value %g best %v", tc.method, tc.metric, c, tc.kind, tc.value, tc.best)
 		}
 	}
-	if h := qd.Columns[1].Metric; h != "Diversity (LPIPS alex v0.1)" {
+	if h := qd.Columns[1].Header; h != "Diversity (LPIPS alex v0.1)" {
 		t.Errorf("diversity header %q", h)
 	}
 	// FID: lower is better; KID absent for CycleGAN prints N/A.
@@ -145,7 +145,7 @@ func TestBuildTablesCells(t *testing.T) {
 	if c := cellOf(t, dist, "MUNIT", "cat2dog-fid", "FID"); !c.Best {
 		t.Error("MUNIT's FID 21.46 < 35.2 is not marked best")
 	}
-	if c := cellOf(t, dist, "CycleGAN", "cat2dog-fid", "KID"); c.Kind != CellNA || cellText(c, dist.Columns[1], CIPlusMinus, markdownFormat) != "N/A" {
+	if c := cellOf(t, dist, "CycleGAN", "cat2dog-fid", "KID"); c.Kind != CellNA {
 		t.Errorf("CycleGAN KID: %+v, want N/A", c)
 	}
 }
@@ -166,35 +166,8 @@ func TestScoreForms(t *testing.T) {
 		if math.Abs(c.Value-want) > 1e-12 || c.CI == nil || math.Abs(c.CI[0]-lo) > 1e-12 || math.Abs(c.CI[1]-hi) > 1e-12 {
 			t.Errorf("%s: CIS cell %+v, want %g [%g, %g]", form, c, want, lo, hi)
 		}
-		if !strings.Contains(sc.Columns[0].Metric, "("+string(form)+")") {
-			t.Errorf("%s: header %q does not name the form", form, sc.Columns[0].Metric)
-		}
-	}
-}
-
-func TestCellText(t *testing.T) {
-	col := Column{Decimals: 3}
-	ci := &[2]float64{0.100, 0.130}
-	sd := 0.0011
-	for _, tc := range []struct {
-		cell Cell
-		ci   CIStyle
-		f    format
-		want string
-	}{
-		{Cell{Kind: CellValue, Value: 0.1094, CI: ci}, CIPlusMinus, markdownFormat, "0.109 ± 0.015"},
-		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIPlusMinus, markdownFormat, "**0.109** ± 0.015"},
-		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIBrackets, latexFormat, `\textbf{0.109} [0.100, 0.130]`},
-		{Cell{Kind: CellValue, Value: 0.1094, CI: ci}, CIPlusMinus, latexFormat, `0.109 $\pm$ 0.015`},
-		{Cell{Kind: CellValue, Value: 0.1094, CI: ci, Best: true}, CIPlusMinus, textFormat(BoldStar), "0.109* ± 0.015"},
-		{Cell{Kind: CellValue, Value: 0.1094, Best: true}, CIPlusMinus, textFormat(BoldANSI), "\x1b[1m0.109\x1b[0m"},
-		{Cell{Kind: CellValue, Value: 0.0123, SD: &sd}, CIBrackets, markdownFormat, "0.012 (sd 0.001)"},
-		{Cell{Kind: CellValue, Value: -0.0001}, CIPlusMinus, markdownFormat, "0.000"},
-		{Cell{Kind: CellReference, Value: 50}, CIPlusMinus, markdownFormat, "50.000"},
-		{Cell{}, CIBrackets, latexFormat, "N/A"},
-	} {
-		if got := cellText(tc.cell, col, tc.ci, tc.f); got != tc.want {
-			t.Errorf("cellText(%+v, %s) = %q, want %q", tc.cell, tc.ci, got, tc.want)
+		if !strings.Contains(sc.Columns[0].Header, "("+string(form)+")") {
+			t.Errorf("%s: header %q does not name the form", form, sc.Columns[0].Header)
 		}
 	}
 }
@@ -210,8 +183,8 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 			t.Fatal(err)
 		}
 		qd := tableNamed(t, tables, "quality_diversity")
-		if qd.Columns[0].Metric != "Quality (%, simulated)" || !strings.Contains(strings.Join(qd.Notes, " "), "simulated workers") {
-			t.Errorf("simulated preference not labelled: %q", qd.Columns[0].Metric)
+		if qd.Columns[0].Header != "Quality (%, simulated)" || !strings.Contains(strings.Join(qd.Notes, " "), "simulated workers") {
+			t.Errorf("simulated preference not labelled: %q", qd.Columns[0].Header)
 		}
 	})
 	t.Run("mixed lpips", func(t *testing.T) {
@@ -222,12 +195,12 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 			t.Fatal(err)
 		}
 		qd := tableNamed(t, tables, "quality_diversity")
-		if qd.Columns[1].Metric != "Diversity (LPIPS)" || qd.Columns[1].Better != 0 {
+		if qd.Columns[1].Header != "Diversity (LPIPS)" || qd.Columns[1].Better != 0 {
 			t.Errorf("mixed LPIPS versions: column %+v", qd.Columns[1])
 		}
 		for _, r := range qd.Rows {
 			if r.Cells[1].Best {
-				t.Errorf("%s marked best although LPIPS models differ", r.Method)
+				t.Errorf("%s marked best although LPIPS models differ", r.Label)
 			}
 		}
 	})
@@ -240,9 +213,19 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		notes := strings.Join(tableNamed(t, tables, "quality_diversity").Notes, "\n")
-		if want := "Warning (MUNIT w/o L^x_recon, MUNIT, BicycleGAN; edges2shoes): the LPIPS model is synthetic"; !strings.Contains(notes, want) || strings.Count(notes, "synthetic") != 1 {
-			t.Errorf("notes:\n%s\nwant once: %s", notes, want)
+		qd := tableNamed(t, tables, "quality_diversity")
+		var got []string
+		for _, r := range qd.Rows {
+			for _, w := range r.Warnings {
+				if !strings.Contains(w, "synthetic") {
+					continue
+				}
+				got = append(got, r.Label+": "+w)
+			}
+		}
+		want := []string{"MUNIT w/o L^x_recon: the LPIPS model is synthetic", "MUNIT: the LPIPS model is synthetic", "BicycleGAN: the LPIPS model is synthetic"}
+		if !slices.Equal(got, want) {
+			t.Errorf("row warnings %q, want %q", got, want)
 		}
 	})
 	t.Run("deterministic row in scores", func(t *testing.T) {
@@ -283,5 +266,63 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 	}
 	if _, err := BuildTables(paperDocs(), TableOptions{CI: "stars"}); err == nil {
 		t.Error("unknown interval style accepted")
+	}
+}
+
+// TestWarningPlacement: one document holding every metric (as run writes
+// it) carries warnings about each; each lands under the table it concerns,
+// on the row of the method it concerns, and nowhere else.
+func TestWarningPlacement(t *testing.T) {
+	d := doc("MUNIT", "shapes")
+	d.Metrics.LPIPSDiversity = div(0.13, 0.008, 760)
+	d.Metrics.IS, d.Metrics.CIS = results.Float(1.38), results.Float(1.37)
+	d.Metrics.FID = &results.FID{Value: 0.4, NumSamples: 4000, NumReal: 200, FeatureDim: 32}
+	d.Metrics.KID = &results.KID{Mean: 0.05, Std: 0.01, Subsets: 100, SubsetSize: 200}
+	d.Metrics.Preference = map[string]results.Preference{"UNIT": {Percent: 35, Wilson: [2]float64{32, 38}, Judgments: 880, Workers: 15, Simulated: true}}
+	d.Warnings = []string{
+		"KID subset size 1000 clipped to 200, the size of the smaller set",
+		"classifier never predicts (top-1) class 1, 2 of 4",
+		"LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
+		"UNIT: no judgments",
+		"simulated judgments (UNIT): workers are a simulation, not people",
+		"the store holds 50 inputs, fewer than the paper's 100",
+	}
+	d.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "cyclegan_star.onnx", SHA256: "ab", Method: "CycleGAN*"}}
+	d.Metrics.Classes = []string{"red", "green", "blue", "yellow"}
+	tables, err := BuildTables([]*results.Document{d}, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, tb := range tables {
+		for _, w := range tb.Warnings {
+			got[tb.Name] = append(got[tb.Name], "table: "+w)
+		}
+		for _, r := range tb.Rows {
+			for _, w := range r.Warnings {
+				got[tb.Name] = append(got[tb.Name], r.Label+": "+w)
+			}
+		}
+	}
+	general := "MUNIT: the store holds 50 inputs, fewer than the paper's 100"
+	model := `MUNIT: the generator model's metadata names the method "CycleGAN*", not "MUNIT"`
+	want := map[string][]string{
+		"quality_diversity": {
+			"table: simulated judgments (UNIT): workers are a simulation, not people",
+			"UNIT: no judgments",
+			"MUNIT: LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
+			general, model,
+		},
+		"scores":    {"MUNIT: classifier never predicts (top-1) class 1 (green), 2 (blue) of 4", general, model},
+		"distances": {"MUNIT: KID subset size 1000 clipped to 200, the size of the smaller set", general, model},
+	}
+	for name, w := range want {
+		g := append([]string(nil), got[name]...)
+		slices.Sort(g)
+		w = append([]string(nil), w...)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s: warnings\n%q\nwant\n%q", name, g, w)
+		}
 	}
 }

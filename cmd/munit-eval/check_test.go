@@ -148,3 +148,45 @@ func TestCheckFolders(t *testing.T) {
 	os.Remove(filepath.Join(ndir, "munit.json"))
 	wantBadInput(t, cli(t, "check", "--baseline", bdir, "--results", ndir), "no new result", "MUNIT / edges2shoes")
 }
+
+// TestCheckProvenance: a changed generator is named, regressed methods are
+// listed before unchanged ones, and a protocol mismatch is said once per
+// field, not once per place the field is recorded.
+func TestCheckProvenance(t *testing.T) {
+	base, out := t.TempDir(), t.TempDir()
+	munit := diversityDoc(0.30, 0)
+	munit.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "munit.onnx", SHA256: strings.Repeat("a", 64)}}
+	writeResults(t, base, "munit.json", munit)
+	newMunit := diversityDoc(0.30, 1)
+	newMunit.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "munit.onnx", SHA256: strings.Repeat("b", 64)}}
+	writeResults(t, out, "munit.json", newMunit)
+	unit := diversityDoc(0.30, 0)
+	unit.Method = "UNIT"
+	writeResults(t, base, "unit.json", unit)
+	worse := diversityDoc(0.25, 1)
+	worse.Method = "UNIT"
+	writeResults(t, out, "unit.json", worse)
+
+	r := cli(t, "check", "--baseline", base, "--results", out)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "the generator model changed: sha256 aaaaaaaaaaaa (munit.onnx) in the baseline, bbbbbbbbbbbb (munit.onnx) in the results"; !strings.Contains(r.stdout, want) {
+		t.Errorf("no word of the changed generator:\n%s", r.stdout)
+	}
+	if u, m := strings.Index(r.stdout, "UNIT / edges2shoes"), strings.Index(r.stdout, "MUNIT / edges2shoes"); u < 0 || m < 0 || u > m {
+		t.Errorf("the regressed UNIT is not listed first:\n%s", r.stdout)
+	}
+
+	other := diversityDoc(0.30, 1)
+	other.Protocol.NumInputs, other.Metrics.LPIPSDiversity.NumInputs = 20, 20
+	other.Metrics.NumInputs = results.Int(20)
+	dir := t.TempDir()
+	b := writeResults(t, dir, "base.json", diversityDoc(0.30, 0))
+	n := writeResults(t, dir, "new.json", other)
+	r = cli(t, "check", "--baseline", b, "--results", n)
+	wantBadInput(t, r, "not comparable", "num_inputs: base 40, new 20")
+	if c := strings.Count(r.stderr, "num_inputs"); c != 1 || len(r.stderr) > 300 {
+		t.Errorf("num_inputs said %d times in %d characters, want once in at most 300:\n%s", c, len(r.stderr), r.stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/internal/version"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
 // outputFlags are shared by every metric command.
@@ -26,7 +27,12 @@ func (o *outputFlags) register(cmd *cobra.Command, dataset *string, noCache *boo
 	fs.BoolVar(&o.json, "json", false, "print the results document instead of the table")
 	fs.StringVar(dataset, "dataset", "", "dataset name for the results document")
 	fs.BoolVar(noCache, "no-cache", false, "do not cache "+cached+" on disk")
+	fs.BoolVar(&wideTables, "wide", false, "print the full table even when it is wider than the terminal")
 }
+
+// wideTables is --wide of the metric commands: renderTable then never
+// folds. One process runs one command, so one variable serves them all.
+var wideTables bool
 
 // emit finishes a metric command: it stamps doc, writes it to
 // --results FILE when asked, and prints either the document (--json) or the
@@ -57,8 +63,9 @@ func emit(w io.Writer, o outputFlags, doc *results.Document, ortVersion string, 
 	if err := printTable(w); err != nil {
 		return err
 	}
+	width := termWidth(w, wideTables)
 	for _, warn := range doc.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		fmt.Fprint(w, table.Wrap("warning: "+warn, "", "  ", width))
 	}
 	if o.resultsPath != "" && w == os.Stdout {
 		fmt.Fprintf(os.Stderr, "wrote %s\n", o.resultsPath)

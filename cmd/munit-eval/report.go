@@ -24,6 +24,7 @@ type reportOptions struct {
 	gridSamples int
 	seed        int64
 	title       string
+	wide        bool
 }
 
 // defaultReportOptions holds the defaults of munit-eval report in one place.
@@ -54,17 +55,24 @@ func init() {
 and prints the tables. Report never recomputes a metric: every number is read
 from the documents. For example:
 
-	munit-eval report --results 'out/*.json' --out report/ --stores out/samples
+	munit-eval report --results 'out/results/*.json' --out out/report --stores out/store/edges2shoes
 
+(out/ being the folder a run writes: results/, store/<dataset>/, report/).
 --results accepts files, folders and glob patterns (quote them) and may be
 repeated; arguments after the flags are read the same way. Each value is
-printed with its 95% interval, as "v ± half-width" (--ci pm) or "v [lo, hi]"
-(--ci brackets); the best value of each column is bold. IS and CIS are printed
+printed with its 95% interval, as "v ± half-width" where the interval is
+symmetric and "v [lo, hi]" where it is not (--ci pm), or always as
+"v [lo, hi]" (--ci brackets); the best value of each column is bold (on a
+terminal) or marked with a character that no method name contains. On a
+terminal, tables wider than the window are folded and notes wrapped; --wide
+prints them whole (tables.md, tables.tex and pipes always get them whole). IS and CIS are printed
 in nats as in the paper's tables (--scores nats) or as exp() of them, as the
 official script prints (--scores exp).
 
 Grids come from the sample stores given with --stores (one grid per store),
-or else from the method folders the documents name; --grid-inputs inputs are
+or else from the method folders the documents name (protocol.samples) or, for
+documents in a run's results/ folder, the run's store/<dataset>/ beside it;
+when none is found the report says so. --grid-inputs inputs are
 drawn with --seed, and --grid-samples samples are shown per stochastic method.
 --inputs overrides the input folder recorded in the stores' manifests.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,6 +91,7 @@ drawn with --seed, and --grid-samples samples are shown per stochastic method.
 	f.IntVar(&o.gridSamples, "grid-samples", o.gridSamples, "samples shown per stochastic method in the grids")
 	f.Int64Var(&o.seed, "seed", o.seed, "seed of the grids' input selection")
 	f.StringVar(&o.title, "title", o.title, "title of index.html")
+	f.BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -123,8 +132,11 @@ func runReport(cmd *cobra.Command, paths []string, o reportOptions) error {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bold = reports.BoldANSI
 	}
-	if err := reports.WriteText(w, sum.Tables, bold); err != nil {
+	if err := reports.WriteTextOptions(w, sum.Tables, reports.TextOptions{Bold: bold, Width: termWidth(w, o.wide)}); err != nil {
 		return err
+	}
+	for _, n := range sum.Notes {
+		fmt.Fprintf(os.Stderr, "munit-eval: report: %s\n", n)
 	}
 	if !global.quiet {
 		fmt.Fprintf(os.Stderr, "wrote %d files to %s (open %s)\n", len(sum.Files), o.out, sum.Files[len(sum.Files)-1])

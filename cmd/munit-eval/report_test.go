@@ -34,8 +34,8 @@ func TestReportCommand(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	// Not a terminal: the best value is starred, intervals in brackets.
-	for _, want := range []string{"Quality and diversity", "0.109* [0.107, 0.111]", "36.0 [34.1, 37.9]", "50.0*"} {
+	// Not a terminal: the best value is marked with †, intervals in brackets.
+	for _, want := range []string{"Quality and diversity", "0.109† [0.107, 0.111]", "36.0 [34.1, 37.9]", "50.0†"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}

@@ -119,11 +119,7 @@ func scoresTable(w io.Writer, doc *results.Document) error {
 		return err
 	}
 	if len(m.ClassShare) > 0 {
-		var parts []string
-		for i, s := range m.ClassShare {
-			parts = append(parts, fmt.Sprintf("%s %.1f%%", m.Classes[i], 100*s))
-		}
-		fmt.Fprintf(w, "samples per class (argmax): %s\n", strings.Join(parts, ", "))
+		fmt.Fprintln(w, classShares(m.Classes, m.ClassShare, 10))
 	}
 	return nil
 }
