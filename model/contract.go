@@ -140,14 +140,41 @@ func Check(info *Info, role Role) []string {
 			add("metadata %s=%q is not a non-negative integer", MetaLatentDim, v)
 		}
 	}
+	// latentAgrees flags latent_dim metadata that contradicts the inputs:
+	// a size but no latent input, or 0 with one.
+	latentAgrees := func() {
+		v, err := strconv.Atoi(info.Metadata[MetaLatentDim])
+		switch {
+		case err != nil:
+		case v > 0 && info.LatentInput == "":
+			add("metadata %s=%d, but the model has no style input (inputs: %s); a deterministic generator has %s=0", MetaLatentDim, v, describe(info.Inputs), MetaLatentDim)
+		case v == 0 && info.LatentInput != "":
+			add("metadata %s=0, but input %q is a style input; give its size", MetaLatentDim, info.LatentInput)
+		}
+	}
+	noise := func() []string {
+		var names []string
+		for _, n := range info.Noise {
+			names = append(names, n.Input)
+		}
+		return names
+	}
+	_, hasNoise := info.Metadata[MetaNoise]
 	switch role {
 	case RoleGenerator:
 		checkImage()
 		checkLatent(false)
+		latentAgrees()
 		checkTranslated()
-		unexpected(info.ImageInput, info.LatentInput)
+		checkNoise(info, add)
+		unexpected(append([]string{info.ImageInput, info.LatentInput}, noise()...)...)
 	case RoleContentEncoder:
 		checkImage()
+		if hasNoise {
+			// The content of an input is computed once for all its samples,
+			// so noise there would be shared by every sample of the input.
+			add("metadata %s on a content encoder: noise inputs belong on the decoder (the content encoder runs once per input for all its samples)", MetaNoise)
+		}
 		unexpected(info.ImageInput)
 		if len(info.Outputs) != 1 {
 			if _, ok := info.Output("content"); !ok {
@@ -159,10 +186,15 @@ func Check(info *Info, role Role) []string {
 			add("no input named \"content\" (inputs: %s)", describe(info.Inputs))
 		}
 		checkLatent(true)
+		latentAgrees()
 		checkTranslated()
-		unexpected("content", info.LatentInput)
+		checkNoise(info, add)
+		unexpected(append([]string{"content", info.LatentInput}, noise()...)...)
 	case RoleLPIPS:
 		checkImage()
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
 		unexpected(info.ImageInput)
 		n := 0
 		for ; ; n++ {
@@ -186,6 +218,9 @@ func Check(info *Info, role Role) []string {
 		}
 	case RoleClassifier:
 		checkImage()
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
 		unexpected(info.ImageInput)
 		logits, ok := info.Output("logits")
 		if !ok {

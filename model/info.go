@@ -51,6 +51,10 @@ type Info struct {
 	LatentRank4 bool `json:"latent_rank4,omitempty"`
 	// FixedBatch is the batch size the model fixes (0: dynamic batch axis).
 	FixedBatch int `json:"fixed_batch,omitempty"`
+	// Noise are the noise inputs declared in munit_eval.noise (nil when
+	// there are none or the declaration is malformed: Check says why).
+	// They never count as the image or latent input.
+	Noise []NoiseInput `json:"noise,omitempty"`
 }
 
 // Synthetic reports whether the model was built by munit-eval's synthetic
@@ -220,8 +224,21 @@ func (i *Info) resolve(role Role) {
 			i.Classes = append(i.Classes, strings.TrimSpace(name))
 		}
 	}
-	i.ImageInput = findImageInput(i.Inputs)
-	i.LatentInput, i.LatentRank4 = findLatentInput(i.Inputs, i.ImageInput)
+	i.Noise, _ = ParseNoise(i.Metadata[MetaNoise])
+	// Noise inputs are declared by name; leave them out of the search by
+	// shape so a 3-channel or 1x1 noise input is never taken for the image
+	// or the latent.
+	ins := i.Inputs
+	if noise := noiseNames(i.Noise); noise != nil {
+		ins = nil
+		for _, t := range i.Inputs {
+			if !noise[t.Name] {
+				ins = append(ins, t)
+			}
+		}
+	}
+	i.ImageInput = findImageInput(ins)
+	i.LatentInput, i.LatentRank4 = findLatentInput(ins, i.ImageInput)
 	if v, err := strconv.Atoi(i.Metadata[MetaLatentDim]); err == nil && v > 0 {
 		i.LatentDim = v
 	} else if i.LatentInput != "" {

@@ -21,8 +21,8 @@ import (
 )
 
 // unit is one network forward pass: sample(s) ks of input i. A stochastic
-// generator has one k per unit; a deterministic one computes an input once
-// for all its pending samples (copies, with Repeat).
+// generator (style or noise inputs) has one k per unit; a deterministic one
+// computes an input once for all its pending samples (copies, with Repeat).
 type unit struct {
 	input  int
 	ks     []int
@@ -48,7 +48,7 @@ func (r *runner) plan() []batch {
 		if len(ks) == 0 {
 			continue
 		}
-		if r.man.LatentSource == LatentsNone {
+		if r.man.LatentSource == LatentsNone && len(r.man.Noise) == 0 {
 			units = append(units, unit{input: i, ks: ks})
 			continue
 		}
@@ -244,7 +244,10 @@ type prepared struct {
 	imgs model.Tensor
 	// latents are the units' codes, row-major [n,S] (nil: deterministic).
 	latents []float32
-	err     error
+	// noise holds the noise inputs by name, [n,C,h/S,w/S] each, every row
+	// drawn from its own sample's stream (nil: none).
+	noise map[string]model.Tensor
+	err   error
 }
 
 // feedGenerator runs the network over the planned batches: a goroutine
@@ -324,7 +327,7 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 		for _, u := range b.units {
 			cond.Data = append(cond.Data, contents[u.input]...)
 		}
-		out, err := r.gen.translate(cond, p.latents)
+		out, err := r.gen.translate(cond, p.latents, p.noise)
 		if err != nil {
 			return fmt.Errorf("running the generator on %s: %w", r.inputs[b.units[0].input].rec.File, err)
 		}
@@ -386,6 +389,22 @@ func (r *runner) prepare(b *batch, cache map[int]*images.Image) prepared {
 	if err := images.ToTensor(imgs, p.imgs.Data); err != nil {
 		p.err = fmt.Errorf("input %s: %w", r.inputs[first].rec.File, err)
 		return p
+	}
+	for _, nz := range r.man.Noise {
+		shape, err := nz.Shape(len(b.units), b.h, b.w)
+		if err != nil {
+			p.err = fmt.Errorf("input %s: %w", r.inputs[first].rec.File, err)
+			return p
+		}
+		t := model.Tensor{Shape: shape, Data: make([]float32, shape[0]*shape[1]*shape[2]*shape[3])}
+		per := len(t.Data) / len(b.units)
+		for j, u := range b.units {
+			fillNoise(t.Data[j*per:(j+1)*per], r.cfg.Seed, u.input, u.ks[0], nz)
+		}
+		if p.noise == nil {
+			p.noise = map[string]model.Tensor{}
+		}
+		p.noise[nz.Input] = t
 	}
 	if r.man.LatentSource != LatentsNone {
 		p.latents = make([]float32, 0, len(b.units)*r.man.LatentDim)

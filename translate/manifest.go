@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/model"
 )
 
 // ManifestSchema is the value of Manifest.Schema for this version of the
@@ -38,6 +39,16 @@ const (
 const (
 	SelectFirst  = "first"  // the first M images of the folder in sorted order
 	SelectRandom = "random" // a seeded random subset of M, kept in sorted order
+)
+
+// Randomness sources (Manifest.Randomness): where a method's sample-to-
+// sample variation comes from.
+const (
+	RandomnessStyle      = "style"       // a style (latent) code per sample
+	RandomnessNoise      = "noise"       // noise inputs (munit_eval.noise) per sample
+	RandomnessStyleNoise = "style+noise" // both
+	RandomnessNone       = "none"        // a deterministic generator
+	RandomnessUnknown    = "unknown"     // pre-generated samples: not known to munit-eval
 )
 
 // FileRef names a file and the SHA-256 of its bytes.
@@ -105,6 +116,14 @@ type Manifest struct {
 	// LatentSource is LatentsSeed, LatentsFile or LatentsNone.
 	LatentSource string   `json:"latent_source"`
 	LatentsFile  *FileRef `json:"latents_file,omitempty"`
+	// Noise lists the generator's noise inputs (its munit_eval.noise
+	// metadata), filled per sample from the seed (see Noise).
+	Noise []model.NoiseInput `json:"noise,omitempty"`
+	// Randomness says where the samples' variation comes from: one of
+	// RandomnessStyle, RandomnessNoise, RandomnessStyleNoise, RandomnessNone
+	// or RandomnessUnknown. Manifests written before the field existed get
+	// it derived on read (randomnessOf).
+	Randomness string `json:"randomness"`
 	// Repeat is true when a deterministic generator's single output was
 	// copied to every sample of its input.
 	Repeat bool `json:"repeat,omitempty"`
@@ -138,10 +157,30 @@ func readManifest(path string) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: not a sample manifest: %w", path, err)
 	}
+	if m.Randomness == "" {
+		m.Randomness = randomnessOf(&m)
+	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// randomnessOf derives Manifest.Randomness from the latent source, the noise
+// inputs and the pre-generated folder.
+func randomnessOf(m *Manifest) string {
+	style := m.LatentSource == LatentsSeed || m.LatentSource == LatentsFile
+	switch {
+	case m.FromFolder != "":
+		return RandomnessUnknown
+	case style && len(m.Noise) > 0:
+		return RandomnessStyleNoise
+	case style:
+		return RandomnessStyle
+	case len(m.Noise) > 0:
+		return RandomnessNoise
+	}
+	return RandomnessNone
 }
 
 // validate checks the manifest's internal consistency (not completeness):
@@ -165,6 +204,14 @@ func (m *Manifest) validate() error {
 	case LatentsSeed, LatentsFile, LatentsNone:
 	default:
 		return fmt.Errorf("latent_source %q, want seed, file or none", m.LatentSource)
+	}
+	if want := randomnessOf(m); m.Randomness != "" && m.Randomness != want {
+		return fmt.Errorf("randomness %q, but the latent source, noise inputs and folder say %q", m.Randomness, want)
+	}
+	for j, n := range m.Noise {
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("noise[%d]: %w", j, err)
+		}
 	}
 	stems := map[string]int{}
 	for i, in := range m.Inputs {

@@ -111,12 +111,15 @@ func differences(old, cur *Manifest) []string {
 		if old.LatentDim != cur.LatentDim {
 			d = append(d, fmt.Sprintf("latent size: store %d, now %d", old.LatentDim, cur.LatentDim))
 		}
-		if old.LatentSource == LatentsSeed && old.Seed != cur.Seed {
+		if (old.LatentSource == LatentsSeed || len(old.Noise) > 0) && old.Seed != cur.Seed {
 			d = append(d, fmt.Sprintf("seed: store %d, now %d", old.Seed, cur.Seed))
 		}
 		if old.LatentSource == LatentsFile && old.LatentsFile != nil && cur.LatentsFile != nil && old.LatentsFile.SHA256 != cur.LatentsFile.SHA256 {
 			d = append(d, fmt.Sprintf("latents file: store %s (sha256 %.12s), now %s (sha256 %.12s)", old.LatentsFile.File, old.LatentsFile.SHA256, cur.LatentsFile.File, cur.LatentsFile.SHA256))
 		}
+	}
+	if !slices.Equal(old.Noise, cur.Noise) {
+		d = append(d, fmt.Sprintf("noise inputs: store %v, now %v", old.Noise, cur.Noise))
 	}
 	if old.Size != cur.Size {
 		d = append(d, fmt.Sprintf("--size: store %d, now %d", old.Size, cur.Size))

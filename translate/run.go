@@ -142,6 +142,7 @@ func (r *runner) setup() error {
 	}
 
 	stochastic := r.spec.latentDim > 0
+	noisy := len(r.spec.noise) > 0
 	latentSource := LatentsNone
 	var latentsRef *FileRef
 	switch {
@@ -155,6 +156,18 @@ func (r *runner) setup() error {
 			return err
 		}
 		r.k = r.scan.k
+	case !stochastic && noisy:
+		// Noise inputs only: every sample gets its own noise from the seed.
+		if cfg.Latents != "" {
+			return fmt.Errorf("--latents %s: the generator %s has no style input (its randomness comes from its noise inputs, drawn from --seed)", cfg.Latents, cfg.Generator)
+		}
+		r.k = cfg.Samples
+		if r.k == 0 {
+			r.k = DefaultStochasticSamples
+		}
+		if prev != nil && prev.LatentSource == LatentsNone && len(prev.Noise) > 0 {
+			r.k = max(r.k, prev.SamplesPerInput)
+		}
 	case !stochastic:
 		if cfg.Latents != "" {
 			return fmt.Errorf("--latents %s: the generator %s is deterministic (no latent input)", cfg.Latents, cfg.Generator)
@@ -199,7 +212,8 @@ func (r *runner) setup() error {
 		Method:          method,
 		LatentSource:    latentSource,
 		LatentsFile:     latentsRef,
-		Repeat:          !stochastic && cfg.FromFolder == "" && r.k > 1,
+		Repeat:          !stochastic && !noisy && cfg.FromFolder == "" && r.k > 1,
+		Noise:           r.spec.noise,
 		Seed:            cfg.Seed,
 		Select:          cfg.Select,
 		InputDir:        inputDir,
@@ -218,6 +232,7 @@ func (r *runner) setup() error {
 		abs, _ := filepath.Abs(cfg.FromFolder)
 		r.man.FromFolder, r.man.FolderLayout = abs, r.scan.layout
 	}
+	r.man.Randomness = randomnessOf(r.man)
 	for _, in := range r.inputs {
 		r.man.Inputs = append(r.man.Inputs, in.rec)
 	}

@@ -124,6 +124,11 @@ func (r *runner) checkSizes() error {
 		case sp.hwMultiple > 1 && (in.h%sp.hwMultiple != 0 || in.w%sp.hwMultiple != 0):
 			bad = append(bad, fmt.Sprintf("%s is %dx%d", in.rec.File, in.w, in.h))
 		}
+		for _, n := range sp.noise {
+			if _, err := n.Shape(1, in.h, in.w); err != nil {
+				return fmt.Errorf("input %s: %w; resize the inputs with --size N (N a multiple of %d)", in.rec.File, err, n.Stride)
+			}
+		}
 	}
 	if len(bad) == 0 {
 		return nil
