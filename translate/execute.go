@@ -39,6 +39,9 @@ type batch struct {
 func (r *runner) plan() []batch {
 	var units []unit
 	for i := range r.inputs {
+		if !r.shard.Owns(i) {
+			continue
+		}
 		var ks []int
 		for k := 0; k < r.k; k++ {
 			if r.done[i*r.k+k] == nil {
@@ -88,11 +91,15 @@ type result struct {
 
 // generate computes every pending sample.
 func (r *runner) generate(ctx context.Context) error {
-	pending := len(r.done) - r.reused
+	done, total := r.countDone()
+	pending := total - done
 	if pending == 0 {
 		return nil
 	}
-	for _, in := range r.inputs {
+	for i, in := range r.inputs {
+		if !r.shard.Owns(i) {
+			continue
+		}
 		if err := os.MkdirAll(filepath.Join(r.dir, in.rec.Stem), 0o755); err != nil {
 			return fmt.Errorf("creating the store: %w", err)
 		}
@@ -221,6 +228,9 @@ func (r *runner) write(j writeJob) result {
 // feedFolder queues every pending pre-generated sample.
 func (r *runner) feedFolder(ctx context.Context, jobs chan<- writeJob) error {
 	for i := range r.inputs {
+		if !r.shard.Owns(i) {
+			continue
+		}
 		for k := 0; k < r.k; k++ {
 			if r.done[i*r.k+k] != nil {
 				continue

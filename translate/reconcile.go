@@ -16,28 +16,29 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 )
 
-// openStore compares the store's existing manifest with the new run,
-// discards (Force) or reuses what is there, removes stale temporary files,
-// and writes the manifest of the reused samples before any work starts.
+// openStore compares what the run folder holds (r.prev, read under the
+// lock by chooseStore) with the new run, discards (Force) or reuses what is
+// there, removes stale temporary files, and writes the manifest of the
+// reused samples (a shard: its fragment) before any work starts. An
+// unsharded run then folds the fragments of earlier sharded runs into
+// manifest.json and removes them: it holds the store's lock exclusively,
+// so no shard is writing.
 func (r *runner) openStore() error {
-	if err := os.MkdirAll(r.dir, 0o755); err != nil {
-		return fmt.Errorf("creating the store: %w", err)
-	}
-	old, err := readManifest(filepath.Join(r.dir, ManifestName))
+	var old *Manifest
 	switch {
-	case errors.Is(err, os.ErrNotExist):
-		old = nil
+	case r.prevErr != nil:
+		if !r.cfg.Force {
+			return fmt.Errorf("%w; %s", r.prevErr, repairHint(r.dir, r.prevErr))
+		}
+	case r.prev.m == nil:
 		if !r.cfg.Force {
 			if names := visibleEntries(r.dir); len(names) > 0 {
 				return fmt.Errorf("%s is not empty and holds no %s, so it is not a sample store (it has %s); use another store folder, or --force to write into it",
 					r.dir, ManifestName, listSome(names, 5))
 			}
 		}
-	case err != nil:
-		if !r.cfg.Force {
-			return fmt.Errorf("%w; use --force to discard the old store", err)
-		}
-		old = nil
+	default:
+		old = r.prev.m
 	}
 	if old != nil {
 		if diff := differences(old, r.man); len(diff) > 0 {
@@ -57,7 +58,22 @@ func (r *runner) openStore() error {
 			return err
 		}
 	}
-	return r.writeManifest()
+	if err := r.writeManifest(); err != nil {
+		return err
+	}
+	if !r.shard.Sharded() && r.prev != nil {
+		for _, f := range r.prev.fragments {
+			if err := os.Remove(filepath.Join(r.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("folding the shard fragments into %s: %w", ManifestName, err)
+			}
+		}
+	}
+	return nil
+}
+
+// repairHint says how to get past a store whose manifest cannot be read.
+func repairHint(dir string, err error) string {
+	return "rerun with --repair to keep every intact sample (each is checked by its SHA-256 before reuse), or with --force to discard the old store"
 }
 
 // visibleEntries lists the non-hidden entries of dir.
@@ -165,10 +181,23 @@ func (r *runner) discard(old *Manifest) error {
 
 // removeTemps deletes temporary files left by writes that a killed run
 // never finished (atomicfile's ".<name>.tmp-*").
+// A shard removes only its own: other shards may be writing theirs.
 func (r *runner) removeTemps() {
-	removeTempsIn(r.dir)
-	for _, in := range r.inputs {
-		removeTempsIn(filepath.Join(r.dir, in.rec.Stem))
+	if r.shard.Sharded() {
+		prefix := "." + fragmentName(r.shard) + ".tmp-"
+		ents, _ := os.ReadDir(r.dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), prefix) && !e.IsDir() {
+				os.Remove(filepath.Join(r.dir, e.Name()))
+			}
+		}
+	} else {
+		removeTempsIn(r.dir)
+	}
+	for i, in := range r.inputs {
+		if r.shard.Owns(i) {
+			removeTempsIn(filepath.Join(r.dir, in.rec.Stem))
+		}
 	}
 }
 
@@ -189,11 +218,14 @@ func (r *runner) reuse(old *Manifest) error {
 	m := len(r.inputs)
 	var cand []Sample
 	for _, s := range old.Samples {
-		if s.Input < m && s.K < r.k {
+		if s.Input < m && s.K < r.k && r.shard.Owns(s.Input) {
 			cand = append(cand, s)
 		}
 	}
 	for i, in := range old.Inputs {
+		if !r.shard.Owns(i) {
+			continue
+		}
 		for k := 0; k < old.SamplesPerInput; k++ {
 			if i >= m || k >= r.k {
 				os.Remove(samplePath(r.dir, in.Stem, k))
@@ -248,7 +280,8 @@ func floatBits(v []float32) []uint32 {
 	return b
 }
 
-// writeManifest writes the manifest with every finished sample, after
+// writeManifest writes the manifest (a shard: its fragment, with the
+// samples of its inputs) with every finished sample, after
 // flushing the sample files written since the last one (syncSamples), so
 // that even after a power cut the manifest lists only samples whose bytes
 // reached the disk. Sample files themselves are written atomically
@@ -274,12 +307,16 @@ func (r *runner) writeManifest() error {
 	return nil
 }
 
-func (r *runner) countDone() int {
-	n := 0
-	for _, s := range r.done {
-		if s != nil {
-			n++
+// countDone returns the finished samples of the run's own inputs and how
+// many it has in all.
+func (r *runner) countDone() (done, total int) {
+	for j, s := range r.done {
+		if r.shard.Owns(j / r.k) {
+			total++
+			if s != nil {
+				done++
+			}
 		}
 	}
-	return n
+	return done, total
 }

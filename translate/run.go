@@ -40,6 +40,14 @@ type runner struct {
 	// unsynced are sample files written since the last manifest; they are
 	// flushed to disk before the next manifest lists them.
 	unsynced []string
+	// shard is the part of the inputs this run owns (the zero value: all).
+	shard Shard
+	// prev is what the run folder held when the run started (read under
+	// the lock), or prevErr why it could not be read.
+	prev    *assembly
+	prevErr error
+	// locks are the locks held on the run folder (see lock).
+	locks []*fileLock
 }
 
 // Run translates the inputs of cfg into the store cfg.Out/<method>,
@@ -72,8 +80,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("translate: %w", err)
 	}
-	r := &runner{cfg: cfg}
+	r := &runner{cfg: cfg, shard: cfg.Shard.norm()}
 	defer func() {
+		r.unlock()
 		if r.gen != nil {
 			r.gen.close()
 		}
@@ -85,6 +94,14 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("translate: %w", err)
 	}
 	runErr := r.generate(ctx)
+	complete := false
+	if runErr == nil {
+		if r.shard.Sharded() {
+			complete, runErr = r.consolidate()
+		} else {
+			complete = true
+		}
+	}
 	sum := &Summary{
 		Method:          r.man.Method,
 		Store:           r.dir,
@@ -93,19 +110,26 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		Computed:        r.computed,
 		Reused:          r.reused,
 		Seconds:         time.Since(start).Seconds(),
+		Randomness:      r.man.Randomness,
+		Complete:        complete,
+	}
+	if r.shard.Sharded() {
+		sum.Shard = r.shard.String()
 	}
 	if runErr != nil {
 		if ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
+			done, total := r.countDone()
 			return sum, fmt.Errorf("translate: interrupted with %d of %d samples in %s (rerun to finish): %w",
-				r.countDone(), len(r.done), r.dir, runErr)
+				done, total, r.dir, runErr)
 		}
 		return sum, fmt.Errorf("translate: %w", runErr)
 	}
 	return sum, nil
 }
 
-// setup selects the inputs, opens the generator or scans the folder, and
-// fixes K and the latent codes.
+// setup opens the generator or scans the folder, chooses and locks the
+// store's run folder (chooseStore), selects the inputs, and fixes K and the
+// latent codes.
 func (r *runner) setup() error {
 	cfg := &r.cfg
 	switch {
@@ -130,21 +154,75 @@ func (r *runner) setup() error {
 	if err != nil {
 		return err
 	}
-	r.dir = filepath.Join(cfg.Out, dirName)
-	// A store only grows: a comparable store of more inputs (first-M
-	// selection) or more samples per input keeps them (see grow).
-	var prev *Manifest
-	if !cfg.Force {
-		prev, _ = readManifest(filepath.Join(r.dir, ManifestName))
-	}
-	if err := r.selectInputs(prev); err != nil {
-		return err
-	}
 
+	// What produced the samples (the run's identity) is known before the
+	// inputs are read; it picks the run folder.
 	stochastic := r.spec.latentDim > 0
 	noisy := len(r.spec.noise) > 0
 	latentSource := LatentsNone
 	var latentsRef *FileRef
+	switch {
+	case cfg.FromFolder != "":
+	case !stochastic && cfg.Latents != "" && noisy:
+		return fmt.Errorf("--latents %s: the generator %s has no style input (its randomness comes from its noise inputs, drawn from --seed)", cfg.Latents, cfg.Generator)
+	case !stochastic && cfg.Latents != "":
+		return fmt.Errorf("--latents %s: the generator %s is deterministic (no latent input)", cfg.Latents, cfg.Generator)
+	case !stochastic && !noisy && max(cfg.Samples, 1) > 1 && !cfg.Repeat:
+		return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples", cfg.Generator, cfg.Samples)
+	case !stochastic:
+	case cfg.Latents != "":
+		latentSource = LatentsFile
+		sha, err := images.HashFile(cfg.Latents)
+		if err != nil {
+			return fmt.Errorf("--latents: %w", err)
+		}
+		abs, _ := filepath.Abs(cfg.Latents)
+		latentsRef = &FileRef{File: abs, SHA256: sha}
+	default:
+		latentSource = LatentsSeed
+	}
+	inputDir, _ := filepath.Abs(cfg.Inputs)
+	r.man = &Manifest{
+		Schema:       ManifestSchema,
+		Method:       method,
+		LatentSource: latentSource,
+		LatentsFile:  latentsRef,
+		Noise:        r.spec.noise,
+		Seed:         cfg.Seed,
+		Select:       cfg.Select,
+		InputDir:     inputDir,
+		Size:         cfg.Size,
+		Samples:      []Sample{},
+		Versions:     Versions{MunitEval: version.MunitEval, ONNXRuntime: r.spec.ortVersion},
+	}
+	if stochastic {
+		r.man.LatentDim = r.spec.latentDim
+	}
+	if len(r.spec.models) > 0 {
+		r.man.Models = r.spec.models
+	}
+	if cfg.FromFolder != "" {
+		abs, _ := filepath.Abs(cfg.FromFolder)
+		r.man.FromFolder = abs
+	}
+	r.man.Randomness = randomnessOf(r.man)
+	if r.shard.Sharded() {
+		sh := r.shard
+		r.man.Shard = &sh
+	}
+	if err := r.chooseStore(dirName); err != nil {
+		return err
+	}
+
+	// A store only grows: a comparable store of more inputs (first-M
+	// selection) or more samples per input keeps them.
+	var prev *Manifest
+	if !cfg.Force && r.prev != nil {
+		prev = r.prev.m
+	}
+	if err := r.selectInputs(prev); err != nil {
+		return err
+	}
 	switch {
 	case cfg.FromFolder != "":
 		stems := make([]string, len(r.inputs))
@@ -156,11 +234,9 @@ func (r *runner) setup() error {
 			return err
 		}
 		r.k = r.scan.k
+		r.man.FolderLayout = r.scan.layout
 	case !stochastic && noisy:
 		// Noise inputs only: every sample gets its own noise from the seed.
-		if cfg.Latents != "" {
-			return fmt.Errorf("--latents %s: the generator %s has no style input (its randomness comes from its noise inputs, drawn from --seed)", cfg.Latents, cfg.Generator)
-		}
 		r.k = cfg.Samples
 		if r.k == 0 {
 			r.k = DefaultStochasticSamples
@@ -169,29 +245,15 @@ func (r *runner) setup() error {
 			r.k = max(r.k, prev.SamplesPerInput)
 		}
 	case !stochastic:
-		if cfg.Latents != "" {
-			return fmt.Errorf("--latents %s: the generator %s is deterministic (no latent input)", cfg.Latents, cfg.Generator)
-		}
 		r.k = max(cfg.Samples, 1)
-		if r.k > 1 && !cfg.Repeat {
-			return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples", cfg.Generator, r.k)
-		}
 		if prev != nil && prev.LatentSource == LatentsNone && prev.FromFolder == "" {
 			r.k = max(r.k, prev.SamplesPerInput)
 		}
 	case cfg.Latents != "":
-		latentSource = LatentsFile
 		if err := r.readLatents(); err != nil {
 			return err
 		}
-		sha, err := images.HashFile(cfg.Latents)
-		if err != nil {
-			return fmt.Errorf("--latents: %w", err)
-		}
-		abs, _ := filepath.Abs(cfg.Latents)
-		latentsRef = &FileRef{File: abs, SHA256: sha}
 	default:
-		latentSource = LatentsSeed
 		r.k = cfg.Samples
 		if r.k == 0 {
 			r.k = DefaultStochasticSamples
@@ -205,34 +267,8 @@ func (r *runner) setup() error {
 			return err
 		}
 	}
-
-	inputDir, _ := filepath.Abs(cfg.Inputs)
-	r.man = &Manifest{
-		Schema:          ManifestSchema,
-		Method:          method,
-		LatentSource:    latentSource,
-		LatentsFile:     latentsRef,
-		Repeat:          !stochastic && !noisy && cfg.FromFolder == "" && r.k > 1,
-		Noise:           r.spec.noise,
-		Seed:            cfg.Seed,
-		Select:          cfg.Select,
-		InputDir:        inputDir,
-		Size:            cfg.Size,
-		SamplesPerInput: r.k,
-		Samples:         []Sample{},
-		Versions:        Versions{MunitEval: version.MunitEval, ONNXRuntime: r.spec.ortVersion},
-	}
-	if stochastic {
-		r.man.LatentDim = r.spec.latentDim
-	}
-	if len(r.spec.models) > 0 {
-		r.man.Models = r.spec.models
-	}
-	if cfg.FromFolder != "" {
-		abs, _ := filepath.Abs(cfg.FromFolder)
-		r.man.FromFolder, r.man.FolderLayout = abs, r.scan.layout
-	}
-	r.man.Randomness = randomnessOf(r.man)
+	r.man.Repeat = !stochastic && !noisy && cfg.FromFolder == "" && r.k > 1
+	r.man.SamplesPerInput = r.k
 	for _, in := range r.inputs {
 		r.man.Inputs = append(r.man.Inputs, in.rec)
 	}
