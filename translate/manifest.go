@@ -165,11 +165,20 @@ func readManifest(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseManifest(b, path)
+}
+
+// parseManifest parses and validates a manifest's bytes; path names it in
+// errors.
+func parseManifest(b []byte, path string) (*Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: not a sample manifest: %w", path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: not a sample manifest: data after the JSON object", path)
 	}
 	if m.Randomness == "" {
 		m.Randomness = randomnessOf(&m)
