@@ -5,6 +5,7 @@ package translate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -324,7 +325,7 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 			}
 			cond, err := r.gen.condition(sub)
 			if err != nil {
-				return fmt.Errorf("conditioning %s: %w", r.inputs[p.uniq[need[0]]].rec.File, err)
+				return fmt.Errorf("conditioning %s: %w%s", r.inputs[p.uniq[need[0]]].rec.File, err, sizeHint(err))
 			}
 			cper := len(cond.Data) / len(need)
 			for n, j := range need {
@@ -339,7 +340,7 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 		}
 		out, err := r.gen.translate(cond, p.latents, p.noise)
 		if err != nil {
-			return fmt.Errorf("running the generator on %s: %w", r.inputs[b.units[0].input].rec.File, err)
+			return fmt.Errorf("running the generator on %s: %w%s", r.inputs[b.units[0].input].rec.File, err, sizeHint(err))
 		}
 		if err := r.checkOutput(b, out); err != nil {
 			return err
@@ -357,6 +358,15 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 		}
 	}
 	return nil
+}
+
+// sizeHint is the remedy for an image too small for the network.
+func sizeHint(err error) string {
+	var ts *model.TooSmallError
+	if errors.As(err, &ts) && ts.Min > 0 {
+		return fmt.Sprintf("; resize the inputs with --size %d or larger", ts.Min)
+	}
+	return ""
 }
 
 // prepare decodes (and resizes) the batch's inputs and builds its tensors.
