@@ -5,9 +5,10 @@
 // The package's opinion: a sample is identified by what produced it — the
 // generator's bytes (SHA-256), the input image's bytes, the resize, and the
 // latent code — and the latent code of sample k of input i is a pure function
-// of (seed, i, k) (see Latent), as is its noise (see Noise). So a run can be stopped at any moment and
-// resumed, batched any way, or extended to more inputs or samples, and it
-// still ends with exactly the files an uninterrupted run would have written.
+// of (seed, i, k) (see Latent), as is its noise (see Noise). So a run can be
+// stopped at any moment and resumed, batched any way, split over shards, or
+// extended to more inputs or samples, and it still ends with exactly the
+// files an uninterrupted run would have written.
 //
 // # Store layout
 //
