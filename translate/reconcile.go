@@ -32,7 +32,7 @@ func (r *runner) openStore() error {
 		}
 	case r.prev.m == nil:
 		if !r.cfg.Force {
-			if names := visibleEntries(r.dir); len(names) > 0 {
+			if names := r.foreignEntries(); len(names) > 0 {
 				return fmt.Errorf("%s is not empty and holds no %s, so it is not a sample store (it has %s); use another store folder, or --force to write into it",
 					r.dir, ManifestName, listSome(names, 5))
 			}
@@ -74,6 +74,23 @@ func (r *runner) openStore() error {
 // repairHint says how to get past a store whose manifest cannot be read.
 func repairHint(dir string, err error) string {
 	return "rerun with --repair to keep every intact sample (each is checked by its SHA-256 before reuse), or with --force to discard the old store"
+}
+
+// foreignEntries lists the visible entries of the run folder that no writer
+// of this run could have made. Other shards of the run may have written
+// their fragments and stem folders since chooseStore read the folder.
+func (r *runner) foreignEntries() []string {
+	names := visibleEntries(r.dir)
+	if !r.shard.Sharded() {
+		return names
+	}
+	return slices.DeleteFunc(names, func(n string) bool {
+		if fragmentPattern.MatchString(n) {
+			return true
+		}
+		st, err := os.Stat(filepath.Join(r.dir, n))
+		return err == nil && st.IsDir() && r.allStems[n]
+	})
 }
 
 // visibleEntries lists the non-hidden entries of dir.

@@ -93,6 +93,11 @@ func (s *Store) Manifest() *Manifest { return s.m }
 // Method returns the method's real name.
 func (s *Store) Method() string { return s.m.Method }
 
+// Randomness returns where the samples' variation comes from (Manifest.
+// Randomness): RandomnessStyle, RandomnessNoise, RandomnessStyleNoise,
+// RandomnessNone or RandomnessUnknown.
+func (s *Store) Randomness() string { return s.m.Randomness }
+
 // NumInputs returns M, the number of inputs.
 func (s *Store) NumInputs() int { return len(s.m.Inputs) }
 
