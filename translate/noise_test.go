@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -274,4 +275,72 @@ func onnxKillConfig(gen, in, out string) (Config, error) {
 	}
 	cfg.gen = slowGen{g, 20 * time.Millisecond}
 	return cfg, nil
+}
+
+// TestONNXTwoStageNoise runs the two-stage form with a uniform noise input
+// on the decoder (where the contract puts it) and a style input: 4
+// different samples per input, byte-identical at batch 1 and batch 8, and
+// randomness "style+noise". The same noise declared on the content encoder
+// is refused.
+func TestONNXTwoStageNoise(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	write := func(name string, g *onnxbuild.Graph, meta map[string]string) string {
+		p := filepath.Join(dir, name+".onnx")
+		if err := onnxbuild.NewModel(g, meta).WriteFile(p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	noise := `[{"input":"drop_u","dist":"uniform","channels":1,"stride":1}]`
+	encoder := func(meta map[string]string) string {
+		g := onnxbuild.NewGraph("enc")
+		x := g.Input("image", -1, 3, -1, -1)
+		g.OpNamed("Mul", []string{x, g.Scalar(0.5)}, nil, "content")
+		g.Output("content", -1, 3, -1, -1)
+		return write("enc", g, meta)
+	}
+	g := onnxbuild.NewGraph("dec")
+	c := g.Input("content", -1, 3, -1, -1)
+	st := g.Input("style", -1, 2)
+	u := g.Input("drop_u", -1, 1, -1, -1)
+	keep := g.Op("Cast", []string{g.Op("GreaterOrEqual", []string{u, g.Scalar(0.5)}, nil)}, onnxbuild.Attrs{"to": int64(1)})
+	y := g.Op("Mul", []string{c, g.Op("Mul", []string{keep, g.Scalar(2)}, nil)}, nil)
+	m := g.Op("ReduceMean", []string{st}, onnxbuild.Attrs{"axes": []int64{1}, "keepdims": int64(1)})
+	m4 := g.Op("Reshape", []string{m, g.Ints(-1, 1, 1, 1)}, nil)
+	g.OpNamed("Tanh", []string{g.Op("Add", []string{y, m4}, nil)}, nil, "translated")
+	g.Output("translated", -1, 3, -1, -1)
+	dec := write("dec", g, map[string]string{model.MetaRole: "decoder", model.MetaMethod: "TwoNoisy", model.MetaLatentDim: "2", model.MetaNoise: noise})
+	enc := encoder(map[string]string{model.MetaRole: "content_encoder"})
+
+	in := writeInputs(t, 2, 6, 4, 33)
+	var stores []string
+	for _, batch := range []int{1, 8} {
+		cfg := noiseConfig(enc, in, t.TempDir(), batch)
+		cfg.Decoder = dec
+		s := mustRun(t, cfg)
+		st, err := OpenStore(s.Store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Randomness() != RandomnessStyleNoise {
+			t.Fatalf("randomness %q", st.Randomness())
+		}
+		for i := 0; i < 2; i++ {
+			seen := map[string]bool{}
+			for k := 0; k < 4; k++ {
+				seen[st.SampleSHA256(i, k)] = true
+			}
+			if len(seen) != 4 {
+				t.Fatalf("input %d: %d different samples of 4", i, len(seen))
+			}
+		}
+		stores = append(stores, filepath.Dir(s.Store))
+	}
+	sameTree(t, stores[0], stores[1])
+
+	cfg := noiseConfig(encoder(map[string]string{model.MetaRole: "content_encoder", model.MetaNoise: noise}), in, t.TempDir(), 1)
+	cfg.Decoder = dec
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "noise inputs belong on the decoder")
 }
