@@ -28,7 +28,7 @@ func (r *runner) openStore() error {
 	switch {
 	case r.prevErr != nil:
 		if !r.cfg.Force {
-			return fmt.Errorf("%w; %s", r.prevErr, repairHint(r.dir, r.prevErr))
+			return fmt.Errorf("%w; %s", r.prevErr, repairHint)
 		}
 	case r.prev.m == nil:
 		if !r.cfg.Force {
@@ -72,9 +72,7 @@ func (r *runner) openStore() error {
 }
 
 // repairHint says how to get past a store whose manifest cannot be read.
-func repairHint(dir string, err error) string {
-	return "rerun with --repair to keep every intact sample (each is checked by its SHA-256 before reuse), or with --force to discard the old store"
-}
+const repairHint = "rerun with --repair to keep every intact sample (each is checked by its SHA-256 before reuse), or with --force to discard the old store"
 
 // foreignEntries lists the visible entries of the run folder that no writer
 // of this run could have made. Other shards of the run may have written

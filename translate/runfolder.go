@@ -104,11 +104,16 @@ func (r *runner) chooseStore(dirName string) error {
 	}
 	for j, c := range candidates {
 		dir := filepath.Join(r.cfg.Out, c)
+		last := j == len(candidates)-1
 		if err := r.lock(dir); err != nil {
+			// Another process writing a run of another identity there does
+			// not concern this run: look at the next folder.
+			if a, rerr := readStore(dir, false); !last && rerr == nil && a.m != nil && !sameIdentity(a.m, r.man) {
+				continue
+			}
 			return err
 		}
 		a, err := readStore(dir, r.cfg.Repair)
-		last := j == len(candidates)-1
 		if err != nil || last || a.m == nil || sameIdentity(a.m, r.man) {
 			r.dir, r.prev, r.prevErr = dir, a, err
 			if r.prev == nil {

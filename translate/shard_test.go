@@ -186,13 +186,10 @@ func TestStoreLock(t *testing.T) {
 			cmd := helper(t, in, out, env...)
 			defer func() { cmd.Process.Kill(); cmd.Wait() }()
 			pid := fmt.Sprintf("pid %d ", cmd.Process.Pid)
-			deadline := time.Now().Add(20 * time.Second)
-			for time.Now().Before(deadline) {
-				if _, err := os.Stat(manifest); err == nil && strings.Contains(readHolder(lock), pid) {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitFor(t, func() bool {
+				_, err := os.Stat(manifest)
+				return err == nil && strings.Contains(readHolder(lock), pid)
+			})
 			cfg := killConfig(in, out, 0)
 			if tc.mine != "" {
 				cfg.Shard, _ = ParseShard(tc.mine, 0, func(string) string { return "" })
@@ -200,6 +197,24 @@ func TestStoreLock(t *testing.T) {
 			_, err := Run(context.Background(), cfg)
 			errContains(t, err, fmt.Sprintf(tc.want, cmd.Process.Pid, filepath.Join(out, "Fake_star")))
 		})
+	}
+	// A run of another seed does not wait for the writer of the first: it
+	// goes to its own folder.
+	{
+		out := t.TempDir()
+		cmd := helper(t, in, out, "MUNIT_TRANSLATE_DELAY=300ms")
+		waitFor(t, func() bool {
+			_, err := os.Stat(filepath.Join(out, "Fake_star", ManifestName))
+			return err == nil && strings.Contains(readHolder(filepath.Join(out, "Fake_star", lockName)), fmt.Sprintf("pid %d ", cmd.Process.Pid))
+		})
+		cfg := killConfig(in, out, 0)
+		cfg.Seed = 12
+		s, err := Run(context.Background(), cfg)
+		cmd.Process.Kill()
+		cmd.Wait()
+		if err != nil || !strings.Contains(s.Store, RunKeySep) {
+			t.Fatalf("seed 12 beside a running seed 11: %v", err)
+		}
 	}
 	// Two shards of one run write side by side.
 	out := t.TempDir()
@@ -219,5 +234,15 @@ func TestStoreLock(t *testing.T) {
 	}
 	if _, err := OpenStore(filepath.Join(out, "Fake_star")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 20 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the child process")
+		}
 	}
 }
