@@ -50,8 +50,10 @@ type Config struct {
 	// Size x Size, images.ResizeCrop) before the generator; 0 feeds the
 	// images as they are.
 	Size int
-	// Force discards a store of a different model, seed or input set
-	// instead of refusing to mix with it.
+	// Force discards what the run's folder holds when it cannot be reused
+	// (inputs whose bytes changed, a random subset of another size, a
+	// manifest that cannot be read) instead of refusing. Runs of another
+	// identity (model, seed, ...) need no Force: they get their own folder.
 	Force bool
 
 	// Shard, when Shard.Sharded(), runs only the inputs the shard owns,

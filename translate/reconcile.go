@@ -105,8 +105,9 @@ func visibleEntries(dir string) []string {
 
 // differences lists what makes old and new samples incomparable: the
 // method, the models, the pre-generated folder, the latent source (and its
-// seed or file), the resize, any input at the same index with another stem
-// or content, and a random input subset of another size. More inputs
+// seed or file), the noise inputs, the resize, any input at the same index
+// with another stem or content, and a random input subset of another size.
+// More inputs
 // (first-M selection) or samples per input are not differences: the common
 // ones are reused.
 func differences(old, cur *Manifest) []string {

@@ -224,15 +224,24 @@ func TestRunSideBySide(t *testing.T) {
 	_, err = Run(context.Background(), c)
 	errContains(t, err, "refusing to mix", "inputs: store has 2 chosen by --select random, now 3 by --select random")
 
-	// --force discards the old samples.
+	// --force discards the refused folder's samples (and nothing else).
 	c = base()
-	c.Seed, c.Force, c.NumInputs = 1, true, 2
+	c.Inputs, c.Force = changed, true
 	s := mustRun(t, c)
-	if s.Computed != 4 || s.Reused != 0 {
+	if s.Computed != 6 || s.Reused != 0 || !strings.Contains(s.Store, RunKeySep) {
 		t.Fatalf("--force: %+v", s)
 	}
-	if _, err := os.Stat(filepath.Join(out, "Fake_star", "in_02")); !os.IsNotExist(err) {
-		t.Fatalf("old input folder kept after --force: %v", err)
+	if got := readTree(t, first.Store); !maps.Equal(got, plain) {
+		t.Fatal("--force on another run's folder changed the first run's")
+	}
+	c = base()
+	c.Select, c.NumInputs, c.Force = SelectRandom, 1, true
+	s = mustRun(t, c)
+	if s.Computed != 2 || s.Reused != 0 {
+		t.Fatalf("--force on a random subset: %+v", s)
+	}
+	if ents := visibleEntries(s.Store); len(ents) != 2 {
+		t.Fatalf("old input folders kept after --force: %v", ents)
 	}
 	// A folder that is not a store.
 	junk := t.TempDir()

@@ -92,16 +92,14 @@ func sameIdentity(a, b *Manifest) bool {
 }
 
 // chooseStore picks the run's folder and locks it: STORE/<method> when it
-// is empty or holds a run of the same identity (or with Force), otherwise
-// STORE/<method>@<RunKey>, so runs of another seed, model, latents, noise,
-// resize or input folder live side by side instead of being refused. It
-// leaves the folder's assembled manifest in r.prev (or the error reading
-// it in r.prevErr).
+// is empty or holds a run of the same identity (or cannot be read),
+// otherwise STORE/<method>@<RunKey>, so runs of another seed, model,
+// latents, noise, resize or input folder live side by side instead of
+// being refused. Force then applies to the folder chosen. It leaves the
+// folder's assembled manifest in r.prev (or the error reading it in
+// r.prevErr).
 func (r *runner) chooseStore(dirName string) error {
-	candidates := []string{dirName}
-	if !r.cfg.Force {
-		candidates = append(candidates, dirName+RunKeySep+RunKey(r.man))
-	}
+	candidates := []string{dirName, dirName + RunKeySep + RunKey(r.man)}
 	for j, c := range candidates {
 		dir := filepath.Join(r.cfg.Out, c)
 		last := j == len(candidates)-1

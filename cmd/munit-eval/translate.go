@@ -63,7 +63,7 @@ resumes and ends with exactly the samples of an uninterrupted one. A run of
 another model, seed, latents, noise, resize or input folder goes beside the
 first, to STORE/<method>@<key> (the summary names the folder; --samples takes
 it like any other). Inputs whose bytes changed under the same run are refused,
-naming the difference, unless --force discards the old store; a damaged
+naming the difference, unless --force discards that folder's samples; a damaged
 manifest is refused with an offer: --repair keeps every intact sample. Ctrl-C
 finishes the batch in flight, writes the manifest and exits 130. A second
 translate on the same folder is refused, naming its host and pid.
@@ -110,7 +110,7 @@ Examples:
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
 	f.IntVar(&c.Batch, "batch", c.Batch, "samples per network run")
 	f.IntVar(&c.Size, "size", c.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
-	f.BoolVar(&c.Force, "force", false, "discard a store of a different run instead of refusing")
+	f.BoolVar(&c.Force, "force", false, "discard what the run's folder holds when it cannot be reused, instead of refusing")
 	f.BoolVar(&c.Repair, "repair", false, "keep the intact samples of a store whose manifest is damaged")
 	f.StringVar(&o.shard, "shard", "", "run shard `I/N` of the inputs (I from 0; default: from Slurm or Kubernetes, else all)")
 	f.IntVar(&o.shards, "shards", 0, "number of shards N, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
