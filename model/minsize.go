@@ -28,6 +28,7 @@ func (e *TooSmallError) Error() string {
 	return fmt.Sprintf("%s: the image (%dx%d) is too small for the model's reflection padding: %v", e.Path, e.W, e.H, e.Err)
 }
 
+// Unwrap returns onnxruntime's error.
 func (e *TooSmallError) Unwrap() error { return e.Err }
 
 // tooSmall turns onnxruntime's reflection-padding failure on inputs into a

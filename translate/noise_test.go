@@ -344,3 +344,21 @@ func TestONNXTwoStageNoise(t *testing.T) {
 	_, err := Run(context.Background(), cfg)
 	errContains(t, err, "noise inputs belong on the decoder")
 }
+
+// BenchmarkNoise measures filling one sample's noise inputs at 256x256: a
+// full-resolution dropout mask (uniform, 1 channel) and a stride-4 encoder
+// noise (normal, 256 channels, as UNIT's content code).
+func BenchmarkNoise(b *testing.B) {
+	for _, n := range []model.NoiseInput{
+		{Input: "dropout_0", Dist: model.NoiseUniform, Channels: 1, Stride: 1},
+		{Input: "enc_noise", Dist: model.NoiseNormal, Channels: 256, Stride: 4},
+	} {
+		b.Run(n.Dist, func(b *testing.B) {
+			dst := make([]float32, n.Channels*(256/n.Stride)*(256/n.Stride))
+			b.SetBytes(int64(4 * len(dst)))
+			for i := 0; i < b.N; i++ {
+				fillNoise(dst, 0, i, 0, n)
+			}
+		})
+	}
+}
