@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -88,6 +89,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}()
 	if err := r.setup(); err != nil {
+		// Leave no empty run folder behind a refused run.
+		r.unlock()
+		if r.dir != "" {
+			os.Remove(r.dir) // only when empty
+		}
 		return nil, fmt.Errorf("translate: %w", err)
 	}
 	if err := r.openStore(); err != nil {

@@ -578,3 +578,17 @@ func TestRunConfigErrors(t *testing.T) {
 		errContains(t, err, tc.want)
 	}
 }
+
+// TestRunRefusedLeavesNoFolder checks that a run refused after its folder
+// was locked (too many inputs asked) leaves no empty run folder behind.
+func TestRunRefusedLeavesNoFolder(t *testing.T) {
+	in := writeInputs(t, 2, 4, 4, 60)
+	out := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+	cfg.NumInputs = 5
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "--num-inputs 5", "holds only 2 images")
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Fatalf("the refused run left %v", ents)
+	}
+}
