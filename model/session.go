@@ -158,7 +158,8 @@ func (s *Session) Run(inputs map[string]Tensor, outputs ...string) (map[string]T
 	}
 	fixed := int64(s.info.FixedBatch)
 	if fixed <= 0 || batch == fixed {
-		return s.run(inputs, outputs)
+		out, err := s.run(inputs, outputs)
+		return out, s.tooSmall(inputs, err)
 	}
 	var parts []map[string]Tensor
 	for start := int64(0); start < batch; start += fixed {
@@ -169,7 +170,7 @@ func (s *Session) Run(inputs map[string]Tensor, outputs ...string) (map[string]T
 		}
 		out, err := s.run(chunk, outputs)
 		if err != nil {
-			return nil, err
+			return nil, s.tooSmall(chunk, err)
 		}
 		for name, t := range out {
 			out[name] = sliceRows(t, 0, n, n)

@@ -110,7 +110,7 @@ func BenchmarkNetworkParityMUNIT(b *testing.B) {
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				if _, err := g.translate(t, lat); err != nil {
+				if _, err := g.translate(t, lat, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -257,7 +257,7 @@ func BenchmarkTwoStageNetworkK20(b *testing.B) {
 						batch.Data = append(batch.Data, c.Data...)
 						lat = append(lat, Latent(0, 0, j, synth.LatentDim)...)
 					}
-					if _, err := g.translate(batch, lat); err != nil {
+					if _, err := g.translate(batch, lat, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

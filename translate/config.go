@@ -50,9 +50,21 @@ type Config struct {
 	// Size x Size, images.ResizeCrop) before the generator; 0 feeds the
 	// images as they are.
 	Size int
-	// Force discards a store of a different model, seed or input set
-	// instead of refusing to mix with it.
+	// Force discards what the run's folder holds when it cannot be reused
+	// (inputs whose bytes changed, a random subset of another size, a
+	// manifest that cannot be read) instead of refusing. Runs of another
+	// identity (model, seed, ...) need no Force: they get their own folder.
 	Force bool
+
+	// Shard, when Shard.Sharded(), runs only the inputs the shard owns,
+	// writing its own manifest fragment, so that N processes (on N machines
+	// sharing the store's filesystem) together produce the store of one
+	// run; see ParseShard.
+	Shard Shard
+	// Repair reads a damaged (for example truncated) manifest or fragment
+	// for what is intact in it instead of refusing; every sample it lists
+	// is still checked by its SHA-256 before reuse.
+	Repair bool
 
 	// Threads and Device configure onnxruntime (model.Options).
 	Threads int
@@ -116,6 +128,10 @@ func (c *Config) check() error {
 		return fmt.Errorf("--batch %d: want a positive number", c.Batch)
 	case c.Size < 0:
 		return fmt.Errorf("--size %d: want a positive number (0 for no resize)", c.Size)
+	case c.Force && c.Shard.Sharded():
+		return errors.New("--force discards the whole store, which other shards are writing: run one unsharded --force first, then the shards")
+	case c.Shard.Count < 0 || (c.Shard.Sharded() && (c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count)):
+		return fmt.Errorf("shard %d/%d: want 0 <= I < N", c.Shard.Index, c.Shard.Count)
 	case c.Select != SelectFirst && c.Select != SelectRandom:
 		return fmt.Errorf("--select %q: want first or random", c.Select)
 	}
@@ -134,4 +150,13 @@ type Summary struct {
 	Computed        int     `json:"computed"`
 	Reused          int     `json:"reused"`
 	Seconds         float64 `json:"seconds"`
+	// Randomness is the store's Manifest.Randomness.
+	Randomness string `json:"randomness"`
+	// Shard is "I/N" for a sharded run (Computed and Reused then count its
+	// own inputs only).
+	Shard string `json:"shard,omitempty"`
+	// Complete reports whether the store now holds every sample: always
+	// after an unsharded run; after a shard, when it was the last to finish
+	// and folded every fragment into manifest.json.
+	Complete bool `json:"complete"`
 }

@@ -5,15 +5,19 @@
 // The package's opinion: a sample is identified by what produced it — the
 // generator's bytes (SHA-256), the input image's bytes, the resize, and the
 // latent code — and the latent code of sample k of input i is a pure function
-// of (seed, i, k) (see Latent). So a run can be stopped at any moment and
-// resumed, batched any way, or extended to more inputs or samples, and it
-// still ends with exactly the files an uninterrupted run would have written.
+// of (seed, i, k) (see Latent), as is its noise (see Noise). So a run can be
+// stopped at any moment and resumed, batched any way, split over shards, or
+// extended to more inputs or samples, and it still ends with exactly the
+// files an uninterrupted run would have written.
 //
 // # Store layout
 //
 //	STORE/<method>/manifest.json
 //	STORE/<method>/<input-stem>/<k>.png     k = 0-based sample index, decimal
-//	STORE/.cache/<kind>/<model-sha256>/<image-sha256>.npy   (derived caches of other packages)
+//	STORE/<method>/manifest.shard-I-of-N.json   (a running or unfinished shard's fragment)
+//	STORE/<method>/.lock, .lock.shard-I-of-N    (advisory locks of the writers)
+//	STORE/<method>@<key>/...                (a run of another identity, see RunKey)
+//	STORE/.cache/<kind>/...                 (derived caches of other packages)
 //
 // <method> is MethodDir(method name): the name with '*' spelled "_star", '+'
 // spelled "_plus" and any other character outside [A-Za-z0-9._-] replaced
@@ -30,7 +34,10 @@
 // whose manifest is true. A rerun reuses a sample only when its file's
 // SHA-256 matches the manifest and what produced it is unchanged, computes
 // what is missing, and refuses to mix samples of a different model, latent
-// source, seed, resize or input set unless told to discard them
-// (Config.Force). A store only grows: asking fewer inputs or samples than it
-// holds keeps them all, so commands needing different K share one store.
+// source, seed, resize or input set: such a run goes to a folder of its own
+// beside the first (STORE/<method>@<key>). A store only grows: asking fewer
+// inputs or samples than it holds keeps them all, so commands needing
+// different K share one store. One process writes a folder at a time
+// (flock), or one per shard (Config.Shard), each into its own manifest
+// fragment; OpenStore assembles them.
 package translate

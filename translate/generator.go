@@ -18,9 +18,10 @@ type generator interface {
 	// content codes for the two-stage form.
 	condition(imgs model.Tensor) (model.Tensor, error)
 	// translate runs the generator on conditionings [N,...] and, for a
-	// stochastic generator, latent codes (N*S values, row-major); it returns
-	// the translated images [N,3,H',W'].
-	translate(cond model.Tensor, latents []float32) (model.Tensor, error)
+	// stochastic generator, latent codes (N*S values, row-major) and the
+	// noise inputs by name ([N,C,H/S,W/S] each); it returns the translated
+	// images [N,3,H',W'].
+	translate(cond model.Tensor, latents []float32, noise map[string]model.Tensor) (model.Tensor, error)
 	close() error
 }
 
@@ -28,7 +29,9 @@ type generator interface {
 type genSpec struct {
 	method    string
 	models    map[string]FileRef
-	latentDim int // 0: deterministic
+	latentDim int // 0: no style input
+	// noise are the generator's (or decoder's) noise inputs.
+	noise []model.NoiseInput
 	// fixedH, fixedW are the image sizes the model requires (0: any).
 	fixedH, fixedW int
 	// hwMultiple, when > 1, is the munit_eval.hw_multiple metadata: image
@@ -95,6 +98,7 @@ func openGenerator(cfg *Config) (*onnxGenerator, error) {
 		g.translatedOut = info.Outputs[0].Name
 	}
 	g.s.method = info.Method
+	g.s.noise = info.Noise
 	imgInfo := info
 	if g.enc != nil {
 		imgInfo = g.enc.Info()
@@ -113,7 +117,7 @@ func openGenerator(cfg *Config) (*onnxGenerator, error) {
 		g.s.fixedH, g.s.fixedW = int(max(t.Shape[2], 0)), int(max(t.Shape[3], 0))
 	}
 	for _, in := range []*model.Info{imgInfo, info} {
-		if v, err := strconv.Atoi(in.Metadata["munit_eval.hw_multiple"]); err == nil && v > g.s.hwMultiple {
+		if v, err := strconv.Atoi(in.Metadata[model.MetaHWMultiple]); err == nil && v > g.s.hwMultiple {
 			g.s.hwMultiple = v
 		}
 	}
@@ -152,8 +156,11 @@ func (g *onnxGenerator) condition(imgs model.Tensor) (model.Tensor, error) {
 	return c, nil
 }
 
-func (g *onnxGenerator) translate(cond model.Tensor, latents []float32) (model.Tensor, error) {
+func (g *onnxGenerator) translate(cond model.Tensor, latents []float32, noise map[string]model.Tensor) (model.Tensor, error) {
 	in := map[string]model.Tensor{g.condInput: cond}
+	for name, t := range noise {
+		in[name] = t
+	}
 	if g.latent != "" {
 		n := cond.Shape[0]
 		shape := []int64{n, int64(g.s.latentDim)}

@@ -77,7 +77,7 @@ func (g *fakeGen) condition(imgs model.Tensor) (model.Tensor, error) {
 	return out, nil
 }
 
-func (g *fakeGen) translate(cond model.Tensor, latents []float32) (model.Tensor, error) {
+func (g *fakeGen) translate(cond model.Tensor, latents []float32, _ map[string]model.Tensor) (model.Tensor, error) {
 	g.mu.Lock()
 	g.runs++
 	g.batchSeen = append(g.batchSeen, int(cond.Shape[0]))

@@ -19,6 +19,23 @@ const killHelperEnv = "MUNIT_TRANSLATE_KILL_HELPER"
 func TestMain(m *testing.M) {
 	if os.Getenv(killHelperEnv) != "" {
 		cfg := killConfig(os.Getenv("MUNIT_TRANSLATE_IN"), os.Getenv("MUNIT_TRANSLATE_OUT"), 10*time.Millisecond)
+		if d, err := time.ParseDuration(os.Getenv("MUNIT_TRANSLATE_DELAY")); err == nil {
+			cfg.gen.(*fakeGen).delay = d
+		}
+		if sh := os.Getenv("MUNIT_TRANSLATE_SHARD"); sh != "" {
+			var err error
+			if cfg.Shard, err = ParseShard(sh, 0, os.Getenv); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(3)
+			}
+		}
+		if gen := os.Getenv("MUNIT_TRANSLATE_GENERATOR"); gen != "" {
+			var err error
+			if cfg, err = onnxKillConfig(gen, os.Getenv("MUNIT_TRANSLATE_IN"), os.Getenv("MUNIT_TRANSLATE_OUT")); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(3)
+			}
+		}
 		if _, err := Run(context.Background(), cfg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)

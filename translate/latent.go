@@ -1,10 +1,13 @@
 package translate
 
 import (
+	"hash/fnv"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/munit-eval/munit-eval/model"
 )
 
 // splitMix64 is the SplitMix64 output function (Steele, Lea and Flood,
@@ -29,6 +32,7 @@ func splitMix64(x uint64) uint64 {
 const (
 	domainLatent = 0x6c6174656e74 // "latent"
 	domainSelect = 0x73656c656374 // "select"
+	domainNoise  = 0x6e6f697365   // "noise"
 )
 
 // streamFor returns a PCG-DXSM generator (math/rand/v2's PCG, whose output
@@ -66,7 +70,12 @@ func Latent(seed int64, input, k, dim int) []float32 {
 
 // fillLatent writes the latent code of (seed, input, k) into dst.
 func fillLatent(dst []float32, seed int64, input, k int) {
-	g := streamFor(domainLatent, seed, uint64(input), uint64(k))
+	fillNormal(dst, streamFor(domainLatent, seed, uint64(input), uint64(k)))
+}
+
+// fillNormal writes len(dst) standard normal draws from g (Box-Muller, see
+// Latent).
+func fillNormal(dst []float32, g *rand.PCG) {
 	const scale = 1.0 / (1 << 53)
 	for j := 0; j < len(dst); j += 2 {
 		u1 := (float64(g.Uint64()>>11) + 1) * scale // (0, 1]
@@ -77,6 +86,39 @@ func fillLatent(dst []float32, seed int64, input, k int) {
 		if j+1 < len(dst) {
 			dst[j+1] = float32(r * s)
 		}
+	}
+}
+
+// Noise returns the values of the noise input n for sample k of input i
+// and seed, for an image of h x w: the tensor [1, C, h/S, w/S] in row-major
+// order. Its stream is keyed by (seed, input, k, FNV-1a of n.Input) in a
+// domain of its own, apart from the latent code's, so a sample's noise
+// depends on nothing else: not on the batch, the order of work, the shard,
+// a resumption, or the other noise inputs. Uniform values are
+// float32(x >> 40) / 2^24 for 64-bit PCG outputs x, exactly representable
+// and in [0, 1); normal values are Box-Muller draws as in Latent.
+func Noise(seed int64, input, k int, n model.NoiseInput, h, w int) ([]float32, error) {
+	shape, err := n.Shape(1, h, w)
+	if err != nil {
+		return nil, err
+	}
+	dst := make([]float32, shape[1]*shape[2]*shape[3])
+	fillNoise(dst, seed, input, k, n)
+	return dst, nil
+}
+
+// fillNoise writes the noise of (seed, input, k, n.Input) into dst.
+func fillNoise(dst []float32, seed int64, input, k int, n model.NoiseInput) {
+	name := fnv.New64a()
+	name.Write([]byte(n.Input))
+	g := streamFor(domainNoise, seed, uint64(input), uint64(k), name.Sum64())
+	if n.Dist == model.NoiseNormal {
+		fillNormal(dst, g)
+		return
+	}
+	const scale = 1.0 / (1 << 24)
+	for j := range dst {
+		dst[j] = float32(g.Uint64()>>40) * scale
 	}
 }
 

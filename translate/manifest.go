@@ -3,6 +3,7 @@ package translate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/model"
 )
 
 // ManifestSchema is the value of Manifest.Schema for this version of the
@@ -38,6 +40,16 @@ const (
 const (
 	SelectFirst  = "first"  // the first M images of the folder in sorted order
 	SelectRandom = "random" // a seeded random subset of M, kept in sorted order
+)
+
+// Randomness sources (Manifest.Randomness): where a method's sample-to-
+// sample variation comes from.
+const (
+	RandomnessStyle      = "style"       // a style (latent) code per sample
+	RandomnessNoise      = "noise"       // noise inputs (munit_eval.noise) per sample
+	RandomnessStyleNoise = "style+noise" // both
+	RandomnessNone       = "none"        // a deterministic generator
+	RandomnessUnknown    = "unknown"     // pre-generated samples: not known to munit-eval
 )
 
 // FileRef names a file and the SHA-256 of its bytes.
@@ -105,6 +117,14 @@ type Manifest struct {
 	// LatentSource is LatentsSeed, LatentsFile or LatentsNone.
 	LatentSource string   `json:"latent_source"`
 	LatentsFile  *FileRef `json:"latents_file,omitempty"`
+	// Noise lists the generator's noise inputs (its munit_eval.noise
+	// metadata), filled per sample from the seed (see Noise).
+	Noise []model.NoiseInput `json:"noise,omitempty"`
+	// Randomness says where the samples' variation comes from: one of
+	// RandomnessStyle, RandomnessNoise, RandomnessStyleNoise, RandomnessNone
+	// or RandomnessUnknown. Manifests written before the field existed get
+	// it derived on read (randomnessOf).
+	Randomness string `json:"randomness"`
 	// Repeat is true when a deterministic generator's single output was
 	// copied to every sample of its input.
 	Repeat bool `json:"repeat,omitempty"`
@@ -122,7 +142,20 @@ type Manifest struct {
 	Inputs          []Input  `json:"inputs"`
 	Samples         []Sample `json:"samples"`
 	Versions        Versions `json:"versions"`
+	// Shard is set in a shard's manifest fragment only
+	// (manifest.shard-I-of-N.json): its samples are those of the inputs the
+	// shard owns. OpenStore assembles the fragments; a complete store has
+	// one manifest.json without it.
+	Shard *Shard `json:"shard,omitempty"`
 }
+
+// fragmentName is the file name of shard s's manifest fragment.
+func fragmentName(s Shard) string {
+	return fmt.Sprintf("manifest.shard-%d-of-%d.json", s.Index, s.Count)
+}
+
+// fragmentPattern matches fragment names; its groups are I and N.
+var fragmentPattern = regexp.MustCompile(`^manifest\.shard-([0-9]+)-of-([0-9]+)\.json$`)
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -132,16 +165,45 @@ func readManifest(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseManifest(b, path)
+}
+
+// parseManifest parses and validates a manifest's bytes; path names it in
+// errors.
+func parseManifest(b []byte, path string) (*Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: not a sample manifest: %w", path, err)
 	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: not a sample manifest: data after the JSON object", path)
+	}
+	if m.Randomness == "" {
+		m.Randomness = randomnessOf(&m)
+	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// randomnessOf derives Manifest.Randomness from the latent source, the noise
+// inputs and the pre-generated folder.
+func randomnessOf(m *Manifest) string {
+	style := m.LatentSource == LatentsSeed || m.LatentSource == LatentsFile
+	switch {
+	case m.FromFolder != "":
+		return RandomnessUnknown
+	case style && len(m.Noise) > 0:
+		return RandomnessStyleNoise
+	case style:
+		return RandomnessStyle
+	case len(m.Noise) > 0:
+		return RandomnessNoise
+	}
+	return RandomnessNone
 }
 
 // validate checks the manifest's internal consistency (not completeness):
@@ -166,6 +228,14 @@ func (m *Manifest) validate() error {
 	default:
 		return fmt.Errorf("latent_source %q, want seed, file or none", m.LatentSource)
 	}
+	if want := randomnessOf(m); m.Randomness != "" && m.Randomness != want {
+		return fmt.Errorf("randomness %q, but the latent source, noise inputs and folder say %q", m.Randomness, want)
+	}
+	for j, n := range m.Noise {
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("noise[%d]: %w", j, err)
+		}
+	}
 	stems := map[string]int{}
 	for i, in := range m.Inputs {
 		if in.Index != i {
@@ -182,23 +252,39 @@ func (m *Manifest) validate() error {
 			return fmt.Errorf("input %d (%s): malformed sha256 %q", i, in.File, in.SHA256)
 		}
 	}
+	if sh := m.Shard; sh != nil && (sh.Count < 2 || sh.Index < 0 || sh.Index >= sh.Count) {
+		return fmt.Errorf("shard %d/%d, want 0 <= I < N and N >= 2", sh.Index, sh.Count)
+	}
 	prev := -1
 	for j, s := range m.Samples {
-		if s.Input < 0 || s.Input >= len(m.Inputs) || s.K < 0 || s.K >= m.SamplesPerInput {
-			return fmt.Errorf("samples[%d] (input %d, k %d) out of range (%d inputs, %d samples each)", j, s.Input, s.K, len(m.Inputs), m.SamplesPerInput)
-		}
-		key := s.Input*m.SamplesPerInput + s.K
-		if key <= prev {
-			return fmt.Errorf("samples[%d] (input %d, k %d) is out of order or repeated", j, s.Input, s.K)
-		}
-		prev = key
-		if !hexSHA256.MatchString(s.SHA256) {
-			return fmt.Errorf("sample (input %d, k %d): malformed sha256 %q", s.Input, s.K, s.SHA256)
-		}
-		if m.LatentSource != LatentsNone && len(s.Latent) != m.LatentDim {
-			return fmt.Errorf("sample (input %d, k %d): latent of %d values, want latent_dim %d", s.Input, s.K, len(s.Latent), m.LatentDim)
+		if err := m.checkSample(j, s, &prev); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// checkSample checks samples[j] = s: owned by the fragment's shard, in
+// range, after the sample whose key (input*K + k) is *prev, with a
+// well-formed hash and a latent of LatentDim values; it advances *prev.
+func (m *Manifest) checkSample(j int, s Sample, prev *int) error {
+	if m.Shard != nil && !m.Shard.Owns(s.Input) {
+		return fmt.Errorf("samples[%d] (input %d) is not an input of shard %s", j, s.Input, m.Shard)
+	}
+	if s.Input < 0 || s.Input >= len(m.Inputs) || s.K < 0 || s.K >= m.SamplesPerInput {
+		return fmt.Errorf("samples[%d] (input %d, k %d) out of range (%d inputs, %d samples each)", j, s.Input, s.K, len(m.Inputs), m.SamplesPerInput)
+	}
+	key := s.Input*m.SamplesPerInput + s.K
+	if key <= *prev {
+		return fmt.Errorf("samples[%d] (input %d, k %d) is out of order or repeated", j, s.Input, s.K)
+	}
+	if !hexSHA256.MatchString(s.SHA256) {
+		return fmt.Errorf("sample (input %d, k %d): malformed sha256 %q", s.Input, s.K, s.SHA256)
+	}
+	if m.LatentSource != LatentsNone && len(s.Latent) != m.LatentDim {
+		return fmt.Errorf("sample (input %d, k %d): latent of %d values, want latent_dim %d", s.Input, s.K, len(s.Latent), m.LatentDim)
+	}
+	*prev = key
 	return nil
 }
 
@@ -207,16 +293,21 @@ func (m *Manifest) Complete() bool {
 	return len(m.Samples) == len(m.Inputs)*m.SamplesPerInput
 }
 
-// write writes the manifest atomically to dir/manifest.json. The encoding
-// is deterministic (sorted samples, no timestamps), so two runs that produce
+// write writes the manifest atomically to dir/manifest.json, or for a
+// shard's fragment to dir/manifest.shard-I-of-N.json. The encoding is
+// deterministic (sorted samples, no timestamps), so two runs that produce
 // the same samples write the same bytes.
 func (m *Manifest) write(dir string) error {
+	name := ManifestName
+	if m.Shard != nil {
+		name = fragmentName(*m.Shard)
+	}
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return fmt.Errorf("encoding manifest: %w", err)
 	}
 	b = append(b, '\n')
-	return atomicfile.Write(filepath.Join(dir, ManifestName), b, 0o644)
+	return atomicfile.Write(filepath.Join(dir, name), b, 0o644)
 }
 
 // checkStem rejects stems that cannot name a sample folder.
@@ -228,8 +319,95 @@ func checkStem(stem string) error {
 		return fmt.Errorf("stem %q contains a path separator", stem)
 	case strings.HasPrefix(stem, "."):
 		return fmt.Errorf("stem %q is hidden", stem)
-	case stem == ManifestName:
+	case stem == ManifestName || fragmentPattern.MatchString(stem):
 		return fmt.Errorf("stem %q would collide with the manifest", stem)
 	}
 	return nil
+}
+
+// readOrSalvage reads path like readManifest; when the file is damaged (cut
+// short by a full disk or an interrupted copy, say), it keeps what is
+// intact instead (salvageManifest).
+func readOrSalvage(path string) (*Manifest, error) {
+	m, err := readManifest(path)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		return m, err
+	}
+	b, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return nil, err
+	}
+	s, serr := salvageManifest(b)
+	if serr != nil {
+		return nil, fmt.Errorf("%w; the damage reaches the run's description, so it cannot be repaired (%v)", err, serr)
+	}
+	return s, nil
+}
+
+// salvageManifest parses a damaged manifest's intact part: every top-level
+// field that parses whole, and the sample records before the damage that
+// are well-formed, in range and in order. The fields that describe the run
+// (everything before "samples" in the encoding) must all be intact and
+// valid; samples are only ever reused after their file's SHA-256 is checked.
+func salvageManifest(b []byte) (*Manifest, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
+	}
+	fields := map[string]json.RawMessage{}
+	var samples []json.RawMessage
+fields:
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := t.(string)
+		if key == "samples" {
+			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+				break
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					break fields
+				}
+				samples = append(samples, raw)
+			}
+			if _, err := dec.Token(); err != nil {
+				break
+			}
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			break
+		}
+		fields[key] = raw
+	}
+	fields["samples"] = json.RawMessage("[]")
+	obj, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	d := json.NewDecoder(bytes.NewReader(obj))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m.Randomness == "" {
+		m.Randomness = randomnessOf(&m)
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	prev := -1
+	for _, raw := range samples {
+		var s Sample
+		if json.Unmarshal(raw, &s) == nil && m.checkSample(len(m.Samples), s, &prev) == nil {
+			m.Samples = append(m.Samples, s)
+		}
+	}
+	return &m, nil
 }

@@ -288,3 +288,25 @@ func TestONNXContract(t *testing.T) {
 	_, err = Run(context.Background(), cfg)
 	errContains(t, err, "grey.onnx does not fit the generator contract", "channels")
 }
+
+// TestONNXTooSmallInput feeds a 1x1 image to a generator whose first
+// operation is a reflect Pad of 3: the error names the input, the model's
+// minimum size (4x4) and --size, not onnxruntime's raw text alone.
+func TestONNXTooSmallInput(t *testing.T) {
+	needORT(t)
+	g := onnxbuild.NewGraph("pad_gen")
+	img := g.Input("image", -1, 3, -1, -1)
+	p := g.Op("Pad", []string{img, g.Ints(0, 0, 3, 3, 0, 0, 3, 3)}, onnxbuild.Attrs{"mode": "reflect"})
+	g.OpNamed("Tanh", []string{p}, nil, "translated")
+	g.Output("translated", -1, 3, -1, -1)
+	path := filepath.Join(t.TempDir(), "pad.onnx")
+	if err := onnxbuild.NewModel(g, map[string]string{"munit_eval.role": "generator", "munit_eval.method": "PadGen", "munit_eval.latent_dim": "0"}).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	images.WritePNG(filepath.Join(in, "dot.png"), images.New(1, 1))
+	cfg := DefaultConfig()
+	cfg.Generator, cfg.Inputs, cfg.Out, cfg.Quiet = path, in, t.TempDir(), true
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "dot.png", "needs images of at least 4x4, got 1x1", "--size 4 or larger")
+}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -157,7 +158,13 @@ func TestRunResumeAfterCrash(t *testing.T) {
 	sameTree(t, ref, out)
 }
 
-func TestRunRefusesToMix(t *testing.T) {
+// TestRunSideBySide checks that a run of another seed, model, method
+// name, form, input folder, resize, latent size or selection goes to its
+// own keyed folder STORE/<method>@<key> beside the first run, which is left
+// byte for byte as it was; a rerun finds its folder again and reuses every
+// sample. Within one run folder, inputs whose content changed are still
+// refused, naming the difference.
+func TestRunSideBySide(t *testing.T) {
 	in := writeInputs(t, 3, 8, 8, 4)
 	in2 := writeInputs(t, 3, 8, 8, 5)
 	out := t.TempDir()
@@ -166,37 +173,75 @@ func TestRunRefusesToMix(t *testing.T) {
 		c.Samples = 2
 		return c
 	}
-	mustRun(t, base())
+	first := mustRun(t, base())
+	plain := readTree(t, first.Store)
 	for _, tc := range []struct {
 		name string
 		edit func(c *Config)
-		want []string
 	}{
-		{"seed", func(c *Config) { c.Seed = 1 }, []string{"seed: store 0, now 1", "--force"}},
-		{"model", func(c *Config) { c.gen = &fakeGen{latentDim: 2, sha: strings.Repeat("ef", 32)} }, []string{"generator: store has fake.onnx (sha256 abababababab), now fake.onnx (sha256 efefefefefef)"}},
-		{"method name", func(c *Config) { c.Method = "Fake_star" }, []string{`method: store "Fake*", now "Fake_star"`}},
-		{"two-stage", func(c *Config) { c.gen = &fakeGen{latentDim: 2, twoStage: true} }, []string{"content_encoder: store has none", "generator: store has fake.onnx, now none"}},
-		{"inputs", func(c *Config) { c.Inputs = in2 }, []string{"input 0: store in_00.png"}},
-		{"size", func(c *Config) { c.Size = 4 }, []string{"--size: store 0, now 4"}},
-		{"latent size", func(c *Config) { c.gen = &fakeGen{latentDim: 3} }, []string{"latent size: store 2, now 3"}},
-		{"random subset", func(c *Config) { c.Select, c.NumInputs = SelectRandom, 2 }, []string{"inputs: store has 3 chosen by --select first, now 2 by --select random"}},
+		{"seed", func(c *Config) { c.Seed = 1 }},
+		{"model", func(c *Config) { c.gen = &fakeGen{latentDim: 2, sha: strings.Repeat("ef", 32)} }},
+		{"method name", func(c *Config) { c.Method = "Fake_star" }},
+		{"two-stage", func(c *Config) { c.gen = &fakeGen{latentDim: 2, twoStage: true} }},
+		{"inputs", func(c *Config) { c.Inputs = in2 }},
+		{"size", func(c *Config) { c.Size = 4 }},
+		{"latent size", func(c *Config) { c.gen = &fakeGen{latentDim: 3} }},
+		{"random subset", func(c *Config) { c.Select, c.NumInputs = SelectRandom, 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base()
 			tc.edit(&c)
-			_, err := Run(context.Background(), c)
-			errContains(t, err, append([]string{"refusing to mix"}, tc.want...)...)
+			s := mustRun(t, c)
+			st, err := OpenStore(s.Store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(out, "Fake_star"+RunKeySep+RunKey(st.Manifest())); s.Store != want || s.Reused != 0 {
+				t.Fatalf("store %s (reused %d), want a new run in %s", s.Store, s.Reused, want)
+			}
+			if got := readTree(t, first.Store); !maps.Equal(got, plain) {
+				t.Fatal("the first run's folder changed")
+			}
+			s2 := mustRun(t, c)
+			if s2.Store != s.Store || s2.Computed != 0 {
+				t.Fatalf("rerun: %+v, want every sample reused from %s", s2, s.Store)
+			}
 		})
 	}
-	// --force discards the old samples.
+	// The same run identity with other input bytes is refused.
+	changed := writeInputs(t, 3, 8, 8, 4)
+	b, _ := os.ReadFile(filepath.Join(in2, "in_00.png"))
+	os.WriteFile(filepath.Join(changed, "in_00.png"), b, 0o644)
 	c := base()
-	c.Seed, c.Force, c.NumInputs = 1, true, 2
+	c.Inputs = changed
+	mustRun(t, c) // another input folder: a keyed run
+	os.WriteFile(filepath.Join(changed, "in_00.png"), []byte(plain[filepath.Join("in_01", "0.png")]), 0o644)
+	_, err := Run(context.Background(), c)
+	errContains(t, err, "refusing to mix", "input 0: store in_00.png", "--force")
+	// A random subset of another size under the same seed is refused too.
+	c = base()
+	c.Select, c.NumInputs = SelectRandom, 3
+	_, err = Run(context.Background(), c)
+	errContains(t, err, "refusing to mix", "inputs: store has 2 chosen by --select random, now 3 by --select random")
+
+	// --force discards the refused folder's samples (and nothing else).
+	c = base()
+	c.Inputs, c.Force = changed, true
 	s := mustRun(t, c)
-	if s.Computed != 4 || s.Reused != 0 {
+	if s.Computed != 6 || s.Reused != 0 || !strings.Contains(s.Store, RunKeySep) {
 		t.Fatalf("--force: %+v", s)
 	}
-	if _, err := os.Stat(filepath.Join(out, "Fake_star", "in_02")); !os.IsNotExist(err) {
-		t.Fatalf("old input folder kept after --force: %v", err)
+	if got := readTree(t, first.Store); !maps.Equal(got, plain) {
+		t.Fatal("--force on another run's folder changed the first run's")
+	}
+	c = base()
+	c.Select, c.NumInputs, c.Force = SelectRandom, 1, true
+	s = mustRun(t, c)
+	if s.Computed != 2 || s.Reused != 0 {
+		t.Fatalf("--force on a random subset: %+v", s)
+	}
+	if ents := visibleEntries(s.Store); len(ents) != 2 {
+		t.Fatalf("old input folders kept after --force: %v", ents)
 	}
 	// A folder that is not a store.
 	junk := t.TempDir()
@@ -204,7 +249,7 @@ func TestRunRefusesToMix(t *testing.T) {
 	os.WriteFile(filepath.Join(junk, "Fake_star", "mine.txt"), nil, 0o644)
 	c = base()
 	c.Out = junk
-	_, err := Run(context.Background(), c)
+	_, err = Run(context.Background(), c)
 	errContains(t, err, "not a sample store", "mine.txt")
 }
 
@@ -372,10 +417,11 @@ func TestRunLatentsFile(t *testing.T) {
 	if st.Manifest().LatentSource != LatentsFile || st.Manifest().LatentsFile == nil {
 		t.Fatal("manifest does not record the latents file")
 	}
-	// Switching to seeded latents is refused.
+	// Seeded latents are another run, kept beside this one.
 	cfg.Latents = ""
-	_, err := Run(context.Background(), cfg)
-	errContains(t, err, "latents: store file, now seed")
+	if s2 := mustRun(t, cfg); s2.Store == s.Store || !strings.Contains(s2.Store, RunKeySep) {
+		t.Fatalf("seeded latents went to %s, the file's run is in %s", s2.Store, s.Store)
+	}
 
 	for _, tc := range []struct {
 		name    string
@@ -530,5 +576,19 @@ func TestRunConfigErrors(t *testing.T) {
 		tc.edit(&c)
 		_, err := Run(context.Background(), c)
 		errContains(t, err, tc.want)
+	}
+}
+
+// TestRunRefusedLeavesNoFolder checks that a run refused after its folder
+// was locked (too many inputs asked) leaves no empty run folder behind.
+func TestRunRefusedLeavesNoFolder(t *testing.T) {
+	in := writeInputs(t, 2, 4, 4, 60)
+	out := t.TempDir()
+	cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+	cfg.NumInputs = 5
+	_, err := Run(context.Background(), cfg)
+	errContains(t, err, "--num-inputs 5", "holds only 2 images")
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Fatalf("the refused run left %v", ents)
 	}
 }

@@ -53,22 +53,22 @@ type Store struct {
 }
 
 // OpenStore opens the method folder methodDir (STORE/<method>): it reads and
-// validates manifest.json, checks that every sample of every input is listed
-// (a store left incomplete by an interrupted run is an error saying to rerun
-// translate) and that every sample file exists. It does not hash the files;
-// Verify does.
+// validates manifest.json, assembling the fragments that sharded runs write
+// beside it (manifest.shard-I-of-N.json), checks that every sample of every
+// input is listed (an incomplete store is an *IncompleteError naming the
+// inputs, and the shards, that lack samples) and that every sample file
+// exists. It does not hash the files; Verify does.
 func OpenStore(methodDir string) (*Store, error) {
-	path := filepath.Join(methodDir, ManifestName)
-	m, err := readManifest(path)
+	a, err := readStore(methodDir, false)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("translate: %s is not a sample store: no %s (create it with munit-eval translate)", methodDir, ManifestName)
-		}
 		return nil, fmt.Errorf("translate: %w", err)
 	}
-	if !m.Complete() {
-		return nil, fmt.Errorf("translate: store %s is incomplete: %d of %d samples (an interrupted run?); rerun munit-eval translate to finish it",
-			methodDir, len(m.Samples), len(m.Inputs)*m.SamplesPerInput)
+	if a.m == nil {
+		return nil, fmt.Errorf("translate: %s is not a sample store: no %s (create it with munit-eval translate)", methodDir, ManifestName)
+	}
+	m := a.m
+	if e := a.incomplete(methodDir); e != nil {
+		return nil, e
 	}
 	// validate guarantees sorted, unique samples; complete means that
 	// Samples[i*K+k] is sample k of input i.
@@ -92,6 +92,11 @@ func (s *Store) Manifest() *Manifest { return s.m }
 
 // Method returns the method's real name.
 func (s *Store) Method() string { return s.m.Method }
+
+// Randomness returns where the samples' variation comes from (Manifest.
+// Randomness): RandomnessStyle, RandomnessNoise, RandomnessStyleNoise,
+// RandomnessNone or RandomnessUnknown.
+func (s *Store) Randomness() string { return s.m.Randomness }
 
 // NumInputs returns M, the number of inputs.
 func (s *Store) NumInputs() int { return len(s.m.Inputs) }

@@ -34,7 +34,13 @@ model with PyTorch on the same inputs without a Python onnxruntime package:
 	munit-eval forward munit_a2b.onnx --input image=x.npy --input style=s.npy --out out/
 
 Each --input names a model input and a float32 (or float64) .npy file of the
-shape the model expects. Outputs containing NaN or Inf are reported.`,
+shape the model expects; noise inputs (munit_eval.noise, for example exported
+dropout masks) are given the same way, so a comparison can use the masks
+PyTorch used:
+
+	munit-eval forward cyclegan.onnx --input image=x.npy --input dropout_0=u.npy --out out/
+
+Every model input must be given; outputs containing NaN or Inf are reported.`,
 		Args: exactArgs(1, "MODEL.onnx"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runForward(cmd, args[0], o)

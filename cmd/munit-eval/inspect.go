@@ -22,6 +22,7 @@ type inspectReport struct {
 	Role       model.Role         `json:"role"`
 	Method     string             `json:"method"`
 	LatentDim  int                `json:"latent_dim"`
+	Noise      []model.NoiseInput `json:"noise,omitempty"`
 	Inputs     []model.TensorInfo `json:"inputs"`
 	Outputs    []model.TensorInfo `json:"outputs"`
 	Metadata   map[string]string  `json:"metadata"`
@@ -35,8 +36,8 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "inspect [--json] [--role ROLE] MODEL.onnx",
 		Short: "show a model's role, inputs, outputs and metadata, and check its contract",
-		Long: `Inspect prints what munit-eval reads from an ONNX model: its role, method and
-latent size (from the munit_eval.* metadata), its inputs and outputs with their
+		Long: `Inspect prints what munit-eval reads from an ONNX model: its role, method,
+latent size and noise inputs (from the munit_eval.* metadata), its inputs and outputs with their
 shapes (-1 for dynamic axes), all metadata, the file's SHA-256, and whether the
 model satisfies the contract of its role (docs/models.md); if not, why.
 
@@ -73,7 +74,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	}
 	problems := model.Check(info, role)
 	rep := inspectReport{
-		File: path, Role: info.Role, Method: info.Method, LatentDim: info.LatentDim,
+		File: path, Role: info.Role, Method: info.Method, LatentDim: info.LatentDim, Noise: info.Noise,
 		Inputs: info.Inputs, Outputs: info.Outputs, Metadata: info.Metadata, SHA256: info.SHA256,
 		ContractOK: len(problems) == 0, Problems: problems,
 	}
@@ -93,6 +94,9 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	fmt.Fprintf(w, "role:       %s\n", orDash(string(info.Role)))
 	fmt.Fprintf(w, "method:     %s\n", orDash(info.Method))
 	fmt.Fprintf(w, "latent dim: %d\n", info.LatentDim)
+	for _, n := range info.Noise {
+		fmt.Fprintf(w, "noise:      %s (%s, %d channels, stride %d: [N,%d,H/%d,W/%d])\n", n.Input, n.Dist, n.Channels, n.Stride, n.Channels, n.Stride, n.Stride)
+	}
 	if len(info.Classes) > 0 {
 		fmt.Fprintf(w, "classes:    %s\n", strings.Join(info.Classes, ", "))
 	}

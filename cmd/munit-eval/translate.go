@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/translate"
@@ -12,8 +13,10 @@ import (
 
 // translateOptions are the flags of munit-eval translate.
 type translateOptions struct {
-	cfg  translate.Config
-	json bool
+	cfg    translate.Config
+	json   bool
+	shard  string
+	shards int
 }
 
 func init() {
@@ -50,15 +53,32 @@ store instead of running a generator, with --method naming the method. The
 folder holds DIR/<stem>/<k>.png, DIR/<stem>_<k>.png or DIR/<stem>.png (PNG or
 JPEG); any sample missing or extra for the inputs is an error listing them.
 
+A generator may also declare noise inputs (munit_eval.noise: test-time
+dropout masks, encoder noise); each sample's noise is drawn from (--seed, i, k)
+apart from the style code, so it too is independent of batching and resumption.
+
 A rerun reuses every sample already in the store (checked by SHA-256) and
 computes only what is missing, so an interrupted run (Ctrl-C, or even a kill)
-resumes and ends with exactly the samples of an uninterrupted one. A store of a
-different model, seed, latents, resize or input set is refused, naming the
-difference, unless --force discards it. Ctrl-C finishes the batch in flight,
-writes the manifest and exits 130.
+resumes and ends with exactly the samples of an uninterrupted one. A run of
+another model, seed, latents, noise, resize or input folder goes beside the
+first, to STORE/<method>@<key> (the summary names the folder; --samples takes
+it like any other). Inputs whose bytes changed under the same run are refused,
+naming the difference, unless --force discards that folder's samples; a damaged
+manifest is refused with an offer: --repair keeps every intact sample. Ctrl-C
+finishes the batch in flight, writes the manifest and exits 130. A second
+translate on the same folder is refused, naming its host and pid.
+
+--shard I/N (I from 0) runs only the inputs i with i mod N = I, so N processes,
+on N machines sharing the store's filesystem, together write the store one
+process writes: each keeps its own manifest fragment and the last to finish
+folds them into manifest.json. Without --shard, a Slurm array task
+(SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
+(JOB_COMPLETION_INDEX, with --shards N) picks its shard; --shard 0/1 runs
+everything. Rerunning one shard redoes only what it lacks.
 
 --json prints a summary object: method, store, inputs, samples_per_input,
-computed, reused, seconds.
+computed, reused, seconds, randomness (style, noise, style+noise, none or
+unknown), shard, complete.
 
 Examples:
 
@@ -66,7 +86,9 @@ Examples:
 	    --num-inputs 100 --samples 38 --seed 0
 	munit-eval translate --generator cyclegan.onnx --inputs edges/ --out samples
 	munit-eval translate --from-folder bicycle_out/ --method BicycleGAN \
-	    --inputs edges/ --out samples`,
+	    --inputs edges/ --out samples
+	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
+	    --shard 2/4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTranslate(cmd, o)
@@ -88,7 +110,10 @@ Examples:
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
 	f.IntVar(&c.Batch, "batch", c.Batch, "samples per network run")
 	f.IntVar(&c.Size, "size", c.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
-	f.BoolVar(&c.Force, "force", false, "discard a store of a different run instead of refusing")
+	f.BoolVar(&c.Force, "force", false, "discard what the run's folder holds when it cannot be reused, instead of refusing")
+	f.BoolVar(&c.Repair, "repair", false, "keep the intact samples of a store whose manifest is damaged")
+	f.StringVar(&o.shard, "shard", "", "run shard `I/N` of the inputs (I from 0; default: from Slurm or Kubernetes, else all)")
+	f.IntVar(&o.shards, "shards", 0, "number of shards N, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary")
 	rootCmd.AddCommand(cmd)
 }
@@ -105,6 +130,11 @@ func runTranslate(cmd *cobra.Command, o translateOptions) error {
 	case cfg.Batch < 1:
 		return usageError{fmt.Errorf("translate: --batch %d: want at least 1", cfg.Batch)}
 	}
+	shard, err := translate.ParseShard(o.shard, o.shards, os.Getenv)
+	if err != nil {
+		return usageError{fmt.Errorf("translate: %w", err)}
+	}
+	cfg.Shard = shard
 	cfg.Threads, cfg.Device = global.threads, global.device
 	cfg.Quiet = global.quiet || o.json
 	if cfg.Generator != "" {
@@ -125,6 +155,15 @@ func printTranslateSummary(w io.Writer, s *translate.Summary, asJSON bool) error
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
+	}
+	if s.Shard != "" {
+		state := "other shards still to finish"
+		if s.Complete {
+			state = "store complete"
+		}
+		_, err := fmt.Fprintf(w, "%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
+			s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+		return err
 	}
 	_, err := fmt.Fprintf(w, "%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
 		s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/munit-eval/munit-eval/images"
@@ -52,6 +54,28 @@ func TestTranslateCommand(t *testing.T) {
 			t.Fatalf("summary %+v, want Tiny, 2 x 3, %d computed, %d reused", s, want.computed, want.reused)
 		}
 	}
+	// Another resize is another run: it goes beside the first.
 	r := cli(t, append(args, "--method", "Tiny", "--size", "2")...)
-	wantBadInput(t, r, "refusing to mix", "--size: store 0, now 2")
+	if r.code != 0 || !strings.Contains(r.stdout, filepath.Join(store, "Tiny@")) {
+		t.Fatalf("--size 2: exit %d, %s%s; want a run in %s@<key>", r.code, r.stdout, r.stderr, filepath.Join(store, "Tiny"))
+	}
+
+	// Shards: a bad --shard is bad usage; two shards (one from Slurm's
+	// environment) complete the store; the second says so.
+	wantBadInput(t, cli(t, append(args, "--shard", "2/2")...), "--shard", "0 <= I < N")
+	wantBadInput(t, cli(t, append(args, "--shards", "2")...), "--shards 2 without a shard index")
+	sharded := filepath.Join(dir, "sharded")
+	sargs := []string{"translate", "--generator", gen, "--inputs", in, "--out", sharded}
+	if r := cli(t, append(sargs, "--shard", "0/2")...); r.code != 0 || !strings.Contains(r.stdout, "shard 0/2") || !strings.Contains(r.stdout, "this shard: 1 computed") {
+		t.Fatalf("shard 0/2: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	cmd := exec.Command(binary, sargs...)
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_COUNT=2")
+	b, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "shard 1/2") || !strings.Contains(string(b), "store complete") {
+		t.Fatalf("Slurm task 2 of 1-2: %v: %s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(sharded, "Tiny", "manifest.json")); err != nil {
+		t.Fatalf("the shards left no manifest.json: %v", err)
+	}
 }

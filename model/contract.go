@@ -1,0 +1,274 @@
+package model
+
+// The contracts of DESIGN.md §2: roles, the metadata keys, and Check, which
+// says how a model breaks its role's contract. Inspection (info.go) only
+// reads what the file declares.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Role is what a model is for, from its munit_eval.role metadata or named by
+// the user on the command line (DESIGN.md §2).
+type Role string
+
+// The roles of DESIGN.md §2.
+const (
+	RoleGenerator      Role = "generator"
+	RoleContentEncoder Role = "content_encoder"
+	RoleDecoder        Role = "decoder"
+	RoleLPIPS          Role = "lpips"
+	RoleClassifier     Role = "classifier"
+)
+
+// Roles lists every known role, for help texts and validation.
+var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier}
+
+// Metadata keys munit-eval reads from an ONNX model's metadata_props.
+const (
+	MetaRole         = "munit_eval.role"
+	MetaMethod       = "munit_eval.method"
+	MetaLatentDim    = "munit_eval.latent_dim"
+	MetaClasses      = "munit_eval.classes"
+	MetaLPIPSNet     = "munit_eval.lpips_net"
+	MetaLPIPSVersion = "munit_eval.lpips_version"
+	MetaSynthetic    = "munit_eval.synthetic"
+)
+
+// ParseRole checks that s names a known role.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", fmt.Errorf("unknown role %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Check says precisely how a model does not fit the contract of role
+// (DESIGN.md §2); it returns nil when it fits. When role is empty the model's
+// own role is checked.
+func Check(info *Info, role Role) []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	meta := Role(info.Metadata[MetaRole])
+	if role == "" {
+		role = info.Role
+	}
+	switch {
+	case role == "":
+		add("no %s metadata: name the model's role on the command line (one of generator, content_encoder, decoder, lpips, classifier)", MetaRole)
+		return p
+	case meta != "" && meta != role:
+		add("metadata says role %q, but it is used as %q", meta, role)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		add("%v", err)
+		return p
+	}
+	for _, t := range info.Inputs {
+		if t.Type != "float32" {
+			add("input %q has element type %s, want float32", t.Name, t.Type)
+		}
+	}
+	for _, t := range info.Outputs {
+		if t.Type != "float32" {
+			add("output %q has element type %s, want float32", t.Name, t.Type)
+		}
+	}
+	checkImage := func() {
+		if info.ImageInput == "" {
+			add("no image input: want an input named \"image\" or a single 4-D [N,3,H,W] input (inputs: %s)", describe(info.Inputs))
+			return
+		}
+		t, _ := info.Input(info.ImageInput)
+		if len(t.Shape) != 4 {
+			add("image input %q has shape %s, want [N,3,H,W]", t.Name, shapeString(t.Shape))
+		} else if t.Shape[1] != 3 {
+			add("image input %q has %s channels (shape %s), want 3 (one-channel networks are exported with the grey conversion inside the graph)", t.Name, dimString(t.Shape[1]), shapeString(t.Shape))
+		}
+	}
+	checkTranslated := func() {
+		out, ok := info.Output("translated")
+		if !ok {
+			if len(info.Outputs) != 1 {
+				add("no output named \"translated\" (outputs: %s)", describe(info.Outputs))
+				return
+			}
+			out = info.Outputs[0]
+		}
+		if len(out.Shape) != 4 || (out.Shape[1] != 3 && out.Shape[1] != -1) {
+			add("output %q has shape %s, want [N,3,H,W]", out.Name, shapeString(out.Shape))
+		}
+	}
+	checkLatent := func(required bool) {
+		if info.LatentInput == "" {
+			if required {
+				add("no style input: want an input named \"style\" of shape [N,S] or [N,S,1,1] (inputs: %s)", describe(info.Inputs))
+			}
+			return
+		}
+		t, _ := info.Input(info.LatentInput)
+		if len(t.Shape) != 2 && !(len(t.Shape) == 4 && t.Shape[2] == 1 && t.Shape[3] == 1) {
+			add("latent input %q has shape %s, want [N,S] or [N,S,1,1]", t.Name, shapeString(t.Shape))
+		}
+		if v, err := strconv.Atoi(info.Metadata[MetaLatentDim]); err == nil && len(t.Shape) >= 2 && t.Shape[1] > 0 && int64(v) != t.Shape[1] {
+			add("metadata %s=%d but latent input %q has %d channels", MetaLatentDim, v, t.Name, t.Shape[1])
+		}
+	}
+	unexpected := func(allowed ...string) {
+		for _, t := range info.Inputs {
+			ok := false
+			for _, a := range allowed {
+				if a != "" && t.Name == a {
+					ok = true
+				}
+			}
+			if !ok {
+				add("unexpected input %q %s (the contract has only %s)", t.Name, shapeString(t.Shape), strings.Join(nonEmpty(allowed), " and "))
+			}
+		}
+	}
+	if v, ok := info.Metadata[MetaLatentDim]; ok {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			add("metadata %s=%q is not a non-negative integer", MetaLatentDim, v)
+		}
+	}
+	// latentAgrees flags latent_dim metadata that contradicts the inputs:
+	// a size but no latent input, or 0 with one.
+	latentAgrees := func() {
+		v, err := strconv.Atoi(info.Metadata[MetaLatentDim])
+		switch {
+		case err != nil:
+		case v > 0 && info.LatentInput == "":
+			add("metadata %s=%d, but the model has no style input (inputs: %s); a deterministic generator has %s=0", MetaLatentDim, v, describe(info.Inputs), MetaLatentDim)
+		case v == 0 && info.LatentInput != "":
+			add("metadata %s=0, but input %q is a style input; give its size", MetaLatentDim, info.LatentInput)
+		}
+	}
+	noise := func() []string {
+		var names []string
+		for _, n := range info.Noise {
+			names = append(names, n.Input)
+		}
+		return names
+	}
+	_, hasNoise := info.Metadata[MetaNoise]
+	switch role {
+	case RoleGenerator:
+		checkImage()
+		checkLatent(false)
+		latentAgrees()
+		checkTranslated()
+		checkNoise(info, add)
+		unexpected(append([]string{info.ImageInput, info.LatentInput}, noise()...)...)
+	case RoleContentEncoder:
+		checkImage()
+		if hasNoise {
+			// The content of an input is computed once for all its samples,
+			// so noise there would be shared by every sample of the input.
+			add("metadata %s on a content encoder: noise inputs belong on the decoder (the content encoder runs once per input for all its samples)", MetaNoise)
+		}
+		unexpected(info.ImageInput)
+		if len(info.Outputs) != 1 {
+			if _, ok := info.Output("content"); !ok {
+				add("want one output named \"content\" (outputs: %s)", describe(info.Outputs))
+			}
+		}
+	case RoleDecoder:
+		if _, ok := info.Input("content"); !ok {
+			add("no input named \"content\" (inputs: %s)", describe(info.Inputs))
+		}
+		checkLatent(true)
+		latentAgrees()
+		checkTranslated()
+		checkNoise(info, add)
+		unexpected(append([]string{"content", info.LatentInput}, noise()...)...)
+	case RoleLPIPS:
+		checkImage()
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
+		unexpected(info.ImageInput)
+		n := 0
+		for ; ; n++ {
+			t, ok := info.Output(fmt.Sprintf("lpips_%d", n))
+			if !ok {
+				break
+			}
+			if len(t.Shape) != 4 {
+				add("output %q has shape %s, want [N,C,H,W]", t.Name, shapeString(t.Shape))
+			}
+		}
+		if n == 0 {
+			add("no outputs lpips_0 ... lpips_{L-1} (outputs: %s)", describe(info.Outputs))
+		} else if n != len(info.Outputs) {
+			add("outputs must be exactly lpips_0 ... lpips_%d (outputs: %s)", n-1, describe(info.Outputs))
+		}
+		if _, ok := info.Metadata[MetaLPIPSVersion]; !ok {
+			add("no %s metadata (0.0 and 0.1 give different distances)", MetaLPIPSVersion)
+		} else if v := info.Metadata[MetaLPIPSVersion]; v != "0.0" && v != "0.1" {
+			add("metadata %s=%q, want 0.0 or 0.1", MetaLPIPSVersion, v)
+		}
+	case RoleClassifier:
+		checkImage()
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
+		unexpected(info.ImageInput)
+		logits, ok := info.Output("logits")
+		if !ok {
+			add("no output named \"logits\" (outputs: %s)", describe(info.Outputs))
+		} else if len(logits.Shape) != 2 {
+			add("output \"logits\" has shape %s, want [N,K]", shapeString(logits.Shape))
+		} else if len(info.Classes) > 0 && logits.Shape[1] > 0 && int(logits.Shape[1]) != len(info.Classes) {
+			add("metadata %s names %d classes but \"logits\" has %d", MetaClasses, len(info.Classes), logits.Shape[1])
+		}
+		if f, ok := info.Output("features"); ok && len(f.Shape) != 2 {
+			add("output \"features\" has shape %s, want [N,D]", shapeString(f.Shape))
+		}
+		for _, t := range info.Outputs {
+			if t.Name != "logits" && t.Name != "features" {
+				add("unexpected output %q (the contract has logits and optional features)", t.Name)
+			}
+		}
+	}
+	return p
+}
+
+func nonEmpty(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, fmt.Sprintf("%q", v))
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
+
+func describe(ts []TensorInfo) string {
+	if len(ts) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.Name + " " + shapeString(t.Shape)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dimString(d int64) string {
+	if d < 0 {
+		return "a dynamic number of"
+	}
+	return strconv.FormatInt(d, 10)
+}
