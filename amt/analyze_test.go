@@ -14,7 +14,8 @@ func simBatch(t testing.TB) *Key {
 	cfg := DefaultMakeConfig()
 	cfg.Questions = 150
 	cfg.Seed = 3
-	_, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 3})
+	// 50 inputs x 3 x 1 = 150 distinct comparisons with UNIT.
+	_, key := testBatchN(t, 50, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 3})
 	return key
 }
 
