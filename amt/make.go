@@ -742,16 +742,19 @@ func writeBatchFiles(dir string, key *Key) error {
 // two-alternative forced choice per question, the input above the two
 // outputs, images referenced through ${q<s>_input}, ${q<s>_left} and
 // ${q<s>_right}, and answers in radio fields named q<s> with values "left" and
-// "right". It names no method and no side's method.
+// "right". It names no method and no side's method. Images smaller than
+// their 256-px box are enlarged with nearest-neighbour pixels.
 func HITHTML(key *Key) ([]byte, error) {
 	type slot struct {
 		N                      int
 		Field, In, Left, Right string
 	}
 	var data struct {
-		Slots []slot
-		Total int
+		Slots  []slot
+		Total  int
+		Onload string
 	}
+	data.Onload = "if (this.naturalWidth < this.width) this.classList.add('small')"
 	for s := 1; s <= len(key.Fields); s++ {
 		data.Slots = append(data.Slots, slot{N: s, Field: slotField(s), In: inputVar(s), Left: leftVar(s), Right: rightVar(s)})
 	}

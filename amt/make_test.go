@@ -184,6 +184,13 @@ func TestMakeOpaque(t *testing.T) {
 	if !strings.Contains(s, "<crowd-form") || !strings.Contains(s, "crowd-html-elements.js") {
 		t.Error("hit.html is not a crowd-form layout")
 	}
+	// Small images are enlarged with nearest-neighbour pixels, not blurred.
+	if n, m := strings.Count(s, "<img "), strings.Count(s, `<img onload="if (this.naturalWidth < this.width) this.classList.add('small')"`); n != 3*len(key.Fields) || m != n {
+		t.Errorf("hit.html: %d images, %d of them marked small when upscaled; want %d", n, m, 3*len(key.Fields))
+	}
+	if !strings.Contains(s, "img.small { image-rendering: pixelated; }") {
+		t.Error("hit.html: no nearest-neighbour rule for small images")
+	}
 	for i, f := range key.Fields {
 		n := inputVar(i + 1)
 		in, l, r := strings.Index(s, "${"+n+"}"), strings.Index(s, "${"+leftVar(i+1)+"}"), strings.Index(s, "${"+rightVar(i+1)+"}")
