@@ -53,12 +53,12 @@ const (
 	// CycleGANDropout is the planted CycleGAN's dropout rate p: the mode's
 	// keep gate is x * (u >= p) / (1 - p) with u ~ U[0, 1), so the gate is
 	// dropped, and the sample takes the next mode, with probability p.
-	CycleGANDropout = 0.03
+	CycleGANDropout = 0.025
 	// UNITNoiseThreshold is tau of the planted UNIT: the Gaussian encoder
 	// adds n ~ N(0, 1) to the hidden code's mode channel, whose mean is 0,
 	// and the decoder takes the next mode where that value exceeds tau, with
 	// probability 1 - Phi(tau) (UNITSwitch).
-	UNITNoiseThreshold = 1.7
+	UNITNoiseThreshold = 1.9
 	// NoiseInputCycleGAN and NoiseInputUNIT name the noise inputs.
 	NoiseInputCycleGAN = "dropout_noise"
 	NoiseInputUNIT     = "encoder_noise"
@@ -71,7 +71,7 @@ const (
 
 // UNITSwitch is 1 - Phi(UNITNoiseThreshold) = erfc(tau/sqrt 2)/2, the
 // probability that the planted UNIT's encoder noise changes the mode
-// (0.0445655 for tau = 1.7).
+// (0.0287166 for tau = 1.9).
 var UNITSwitch = math.Erfc(UNITNoiseThreshold/math.Sqrt2) / 2
 
 // NoiseInput is one entry of a generator's munit_eval.noise metadata
