@@ -226,8 +226,8 @@ func Models(seed uint64) (map[string][]byte, error) {
 		KeyUNIT: func() *onnxbuild.Model {
 			return generator(seed, "UNIT", withSwitch(areaHead(unit, false), encoderNoiseSwitch()), false)
 		},
-		KeyClassifier:   func() *onnxbuild.Model { return classifierModel(seed) },
-		KeyLPIPS:        func() *onnxbuild.Model { return lpipsModel(seed) },
+		KeyClassifier: func() *onnxbuild.Model { return classifierModel(seed) },
+		KeyLPIPS:      func() *onnxbuild.Model { return lpipsModel(seed) },
 	}
 	out := make(map[string][]byte, len(builders))
 	for k, b := range builders {

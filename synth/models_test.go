@@ -649,6 +649,37 @@ func TestGroundTruth(t *testing.T) {
 			t.Errorf("%s: CIS %.6f, expected %.6f (tolerance %g)", g.Method, got, planted, tol)
 		}
 		if g.Switch > 0 {
+			// Planted IS: with a_i and b_i the classifier's probabilities of
+			// input i's output kept and moved (noise forced), the samples'
+			// marginal is M = mean_i ((1-q) a_i + q b_i) and their mean
+			// entropy E = mean_i ((1-q) H(a_i) + q H(b_i)), so IS = H(M) - E.
+			// Tolerance: X ~ Bin(N, q) samples move; each moves M by at most
+			// 2/N in L1 and E by at most max|H(b_i) - H(a_i)|/N, and H(M) is
+			// Lipschitz with constant max_j |1 + ln M_j|; 4 sd of X.
+			keep, move := r.forcedProbs(g.Key, x, false), r.forcedProbs(g.Key, x, true)
+			q := g.Switch
+			marg := make([]float64, NumModes)
+			ent, dH := 0.0, 0.0
+			for i := range keep {
+				for j := range marg {
+					marg[j] += ((1-q)*keep[i][j] + q*move[i][j]) / float64(len(keep))
+				}
+				ha, hb := entropy(keep[i]), entropy(move[i])
+				ent += ((1-q)*ha + q*hb) / float64(len(keep))
+				dH = math.Max(dH, math.Abs(hb-ha))
+			}
+			lip := 0.0
+			for _, m := range marg {
+				lip = math.Max(lip, math.Abs(1+math.Log(m)))
+			}
+			n := float64(gtInputs * k)
+			want := entropy(marg) - ent
+			tolIS := 4 * math.Sqrt(n*q*(1-q)) * (2*lip+dH) / n
+			gotIS := inceptionScore(p)
+			t.Logf("%-10s planted IS %.4f on these inputs, recovered %.4f (tolerance %.4f)", g.Method, want, gotIS, tolIS)
+			if math.Abs(gotIS-want) > tolIS {
+				t.Errorf("%s: IS %.5f, planted %.5f +- %.5f", g.Method, gotIS, want, tolIS)
+			}
 			// Planted diversity: a pair differs with probability
 			// P = 2q(1-q), and then by D_i, the distance between input i's
 			// outline in its mode and in the next one (noise forced).
@@ -658,7 +689,7 @@ func TestGroundTruth(t *testing.T) {
 				dSq += d * d / float64(len(dSwitch))
 			}
 			pd := g.PlantedPairDiffers()
-			want := pd * dKeep
+			want = pd * dKeep
 			sd := math.Sqrt((pd*dSq - want*want) / float64(gtInputs*gtPairs))
 			t.Logf("%-10s planted LPIPS diversity %.4f = %.4f x %.4f, recovered %.4f (4 sd %.4f)", g.Method, want, pd, dKeep, div, 4*sd)
 			if math.Abs(div-want) > 4*sd {
@@ -1005,4 +1036,47 @@ func TestPlantedSwitchCIS(t *testing.T) {
 	if math.Abs(m-p1*math.Ln2) > 1e-15 || math.Abs(v-(p1*math.Ln2*math.Ln2-m*m)) > 1e-15 {
 		t.Errorf("binaryEntropyMoments(0.3, 2) = %g, %g", m, v)
 	}
+}
+
+// forcedProbs returns the classifier's probabilities of generator key's
+// outputs for the inputs x with the noise forced to keep (move false) or
+// move (move true) the mode.
+func (r *rig) forcedProbs(key string, x model.Tensor, move bool) [][]float64 {
+	r.t.Helper()
+	in := forcedNoise(key, int(x.Shape[0]), move)
+	in["image"] = x
+	out, err := r.sessions[key].Run(in, "translated")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.probs(toImages(r.t, out["translated"]))
+}
+
+// entropy is -sum p ln p in nats (0 ln 0 = 0).
+func entropy(p []float64) float64 {
+	h := 0.0
+	for _, v := range p {
+		if v > 0 {
+			h -= v * math.Log(v)
+		}
+	}
+	return h
+}
+
+// inceptionScore is the log Inception Score over every sample of p, written
+// out here independently of package metrics: H(mean p) - mean H(p).
+func inceptionScore(p [][][]float64) float64 {
+	var all [][]float64
+	for _, pi := range p {
+		all = append(all, pi...)
+	}
+	marg := make([]float64, len(all[0]))
+	ent := 0.0
+	for _, pk := range all {
+		for j, v := range pk {
+			marg[j] += v / float64(len(all))
+		}
+		ent += entropy(pk) / float64(len(all))
+	}
+	return entropy(marg) - ent
 }
