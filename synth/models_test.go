@@ -674,7 +674,7 @@ func TestGroundTruth(t *testing.T) {
 			}
 			n := float64(gtInputs * k)
 			want := entropy(marg) - ent
-			tolIS := 4 * math.Sqrt(n*q*(1-q)) * (2*lip+dH) / n
+			tolIS := 4 * math.Sqrt(n*q*(1-q)) * (2*lip + dH) / n
 			gotIS := inceptionScore(p)
 			t.Logf("%-10s planted IS %.4f on these inputs, recovered %.4f (tolerance %.4f)", g.Method, want, gotIS, tolIS)
 			if math.Abs(gotIS-want) > tolIS {
