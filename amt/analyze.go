@@ -48,8 +48,10 @@ type Analysis struct {
 	// Duplicates counts answers to a question the same worker had already
 	// answered (kept: the first in file order; Conflicts of them differ from
 	// it). Missing counts questions of a HIT a worker submitted without
-	// answering them. Neither is merged into the judgments.
-	Duplicates, Conflicts, Missing int
+	// answering them. Neither is merged into the judgments. InProgress
+	// counts the unanswered questions of HITs that local-study participants
+	// started and have not finished (not missing: they may still answer).
+	Duplicates, Conflicts, Missing, InProgress int
 	// Warnings are things the reader must know (truncated rows, duplicates,
 	// questions with fewer judgments than planned); shown under the table.
 	Warnings []string
@@ -85,7 +87,9 @@ type judgment struct {
 //  2. Each (worker, question) keeps its first non-empty answer in the order
 //     of rows; later answers are counted as duplicates (and conflicts when
 //     they differ) and reported, never merged. A question of a HIT the worker
-//     submitted that has no answer from that worker is counted missing.
+//     submitted that has no answer from that worker is counted missing; in
+//     the local study, whose rows hold one answer each, the unanswered
+//     questions of a started HIT are counted in progress instead.
 //  3. A worker whose share of correct catch answers is below
 //     opts.CatchThreshold is excluded with all their judgments.
 //  4. For baseline B, over the retained judgments of the questions comparing
@@ -121,6 +125,7 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 	type wq struct{ w, q int }
 	first := map[wq]*judgment{}
 	submitted := map[wq]bool{} // the worker submitted the question's HIT
+	localOpen := map[wq]bool{} // local-study questions without an answer yet
 	var order []*judgment
 	for _, r := range rows {
 		a.Rows++
@@ -143,7 +148,19 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 				continue
 			}
 			k := wq{w, q}
-			submitted[k] = true
+			if r.HITTypeId == LocalHITType {
+				// One answer per row: the other questions of the HIT are
+				// not submitted, only not answered yet.
+				if ans == "" {
+					if first[k] == nil {
+						localOpen[k] = true
+					}
+					continue
+				}
+				delete(localOpen, k)
+			} else {
+				submitted[k] = true
+			}
 			if ans == "" {
 				continue
 			}
@@ -169,6 +186,14 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		if first[k] == nil {
 			a.Missing++
 		}
+	}
+	for k := range localOpen {
+		if first[k] == nil && !submitted[k] {
+			a.InProgress++
+		}
+	}
+	if a.InProgress > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d questions of local-study HITs that participants started are not answered yet (in progress, not counted)", a.InProgress))
 	}
 	if a.Missing > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d questions were submitted without an answer (missing answers, not counted)", a.Missing))

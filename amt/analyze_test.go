@@ -14,7 +14,8 @@ func simBatch(t testing.TB) *Key {
 	cfg := DefaultMakeConfig()
 	cfg.Questions = 150
 	cfg.Seed = 3
-	_, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 3})
+	// 50 inputs x 3 x 1 = 150 distinct comparisons with UNIT.
+	_, key := testBatchN(t, 50, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 3})
 	return key
 }
 
@@ -177,6 +178,11 @@ func TestReadResultsBadInput(t *testing.T) {
 		{"no final newline", bytes.TrimSuffix(good, []byte("\n")), "", n, ""},
 		{"truncated last line", good[:len(good)-40], "", n - 1, "truncated last row"},
 		{"truncated in a quote", append(append([]byte(nil), good...), []byte(`SIMHIT9,"unfinished`)...), "", n, "truncated last row"},
+		// A quote opened mid-file and never closed swallowed every later row,
+		// reported as a "truncated last row" with exit 0.
+		{"unterminated quote mid-file", editLine(good, 3, func(l string) string { return strings.Replace(l, ",", `,"`, 1) }), `good.csv:3: a quoted field opened on this line is never closed`, 0, ""},
+		{"bare quote mid-file", editLine(good, 4, func(l string) string { return strings.Replace(l, ",", `,x"y`, 1) }), `good.csv:4: malformed row`, 0, ""},
+		{"truncated last line in a multi-line quote", append(append([]byte(nil), good...), []byte("SIMHIT9,\"unfinished\nmore")...), "never closed", 0, ""},
 		{"missing WorkerId column", editCSV(t, good, func(r [][]string) [][]string {
 			c := column(r, "WorkerId")
 			for i := range r {
@@ -279,4 +285,11 @@ func TestAnalyzeDuplicatesMissingRejected(t *testing.T) {
 	if a.Baselines[0].Judgments >= refJ {
 		t.Errorf("judgments %d, want fewer than %d", a.Baselines[0].Judgments, refJ)
 	}
+}
+
+// editLine applies f to line n (1-based) of data.
+func editLine(data []byte, n int, f func(string) string) []byte {
+	lines := strings.Split(string(data), "\n")
+	lines[n-1] = f(lines[n-1])
+	return []byte(strings.Join(lines, "\n"))
 }

@@ -27,45 +27,15 @@ const chromiumPath = "/usr/bin/chromium"
 // reloads the page half way, and finishes; the analysis of local-results.csv
 // must give the scripted preference exactly.
 func TestBrowserStudy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium not found at %s (install Debian's chromium package: apt-get install -y chromium, or run make test-deps)", chromiumPath)
-	}
+	needChromium(t)
 	cfg := smallConfig()
 	cfg.Questions = 5
 	dir, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 2})
 	prefer := func(q Question) bool { return q.ID%3 == 0 }
 
-	s := newTestServer(t, dir, ServeOptions{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	base := "http://" + ln.Addr().String()
+	base := startStudy(t, dir, ServeOptions{})
 
-	parent, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelTimeout()
-	actx, cancelAlloc := chromedp.NewExecAllocator(parent,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
+	ctx := newBrowser(t)
 	const pid = "lab-07"
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.SendKeys("#participant", pid)); err != nil {
 		t.Fatalf("start page: %v", err)
@@ -144,5 +114,129 @@ func TestBrowserStudy(t *testing.T) {
 		if want := expectedPercent(key, b.Name, prefer); b.Percent != want || b.Judgments != cfg.Questions {
 			t.Errorf("%s: %.2f%% of %d judgments, scripted %.2f%% of %d", b.Name, b.Percent, b.Judgments, want, cfg.Questions)
 		}
+	}
+}
+
+// needChromium skips in -short mode and where Debian's chromium is missing.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("headless Chromium not found at %s (install Debian's chromium package: apt-get install -y chromium, or run make test-deps)", chromiumPath)
+	}
+}
+
+// startStudy serves the batch in dir on a loopback port and returns its URL.
+func startStudy(t *testing.T, dir string, opts ServeOptions) string {
+	t.Helper()
+	s := newTestServer(t, dir, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// newBrowser starts headless Chromium (a 1000x900 window) for the test.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	parent, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	actx, cancelAlloc := chromedp.NewExecAllocator(parent,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.WindowSize(1000, 900),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowserOneHITPerParticipant runs the study as amt serve does by
+// default (--hits 1): each participant gets one HIT's worth of questions, the
+// next participant the next HIT, as MTurk deals HITs; the 16-px test images
+// are drawn with nearest-neighbour pixels in their 256-px boxes. With
+// MUNIT_EVAL_SCREENSHOTS=DIR set, a screenshot of the study page is written
+// to DIR/study.png (otherwise to the test's temporary folder).
+func TestBrowserOneHITPerParticipant(t *testing.T) {
+	needChromium(t)
+	cfg := smallConfig()
+	cfg.Questions = 5
+	dir, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 2})
+	base := startStudy(t, dir, ServeOptions{HITs: 1})
+	ctx := newBrowser(t)
+	perHIT := len(key.Fields)
+	var hits []int
+	for pi, pid := range []string{"first", "second"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/study?participant="+pid)); err != nil {
+			t.Fatalf("%s: %v", pid, err)
+		}
+		hit := -1
+		for n := 0; n < perHIT; n++ {
+			expr := fmt.Sprintf(`document.body.dataset.answered === "%d" && document.body.dataset.done !== "1" && document.body.dataset.hit`, n)
+			v, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(20*time.Second)))
+			if err != nil {
+				t.Fatalf("%s: waiting for question %d: %v", pid, n+1, err)
+			}
+			h, _ := strconv.Atoi(v)
+			if hit >= 0 && h != hit {
+				t.Fatalf("%s: question %d is from HIT %d, the first from HIT %d: one participant, one HIT", pid, n+1, h, hit)
+			}
+			hit = h
+			progress, err := chromedp.Run(ctx, chromedp.Text("#progress"))
+			if want := fmt.Sprintf("%d of %d answered", n, perHIT); err != nil || progress != want {
+				t.Errorf("%s: progress %q, want %q", pid, progress, want)
+			}
+			if pi == 0 && n == 1 {
+				// Nearest-neighbour enlargement of the small images.
+				rendering, err := chromedp.Run(ctx, chromedp.Poll[string](`["img-input","img-left","img-right"].every(id => { const i = document.getElementById(id); return i.complete && i.naturalWidth === 16 && getComputedStyle(i).imageRendering === "pixelated"; }) && "pixelated"`, chromedp.WithPollingTimeout(10*time.Second)))
+				if err != nil || rendering != "pixelated" {
+					t.Errorf("16-px images in 256-px boxes: image-rendering not pixelated (%v)", err)
+				}
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatalf("screenshot: %v", err)
+				}
+				out := os.Getenv("MUNIT_EVAL_SCREENSHOTS")
+				if out == "" {
+					out = t.TempDir()
+				}
+				if err := os.WriteFile(filepath.Join(out, "study.png"), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.body.dataset.done === "1" && document.body.dataset.answered === "%d"`, perHIT), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			t.Fatalf("%s: not done after one HIT of %d questions (the batch has %d HITs): %v", pid, perHIT, len(key.HITs), err)
+		}
+		hits = append(hits, hit)
+	}
+	if hits[0] == hits[1] {
+		t.Errorf("both participants got HIT %d; the second should take the next one", hits[0])
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, LocalResultsFile))
+	rows, _, err := ReadResults(LocalResultsFile, bytes.NewReader(data), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*perHIT {
+		t.Errorf("%d answers saved, want %d", len(rows), 2*perHIT)
 	}
 }

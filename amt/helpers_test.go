@@ -86,8 +86,14 @@ func pattern(w, h, input, method, k int) *images.Image {
 // and the given baselines.
 func testBatch(t testing.TB, cfg MakeConfig, baselines ...fakeMethod) (string, *Key) {
 	t.Helper()
+	return testBatchN(t, 6, cfg, baselines...)
+}
+
+// testBatchN is testBatch with n inputs.
+func testBatchN(t testing.TB, n int, cfg MakeConfig, baselines ...fakeMethod) (string, *Key) {
+	t.Helper()
 	root := t.TempDir()
-	_, methods := writeStores(t, root, 6, append([]fakeMethod{{"MUNIT", 3}}, baselines...))
+	_, methods := writeStores(t, root, n, append([]fakeMethod{{"MUNIT", 3}}, baselines...))
 	cfg.Methods = methods
 	cfg.Out = filepath.Join(root, "batch")
 	if cfg.Reference == "" {

@@ -91,34 +91,86 @@ type methodStore struct {
 	stems map[string]int
 }
 
+// MaxWorkers bounds MakeConfig.Workers (assignments per HIT).
+const MaxWorkers = 1000
+
+// MaxPerHIT bounds MakeConfig.PerHIT: a HIT is one sitting of one worker.
+const MaxPerHIT = 1000
+
+// MaxQuestions bounds MakeConfig.Questions (per baseline): the paper asks
+// 500, and every question writes two images.
+const MaxQuestions = 100000
+
+// Design is a batch's study design (DESIGN.md §3, human preference): which
+// questions, in which HITs, with which method on which side, and the image
+// every slot will show. DesignBatch computes it from the stores' manifests
+// alone, reading no image, so it can be checked without files; Write then
+// renders the images and writes the batch.
+type Design struct {
+	// Key is the answer key without what needs the rendered images: its
+	// Images and HITs are filled by Write.
+	Key *Key
+	// Warnings are things the researcher must know about the draw (samples
+	// shown in more than one question); amt make prints them.
+	Warnings []string
+
+	cfg    MakeConfig
+	secret []byte
+	srcs   []*source          // every image to render, inputs once
+	slots  [][][3]*source     // (hit, slot) -> input, left, right
+	labels map[*source]string // occurrence label of each image (see Make)
+}
+
 // Make builds an AMT batch (DESIGN.md §3, human preference) in cfg.Out:
+// DesignBatch, then Design.Write. The batch holds
 //
 //   - images/: every image shown, re-encoded as PNG (no metadata), named
 //     hex(HMAC-SHA256(secret, occurrence))[:32] + ".png", where the
-//     occurrence is the input's pixels for inputs and (question id, side,
+//     occurrence is (input stem, pixels) for inputs and (question id, side,
 //     pixels) for outputs, so that no name can be computed without the secret,
-//     and no output image recurs across questions (a recurring image would
-//     betray the reference, which appears in every comparison);
+//     byte-identical inputs still get a file each, and no output image recurs
+//     across questions (a recurring image would betray the reference, which
+//     appears in every comparison);
 //   - batch.csv: MTurk's batch input, one row per HIT, columns
 //     q<s>_input, q<s>_left, q<s>_right for s = 1..PerHIT;
 //   - hit.html: the HIT layout (crowd-html-elements);
 //   - key.json: the answer key (Key), mode 0600.
 //
+// The batch is written into a temporary folder beside cfg.Out and moved into
+// place at the end, so a failed or interrupted Make leaves no partial batch.
+func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
+	d, err := DesignBatch(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return d.Write(ctx)
+}
+
+// DesignBatch draws the study design of cfg from the stores' manifests.
+//
 // For each baseline B, Questions questions compare the reference with B on a
 // uniformly drawn input i (among the inputs every store holds), each method's
 // sample index drawn uniformly from its K samples, with the sides in random
-// order. Each HIT holds c = round(Catch·PerHIT) catch questions (at least one
-// when Catch > 0): the reference's output of a random input against a copy
-// with its pixel blocks shuffled, whose right answer is the unscrambled side.
-// The real questions are shuffled and dealt PerHIT−c to a HIT; the last HIT is
-// filled up with catch questions (with Catch = 0, with further real questions
-// for the baselines in turn) so that every row of batch.csv has every
-// variable. Questions within a HIT are in random order.
+// order. Draws are independent (with replacement), so a sample may appear in
+// several questions: Questions above the baseline's distinct samples
+// (inputs·K_B) adds a warning, and Questions above its distinct comparisons
+// (inputs·K_ref·K_B) is refused, as no draw could avoid repeating one. Each
+// HIT holds c = round(Catch·PerHIT) catch questions (at least one when
+// Catch > 0): the reference's output of a random input against a copy with
+// its pixel blocks shuffled, whose right answer is the unscrambled side.
+// The real questions are shuffled and dealt PerHIT−c to a HIT; the last HIT
+// is filled up with catch questions (with Catch = 0, with further real
+// questions for the baselines in turn) so that every row of batch.csv has
+// every variable. Questions within a HIT are in random order.
 //
 // The secret is derived from Seed, so the same configuration gives the same
-// batch byte for byte; keep the seed private like the key.
-func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
+// batch byte for byte; keep the seed private like the key. The output folder
+// is checked here, before any work: it must not hold a batch unless Force.
+func DesignBatch(cfg MakeConfig) (*Design, error) {
 	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := checkOut(cfg.Out, cfg.Force); err != nil {
 		return nil, err
 	}
 	stores := make([]*methodStore, len(cfg.Methods))
@@ -164,13 +216,24 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 	if len(common) == 0 {
 		return nil, fmt.Errorf("amt: the stores of %s have no input in common", methodNames(stores))
 	}
+	d := &Design{cfg: cfg, secret: deriveSecret(cfg.Seed), labels: map[*source]string{}}
+	// Bound the questions against what the stores hold, before any draw.
+	kRef := ref.store.SamplesPerInput()
+	for _, b := range baselines {
+		samples := len(common) * b.store.SamplesPerInput()
+		if distinct := samples * kRef; cfg.Questions > distinct {
+			return nil, fmt.Errorf("amt: %d questions per baseline, but %s and %s have only %d distinct comparisons (%d common inputs x %d x %d samples); ask at most %d questions", cfg.Questions, ref.name, b.name, distinct, len(common), kRef, b.store.SamplesPerInput(), distinct)
+		}
+		if cfg.Questions > samples {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s: %d questions drawn from %d samples (%d inputs x %d): some samples are shown in more than one question", b.name, cfg.Questions, samples, len(common), b.store.SamplesPerInput()))
+		}
+	}
 	inputPaths, err := cfg.inputPaths(ref, common)
 	if err != nil {
 		return nil, err
 	}
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x616d742d6d616b65)) // "amt-make"
-	secret := deriveSecret(cfg.Seed)
 
 	// Real questions, then the deal into HITs.
 	type pending struct {
@@ -182,7 +245,7 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 	}
 	draw := func(b *methodStore) pending {
 		p := pending{base: b, stem: common[rng.IntN(len(common))]}
-		p.kRef = rng.IntN(ref.store.SamplesPerInput())
+		p.kRef = rng.IntN(kRef)
 		if b != nil {
 			p.kBase = rng.IntN(b.store.SamplesPerInput())
 		}
@@ -225,9 +288,10 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 			Inputs: cfg.Inputs, Questions: cfg.Questions, PerHIT: cfg.PerHIT, Workers: cfg.Workers,
 			Catch: cfg.Catch, CatchPerHIT: c, Seed: cfg.Seed, BaseURL: cfg.BaseURL,
 		},
-		Secret: hex.EncodeToString(secret),
+		Secret: hex.EncodeToString(d.secret),
 		Images: map[string]ImageInfo{},
 	}
+	d.Key = key
 	for _, s := range stores {
 		key.Params.Methods = append(key.Params.Methods, MethodRef{Name: s.name, Store: s.store.Dir(), SamplesPerInput: s.store.SamplesPerInput()})
 	}
@@ -241,30 +305,30 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 
 	// Sources of every slot; inputs are shared between questions.
 	inputSrc := map[string]*source{}
-	var srcs []*source
-	slots := make([][][3]*source, len(hits))
+	d.slots = make([][][3]*source, len(hits))
 	sample := func(ms *methodStore, stem string, k int) *source {
 		i := ms.stems[stem]
 		s := &source{info: ImageInfo{Kind: KindSample, Method: ms.name, Input: stem, K: k}, path: ms.store.SamplePath(i, k)}
-		srcs = append(srcs, s)
+		d.srcs = append(d.srcs, s)
 		return s
 	}
 	for h, qs := range hits {
-		slots[h] = make([][3]*source, len(qs))
+		d.slots[h] = make([][3]*source, len(qs))
 		for j, p := range qs {
 			id := h*cfg.PerHIT + j
 			in := inputSrc[p.stem]
 			if in == nil {
 				in = &source{info: ImageInfo{Kind: KindInput, Input: p.stem}, path: inputPaths[p.stem], size: ref.store.Manifest().Size}
 				inputSrc[p.stem] = in
-				srcs = append(srcs, in)
+				d.srcs = append(d.srcs, in)
+				d.labels[in] = "input/" + p.stem
 			}
 			refSrc := sample(ref, p.stem, p.kRef)
 			var other *source
 			q := Question{ID: id, HIT: h, AnswerField: slotField(j + 1)}
 			if p.base == nil {
 				other = &source{info: ImageInfo{Kind: KindScrambled, Method: ref.name, Input: p.stem, K: p.kRef}, path: refSrc.path, scram: rng.Uint64()}
-				srcs = append(srcs, other)
+				d.srcs = append(d.srcs, other)
 				q.Catch = true
 			} else {
 				other = sample(p.base, p.stem, p.kBase)
@@ -286,32 +350,60 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 					q.Correct = strPtr(AnswerLeft)
 				}
 			}
-			slots[h][j] = [3]*source{in, left, right}
+			// Occurrence labels: outputs carry their question and side.
+			d.labels[left] = fmt.Sprintf("q%d/left", id)
+			d.labels[right] = fmt.Sprintf("q%d/right", id)
+			d.slots[h][j] = [3]*source{in, left, right}
 			key.Questions = append(key.Questions, q)
 		}
 	}
+	return d, nil
+}
 
-	if err := prepareOut(cfg.Out, cfg.Force); err != nil {
+// Write renders every image of the design and writes the batch (see Make)
+// into a temporary folder beside the design's output folder, then moves it
+// into place; on any failure the temporary folder is removed and the output
+// folder is left as it was. It returns the complete key.
+func (d *Design) Write(ctx context.Context) (*Key, error) {
+	cfg := d.cfg
+	if err := checkOut(cfg.Out, cfg.Force); err != nil {
 		return nil, err
 	}
-	// Occurrence labels: outputs carry their question and side.
-	labels := map[*source]string{}
-	for h := range slots {
-		for j, sl := range slots[h] {
-			id := h*cfg.PerHIT + j
-			labels[sl[1]] = fmt.Sprintf("q%d/left", id)
-			labels[sl[2]] = fmt.Sprintf("q%d/right", id)
+	parent := filepath.Dir(filepath.Clean(cfg.Out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("amt: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(cfg.Out))+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("amt: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
 		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("amt: %w", err)
 	}
-	for _, s := range inputSrc {
-		labels[s] = "input"
+	if err := os.Mkdir(filepath.Join(tmp, ImagesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("amt: %w", err)
 	}
-	if err := writeImages(ctx, cfg, secret, srcs, labels, key); err != nil {
+	key := d.Key
+	key.Images = map[string]ImageInfo{}
+	key.HITs = nil
+	if err := writeImages(ctx, cfg.Jobs, tmp, d.secret, d.srcs, d.labels); err != nil {
 		return nil, err
 	}
-	for h := range slots {
+	for _, s := range d.srcs {
+		if prev, dup := key.Images[s.name]; dup {
+			return nil, fmt.Errorf("amt: internal error: images %s and %s got the same name %s", prev.Source, s.path, s.name)
+		}
+		key.Images[s.name] = s.info
+	}
+	for h := range d.slots {
 		row := make([]string, 0, len(key.Variables))
-		for _, sl := range slots[h] {
+		for _, sl := range d.slots[h] {
 			for _, s := range sl {
 				row = append(row, imageURL(cfg.BaseURL, s.name))
 			}
@@ -321,9 +413,16 @@ func Make(ctx context.Context, cfg MakeConfig) (*Key, error) {
 	if err := key.validate(); err != nil {
 		return nil, fmt.Errorf("amt: internal error, invalid key: %w", err)
 	}
-	if err := writeBatchFiles(cfg.Out, key); err != nil {
+	if err := writeBatchFiles(tmp, key); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := moveBatch(tmp, cfg.Out, cfg.Force); err != nil {
+		return nil, err
+	}
+	done = true
 	return key, nil
 }
 
@@ -332,12 +431,14 @@ func (cfg *MakeConfig) check() error {
 	switch {
 	case cfg.Out == "":
 		return errors.New("amt: no output folder")
-	case cfg.Questions < 1:
-		return fmt.Errorf("amt: questions %d, want at least 1", cfg.Questions)
+	case cfg.Questions < 1 || cfg.Questions > MaxQuestions:
+		return fmt.Errorf("amt: questions %d, want 1 to %d per baseline", cfg.Questions, MaxQuestions)
+	case cfg.PerHIT > MaxPerHIT:
+		return fmt.Errorf("amt: per-hit %d, want at most %d", cfg.PerHIT, MaxPerHIT)
 	case cfg.PerHIT < 1:
 		return fmt.Errorf("amt: per-hit %d, want at least 1", cfg.PerHIT)
-	case cfg.Workers < 1:
-		return fmt.Errorf("amt: workers %d, want at least 1", cfg.Workers)
+	case cfg.Workers < 1 || cfg.Workers > MaxWorkers:
+		return fmt.Errorf("amt: workers %d, want 1 to %d per HIT", cfg.Workers, MaxWorkers)
 	case !(cfg.Catch >= 0 && cfg.Catch < 1):
 		return fmt.Errorf("amt: catch %g, want a share in [0, 1)", cfg.Catch)
 	}
@@ -440,33 +541,61 @@ func imageURL(base, name string) string {
 	return strings.TrimRight(base, "/") + "/" + name
 }
 
-// prepareOut creates the batch folder, refusing to mix with an existing batch
-// unless force, which removes the previous batch's files.
-func prepareOut(dir string, force bool) error {
+// batchFiles are the entries of a batch folder that Make writes.
+var batchFiles = []string{ImagesDir, KeyFile, BatchCSVFile, HITFile}
+
+// checkOut refuses an output folder that is not empty unless force, and one
+// holding local results (answers to the batch in it) even with force.
+func checkOut(dir string, force bool) error {
 	ents, err := os.ReadDir(dir)
-	if err == nil && len(ents) > 0 {
-		if !force {
-			return fmt.Errorf("amt: %s exists and is not empty (use --force to replace the batch in it)", dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+			return fmt.Errorf("amt: output %s is a file, not a folder", dir)
 		}
-		if _, err := os.Stat(filepath.Join(dir, LocalResultsFile)); err == nil {
-			return fmt.Errorf("amt: %s holds %s: refusing to replace a batch that has results", dir, LocalResultsFile)
-		}
-		for _, f := range []string{ImagesDir, KeyFile, BatchCSVFile, HITFile} {
-			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
-				return fmt.Errorf("amt: %w", err)
-			}
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(dir, ImagesDir), 0o755); err != nil {
 		return fmt.Errorf("amt: %w", err)
+	case len(ents) == 0:
+		return nil
+	case !force:
+		return fmt.Errorf("amt: %s exists and is not empty (use --force to replace the batch in it)", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, LocalResultsFile)); err == nil {
+		return fmt.Errorf("amt: %s holds %s: refusing to replace a batch that has results", dir, LocalResultsFile)
 	}
 	return nil
 }
 
+// moveBatch moves the finished batch in tmp to dir: by one rename when dir
+// does not exist or is empty; with force, by removing the previous batch's
+// files from dir and renaming the new ones in (other files in dir stay).
+func moveBatch(tmp, dir string, force bool) error {
+	if err := checkOut(dir, force); err != nil {
+		return err
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) && !force {
+		return fmt.Errorf("amt: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err == nil {
+		return nil
+	}
+	for _, f := range batchFiles {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+			return fmt.Errorf("amt: removing the previous batch: %w", err)
+		}
+	}
+	for _, f := range batchFiles {
+		if err := os.Rename(filepath.Join(tmp, f), filepath.Join(dir, f)); err != nil {
+			return fmt.Errorf("amt: moving the batch into %s: %w", dir, err)
+		}
+	}
+	return os.RemoveAll(tmp)
+}
+
 // writeImages renders every source (decode, resize or scramble, encode) in
 // parallel, names it and writes it to the batch's images folder.
-func writeImages(ctx context.Context, cfg MakeConfig, secret []byte, srcs []*source, labels map[*source]string, key *Key) error {
-	jobs := cfg.Jobs
+func writeImages(ctx context.Context, jobs int, out string, secret []byte, srcs []*source, labels map[*source]string) error {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
@@ -481,7 +610,7 @@ func writeImages(ctx context.Context, cfg MakeConfig, secret []byte, srcs []*sou
 		go func() {
 			defer wg.Done()
 			for s := range ch {
-				err := renderSource(cfg.Out, secret, s, labels[s])
+				err := renderSource(out, secret, s, labels[s])
 				if err != nil {
 					mu.Lock()
 					if first == nil {
@@ -503,16 +632,7 @@ func writeImages(ctx context.Context, cfg MakeConfig, secret []byte, srcs []*sou
 	if first != nil {
 		return first
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, s := range srcs {
-		key.Images[s.name] = s.info
-	}
-	if len(key.Images) != len(srcs) {
-		return errors.New("amt: two images got the same name (HMAC collision?)")
-	}
-	return nil
+	return ctx.Err()
 }
 
 // renderSource produces one image file of the batch.
@@ -622,16 +742,19 @@ func writeBatchFiles(dir string, key *Key) error {
 // two-alternative forced choice per question, the input above the two
 // outputs, images referenced through ${q<s>_input}, ${q<s>_left} and
 // ${q<s>_right}, and answers in radio fields named q<s> with values "left" and
-// "right". It names no method and no side's method.
+// "right". It names no method and no side's method. Images smaller than
+// their 256-px box are enlarged with nearest-neighbour pixels.
 func HITHTML(key *Key) ([]byte, error) {
 	type slot struct {
 		N                      int
 		Field, In, Left, Right string
 	}
 	var data struct {
-		Slots []slot
-		Total int
+		Slots  []slot
+		Total  int
+		Onload string
 	}
+	data.Onload = "if (this.naturalWidth < this.width) this.classList.add('small')"
 	for s := 1; s <= len(key.Fields); s++ {
 		data.Slots = append(data.Slots, slot{N: s, Field: slotField(s), In: inputVar(s), Left: leftVar(s), Right: rightVar(s)})
 	}

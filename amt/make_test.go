@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -183,6 +184,13 @@ func TestMakeOpaque(t *testing.T) {
 	if !strings.Contains(s, "<crowd-form") || !strings.Contains(s, "crowd-html-elements.js") {
 		t.Error("hit.html is not a crowd-form layout")
 	}
+	// Small images are enlarged with nearest-neighbour pixels, not blurred.
+	if n, m := strings.Count(s, "<img "), strings.Count(s, `<img onload="if (this.naturalWidth < this.width) this.classList.add('small')"`); n != 3*len(key.Fields) || m != n {
+		t.Errorf("hit.html: %d images, %d of them marked small when upscaled; want %d", n, m, 3*len(key.Fields))
+	}
+	if !strings.Contains(s, "img.small { image-rendering: pixelated; }") {
+		t.Error("hit.html: no nearest-neighbour rule for small images")
+	}
 	for i, f := range key.Fields {
 		n := inputVar(i + 1)
 		in, l, r := strings.Index(s, "${"+n+"}"), strings.Index(s, "${"+leftVar(i+1)+"}"), strings.Index(s, "${"+rightVar(i+1)+"}")
@@ -282,6 +290,12 @@ func TestMakeBadConfig(t *testing.T) {
 		{"catch too big", func(c *MakeConfig) { c.Catch = 0.95 }, "no room"},
 		{"catch negative", func(c *MakeConfig) { c.Catch = -0.1 }, "catch"},
 		{"zero questions", func(c *MakeConfig) { c.Questions = 0 }, "questions"},
+		// Refused before any store is read: it once ran for minutes at 1.7 GB.
+		{"a million questions", func(c *MakeConfig) { c.Questions = 1000000 }, "want 1 to 100000"},
+		// 2 inputs x 1 x 1 samples: 2 distinct comparisons.
+		{"more questions than comparisons", func(c *MakeConfig) { c.Questions = 3 }, "only 2 distinct comparisons"},
+		{"huge per-hit", func(c *MakeConfig) { c.PerHIT = 1 << 30 }, "per-hit"},
+		{"huge workers", func(c *MakeConfig) { c.Workers = 1 << 30 }, "workers"},
 		{"bad base url", func(c *MakeConfig) { c.BaseURL = `x"><script>` }, "base URL"},
 		{"formula base url", func(c *MakeConfig) { c.BaseURL = `=HYPERLINK(1)` }, "base URL"},
 		{"output not empty", func(c *MakeConfig) { c.Out = nonEmpty }, "not empty"},
@@ -311,6 +325,158 @@ func TestMakeNoCatchFillsLastHIT(t *testing.T) {
 	for _, q := range key.Questions {
 		if q.Catch {
 			t.Errorf("catch question %d with --catch 0", q.ID)
+		}
+	}
+}
+
+// TestMakeIdenticalInputs: two inputs with the same pixels (a dataset with a
+// duplicate image) each get their own file; this failed with "two images got
+// the same name (HMAC collision?)".
+func TestMakeIdenticalInputs(t *testing.T) {
+	root := t.TempDir()
+	inDir, methods := writeStores(t, root, 3, []fakeMethod{{"MUNIT", 2}, {"UNIT", 2}})
+	// in001 becomes a byte-identical copy of in000, in the stores' manifests too.
+	b, err := os.ReadFile(filepath.Join(inDir, "in000.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inDir, "in001.png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := images.HashBytes(b)
+	for _, m := range methods {
+		p := filepath.Join(m.Store, "manifest.json")
+		man, _ := os.ReadFile(p)
+		var v map[string]any
+		if err := json.Unmarshal(man, &v); err != nil {
+			t.Fatal(err)
+		}
+		v["inputs"].([]any)[1].(map[string]any)["sha256"] = sum
+		out, _ := json.Marshal(v)
+		os.WriteFile(p, out, 0o644)
+	}
+	cfg := smallConfig()
+	cfg.Questions = 12
+	cfg.Methods = methods
+	cfg.Out = filepath.Join(root, "batch")
+	key, err := Make(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Make with byte-identical inputs: %v", err)
+	}
+	inputs := map[string]string{}
+	for name, info := range key.Images {
+		if info.Kind == KindInput {
+			inputs[info.Input] = name
+		}
+	}
+	if inputs["in000"] == "" || inputs["in001"] == "" || inputs["in000"] == inputs["in001"] {
+		t.Errorf("input files %v: want one file per input", inputs)
+	}
+}
+
+// TestMakeFailureLeavesNoPartialBatch: a sample that cannot be read makes Make
+// fail without leaving anything in --out, so that the retry after the repair
+// succeeds without --force (it was blocked by the partial batch).
+func TestMakeFailureLeavesNoPartialBatch(t *testing.T) {
+	root := t.TempDir()
+	_, methods := writeStores(t, root, 4, []fakeMethod{{"MUNIT", 2}, {"UNIT", 2}})
+	victim := filepath.Join(methods[1].Store, "in002", "1.png")
+	good, err := os.ReadFile(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(victim, []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig()
+	cfg.Questions = 16
+	cfg.Methods = methods
+	cfg.Out = filepath.Join(root, "batch")
+	if _, err := Make(context.Background(), cfg); err == nil {
+		t.Fatal("Make with a corrupt sample: no error")
+	}
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if e.Name() == "batch" || strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("failed Make left %s behind", e.Name())
+		}
+	}
+	if err := os.WriteFile(victim, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key, err := Make(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("retry after the repair: %v", err)
+	}
+	if n, _ := os.ReadDir(filepath.Join(cfg.Out, ImagesDir)); len(n) != len(key.Images) {
+		t.Errorf("%d image files for %d images in the key", len(n), len(key.Images))
+	}
+	// --force replaces the batch and keeps the folder's other files.
+	os.WriteFile(filepath.Join(cfg.Out, "notes.txt"), []byte("mine"), 0o644)
+	cfg.Force = true
+	cfg.Seed++
+	key2, err := Make(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Make --force: %v", err)
+	}
+	if n, _ := os.ReadDir(filepath.Join(cfg.Out, ImagesDir)); len(n) != len(key2.Images) {
+		t.Errorf("after --force: %d image files for %d images in the key", len(n), len(key2.Images))
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, "notes.txt")); err != nil {
+		t.Errorf("--force removed a file that is not part of the batch: %v", err)
+	}
+}
+
+// TestDesignBatch: the design is computed from the manifests alone (no image
+// is decoded, nothing is written) and says when samples recur.
+func TestDesignBatch(t *testing.T) {
+	root := t.TempDir()
+	_, methods := writeStores(t, root, 3, []fakeMethod{{"MUNIT", 4}, {"UNIT", 1}, {"BicycleGAN", 4}})
+	// Spoil every sample's pixels: the design must not read them.
+	for _, m := range methods {
+		files, _ := filepath.Glob(filepath.Join(m.Store, "*", "*.png"))
+		for _, f := range files {
+			os.WriteFile(f, []byte("not a png"), 0o644)
+		}
+	}
+	cfg := smallConfig()
+	cfg.Questions = 5 // UNIT: 3 inputs x 1 sample = 3 < 5; BicycleGAN: 12 samples
+	cfg.Methods = methods
+	cfg.Out = filepath.Join(root, "batch")
+	d, err := DesignBatch(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
+		t.Errorf("DesignBatch created %s", cfg.Out)
+	}
+	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "UNIT: 5 questions drawn from 3 samples") {
+		t.Errorf("warnings %q, want one about UNIT's 3 samples", d.Warnings)
+	}
+	real := map[string]int{}
+	for _, q := range d.Key.Questions {
+		if !q.Catch {
+			if q.Left == "MUNIT" {
+				real[q.Right]++
+			} else {
+				real[q.Left]++
+			}
+		}
+	}
+	if real["UNIT"] < 5 || real["BicycleGAN"] < 5 {
+		t.Errorf("real questions per baseline %v, want at least 5 each", real)
+	}
+	// The same design as the one Make writes.
+	_, methods2 := writeStores(t, filepath.Join(root, "again"), 3, []fakeMethod{{"MUNIT", 4}, {"UNIT", 1}, {"BicycleGAN", 4}})
+	cfg.Methods = methods2
+	cfg.Out = filepath.Join(root, "again", "batch")
+	key, err := Make(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range key.Questions {
+		if q != d.Key.Questions[i] && !(q.Catch && *q.Correct == *d.Key.Questions[i].Correct) {
+			t.Fatalf("question %d: design %+v, written %+v", i, d.Key.Questions[i], q)
 		}
 	}
 }

@@ -31,6 +31,10 @@ const (
 	StatusRejected  = "Rejected"
 )
 
+// LocalHITType is the HITTypeId of the local study's rows (amt serve): one
+// answer per row, as it is given.
+const LocalHITType = "local"
+
 // MaxResultsBytes bounds a results file, against reading a wrong huge file.
 const MaxResultsBytes = 1 << 30
 
@@ -43,8 +47,12 @@ type Row struct {
 	// HIT is the batch.csv row the Input.* values matched.
 	HIT                           int
 	HITId, AssignmentId, WorkerId string
-	Status                        string
-	WorkTime                      float64 // seconds; NaN when absent
+	// HITTypeId is LocalHITType for the local study's rows, which hold one
+	// answer each (a participant's HIT is in progress until every question
+	// has its row), where an MTurk row is a whole submitted assignment.
+	HITTypeId string
+	Status    string
+	WorkTime  float64 // seconds; NaN when absent
 	// Answers holds the trimmed value of Answer.<field> for every field
 	// of the key, in Key.Fields order ("" when empty).
 	Answers []string
@@ -66,8 +74,11 @@ func ResultsHeader(key *Key) []string {
 // ReadResults parses one results file of key's batch (MTurk's downloaded
 // batch results, or the local study's local-results.csv). It accepts a UTF-8
 // byte-order mark and CRLF line ends; ignores columns it does not know; skips a
-// truncated last row (an interrupted download or write) with a warning; and
-// rejects, with the file and line number, a missing column (HITId, WorkerId,
+// truncated last line (an interrupted download or write: too few fields, or a
+// quoted field left open on the last line) with a warning, and never any
+// other row; and rejects, with the file and line number, a malformed row
+// anywhere else (a quote left open mid-file, which would swallow the rest of
+// the file, a bare quote, too few or too many fields), a missing column (HITId, WorkerId,
 // AssignmentStatus, every Input.<variable> and Answer.<field> of the key), a
 // row whose Input.* values match no HIT of the key, an unknown assignment
 // status, an empty WorkerId, and an answer other than "left", "right" or
@@ -120,6 +131,7 @@ func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []str
 		}
 	}
 	cAssign, hasAssign := col[ColAssignmentId]
+	cType, hasType := col[ColHITTypeId]
 	cTime, hasTime := col[ColWorkTimeInSeconds]
 	inCols := make([]int, len(key.Variables))
 	for i, v := range key.Variables {
@@ -145,11 +157,20 @@ func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []str
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && pe.Line >= lastLine && (errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote)) {
+			if !errors.As(err, &pe) {
+				return nil, nil, fmt.Errorf("amt: %s: %w", name, err)
+			}
+			// An unterminated quote runs to the end of the file. Only when
+			// its row starts on the last line is it a cut-off last row; a
+			// quote opened earlier swallowed every row after it.
+			if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine >= lastLine {
 				warnings = append(warnings, fmt.Sprintf("%s:%d: truncated last row skipped (unterminated quoted field)", name, pe.StartLine))
 				break
 			}
-			return nil, nil, fmt.Errorf("amt: %s: %w", name, err)
+			if errors.Is(pe.Err, csv.ErrQuote) {
+				return nil, nil, fmt.Errorf("amt: %s:%d: a quoted field opened on this line is never closed: it swallows lines %d to %d (the rest of the file); fix the quote", name, pe.StartLine, pe.StartLine, lastLine)
+			}
+			return nil, nil, fmt.Errorf("amt: %s:%d: malformed row: %w", name, pe.StartLine, pe.Err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -175,6 +196,9 @@ func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []str
 		row := Row{File: name, Line: line, HIT: hit, HITId: rec[cHIT], WorkerId: strings.TrimSpace(rec[cWorker]), Status: strings.TrimSpace(rec[cStatus])}
 		if hasAssign {
 			row.AssignmentId = rec[cAssign]
+		}
+		if hasType {
+			row.HITTypeId = strings.TrimSpace(rec[cType])
 		}
 		if row.WorkerId == "" {
 			return nil, nil, fmt.Errorf("amt: %s:%d: empty WorkerId", name, line)

@@ -450,7 +450,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
 	if secs < 0 {
 		secs = 0
 	}
-	rec := []string{"local-" + strconv.Itoa(h), "local", "local-" + wid + "-" + strconv.Itoa(h), wid, StatusSubmitted,
+	rec := []string{"local-" + strconv.Itoa(h), LocalHITType, "local-" + wid + "-" + strconv.Itoa(h), wid, StatusSubmitted,
 		shown.UTC().Format(time.RFC3339), now.Format(time.RFC3339), strconv.Itoa(secs)}
 	rec = append(rec, s.key.HITs[h]...)
 	for j := range s.key.Fields {

@@ -262,3 +262,32 @@ func TestServeRefusesForeignResults(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestAnalyzeParticipantInProgress: a local-study participant who has
+// answered 2 of the 4 questions of their HIT has 2 questions in progress,
+// not 2 submitted without an answer (they were counted missing).
+func TestAnalyzeParticipantInProgress(t *testing.T) {
+	dir, key := testBatch(t, smallConfig(), fakeMethod{"UNIT", 1})
+	s := newTestServer(t, dir, ServeOptions{HITs: 1})
+	answerAll(t, s, key, "busy", 2, func(Question) bool { return true })
+	answerAll(t, s, key, "finished", 100, func(Question) bool { return true })
+	data, _ := os.ReadFile(filepath.Join(dir, LocalResultsFile))
+	rows, _, err := ReadResults("local", bytes.NewReader(data), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(key, rows, DefaultAnalyzeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Missing != 0 || a.InProgress != len(key.Fields)-2 {
+		t.Errorf("missing %d, in progress %d; want 0 and %d", a.Missing, a.InProgress, len(key.Fields)-2)
+	}
+	found := false
+	for _, w := range a.Warnings {
+		found = found || strings.Contains(w, "in progress")
+	}
+	if !found {
+		t.Errorf("no in-progress warning in %q", a.Warnings)
+	}
+}

@@ -127,8 +127,10 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 			return nil, err
 		}
 		// A deterministic generator's one output fills every sample: its
-		// diversity is 0 and its CIS 0, as they should be.
-		cfg.Repeat = info.LatentInput == "" && k > 1
+		// diversity is 0 and its CIS 0, as they should be. A generator with
+		// noise inputs (test-time dropout, encoder noise) is stochastic
+		// without a style code.
+		cfg.Repeat = info.LatentInput == "" && len(info.Noise) == 0 && k > 1
 	}
 	sum, err := translate.Run(ctx, cfg)
 	if err != nil {

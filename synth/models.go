@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -32,23 +33,74 @@ const (
 )
 
 // Generator names one planted generator: its model key, the method name in
-// its metadata, and the number of colour modes it can reach, each reachable
-// mode being equally likely under its latent distribution (or, for the
-// deterministic ones, one mode per input).
+// its metadata, the number of colour modes its style code reaches (each
+// equally likely under the latent distribution; 1 for the others, which pick
+// one mode per input), and Switch, the probability that its noise inputs
+// (munit_eval.noise) move a sample from its input's mode to the next one
+// (red -> green -> blue -> yellow -> red); 0 without noise inputs.
 type Generator struct {
 	Key    string
 	Method string
-	Modes  int  // modes reachable from one input
-	Latent bool // has a style input
+	Modes  int     // modes the style code reaches from one input
+	Latent bool    // has a style input
+	Switch float64 // probability that the noise changes a sample's mode
 }
+
+// Planted noise of the stochastic baselines (MUNIT paper §5.1: "UNIT ...
+// randomness comes from the Gaussian encoders as well as the dropout layers";
+// CycleGAN uses "dropout during both training and testing").
+const (
+	// CycleGANDropout is the planted CycleGAN's dropout rate p: the mode's
+	// keep gate is x * (u >= p) / (1 - p) with u ~ U[0, 1), so the gate is
+	// dropped, and the sample takes the next mode, with probability p.
+	CycleGANDropout = 0.025
+	// UNITNoiseThreshold is tau of the planted UNIT: the Gaussian encoder
+	// adds n ~ N(0, 1) to the hidden code's mode channel, whose mean is 0,
+	// and the decoder takes the next mode where that value exceeds tau, with
+	// probability 1 - Phi(tau) (UNITSwitch).
+	UNITNoiseThreshold = 1.9
+	// NoiseInputCycleGAN and NoiseInputUNIT name the noise inputs.
+	NoiseInputCycleGAN = "dropout_noise"
+	NoiseInputUNIT     = "encoder_noise"
+	// Strides of the noise inputs: CycleGAN's dropout acts on a feature map at
+	// a quarter of the image's size, UNIT's encoder noise on the hidden code
+	// at half size (the content's resolution).
+	cycleNoiseStride = 4
+	unitNoiseStride  = 2
+)
+
+// UNITSwitch is 1 - Phi(UNITNoiseThreshold) = erfc(tau/sqrt 2)/2, the
+// probability that the planted UNIT's encoder noise changes the mode
+// (0.0287166 for tau = 1.9).
+var UNITSwitch = math.Erfc(UNITNoiseThreshold/math.Sqrt2) / 2
+
+// NoiseInput is one entry of a generator's munit_eval.noise metadata
+// (DESIGN.md §2): a float32 input [N, Channels, H/Stride, W/Stride], H and W
+// the image's, filled with uniform [0, 1) ("uniform") or standard normal
+// ("normal") values for every sample.
+type NoiseInput struct {
+	Input    string `json:"input"`
+	Dist     string `json:"dist"`
+	Channels int    `json:"channels"`
+	Stride   int    `json:"stride"`
+}
+
+// Distributions of NoiseInput.Dist.
+const (
+	NoiseUniform = "uniform"
+	NoiseNormal  = "normal"
+)
+
+// MetaNoise is the metadata key declaring a generator's noise inputs.
+const MetaNoise = "munit_eval.noise"
 
 // Generators lists the planted generators in the order of the paper's tables.
 var Generators = []Generator{
-	{KeyUNIT, "UNIT", 1, false},
-	{KeyCycleGAN, "CycleGAN", 1, false},
-	{KeyCycleGANStar, "CycleGAN*", 1, true},
-	{KeyBicycleGAN, "BicycleGAN", 2, true},
-	{KeyMUNIT, "MUNIT", 4, true},
+	{KeyUNIT, "UNIT", 1, false, UNITSwitch},
+	{KeyCycleGAN, "CycleGAN", 1, false, CycleGANDropout},
+	{KeyCycleGANStar, "CycleGAN*", 1, true, 0},
+	{KeyBicycleGAN, "BicycleGAN", 2, true, 0},
+	{KeyMUNIT, "MUNIT", 4, true, 0},
 }
 
 // PlantedCIS returns the conditional Inception Score (in nats) that a
@@ -56,8 +108,41 @@ var Generators = []Generator{
 // certainty, has by construction: CIS = E_x KL(p(y|x,z) || p(y|x)) with
 // p(y|x,z) one-hot and p(y|x) uniform over the reachable modes, which is
 // ln(modes) (MUNIT paper §5.1). The empirical estimate over K samples per
-// input sits below it by about (modes-1)/(2K), see the README.
+// input sits below it by about (modes-1)/(2K), see docs/demo.md.
 func PlantedCIS(modes int) float64 { return math.Log(float64(modes)) }
+
+// PlantedSwitchCIS returns the CIS of a generator that keeps its input's
+// mode with probability 1-q and takes the next one with probability q, each
+// classified with certainty: p(y|x) = (1-q, q) on those two modes, so
+// CIS = H(p(y|x)) = -(1-q) ln(1-q) - q ln q, the binary entropy of q.
+func PlantedSwitchCIS(q float64) float64 {
+	if q <= 0 || q >= 1 {
+		return 0
+	}
+	return -(1-q)*math.Log1p(-q) - q*math.Log(q)
+}
+
+// PlantedCIS returns g's planted CIS: PlantedSwitchCIS(g.Switch) for the
+// noisy baselines, PlantedCIS(g.Modes) for the others.
+func (g Generator) PlantedCIS() float64 {
+	if g.Switch > 0 {
+		return PlantedSwitchCIS(g.Switch)
+	}
+	return PlantedCIS(g.Modes)
+}
+
+// PlantedPairDiffers returns the probability that two independent samples of
+// one input show different modes: 1 - sum_j pi_j^2 over the input's mode
+// distribution pi, which is 2q(1-q) for a switching generator and
+// 1 - 1/modes for a style code reaching modes equally likely modes. The
+// planted LPIPS diversity is this probability times the mean distance
+// between two renderings of the outline in the two modes (docs/demo.md).
+func (g Generator) PlantedPairDiffers() float64 {
+	if g.Switch > 0 {
+		return 2 * g.Switch * (1 - g.Switch)
+	}
+	return 1 - 1/float64(g.Modes)
+}
 
 // Planted network constants.
 const (
@@ -134,11 +219,15 @@ func Models(seed uint64) (map[string][]byte, error) {
 		KeyBicycleGAN: func() *onnxbuild.Model {
 			return generator(seed, "BicycleGAN", styleHead(bicycleModes, false), true)
 		},
-		KeyCycleGAN:     func() *onnxbuild.Model { return generator(seed, "CycleGAN", areaHead(cycle, false), false) },
+		KeyCycleGAN: func() *onnxbuild.Model {
+			return generator(seed, "CycleGAN", withSwitch(areaHead(cycle, false), dropoutSwitch()), false)
+		},
 		KeyCycleGANStar: func() *onnxbuild.Model { return generator(seed, "CycleGAN*", areaHead(cycle, true), true) },
-		KeyUNIT:         func() *onnxbuild.Model { return generator(seed, "UNIT", areaHead(unit, false), false) },
-		KeyClassifier:   func() *onnxbuild.Model { return classifierModel(seed) },
-		KeyLPIPS:        func() *onnxbuild.Model { return lpipsModel(seed) },
+		KeyUNIT: func() *onnxbuild.Model {
+			return generator(seed, "UNIT", withSwitch(areaHead(unit, false), encoderNoiseSwitch()), false)
+		},
+		KeyClassifier: func() *onnxbuild.Model { return classifierModel(seed) },
+		KeyLPIPS:      func() *onnxbuild.Model { return lpipsModel(seed) },
 	}
 	out := make(map[string][]byte, len(builders))
 	for k, b := range builders {
@@ -225,6 +314,77 @@ func metadata(role, method string, latent int) map[string]string {
 type head struct {
 	modes []Mode
 	build func(n *net, image, style string) string
+	// noise, when set, declares noise inputs and moves a sample to the next
+	// mode where they say so (withSwitch).
+	noise *modeSwitch
+}
+
+// modeSwitch is a head's noise: its inputs, and a function of their graph
+// values returning d [N, 1], 1 where the sample takes the next mode and 0
+// where it keeps its own.
+type modeSwitch struct {
+	inputs []NoiseInput
+	build  func(n *net, noise []string) string
+}
+
+// withSwitch returns h with noise sw: its mode weights w [N, 4] become
+// w + d (w P - w), P the cyclic shift j -> j+1 (mod 4), so that d = 0 keeps
+// the weights and d = 1 moves them to the next mode.
+func withSwitch(h head, sw *modeSwitch) head {
+	h.noise = sw
+	return h
+}
+
+// corner slices x [N, C, h, w] to its top-left value of channel 0, [N, 1].
+// The planted baselines read their noise there, so the probability of a
+// mode change does not depend on the image size.
+func (n *net) corner(x string) string {
+	c := n.g.Op("Slice", []string{x, n.g.Ints(0, 0, 0), n.g.Ints(1, 1, 1), n.g.Ints(1, 2, 3)}, nil)
+	return n.g.Op("Flatten", []string{c}, onnxbuild.Attrs{"axis": 1})
+}
+
+// dropoutSwitch is the planted CycleGAN's test-time dropout: a keep gate,
+// a feature map of ones at a quarter of the image's size, goes through
+// dropout x * (u >= p) / (1 - p) with u the uniform noise input; the
+// decoder reads the gate at the map's corner, and d = relu(1 - gate) is 1
+// exactly where it was dropped (probability p = CycleGANDropout) and 0 where
+// it was kept (gate = 1/(1-p) > 1).
+func dropoutSwitch() *modeSwitch {
+	return &modeSwitch{
+		inputs: []NoiseInput{{Input: NoiseInputCycleGAN, Dist: NoiseUniform, Channels: 1, Stride: cycleNoiseStride}},
+		build: func(n *net, noise []string) string {
+			u := noise[0]
+			keep := n.g.Op("Cast", []string{n.g.Op("GreaterOrEqual", []string{u, n.g.Scalar(CycleGANDropout)}, nil)}, onnxbuild.Attrs{"to": int64(1)})
+			gate := n.g.Op("Div", []string{keep, n.g.Scalar(float32(1 - CycleGANDropout))}, nil) // ones * mask / (1-p)
+			return n.relu(n.g.Op("Sub", []string{n.g.Scalar(1), n.corner(gate)}, nil))
+		},
+	}
+}
+
+// encoderNoiseSwitch is the planted UNIT's Gaussian encoder: the hidden
+// code's mode channel has mean 0 and the encoder samples 0 + n, n the
+// normal noise input at the content's resolution; d = [value > tau] at the
+// code's corner (probability 1 - Phi(tau) = UNITSwitch).
+func encoderNoiseSwitch() *modeSwitch {
+	return &modeSwitch{
+		inputs: []NoiseInput{{Input: NoiseInputUNIT, Dist: NoiseNormal, Channels: 1, Stride: unitNoiseStride}},
+		build: func(n *net, noise []string) string {
+			code := n.g.Op("Add", []string{n.g.Scalar(0), noise[0]}, nil) // mean + n
+			up := n.g.Op("Greater", []string{n.corner(code), n.g.Scalar(UNITNoiseThreshold)}, nil)
+			return n.g.Op("Cast", []string{up}, onnxbuild.Attrs{"to": int64(1)})
+		},
+	}
+}
+
+// applySwitch returns w + d (w P - w) (see withSwitch).
+func (n *net) applySwitch(w, d string) string {
+	p := make([]float32, NumModes*NumModes)
+	for j := range NumModes {
+		p[j*NumModes+(j+1)%NumModes] = 1
+	}
+	moved := n.gemm(w, p, NumModes, NumModes, nil)
+	delta := n.g.Op("Mul", []string{d, n.g.Op("Sub", []string{moved, w}, nil)}, nil)
+	return n.g.Op("Add", []string{w, delta}, nil)
 }
 
 // styleHead is the MUNIT/BicycleGAN mapping from the style code s ~ N(0, I)
@@ -236,7 +396,7 @@ type head struct {
 // When mlp is false, a single Gemm reads the scores off s directly.
 func styleHead(modes []Mode, mlp bool) head {
 	m := len(modes)
-	return head{modes, func(n *net, _, style string) string {
+	return head{modes: modes, build: func(n *net, _, style string) string {
 		var scores string
 		if mlp {
 			w1 := make([]float32, LatentDim*2*m)
@@ -269,7 +429,7 @@ func styleHead(modes []Mode, mlp bool) head {
 // read through a Gemm whose weights are all zero and added to the scores:
 // the CycleGAN* of the MUNIT paper, which learns to ignore its noise.
 func areaHead(t []float64, ignoreStyle bool) head {
-	return head{allModes(), func(n *net, image, style string) string {
+	return head{modes: allModes(), build: func(n *net, image, style string) string {
 		pooled := n.g.Op("Flatten", []string{n.g.Op("GlobalAveragePool", []string{image}, nil)}, onnxbuild.Attrs{"axis": 1})
 		w := make([]float32, 3*NumModes)
 		b := make([]float32, NumModes)
@@ -424,13 +584,33 @@ func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Mo
 	if withStyle {
 		style, latent = g.Input("style", -1, LatentDim), LatentDim
 	}
+	var noise []string
+	if h.noise != nil {
+		for _, in := range h.noise.inputs {
+			noise = append(noise, g.Input(in.Input, -1, int64(in.Channels), -1, -1))
+		}
+	}
 	content := encode(seed, g, image)
 	n := newNet(g, seed, streamDec+10)
-	params := adaINParams(n, h.build(n, image, style), h.modes)
+	w := h.build(n, image, style)
+	if h.noise != nil {
+		w = n.applySwitch(w, h.noise.build(n, noise))
+	}
+	params := adaINParams(n, w, h.modes)
 	g.Identity(decode(seed, g, content, params), "translated")
 	g.Output("translated", -1, 3, -1, -1)
-	m := onnxbuild.NewModel(g, metadata("generator", method, latent))
-	m.DocString = fmt.Sprintf("munit-eval synthetic %s generator: reaches %d colour mode(s) per input", method, len(h.modes))
+	meta := metadata("generator", method, latent)
+	doc := fmt.Sprintf("munit-eval synthetic %s generator: reaches %d colour mode(s) per input", method, len(h.modes))
+	if h.noise != nil {
+		b, err := json.Marshal(h.noise.inputs)
+		if err != nil {
+			panic(err) // a fixed list of plain structs
+		}
+		meta[MetaNoise] = string(b)
+		doc = fmt.Sprintf("munit-eval synthetic %s generator: one colour mode per input, which its noise inputs occasionally move to the next", method)
+	}
+	m := onnxbuild.NewModel(g, meta)
+	m.DocString = doc
 	return m
 }
 

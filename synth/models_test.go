@@ -2,12 +2,14 @@ package synth
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,6 +99,32 @@ func TestModelsDeterministic(t *testing.T) {
 	}
 }
 
+// wantNoise are the noise inputs each planted model declares (DESIGN.md §2,
+// munit_eval.noise).
+var wantNoise = map[string][]NoiseInput{
+	KeyCycleGAN: {{Input: "dropout_noise", Dist: "uniform", Channels: 1, Stride: 4}},
+	KeyUNIT:     {{Input: "encoder_noise", Dist: "normal", Channels: 1, Stride: 2}},
+}
+
+// withoutNoiseInputs drops model.Check's "unexpected input" problem for each
+// declared noise input: a model package that predates the noise contract
+// reports them; one that knows it reports nothing for them.
+func withoutNoiseInputs(problems []string, noise []NoiseInput) []string {
+	var out []string
+	for _, p := range problems {
+		keep := true
+		for _, in := range noise {
+			if strings.HasPrefix(p, fmt.Sprintf("unexpected input %q", in.Input)) {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // TestContracts checks every planted model against DESIGN.md §2 through
 // model.Inspect and model.Check.
 func TestContracts(t *testing.T) {
@@ -125,8 +153,24 @@ func TestContracts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		if p := model.Check(info, ""); len(p) > 0 {
+		noise := wantNoise[key]
+		if p := withoutNoiseInputs(model.Check(info, ""), noise); len(p) > 0 {
 			t.Errorf("%s: contract problems: %v", key, p)
+		}
+		var declared []NoiseInput
+		if m, ok := info.Metadata[MetaNoise]; ok {
+			if err := json.Unmarshal([]byte(m), &declared); err != nil {
+				t.Errorf("%s: %s %q: %v", key, MetaNoise, m, err)
+			}
+		}
+		if fmt.Sprint(declared) != fmt.Sprint(noise) {
+			t.Errorf("%s: noise inputs %v, want %v", key, declared, noise)
+		}
+		for _, in := range noise {
+			ti, ok := info.Input(in.Input)
+			if !ok || fmt.Sprint(ti.Shape) != fmt.Sprint([]int64{-1, int64(in.Channels), -1, -1}) {
+				t.Errorf("%s: noise input %s: %v (declared: %v)", key, in.Input, ti.Shape, ok)
+			}
 		}
 		if info.Role != w.role || info.Method != w.method {
 			t.Errorf("%s: role %q method %q, want %q %q", key, info.Role, info.Method, w.role, w.method)
@@ -156,6 +200,20 @@ type rig struct {
 	t        testing.TB
 	sessions map[string]*model.Session
 	lpipsHW  []int // spatial size h*w of each LPIPS layer, set by embed
+	// moved says, for each sample of the last translate of a noisy
+	// generator, whether its noise moves it to the next mode.
+	moved []bool
+}
+
+// movesMode is the planted rule: the value v the decoder reads (the noise
+// map's top-left cell) moves the sample to the next mode where the dropout
+// drops the gate (u < p) or the encoder noise exceeds tau (n > tau), both
+// compared in float32 as the graph does.
+func movesMode(spec NoiseInput, v float64) bool {
+	if spec.Dist == NoiseUniform {
+		return float32(v) < float32(CycleGANDropout)
+	}
+	return float32(v) > float32(UNITNoiseThreshold)
 }
 
 func newRig(t testing.TB) *rig {
@@ -213,11 +271,36 @@ func (r *rig) translate(key string, x model.Tensor, i, k int) []*images.Image {
 	if s.Info().LatentInput != "" {
 		in[s.Info().LatentInput] = latents(i, k)
 	}
+	rng := rand.New(rand.NewPCG(uint64(i), 0x6e6f697365)) // "noise"
+	r.moved = nil
+	for _, spec := range wantNoise[key] {
+		noise := noiseTensor(spec, k, Size, Size, func() float64 {
+			if spec.Dist == NoiseNormal {
+				return rng.NormFloat64()
+			}
+			return rng.Float64()
+		})
+		in[spec.Input] = noise
+		plane := len(noise.Data) / k
+		for j := range k {
+			r.moved = append(r.moved, movesMode(spec, float64(noise.Data[j*plane])))
+		}
+	}
 	out, err := s.Run(in, "translated")
 	if err != nil {
 		r.t.Fatalf("%s: %v", key, err)
 	}
 	return toImages(r.t, out["translated"])
+}
+
+// noiseTensor returns a [n, C, h/S, w/S] noise tensor of spec filled by draw.
+func noiseTensor(spec NoiseInput, n, h, w int, draw func() float64) model.Tensor {
+	shape := []int64{int64(n), int64(spec.Channels), int64(h / spec.Stride), int64(w / spec.Stride)}
+	data := make([]float32, shape[0]*shape[1]*shape[2]*shape[3])
+	for i := range data {
+		data[i] = float32(draw())
+	}
+	return model.Tensor{Shape: shape, Data: data}
 }
 
 func toImages(t testing.TB, y model.Tensor) []*images.Image {
@@ -469,7 +552,11 @@ func TestTwoStageMatchesSingleGraph(t *testing.T) {
 // and checks that the metrics recover what was planted: CIS = ln(reachable
 // modes) (within 0.05; the estimator's own bias at K=100 is about
 // (C-1)/200, see expectedEmpiricalCIS), CIS = 0 for the deterministic ones,
-// and LPIPS diversity MUNIT > BicycleGAN > CycleGAN* >= CycleGAN = 0.
+// the binary entropy of the switch probability for the noisy UNIT and
+// CycleGAN (within 4 standard errors of the estimator's exact expectation),
+// their LPIPS diversity 2q(1-q) x the distance of a mode change (4 standard
+// errors), and LPIPS diversity MUNIT > BicycleGAN > UNIT, CycleGAN > 0 =
+// CycleGAN*.
 func TestGroundTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every generator on 16 inputs x 100 samples")
@@ -480,11 +567,15 @@ func TestGroundTruth(t *testing.T) {
 	results := map[string]struct{ cis, div float64 }{}
 	for _, g := range Generators {
 		k := gtSamples
-		if g.Modes == 1 && !g.Latent {
+		if g.Modes == 1 && !g.Latent && g.Switch == 0 {
 			k = gtDetermin
 		}
 		p := make([][][]float64, gtInputs)
 		var dists []float64
+		var dSwitch []float64 // D_i of the noisy generators
+		if g.Switch > 0 {
+			dSwitch = r.switchDistances(g.Key, x)
+		}
 		for i := range gtInputs {
 			samples := r.translate(g.Key, x, i, k)
 			p[i] = r.probs(samples)
@@ -496,7 +587,18 @@ func TestGroundTruth(t *testing.T) {
 			}
 			e := r.embed(pairs)
 			for j := range gtPairs {
-				dists = append(dists, lpipsDistance(e[2*j], e[2*j+1], r.lpipsHW))
+				d := lpipsDistance(e[2*j], e[2*j+1], r.lpipsHW)
+				dists = append(dists, d)
+				if g.Switch > 0 {
+					// Exactly D_i when one sample of the pair moved, else 0.
+					want := 0.0
+					if r.moved[(2*j)%k] != r.moved[(2*j+1)%k] {
+						want = dSwitch[i]
+					}
+					if math.Abs(d-want) > 1e-5 {
+						t.Errorf("%s: input %d pair %d: LPIPS %.6f, want %.6f from the noise (one moved: %v)", g.Method, i, j, d, want, want > 0)
+					}
+				}
 			}
 		}
 		// The modes reached over all samples: each reachable one equally
@@ -529,15 +631,70 @@ func TestGroundTruth(t *testing.T) {
 		}
 		got := cis(p)
 		results[g.Method] = struct{ cis, div float64 }{got, div}
-		planted := PlantedCIS(g.Modes)
-		t.Logf("%-10s planted CIS %.4f (estimator expectation at K=%d: %.4f), recovered %.4f; LPIPS diversity %.4f",
-			g.Method, planted, k, expectedEmpiricalCIS(g.Modes, k), got, div)
+		planted := g.PlantedCIS()
+		expect := expectedEmpiricalCIS(g.Modes, k)
 		tol := 0.05
-		if g.Modes == 1 {
+		switch {
+		case g.Switch > 0:
+			// Per input, the estimator's term is H(X/K), X ~ Bin(K, q): its
+			// exact mean, and 4 standard errors over the inputs.
+			m, v := binaryEntropyMoments(g.Switch, k)
+			expect, planted, tol = m, m, 4*math.Sqrt(v/gtInputs)
+		case g.Modes == 1:
 			tol = 1e-6
 		}
+		t.Logf("%-10s planted CIS %.4f (estimator expectation at K=%d: %.4f), recovered %.4f; LPIPS diversity %.4f",
+			g.Method, g.PlantedCIS(), k, expect, got, div)
 		if math.Abs(got-planted) > tol {
-			t.Errorf("%s: CIS %.6f, planted %.6f (tolerance %g)", g.Method, got, planted, tol)
+			t.Errorf("%s: CIS %.6f, expected %.6f (tolerance %g)", g.Method, got, planted, tol)
+		}
+		if g.Switch > 0 {
+			// Planted IS: with a_i and b_i the classifier's probabilities of
+			// input i's output kept and moved (noise forced), the samples'
+			// marginal is M = mean_i ((1-q) a_i + q b_i) and their mean
+			// entropy E = mean_i ((1-q) H(a_i) + q H(b_i)), so IS = H(M) - E.
+			// Tolerance: X ~ Bin(N, q) samples move; each moves M by at most
+			// 2/N in L1 and E by at most max|H(b_i) - H(a_i)|/N, and H(M) is
+			// Lipschitz with constant max_j |1 + ln M_j|; 4 sd of X.
+			keep, move := r.forcedProbs(g.Key, x, false), r.forcedProbs(g.Key, x, true)
+			q := g.Switch
+			marg := make([]float64, NumModes)
+			ent, dH := 0.0, 0.0
+			for i := range keep {
+				for j := range marg {
+					marg[j] += ((1-q)*keep[i][j] + q*move[i][j]) / float64(len(keep))
+				}
+				ha, hb := entropy(keep[i]), entropy(move[i])
+				ent += ((1-q)*ha + q*hb) / float64(len(keep))
+				dH = math.Max(dH, math.Abs(hb-ha))
+			}
+			lip := 0.0
+			for _, m := range marg {
+				lip = math.Max(lip, math.Abs(1+math.Log(m)))
+			}
+			n := float64(gtInputs * k)
+			want := entropy(marg) - ent
+			tolIS := 4 * math.Sqrt(n*q*(1-q)) * (2*lip + dH) / n
+			gotIS := inceptionScore(p)
+			t.Logf("%-10s planted IS %.4f on these inputs, recovered %.4f (tolerance %.4f)", g.Method, want, gotIS, tolIS)
+			if math.Abs(gotIS-want) > tolIS {
+				t.Errorf("%s: IS %.5f, planted %.5f +- %.5f", g.Method, gotIS, want, tolIS)
+			}
+			// Planted diversity: a pair differs with probability
+			// P = 2q(1-q), and then by D_i, the distance between input i's
+			// outline in its mode and in the next one (noise forced).
+			dKeep, dSq := 0.0, 0.0
+			for _, d := range dSwitch {
+				dKeep += d / float64(len(dSwitch))
+				dSq += d * d / float64(len(dSwitch))
+			}
+			pd := g.PlantedPairDiffers()
+			want = pd * dKeep
+			sd := math.Sqrt((pd*dSq - want*want) / float64(gtInputs*gtPairs))
+			t.Logf("%-10s planted LPIPS diversity %.4f = %.4f x %.4f, recovered %.4f (4 sd %.4f)", g.Method, want, pd, dKeep, div, 4*sd)
+			if math.Abs(div-want) > 4*sd {
+				t.Errorf("%s: LPIPS diversity %.5f, planted %.5f +- %.5f (4 sd)", g.Method, div, want, 4*sd)
+			}
 		}
 	}
 	// The real-data row: LPIPS between random pairs of target images.
@@ -548,22 +705,20 @@ func TestGroundTruth(t *testing.T) {
 		real += lpipsDistance(e[j], e[j+1], r.lpipsHW) / float64(len(b)/2)
 	}
 	t.Logf("real data (testB pairs): LPIPS diversity %.4f", real)
-	order := []string{"MUNIT", "BicycleGAN", "CycleGAN*", "CycleGAN"}
-	divs := make([]float64, len(order))
-	for i, m := range order {
-		divs[i] = results[m].div
-	}
-	if !(divs[0] > divs[1] && divs[1] > divs[2] && divs[2] >= divs[3] && divs[3] == 0) {
-		t.Errorf("LPIPS diversity %v for %v, want MUNIT > BicycleGAN > CycleGAN* >= CycleGAN = 0", divs, order)
-	}
-	if results["UNIT"].div != 0 {
-		t.Errorf("UNIT diversity %v, want 0", results["UNIT"].div)
+	// The paper's shape: MUNIT and BicycleGAN high, the noisy baselines small
+	// but not zero; CycleGAN* ignores its noise.
+	d := func(m string) float64 { return results[m].div }
+	if !(d("MUNIT") > d("BicycleGAN") && d("BicycleGAN") > 2*d("UNIT") && d("BicycleGAN") > 2*d("CycleGAN") &&
+		d("UNIT") > 0 && d("CycleGAN") > 0 && d("CycleGAN*") == 0) {
+		t.Errorf("LPIPS diversity MUNIT %.4f BicycleGAN %.4f UNIT %.4f CycleGAN %.4f CycleGAN* %.4f; want MUNIT > BicycleGAN > 2 x (UNIT, CycleGAN) > 0 = CycleGAN*",
+			d("MUNIT"), d("BicycleGAN"), d("UNIT"), d("CycleGAN"), d("CycleGAN*"))
 	}
 }
 
-// TestDeterministicModeChoice checks the planted CycleGAN and UNIT against
-// their rule computed here: mode = number of thresholds below the input's
-// ink fraction (quartiles of the reference images for CycleGAN, the 0.15,
+// TestDeterministicModeChoice checks the planted CycleGAN and UNIT, with
+// noise that keeps the mode, against their rule computed here: mode = number
+// of thresholds below the input's ink fraction, and with noise that moves
+// it, the next mode (quartiles of the reference images for CycleGAN, the 0.15,
 // 0.4, 0.65 quantiles for UNIT). Inputs within 2e-4 of a threshold, where
 // float32 pooling may fall either way, are skipped.
 func TestDeterministicModeChoice(t *testing.T) {
@@ -575,11 +730,24 @@ func TestDeterministicModeChoice(t *testing.T) {
 	}{{KeyCycleGAN, areaThresholds(0.25, 0.5, 0.75)}, {KeyUNIT, areaThresholds(0.15, 0.4, 0.65)}}
 	chosen := make([][]int, len(rules))
 	for ri, rule := range rules {
-		out, err := r.sessions[rule.key].Run(map[string]model.Tensor{"image": r.tensor(a)}, "translated")
-		if err != nil {
-			t.Fatal(err)
+		run := func(move bool) [][]float64 {
+			in := map[string]model.Tensor{"image": r.tensor(a)}
+			for _, spec := range wantNoise[rule.key] {
+				// Noise that keeps the mode (u = 1 >= p; n = 0 <= tau) or
+				// that moves it (u = 0 < p; n = 10 > tau).
+				v := map[bool]float64{false: 1, true: 0}[move]
+				if spec.Dist == NoiseNormal {
+					v = map[bool]float64{false: 0, true: 10}[move]
+				}
+				in[spec.Input] = noiseTensor(spec, len(a), Size, Size, func() float64 { return v })
+			}
+			out, err := r.sessions[rule.key].Run(in, "translated")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.probs(toImages(t, out["translated"]))
 		}
-		p := r.probs(toImages(t, out["translated"]))
+		p, moved := run(false), run(true)
 		used := map[int]bool{}
 		for i, m := range a {
 			ink := InkFraction(m)
@@ -595,6 +763,9 @@ func TestDeterministicModeChoice(t *testing.T) {
 				if p[i][j] > p[i][got] {
 					got = j
 				}
+			}
+			if next := argmax(moved[i]); next != (got+1)%NumModes {
+				t.Errorf("%s: input %d: with the noise that moves the mode, %s; want %s (the one after %s)", rule.key, i, ModeNames[next], ModeNames[(got+1)%NumModes], ModeNames[got])
 			}
 			chosen[ri] = append(chosen[ri], got)
 			used[got] = true
@@ -712,4 +883,200 @@ func TestLPIPSNormalisation(t *testing.T) {
 			t.Errorf("lpips_%d: no active position on %d images", l, len(imgs))
 		}
 	}
+}
+
+// binaryEntropyMoments returns the mean and variance of H(X/k), X ~ Bin(k, q)
+// and H the binary entropy in nats, summed exactly over X: the CIS
+// estimator's per-input term for a generator that switches modes with
+// probability q.
+func binaryEntropyMoments(q float64, k int) (mean, variance float64) {
+	lk, _ := math.Lgamma(float64(k + 1))
+	m2 := 0.0
+	for x := 0; x <= k; x++ {
+		lx, _ := math.Lgamma(float64(x + 1))
+		ly, _ := math.Lgamma(float64(k - x + 1))
+		w := math.Exp(lk - lx - ly + float64(x)*math.Log(q) + float64(k-x)*math.Log1p(-q))
+		h := PlantedSwitchCIS(float64(x) / float64(k))
+		mean += w * h
+		m2 += w * h * h
+	}
+	return mean, m2 - mean*mean
+}
+
+// forcedNoise returns generator key's noise inputs for n samples, all set to
+// the value that keeps the mode (move false) or moves it (move true).
+func forcedNoise(key string, n int, move bool) map[string]model.Tensor {
+	out := map[string]model.Tensor{}
+	for _, spec := range wantNoise[key] {
+		v := map[bool]float64{false: 1, true: 0}[move]
+		if spec.Dist == NoiseNormal {
+			v = map[bool]float64{false: 0, true: 10}[move]
+		}
+		out[spec.Input] = noiseTensor(spec, n, Size, Size, func() float64 { return v })
+	}
+	return out
+}
+
+// switchDistances returns, for each input of x, D_i: the LPIPS distance
+// between generator key's output with the noise forced to keep the mode and
+// forced to move it.
+func (r *rig) switchDistances(key string, x model.Tensor) []float64 {
+	r.t.Helper()
+	n := int(x.Shape[0])
+	var pair [2][]*images.Image
+	for j, move := range []bool{false, true} {
+		in := forcedNoise(key, n, move)
+		in["image"] = x
+		out, err := r.sessions[key].Run(in, "translated")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		pair[j] = toImages(r.t, out["translated"])
+	}
+	e0, e1 := r.embed(pair[0]), r.embed(pair[1])
+	d := make([]float64, n)
+	for i := range n {
+		d[i] = lpipsDistance(e0[i], e1[i], r.lpipsHW)
+	}
+	return d
+}
+
+// TestNoiseSwitchProbability runs the planted CycleGAN and UNIT through
+// onnxruntime with noise drawn here (uniform [0,1) and standard normal, as
+// munit_eval.noise declares) and checks that the share of samples whose
+// mode differs from the input's own mode matches the closed form
+// (CycleGAN: p = CycleGANDropout; UNIT: 1 - Phi(tau) = UNITSwitch, checked
+// here against an independent value of the normal tail) within 4 binomial
+// standard errors; and, sample by sample, that the mode changes, to the next
+// one, exactly where the noise value the decoder reads says so.
+func TestNoiseSwitchProbability(t *testing.T) {
+	// 1 - Phi(1.9) from a table of the normal distribution (Abramowitz &
+	// Stegun 26.2, Phi(1.9) = 0.9712834): 0.0287166.
+	if math.Abs(UNITSwitch-0.0287166) > 1e-7 {
+		t.Fatalf("UNITSwitch = %.7f, want 1 - Phi(1.9) = 0.0287166", UNITSwitch)
+	}
+	r := newRig(t)
+	const inputs, k = 16, 100
+	a, _, _ := World(testSeed+2, inputs)
+	x := r.tensor(a)
+	for _, g := range Generators {
+		if g.Switch == 0 {
+			continue
+		}
+		in := forcedNoise(g.Key, inputs, false)
+		in["image"] = x
+		out, err := r.sessions[g.Key].Run(in, "translated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := r.probs(toImages(t, out["translated"]))
+		moved, n, wrong := 0, inputs*k, 0
+		spec := wantNoise[g.Key][0]
+		rng := rand.New(rand.NewPCG(uint64(testSeed), 0x737769746368)) // "switch"
+		for i := range inputs {
+			mode := argmax(own[i])
+			noise := noiseTensor(spec, k, Size, Size, func() float64 {
+				if spec.Dist == NoiseNormal {
+					return rng.NormFloat64()
+				}
+				return rng.Float64()
+			})
+			out, err := r.sessions[g.Key].Run(map[string]model.Tensor{"image": repeat(x, i, k), spec.Input: noise}, "translated")
+			if err != nil {
+				t.Fatal(err)
+			}
+			plane := len(noise.Data) / k
+			for j, p := range r.probs(toImages(t, out["translated"])) {
+				// The rule, from the noise value the decoder reads (the
+				// map's top-left cell): dropped where u < p, moved where
+				// n > tau.
+				v := float64(noise.Data[j*plane])
+				want := mode
+				if movesMode(spec, v) {
+					want = (mode + 1) % NumModes
+				}
+				got := argmax(p)
+				if got != want {
+					wrong++
+					if wrong <= 3 {
+						t.Errorf("%s: input %d sample %d (noise %.4f): %s, want %s", g.Method, i, j, v, ModeNames[got], ModeNames[want])
+					}
+				}
+				if got != mode {
+					moved++
+				}
+			}
+		}
+		if wrong > 0 {
+			t.Errorf("%s: %d of %d samples disagree with the rule", g.Method, wrong, n)
+		}
+		got := float64(moved) / float64(n)
+		sd := math.Sqrt(g.Switch * (1 - g.Switch) / float64(n))
+		t.Logf("%-8s mode changed in %d of %d samples (%.4f), closed form %.4f +- %.4f (4 sd)", g.Method, moved, n, got, g.Switch, 4*sd)
+		if math.Abs(got-g.Switch) > 4*sd {
+			t.Errorf("%s: mode changed in %.4f of samples, closed form %.4f +- %.4f", g.Method, got, g.Switch, 4*sd)
+		}
+	}
+}
+
+// TestPlantedSwitchCIS checks the binary entropy and the estimator's exact
+// expectation on cases worked by hand.
+func TestPlantedSwitchCIS(t *testing.T) {
+	for _, c := range []struct {
+		q, want float64
+	}{{0.5, math.Ln2}, {0, 0}, {1, 0}, {0.25, math.Log(4) - 0.75*math.Log(3)}} {
+		if got := PlantedSwitchCIS(c.q); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("PlantedSwitchCIS(%g) = %.17g, want %.17g", c.q, got, c.want)
+		}
+	}
+	// K = 2: H(X/2) is ln 2 when X = 1 (probability 2q(1-q)), else 0.
+	q := 0.3
+	m, v := binaryEntropyMoments(q, 2)
+	p1 := 2 * q * (1 - q)
+	if math.Abs(m-p1*math.Ln2) > 1e-15 || math.Abs(v-(p1*math.Ln2*math.Ln2-m*m)) > 1e-15 {
+		t.Errorf("binaryEntropyMoments(0.3, 2) = %g, %g", m, v)
+	}
+}
+
+// forcedProbs returns the classifier's probabilities of generator key's
+// outputs for the inputs x with the noise forced to keep (move false) or
+// move (move true) the mode.
+func (r *rig) forcedProbs(key string, x model.Tensor, move bool) [][]float64 {
+	r.t.Helper()
+	in := forcedNoise(key, int(x.Shape[0]), move)
+	in["image"] = x
+	out, err := r.sessions[key].Run(in, "translated")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return r.probs(toImages(r.t, out["translated"]))
+}
+
+// entropy is -sum p ln p in nats (0 ln 0 = 0).
+func entropy(p []float64) float64 {
+	h := 0.0
+	for _, v := range p {
+		if v > 0 {
+			h -= v * math.Log(v)
+		}
+	}
+	return h
+}
+
+// inceptionScore is the log Inception Score over every sample of p, written
+// out here independently of package metrics: H(mean p) - mean H(p).
+func inceptionScore(p [][][]float64) float64 {
+	var all [][]float64
+	for _, pi := range p {
+		all = append(all, pi...)
+	}
+	marg := make([]float64, len(all[0]))
+	ent := 0.0
+	for _, pk := range all {
+		for j, v := range pk {
+			marg[j] += v / float64(len(all))
+		}
+		ent += entropy(pk) / float64(len(all))
+	}
+	return entropy(marg) - ent
 }

@@ -79,6 +79,13 @@
       answer("right");
     }
   });
+  // Enlarge small images with nearest-neighbour pixels (study.css), never blurred.
+  for (const id of ["img-input", "img-left", "img-right"]) {
+    const img = $(id);
+    img.addEventListener("load", () => {
+      img.classList.toggle("pixelated", img.naturalWidth > 0 && img.naturalWidth < img.clientWidth);
+    });
+  }
   $("pick-left").addEventListener("click", () => answer("left"));
   $("pick-right").addEventListener("click", () => answer("right"));
   load();

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,7 +127,11 @@ func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
 		}
 		o.cfg.Methods = append(o.cfg.Methods, amt.Method{Name: name, Store: dir})
 	}
-	key, err := amt.Make(ctx, o.cfg)
+	design, err := amt.DesignBatch(o.cfg)
+	if err != nil {
+		return err
+	}
+	key, err := design.Write(ctx)
 	if err != nil {
 		return err
 	}
@@ -138,15 +143,28 @@ func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
 	}
 	fmt.Fprintf(w, "wrote %s: %d HITs of %d questions (%d comparisons with %s, %d catch), %d images\n",
 		o.cfg.Out, len(key.HITs), key.Params.PerHIT, len(key.Questions)-catch, key.Reference, catch, len(key.Images))
-	if o.cfg.BaseURL == "" {
-		fmt.Fprintf(w, "  the images have relative URLs (%s/NAME): run the study locally with amt serve %s, or, for MTurk, rerun with --base-url URL\n",
-			amt.ImagesDir, o.cfg.Out)
-	} else {
-		fmt.Fprintf(w, "  upload %s/%s/* so that they are served at %s\n", o.cfg.Out, amt.ImagesDir, o.cfg.BaseURL)
+	for _, warn := range design.Warnings {
+		fmt.Fprintf(w, "  note: %s\n", warn)
 	}
-	fmt.Fprintf(w, "  publish %s/%s with %s/%s, %d assignments per HIT; keep %s/%s private\n",
-		o.cfg.Out, amt.BatchCSVFile, o.cfg.Out, amt.HITFile, key.Params.Workers, o.cfg.Out, amt.KeyFile)
+	fmt.Fprint(w, amtMakeNextSteps(o.cfg.Out, key))
 	return nil
+}
+
+// amtMakeNextSteps says what to do with the batch in dir: where its images
+// must be served from (relative URLs work for amt serve only) and what to
+// publish and keep private.
+func amtMakeNextSteps(dir string, key *amt.Key) string {
+	var b strings.Builder
+	images := filepath.Join(dir, amt.ImagesDir) + string(filepath.Separator)
+	if key.Params.BaseURL == "" {
+		fmt.Fprintf(&b, "  local study: munit-eval amt serve %s (batch.csv points at the images by the relative URLs %s/NAME)\n", dir, amt.ImagesDir)
+		fmt.Fprintf(&b, "  for MTurk: put the files of %s on a web server and make the batch again with --base-url set to their URL\n", images)
+	} else {
+		fmt.Fprintf(&b, "  for MTurk: upload the files of %s so that each is served at %s/NAME\n", images, strings.TrimRight(key.Params.BaseURL, "/"))
+	}
+	fmt.Fprintf(&b, "  publish %s with the layout %s, %d assignments per HIT; keep %s private\n",
+		filepath.Join(dir, amt.BatchCSVFile), filepath.Join(dir, amt.HITFile), key.Params.Workers, filepath.Join(dir, amt.KeyFile))
+	return b.String()
 }
 
 func amtAnalyzeCommand() *cobra.Command {
@@ -234,8 +252,8 @@ func amtTable(w io.Writer, a *amt.Analysis) error {
 	if err := renderTable(w, header, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d rows (%d rejected), %d workers, %d excluded for failing catch questions; %d duplicate answers (%d conflicting), %d missing\n",
-		a.Rows, a.Rejected, a.Workers, len(a.Excluded), a.Duplicates, a.Conflicts, a.Missing)
+	fmt.Fprintf(w, "%d rows (%d rejected), %d workers, %d excluded for failing catch questions; %d duplicate answers (%d conflicting), %d missing, %d in progress\n",
+		a.Rows, a.Rejected, a.Workers, len(a.Excluded), a.Duplicates, a.Conflicts, a.Missing, a.InProgress)
 	for _, e := range a.Excluded {
 		fmt.Fprintf(w, "  excluded %s: %d of %d catch questions right\n", e.Worker, e.Correct, e.Catch)
 	}
@@ -245,7 +263,7 @@ func amtTable(w io.Writer, a *amt.Analysis) error {
 func amtServeCommand() *cobra.Command {
 	o := amtServeOptions{addr: "127.0.0.1:8080"}
 	cmd := &cobra.Command{
-		Use:   "serve BATCH [--addr 127.0.0.1:8080] [--hits N]",
+		Use:   "serve BATCH [--addr 127.0.0.1:8080] [--hits 1]",
 		Short: "run the batch as a local study in the browser",
 		Long: `Serve runs the batch as a web page for a lab study without MTurk. A
 participant enters an id and answers one question at a time, with the mouse
@@ -256,15 +274,18 @@ MTurk's results layout, so amt analyze reads it like MTurk's file.
 
 Serve listens on the loopback interface unless --addr names another one. It
 serves the study page and the batch's images only (never key.json). Each
-participant answers --hits HITs (default all), each new one the HIT the
-fewest participants have started. Stop it with Ctrl-C.`,
+participant answers --hits HITs (default 1: one HIT's worth of questions, as
+on MTurk; 0 gives everyone the whole batch), each new one the HIT the fewest
+participants have started, so the next participant takes the next HIT. Small
+images are enlarged with nearest-neighbour pixels, never blurred. Stop it with
+Ctrl-C.`,
 		Args: exactArgs(1, "BATCH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAmtServe(cmd.Context(), cmd.ErrOrStderr(), args[0], o)
 		},
 	}
 	cmd.Flags().StringVar(&o.addr, "addr", o.addr, "address to listen on (host:port)")
-	cmd.Flags().IntVar(&o.hits, "hits", 0, "HITs per participant (0: all)")
+	cmd.Flags().IntVar(&o.hits, "hits", 1, "HITs per participant (0: all of the batch)")
 	return cmd
 }
 
