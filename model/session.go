@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/munit-eval/munit-eval/rewrite"
 )
 
 // Options configure a session.
@@ -17,17 +19,23 @@ type Options struct {
 	Device string
 	// Role names the model's role when its metadata has none.
 	Role Role
+	// NoRewrite runs the model exactly as written. By default a session runs
+	// the model after package rewrite's exact graph rewrites (the same
+	// outputs up to float32 summation order, computed faster); Info and the
+	// recorded SHA-256 always describe the file as written.
+	NoRewrite bool
 }
 
 // Session is an open onnxruntime session, created once and reused for every
 // batch. It is safe for concurrent use.
 type Session struct {
-	info    *Info
-	sess    *ort.DynamicAdvancedSession
-	inNames []string
-	outIdx  map[string]int
-	mu      sync.Mutex
-	closed  bool
+	info     *Info
+	rewrites []rewrite.Site
+	sess     *ort.DynamicAdvancedSession
+	inNames  []string
+	outIdx   map[string]int
+	mu       sync.Mutex
+	closed   bool
 }
 
 // Open loads a model and creates its session. The error names the file and
@@ -40,6 +48,15 @@ func Open(path string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenData(path, data, opts)
+}
+
+// OpenData is Open for a model already in memory; path names it in messages
+// and in Info.
+func OpenData(path string, data []byte, opts Options) (*Session, error) {
+	if err := Init(""); err != nil {
+		return nil, err
+	}
 	info, err := inspectData(path, data, opts.Role)
 	if err != nil {
 		return nil, err
@@ -50,6 +67,13 @@ func Open(path string, opts Options) (*Session, error) {
 	}
 	defer so.Destroy()
 	s := &Session{info: info, outIdx: map[string]int{}}
+	if !opts.NoRewrite {
+		// A model the rewrite cannot parse is run as written: onnxruntime
+		// has accepted it above, and the rewrite is only for speed.
+		if res, err := rewrite.Apply(data); err == nil && len(res.Sites) > 0 {
+			data, s.rewrites = res.Model, res.Sites
+		}
+	}
 	for _, t := range info.Inputs {
 		s.inNames = append(s.inNames, t.Name)
 	}
@@ -106,6 +130,10 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 
 // Info describes the session's model.
 func (s *Session) Info() *Info { return s.info }
+
+// Rewrites lists the graph rewrites the session runs with (none when
+// Options.NoRewrite was set or nothing matched).
+func (s *Session) Rewrites() []rewrite.Site { return s.rewrites }
 
 // Close releases the session. It is safe to call more than once.
 func (s *Session) Close() error {
