@@ -67,7 +67,7 @@ func OpenData(path string, data []byte, opts Options) (*Session, error) {
 	}
 	defer so.Destroy()
 	s := &Session{info: info, outIdx: map[string]int{}}
-	if !opts.NoRewrite {
+	if !opts.NoRewrite && !rewritesOff() {
 		// A model the rewrite cannot parse is run as written: onnxruntime
 		// has accepted it above, and the rewrite is only for speed.
 		if res, err := rewrite.Apply(data); err == nil && len(res.Sites) > 0 {
@@ -126,6 +126,32 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 		return nil, fmt.Errorf("unknown device %q (want cpu or cuda)", opts.Device)
 	}
 	return so, nil
+}
+
+// RewritePlan describes, one line each, the graph rewrites a session would
+// run the model at path with, then the upsample-convolution chains it would
+// leave alone and why (for `inspect`). It says so in one line when rewrites
+// are turned off.
+func RewritePlan(path string) ([]string, error) {
+	if rewritesOff() {
+		return []string{"off (--no-rewrite)"}, nil
+	}
+	data, err := readModelFile(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := rewrite.Find(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var lines []string
+	for _, s := range res.Sites {
+		lines = append(lines, s.String())
+	}
+	for _, s := range res.Skipped {
+		lines = append(lines, s.String())
+	}
+	return lines, nil
 }
 
 // Info describes the session's model.
