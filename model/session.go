@@ -24,6 +24,14 @@ type Options struct {
 	// outputs up to float32 summation order, computed faster); Info and the
 	// recorded SHA-256 always describe the file as written.
 	NoRewrite bool
+	// Optimization is onnxruntime's graph optimization level: "disable",
+	// "basic", "extended" or "all" ("" is the default, "all").
+	Optimization string
+	// Spinning sets whether idle intra-op threads spin ("on") or sleep
+	// ("off"); "" is the measured default (see docs/performance.md).
+	Spinning string
+	// NoArena turns onnxruntime's CPU memory arena off.
+	NoArena bool
 }
 
 // Session is an open onnxruntime session, created once and reused for every
@@ -108,6 +116,10 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, err
 	}
+	if err := tuneSession(so, opts); err != nil {
+		so.Destroy()
+		return nil, err
+	}
 	switch strings.ToLower(opts.Device) {
 	case "", "cpu":
 	case "cuda":
@@ -153,6 +165,36 @@ func RewritePlan(path string) ([]string, error) {
 	}
 	return lines, nil
 }
+
+// tuneSession applies the tuning options. The defaults are the measured
+// winners for munit-eval's networks on CPU (docs/performance.md).
+func tuneSession(so *ort.SessionOptions, opts Options) error {
+	levels := map[string]ort.GraphOptimizationLevel{
+		"": ort.GraphOptimizationLevelEnableAll, "all": ort.GraphOptimizationLevelEnableAll,
+		"extended": ort.GraphOptimizationLevelEnableExtended, "basic": ort.GraphOptimizationLevelEnableBasic,
+		"disable": ort.GraphOptimizationLevelDisableAll,
+	}
+	level, ok := levels[opts.Optimization]
+	if !ok {
+		return fmt.Errorf("unknown graph optimization level %q (want disable, basic, extended or all)", opts.Optimization)
+	}
+	if err := so.SetGraphOptimizationLevel(level); err != nil {
+		return err
+	}
+	spin := map[string]string{"": defaultSpinning, "on": "1", "off": "0"}
+	v, ok := spin[opts.Spinning]
+	if !ok {
+		return fmt.Errorf("unknown spinning mode %q (want on or off)", opts.Spinning)
+	}
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", v); err != nil {
+		return err
+	}
+	return so.SetCpuMemArena(!opts.NoArena)
+}
+
+// defaultSpinning is the allow_spinning value used unless Options.Spinning
+// says otherwise.
+const defaultSpinning = "1"
 
 // Info describes the session's model.
 func (s *Session) Info() *Info { return s.info }

@@ -2,9 +2,12 @@ package rewrite_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -297,5 +300,54 @@ func TestFindMatchesApply(t *testing.T) {
 	}
 	if _, err := rewrite.Apply([]byte("not a model")); err == nil {
 		t.Fatal("garbage parsed")
+	}
+}
+
+// TestSessionSwitches checks how model/ applies the rewrite: on by default,
+// off per session (Options.NoRewrite) and for the process (SetNoRewrite, the
+// --no-rewrite flag), described by RewritePlan, and that the session's Info
+// keeps the file's own SHA-256.
+func TestSessionSwitches(t *testing.T) {
+	c := chain{scale: 2, mode: "edge", pads: [4]int64{1, 1, 1, 1}, kh: 3, kw: 3, cin: 2, cout: 2}
+	data := c.build(t, 3)
+	path := t.TempDir() + "/chain.onnx"
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	open := func(o model.Options) int {
+		t.Helper()
+		s, err := model.Open(path, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if s.Info().SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("Info().SHA256 %s is not the file's", s.Info().SHA256)
+		}
+		return len(s.Rewrites())
+	}
+	if n := open(model.Options{Threads: 1}); n != 1 {
+		t.Fatalf("default: %d rewrites, want 1", n)
+	}
+	if n := open(model.Options{Threads: 1, NoRewrite: true}); n != 0 {
+		t.Fatalf("NoRewrite: %d rewrites", n)
+	}
+	plan, err := model.RewritePlan(path)
+	if err != nil || len(plan) != 1 || !strings.Contains(plan[0], "DepthToSpace 2") {
+		t.Fatalf("RewritePlan: %q, %v", plan, err)
+	}
+	model.SetNoRewrite(true)
+	defer model.SetNoRewrite(false)
+	if n := open(model.Options{Threads: 1}); n != 0 {
+		t.Fatalf("SetNoRewrite(true): %d rewrites", n)
+	}
+	if plan, _ := model.RewritePlan(path); len(plan) != 1 || !strings.Contains(plan[0], "off") {
+		t.Fatalf("RewritePlan with rewrites off: %q", plan)
+	}
+	for _, o := range []model.Options{{Optimization: "max"}, {Spinning: "sometimes"}} {
+		if _, err := model.Open(path, o); err == nil {
+			t.Fatalf("options %+v accepted", o)
+		}
 	}
 }
