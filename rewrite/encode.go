@@ -338,6 +338,84 @@ func (b *builder) emit(p *plan) {
 	}
 }
 
+// s2dWeights lays the k×k kernel out for the space-to-depth map. Output
+// o = 2a+q (phase q) reads input o+d = 2(a+j)+u for taps d = 2j+u-q, so
+//
+//	W'[(qh·2+qw)·M+c, (uh·2+uw)·C+ci, jh, jw] = W[c, ci, 2jh+uh-qh, 2jw+uw-qw]
+//
+// where that tap exists and 0 elsewhere (SpaceToDepth and DepthToSpace DCR
+// both order channels block-major).
+func s2dWeights(w []float32, cout, cin, kh, kw, ph, pw int) []float32 {
+	out := make([]float32, 4*cout*4*cin*ph*pw)
+	for qh := 0; qh < 2; qh++ {
+		for qw := 0; qw < 2; qw++ {
+			for c := 0; c < cout; c++ {
+				oc := (qh*2+qw)*cout + c
+				for uh := 0; uh < 2; uh++ {
+					for uw := 0; uw < 2; uw++ {
+						for ci := 0; ci < cin; ci++ {
+							ic := (uh*2+uw)*cin + ci
+							for jh := 0; jh < ph; jh++ {
+								dh := 2*jh + uh - qh
+								if dh < 0 || dh >= kh {
+									continue
+								}
+								for jw := 0; jw < pw; jw++ {
+									dw := 2*jw + uw - qw
+									if dw < 0 || dw >= kw {
+										continue
+									}
+									out[((oc*4*cin+ic)*ph+jh)*pw+jw] = w[((c*cin+ci)*kh+dh)*kw+dw]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// emitS2D builds a KindSpaceToDepth site: the Conv's input, zero-padded by
+// the Conv's own pads plus one row (column) when the padded length L is odd,
+// goes through SpaceToDepth(2), the rearranged Conv and DepthToSpace(2),
+// which gives L-k+1 outputs (L even) or one more (L odd, cut by a Slice to
+// the Conv's L-k+1). The weights are copied, not summed: every product is
+// the original one.
+func (b *builder) emitS2D(p *plan) {
+	s := p.site
+	x := p.x
+	shape := b.op("Shape", []string{x})
+	var ends [2]string
+	var tails [2]string
+	for k, ax := range []int64{2, 3} {
+		before, after, kern := s.ConvPads[k], s.ConvPads[k+2], s.KernelH
+		if ax == 3 {
+			kern = s.KernelW
+		}
+		l := b.op("Add", []string{b.op("Gather", []string{shape, b.i64(ax)}, attr{"axis", 0}), b.i64(int64(before + after))})
+		tails[k] = b.op("Add", []string{b.op("Mod", []string{l, b.i64(2)}), b.i64(int64(after))})
+		ends[k] = b.op("Sub", []string{l, b.i64(int64(kern - 1))})
+	}
+	pads := b.op("Concat", []string{b.i64(0, 0, int64(s.ConvPads[0]), int64(s.ConvPads[1]), 0, 0), tails[0], tails[1]}, attr{"axis", 0})
+	padded := b.op("Pad", []string{x, pads}, attr{"mode", "constant"})
+	s2d := b.op("SpaceToDepth", []string{padded}, attr{"blocksize", 2})
+	w := s2dWeights(p.w, s.OutChannels, s.InChannels, s.KernelH, s.KernelW, s.PolyH, s.PolyW)
+	in := []string{s2d, b.f32([]int64{int64(4 * s.OutChannels), int64(4 * s.InChannels), int64(s.PolyH), int64(s.PolyW)}, w)}
+	if p.b != nil {
+		pb := make([]float32, 0, 4*len(p.b))
+		for range 4 {
+			pb = append(pb, p.b...)
+		}
+		in = append(in, b.f32([]int64{int64(len(pb))}, pb))
+	}
+	y := b.op("Conv", in, attr{"dilations", []int64{1, 1}}, attr{"group", 1},
+		attr{"kernel_shape", []int64{int64(s.PolyH), int64(s.PolyW)}}, attr{"pads", []int64{0, 0, 0, 0}}, attr{"strides", []int64{1, 1}})
+	d2s := b.op("DepthToSpace", []string{y}, attr{"blocksize", 2}, attr{"mode", "DCR"})
+	b.node("Slice", []string{d2s, b.i64(0, 0), b.op("Concat", []string{ends[0], ends[1]}, attr{"axis", 0}), b.i64(2, 3)}, nil, p.out)
+}
+
 // encode copies the model, replacing each plan's Conv node by its polyphase
 // subgraph, dropping the Resize and Pad nodes it consumed (and any
 // value_info about their outputs), and appending the new initializers.
@@ -346,7 +424,9 @@ func encode(model []byte, g *graphIndex, plans []*plan) ([]byte, error) {
 	at := map[int]*plan{}
 	gone := map[string]bool{}
 	for _, p := range plans {
-		drop[p.resize] = true
+		if p.resize >= 0 {
+			drop[p.resize] = true
+		}
 		if p.pad >= 0 {
 			drop[p.pad] = true
 		}
@@ -396,8 +476,12 @@ func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*pla
 				out = append(out, raw...)
 				return nil
 			}
-			b := &builder{g: g, prefix: sanitize(p.out) + "/polyphase"}
-			b.emit(p)
+			b := &builder{g: g, prefix: sanitize(p.out) + "/" + p.site.Kind}
+			if p.site.Kind == KindSpaceToDepth {
+				b.emitS2D(p)
+			} else {
+				b.emit(p)
+			}
 			for _, n := range b.nodes {
 				out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
 				out = protowire.AppendBytes(out, n)

@@ -39,8 +39,34 @@ import (
 // int64 (the run-time border arithmetic) from 12 on.
 const minOpset = 12
 
-// Site is one rewritten (or rewritable) Resize -> [Pad] -> Conv chain.
+// The kinds of Site.
+const (
+	// KindPolyphase is nearest upsampling -> [Pad] -> Conv computed on the
+	// small map (Conv + DepthToSpace, exact border strips).
+	KindPolyphase = "polyphase"
+	// KindSpaceToDepth is a stride-1 Conv with a large odd kernel and at most
+	// maxS2DOut output channels computed as SpaceToDepth(2) -> Conv with 4×
+	// the output channels -> DepthToSpace(2): the same products, laid out so
+	// that the output channels fill a vector register (onnxruntime's
+	// blocked-layout convolution pads the output channels to 8 or 16, so a
+	// 3-channel output wastes most of its multiplications).
+	KindSpaceToDepth = "space-to-depth"
+)
+
+// maxS2DOut is the most output channels a KindSpaceToDepth site has, and
+// minS2DKernel the smallest kernel (measured on a 7×7, 64->3 Conv at
+// 256×256, docs/performance.md).
+const (
+	maxS2DOut    = 4
+	minS2DKernel = 5
+)
+
+// Site is one rewritten (or rewritable) chain.
 type Site struct {
+	// Kind is KindPolyphase or KindSpaceToDepth; for the latter Resize, Pad,
+	// Scale, PadMode and Pads are empty, and PolyH, PolyW are the kernel on
+	// the space-to-depth map.
+	Kind string
 	// Conv, Resize and Pad name the matched nodes (their names, or their
 	// first outputs when unnamed); Pad is "" when the Conv reads the Resize
 	// directly.
@@ -68,6 +94,10 @@ func (s Site) Ratio() float64 {
 
 // String describes the site in one line, as `inspect` prints it.
 func (s Site) String() string {
+	if s.Kind == KindSpaceToDepth {
+		return fmt.Sprintf("Conv %dx%d %d->%d (%s) => SpaceToDepth 2 -> Conv %dx%d %d->%d -> DepthToSpace 2 (output channels fill the vector width)",
+			s.KernelH, s.KernelW, s.InChannels, s.OutChannels, s.Conv, s.PolyH, s.PolyW, 4*s.InChannels, 4*s.OutChannels)
+	}
 	pad := ""
 	if s.Pad != "" {
 		pad = fmt.Sprintf(" -> Pad %s %v", s.PadMode, s.Pads)
@@ -129,7 +159,14 @@ func run(model []byte, build bool) (*Result, error) {
 	ce := &constEval{g: g, memo: map[string]*ctensor{}}
 	var plans []*plan
 	for i := range mi.Nodes {
-		if !isConv(&mi.Nodes[i]) || !g.upsampleBefore(i) {
+		if !isConv(&mi.Nodes[i]) {
+			continue
+		}
+		if !g.upsampleBefore(i) {
+			if p := matchS2D(g, i); p != nil {
+				plans = append(plans, p)
+				res.Sites = append(res.Sites, p.site)
+			}
 			continue
 		}
 		p, reason := match(g, ce, i)
@@ -246,7 +283,7 @@ func (g *graphIndex) upsampleBefore(i int) bool {
 type plan struct {
 	site       Site
 	conv       int // node indices
-	resize     int
+	resize     int // -1 for a KindSpaceToDepth site
 	pad        int // -1 without a Pad
 	x          string
 	out        string
@@ -300,6 +337,35 @@ func allEqual(v []int64, want int64) bool {
 // match checks the chain ending at Conv node ci and returns its plan, or
 // nil and the reason it is left alone.
 func match(g *graphIndex, ce *constEval, ci int) (*plan, string) {
+	p, reason := matchConv(g, ci)
+	if p == nil {
+		return nil, reason
+	}
+	return matchUpsample(g, ce, p)
+}
+
+// matchS2D returns the plan of a KindSpaceToDepth site at Conv node ci, or
+// nil.
+func matchS2D(g *graphIndex, ci int) *plan {
+	p, _ := matchConv(g, ci)
+	if p == nil {
+		return nil
+	}
+	s := &p.site
+	if s.OutChannels > maxS2DOut || s.KernelH < minS2DKernel || s.KernelW < minS2DKernel || s.KernelH%2 == 0 || s.KernelW%2 == 0 {
+		return nil
+	}
+	s.Kind = KindSpaceToDepth
+	s.PolyH, s.PolyW = s.KernelH/2+1, s.KernelW/2+1
+	p.x = g.mi.Nodes[ci].Inputs[0]
+	p.resize = -1
+	return p
+}
+
+// matchConv checks Conv node ci (stride 1, dilation 1, group 1, constant
+// weights) and returns a plan with its weights, bias, padding, kernel and
+// channels filled in, or nil and the reason.
+func matchConv(g *graphIndex, ci int) (*plan, string) {
 	conv := &g.mi.Nodes[ci]
 	p := &plan{conv: ci, pad: -1}
 	if a := onlyAttrs(conv, "kernel_shape", "strides", "dilations", "pads", "group", "auto_pad"); a != "" {
@@ -359,7 +425,18 @@ func match(g *graphIndex, ce *constEval, ci int) (*plan, string) {
 		p.bName = conv.Inputs[2]
 	}
 	p.out = conv.Outputs[0]
+	p.site = Site{Conv: g.nodeName(ci), ConvPads: cpads, KernelH: kh, KernelW: kw, InChannels: cin, OutChannels: cout}
+	return p, ""
+}
 
+// matchUpsample checks the Resize -> [Pad] chain in front of p's Conv and
+// completes p as a KindPolyphase site, or returns nil and the reason.
+func matchUpsample(g *graphIndex, ce *constEval, p *plan) (*plan, string) {
+	conv := &g.mi.Nodes[p.conv]
+	ci := p.conv
+	kh, kw := p.site.KernelH, p.site.KernelW
+	cpads := p.site.ConvPads
+	cin, cout := p.site.InChannels, p.site.OutChannels
 	// An optional Pad between the Resize and the Conv.
 	src := conv.Inputs[0]
 	ri := g.producer[src]
@@ -451,7 +528,7 @@ func match(g *graphIndex, ce *constEval, ci int) (*plan, string) {
 	p.x = rn.Inputs[0]
 	p.removedOut = append(p.removedOut, src)
 
-	site := Site{Conv: g.nodeName(ci), Resize: g.nodeName(ri), Scale: s, PadMode: mode,
+	site := Site{Kind: KindPolyphase, Conv: g.nodeName(ci), Resize: g.nodeName(ri), Scale: s, PadMode: mode,
 		Pads: pads, ConvPads: cpads, KernelH: kh, KernelW: kw,
 		PolyH: (kh+s-2)/s + 1, PolyW: (kw+s-2)/s + 1, InChannels: cin, OutChannels: cout}
 	if p.pad >= 0 {

@@ -351,3 +351,57 @@ func TestSessionSwitches(t *testing.T) {
 		}
 	}
 }
+
+// TestSpaceToDepthExactness checks the space-to-depth form of convolutions
+// with few output channels (the last layer of most generators) against the
+// original on odd and even sizes, with the Conv's own padding or a Pad
+// before it, and a batch of 3.
+func TestSpaceToDepthExactness(t *testing.T) {
+	cases := []struct {
+		k, cin, cout int
+		reflect      int64    // a reflect Pad before the Conv, 0 for none
+		convPads     [4]int64 // the Conv's own pads
+		bias         bool
+	}{
+		{7, 6, 3, 3, [4]int64{}, true}, // MUNIT's last layer
+		{5, 4, 1, 0, [4]int64{2, 2, 2, 2}, false},
+		{5, 3, 4, 1, [4]int64{0, 1, 2, 3}, true},
+		{7, 2, 2, 0, [4]int64{}, true},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("k%d_%d-%d_reflect%d_cp%v", c.k, c.cin, c.cout, c.reflect, c.convPads), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(i), 5))
+			g := onnxbuild.NewGraph("s2d")
+			x := g.Relu(g.Input("x", -1, int64(c.cin), -1, -1))
+			if c.reflect > 0 {
+				x = g.ReflectPad(x, int(c.reflect))
+			}
+			w := g.RandConst("", r, 0.3/math.Sqrt(float64(c.cin*c.k*c.k)), int64(c.cout), int64(c.cin), int64(c.k), int64(c.k))
+			in := []string{x, w}
+			if c.bias {
+				in = append(in, g.Const("", []int64{int64(c.cout)}, onnxbuild.RandUniform(r, -0.2, 0.2, c.cout)))
+			}
+			cp := c.convPads
+			y := g.Op("Conv", in, onnxbuild.Attrs{"kernel_shape": []int64{int64(c.k), int64(c.k)}, "pads": []int64{cp[0], cp[1], cp[2], cp[3]}})
+			g.Identity(g.Tanh(y), "y")
+			g.Output("y")
+			data, err := onnxbuild.NewModel(g, nil).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rewrite.Find(data)
+			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindSpaceToDepth {
+				t.Fatalf("sites %v, %v", res.Sites, err)
+			}
+			sizes := [][3]int64{{3, 9, 8}, {2, 16, 17}, {1, 7, 7}, {1, 8, 11}, {2, 4, 5}, {1, 3, 3}}
+			diff, amp := compare(t, data, c.cin, sizes, uint64(200+i))
+			if amp > 1 || amp < 0.1 {
+				t.Fatalf("outputs up to %.3g", amp)
+			}
+			if diff > tolerance {
+				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
+			}
+			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+		})
+	}
+}
