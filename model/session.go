@@ -193,8 +193,11 @@ func tuneSession(so *ort.SessionOptions, opts Options) error {
 }
 
 // defaultSpinning is the allow_spinning value used unless Options.Spinning
-// says otherwise.
-const defaultSpinning = "1"
+// says otherwise: off. Spinning threads burned a quarter more CPU per
+// decoded sample for no wall-time gain that survived the noise of a shared
+// machine, and in munit-eval the network shares the cores with PNG
+// decoding, encoding and hashing goroutines (docs/performance.md).
+const defaultSpinning = "0"
 
 // Info describes the session's model.
 func (s *Session) Info() *Info { return s.info }
