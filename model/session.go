@@ -193,7 +193,7 @@ func tuneSession(so *ort.SessionOptions, opts Options) error {
 }
 
 // defaultSpinning is the allow_spinning value used unless Options.Spinning
-// says otherwise: off. Spinning threads burned a quarter more CPU per
+// says otherwise: off. Spinning threads burned a third more CPU per
 // decoded sample for no wall-time gain that survived the noise of a shared
 // machine, and in munit-eval the network shares the cores with PNG
 // decoding, encoding and hashing goroutines (docs/performance.md).

@@ -1,5 +1,5 @@
 // Package rewrite makes ONNX generators cheaper to run without changing what
-// they compute. Its one rewrite is the polyphase form of "nearest upsample,
+// they compute. Its main rewrite is the polyphase form of "nearest upsample,
 // then convolve": a Resize (nearest, integer scale s) optionally followed by
 // a Pad (reflect, edge or constant) and a stride-1 Conv with a k×k kernel
 // multiplies every weight with s² copies of the same pixel. The same interior
@@ -16,6 +16,12 @@
 // stitched to the interior with Slice and Concat. Every bound is computed
 // from the input's shape at run time, so dynamic batch, height and width
 // keep working, down to maps of one pixel.
+//
+// A second rewrite serves the generator's last layer: a stride-1 Conv with
+// a large odd kernel and at most four output channels (MUNIT's 7×7, 64->3)
+// becomes SpaceToDepth(2) -> Conv with four times the output channels ->
+// DepthToSpace(2), the same products laid out so that onnxruntime's blocked
+// convolution does not pad 3 output channels to 16.
 //
 // The package works on the protobuf: it parses the model with
 // synth/onnxbuild, re-encodes only the graph's node list (replacing each
