@@ -445,7 +445,10 @@ func matchUpsample(g *graphIndex, ce *constEval, p *plan) (*plan, string) {
 	cin, cout := p.site.InChannels, p.site.OutChannels
 	// An optional Pad between the Resize and the Conv.
 	src := conv.Inputs[0]
-	ri := g.producer[src]
+	ri, ok := g.producer[src]
+	if !ok {
+		return nil, "the Conv's input is not computed by a node"
+	}
 	mode := "constant"
 	var pads [4]int
 	if g.mi.Nodes[ri].OpType == "Pad" {
@@ -487,7 +490,9 @@ func matchUpsample(g *graphIndex, ce *constEval, p *plan) (*plan, string) {
 		p.pad = ri
 		p.removedOut = append(p.removedOut, src)
 		src = pn.Inputs[0]
-		ri = g.producer[src]
+		if ri, ok = g.producer[src]; !ok {
+			return nil, "the Pad's input is not computed by a node"
+		}
 	}
 
 	rn := &g.mi.Nodes[ri]
@@ -558,18 +563,27 @@ func (g *graphIndex) private(v string) bool {
 // initializer returns the initializer called name (not overridable by an
 // input), or a Constant node's tensor, or nil.
 func (g *graphIndex) initializer(name string) *onnxbuild.TensorInfo {
-	if g.isGraphInput[name] {
-		return nil
-	}
-	if t := g.mi.Initializer(name); t != nil {
-		return t
-	}
-	if i, ok := g.producer[name]; ok {
+	// Identity chains: torch.onnx shares equal initializers through them.
+	for range 8 {
+		if g.isGraphInput[name] {
+			return nil
+		}
+		if t := g.mi.Initializer(name); t != nil {
+			return t
+		}
+		i, ok := g.producer[name]
+		if !ok {
+			return nil
+		}
 		n := &g.mi.Nodes[i]
-		if n.OpType == "Constant" && len(n.Attrs) == 1 {
-			if t, ok := n.Attrs["value"].(*onnxbuild.TensorInfo); ok {
-				return t
-			}
+		switch {
+		case n.OpType == "Constant" && len(n.Attrs) == 1:
+			t, _ := n.Attrs["value"].(*onnxbuild.TensorInfo)
+			return t
+		case n.OpType == "Identity" && len(n.Inputs) == 1 && (n.Domain == "" || n.Domain == "ai.onnx"):
+			name = n.Inputs[0]
+		default:
+			return nil
 		}
 	}
 	return nil
