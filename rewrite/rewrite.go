@@ -93,7 +93,10 @@ type Site struct {
 }
 
 // Ratio is the polyphase interior's multiplications per output over the
-// original convolution's, (PolyH·PolyW)/(KernelH·KernelW).
+// original convolution's, (PolyH·PolyW)/(KernelH·KernelW). For a
+// KindSpaceToDepth site it is above 1 (4·PolyH·PolyW/(KernelH·KernelW)
+// multiplications per output, none of them spent on padded channels) and
+// String does not print it.
 func (s Site) Ratio() float64 {
 	return float64(s.PolyH*s.PolyW) / float64(s.KernelH*s.KernelW)
 }
@@ -115,6 +118,7 @@ func (s Site) String() string {
 
 // Skip is a Resize -> [Pad] -> Conv chain the rewrite left alone, and why.
 type Skip struct {
+	// Conv names the Conv node; Reason says what the rewrite did not accept.
 	Conv   string
 	Reason string
 }
