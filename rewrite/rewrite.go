@@ -98,7 +98,11 @@ type Site struct {
 // multiplications per output, none of them spent on padded channels) and
 // String does not print it.
 func (s Site) Ratio() float64 {
-	return float64(s.PolyH*s.PolyW) / float64(s.KernelH*s.KernelW)
+	r := float64(s.PolyH*s.PolyW) / float64(s.KernelH*s.KernelW)
+	if s.Kind == KindSpaceToDepth {
+		r *= 4
+	}
+	return r
 }
 
 // String describes the site in one line, as `inspect` prints it.
