@@ -29,10 +29,26 @@ const libName = "libonnxruntime.so.1"
 var cacheRel = filepath.Join(".cache", "onnxruntime")
 
 var (
-	initMu   sync.Mutex
-	initPath string
-	userPath string
+	initMu    sync.Mutex
+	initPath  string
+	userPath  string
+	noRewrite bool
 )
+
+// SetNoRewrite turns package rewrite's graph rewrites off (true) or on for
+// every session opened afterwards, and for RewritePlan (the --no-rewrite
+// flag); Options.NoRewrite turns them off for one session.
+func SetNoRewrite(off bool) {
+	initMu.Lock()
+	defer initMu.Unlock()
+	noRewrite = off
+}
+
+func rewritesOff() bool {
+	initMu.Lock()
+	defer initMu.Unlock()
+	return noRewrite
+}
 
 // SetLibraryPath records the library the user named (the --ort-lib flag)
 // without loading it, so that every later Init("") uses it; the CLI sets it

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/munit-eval/munit-eval/rewrite"
 )
 
 // Options configure a session.
@@ -17,17 +19,31 @@ type Options struct {
 	Device string
 	// Role names the model's role when its metadata has none.
 	Role Role
+	// NoRewrite runs the model exactly as written. By default a session runs
+	// the model after package rewrite's exact graph rewrites (the same
+	// outputs up to float32 summation order, computed faster); Info and the
+	// recorded SHA-256 always describe the file as written.
+	NoRewrite bool
+	// Optimization is onnxruntime's graph optimization level: "disable",
+	// "basic", "extended" or "all" ("" is the default, "all").
+	Optimization string
+	// Spinning sets whether idle intra-op threads spin ("on") or sleep
+	// ("off"); "" is the measured default (see docs/performance.md).
+	Spinning string
+	// NoArena turns onnxruntime's CPU memory arena off.
+	NoArena bool
 }
 
 // Session is an open onnxruntime session, created once and reused for every
 // batch. It is safe for concurrent use.
 type Session struct {
-	info    *Info
-	sess    *ort.DynamicAdvancedSession
-	inNames []string
-	outIdx  map[string]int
-	mu      sync.Mutex
-	closed  bool
+	info     *Info
+	rewrites []rewrite.Site
+	sess     *ort.DynamicAdvancedSession
+	inNames  []string
+	outIdx   map[string]int
+	mu       sync.Mutex
+	closed   bool
 }
 
 // Open loads a model and creates its session. The error names the file and
@@ -40,6 +56,15 @@ func Open(path string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenData(path, data, opts)
+}
+
+// OpenData is Open for a model already in memory; path names it in messages
+// and in Info.
+func OpenData(path string, data []byte, opts Options) (*Session, error) {
+	if err := Init(""); err != nil {
+		return nil, err
+	}
 	info, err := inspectData(path, data, opts.Role)
 	if err != nil {
 		return nil, err
@@ -50,6 +75,13 @@ func Open(path string, opts Options) (*Session, error) {
 	}
 	defer so.Destroy()
 	s := &Session{info: info, outIdx: map[string]int{}}
+	if !opts.NoRewrite && !rewritesOff() {
+		// A model the rewrite cannot parse is run as written: onnxruntime
+		// has accepted it above, and the rewrite is only for speed.
+		if res, err := rewrite.Apply(data); err == nil && len(res.Sites) > 0 {
+			data, s.rewrites = res.Model, res.Sites
+		}
+	}
 	for _, t := range info.Inputs {
 		s.inNames = append(s.inNames, t.Name)
 	}
@@ -84,6 +116,10 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, err
 	}
+	if err := tuneSession(so, opts); err != nil {
+		so.Destroy()
+		return nil, err
+	}
 	switch strings.ToLower(opts.Device) {
 	case "", "cpu":
 	case "cuda":
@@ -104,8 +140,71 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 	return so, nil
 }
 
+// RewritePlan describes, one line each, the graph rewrites a session would
+// run the model at path with, then the upsample-convolution chains it would
+// leave alone and why (for `inspect`). It says so in one line when rewrites
+// are turned off.
+func RewritePlan(path string) ([]string, error) {
+	if rewritesOff() {
+		return []string{"off (--no-rewrite)"}, nil
+	}
+	data, err := readModelFile(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := rewrite.Find(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var lines []string
+	for _, s := range res.Sites {
+		lines = append(lines, s.String())
+	}
+	for _, s := range res.Skipped {
+		lines = append(lines, s.String())
+	}
+	return lines, nil
+}
+
+// tuneSession applies the tuning options. The defaults are the measured
+// winners for munit-eval's networks on CPU (docs/performance.md).
+func tuneSession(so *ort.SessionOptions, opts Options) error {
+	levels := map[string]ort.GraphOptimizationLevel{
+		"": ort.GraphOptimizationLevelEnableAll, "all": ort.GraphOptimizationLevelEnableAll,
+		"extended": ort.GraphOptimizationLevelEnableExtended, "basic": ort.GraphOptimizationLevelEnableBasic,
+		"disable": ort.GraphOptimizationLevelDisableAll,
+	}
+	level, ok := levels[opts.Optimization]
+	if !ok {
+		return fmt.Errorf("unknown graph optimization level %q (want disable, basic, extended or all)", opts.Optimization)
+	}
+	if err := so.SetGraphOptimizationLevel(level); err != nil {
+		return err
+	}
+	spin := map[string]string{"": defaultSpinning, "on": "1", "off": "0"}
+	v, ok := spin[opts.Spinning]
+	if !ok {
+		return fmt.Errorf("unknown spinning mode %q (want on or off)", opts.Spinning)
+	}
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", v); err != nil {
+		return err
+	}
+	return so.SetCpuMemArena(!opts.NoArena)
+}
+
+// defaultSpinning is the allow_spinning value used unless Options.Spinning
+// says otherwise: off. Spinning threads burned a third more CPU per
+// decoded sample for no wall-time gain that survived the noise of a shared
+// machine, and in munit-eval the network shares the cores with PNG
+// decoding, encoding and hashing goroutines (docs/performance.md).
+const defaultSpinning = "0"
+
 // Info describes the session's model.
 func (s *Session) Info() *Info { return s.info }
+
+// Rewrites lists the graph rewrites the session runs with (none when
+// Options.NoRewrite was set or nothing matched).
+func (s *Session) Rewrites() []rewrite.Site { return s.rewrites }
 
 // Close releases the session. It is safe to call more than once.
 func (s *Session) Close() error {

@@ -29,6 +29,7 @@ type inspectReport struct {
 	SHA256     string             `json:"sha256"`
 	ContractOK bool               `json:"contract_ok"`
 	Problems   []string           `json:"problems"`
+	Rewrites   []string           `json:"rewrites"`
 }
 
 func init() {
@@ -81,6 +82,9 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	if rep.Problems == nil {
 		rep.Problems = []string{}
 	}
+	if rep.Rewrites, err = model.RewritePlan(path); err != nil || rep.Rewrites == nil {
+		rep.Rewrites = []string{} // the model parsed above; a rewrite parse failure only means none
+	}
 	if o.json {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -114,6 +118,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 			fmt.Fprintf(w, "  %s = %s\n", k, info.Metadata[k])
 		}
 	}
+	fmt.Fprintln(w, "rewrites:   "+orDash(strings.Join(rep.Rewrites, "\n  ")))
 	if len(problems) == 0 {
 		fmt.Fprintf(w, "contract:   ok (%s)\n", info.Role)
 	} else {

@@ -35,6 +35,8 @@ type globalFlags struct {
 	threads int
 	device  string
 	quiet   bool
+	// noRewrite is --no-rewrite (model.SetNoRewrite).
+	noRewrite bool
 }
 
 var global globalFlags
@@ -60,12 +62,16 @@ func init() {
 	rootCmd.CompletionOptions.HiddenDefaultCmd = true
 	// Every command that opens a model, directly or through a package,
 	// loads the library the user named.
-	rootCmd.PersistentPreRun = func(*cobra.Command, []string) { model.SetLibraryPath(global.ortLib) }
+	rootCmd.PersistentPreRun = func(*cobra.Command, []string) {
+		model.SetLibraryPath(global.ortLib)
+		model.SetNoRewrite(global.noRewrite)
+	}
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
 	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores)")
 	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
 	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
+	pf.BoolVar(&global.noRewrite, "no-rewrite", false, "run models exactly as written, without the exact graph rewrites that make upsampling generators faster (see inspect)")
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
