@@ -47,7 +47,7 @@ See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 				c.Report = &off
 			}
 			out, err := pipeline.Run(cmd.Context(), c, pipeline.Options{Threads: global.threads, Device: global.device,
-				Quiet: global.quiet, Force: o.force, Log: os.Stderr})
+				Quiet: global.quiet, Force: o.force, Log: os.Stderr, Memory: global.memBytes})
 			if err != nil {
 				return err
 			}

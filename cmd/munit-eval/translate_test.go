@@ -27,11 +27,11 @@ func TestTranslateCommand(t *testing.T) {
 	store := filepath.Join(dir, "store")
 	args := []string{"translate", "--generator", gen, "--inputs", in, "--out", store}
 
-	wantBadInput(t, cli(t, append(args, "--samples", "3")...), "deterministic", "--repeat")
+	wantBadInput(t, cli(t, append(args, "--samples-per-input", "3")...), "deterministic", "--repeat")
 	wantBadInput(t, cli(t, "translate", "--inputs", in, "--out", store), "--generator")
 
 	for _, want := range []struct{ computed, reused int }{{6, 0}, {0, 6}} {
-		r := cli(t, append(args, "--samples", "3", "--repeat", "--json")...)
+		r := cli(t, append(args, "--samples-per-input", "3", "--repeat", "--json")...)
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
