@@ -31,12 +31,14 @@ func Threads(n, cores int) (int, string, error) {
 // BytesPerPixel is the memory a generator batch is estimated to take per
 // pixel of its images: the decoded input (3 B) and its float32 tensor
 // (12 B), the output tensor (12 B) and its PNG, and onnxruntime's
-// activations. The activations depend on the network; the figure is that
-// of a small convolutional generator (an 8000 x 8000 input was measured
-// at 8.9 GB, 139 B per pixel) rounded up, so the estimate is a floor for
-// larger networks: a refusal is certain to be right, an acceptance is not
-// a promise.
-const BytesPerPixel = 160
+// activations, which depend on the network. Measured as the growth of the
+// peak RSS of translate from 512 x 512 to 2048 x 2048 inputs at batch 1
+// (one thread, a loaded 2-core machine): a one-op Tanh network 78 B per
+// pixel, the synthetic MUNIT 211 B and CycleGAN 199 B (the synthetic
+// MUNIT at batch 4: 200 B). Real generators have more channels and take
+// more, so the estimate, that of a small convolutional generator, is
+// nearer a floor than a ceiling.
+const BytesPerPixel = 192
 
 // BatchMemory estimates the bytes one generator batch of batch images of
 // pixels pixels each takes: batch x pixels x BytesPerPixel.

@@ -80,14 +80,14 @@ func TestParseMeminfo(t *testing.T) {
 }
 
 func TestCheckMemory(t *testing.T) {
-	// 16 images of 256 x 256 at BytesPerPixel: 160 MiB; fits 1 GiB.
+	// 16 images of 256 x 256 at BytesPerPixel: 192 MiB; fits 1 GiB.
 	if err := CheckMemory(16, 256*256, 1<<30); err != nil {
 		t.Fatal(err)
 	}
-	// 16 of 4096 x 4096 = 268 Mpx x 160 B = 40 GiB: refused on 16 GiB,
-	// naming the batch that fits (16 GiB / 2.5 GiB = 6).
+	// 16 of 4096 x 4096 = 268 Mpx x 192 B = 48 GiB: refused on 16 GiB,
+	// naming the batch that fits (16 GiB / 3 GiB = 5).
 	err := CheckMemory(16, 4096*4096, 16<<30)
-	if err == nil || !strings.Contains(err.Error(), "lower batch to 6") || !strings.Contains(err.Error(), "40.0 GiB") {
+	if err == nil || !strings.Contains(err.Error(), "lower batch to 5") || !strings.Contains(err.Error(), "48.0 GiB") {
 		t.Fatalf("%v", err)
 	}
 	if err := CheckMemory(1, 4096*4096, 1<<20); err == nil || !strings.Contains(err.Error(), "resize") {
@@ -138,7 +138,7 @@ func TestCheckInputsReadsHeaders(t *testing.T) {
 	if err := CheckInputs(dir, p, 0); err != nil {
 		t.Fatal(err)
 	}
-	// A batch of 16 at 64 x 64 x 160 B = 10 MiB: refused on 1 MiB.
+	// A batch of 16 at 64 x 64 x 192 B = 12 MiB: refused on 1 MiB.
 	if err := CheckInputs(dir, p, 1<<20); err == nil || !strings.Contains(err.Error(), "more than the") {
 		t.Fatalf("%v", err)
 	}
