@@ -176,7 +176,7 @@ func (r *runner) setup() error {
 		}
 		r.k = max(cfg.Samples, 1)
 		if r.k > 1 && !cfg.Repeat {
-			return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples", cfg.Generator, r.k)
+			return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples-per-input", cfg.Generator, r.k)
 		}
 		if prev != nil && prev.LatentSource == LatentsNone && prev.FromFolder == "" {
 			r.k = max(r.k, prev.SamplesPerInput)
@@ -326,7 +326,7 @@ func (r *runner) readLatents() error {
 	case a.Shape[1] < 1:
 		return fmt.Errorf("--latents %s: shape %v has no samples", cfg.Latents, a.Shape)
 	case cfg.Samples != 0 && a.Shape[1] != cfg.Samples:
-		return fmt.Errorf("--latents %s: shape %v holds %d samples per input, but --samples %d was asked", cfg.Latents, a.Shape, a.Shape[1], cfg.Samples)
+		return fmt.Errorf("--latents %s: shape %v holds %d samples per input, but --samples-per-input %d was asked", cfg.Latents, a.Shape, a.Shape[1], cfg.Samples)
 	}
 	for j, v := range a.Data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
