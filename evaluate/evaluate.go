@@ -288,14 +288,22 @@ func RealRow(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 }
 
 // RealFiles lists a folder of real target images, the first p.NumReal of
-// them when p.NumReal > 0.
+// them when p.NumReal > 0; a num_real above the folder's count is an
+// error, and so is an image above the pixel budget (read from the
+// headers; see ImagePixels).
 func RealFiles(dir string, p Protocol) ([]images.File, error) {
 	files, err := images.ListDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	if p.NumReal > 0 && p.NumReal < len(files) {
+	if p.NumReal > len(files) {
+		return nil, fmt.Errorf("%s holds %d images, fewer than num_real %d", dir, len(files), p.NumReal)
+	}
+	if p.NumReal > 0 {
 		files = files[:p.NumReal]
+	}
+	if _, err := ImagePixels(files, p.Size); err != nil {
+		return nil, err
 	}
 	return files, nil
 }

@@ -121,44 +121,109 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + " " + e.Rule }
 
-// Validate checks every value of the protocol for the metrics w asks for.
-// It is the only place the protocol's bounds are written.
-func (p Protocol) Validate(w Metrics) error {
-	atLeast := func(field string, v, min int) error {
-		if v < min {
-			return &FieldError{field, fmt.Sprintf("must be at least %d, got %d", min, v)}
-		}
-		return nil
+// Upper bounds of the protocol. They keep every value from crashing the
+// process or exhausting the machine (a --size of 100000 asks for a 40 GB
+// image), while leaving every published protocol far inside: the MUNIT
+// paper uses 256 x 256 images, 100 inputs, 100 samples, 2,000 resamples.
+const (
+	// MaxImagePixels is the pixel budget of one image given to a network:
+	// 4096 x 4096. An input larger than this must be resized (size).
+	MaxImagePixels = 4096 * 4096
+	// MaxSize is the largest size: MaxSize x MaxSize is MaxImagePixels.
+	MaxSize = 4096
+	// MaxBatchPixels is the pixel budget of one generator batch, batch x
+	// the images' pixels: 64 Mpx, e.g. 16 images of 2048 x 2048.
+	MaxBatchPixels = 1 << 26
+	// MaxSamples bounds num_inputs x the samples drawn per input.
+	MaxSamples = 10_000_000
+)
+
+// bounds are the limits of the protocol's integers, by yaml key.
+var bounds = []struct {
+	field       string
+	least, most int
+}{
+	{"num_inputs", 1, 1_000_000},
+	{"samples_per_input", 1, 10_000},
+	{"pairs", 1, 10_000},
+	{"bootstrap", 0, 100_000},
+	{"splits", 1, 1_000},
+	{"size", 0, MaxSize},
+	{"batch", 1, 1_024},
+	{"fid_bootstrap", inception.AutoFIDBootstrap, 1_000},
+	{"kid_subsets", 1, 100_000},
+	{"kid_subset_size", 1, 1_000_000},
+	{"num_real", 0, 10_000_000},
+}
+
+// field returns the value of the integer named by its yaml key.
+func (p Protocol) field(key string) int {
+	switch key {
+	case "num_inputs":
+		return p.NumInputs
+	case "samples_per_input":
+		return p.SamplesPerInput
+	case "pairs":
+		return p.Pairs
+	case "bootstrap":
+		return p.Bootstrap
+	case "splits":
+		return p.Splits
+	case "size":
+		return p.Size
+	case "batch":
+		return p.Batch
+	case "fid_bootstrap":
+		return p.FIDBootstrap
+	case "kid_subsets":
+		return p.KIDSubsets
+	case "kid_subset_size":
+		return p.KIDSubsetSize
+	case "num_real":
+		return p.NumReal
 	}
+	panic("evaluate: no protocol field " + key)
+}
+
+// Bounds returns the least and most value of a protocol integer named by
+// its yaml key, and whether the key is one.
+func Bounds(key string) (least, most int, ok bool) {
+	for _, b := range bounds {
+		if b.field == key {
+			return b.least, b.most, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Validate checks every value of the protocol for the metrics w asks for.
+// It is the only place the protocol's bounds are written: each integer
+// between its least and most value, the size and batch within the pixel
+// budgets (MaxImagePixels, MaxBatchPixels), and num_inputs x the samples
+// drawn within MaxSamples.
+func (p Protocol) Validate(w Metrics) error {
 	pairing, err := lpips.ParsePairing(p.Pairing)
 	if err != nil {
 		return &FieldError{"pairing", fmt.Sprintf("%q: unknown pairing (want independent, consecutive or all)", p.Pairing)}
 	}
-	bootMin := 0
-	if w.LPIPS {
-		bootMin = 1 // the diversity always has an interval
-	}
-	for _, c := range []struct {
-		field    string
-		v, least int
-	}{
-		{"num_inputs", p.NumInputs, 1},
-		{"samples_per_input", p.SamplesPerInput, 1},
-		{"pairs", p.Pairs, 1},
-		{"bootstrap", p.Bootstrap, bootMin},
-		{"splits", p.Splits, 1},
-		{"size", p.Size, 0},
-		{"batch", p.Batch, 1},
-		{"fid_bootstrap", p.FIDBootstrap, inception.AutoFIDBootstrap},
-		{"kid_subsets", p.KIDSubsets, 1},
-		{"kid_subset_size", p.KIDSubsetSize, 1},
-		{"num_real", p.NumReal, 0},
-	} {
-		if err := atLeast(c.field, c.v, c.least); err != nil {
-			if c.field == "bootstrap" && w.LPIPS && p.Bootstrap == 0 {
-				err.(*FieldError).Rule += " (LPIPS diversity always has its interval)"
+	for _, b := range bounds {
+		least, v := b.least, p.field(b.field)
+		if b.field == "bootstrap" && w.LPIPS {
+			least = 1 // the diversity always has an interval
+		}
+		switch {
+		case v < least:
+			e := &FieldError{b.field, fmt.Sprintf("must be at least %d, got %d", least, v)}
+			if b.field == "bootstrap" && w.LPIPS && v == 0 {
+				e.Rule += " (LPIPS diversity always has its interval)"
 			}
-			return err
+			return e
+		case v > b.most:
+			e := &FieldError{b.field, fmt.Sprintf("must be at most %d, got %d", b.most, v)}
+			if b.field == "size" {
+				e.Rule += fmt.Sprintf(" (the pixel budget is %d x %d per image)", MaxSize, MaxSize)
+			}
+			return e
 		}
 	}
 	if p.Select != translate.SelectFirst && p.Select != translate.SelectRandom {
@@ -167,8 +232,30 @@ func (p Protocol) Validate(w Metrics) error {
 	if pairing == lpips.All && p.SamplesPerInput < 2 {
 		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing all, got %d", p.SamplesPerInput)}
 	}
+	if p.Size > 0 {
+		if err := CheckBatchPixels(p.Batch, int64(p.Size)*int64(p.Size)); err != nil {
+			return err
+		}
+	}
+	if n := int64(p.NumInputs) * int64(p.SamplesNeeded(w)); n > MaxSamples {
+		return &FieldError{"num_inputs", fmt.Sprintf("x %d samples per input is %d samples, more than the %d one evaluation draws", p.SamplesNeeded(w), n, MaxSamples)}
+	}
 	return nil
 }
+
+// CheckBatchPixels checks a generator batch of images of pixels pixels
+// each against MaxBatchPixels, naming the batch that would fit.
+func CheckBatchPixels(batch int, pixels int64) error {
+	if pixels <= 0 || int64(batch)*pixels <= MaxBatchPixels {
+		return nil
+	}
+	fit := max(MaxBatchPixels/pixels, 1)
+	return &FieldError{"batch", fmt.Sprintf("%d of %s images is %s, above the pixel budget of %s per batch (lower batch to %d or the size)",
+		batch, mpx(pixels), mpx(int64(batch)*pixels), mpx(MaxBatchPixels), fit)}
+}
+
+// mpx writes a pixel count in megapixels.
+func mpx(n int64) string { return fmt.Sprintf("%.1f Mpx", float64(n)/1e6) }
 
 // LPIPSOptions are the lpips package's parameters for m inputs.
 func (p Protocol) LPIPSOptions(m int) lpips.Options {

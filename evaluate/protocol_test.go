@@ -50,6 +50,18 @@ func TestValidate(t *testing.T) {
 		{"bad select", func(p *Protocol) { p.Select = "last" }, Metrics{}, "select", "first or random"},
 		{"bad pairing", func(p *Protocol) { p.Pairing = "random" }, Metrics{}, "pairing", "unknown pairing"},
 		{"all with one sample", func(p *Protocol) { p.Pairing, p.SamplesPerInput = "all", 1 }, Metrics{LPIPS: true}, "samples_per_input", "pairing all"},
+		// Upper bounds: no value may crash the process or exhaust the machine.
+		{"size 100000", func(p *Protocol) { p.Size = 100000 }, Metrics{}, "size", "at most 4096"},
+		{"size 12000", func(p *Protocol) { p.Size = 12000 }, Metrics{}, "size", "pixel budget"},
+		{"size at the budget, batch 4", func(p *Protocol) { p.Size, p.Batch = 4096, 4 }, Metrics{}, "", ""},
+		{"size 4096, batch 16", func(p *Protocol) { p.Size = 4096 }, Metrics{}, "batch", "lower batch to 4"},
+		{"batch 1e6", func(p *Protocol) { p.Batch = 1_000_000 }, Metrics{}, "batch", "at most 1024"},
+		{"threads-like count of inputs", func(p *Protocol) { p.NumInputs = 1 << 40 }, Metrics{}, "num_inputs", "at most"},
+		{"bootstrap 1e9", func(p *Protocol) { p.Bootstrap = 1e9 }, Metrics{IS: true}, "bootstrap", "at most 100000"},
+		{"fid bootstrap 1e6", func(p *Protocol) { p.FIDBootstrap = 1e6 }, Metrics{FID: true}, "fid_bootstrap", "at most 1000"},
+		{"kid subsets 1e9", func(p *Protocol) { p.KIDSubsets = 1e9 }, Metrics{KID: true}, "kid_subsets", "at most"},
+		{"num_real 1e12", func(p *Protocol) { p.NumReal = 1e12 }, Metrics{FID: true}, "num_real", "at most"},
+		{"too many samples", func(p *Protocol) { p.NumInputs, p.SamplesPerInput = 1_000_000, 10_000 }, Metrics{IS: true}, "num_inputs", "10000000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

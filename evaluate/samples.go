@@ -131,6 +131,9 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 		// noise inputs (test-time dropout, encoder noise) is stochastic
 		// without a style code.
 		cfg.Repeat = info.LatentInput == "" && len(info.Noise) == 0 && k > 1
+		if w := methodMismatch(src.Method, info.Method); w != "" {
+			s.Warnings = append(s.Warnings, w)
+		}
 	}
 	sum, err := translate.Run(ctx, cfg)
 	if err != nil {
@@ -140,6 +143,16 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// methodMismatch warns when the method's name differs from the one the
+// generator's munit_eval.method metadata gives (a CycleGAN export measured
+// under the name MUNIT): the numbers would be filed under the wrong method.
+func methodMismatch(name, meta string) string {
+	if name == "" || meta == "" || name == meta {
+		return ""
+	}
+	return fmt.Sprintf("the generator's metadata names the method %q, but it is evaluated as %q", meta, name)
 }
 
 // openSamples reads an existing store folder holding at least k samples
@@ -154,7 +167,7 @@ func openSamples(src Source, p *Protocol, k int) (*Samples, error) {
 		return nil, err
 	}
 	if st.SamplesPerInput() < k {
-		return nil, fmt.Errorf("%s holds %d samples per input, %d needed (rerun translate with --samples %d)", src.Samples, st.SamplesPerInput(), k, k)
+		return nil, fmt.Errorf("%s holds %d samples per input, %d needed (rerun translate with --samples-per-input %d)", src.Samples, st.SamplesPerInput(), k, k)
 	}
 	man := st.Manifest()
 	p.Select, p.Size = man.Select, man.Size

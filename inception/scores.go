@@ -71,7 +71,7 @@ func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *r
 		share[j] /= float64(mIn * k)
 	}
 	m.ClassShare = share
-	return warnings, nil
+	return nameNeverPredicted(warnings, classes), nil
 }
 
 // DistanceOptions configure FIDKID.

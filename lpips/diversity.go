@@ -118,7 +118,7 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 	}
 	k := SamplesNeeded(o.Pairing, o.Pairs, o.SamplesPerInput)
 	if have := st.SamplesPerInput(); have < k {
-		return nil, fmt.Errorf("lpips: %s holds %d samples per input; %s pairing with %d pairs needs %d (run translate with --samples %d)",
+		return nil, fmt.Errorf("lpips: %s holds %d samples per input; %s pairing with %d pairs needs %d (run translate with --samples-per-input %d)",
 			st.Dir(), have, o.Pairing, o.Pairs, k, k)
 	}
 	m := st.NumInputs()

@@ -95,6 +95,15 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"bad select", strings.Replace(good, "pairs: 4", "pairs: 4\n  select: last", 1), "select"},
 		{"all with one sample", strings.Replace(good, "pairs: 4", "pairs: 4\n  pairing: all\n  samples_per_input: 1", 1), "samples_per_input must be at least 2 for pairing all"},
 		{"second document", good + "---\nout: other\n", "a second YAML document"},
+		// Numbers bounded like the flags (one Validate): none may crash the
+		// process or exhaust the machine.
+		{"size 100000", strings.Replace(good, "pairs: 4", "pairs: 4\n  size: 100000", 1), "line 4: size must be at most 4096"},
+		{"size over the batch budget", strings.Replace(good, "pairs: 4", "pairs: 4\n  size: 4096", 1), "lower batch to 4"},
+		{"huge batch", strings.Replace(good, "pairs: 4", "pairs: 4\n  batch: 1000000", 1), "batch must be at most 1024"},
+		{"huge bootstrap", strings.Replace(good, "pairs: 4", "pairs: 4\n  bootstrap: 1000000000", 1), "bootstrap must be at most"},
+		{"huge num_real", strings.Replace(good, "pairs: 4", "pairs: 4\n  num_real: 100000000000", 1), "num_real must be at most"},
+		{"huge kid subsets", strings.Replace(good, "pairs: 4", "pairs: 4\n  kid_subsets: 100000000", 1), "kid_subsets must be at most"},
+		{"overflowing integer", strings.Replace(good, "pairs: 4", "pairs: 99999999999999999999999", 1), "line 5"},
 		{"unknown top key names no Go type", strings.Replace(good, "seed: 3", "sede: 3", 1), `line 2: unknown key "sede"`},
 	}
 	for _, c := range cases {

@@ -22,8 +22,12 @@ type Options struct {
 	Quiet   bool
 	// Force discards store samples of a different model or seed.
 	Force bool
-	// Log receives one line per step ("" for none).
+	// Log receives one line per step and the samples' warnings (nil for
+	// none).
 	Log io.Writer
+	// Memory is the memory a generator batch may take, in bytes (0: no
+	// estimate is checked); see evaluate.CheckMemory.
+	Memory int64
 	// Now stamps the documents' created field (default time.Now).
 	Now func() time.Time
 }
@@ -68,6 +72,9 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	if err := c.checkMemory(o.Memory); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.ResultsDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -82,22 +89,38 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 
 // Check checks what the file names before any work: every generator,
 // content encoder and decoder against its role's contract, and every input
-// and real folder as an image folder. (Parse checked that each file and
-// folder exists; Run opens the scoring models first.)
+// and real folder as an image folder whose images, read from their
+// headers, fit the pixel budgets (evaluate.CheckInputs), and num_real
+// against every real folder. (Parse checked that each file and folder
+// exists; Run opens the scoring models first.)
 func (c *Config) Check() error {
 	for _, d := range c.Datasets {
-		for _, p := range []Path{d.Inputs, d.Real} {
-			if p.Value == "" {
-				continue
-			}
-			if _, err := images.ListDir(c.Resolve(p.Value)); err != nil {
-				return fmt.Errorf("%s: line %d: %w", c.file, p.Line, err)
+		if err := evaluate.CheckInputs(c.Resolve(d.Inputs.Value), c.Protocol, 0); err != nil {
+			return fmt.Errorf("%s: line %d: %w", c.file, d.Inputs.Line, err)
+		}
+		if d.Real.Value != "" {
+			if _, err := evaluate.RealFiles(c.Resolve(d.Real.Value), c.Protocol); err != nil {
+				return fmt.Errorf("%s: line %d: %w", c.file, d.Real.Line, err)
 			}
 		}
 		for _, m := range d.Methods {
 			if err := evaluate.CheckSource(c.source(d, m, false)); err != nil {
 				return fmt.Errorf("%s: dataset %q, method %q (line %d): %w", c.file, d.Name, m.Name, m.line, err)
 			}
+		}
+	}
+	return nil
+}
+
+// checkMemory refuses, before any work, a file whose generator batches
+// are estimated to need more than avail bytes (0: no check).
+func (c *Config) checkMemory(avail int64) error {
+	if avail <= 0 {
+		return nil
+	}
+	for _, d := range c.Datasets {
+		if err := evaluate.CheckInputs(c.Resolve(d.Inputs.Value), c.Protocol, avail); err != nil {
+			return fmt.Errorf("%s: dataset %q: %w", c.file, d.Name, err)
 		}
 	}
 	return nil
@@ -145,6 +168,11 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		smp, err := evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro)
 		if err != nil {
 			return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+		}
+		for _, w := range smp.Warnings {
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "%s / %s: warning: %s\n", d.Name, meth.Name, w)
+			}
 		}
 		j := job
 		j.Method, j.Protocol, j.Samples, j.Log = meth.Name, pm, *smp, logf(meth.Name)

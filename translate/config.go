@@ -123,7 +123,7 @@ func (c *Config) check() error {
 	case c.NumInputs < 0:
 		return fmt.Errorf("--num-inputs %d: want a positive number (0 for all)", c.NumInputs)
 	case c.Samples < 0:
-		return fmt.Errorf("--samples %d: want a positive number", c.Samples)
+		return fmt.Errorf("--samples-per-input %d: want a positive number", c.Samples)
 	case c.Batch < 0:
 		return fmt.Errorf("--batch %d: want a positive number", c.Batch)
 	case c.Size < 0:

@@ -174,7 +174,7 @@ func (r *runner) setup() error {
 	case !stochastic && cfg.Latents != "":
 		return fmt.Errorf("--latents %s: the generator %s is deterministic (no latent input)", cfg.Latents, cfg.Generator)
 	case !stochastic && !noisy && max(cfg.Samples, 1) > 1 && !cfg.Repeat:
-		return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples", cfg.Generator, cfg.Samples)
+		return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples-per-input", cfg.Generator, cfg.Samples)
 	case !stochastic:
 	case cfg.Latents != "":
 		latentSource = LatentsFile

@@ -432,7 +432,7 @@ func TestRunLatentsFile(t *testing.T) {
 		{"rows", []int{3, 1, 2}, 0, "has 3 rows, but there are 2 inputs"},
 		{"dim", []int{2, 1, 3}, 0, "latent size 3, but the generator's latent size is 2"},
 		{"rank", []int{2, 1, 1, 2}, 0, "want [M, K, S] = [2, K, 2]"},
-		{"K", []int{2, 3, 2}, 2, "holds 3 samples per input, but --samples 2"},
+		{"K", []int{2, 3, 2}, 2, "holds 3 samples per input, but --samples-per-input 2"},
 	} {
 		n := 1
 		for _, d := range tc.shape {
@@ -569,7 +569,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Generator, c.FromFolder = "g", "f" }, "exclude each other"},
 		{func(c *Config) { c.Decoder = "d" }, "--decoder needs --generator"},
 		{func(c *Config) { c.Select = "best" }, `--select "best"`},
-		{func(c *Config) { c.Samples = -1 }, "--samples -1"},
+		{func(c *Config) { c.Samples = -1 }, "--samples-per-input -1"},
 		{func(c *Config) { c.Inputs = filepath.Join(in, "nope") }, "inputs:"},
 	} {
 		c := fakeConfig(&fakeGen{latentDim: 1}, in, t.TempDir())

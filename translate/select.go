@@ -101,7 +101,7 @@ func (r *runner) readLatents() error {
 	case a.Shape[1] < 1:
 		return fmt.Errorf("--latents %s: shape %v has no samples", cfg.Latents, a.Shape)
 	case cfg.Samples != 0 && a.Shape[1] != cfg.Samples:
-		return fmt.Errorf("--latents %s: shape %v holds %d samples per input, but --samples %d was asked", cfg.Latents, a.Shape, a.Shape[1], cfg.Samples)
+		return fmt.Errorf("--latents %s: shape %v holds %d samples per input, but --samples-per-input %d was asked", cfg.Latents, a.Shape, a.Shape[1], cfg.Samples)
 	}
 	for j, v := range a.Data {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {

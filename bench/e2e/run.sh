@@ -69,7 +69,7 @@ echo "bench-e2e: official-style PyTorch pipeline ($M inputs x $K samples, $P pai
 echo "bench-e2e: munit-eval" >&2
 start=$(date +%s.%N)
 "$ME" -q --threads "$THREADS" translate --generator "$W/munit.content_encoder.onnx" --decoder "$W/munit.decoder.onnx" \
-  --inputs "$W/inputs" --samples "$K" --latents "$W/latents.npy" --out "$W/store" --method MUNIT >/dev/null
+  --inputs "$W/inputs" --samples-per-input "$K" --latents "$W/latents.npy" --out "$W/store" --method MUNIT >/dev/null
 mid=$(date +%s.%N)
 "$ME" -q --threads "$THREADS" lpips --lpips "$W/lpips.onnx" --samples "$W/store/MUNIT" --pairs "$P" --json >"$W/lpips.json"
 mid2=$(date +%s.%N)

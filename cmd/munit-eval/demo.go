@@ -49,7 +49,7 @@ from their created field.`,
 				return nil
 			}
 			out, err := pipeline.Run(cmd.Context(), c, pipeline.Options{Threads: global.threads, Device: global.device,
-				Quiet: global.quiet, Log: os.Stderr})
+				Quiet: global.quiet, Log: os.Stderr, Memory: global.memBytes})
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ from their created field.`,
 					return err
 				}
 			}
-			if err := finishRun(cmd, c, out); err != nil {
+			if err := finishRun(cmd, c, out, false); err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "demo finished in %.1f s\n", time.Since(start).Seconds())

@@ -14,6 +14,7 @@ import (
 type inspectOptions struct {
 	json bool
 	role string
+	full bool
 }
 
 // inspectReport is what inspect --json prints.
@@ -35,7 +36,7 @@ type inspectReport struct {
 func init() {
 	var o inspectOptions
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] [--role ROLE] MODEL.onnx",
+		Use:   "inspect [--json] [--full] [--role ROLE] MODEL.onnx",
 		Short: "show a model's role, inputs, outputs and metadata, and check its contract",
 		Long: `Inspect prints what munit-eval reads from an ONNX model: its role, method,
 latent size and noise inputs (from the munit_eval.* metadata), its inputs and outputs with their
@@ -44,6 +45,10 @@ model satisfies the contract of its role (docs/models.md); if not, why.
 
 The role comes from the munit_eval.role metadata; --role names it for a model
 that has none. --json prints one JSON object instead of the text.
+
+Long values (the 1,000 class names of an ImageNet classifier, in the
+classes line and in the metadata) are summarised as their first few items
+and a count; --full prints them whole, as --json always does.
 
 Inspect exits 0 when the model satisfies its contract, and 2 when it does
 not (after printing the report), or when the file is missing or not a valid
@@ -54,6 +59,7 @@ ONNX model.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print a JSON object")
+	cmd.Flags().BoolVar(&o.full, "full", false, "print long values (class lists, metadata) whole instead of summarised")
 	cmd.Flags().StringVar(&o.role, "role", "", "the model's role when its metadata names none: generator, content_encoder, decoder, lpips or classifier")
 	rootCmd.AddCommand(cmd)
 }
@@ -102,7 +108,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 		fmt.Fprintf(w, "noise:      %s (%s, %d channels, stride %d: [N,%d,H/%d,W/%d])\n", n.Input, n.Dist, n.Channels, n.Stride, n.Channels, n.Stride, n.Stride)
 	}
 	if len(info.Classes) > 0 {
-		fmt.Fprintf(w, "classes:    %s\n", strings.Join(info.Classes, ", "))
+		fmt.Fprintf(w, "classes:    %s\n", summariseList(info.Classes, o.full))
 	}
 	fmt.Fprintln(w, "inputs:")
 	for _, t := range info.Inputs {
@@ -115,7 +121,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	if len(info.Metadata) > 0 {
 		fmt.Fprintln(w, "metadata:")
 		for _, k := range info.SortedMetadataKeys() {
-			fmt.Fprintf(w, "  %s = %s\n", k, info.Metadata[k])
+			fmt.Fprintf(w, "  %s = %s\n", k, summariseValue(info.Metadata[k], o.full))
 		}
 	}
 	fmt.Fprintln(w, "rewrites:   "+orDash(strings.Join(rep.Rewrites, "\n  ")))
@@ -128,6 +134,50 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 		}
 	}
 	return contractError(path, role, info, problems)
+}
+
+// Long values are summarised so that no line of inspect's text exceeds
+// about 200 characters however many classes a model has: a value's text
+// keeps at most maxValue characters, and a count follows.
+const maxValue = 120
+
+// summariseList writes a list of names: whole when short (or full), else
+// its count, the first names that fit in maxValue characters (at least
+// one, cut if need be) and how many more there are.
+func summariseList(names []string, full bool) string {
+	all := strings.Join(names, ", ")
+	if full || len(all) <= maxValue {
+		return all
+	}
+	n, width := 0, 0
+	for n < len(names) && (n == 0 || width+2+len(names[n]) <= maxValue) {
+		width += 2 + len(names[n])
+		n++
+	}
+	shown := strings.Join(names[:n], ", ")
+	if r := []rune(shown); len(r) > maxValue {
+		shown = string(r[:maxValue]) + "…"
+	}
+	return fmt.Sprintf("%d: %s, … (%d more; --full or --json lists them)", len(names), shown, len(names)-n)
+}
+
+// summariseValue summarises a long metadata value: a comma-separated list
+// as a list (summariseList), anything else cut with its length said.
+func summariseValue(v string, full bool) string {
+	if full || len(v) <= maxValue {
+		return v
+	}
+	if parts := strings.Split(v, ","); len(parts) > 4 {
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		return summariseList(parts, false)
+	}
+	cut := []rune(v)
+	if len(cut) > maxValue {
+		cut = cut[:maxValue]
+	}
+	return fmt.Sprintf("%s… (%d characters; --full or --json prints it whole)", string(cut), len(v))
 }
 
 // contractError is the one-line error for a model that breaks its contract.

@@ -82,8 +82,8 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 	if !o.given() && o.real == "" {
 		return usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method>, or --real DIR", name)}
 	}
-	if o.realSize < 0 {
-		return usageError{fmt.Errorf("%s: --real-size must be at least 0, got %d", name, o.realSize)}
+	if err := checkSizeFlag(name, "real-size", o.realSize); err != nil {
+		return err
 	}
 	s, err := openScorers(evaluate.ModelFiles{LPIPS: o.lpips}, want)
 	if err != nil {
@@ -106,7 +106,11 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 		docs = append(docs, doc)
 	}
 	if o.real != "" {
-		if j.Real, err = evaluate.RealFiles(o.real, o.p); err != nil {
+		rp := o.p
+		if o.realSize > 0 {
+			rp.Size = o.realSize
+		}
+		if j.Real, err = evaluate.RealFiles(o.real, rp); err != nil {
 			return err
 		}
 		j.RealName = o.real
@@ -213,8 +217,11 @@ func runDistance(w io.Writer, a, b string, o distanceOptions) error {
 	if o.lpips == "" {
 		return usageError{fmt.Errorf("distance: --lpips L.onnx is required")}
 	}
-	if o.size < 0 {
-		return usageError{fmt.Errorf("distance: --size must be at least 0, got %d", o.size)}
+	if err := checkSizeFlag("distance", "size", o.size); err != nil {
+		return err
+	}
+	if err := checkPair(a, b, o.size); err != nil {
+		return err
 	}
 	if err := model.Init(global.ortLib); err != nil {
 		return err

@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/spf13/cobra"
 )
@@ -37,6 +39,10 @@ type globalFlags struct {
 	quiet   bool
 	// noRewrite is --no-rewrite (model.SetNoRewrite).
 	noRewrite bool
+	// memory is --memory as given ("": from /proc/meminfo); memBytes
+	// is its value in bytes, set before any command runs.
+	memory   string
+	memBytes int64
 }
 
 var global globalFlags
@@ -62,19 +68,43 @@ func init() {
 	rootCmd.CompletionOptions.HiddenDefaultCmd = true
 	// Every command that opens a model, directly or through a package,
 	// loads the library the user named.
-	rootCmd.PersistentPreRun = func(*cobra.Command, []string) {
+	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
 		model.SetLibraryPath(global.ortLib)
 		model.SetNoRewrite(global.noRewrite)
+		return global.bound()
 	}
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
-	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores)")
+	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores; more than the cores is capped)")
+	pf.StringVar(&global.memory, "memory", "", "memory a generator batch may take, e.g. 8G (default: what /proc/meminfo says is available)")
 	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
 	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
 	pf.BoolVar(&global.noRewrite, "no-rewrite", false, "run models exactly as written, without the exact graph rewrites that make upsampling generators faster (see inspect)")
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
+}
+
+// bound checks the global flags, the one place they are validated:
+// --threads negative is refused and above the core count capped with a
+// warning (evaluate.Threads); --memory is parsed or read from the machine.
+func (g *globalFlags) bound() error {
+	n, warn, err := evaluate.Threads(g.threads, runtime.NumCPU())
+	if err != nil {
+		return usageError{fmt.Errorf("--threads %w", err)}
+	}
+	if warn != "" {
+		fmt.Fprintln(os.Stderr, "munit-eval: warning: "+warn)
+	}
+	g.threads = n
+	if g.memory == "" {
+		g.memBytes = evaluate.AvailableMemory()
+		return nil
+	}
+	if g.memBytes, err = evaluate.ParseMemory(g.memory); err != nil {
+		return usageError{fmt.Errorf("--memory %w", err)}
+	}
+	return nil
 }
 
 // usageError marks an error as bad usage (exit 2), as opposed to a failure of

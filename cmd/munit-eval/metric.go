@@ -102,13 +102,19 @@ func (f *metricFlags) check(cmd *cobra.Command, want evaluate.Metrics) error {
 		return usageError{fmt.Errorf("%s: --decoder needs --generator ENC.onnx (the content encoder)", name)}
 	}
 	if err := f.p.Validate(want); err != nil {
-		var fe *evaluate.FieldError
-		if errors.As(err, &fe) {
-			return usageError{fmt.Errorf("%s: --%s %s", name, strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)}
-		}
-		return usageError{fmt.Errorf("%s: %w", name, err)}
+		return usageError{fmt.Errorf("%s: %w", name, flagError(err))}
 	}
 	return nil
+}
+
+// flagError names the flag of an evaluate.FieldError (num_inputs is
+// --num-inputs); other errors are returned as they are.
+func flagError(err error) error {
+	var fe *evaluate.FieldError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("--%s %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
+	}
+	return err
 }
 
 // evalRunOptions are the global flags' onnxruntime settings.
@@ -130,6 +136,13 @@ func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, k int, qu
 	src := f.src
 	src.ExactInputs = cmd.Flags().Changed("num-inputs")
 	src.KeepSeed = cmd.Flags().Changed("seed")
+	if src.Generator != "" {
+		// The inputs' sizes against the pixel budgets and the memory,
+		// from their headers, before any work.
+		if err := evaluate.CheckInputs(src.Inputs, f.p, global.memBytes); err != nil {
+			return nil, fmt.Errorf("%s: %w", commandName(cmd), flagError(err))
+		}
+	}
 	return evaluate.Acquire(ctx, src, &f.p, k, evalRunOptions(quiet))
 }
 

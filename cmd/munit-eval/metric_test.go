@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,5 +223,50 @@ func TestMetricFlagBounds(t *testing.T) {
 		if strings.Count(r.stderr, "munit-eval") != 1 {
 			t.Errorf("%v: %q: want one munit-eval prefix", c.args, r.stderr)
 		}
+	}
+}
+
+// TestRunWarnsOnMethodMismatch: a generator whose munit_eval.method
+// metadata names another method than the evaluation file's name is
+// measured, with a warning in its results document and on stderr (run
+// filed a CycleGAN* export under MUNIT without a word).
+func TestRunWarnsOnMethodMismatch(t *testing.T) {
+	dir, models := tinyWorld(t)
+	gen := writeGenerator(t, dir, 3) // munit_eval.method: Tiny
+	y := `out: out
+protocol: {num_inputs: 2, pairs: 2, bootstrap: 10}
+metrics: [lpips]
+models: {lpips: ` + models[synth.KeyLPIPS] + `}
+datasets:
+  - name: shapes
+    inputs: world/testA
+    methods:
+      - {name: MUNIT, generator: ` + gen + `}
+      - {name: Tiny, generator: ` + gen + `}
+report: false
+`
+	evalFile := filepath.Join(dir, "eval.yaml")
+	if err := os.WriteFile(evalFile, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "-q", "run", evalFile)
+	if r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	want := `the generator's metadata names the method "Tiny", but it is evaluated as "MUNIT"`
+	if !strings.Contains(r.stderr, "shapes / MUNIT: warning: "+want) || strings.Count(r.stderr, "metadata names") != 1 {
+		t.Errorf("stderr lacks the warning once:\n%s", r.stderr)
+	}
+	for name, wantIt := range map[string]bool{"MUNIT": true, "Tiny": false} {
+		doc, err := results.Read(filepath.Join(dir, "out", "results", "shapes__"+name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(doc.Warnings, want); got != wantIt {
+			t.Errorf("%s: warning in the document: %v, want %v (%q)", name, got, wantIt, doc.Warnings)
+		}
+	}
+	if !strings.Contains(r.stdout, "metadata names the method") {
+		t.Errorf("the table does not carry the warning:\n%s", r.stdout)
 	}
 }

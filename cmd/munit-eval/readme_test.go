@@ -110,8 +110,15 @@ func checkCommandLine(line string) []string {
 		}
 		name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "=")
 		for _, c := range cmds {
-			if c.Flags().Lookup(name) == nil && c.InheritedFlags().Lookup(name) == nil {
+			fl := c.Flags().Lookup(name)
+			if fl == nil {
+				fl = c.InheritedFlags().Lookup(name)
+			}
+			switch {
+			case fl == nil:
 				problems = append(problems, fmt.Sprintf("%q: %s has no flag --%s", line, c.CommandPath(), name))
+			case fl.Deprecated != "":
+				problems = append(problems, fmt.Sprintf("%q: %s --%s is deprecated: %s", line, c.CommandPath(), name, fl.Deprecated))
 			}
 		}
 	}
@@ -127,6 +134,8 @@ func TestCheckCommandLineCatches(t *testing.T) {
 		"munit-eval frobnicate --json":                        1,
 		"munit-eval amt make|serve --out B":                   1,
 		"munit-eval check --baseline a.json --results b.json": 0,
+		"munit-eval translate --inputs D --out S --samples 3": 1, // deprecated: --samples-per-input
+		"munit-eval translate --samples-per-input 3":          0,
 	} {
 		if got := checkCommandLine(line); len(got) != want {
 			t.Errorf("%q: %d problems %v, want %d", line, len(got), got, want)

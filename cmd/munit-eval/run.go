@@ -14,6 +14,7 @@ import (
 type runOptions struct {
 	force    bool
 	noReport bool
+	wide     bool
 }
 
 func init() {
@@ -47,32 +48,35 @@ See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 				c.Report = &off
 			}
 			out, err := pipeline.Run(cmd.Context(), c, pipeline.Options{Threads: global.threads, Device: global.device,
-				Quiet: global.quiet, Force: o.force, Log: os.Stderr})
+				Quiet: global.quiet, Force: o.force, Log: os.Stderr, Memory: global.memBytes})
 			if err != nil {
 				return err
 			}
-			return finishRun(cmd, c, out)
+			return finishRun(cmd, c, out, o.wide)
 		},
 	}
 	cmd.Flags().BoolVar(&o.force, "force", false, "discard store samples of a different model, seed or input set")
 	cmd.Flags().BoolVar(&o.noReport, "no-report", false, "do not write the report")
+	cmd.Flags().BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
 	rootCmd.AddCommand(cmd)
 }
 
 // finishRun writes the report of a run's documents when the file asks for
-// it, and prints the comparison table.
-func finishRun(cmd *cobra.Command, c *pipeline.Config, out *pipeline.Outcome) error {
+// it, and prints the comparison tables, folded to the terminal's width
+// unless wide (the report's files keep the full tables).
+func finishRun(cmd *cobra.Command, c *pipeline.Config, out *pipeline.Outcome, wide bool) error {
 	w := cmd.OutOrStdout()
 	bold := reports.BoldStar
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bold = reports.BoldANSI
 	}
+	topts := func() reports.TextOptions { return reports.TextOptions{Bold: bold, Width: termWidth(w, wide)} }
 	if !c.WantsReport() {
 		tables, err := reports.BuildTables(out.Docs, reports.TableOptions{})
 		if err != nil {
 			return err
 		}
-		return reports.WriteText(w, tables, bold)
+		return reports.WriteTextOptions(w, tables, topts())
 	}
 	var stores []string
 	for _, d := range c.Datasets {
@@ -82,7 +86,7 @@ func finishRun(cmd *cobra.Command, c *pipeline.Config, out *pipeline.Outcome) er
 	if err != nil {
 		return err
 	}
-	if err := reports.WriteText(w, sum.Tables, bold); err != nil {
+	if err := reports.WriteTextOptions(w, sum.Tables, topts()); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d results documents to %s and the report to %s\n",

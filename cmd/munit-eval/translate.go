@@ -43,7 +43,7 @@ codes instead: float32 [M, K, S], or [M, S] for one sample per input. K
 defaults to 38 (the 2 x 19 samples of the LPIPS protocol).
 
 A deterministic generator (no latent input) gives one sample per input;
---samples K with K > 1 needs --repeat, which copies it (diversity 0).
+--samples-per-input K with K > 1 needs --repeat, which copies it (diversity 0).
 
 --decoder DEC.onnx selects the two-stage form: --generator is then the content
 encoder, run once per input, and the decoder runs once per sample.
@@ -83,13 +83,14 @@ unknown), shard, complete.
 Examples:
 
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out samples \
-	    --num-inputs 100 --samples 38 --seed 0
+	    --num-inputs 100 --samples-per-input 38 --seed 0
 	munit-eval translate --generator cyclegan.onnx --inputs edges/ --out samples
 	munit-eval translate --from-folder bicycle_out/ --method BicycleGAN \
 	    --inputs edges/ --out samples
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
 	    --shard 2/4`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(cmd, o.cfg) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTranslate(cmd, o)
 		},
@@ -104,7 +105,9 @@ Examples:
 	f.StringVar(&c.Method, "method", "", "method name (default: the model's munit_eval.method metadata)")
 	f.IntVar(&c.NumInputs, "num-inputs", c.NumInputs, "number of inputs M (0: all)")
 	f.StringVar(&c.Select, "select", c.Select, "which inputs: first (sorted order) or random (seeded)")
-	f.IntVar(&c.Samples, "samples", c.Samples, "samples per input K (0: 38 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
+	f.IntVar(&c.Samples, "samples-per-input", c.Samples, "samples per input K (0: 38 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
+	f.IntVar(&c.Samples, "samples", c.Samples, "samples per input K (deprecated: --samples-per-input)")
+	f.MarkDeprecated("samples", "use --samples-per-input (in the metric commands --samples names a store folder)")
 	f.Int64Var(&c.Seed, "seed", c.Seed, "seed of the latent codes and of --select random")
 	f.StringVar(&c.Latents, "latents", "", "latent codes, float32 .npy [M,K,S] or [M,S]")
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")

@@ -29,11 +29,11 @@ func TestTranslateCommand(t *testing.T) {
 	store := filepath.Join(dir, "store")
 	args := []string{"translate", "--generator", gen, "--inputs", in, "--out", store}
 
-	wantBadInput(t, cli(t, append(args, "--samples", "3")...), "deterministic", "--repeat")
+	wantBadInput(t, cli(t, append(args, "--samples-per-input", "3")...), "deterministic", "--repeat")
 	wantBadInput(t, cli(t, "translate", "--inputs", in, "--out", store), "--generator")
 
 	for _, want := range []struct{ computed, reused int }{{6, 0}, {0, 6}} {
-		r := cli(t, append(args, "--samples", "3", "--repeat", "--json")...)
+		r := cli(t, append(args, "--samples-per-input", "3", "--repeat", "--json")...)
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
@@ -77,5 +77,34 @@ func TestTranslateCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(sharded, "Tiny", "manifest.json")); err != nil {
 		t.Fatalf("the shards left no manifest.json: %v", err)
+	}
+}
+
+// TestTranslateSamplesDeprecated: translate's count is --samples-per-input,
+// the name the metric commands give K (--samples names a store folder
+// there); --samples K still works for one release, with a note.
+func TestTranslateSamplesDeprecated(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	gen := writeGenerator(t, dir, 3)
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	if err := images.WritePNG(filepath.Join(in, "a.png"), images.New(4, 4)); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--samples-per-input", "--samples"} {
+		r := cli(t, "translate", "--generator", gen, "--inputs", in, "--out", filepath.Join(dir, "store"+flag), flag, "2", "--repeat", "--json")
+		var s struct {
+			SamplesPerInput int `json:"samples_per_input"`
+		}
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &s) != nil || s.SamplesPerInput != 2 {
+			t.Fatalf("%s 2: exit %d, %q: %s", flag, r.code, r.stdout, r.stderr)
+		}
+		if deprecated := strings.Contains(r.stderr, "--samples has been deprecated, use --samples-per-input"); deprecated != (flag == "--samples") {
+			t.Errorf("%s: deprecation note %v: %q", flag, deprecated, r.stderr)
+		}
+	}
+	if r := cli(t, "translate", "--help"); strings.Contains(r.stdout, "--samples int") || !strings.Contains(r.stdout, "--samples-per-input") {
+		t.Errorf("help lists the deprecated flag or lacks the new one:\n%s", r.stdout)
 	}
 }
