@@ -37,6 +37,10 @@ type genSpec struct {
 	// hwMultiple, when > 1, is the munit_eval.hw_multiple metadata: image
 	// sides must be multiples of it.
 	hwMultiple int
+	// rewrites counts the exact graph rewrites (package rewrite) applied to
+	// the generator's sessions: rewritten and unrewritten graphs may round
+	// a pixel differently, so it is part of a run's identity.
+	rewrites   int
 	ortVersion string
 }
 
@@ -120,6 +124,10 @@ func openGenerator(cfg *Config) (*onnxGenerator, error) {
 		if v, err := strconv.Atoi(in.Metadata[model.MetaHWMultiple]); err == nil && v > g.s.hwMultiple {
 			g.s.hwMultiple = v
 		}
+	}
+	g.s.rewrites = len(g.gen.Rewrites())
+	if g.enc != nil {
+		g.s.rewrites += len(g.enc.Rewrites())
 	}
 	g.s.ortVersion = model.ORTVersion()
 	return g, nil

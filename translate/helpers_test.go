@@ -40,6 +40,8 @@ type fakeGen struct {
 	badShape bool
 	// fixedH, fixedW, hwMultiple go into the spec.
 	fixedH, fixedW, hwMultiple int
+	// rewrites is the number of graph rewrites the spec reports.
+	rewrites int
 
 	mu        sync.Mutex
 	condRows  int // rows conditioned in total
@@ -60,7 +62,7 @@ func (g *fakeGen) spec() genSpec {
 	if g.twoStage {
 		models = map[string]FileRef{ModelContentEncoder: {File: "enc.onnx", SHA256: sha}, ModelDecoder: {File: "dec.onnx", SHA256: strings.Repeat("cd", 32)}}
 	}
-	return genSpec{method: method, models: models, latentDim: g.latentDim, fixedH: g.fixedH, fixedW: g.fixedW, hwMultiple: g.hwMultiple, ortVersion: "fake"}
+	return genSpec{method: method, models: models, latentDim: g.latentDim, fixedH: g.fixedH, fixedW: g.fixedW, hwMultiple: g.hwMultiple, rewrites: g.rewrites, ortVersion: "fake"}
 }
 
 func (g *fakeGen) condition(imgs model.Tensor) (model.Tensor, error) {

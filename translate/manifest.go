@@ -128,6 +128,11 @@ type Manifest struct {
 	// Repeat is true when a deterministic generator's single output was
 	// copied to every sample of its input.
 	Repeat bool `json:"repeat,omitempty"`
+	// Rewrites is the number of exact graph rewrites applied to the
+	// generator's sessions (0 with --no-rewrite or nothing to rewrite): the
+	// rewritten graph sums in another order and may round a pixel one grey
+	// level differently, so runs with and without them never share a folder.
+	Rewrites int `json:"rewrites,omitempty"`
 	// Seed drew the latent codes (LatentsSeed) and the random input subset
 	// (Select random). Always written: 0 is a valid seed.
 	Seed int64 `json:"seed"`

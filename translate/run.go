@@ -198,6 +198,7 @@ func (r *runner) setup() error {
 		Select:       cfg.Select,
 		InputDir:     inputDir,
 		Size:         cfg.Size,
+		Rewrites:     r.spec.rewrites,
 		Samples:      []Sample{},
 		Versions:     Versions{MunitEval: version.MunitEval, ONNXRuntime: r.spec.ortVersion},
 	}

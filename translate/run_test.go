@@ -186,6 +186,7 @@ func TestRunSideBySide(t *testing.T) {
 		{"inputs", func(c *Config) { c.Inputs = in2 }},
 		{"size", func(c *Config) { c.Size = 4 }},
 		{"latent size", func(c *Config) { c.gen = &fakeGen{latentDim: 3} }},
+		{"graph rewrites", func(c *Config) { c.gen = &fakeGen{latentDim: 2, rewrites: 2} }},
 		{"random subset", func(c *Config) { c.Select, c.NumInputs = SelectRandom, 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,11 +51,12 @@ type runIdentity struct {
 	Size     int    `json:"size"`
 	Select   string `json:"select"`
 	InputDir string `json:"input_dir"`
+	Rewrites int    `json:"rewrites,omitempty"`
 }
 
 func identityOf(m *Manifest) runIdentity {
 	id := runIdentity{Method: m.Method, FromFolder: m.FromFolder, LatentSource: m.LatentSource, LatentDim: m.LatentDim,
-		Size: m.Size, Select: m.Select, InputDir: m.InputDir}
+		Size: m.Size, Select: m.Select, InputDir: m.InputDir, Rewrites: m.Rewrites}
 	if len(m.Models) > 0 {
 		id.Models = map[string]string{}
 		for role, f := range m.Models {
