@@ -142,7 +142,7 @@ func openChecked(path string, opts model.Options) (*model.Session, error) {
 	}
 	if p := model.Check(s.Info(), opts.Role); len(p) > 0 {
 		s.Close()
-		return nil, fmt.Errorf("%s does not fit the %s contract (see the README's model contracts): %s", path, opts.Role, strings.Join(p, "; "))
+		return nil, fmt.Errorf("%s does not fit the %s contract (see docs/models.md): %s", path, opts.Role, strings.Join(p, "; "))
 	}
 	return s, nil
 }
