@@ -25,17 +25,36 @@ const (
 	MetricIS    = "is"
 	MetricFID   = "fid"
 	MetricKID   = "kid"
+	// MetricPRDC is precision, recall, density and coverage.
+	MetricPRDC = "prdc"
 )
 
-// Metrics says which metrics to compute. IS covers IS and CIS.
+// Resize modes of the features model's input, named as clean-fid names
+// them.
+const (
+	// ResizeLegacy hands images to the network as they are; the network
+	// resizes inside its graph (pytorch-fid's bilinear resize to 299).
+	ResizeLegacy = "legacy"
+	// ResizeClean resizes every image to CleanSize × CleanSize in Go
+	// first, with Pillow's antialiased bicubic in float (clean-fid's
+	// default), so the network's own resize is the identity.
+	ResizeClean = "clean"
+	// CleanSize is the side ResizeClean resizes to: Inception-v3's input.
+	CleanSize = 299
+)
+
+// Metrics says which metrics to compute. IS covers IS and CIS; PRDC
+// covers precision, recall, density and coverage.
 type Metrics struct {
 	LPIPS, IS, FID, KID bool
+	PRDC                bool
 }
 
-// AllMetrics asks for every metric.
+// AllMetrics asks for the paper's metrics and FID/KID (not PRDC, which is
+// asked for by name: it costs three N×N distance matrices).
 func AllMetrics() Metrics { return Metrics{LPIPS: true, IS: true, FID: true, KID: true} }
 
-// ParseMetrics reads a metrics list (lpips, is, fid, kid).
+// ParseMetrics reads a metrics list (lpips, is, fid, kid, prdc).
 func ParseMetrics(names []string) (Metrics, error) {
 	var w Metrics
 	for _, n := range names {
@@ -48,20 +67,22 @@ func ParseMetrics(names []string) (Metrics, error) {
 			w.FID = true
 		case MetricKID:
 			w.KID = true
+		case MetricPRDC:
+			w.PRDC = true
 		default:
-			return w, fmt.Errorf("unknown metric %q (want lpips, is, fid, kid)", n)
+			return w, fmt.Errorf("unknown metric %q (want lpips, is, fid, kid, prdc)", n)
 		}
 	}
 	return w, nil
 }
 
-// Distance reports whether FID or KID is asked for: both need the features
-// of real images.
-func (w Metrics) Distance() bool { return w.FID || w.KID }
+// Distance reports whether FID, KID or PRDC is asked for: they need the
+// features of real images.
+func (w Metrics) Distance() bool { return w.FID || w.KID || w.PRDC }
 
 // PerSample reports whether a metric scores every sample of an input (IS,
-// FID, KID), so that K = samples_per_input samples are needed.
-func (w Metrics) PerSample() bool { return w.IS || w.FID || w.KID }
+// FID, KID, PRDC), so that K = samples_per_input samples are needed.
+func (w Metrics) PerSample() bool { return w.IS || w.FID || w.KID || w.PRDC }
 
 // Protocol is the sampling and measuring protocol shared by every method of
 // an evaluation. The yaml keys are those of the evaluation file's protocol
@@ -96,6 +117,13 @@ type Protocol struct {
 	KIDSubsetSize int `yaml:"kid_subset_size"`
 	// NumReal is the number of real images used (0: all of the folder).
 	NumReal int `yaml:"num_real"`
+	// Resize is how images reach the features model (FID, KID, PRDC):
+	// ResizeLegacy or ResizeClean.
+	Resize string `yaml:"resize"`
+	// PRK is the neighbour k of precision and recall (3, as
+	// torch-fidelity), DCK that of density and coverage (5, as prdc).
+	PRK int `yaml:"pr_k"`
+	DCK int `yaml:"dc_k"`
 	// Seed draws latents, the input subset, real pairs and bootstraps. The
 	// evaluation file gives it at the top level.
 	Seed int64 `yaml:"-"`
@@ -108,7 +136,7 @@ func DefaultProtocol() Protocol {
 	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: 100, Pairs: 19,
 		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: 16,
 		FIDBootstrap: inception.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
-		KIDSubsetSize: metrics.DefaultKIDSubsetSize}
+		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK}
 }
 
 // FieldError is a protocol value out of its bounds. Field is the yaml key;
@@ -153,6 +181,8 @@ func (p Protocol) Validate(w Metrics) error {
 		{"kid_subsets", p.KIDSubsets, 1},
 		{"kid_subset_size", p.KIDSubsetSize, 1},
 		{"num_real", p.NumReal, 0},
+		{"pr_k", p.PRK, 1},
+		{"dc_k", p.DCK, 1},
 	} {
 		if err := atLeast(c.field, c.v, c.least); err != nil {
 			if c.field == "bootstrap" && w.LPIPS && p.Bootstrap == 0 {
@@ -163,6 +193,9 @@ func (p Protocol) Validate(w Metrics) error {
 	}
 	if p.Select != translate.SelectFirst && p.Select != translate.SelectRandom {
 		return &FieldError{"select", fmt.Sprintf("%q: want first or random", p.Select)}
+	}
+	if p.Resize != "" && p.Resize != ResizeLegacy && p.Resize != ResizeClean {
+		return &FieldError{"resize", fmt.Sprintf("%q: want legacy or clean", p.Resize)}
 	}
 	if pairing == lpips.All && p.SamplesPerInput < 2 {
 		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing all, got %d", p.SamplesPerInput)}
