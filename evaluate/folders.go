@@ -38,6 +38,21 @@ type Folder struct {
 // Flat reports whether the folder has no per-input structure.
 func (f *Folder) Flat() bool { return f.Layout == LayoutFlat }
 
+// GroupedLayout reports whether dir holds sub-folders (<stem>/<k>.png),
+// the layout of samples grouped by input, rather than images.
+func GroupedLayout(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.IsDir() && e.Name()[0] != '.' {
+			return true
+		}
+	}
+	return false
+}
+
 // IsStore reports whether dir is a sample store folder (STORE/<method>,
 // with a manifest) rather than a plain folder of images.
 func IsStore(dir string) bool {
@@ -85,10 +100,8 @@ func measureFolder(ctx context.Context, s *Scorers, j Job) (*results.Document, e
 	p, w, f := j.Protocol, j.Metrics, j.Samples.Folder
 	doc := j.newDoc(j.Method)
 	doc.Protocol.Samples = j.Samples.From
+	// A flat folder's images are inputs of one sample each.
 	doc.Protocol.Select, doc.Protocol.ImageSize = "", 0
-	if f.Flat() {
-		doc.Protocol.NumInputs = 0
-	}
 	if !w.LPIPS && !w.IS {
 		doc.Protocol.Bootstrap = 0
 	}
