@@ -280,22 +280,30 @@ func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, r
 		clean = CleanSize
 		doc.Protocol.Resize = ResizeClean
 	}
-	all := make([]images.Ref, 0, len(refs)+len(j.Real))
-	for _, r := range refs {
+	samples := make([]images.Ref, len(refs))
+	for i, r := range refs {
 		r.Clean = clean
-		all = append(all, r)
+		samples[i] = r
 	}
-	for _, f := range j.Real {
-		all = append(all, images.Ref{Path: f.Path, Size: p.Size, Clean: clean})
+	real := make([]images.Ref, len(j.Real))
+	for i, f := range j.Real {
+		real[i] = images.Ref{Path: f.Path, Size: p.Size, Clean: clean}
 	}
+	// Samples and real images run apart, so that a batch never mixes
+	// them (what a network computes for an image stays independent of
+	// which others share its batch).
 	r := inception.NewRunner(s.Features, j.cacheDir("classifier"))
-	r.Bar = progress.New(len(all), "features", j.Quiet)
-	outs, err := r.Run(ctx, all)
+	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
+	outs, err := r.Run(ctx, samples)
+	var realOuts []inception.Output
+	if err == nil && len(real) > 0 {
+		realOuts, err = r.Run(ctx, real)
+	}
 	r.Bar.Finish()
 	if err != nil {
 		return err
 	}
-	x, err := inception.Features(outs[:len(refs)])
+	x, err := inception.Features(outs)
 	if err != nil {
 		return err
 	}
@@ -305,7 +313,7 @@ func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, r
 		}
 		doc.Protocol.RealStats = j.RealStatsName
 	} else {
-		y, err := inception.Features(outs[len(refs):])
+		y, err := inception.Features(realOuts)
 		if err != nil {
 			return err
 		}

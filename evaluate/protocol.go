@@ -1,8 +1,10 @@
 // Package evaluate measures one method on one dataset: it acquires the
-// method's samples (through the sample store, or from an existing store
-// folder), runs the asked metrics on them (LPIPS diversity, IS/CIS, FID/KID)
+// method's samples (through the sample store, from an existing store
+// folder, or from a plain folder of images read where it is), runs the
+// asked metrics on them (LPIPS diversity, IS/CIS, FID/KID, precision,
+// recall, density and coverage, FID against published .npz statistics)
 // and returns the results document with its warnings; it also makes the
-// real-data LPIPS row. Both `munit-eval run` (package pipeline) and the
+// real-data LPIPS row, folder statistics and paired-by-name distances. Both `munit-eval run` (package pipeline) and the
 // metric commands of the CLI call it, so the two cannot drift apart.
 //
 // The protocol (how many inputs, samples, pairs, resamples...) is one type,
