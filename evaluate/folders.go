@@ -183,6 +183,9 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 		Classes: classes, Synthetic: s.Classifier.Info().Synthetic()}
 	if !f.Flat() {
 		doc.Protocol.SamplesPerInput = k
+		if k < f.K {
+			doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s holds %d samples per input; IS and CIS used the first %d (samples_per_input)", f.Dir, f.K, k))
+		}
 		warns, err := inception.Scores(logits, len(f.Files), k, classes, opts, &doc.Metrics)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Dir, err)

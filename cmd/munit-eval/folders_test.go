@@ -62,6 +62,16 @@ func TestPlainFolders(t *testing.T) {
 				fromStore.Metrics.FID.Value, fromStore.Metrics.KID.Mean)
 		}
 	}
+	var fromGrouped, isGrouped results.Document
+	okJSON(t, &fromGrouped, append([]string{"fid", "--classifier", cls, grouped, real, "--json"}, kid...)...)
+	if fromGrouped.Metrics.FID.Value != fromFolders.Metrics.FID.Value || fromGrouped.Metrics.KID.Mean != fromFolders.Metrics.KID.Mean {
+		t.Errorf("grouped folder FID %v KID %v, flat %v %v", fromGrouped.Metrics.FID.Value, fromGrouped.Metrics.KID.Mean,
+			fromFolders.Metrics.FID.Value, fromFolders.Metrics.KID.Mean)
+	}
+	okJSON(t, &isGrouped, "cis", "--classifier", cls, "--samples", grouped, "--json", "--no-cache", "--bootstrap", "50")
+	if isGrouped.Metrics.CIS == nil || isGrouped.Protocol.SamplesPerInput != 4 || isGrouped.Protocol.NumInputs != 6 {
+		t.Errorf("cis on a grouped folder: CIS %v, protocol %+v", isGrouped.Metrics.CIS, isGrouped.Protocol)
+	}
 	if fromFolders.Method != "flat" || fromFolders.Protocol.Samples != flat {
 		t.Errorf("folder document: method %q samples %q", fromFolders.Method, fromFolders.Protocol.Samples)
 	}

@@ -107,6 +107,17 @@ func (f *metricFlags) given(args []string) bool {
 	return f.src.Generator != "" || f.src.Samples != "" || len(args) > 0
 }
 
+// grouped reports whether the plain folder the samples come from (an
+// argument or --samples) holds sub-folders, <stem>/<k>.png: samples
+// grouped by input.
+func (f *metricFlags) grouped(args []string) bool {
+	dir := f.src.Samples
+	if len(args) > 0 {
+		dir = args[0]
+	}
+	return dir != "" && !evaluate.IsStore(dir) && evaluate.GroupedLayout(dir)
+}
+
 // folder returns the plain folder the samples come from: the first
 // argument, or --samples when it names a folder that is not a store ("" for
 // a store or a generator).

@@ -90,8 +90,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, args []string, o scoreOp
 		}
 		defer s.Close()
 		quiet := o.out.json
-		grouped := len(args) > 0 && evaluate.GroupedLayout(args[0])
-		smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, grouped, quiet)
+		smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, o.grouped(args), quiet)
 		if err != nil {
 			return err
 		}
@@ -190,8 +189,9 @@ neighbours, as torch-fidelity) and density and coverage (Naeem et al.
 
 The samples: a store folder (--samples STORE/<method>), a generator run
 through the store (--generator, --inputs; --store, default ./store), or a
-plain folder of images given as the first argument (or --samples DIR
-without a manifest), every image of it used. The real images: --real DIR
+plain folder given as the first argument (or --samples DIR without a
+manifest): images, or sub-folders of samples DIR/<stem>/<k>.png; every
+image of it is used. The real images: --real DIR
 (or the second argument), or --real-stats STATS.npz, real statistics in
 pytorch-fid's format (float64 mu and sigma, from munit-eval fid-stats or
 pytorch-fid --save-stats); FID alone is then computed (KID and PRDC need
@@ -269,7 +269,7 @@ func runDist(ctx context.Context, cmd *cobra.Command, args []string, o distOptio
 	}
 	defer s.Close()
 	quiet := o.out.json
-	smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, false, quiet)
+	smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, o.grouped(args), quiet)
 	if err != nil {
 		return err
 	}
