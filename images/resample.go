@@ -188,49 +188,60 @@ func ResizeBicubicFloat(m *Image, w, h int) []float32 {
 	if needV {
 		first, last = av.bounds[0][0], av.bounds[h-1][0]+av.bounds[h-1][1]
 	}
-	for c := range 3 {
-		// Horizontal pass (or a copy) over rows first..last−1.
-		rows := last - first
-		tmp := make([]float32, w*rows)
-		for y := range rows {
-			in := m.Pix[3*m.W*(y+first):]
-			dst := tmp[w*y : w*(y+1)]
+	// Horizontal pass (or a copy) over rows first..last−1, into three
+	// float32 planes, each sum in float64 from 0 in Pillow's order.
+	rows := last - first
+	tmp := make([]float32, 3*w*rows)
+	plane := w * rows
+	for y := range rows {
+		in := m.Pix[3*m.W*(y+first) : 3*m.W*(y+first+1)]
+		for x := range w {
 			if !needH {
-				for x := range dst {
-					dst[x] = float32(in[3*x+c])
+				for c := range 3 {
+					tmp[c*plane+w*y+x] = float32(in[3*x+c])
 				}
 				continue
 			}
-			for x := range dst {
-				xmin, n := ah.bounds[x][0], ah.bounds[x][1]
-				kk := ah.w[x*ah.ksize : x*ah.ksize+n]
-				var s float64
-				for i, k := range kk {
-					s += float64(in[3*(xmin+i)+c]) * k
-				}
-				dst[x] = float32(s)
+			xmin, n := ah.bounds[x][0], ah.bounds[x][1]
+			kk := ah.w[x*ah.ksize : x*ah.ksize+n]
+			var s0, s1, s2 float64
+			for i, k := range kk {
+				p := in[3*(xmin+i) : 3*(xmin+i)+3 : 3*(xmin+i)+3]
+				s0 += float64(p[0]) * k
+				s1 += float64(p[1]) * k
+				s2 += float64(p[2]) * k
 			}
+			tmp[w*y+x], tmp[plane+w*y+x], tmp[2*plane+w*y+x] = float32(s0), float32(s1), float32(s2)
 		}
-		plane := out[c*w*h : (c+1)*w*h]
-		if !needV {
-			copy(plane, tmp)
-		} else {
+	}
+	if !needV {
+		copy(out, tmp)
+	} else {
+		// Vertical pass: each output row accumulates the rows it reads in
+		// order (the same additions per value as Pillow's inner loop, in a
+		// cache-friendly order).
+		acc := make([]float64, w)
+		for c := range 3 {
+			src := tmp[c*plane : (c+1)*plane]
 			for y := range h {
 				ymin, n := av.bounds[y][0]-first, av.bounds[y][1]
 				kk := av.w[y*av.ksize : y*av.ksize+n]
-				dst := plane[w*y : w*(y+1)]
-				for x := range dst {
-					var s float64
-					for i, k := range kk {
-						s += float64(tmp[w*(ymin+i)+x]) * k
+				clear(acc)
+				for i, k := range kk {
+					row := src[w*(ymin+i) : w*(ymin+i+1)]
+					for x, v := range row {
+						acc[x] += float64(v) * k
 					}
-					dst[x] = float32(s)
+				}
+				dst := out[c*w*h+w*y : c*w*h+w*(y+1)]
+				for x, v := range acc {
+					dst[x] = float32(v)
 				}
 			}
 		}
-		for i, v := range plane {
-			plane[i] = min(max(v, 0), 255)
-		}
+	}
+	for i, v := range out {
+		out[i] = min(max(v, 0), 255)
 	}
 	return out
 }
