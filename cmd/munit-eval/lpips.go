@@ -260,11 +260,18 @@ func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOption
 			fmt.Fprintf(w, "%s: %.6f\n", p.Name, p.Distance)
 		}
 		fmt.Fprintf(w, "mean over %d pairs: %.6f (LPIPS %s v%s)\n", len(r.Pairs), r.Mean, r.LPIPSNet, r.LPIPSVersion)
-		if len(r.OnlyA) > 0 {
-			fmt.Fprintf(w, "only in %s (%d): %s\n", a, len(r.OnlyA), strings.Join(r.OnlyA, ", "))
-		}
-		if len(r.OnlyB) > 0 {
-			fmt.Fprintf(w, "only in %s (%d): %s\n", b, len(r.OnlyB), strings.Join(r.OnlyB, ", "))
+		for _, only := range []struct {
+			dir   string
+			names []string
+		}{{a, r.OnlyA}, {b, r.OnlyB}} {
+			if n := len(only.names); n > 0 {
+				shown := only.names[:min(n, 10)]
+				more := ""
+				if n > 10 {
+					more = fmt.Sprintf(" and %d more (--json lists all)", n-10)
+				}
+				fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(shown, ", "), more)
+			}
 		}
 		return nil
 	}
