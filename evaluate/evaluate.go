@@ -136,6 +136,12 @@ type Job struct {
 	// RealName in the document.
 	Real     []images.File
 	RealName string
+	// RealStats, when set, replaces Real for FID: the real images'
+	// Gaussian fit from published statistics (a pytorch-fid .npz), named
+	// RealStatsName in the document. KID and PRDC need features and are
+	// then skipped with a warning.
+	RealStats     *metrics.Gaussian
+	RealStatsName string
 	// Cache is the store folder whose .cache/ keeps embeddings and
 	// classifier outputs ("": no disk cache).
 	Cache string
@@ -184,6 +190,9 @@ func (s *Scorers) addLPIPSModel(doc *results.Document) {
 // records the K that IS/CIS and FID/KID used, or, for LPIPS alone, the
 // samples the pairing used.
 func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) {
+	if j.Samples.Folder != nil {
+		return measureFolder(ctx, s, j)
+	}
 	p, w, st, m := j.Protocol, j.Metrics, j.Samples.Store, j.Samples.NumInputs
 	doc := j.newDoc(j.Method)
 	if !w.LPIPS && !w.IS {
@@ -239,31 +248,121 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 		doc.Models[results.ModelClassifier] = results.ModelRef{File: filepath.Base(s.files.Classifier), SHA256: s.Classifier.SHA256(),
 			Classes: s.Classifier.Classes, Synthetic: s.Classifier.Info().Synthetic()}
 	}
-	if w.Distance() && len(j.Real) > 0 {
-		j.log("FID and KID")
-		r := inception.NewRunner(s.Features, j.cacheDir("classifier"))
-		r.Bar = progress.New(m*k+len(j.Real), "features", j.Quiet)
-		x, y, err := inception.StoreFeatures(ctx, r, st, m, k, j.Real, p.Size)
-		if err != nil {
-			return nil, err
+	if w.Distance() {
+		refs := make([]images.Ref, 0, m*k)
+		for i := range m {
+			for kk := range k {
+				refs = append(refs, images.Ref{Path: st.SamplePath(i, kk), SHA256: st.SampleSHA256(i, kk)})
+			}
 		}
-		warns, err := inception.FIDKID(x, y, inception.DistanceOptions{FIDBootstrap: p.FIDBootstrap, GroupSize: k,
-			KID:  metrics.KIDOptions{Subsets: p.KIDSubsets, SubsetSize: p.KIDSubsetSize, Seed: uint64(p.Seed)},
-			Seed: p.Seed, WantFID: w.FID, WantKID: w.KID}, &doc.Metrics)
-		if err != nil {
+		if err := j.distance(ctx, s, doc, refs, k); err != nil {
 			return nil, err
-		}
-		doc.Warnings = append(doc.Warnings, warns...)
-		doc.Protocol.Real = j.RealName
-		// The classifier's entry already names the features model when
-		// they are one.
-		if s.Features != s.Classifier || !w.IS {
-			doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
-				Synthetic: s.Features.Info().Synthetic()}
 		}
 	}
 	doc.Warnings = append(append([]string(nil), j.Samples.Warnings...), doc.Warnings...)
 	return doc, nil
+}
+
+// distance computes the distance metrics j asks for (FID, KID, PRDC)
+// between the features of the sample images refs (groupSize samples per
+// input, in input order) and those of j.Real, or FID alone against
+// j.RealStats, into doc. Nothing happens without real images or
+// statistics. In ResizeClean mode every image is first resized to
+// CleanSize (images.Ref.Clean).
+func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, refs []images.Ref, groupSize int) error {
+	p, w := j.Protocol, j.Metrics
+	if len(j.Real) == 0 && j.RealStats == nil {
+		return nil
+	}
+	j.log("FID and KID")
+	clean := 0
+	if p.Resize == ResizeClean {
+		clean = CleanSize
+		doc.Protocol.Resize = ResizeClean
+	}
+	samples := make([]images.Ref, len(refs))
+	for i, r := range refs {
+		r.Clean = clean
+		samples[i] = r
+	}
+	real := make([]images.Ref, len(j.Real))
+	for i, f := range j.Real {
+		real[i] = images.Ref{Path: f.Path, Size: p.Size, Clean: clean}
+	}
+	// Samples and real images run apart, so that a batch never mixes
+	// them (what a network computes for an image stays independent of
+	// which others share its batch).
+	r := inception.NewRunner(s.Features, j.cacheDir("classifier"))
+	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
+	outs, err := r.Run(ctx, samples)
+	var realOuts []inception.Output
+	if err == nil && len(real) > 0 {
+		realOuts, err = r.Run(ctx, real)
+	}
+	r.Bar.Finish()
+	if err != nil {
+		return err
+	}
+	x, err := inception.Features(outs)
+	if err != nil {
+		return err
+	}
+	if j.RealStats != nil {
+		if err := fidToStats(x, j.RealStats, w, doc); err != nil {
+			return fmt.Errorf("FID against %s: %w", j.RealStatsName, err)
+		}
+		doc.Protocol.RealStats = j.RealStatsName
+	} else {
+		y, err := inception.Features(realOuts)
+		if err != nil {
+			return err
+		}
+		if w.FID || w.KID {
+			warns, err := inception.FIDKID(x, y, inception.DistanceOptions{FIDBootstrap: p.FIDBootstrap, GroupSize: groupSize,
+				KID:  metrics.KIDOptions{Subsets: p.KIDSubsets, SubsetSize: p.KIDSubsetSize, Seed: uint64(p.Seed)},
+				Seed: p.Seed, WantFID: w.FID, WantKID: w.KID}, &doc.Metrics)
+			if err != nil {
+				return err
+			}
+			doc.Warnings = append(doc.Warnings, warns...)
+		}
+		if w.PRDC {
+			pr, err := metrics.PRDC(y, x, metrics.PRDCOptions{PRK: p.PRK, DCK: p.DCK})
+			if err != nil {
+				return err
+			}
+			doc.Metrics.PRDC = &results.PRDC{Precision: pr.Precision, Recall: pr.Recall, FScore: pr.FScore,
+				Density: pr.Density, Coverage: pr.Coverage, PRK: pr.PRK, DCK: pr.DCK, NumSamples: pr.NumFake, NumReal: pr.NumReal}
+		}
+		doc.Protocol.Real = j.RealName
+	}
+	// The classifier's entry already names the features model when they
+	// are one.
+	if s.Features != s.Classifier || !w.IS {
+		doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
+			Synthetic: s.Features.Info().Synthetic()}
+	}
+	return nil
+}
+
+// fidToStats is FID between features x and published real statistics g
+// (no interval: the bootstrap needs the real features); KID and PRDC,
+// which need real features, are skipped with a warning.
+func fidToStats(x [][]float64, g *metrics.Gaussian, w Metrics, doc *results.Document) error {
+	if len(x) > 0 && len(x[0]) != len(g.Mean) {
+		return fmt.Errorf("the samples' features have %d dimensions, the statistics %d: were they made with another features model?", len(x[0]), len(g.Mean))
+	}
+	if w.FID {
+		v, err := metrics.FIDToGaussian(x, g)
+		if err != nil {
+			return err
+		}
+		doc.Metrics.FID = &results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}
+	}
+	if w.KID || w.PRDC {
+		doc.Warnings = append(doc.Warnings, "no KID or precision/recall/density/coverage against real statistics: they need the real images' features, and a .npz holds only mu and sigma")
+	}
+	return nil
 }
 
 // RealRow is the real-data LPIPS row of a dataset: Pairs x NumInputs pairs

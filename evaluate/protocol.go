@@ -1,8 +1,10 @@
 // Package evaluate measures one method on one dataset: it acquires the
-// method's samples (through the sample store, or from an existing store
-// folder), runs the asked metrics on them (LPIPS diversity, IS/CIS, FID/KID)
+// method's samples (through the sample store, from an existing store
+// folder, or from a plain folder of images read where it is), runs the
+// asked metrics on them (LPIPS diversity, IS/CIS, FID/KID, precision,
+// recall, density and coverage, FID against published .npz statistics)
 // and returns the results document with its warnings; it also makes the
-// real-data LPIPS row. Both `munit-eval run` (package pipeline) and the
+// real-data LPIPS row, folder statistics and paired-by-name distances. Both `munit-eval run` (package pipeline) and the
 // metric commands of the CLI call it, so the two cannot drift apart.
 //
 // The protocol (how many inputs, samples, pairs, resamples...) is one type,
@@ -25,17 +27,36 @@ const (
 	MetricIS    = "is"
 	MetricFID   = "fid"
 	MetricKID   = "kid"
+	// MetricPRDC is precision, recall, density and coverage.
+	MetricPRDC = "prdc"
 )
 
-// Metrics says which metrics to compute. IS covers IS and CIS.
+// Resize modes of the features model's input, named as clean-fid names
+// them.
+const (
+	// ResizeLegacy hands images to the network as they are; the network
+	// resizes inside its graph (pytorch-fid's bilinear resize to 299).
+	ResizeLegacy = "legacy"
+	// ResizeClean resizes every image to CleanSize × CleanSize in Go
+	// first, with Pillow's antialiased bicubic in float (clean-fid's
+	// default), so the network's own resize is the identity.
+	ResizeClean = "clean"
+	// CleanSize is the side ResizeClean resizes to: Inception-v3's input.
+	CleanSize = 299
+)
+
+// Metrics says which metrics to compute. IS covers IS and CIS; PRDC
+// covers precision, recall, density and coverage.
 type Metrics struct {
 	LPIPS, IS, FID, KID bool
+	PRDC                bool
 }
 
-// AllMetrics asks for every metric.
+// AllMetrics asks for the paper's metrics and FID/KID (not PRDC, which is
+// asked for by name: it costs three N×N distance matrices).
 func AllMetrics() Metrics { return Metrics{LPIPS: true, IS: true, FID: true, KID: true} }
 
-// ParseMetrics reads a metrics list (lpips, is, fid, kid).
+// ParseMetrics reads a metrics list (lpips, is, fid, kid, prdc).
 func ParseMetrics(names []string) (Metrics, error) {
 	var w Metrics
 	for _, n := range names {
@@ -48,20 +69,22 @@ func ParseMetrics(names []string) (Metrics, error) {
 			w.FID = true
 		case MetricKID:
 			w.KID = true
+		case MetricPRDC:
+			w.PRDC = true
 		default:
-			return w, fmt.Errorf("unknown metric %q (want lpips, is, fid, kid)", n)
+			return w, fmt.Errorf("unknown metric %q (want lpips, is, fid, kid, prdc)", n)
 		}
 	}
 	return w, nil
 }
 
-// Distance reports whether FID or KID is asked for: both need the features
-// of real images.
-func (w Metrics) Distance() bool { return w.FID || w.KID }
+// Distance reports whether FID, KID or PRDC is asked for: they need the
+// features of real images.
+func (w Metrics) Distance() bool { return w.FID || w.KID || w.PRDC }
 
 // PerSample reports whether a metric scores every sample of an input (IS,
-// FID, KID), so that K = samples_per_input samples are needed.
-func (w Metrics) PerSample() bool { return w.IS || w.FID || w.KID }
+// FID, KID, PRDC), so that K = samples_per_input samples are needed.
+func (w Metrics) PerSample() bool { return w.IS || w.FID || w.KID || w.PRDC }
 
 // Protocol is the sampling and measuring protocol shared by every method of
 // an evaluation. The yaml keys are those of the evaluation file's protocol
@@ -96,6 +119,13 @@ type Protocol struct {
 	KIDSubsetSize int `yaml:"kid_subset_size"`
 	// NumReal is the number of real images used (0: all of the folder).
 	NumReal int `yaml:"num_real"`
+	// Resize is how images reach the features model (FID, KID, PRDC):
+	// ResizeLegacy or ResizeClean.
+	Resize string `yaml:"resize"`
+	// PRK is the neighbour k of precision and recall (3, as
+	// torch-fidelity), DCK that of density and coverage (5, as prdc).
+	PRK int `yaml:"pr_k"`
+	DCK int `yaml:"dc_k"`
 	// Seed draws latents, the input subset, real pairs and bootstraps. The
 	// evaluation file gives it at the top level.
 	Seed int64 `yaml:"-"`
@@ -108,7 +138,7 @@ func DefaultProtocol() Protocol {
 	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: 100, Pairs: 19,
 		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: 16,
 		FIDBootstrap: inception.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
-		KIDSubsetSize: metrics.DefaultKIDSubsetSize}
+		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK}
 }
 
 // FieldError is a protocol value out of its bounds. Field is the yaml key;
@@ -154,6 +184,8 @@ var bounds = []struct {
 	{"kid_subsets", 1, 100_000},
 	{"kid_subset_size", 1, 1_000_000},
 	{"num_real", 0, 10_000_000},
+	{"pr_k", 1, 1_000},
+	{"dc_k", 1, 1_000},
 }
 
 // field returns the value of the integer named by its yaml key.
@@ -179,6 +211,10 @@ func (p Protocol) field(key string) int {
 		return p.KIDSubsets
 	case "kid_subset_size":
 		return p.KIDSubsetSize
+	case "pr_k":
+		return p.PRK
+	case "dc_k":
+		return p.DCK
 	case "num_real":
 		return p.NumReal
 	}
@@ -228,6 +264,9 @@ func (p Protocol) Validate(w Metrics) error {
 	}
 	if p.Select != translate.SelectFirst && p.Select != translate.SelectRandom {
 		return &FieldError{"select", fmt.Sprintf("%q: want first or random", p.Select)}
+	}
+	if p.Resize != "" && p.Resize != ResizeLegacy && p.Resize != ResizeClean {
+		return &FieldError{"resize", fmt.Sprintf("%q: want legacy or clean", p.Resize)}
 	}
 	if pairing == lpips.All && p.SamplesPerInput < 2 {
 		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing all, got %d", p.SamplesPerInput)}

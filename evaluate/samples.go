@@ -39,6 +39,10 @@ type Source struct {
 	KeepSeed bool
 	// Force discards store samples of a different model, seed or inputs.
 	Force bool
+	// NoteCuts adds a warning when a default count (num_inputs, not asked
+	// for explicitly) leaves inputs or samples of the source unused, so
+	// the reader knows the numbers do not cover everything.
+	NoteCuts bool
 }
 
 // RunOptions say how to run the networks, not what to measure.
@@ -56,6 +60,8 @@ func (o RunOptions) ModelOptions() model.Options {
 // Samples are a method's samples, ready to be measured.
 type Samples struct {
 	Store *translate.Store
+	// Folder, instead of Store, is a plain folder of samples (OpenFolder).
+	Folder *Folder
 	// NumInputs is M, the inputs to measure (at most the protocol's).
 	NumInputs int
 	// Inputs and From are what the results document records as the input
@@ -87,6 +93,12 @@ func fewer(name string, have, want int, exact bool) (int, []string, error) {
 	return have, []string{fmt.Sprintf("%s holds %d inputs, fewer than num_inputs %d", name, have, want)}, nil
 }
 
+// cutWarning says that a default num_inputs left inputs of a folder or
+// store unused.
+func cutWarning(name string, have, used int) string {
+	return fmt.Sprintf("%s holds %d inputs; %d were used (num_inputs default %d: give --num-inputs %d to use all)", name, have, used, used, have)
+}
+
 // Acquire returns the samples of src: at least k per input for M inputs,
 // translating what the store lacks when src names a generator or folder.
 // A store read from src.Samples sets p's selection, size and (unless
@@ -99,9 +111,16 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 	if name == "" {
 		name = src.Inputs
 	}
-	m, warnings, err := CountInputs(src.Inputs, name, *p, src.ExactInputs)
+	files, err := images.ListDir(src.Inputs)
 	if err != nil {
 		return nil, err
+	}
+	m, warnings, err := fewer(name, len(files), p.NumInputs, src.ExactInputs)
+	if err != nil {
+		return nil, err
+	}
+	if src.NoteCuts && len(files) > m {
+		warnings = append(warnings, cutWarning(name, len(files), m))
 	}
 	if err := model.Init(""); err != nil {
 		return nil, err
@@ -165,6 +184,9 @@ func openSamples(src Source, p *Protocol, k int) (*Samples, error) {
 	m, warnings, err := fewer(src.Samples, st.NumInputs(), p.NumInputs, src.ExactInputs)
 	if err != nil {
 		return nil, err
+	}
+	if src.NoteCuts && st.NumInputs() > m {
+		warnings = append(warnings, cutWarning(src.Samples, st.NumInputs(), m))
 	}
 	if st.SamplesPerInput() < k {
 		return nil, fmt.Errorf("%s holds %d samples per input, %d needed (rerun translate with --samples-per-input %d)", src.Samples, st.SamplesPerInput(), k, k)

@@ -12,15 +12,25 @@ type Ref struct {
 	// Size, when > 0, resizes the image (ResizeCrop: shorter side, centre
 	// crop) before use.
 	Size int
+	// Clean, when > 0, then resizes the image to Clean × Clean as
+	// clean-fid's "clean" mode does (ResizeClean: Pillow's float bicubic,
+	// antialiased, rounded to 8 bits), for a feature network whose own
+	// resize is then the identity.
+	Clean int
 }
 
 // CacheKey is the key of the image's cache entries: its SHA-256, with
-// "-s<Size>" appended when it is resized.
+// "-s<Size>" appended when it is resized and "-c<Clean>" when it is
+// clean-resized.
 func (r Ref) CacheKey() string {
+	k := r.SHA256
 	if r.Size > 0 {
-		return fmt.Sprintf("%s-s%d", r.SHA256, r.Size)
+		k = fmt.Sprintf("%s-s%d", k, r.Size)
 	}
-	return r.SHA256
+	if r.Clean > 0 {
+		k = fmt.Sprintf("%s-c%d", k, r.Clean)
+	}
+	return k
 }
 
 // Hash fills in r.SHA256 from the file when it is empty.
@@ -44,6 +54,9 @@ func (r Ref) Load() (*Image, error) {
 	}
 	if r.Size > 0 {
 		img = ResizeCrop(img, r.Size)
+	}
+	if r.Clean > 0 {
+		img = ResizeClean(img, r.Clean)
 	}
 	return img, nil
 }

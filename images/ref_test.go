@@ -30,6 +30,17 @@ func TestRef(t *testing.T) {
 	if err != nil || img.W != 2 || img.H != 2 {
 		t.Fatalf("Load: %v, %dx%d", err, img.W, img.H)
 	}
+	r.Size, r.Clean = 0, 5
+	if r.CacheKey() != want+"-c5" {
+		t.Fatalf("clean key %q", r.CacheKey())
+	}
+	img, err = r.Load()
+	if err != nil || img.W != 5 || img.H != 5 {
+		t.Fatalf("clean Load: %v, %dx%d", err, img.W, img.H)
+	}
+	if got := ResizeClean(m, 5); string(got.Pix) != string(img.Pix) {
+		t.Fatal("clean Load differs from ResizeClean")
+	}
 	if err := (&Ref{Path: filepath.Join(t.TempDir(), "missing.png")}).Hash(); err == nil {
 		t.Fatal("no error hashing a missing file")
 	}

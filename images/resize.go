@@ -32,7 +32,7 @@ func ResizeCrop(m *Image, size int) *Image {
 	w, h := resizedSize(m.W, m.H, size)
 	src := m
 	if w != m.W || h != m.H {
-		src = resizePIL(m, w, h)
+		src = resizePIL(m, w, h, pilBilinear)
 	}
 	return crop(src, int(math.RoundToEven(float64(w-size)/2)), int(math.RoundToEven(float64(h-size)/2)), size, size)
 }

@@ -33,6 +33,7 @@ const (
 	MetricIS    = evaluate.MetricIS
 	MetricFID   = evaluate.MetricFID
 	MetricKID   = evaluate.MetricKID
+	MetricPRDC  = evaluate.MetricPRDC
 )
 
 // Config is an evaluation file. Paths are relative to the file's folder.
@@ -259,8 +260,8 @@ func (c *Config) validate() error {
 	if (c.Wants(MetricIS)) && c.Models.Classifier.Value == "" {
 		return errors.New("metrics name is but models has no classifier")
 	}
-	if (c.Wants(MetricFID) || c.Wants(MetricKID)) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
-		return errors.New("metrics name fid/kid but models has no features (or classifier) model")
+	if (c.Wants(MetricFID) || c.Wants(MetricKID) || c.Wants(MetricPRDC)) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
+		return errors.New("metrics name fid/kid/prdc but models has no features (or classifier) model")
 	}
 	for _, m := range []Path{c.Models.LPIPS, c.Models.Classifier, c.Models.Features} {
 		if err := c.checkFile(m, false); err != nil {
@@ -291,8 +292,8 @@ func (c *Config) validate() error {
 		if err := c.checkFile(d.Real, true); err != nil {
 			return err
 		}
-		if (c.Wants(MetricFID) || c.Wants(MetricKID)) && d.Real.Value == "" {
-			return fmt.Errorf("line %d: dataset %q: fid/kid need a real folder", d.line, d.Name)
+		if (c.Wants(MetricFID) || c.Wants(MetricKID) || c.Wants(MetricPRDC)) && d.Real.Value == "" {
+			return fmt.Errorf("line %d: dataset %q: fid/kid/prdc need a real folder", d.line, d.Name)
 		}
 		if len(d.Methods) == 0 {
 			return fmt.Errorf("line %d: dataset %q has no methods", d.line, d.Name)

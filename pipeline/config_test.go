@@ -56,8 +56,19 @@ func TestParseGood(t *testing.T) {
 	if got := c.Resolve(c.Datasets[0].Methods[0].Generator.Value); got != filepath.Join(dir, "g.onnx") {
 		t.Fatalf("resolve: %s", got)
 	}
-	if !c.Wants(MetricKID) || !c.WantsReport() {
+	if !c.Wants(MetricKID) || !c.WantsReport() || c.Wants(MetricPRDC) {
 		t.Fatal("default metrics and report")
+	}
+	if c.Protocol.Resize != "legacy" || c.Protocol.PRK != 3 || c.Protocol.DCK != 5 {
+		t.Fatalf("resize and PRDC defaults: %+v", c.Protocol)
+	}
+	withPRDC := strings.Replace(good, "pairs: 4", "pairs: 4\n  resize: clean\n  pr_k: 4\n  dc_k: 7", 1) + "metrics: [fid, prdc]\n"
+	c, err = Parse(filepath.Join(dir, "eval.yaml"), []byte(withPRDC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Want(); !w.PRDC || !w.FID || w.KID || c.Protocol.Resize != "clean" || c.Protocol.PRK != 4 || c.Protocol.DCK != 7 {
+		t.Fatalf("prdc file: metrics %+v protocol %+v", w, c.Protocol)
 	}
 }
 
@@ -81,7 +92,9 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"bad number", strings.Replace(good, "num_inputs: 10", "num_inputs: ten", 1), "line 4"},
 		{"zero inputs", strings.Replace(good, "num_inputs: 10", "num_inputs: 0", 1), "num_inputs must be at least 1"},
 		{"unknown metric", strings.Replace(good, "seed: 3", "seed: 3\nmetrics: [lpips, psnr]", 1), `unknown metric "psnr"`},
-		{"fid without real", strings.Replace(good, "    real: real\n", "", 1), "fid/kid need a real folder"},
+		{"fid without real", strings.Replace(good, "    real: real\n", "", 1), "fid/kid/prdc need a real folder"},
+		{"bad resize", strings.Replace(good, "pairs: 4", "pairs: 4\n  resize: bicubic", 1), `line 4: resize "bicubic": want legacy or clean`},
+		{"zero pr_k", strings.Replace(good, "pairs: 4", "pairs: 4\n  pr_k: 0", 1), "pr_k must be at least 1"},
 		{"no out", strings.Replace(good, "out: out\n", "", 1), "no out"},
 		{"bad dataset name", strings.Replace(good, "name: shapes", "name: a/b", 1), "dataset name"},
 		{"empty", "", "empty evaluation file"},

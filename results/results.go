@@ -33,6 +33,7 @@ const (
 	KeyFID             = "fid"
 	KeyKID             = "kid"
 	KeyPreference      = "preference"
+	KeyPRDC            = "prdc"
 	MethodRealData     = "Real data"
 	DefaultDatasetName = "dataset"
 )
@@ -82,6 +83,14 @@ type Protocol struct {
 	Real   string `json:"real,omitempty"`
 	// Samples is the sample store folder the metrics were read from.
 	Samples string `json:"samples,omitempty"`
+
+	// Plain folders, published statistics and resize modes (issue 15).
+	// Resize is "clean" when images were resized for the features model in
+	// Go as clean-fid does (absent: "legacy", the network's own resize).
+	// RealStats names the .npz of real-image statistics FID was measured
+	// against instead of Real.
+	Resize    string `json:"resize,omitempty"`
+	RealStats string `json:"real_stats,omitempty"`
 }
 
 // ModelRef identifies a model file by name and content hash.
@@ -132,6 +141,9 @@ type Metrics struct {
 
 	FID *FID `json:"fid,omitempty"`
 	KID *KID `json:"kid,omitempty"`
+
+	// PRDC is precision, recall, density and coverage (issue 15).
+	PRDC *PRDC `json:"prdc,omitempty"`
 
 	// Preference maps a baseline's name to the share of judgments that
 	// preferred it over the reference method.
@@ -193,6 +205,22 @@ type KID struct {
 	Subsets    int       `json:"subsets,omitempty"`
 	SubsetSize int       `json:"subset_size,omitempty"`
 	Values     []float64 `json:"values,omitempty"`
+}
+
+// PRDC holds improved precision and recall (Kynkäänniemi et al. 2019, as
+// torch-fidelity computes them, PRK neighbours) and density and coverage
+// (Naeem et al. 2020, as their prdc package, DCK neighbours) of the
+// samples' features against the real images' features (docs/metrics.md).
+type PRDC struct {
+	Precision  float64 `json:"precision"`
+	Recall     float64 `json:"recall"`
+	FScore     float64 `json:"f_score"`
+	Density    float64 `json:"density"`
+	Coverage   float64 `json:"coverage"`
+	PRK        int     `json:"pr_k"`
+	DCK        int     `json:"dc_k"`
+	NumSamples int     `json:"num_samples"`
+	NumReal    int     `json:"num_real"`
 }
 
 // Preference is the human-preference result for one baseline against the

@@ -96,3 +96,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestPRDCAndStatsFields: the issue-15 fields round-trip under their
+// documented keys and are absent when not set.
+func TestPRDCAndStatsFields(t *testing.T) {
+	d := sample()
+	if b, _ := Marshal(d); bytes.Contains(b, []byte(`"`+KeyPRDC+`"`)) || bytes.Contains(b, []byte(`"resize"`)) || bytes.Contains(b, []byte(`"real_stats"`)) {
+		t.Fatalf("unset fields written:\n%s", b)
+	}
+	d.Protocol.Resize, d.Protocol.RealStats = "clean", "stats.npz"
+	d.Metrics.PRDC = &PRDC{Precision: 0.7, Recall: 0.5, FScore: 0.58, Density: 1.1, Coverage: 0.8, PRK: 3, DCK: 5, NumSamples: 10, NumReal: 12}
+	b, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"prdc": {`, `"precision": 0.7`, `"coverage": 0.8`, `"pr_k": 3`, `"dc_k": 5`, `"resize": "clean"`, `"real_stats": "stats.npz"`} {
+		if !bytes.Contains(b, []byte(key)) {
+			t.Errorf("document lacks %s:\n%s", key, b)
+		}
+	}
+	got, err := Parse("d.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Metrics.PRDC != *d.Metrics.PRDC || got.Protocol.Resize != "clean" || got.Protocol.RealStats != "stats.npz" {
+		t.Errorf("round trip: %+v %+v", got.Metrics.PRDC, got.Protocol)
+	}
+}

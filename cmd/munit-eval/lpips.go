@@ -30,7 +30,7 @@ func init() {
 	// The all pairing pairs every two of K samples: 10 by default here
 	// (45 pairs per input), not the 100 IS/CIS use.
 	o.p.SamplesPerInput = 10
-	cmd := o.command("lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method>) [--pairs 19] [--real DIR]",
+	cmd := o.command("lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method> | DIR) [--pairs 19] [--real DIR]",
 		"measure LPIPS diversity (the MUNIT paper's protocol)",
 		`Lpips measures the diversity of a multimodal translation model as the MUNIT
 paper does: for each of M inputs (--num-inputs, default 100), P pairs of outputs
@@ -54,11 +54,18 @@ Embeddings are computed once per image and cached in the store under
 .cache/lpips/ (about 1 MB per 256x256 image for AlexNet; --no-cache turns
 the disk cache off).
 
+A plain folder DIR of samples grouped by input, laid out as translate
+--from-folder reads them (DIR/<stem>/<k>.png or DIR/<stem>_<k>.png, the
+same K for every input), is read where it is; the pairing uses each input's
+first samples (a warning says when the folder holds more).
+
 The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
 values about half of v0.1. It goes into every result.
 
-	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19`, "embeddings", " (the real row to FILE with .real before .json)",
-		func(cmd *cobra.Command) error { return runLPIPS(cmd.Context(), cmd, o) })
+	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19
+	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, "embeddings", " (the real row to FILE with .real before .json)",
+		1, "one sample folder DIR",
+		func(cmd *cobra.Command, args []string) error { return runLPIPS(cmd.Context(), cmd, args, o) })
 	fs := cmd.Flags()
 	fs.StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
 	fs.StringVar(&o.p.Pairing, "pairing", o.p.Pairing, "independent, consecutive or all")
@@ -70,7 +77,7 @@ values about half of v0.1. It goes into every result.
 	rootCmd.AddCommand(cmd)
 }
 
-func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
+func runLPIPS(ctx context.Context, cmd *cobra.Command, args []string, o lpipsOptions) error {
 	want := evaluate.Metrics{LPIPS: true}
 	name := commandName(cmd)
 	if o.lpips == "" {
@@ -79,8 +86,8 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 	if err := o.check(cmd, want); err != nil {
 		return err
 	}
-	if !o.given() && o.real == "" {
-		return usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method>, or --real DIR", name)}
+	if !o.given(args) && o.real == "" {
+		return usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method>, a sample folder DIR, or --real DIR", name)}
 	}
 	if err := checkSizeFlag(name, "real-size", o.realSize); err != nil {
 		return err
@@ -93,11 +100,13 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 	quiet := o.out.json
 	var docs []*results.Document
 	j := o.job(want, nil, quiet)
-	if o.given() {
-		smp, err := o.samples(ctx, cmd, o.p.LPIPSSamples(), quiet)
+	folder := false
+	if o.given(args) {
+		smp, err := o.samples(ctx, cmd, args, o.p.LPIPSSamples(), true, quiet)
 		if err != nil {
 			return err
 		}
+		folder = smp.Folder != nil
 		j = o.job(want, smp, quiet)
 		doc, err := evaluate.Measure(ctx, s, j)
 		if err != nil {
@@ -114,7 +123,7 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 			return err
 		}
 		j.RealName = o.real
-		if !o.given() {
+		if !o.given(args) {
 			j.Samples = evaluate.Samples{NumInputs: o.p.NumInputs, Inputs: o.src.Inputs}
 			if !o.noCache {
 				j.Cache = o.src.Store
@@ -130,7 +139,7 @@ func runLPIPS(ctx context.Context, cmd *cobra.Command, o lpipsOptions) error {
 		}
 		docs = append(docs, doc)
 	}
-	o.noteStore(cmd, o.src.Generator != "" || !o.given() && !o.noCache)
+	o.noteStore(cmd, o.src.Generator != "" || (folder || !o.given(args)) && !o.noCache)
 	return emitLPIPS(cmd.OutOrStdout(), o.out, docs)
 }
 
@@ -193,18 +202,27 @@ type distanceOptions struct {
 func init() {
 	var o distanceOptions
 	cmd := &cobra.Command{
-		Use:   "distance --lpips L.onnx A.png B.png",
-		Short: "print the LPIPS distance between two images",
+		Use:   "distance --lpips L.onnx (A.png B.png | A_DIR B_DIR)",
+		Short: "print the LPIPS distance between two images, or between the images of two folders paired by name",
 		Long: `Distance prints the LPIPS distance between two images of the same size,
 
 	LPIPS(x, y) = sum_l mean_{h,w} sum_c (e_l(x) - e_l(y))^2,
 
 from the embeddings e_l of an LPIPS model (docs/models.md), which equals the
 reference lpips.LPIPS(net=..., version=...)(x, y) up to float32 rounding.
---json prints {"distance", "per_layer", "lpips_net", "lpips_version"}.`,
-		Args: exactArgs(2, "two images A.png B.png"),
+--json prints {"distance", "per_layer", "lpips_net", "lpips_version"}.
+
+Given two folders, it pairs their images by file name, as the lpips
+package's lpips_2dirs.py does, and prints one distance per pair and their
+mean, then the names found in one folder only. --json prints {"pairs":
+[{"name", "distance"}], "mean", "only_a", "only_b", "lpips_net",
+"lpips_version"}.
+
+	munit-eval distance --lpips lpips_alex.onnx a.png b.png
+	munit-eval distance --lpips lpips_alex.onnx outputs/ targets/`,
+		Args: exactArgs(2, "two images A.png B.png or two folders"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDistance(cmd.OutOrStdout(), args[0], args[1], o)
+			return runDistance(cmd.Context(), cmd.OutOrStdout(), args[0], args[1], o)
 		},
 	}
 	cmd.Flags().StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
@@ -213,7 +231,7 @@ reference lpips.LPIPS(net=..., version=...)(x, y) up to float32 rounding.
 	rootCmd.AddCommand(cmd)
 }
 
-func runDistance(w io.Writer, a, b string, o distanceOptions) error {
+func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOptions) error {
 	if o.lpips == "" {
 		return usageError{fmt.Errorf("distance: --lpips L.onnx is required")}
 	}
@@ -232,6 +250,38 @@ func runDistance(w io.Writer, a, b string, o distanceOptions) error {
 	}
 	defer m.Close()
 	e := lpips.NewEmbedder(m, "")
+	if isDir(a) || isDir(b) {
+		if !isDir(a) || !isDir(b) {
+			return usageError{fmt.Errorf("distance: give two images or two folders, not one of each (%s, %s)", a, b)}
+		}
+		r, err := evaluate.PairedDistances(ctx, e, a, b, o.size)
+		if err != nil {
+			return err
+		}
+		if o.json {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(r)
+		}
+		for _, p := range r.Pairs {
+			fmt.Fprintf(w, "%s: %.6f\n", p.Name, p.Distance)
+		}
+		fmt.Fprintf(w, "mean over %d pairs: %.6f (LPIPS %s v%s)\n", len(r.Pairs), r.Mean, r.LPIPSNet, r.LPIPSVersion)
+		for _, only := range []struct {
+			dir   string
+			names []string
+		}{{a, r.OnlyA}, {b, r.OnlyB}} {
+			if n := len(only.names); n > 0 {
+				shown := only.names[:min(n, 10)]
+				more := ""
+				if n > 10 {
+					more = fmt.Sprintf(" and %d more (--json lists all)", n-10)
+				}
+				fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(shown, ", "), more)
+			}
+		}
+		return nil
+	}
 	embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
 	if err != nil {
 		return err
@@ -247,4 +297,10 @@ func runDistance(w io.Writer, a, b string, o distanceOptions) error {
 	}
 	fmt.Fprintf(w, "%.6f\n", d)
 	return nil
+}
+
+// isDir reports whether path is an existing folder.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
@@ -31,11 +32,18 @@ func newMetricFlags() *metricFlags {
 	return &metricFlags{p: evaluate.DefaultProtocol(), src: evaluate.Source{Store: "store"}}
 }
 
-// command makes a metric command with no positional arguments and the
-// shared flags; run does the work.
-func (f *metricFlags) command(use, short, long, cached, resultsNote string, run func(*cobra.Command) error) *cobra.Command {
-	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: exactArgs(0, "no positional arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd) }}
+// command makes a metric command with up to maxArgs positional arguments
+// (plain folders, described by what) and the shared flags; run does the
+// work.
+func (f *metricFlags) command(use, short, long, cached, resultsNote string, maxArgs int, what string, run func(*cobra.Command, []string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > maxArgs {
+				return usageError{fmt.Errorf("%s: want at most %s, got %d argument(s) (see '%s --help')", commandName(cmd), what, len(args), cmd.CommandPath())}
+			}
+			return nil
+		},
+		RunE: run}
 	f.register(cmd, cached, resultsNote)
 	return cmd
 }
@@ -76,6 +84,8 @@ func (f *metricFlags) protocolFlags(cmd *cobra.Command, keys ...string) {
 		"fid_bootstrap":     {&p.FIDBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)"},
 		"kid_subsets":       {&p.KIDSubsets, "KID subsets"},
 		"kid_subset_size":   {&p.KIDSubsetSize, "KID subset size"},
+		"pr_k":              {&p.PRK, "neighbours k of precision and recall (torch-fidelity's prc_neighborhood)"},
+		"dc_k":              {&p.DCK, "neighbours k of density and coverage (prdc's nearest_k)"},
 	}
 	for _, k := range keys {
 		fl, ok := flags[k]
@@ -86,8 +96,45 @@ func (f *metricFlags) protocolFlags(cmd *cobra.Command, keys ...string) {
 	}
 }
 
-// given reports whether a sample source was named.
-func (f *metricFlags) given() bool { return f.src.Generator != "" || f.src.Samples != "" }
+// resizeFlag registers --resize, the features model's resize mode.
+func (f *metricFlags) resizeFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.p.Resize, "resize", f.p.Resize, "how images reach the features model: legacy (the network's own resize, as pytorch-fid) or clean (clean-fid's antialiased bicubic to 299 in Go first)")
+}
+
+// given reports whether a sample source was named (flags or a folder
+// argument).
+func (f *metricFlags) given(args []string) bool {
+	return f.src.Generator != "" || f.src.Samples != "" || len(args) > 0
+}
+
+// grouped reports whether the plain folder the samples come from (an
+// argument or --samples) holds sub-folders, <stem>/<k>.png: samples
+// grouped by input.
+func (f *metricFlags) grouped(args []string) bool {
+	dir := f.src.Samples
+	if len(args) > 0 {
+		dir = args[0]
+	}
+	return dir != "" && !evaluate.IsStore(dir) && evaluate.GroupedLayout(dir)
+}
+
+// folder returns the plain folder the samples come from: the first
+// argument, or --samples when it names a folder that is not a store ("" for
+// a store or a generator).
+func (f *metricFlags) folder(cmd *cobra.Command, args []string) (string, error) {
+	dir := f.src.Samples
+	if len(args) > 0 {
+		if f.src.Generator != "" || f.src.Samples != "" {
+			return "", usageError{fmt.Errorf("%s: give a sample folder %s, --samples or --generator, not several", commandName(cmd), args[0])}
+		}
+		dir = args[0]
+	}
+	if dir == "" || evaluate.IsStore(dir) {
+		f.src.Samples = dir
+		return "", nil
+	}
+	return dir, nil
+}
 
 // check refuses contradictory sources and protocol values out of bounds
 // (evaluate.Protocol.Validate, the evaluation file's rule), naming flags.
@@ -131,10 +178,21 @@ func openScorers(files evaluate.ModelFiles, want evaluate.Metrics) (*evaluate.Sc
 }
 
 // samples acquires the samples: k per input, translated through the store
-// as needed or read from --samples.
-func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, k int, quiet bool) (*evaluate.Samples, error) {
+// as needed or read from --samples, or a plain folder (an argument or a
+// --samples folder without a manifest) read where it is, grouped by input
+// when grouped.
+func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, args []string, k int, grouped, quiet bool) (*evaluate.Samples, error) {
+	dir, err := f.folder(cmd, args)
+	if err != nil {
+		return nil, err
+	}
+	exact := cmd.Flags().Changed("num-inputs")
+	if dir != "" {
+		return evaluate.OpenFolder(dir, grouped, f.p, exact)
+	}
 	src := f.src
-	src.ExactInputs = cmd.Flags().Changed("num-inputs")
+	src.ExactInputs = exact
+	src.NoteCuts = !exact
 	src.KeepSeed = cmd.Flags().Changed("seed")
 	if src.Generator != "" {
 		// The inputs' sizes against the pixel budgets and the memory,
@@ -149,10 +207,21 @@ func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, k int, qu
 // job is the evaluation of smp under the flags.
 func (f *metricFlags) job(want evaluate.Metrics, smp *evaluate.Samples, quiet bool) evaluate.Job {
 	j := evaluate.Job{Dataset: f.dataset, Protocol: f.p, Metrics: want, Quiet: quiet || global.quiet}
-	if smp != nil {
+	switch {
+	case smp != nil && smp.Store != nil:
 		j.Method, j.Samples = smp.Store.Method(), *smp
 		if !f.noCache {
 			j.Cache = evaluate.StoreRoot(smp.Store)
+		}
+	case smp != nil:
+		// A plain folder: named by --method or its own name; caches go to
+		// the store folder.
+		j.Method, j.Samples = f.src.Method, *smp
+		if j.Method == "" {
+			j.Method = filepath.Base(filepath.Clean(smp.Folder.Dir))
+		}
+		if !f.noCache {
+			j.Cache = f.src.Store
 		}
 	}
 	return j
@@ -161,7 +230,7 @@ func (f *metricFlags) job(want evaluate.Metrics, smp *evaluate.Samples, quiet bo
 // noteStore says on stderr, once, that the command wrote into the default
 // store folder, which the user did not name.
 func (f *metricFlags) noteStore(cmd *cobra.Command, wrote bool) {
-	if wrote && !cmd.Flags().Changed("store") && f.src.Samples == "" {
+	if wrote && !cmd.Flags().Changed("store") && (f.src.Samples == "" || !evaluate.IsStore(f.src.Samples)) {
 		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.src.Store)
 	}
 }
