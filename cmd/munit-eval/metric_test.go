@@ -29,6 +29,9 @@ func tinyWorld(t *testing.T) (dir string, models map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The world's baselines are stochastic (test-time noise), so a plain
+	// deterministic generator stands in for "one output per input".
+	models[keyDeterministic] = writeGenerator(t, filepath.Join(dir, "models"), 3)
 	return dir, models
 }
 
@@ -44,6 +47,10 @@ func okJSON(t *testing.T, v any, args ...string) result {
 	}
 	return r
 }
+
+// keyDeterministic names tinyWorld's deterministic generator (Tanh of the
+// image, no latent, no noise) in its models map.
+const keyDeterministic = "deterministic"
 
 // TestMetricCommandsHappyPath runs lpips, is, cis, fid and kid on the tiny
 // world and checks them against the planted truth (a deterministic
@@ -65,7 +72,7 @@ datasets:
     real: world/testB
     methods:
       - {name: MUNIT, content_encoder: models/munit_content.onnx, decoder: models/munit_decoder.onnx}
-      - {name: CycleGAN, generator: models/cyclegan.onnx}
+      - {name: Tiny, generator: models/gen3.onnx}
 report: false
 `
 	evalFile := filepath.Join(dir, "eval.yaml")
@@ -82,7 +89,7 @@ report: false
 		}
 		return doc
 	}
-	runMUNIT, runCycle, runReal := readDoc("MUNIT"), readDoc("CycleGAN"), readDoc("Real_data")
+	runMUNIT, runCycle, runReal := readDoc("MUNIT"), readDoc("Tiny"), readDoc("Real_data")
 	munitStore := filepath.Join(out, "store", "shapes", "MUNIT")
 	common := []string{"--num-inputs", "6", "--seed", "5", "--json"}
 
@@ -113,10 +120,10 @@ report: false
 	t.Run("lpips deterministic generator", func(t *testing.T) {
 		var docs []*results.Document
 		store := filepath.Join(dir, "cli-store")
-		okJSON(t, &docs, append([]string{"lpips", "--lpips", models[synth.KeyLPIPS], "--generator", models[synth.KeyCycleGAN],
+		okJSON(t, &docs, append([]string{"lpips", "--lpips", models[synth.KeyLPIPS], "--generator", models[keyDeterministic],
 			"--inputs", inputs, "--store", store, "--pairs", "3"}, common...)...)
 		if d := docs[0].Metrics.LPIPSDiversity; d.Mean != 0 || d.N != 18 {
-			t.Fatalf("CycleGAN diversity %v over %d pairs, want exactly 0 over 18 (its one output repeated)", d.Mean, d.N)
+			t.Fatalf("Tiny (deterministic) diversity %v over %d pairs, want exactly 0 over 18 (its one output repeated)", d.Mean, d.N)
 		}
 	})
 
@@ -138,13 +145,13 @@ report: false
 			t.Errorf("MUNIT CIS %v, want within [ln 4 - 0.5, ln 4]", c)
 		}
 		var det results.Document
-		okJSON(t, &det, append([]string{"cis", "--classifier", models[synth.KeyClassifier], "--generator", models[synth.KeyCycleGAN],
+		okJSON(t, &det, append([]string{"cis", "--classifier", models[synth.KeyClassifier], "--generator", models[keyDeterministic],
 			"--inputs", inputs, "--store", filepath.Join(dir, "cli-store"), "--samples-per-input", "8", "--bootstrap", "0"}, common...)...)
 		if c := *det.Metrics.CIS; math.Abs(c) > 1e-6 || det.Metrics.CISCI95 != nil {
-			t.Errorf("CycleGAN CIS %v (interval %v), want 0 and no interval with --bootstrap 0", c, det.Metrics.CISCI95)
+			t.Errorf("Tiny (deterministic) CIS %v (interval %v), want 0 and no interval with --bootstrap 0", c, det.Metrics.CISCI95)
 		}
 		if math.Abs(*det.Metrics.CIS-*runCycle.Metrics.CIS) > 1e-12 {
-			t.Errorf("CycleGAN CIS %v, run %v", *det.Metrics.CIS, *runCycle.Metrics.CIS)
+			t.Errorf("Tiny CIS %v, run %v", *det.Metrics.CIS, *runCycle.Metrics.CIS)
 		}
 	})
 
@@ -177,12 +184,12 @@ report: false
 
 	t.Run("default store is announced", func(t *testing.T) {
 		work := t.TempDir()
-		cmd := []string{"lpips", "--lpips", models[synth.KeyLPIPS], "--generator", models[synth.KeyCycleGAN], "--inputs", inputs, "--num-inputs", "2", "--pairs", "1"}
+		cmd := []string{"lpips", "--lpips", models[synth.KeyLPIPS], "--generator", models[keyDeterministic], "--inputs", inputs, "--num-inputs", "2", "--pairs", "1"}
 		r := runIn(t, work, cmd...)
 		if r.code != 0 || strings.Count(r.stderr, "./store") != 1 {
 			t.Fatalf("exit %d, stderr %q: want one line naming ./store", r.code, r.stderr)
 		}
-		if _, err := os.Stat(filepath.Join(work, "store", "CycleGAN")); err != nil {
+		if _, err := os.Stat(filepath.Join(work, "store", "Tiny")); err != nil {
 			t.Fatal(err)
 		}
 		if r := runIn(t, work, append(cmd, "--store", "mine")...); strings.Contains(r.stderr, "store") {
