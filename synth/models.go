@@ -138,6 +138,32 @@ func PlantedSwitchCIS(q float64) float64 {
 	return -(1-q)*math.Log1p(-q) - q*math.Log(q)
 }
 
+// ExpectedSwitchCIS returns what the CIS estimator averages to, with k
+// samples per input, for a generator that keeps its input's mode with
+// probability 1-q and takes the next one with probability q, each
+// classified with certainty. The estimator replaces p(y|x) by the
+// empirical marginal of the input's k samples, X/k of them moved with
+// X ~ Bin(k, q), so its per-input term is H(X/k) and its mean
+//
+//	E H(X/k) = sum_{x=0..k} C(k, x) q^x (1-q)^(k-x) H(x/k)
+//
+// (summed exactly, in float64, with log-space binomial weights), below
+// H(q) by Jensen's inequality: the estimator's known bias (docs/demo.md).
+func ExpectedSwitchCIS(q float64, k int) float64 {
+	if q <= 0 || q >= 1 || k < 1 {
+		return 0
+	}
+	lk, _ := math.Lgamma(float64(k + 1))
+	mean := 0.0
+	for x := 1; x < k; x++ {
+		lx, _ := math.Lgamma(float64(x + 1))
+		ly, _ := math.Lgamma(float64(k - x + 1))
+		w := math.Exp(lk - lx - ly + float64(x)*math.Log(q) + float64(k-x)*math.Log1p(-q))
+		mean += w * PlantedSwitchCIS(float64(x)/float64(k))
+	}
+	return mean
+}
+
 // PlantedCIS returns g's planted CIS: PlantedSwitchCIS(g.Switch) for the
 // noisy baselines, PlantedCIS(g.Modes) for the others.
 func (g Generator) PlantedCIS() float64 {

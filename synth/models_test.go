@@ -1096,6 +1096,21 @@ func TestPlantedSwitchCIS(t *testing.T) {
 	if math.Abs(m-p1*math.Ln2) > 1e-15 || math.Abs(v-(p1*math.Ln2*math.Ln2-m*m)) > 1e-15 {
 		t.Errorf("binaryEntropyMoments(0.3, 2) = %g, %g", m, v)
 	}
+	if got := ExpectedSwitchCIS(q, 2); math.Abs(got-p1*math.Ln2) > 1e-15 {
+		t.Errorf("ExpectedSwitchCIS(0.3, 2) = %.17g, want 2q(1-q) ln 2 = %.17g", got, p1*math.Ln2)
+	}
+	// The exported expectation is the test's binomial mean, for the planted
+	// switch probabilities at the paper's K and the demo test's.
+	for _, g := range Generators {
+		for _, k := range []int{40, 100} {
+			if g.Switch == 0 {
+				continue
+			}
+			if m, _ := binaryEntropyMoments(g.Switch, k); math.Abs(ExpectedSwitchCIS(g.Switch, k)-m) > 1e-12 {
+				t.Errorf("%s: ExpectedSwitchCIS(%g, %d) = %.15f, binomial mean %.15f", g.Method, g.Switch, k, ExpectedSwitchCIS(g.Switch, k), m)
+			}
+		}
+	}
 }
 
 // forcedProbs returns the classifier's probabilities of generator key's
