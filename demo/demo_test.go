@@ -14,8 +14,9 @@ import (
 
 // TestDemoDeterministic runs a small demo twice into two folders: the
 // results documents must be byte-identical apart from their created field,
-// and the planted order must come back (CIS: MUNIT > BicycleGAN > CycleGAN = 0;
-// diversity: MUNIT > BicycleGAN > CycleGAN* = CycleGAN = 0).
+// and the planted order must come back (CIS and diversity: MUNIT >
+// BicycleGAN > CycleGAN, CycleGAN*, which switch modes rarely; at 6 inputs
+// they may not switch at all, so TestDemoGroundTruth checks their values).
 func TestDemoDeterministic(t *testing.T) {
 	if err := model.Init(""); err != nil {
 		t.Fatalf("onnxruntime not available (run make setup): %v", err)
@@ -58,10 +59,10 @@ func TestDemoDeterministic(t *testing.T) {
 			bc, bd := get("BicycleGAN")
 			cc, cd := get("CycleGAN")
 			sc, sd := get("CycleGAN*")
-			if !(mc > bc && bc > 0.3 && cc < 1e-6 && sc < 1e-6) {
+			if !(mc > bc && bc > 0.3 && cc < 0.3 && sc < 0.3 && cc >= 0 && sc >= 0) {
 				t.Errorf("CIS MUNIT %.3f, BicycleGAN %.3f, CycleGAN %.3g, CycleGAN* %.3g: planted order lost", mc, bc, cc, sc)
 			}
-			if !(md > bd && bd > sd && sd >= cd && cd == 0) {
+			if !(md > bd && bd > 2*sd && bd > 2*cd && sd >= 0 && cd >= 0) {
 				t.Errorf("diversity MUNIT %.4f, BicycleGAN %.4f, CycleGAN* %.4f, CycleGAN %.4f: planted order lost", md, bd, sd, cd)
 			}
 			for _, d := range out.Docs {

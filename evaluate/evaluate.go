@@ -209,6 +209,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 		doc.Models[role] = results.ModelRef{File: filepath.Base(ref.File), SHA256: ref.SHA256, Method: man.Method}
 	}
 	doc.Protocol.Samples = j.Samples.From
+	doc.Protocol.Randomness = st.Randomness()
 	if w.LPIPS {
 		opts := p.LPIPSOptions(m)
 		need := p.LPIPSSamples()

@@ -82,6 +82,11 @@ func TestMeasurePlanted(t *testing.T) {
 		munit.Models[results.ModelContentEncoder].SHA256 == "" || munit.Models[results.ModelClassifier].File != "classifier.onnx" {
 		t.Errorf("MUNIT document: protocol %+v, models %v", munit.Protocol, munit.Models)
 	}
+	// Where each method's variation comes from, copied from the store's
+	// manifest: CycleGAN's noise inputs, MUNIT's style code.
+	if cyc.Protocol.Randomness != "noise" || munit.Protocol.Randomness != "style" {
+		t.Errorf("randomness: CycleGAN %q, MUNIT %q; want noise, style", cyc.Protocol.Randomness, munit.Protocol.Randomness)
+	}
 	if _, ok := munit.Models[results.ModelFeatures]; ok {
 		t.Error("the features model is recorded twice (it is the classifier)")
 	}
@@ -100,7 +105,8 @@ func TestMeasurePlanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := row.Metrics.LPIPSDiversity; row.Method != results.MethodRealData || d.N != 8 || !(d.Mean > 0) || row.Protocol.Real != "real" {
+	if d := row.Metrics.LPIPSDiversity; row.Method != results.MethodRealData || d.N != 8 || !(d.Mean > 0) || row.Protocol.Real != "real" ||
+		row.Protocol.Randomness != "" {
 		t.Errorf("real row %s: %d pairs, mean %v", row.Method, d.N, d.Mean)
 	}
 }

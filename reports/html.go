@@ -32,7 +32,27 @@ type htmlModel struct {
 }
 
 type htmlDoc struct {
-	Source, Method, Dataset, Created, MunitEval, ONNXRuntime, Protocol string
+	Source, Method, Dataset, Created, MunitEval, ONNXRuntime, Protocol, Randomness string
+}
+
+// randomnessText says in words where a method's sample-to-sample variation
+// comes from (results.Protocol.Randomness, the sample store's values); ""
+// (the real-data row, older documents) stays empty, and a value this
+// version does not know is shown as it is.
+func randomnessText(r string) string {
+	switch r {
+	case "style":
+		return "style code"
+	case "noise":
+		return "noise inputs"
+	case "style+noise":
+		return "style code and noise inputs"
+	case "none":
+		return "none (deterministic)"
+	case "unknown":
+		return "unknown (pre-generated samples)"
+	}
+	return r
 }
 
 type htmlPage struct {
@@ -136,7 +156,8 @@ func buildPage(s *Summary, docs []*results.Document, sources []string, opts Opti
 			src = relTo(opts.Out, sources[i])
 		}
 		p.Docs = append(p.Docs, htmlDoc{Source: src, Method: d.Method, Dataset: datasetOf(d), Created: d.Created,
-			MunitEval: d.Versions.MunitEval, ONNXRuntime: d.Versions.ONNXRuntime, Protocol: protocolText(d.Protocol)})
+			MunitEval: d.Versions.MunitEval, ONNXRuntime: d.Versions.ONNXRuntime, Protocol: protocolText(d.Protocol),
+			Randomness: randomnessText(d.Protocol.Randomness)})
 		runtimes["munit-eval "+orUnknown(d.Versions.MunitEval)+", onnxruntime "+orUnknown(d.Versions.ONNXRuntime)] = true
 		roles := make([]string, 0, len(d.Models))
 		for r := range d.Models {
@@ -226,8 +247,8 @@ figcaption { font-size: 0.85rem; color: #444; }
 {{if .Warnings}}<h3>Warnings</h3><ul class="warn">{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h3>Results documents</h3>
 <table class="prov" id="documents">
-<tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th><th>munit-eval</th><th>onnxruntime</th><th>Protocol</th></tr>
-{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td></tr>
+<tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th><th>munit-eval</th><th>onnxruntime</th><th>Protocol</th><th>Randomness</th></tr>
+{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td><td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td><td>{{.Protocol}}</td><td>{{.Randomness}}</td></tr>
 {{end}}</table>
 <h3>Models</h3>
 <div class="scroll"><table class="prov" id="models">

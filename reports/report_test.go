@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/munit-eval/munit-eval/results"
 )
 
 // writeTestReport writes a full report of paperDocs and a three-method
@@ -83,6 +84,44 @@ func TestWrite(t *testing.T) {
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
+
+// TestRandomnessColumn: the provenance table says, per document, where the
+// method's samples get their variation (protocol.randomness), in words.
+func TestRandomnessColumn(t *testing.T) {
+	docs := paperDocs()[:4] // MUNIT w/o L^x_recon, BicycleGAN, MUNIT, CycleGAN
+	for i, r := range []string{"", "style", "style+noise", "noise"} {
+		docs[i].Protocol.Randomness = r
+	}
+	real := doc(results.MethodRealData, "edges2shoes")
+	real.Metrics.LPIPSDiversity = div(0.293, 0.005, 2000)
+	docs = append(docs, real)
+	out := filepath.Join(t.TempDir(), "report")
+	if _, err := Write(docs, nil, Options{Out: out, Stores: []string{}, Now: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(out, IndexHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	if !strings.Contains(html, "<th>Randomness</th>") {
+		t.Error("the documents table has no Randomness column")
+	}
+	for _, c := range []struct{ method, want string }{
+		{"MUNIT w/o L^x_recon", ""}, {"BicycleGAN", "style code"}, {"MUNIT", "style code and noise inputs"},
+		{"CycleGAN", "noise inputs"}, {results.MethodRealData, ""},
+	} {
+		row := regexp.MustCompile(`<tr><td>` + regexp.QuoteMeta(c.method) + `</td><td>edges2shoes</td>.*?</tr>`).FindString(html)
+		if !strings.HasSuffix(row, "<td>"+c.want+"</td></tr>") {
+			t.Errorf("%s: documents row %q, want the randomness cell %q", c.method, row, c.want)
+		}
+	}
+	for r, want := range map[string]string{"none": "none (deterministic)", "unknown": "unknown (pre-generated samples)", "future": "future"} {
+		if got := randomnessText(r); got != want {
+			t.Errorf("randomnessText(%q) = %q, want %q", r, got, want)
 		}
 	}
 }

@@ -91,6 +91,13 @@ type Protocol struct {
 	// against instead of Real.
 	Resize    string `json:"resize,omitempty"`
 	RealStats string `json:"real_stats,omitempty"`
+	// Randomness says where the method's sample-to-sample variation comes
+	// from, as the sample store's manifest records it: "style" (a style
+	// code per sample), "noise" (noise inputs, munit_eval.noise),
+	// "style+noise", "none" (a deterministic generator) or "unknown"
+	// (pre-generated samples). Absent for the real-data row and for
+	// documents written before the field existed.
+	Randomness string `json:"randomness,omitempty"`
 }
 
 // ModelRef identifies a model file by name and content hash.

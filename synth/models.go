@@ -35,9 +35,11 @@ const (
 // Generator names one planted generator: its model key, the method name in
 // its metadata, the number of colour modes its style code reaches (each
 // equally likely under the latent distribution; 1 for the others, which pick
-// one mode per input), and Switch, the probability that its noise inputs
-// (munit_eval.noise) move a sample from its input's mode to the next one
-// (red -> green -> blue -> yellow -> red); 0 without noise inputs.
+// one mode per input), and Switch, the probability that its noise (the noise
+// inputs of munit_eval.noise for UNIT and CycleGAN, the style code
+// concatenated to the image for CycleGAN*) moves a sample from its input's
+// mode to the next one (red -> green -> blue -> yellow -> red); 0 for the
+// generators whose style code picks the mode.
 type Generator struct {
 	Key    string
 	Method string
@@ -59,6 +61,15 @@ const (
 	// and the decoder takes the next mode where that value exceeds tau, with
 	// probability 1 - Phi(tau) (UNITSwitch).
 	UNITNoiseThreshold = 1.9
+	// CycleGANStarThreshold is tau* of the planted CycleGAN*, CycleGAN with
+	// noise added to its input (the paper's CycleGAN*; pix2pix's
+	// add_to_input): the style code z ~ N(0, I) is broadcast over the image
+	// and concatenated to its channels, the network ignores every noise
+	// channel but the first, and takes the next mode where z_0 exceeds tau*,
+	// with probability 1 - Phi(tau*) (CycleGANStarSwitch), a little more
+	// often than the planted CycleGAN's dropout (the paper's diversity: 0.016
+	// against 0.010).
+	CycleGANStarThreshold = 1.75
 	// NoiseInputCycleGAN and NoiseInputUNIT name the noise inputs.
 	NoiseInputCycleGAN = "dropout_noise"
 	NoiseInputUNIT     = "encoder_noise"
@@ -73,6 +84,11 @@ const (
 // probability that the planted UNIT's encoder noise changes the mode
 // (0.0287166 for tau = 1.9).
 var UNITSwitch = math.Erfc(UNITNoiseThreshold/math.Sqrt2) / 2
+
+// CycleGANStarSwitch is 1 - Phi(CycleGANStarThreshold), the probability that
+// the planted CycleGAN*'s input noise changes the mode (0.0400592 for
+// tau* = 1.75).
+var CycleGANStarSwitch = math.Erfc(CycleGANStarThreshold/math.Sqrt2) / 2
 
 // NoiseInput is one entry of a generator's munit_eval.noise metadata
 // (DESIGN.md §2): a float32 input [N, Channels, H/Stride, W/Stride], H and W
@@ -98,7 +114,7 @@ const MetaNoise = "munit_eval.noise"
 var Generators = []Generator{
 	{KeyUNIT, "UNIT", 1, false, UNITSwitch},
 	{KeyCycleGAN, "CycleGAN", 1, false, CycleGANDropout},
-	{KeyCycleGANStar, "CycleGAN*", 1, true, 0},
+	{KeyCycleGANStar, "CycleGAN*", 1, true, CycleGANStarSwitch},
 	{KeyBicycleGAN, "BicycleGAN", 2, true, 0},
 	{KeyMUNIT, "MUNIT", 4, true, 0},
 }
@@ -120,6 +136,32 @@ func PlantedSwitchCIS(q float64) float64 {
 		return 0
 	}
 	return -(1-q)*math.Log1p(-q) - q*math.Log(q)
+}
+
+// ExpectedSwitchCIS returns what the CIS estimator averages to, with k
+// samples per input, for a generator that keeps its input's mode with
+// probability 1-q and takes the next one with probability q, each
+// classified with certainty. The estimator replaces p(y|x) by the
+// empirical marginal of the input's k samples, X/k of them moved with
+// X ~ Bin(k, q), so its per-input term is H(X/k) and its mean
+//
+//	E H(X/k) = sum_{x=0..k} C(k, x) q^x (1-q)^(k-x) H(x/k)
+//
+// (summed exactly, in float64, with log-space binomial weights), below
+// H(q) by Jensen's inequality: the estimator's known bias (docs/demo.md).
+func ExpectedSwitchCIS(q float64, k int) float64 {
+	if q <= 0 || q >= 1 || k < 1 {
+		return 0
+	}
+	lk, _ := math.Lgamma(float64(k + 1))
+	mean := 0.0
+	for x := 1; x < k; x++ {
+		lx, _ := math.Lgamma(float64(x + 1))
+		ly, _ := math.Lgamma(float64(k - x + 1))
+		w := math.Exp(lk - lx - ly + float64(x)*math.Log(q) + float64(k-x)*math.Log1p(-q))
+		mean += w * PlantedSwitchCIS(float64(x)/float64(k))
+	}
+	return mean
 }
 
 // PlantedCIS returns g's planted CIS: PlantedSwitchCIS(g.Switch) for the
@@ -220,11 +262,13 @@ func Models(seed uint64) (map[string][]byte, error) {
 			return generator(seed, "BicycleGAN", styleHead(bicycleModes, false), true)
 		},
 		KeyCycleGAN: func() *onnxbuild.Model {
-			return generator(seed, "CycleGAN", withSwitch(areaHead(cycle, false), dropoutSwitch()), false)
+			return generator(seed, "CycleGAN", withSwitch(areaHead(cycle), dropoutSwitch()), false)
 		},
-		KeyCycleGANStar: func() *onnxbuild.Model { return generator(seed, "CycleGAN*", areaHead(cycle, true), true) },
+		KeyCycleGANStar: func() *onnxbuild.Model {
+			return generator(seed, "CycleGAN*", withSwitch(areaHead(cycle), inputNoiseSwitch()), true)
+		},
 		KeyUNIT: func() *onnxbuild.Model {
-			return generator(seed, "UNIT", withSwitch(areaHead(unit, false), encoderNoiseSwitch()), false)
+			return generator(seed, "UNIT", withSwitch(areaHead(unit), encoderNoiseSwitch()), false)
 		},
 		KeyClassifier: func() *onnxbuild.Model { return classifierModel(seed) },
 		KeyLPIPS:      func() *onnxbuild.Model { return lpipsModel(seed) },
@@ -310,21 +354,25 @@ func metadata(role, method string, latent int) map[string]string {
 }
 
 // head computes the per-sample mode weights w [N, M] (M = len(modes), rows
-// summing to 1) from the graph's image and style values ("" when absent).
+// summing to 1) from the graph's image and style values ("" when absent);
+// image has cin channels (3, or 3 + LatentDim for input noise).
 type head struct {
 	modes []Mode
-	build func(n *net, image, style string) string
-	// noise, when set, declares noise inputs and moves a sample to the next
-	// mode where they say so (withSwitch).
+	build func(n *net, image string, cin int, style string) string
+	// noise, when set, declares noise inputs or input noise and moves a
+	// sample to the next mode where they say so (withSwitch).
 	noise *modeSwitch
 }
 
 // modeSwitch is a head's noise: its inputs, and a function of their graph
 // values returning d [N, 1], 1 where the sample takes the next mode and 0
-// where it keeps its own.
+// where it keeps its own. With inputNoise, there are no noise inputs: the
+// style code is concatenated to the image's channels (concatNoise) and
+// build reads that network input.
 type modeSwitch struct {
-	inputs []NoiseInput
-	build  func(n *net, noise []string) string
+	inputs     []NoiseInput
+	inputNoise bool
+	build      func(n *net, noise []string) string
 }
 
 // withSwitch returns h with noise sw: its mode weights w [N, 4] become
@@ -335,12 +383,26 @@ func withSwitch(h head, sw *modeSwitch) head {
 	return h
 }
 
-// corner slices x [N, C, h, w] to its top-left value of channel 0, [N, 1].
+// corner slices x [N, C, h, w] to its top-left value of channel ch, [N, 1].
 // The planted baselines read their noise there, so the probability of a
 // mode change does not depend on the image size.
-func (n *net) corner(x string) string {
-	c := n.g.Op("Slice", []string{x, n.g.Ints(0, 0, 0), n.g.Ints(1, 1, 1), n.g.Ints(1, 2, 3)}, nil)
+func (n *net) corner(x string, ch int64) string {
+	c := n.g.Op("Slice", []string{x, n.g.Ints(ch, 0, 0), n.g.Ints(ch+1, 1, 1), n.g.Ints(1, 2, 3)}, nil)
 	return n.g.Op("Flatten", []string{c}, onnxbuild.Attrs{"axis": 1})
+}
+
+// concatNoise returns the network input of a generator with noise added to
+// its input, as pix2pix's add_to_input exports it: the style code [N, S]
+// unsqueezed to [N, S, 1, 1], expanded to [N, S, H, W] (H, W read from the
+// image's Shape) and concatenated to the image's channels: [N, 3+S, H, W].
+func (n *net) concatNoise(image, style string) string {
+	g := n.g
+	shape := g.Op("Shape", []string{image}, nil)
+	batch := g.Op("Slice", []string{shape, g.Ints(0), g.Ints(1), g.Ints(0)}, nil)
+	hw := g.Op("Slice", []string{shape, g.Ints(2), g.Ints(4), g.Ints(0)}, nil)
+	target := g.Op("Concat", []string{batch, g.Ints(LatentDim), hw}, onnxbuild.Attrs{"axis": 0})
+	z := g.Op("Expand", []string{g.Op("Unsqueeze", []string{style, g.Ints(2, 3)}, nil), target}, nil)
+	return g.Op("Concat", []string{image, z}, onnxbuild.Attrs{"axis": 1})
 }
 
 // dropoutSwitch is the planted CycleGAN's test-time dropout: a keep gate,
@@ -356,7 +418,7 @@ func dropoutSwitch() *modeSwitch {
 			u := noise[0]
 			keep := n.g.Op("Cast", []string{n.g.Op("GreaterOrEqual", []string{u, n.g.Scalar(CycleGANDropout)}, nil)}, onnxbuild.Attrs{"to": int64(1)})
 			gate := n.g.Op("Div", []string{keep, n.g.Scalar(float32(1 - CycleGANDropout))}, nil) // ones * mask / (1-p)
-			return n.relu(n.g.Op("Sub", []string{n.g.Scalar(1), n.corner(gate)}, nil))
+			return n.relu(n.g.Op("Sub", []string{n.g.Scalar(1), n.corner(gate, 0)}, nil))
 		},
 	}
 }
@@ -370,7 +432,22 @@ func encoderNoiseSwitch() *modeSwitch {
 		inputs: []NoiseInput{{Input: NoiseInputUNIT, Dist: NoiseNormal, Channels: 1, Stride: unitNoiseStride}},
 		build: func(n *net, noise []string) string {
 			code := n.g.Op("Add", []string{n.g.Scalar(0), noise[0]}, nil) // mean + n
-			up := n.g.Op("Greater", []string{n.corner(code), n.g.Scalar(UNITNoiseThreshold)}, nil)
+			up := n.g.Op("Greater", []string{n.corner(code, 0), n.g.Scalar(UNITNoiseThreshold)}, nil)
+			return n.g.Op("Cast", []string{up}, onnxbuild.Attrs{"to": int64(1)})
+		},
+	}
+}
+
+// inputNoiseSwitch is the planted CycleGAN*'s input noise: noise[0] is the
+// network input [N, 3+S, H, W] (concatNoise), whose channel 3 holds z_0
+// everywhere; d = [z_0 > tau*] read at that channel's corner (probability
+// 1 - Phi(tau*) = CycleGANStarSwitch). The other noise channels reach
+// nothing: the network learned to ignore them.
+func inputNoiseSwitch() *modeSwitch {
+	return &modeSwitch{
+		inputNoise: true,
+		build: func(n *net, noise []string) string {
+			up := n.g.Op("Greater", []string{n.corner(noise[0], 3), n.g.Scalar(CycleGANStarThreshold)}, nil)
 			return n.g.Op("Cast", []string{up}, onnxbuild.Attrs{"to": int64(1)})
 		},
 	}
@@ -396,7 +473,7 @@ func (n *net) applySwitch(w, d string) string {
 // When mlp is false, a single Gemm reads the scores off s directly.
 func styleHead(modes []Mode, mlp bool) head {
 	m := len(modes)
-	return head{modes: modes, build: func(n *net, _, style string) string {
+	return head{modes: modes, build: func(n *net, _ string, _ int, style string) string {
 		var scores string
 		if mlp {
 			w1 := make([]float32, LatentDim*2*m)
@@ -422,16 +499,16 @@ func styleHead(modes []Mode, mlp bool) head {
 	}}
 }
 
-// areaHead is the CycleGAN/UNIT mode choice: the ink fraction
+// areaHead is the CycleGAN/UNIT/CycleGAN* mode choice: the ink fraction
 // a = 1/2 - (mean of the image)/2 (GlobalAveragePool, then a Gemm), scores
 // areaTemp * (j a - sum_{i<=j} t_i) for mode j (whose argmax is the number of
-// thresholds t below a), and a Softmax. With ignoreStyle, a style input is
-// read through a Gemm whose weights are all zero and added to the scores:
-// the CycleGAN* of the MUNIT paper, which learns to ignore its noise.
-func areaHead(t []float64, ignoreStyle bool) head {
-	return head{modes: allModes(), build: func(n *net, image, style string) string {
+// thresholds t below a), and a Softmax. The Gemm's rows for channels past the
+// image's three (CycleGAN*'s input noise) are zero: the mode the input
+// decides does not depend on the noise.
+func areaHead(t []float64) head {
+	return head{modes: allModes(), build: func(n *net, image string, cin int, _ string) string {
 		pooled := n.g.Op("Flatten", []string{n.g.Op("GlobalAveragePool", []string{image}, nil)}, onnxbuild.Attrs{"axis": 1})
-		w := make([]float32, 3*NumModes)
+		w := make([]float32, cin*NumModes)
 		b := make([]float32, NumModes)
 		c := 0.0
 		for j := range NumModes {
@@ -443,11 +520,7 @@ func areaHead(t []float64, ignoreStyle bool) head {
 			}
 			b[j] = float32(areaTemp * (float64(j)/2 - c))
 		}
-		scores := n.gemm(pooled, w, 3, NumModes, b)
-		if ignoreStyle {
-			noise := n.gemm(style, make([]float32, LatentDim*NumModes), LatentDim, NumModes, nil)
-			scores = n.g.Op("Add", []string{scores, noise}, nil)
-		}
+		scores := n.gemm(pooled, w, cin, NumModes, b)
 		return n.g.Op("Softmax", []string{scores}, onnxbuild.Attrs{"axis": 1})
 	}}
 }
@@ -498,10 +571,12 @@ func (n *net) resBlock(x string, norm1, norm2 func(string) string, noise float64
 // a 4x4 stride-2 downsampling convolution, instance norm and ReLU, and two
 // residual blocks with instance norm whose branches are seeded noise scaled
 // by 0.1 (the affine scale of their last norm), so the content keeps the
-// outline at half resolution: [N, 4, H/2, W/2].
-func encode(seed uint64, g *onnxbuild.Graph, image string) string {
+// outline at half resolution: [N, 4, H/2, W/2]. image has cin channels; the
+// first convolution's weights on channels past the RGB three (input noise)
+// are zero.
+func encode(seed uint64, g *onnxbuild.Graph, image string, cin int) string {
 	n := newNet(g, seed, streamEnc)
-	w := make([]float32, channels*3*49)
+	w := make([]float32, channels*cin*49)
 	b := make([]float32, channels)
 	for k := range channels {
 		ker := spatial(7, 3)
@@ -510,12 +585,12 @@ func encode(seed uint64, g *onnxbuild.Graph, image string) string {
 		}
 		for c := range 3 {
 			for t, v := range ker {
-				w[(k*3+c)*49+t] = float32(-v / 6)
+				w[(k*cin+c)*49+t] = float32(-v / 6)
 			}
 		}
 		b[k] = 0.5
 	}
-	x := n.conv2d(image, w, channels, 3, 7, b, 1, 3, 0)
+	x := n.conv2d(image, w, channels, cin, 7, b, 1, 3, 0)
 	x = n.relu(n.instanceNorm(x, channels, 1))
 	down := make([]float64, 16)
 	b4 := []float64{1. / 8, 3. / 8, 3. / 8, 1. / 8}
@@ -576,7 +651,8 @@ func decode(seed uint64, g *onnxbuild.Graph, content, params string) string {
 }
 
 // generator builds a single-graph generator: encode, the mode head, AdaIN
-// parameters, decode.
+// parameters, decode. With input noise (CycleGAN*), encoder and head read
+// the image with the style code concatenated to its channels.
 func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Model {
 	g := onnxbuild.NewGraph(strings.ToLower(strings.TrimSuffix(method, "*")) + "_generator")
 	image := g.Input("image", -1, 3, -1, -1)
@@ -590,9 +666,14 @@ func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Mo
 			noise = append(noise, g.Input(in.Input, -1, int64(in.Channels), -1, -1))
 		}
 	}
-	content := encode(seed, g, image)
 	n := newNet(g, seed, streamDec+10)
-	w := h.build(n, image, style)
+	x, cin := image, 3
+	if h.noise != nil && h.noise.inputNoise {
+		x, cin = n.concatNoise(image, style), 3+LatentDim
+		noise = []string{x}
+	}
+	content := encode(seed, g, x, cin)
+	w := h.build(n, x, cin, style)
 	if h.noise != nil {
 		w = n.applySwitch(w, h.noise.build(n, noise))
 	}
@@ -601,7 +682,10 @@ func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Mo
 	g.Output("translated", -1, 3, -1, -1)
 	meta := metadata("generator", method, latent)
 	doc := fmt.Sprintf("munit-eval synthetic %s generator: reaches %d colour mode(s) per input", method, len(h.modes))
-	if h.noise != nil {
+	switch {
+	case h.noise != nil && h.noise.inputNoise:
+		doc = fmt.Sprintf("munit-eval synthetic %s generator: one colour mode per input, which the noise concatenated to its input (the style code) occasionally moves to the next", method)
+	case h.noise != nil:
 		b, err := json.Marshal(h.noise.inputs)
 		if err != nil {
 			panic(err) // a fixed list of plain structs
@@ -618,7 +702,7 @@ func generator(seed uint64, method string, h head, withStyle bool) *onnxbuild.Mo
 func contentEncoderModel(seed uint64) *onnxbuild.Model {
 	g := onnxbuild.NewGraph("munit_content_encoder")
 	image := g.Input("image", -1, 3, -1, -1)
-	g.Identity(encode(seed, g, image), "content")
+	g.Identity(encode(seed, g, image, 3), "content")
 	g.Output("content", -1, channels, -1, -1)
 	return onnxbuild.NewModel(g, metadata("content_encoder", "MUNIT", LatentDim))
 }
@@ -630,7 +714,7 @@ func decoderModel(seed uint64) *onnxbuild.Model {
 	style := g.Input("style", -1, LatentDim)
 	n := newNet(g, seed, streamDec+10)
 	h := styleHead(allModes(), true)
-	params := adaINParams(n, h.build(n, "", style), h.modes)
+	params := adaINParams(n, h.build(n, "", 0, style), h.modes)
 	g.Identity(decode(seed, g, content, params), "translated")
 	g.Output("translated", -1, 3, -1, -1)
 	return onnxbuild.NewModel(g, metadata("decoder", "MUNIT", LatentDim))

@@ -8,10 +8,12 @@
 // blue, yellow). The planted generators translate A to B: "MUNIT" picks each
 // of the four modes with probability 1/4 from its style code, "BicycleGAN"
 // one of two, "CycleGAN", "CycleGAN*" and "UNIT" one mode decided by the
-// input. A hand-wired mode classifier tells the four colours apart with large
-// logit margins, and a seeded AlexNet-shaped LPIPS network measures
-// diversity. Everything is deterministic: the same seed gives the same
-// images and byte-identical model files.
+// input, which their noise (test-time dropout, encoder noise, noise
+// concatenated to the input) occasionally moves to the next. A hand-wired
+// mode classifier tells the four colours apart with large logit margins,
+// and a seeded AlexNet-shaped LPIPS network measures diversity. Everything
+// is deterministic: the same seed gives the same images and byte-identical
+// model files.
 //
 // The package knows nothing of the metrics; its tests run the models through
 // package model and check that the planted values come back.
