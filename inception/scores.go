@@ -16,13 +16,22 @@ type ScoreOptions struct {
 	Seed int64
 	// Splits for the conventional Inception Score (default 10).
 	Splits int
+	// ContiguousSplits splits the rows in order, without torch-fidelity's
+	// default shuffle (numpy.random.RandomState(2020).permutation); the
+	// default (false) shuffles exactly as torch-fidelity does.
+	ContiguousSplits bool
 }
+
+// SplitShuffleSeed is torch-fidelity's default rng_seed for the shuffle of
+// the split Inception Score.
+const SplitShuffleSeed = 2020
 
 // Scores computes the MUNIT paper's IS and CIS (nats and exp forms), their
 // 95% bootstrap intervals over inputs, and the conventional split IS from a
-// C-order [M, K, C] logits array, into m. It returns warnings the reader must
-// see (one sample per input, classes never predicted, few rows per split).
-func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
+// C-order [M, K, C] logits array (float32, or float64 kept in float64 end
+// to end), into m. It returns warnings the reader must see (one sample per
+// input, classes never predicted, few rows per split).
+func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
 	c := len(classes)
 	probs, err := metrics.ProbsFromLogits(logits, mIn, k, c)
 	if err != nil {
@@ -49,11 +58,16 @@ func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *r
 	} else if mIn <= 1 {
 		warnings = append(warnings, "one input: no bootstrap interval over inputs")
 	}
-	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), metrics.SplitOptions{Splits: o.Splits})
+	sopt := metrics.SplitOptions{Splits: o.Splits, Shuffle: !o.ContiguousSplits, Seed: SplitShuffleSeed}
+	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), sopt)
 	if err != nil {
 		warnings = append(warnings, fmt.Sprintf("no split Inception Score: %v", err))
 	} else {
-		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit}
+		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit,
+			Order: results.SplitOrderContiguous}
+		if sopt.Shuffle {
+			m.ISSplits.Order, m.ISSplits.ShuffleSeed = results.SplitOrderShuffled, results.Int(SplitShuffleSeed)
+		}
 		warnings = append(warnings, split.Warnings...)
 	}
 	// Which classes the samples land in, as argmax shares.

@@ -90,13 +90,14 @@ func KL(p, q []float64) float64 {
 	return s
 }
 
-// ProbsFromLogits turns a C-order float32 logits array of shape [M, K, C]
+// ProbsFromLogits turns a C-order float32 or float64 logits array of shape [M, K, C]
 // (M inputs, K samples per input, C classes; as a classifier's `logits`
 // output or a user's .npy file holds it) into the probability tensor
-// p[i][k] = Softmax(logits[i, k, :]) that [MUNITScores] takes. It returns
+// p[i][k] = Softmax(logits[i, k, :]) that [MUNITScores] takes, in float64
+// (float64 logits are never rounded to float32). It returns
 // an error naming the first offending row when the shape is not positive,
 // the length does not match, or a logit is NaN or infinite.
-func ProbsFromLogits(logits []float32, m, k, c int) ([][][]float64, error) {
+func ProbsFromLogits[T float32 | float64](logits []T, m, k, c int) ([][][]float64, error) {
 	if m < 1 || k < 1 || c < 1 {
 		return nil, fmt.Errorf("metrics: logits shape [%d, %d, %d]: every axis must be at least 1", m, k, c)
 	}

@@ -171,7 +171,20 @@ type ISSplits struct {
 	Mean   float64   `json:"mean"`
 	Std    float64   `json:"std"`
 	Values []float64 `json:"values,omitempty"`
+	// Order is how the rows were split: SplitOrderShuffled (torch-fidelity's
+	// default, numpy.random.RandomState(ShuffleSeed).permutation first) or
+	// SplitOrderContiguous (rows in input-major order). Empty in documents
+	// written before it was recorded, which split contiguously.
+	Order string `json:"order,omitempty"`
+	// ShuffleSeed is the RandomState seed of a shuffled split (2020).
+	ShuffleSeed *int `json:"shuffle_seed,omitempty"`
 }
+
+// Values of ISSplits.Order.
+const (
+	SplitOrderShuffled   = "shuffled"
+	SplitOrderContiguous = "contiguous"
+)
 
 // FID is the Fréchet distance between Gaussian fits of sample and real features.
 type FID struct {

@@ -28,6 +28,7 @@ type scoreOptions struct {
 	perInput   int
 	bootstrap  int
 	splits     int
+	contiguous bool
 	dataset    string
 	noCache    bool
 }
@@ -71,6 +72,7 @@ through the sample store as needed (--generator) or read from it (--samples).
 		fs.IntVar(&o.perInput, "samples-per-input", o.perInput, "samples per input K")
 		fs.IntVar(&o.bootstrap, "bootstrap", o.bootstrap, "bootstrap resamples over inputs (0: no interval)")
 		fs.IntVar(&o.splits, "splits", o.splits, "splits of the conventional Inception Score")
+		fs.BoolVar(&o.contiguous, "contiguous-splits", false, "split rows in order instead of torch-fidelity's shuffle (seed 2020)")
 		o.out.register(cmd, &o.dataset, &o.noCache, "classifier outputs", "")
 		rootCmd.AddCommand(cmd)
 	}
@@ -83,7 +85,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, o scoreOptions) error {
 	if o.bootstrap < 0 || o.splits < 1 || o.perInput < 1 {
 		return usageError{fmt.Errorf("%s: --bootstrap must be >= 0, --splits and --samples-per-input >= 1", cmd.CommandPath())}
 	}
-	sopts := inception.ScoreOptions{Bootstrap: o.bootstrap, Seed: o.src.seed, Splits: o.splits}
+	sopts := inception.ScoreOptions{Bootstrap: o.bootstrap, Seed: o.src.seed, Splits: o.splits, ContiguousSplits: o.contiguous}
 	var doc *results.Document
 	if o.logits != "" {
 		if o.classifier != "" || o.src.given() {
@@ -111,7 +113,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, o scoreOptions) error {
 			return err
 		}
 		doc.Models = map[string]results.ModelRef{"logits": {File: filepath.Base(o.logits), SHA256: sha, Classes: classes}}
-		w, err := inception.Scores(a.Data, m, k, classes, sopts, &doc.Metrics)
+		w, err := inception.Scores(a.Float64(), m, k, classes, sopts, &doc.Metrics)
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.logits, err)
 		}
