@@ -162,6 +162,10 @@ type Options struct {
 	// every tested comparison of a report: CorrectionHolm (default) or
 	// CorrectionNone.
 	Correction string
+	// AllowMissing downgrades a baseline metric missing from the new
+	// results from bad input (Check returns a *MissingError) to a failure
+	// recorded in Report.Missing, which the CLI turns into exit status 1.
+	AllowMissing bool
 }
 
 // Multiple-testing corrections (Options.Correction).
