@@ -31,7 +31,9 @@ func TestCheckMissing(t *testing.T) {
 		{"kid", func(b, n *results.Document) { n.Metrics.KID = nil }, results.KeyKID},
 		{"fid", func(b, n *results.Document) { n.Metrics.FID = nil }, results.KeyFID},
 		{"lpips", func(b, n *results.Document) { n.Metrics.LPIPSDiversity = nil }, results.KeyLPIPSDiversity},
-		{"is and is_exp", func(b, n *results.Document) { n.Metrics.IS, n.Metrics.ISExp, n.Metrics.ISCI95, n.Metrics.ISBootstrap = nil, nil, nil, nil }, results.KeyIS},
+		{"is and is_exp", func(b, n *results.Document) {
+			n.Metrics.IS, n.Metrics.ISExp, n.Metrics.ISCI95, n.Metrics.ISBootstrap = nil, nil, nil, nil
+		}, results.KeyIS},
 		{"AMT preference", func(b, n *results.Document) { n.Metrics.Preference = nil }, results.KeyPreference},
 		{"one preference baseline", func(b, n *results.Document) {
 			b.Metrics.Preference["UNIT"] = results.Preference{Percent: 25, Wilson: [2]float64{20, 30}, Judgments: 400, Preferred: 100, Workers: 20}

@@ -2,12 +2,12 @@ package gate
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
 
@@ -317,15 +317,12 @@ func Check(s *Set, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// holm applies Holm's step-down correction (Holm 1979) to every comparison
-// of r that has a p-value of its own (followers such as is_exp copy their
-// metric's verdict, and interval comparisons have none). With the m
-// p-values sorted, p_(1) ≤ … ≤ p_(m), the adjusted values are
-//
-//	p̃_(i) = max_{j ≤ i} min(1, (m − j + 1) · p_(j))
-//
-// and a comparison is significant when p̃ < alpha, which keeps the
-// probability that noise flags any comparison of the report below alpha.
+// holm applies Holm's step-down correction (metrics.Holm) to every
+// comparison of r that has a p-value of its own (followers such as is_exp
+// copy their metric's verdict, and interval comparisons have none); a
+// comparison is significant when its adjusted p-value is below alpha, which
+// keeps the probability that noise flags any comparison of the report below
+// alpha.
 func holm(r *Report, alpha float64) {
 	var tested []*Comparison
 	for gi := range r.Groups {
@@ -336,12 +333,12 @@ func holm(r *Report, alpha float64) {
 			}
 		}
 	}
-	sort.SliceStable(tested, func(i, j int) bool { return *tested[i].P < *tested[j].P })
-	m := len(tested)
-	running := 0.0
+	ps := make([]float64, len(tested))
 	for i, c := range tested {
-		running = math.Max(running, math.Min(1, float64(m-i)**c.P))
-		adj := running
+		ps[i] = *c.P
+	}
+	for i, adj := range metrics.Holm(ps) {
+		c := tested[i]
 		c.PAdjusted = &adj
 		c.Significant = adj < alpha
 		decide(c)

@@ -16,7 +16,7 @@
 //	is_exp, cis_exp  exp of the same replicates; the verdict follows is / cis
 //	is_splits        Welch's t on the split values
 //	kid              a normal test whose standard error allows for the overlap
-//	                 of the subsets (see kidVariance)
+//	                 of the subsets (see metrics.KIDVariance)
 //	preference       the pooled two-proportion z-test per baseline
 //
 // A CI run gates many metrics of many documents at once, so Check corrects
