@@ -227,13 +227,21 @@ func FID(x, y [][]float64) (float64, error) {
 		return 0, fmt.Errorf("metrics: FID: feature dimensions differ (%d and %d)", d, dy)
 	}
 	if min(nx, ny) > d {
-		gx, err := FitGaussian(x)
-		if err != nil {
-			return 0, fmt.Errorf("metrics: FID first set: %w", err)
+		// The two fits are independent: run them side by side.
+		var gx, gy *Gaussian
+		var errx, erry error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			gy, erry = FitGaussian(y)
+		}()
+		gx, errx = FitGaussian(x)
+		<-done
+		if errx != nil {
+			return 0, fmt.Errorf("metrics: FID first set: %w", errx)
 		}
-		gy, err := FitGaussian(y)
-		if err != nil {
-			return 0, fmt.Errorf("metrics: FID second set: %w", err)
+		if erry != nil {
+			return 0, fmt.Errorf("metrics: FID second set: %w", erry)
 		}
 		return FrechetDistance(gx, gy)
 	}
