@@ -110,7 +110,7 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 	// The dot products of a subset are entries of the whole sets' Gram
 	// matrices; when those are cheaper than Subsets per-subset products
 	// and fit in memory, compute them once.
-	gram := 8*(nx*nx+ny*ny+nx*ny) <= maxGramBytes && nx*nx+ny*ny+2*nx*ny <= 4*subsets*m*m
+	gram := 8*(nx*nx+ny*ny+nx*ny) <= maxGramBytes && nx*nx+ny*ny+2*nx*ny < 4*subsets*m*m
 	var ax, ay blas64.Symmetric
 	var axy blas64.General
 	if gram {
