@@ -105,3 +105,28 @@ func TestCheckValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestFIDJackknifeTest: documents with FID's jackknife standard errors are
+// compared by Welch's test on them: se = sqrt(1² + 1²), df = 98 (two equal
+// variances over 50 units), so Δ = 5 gives t = 3.54, p = 6.2318e-4 (scipy:
+// 2·t.sf(5/sqrt(2), 98) = 6.23e-4), and Δ = 1 is not significant.
+func TestFIDJackknifeTest(t *testing.T) {
+	for _, tc := range []struct {
+		delta float64
+		want  Verdict
+	}{{5, Regressed}, {1, Unchanged}, {-5, Improved}} {
+		w := defaultWorld()
+		base, new := w.doc(1, 2), w.doc(1, 3)
+		base.Metrics.FID = &results.FID{Value: 40, StdErr: 1, Groups: 50}
+		new.Metrics.FID = &results.FID{Value: 40 + tc.delta, StdErr: 1, Groups: 50}
+		o := DefaultOptions()
+		cmps, _ := compare(t, base, new, o)
+		c := find(t, cmps, results.KeyFID)
+		if c.Test != TestJackknife || c.Verdict != tc.want {
+			t.Errorf("Δ %v: test %s verdict %s, want %s %s", tc.delta, c.Test, c.Verdict, TestJackknife, tc.want)
+		}
+		if tc.delta == 5 && (c.P == nil || math.Abs(*c.P-6.231769922709286e-4) > 1e-12) {
+			t.Errorf("Δ 5: p %v, want 6.2318e-4", *c.P)
+		}
+	}
+}

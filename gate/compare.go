@@ -190,8 +190,12 @@ func Compare(baseName string, base *results.Document, newName string, new *resul
 		c.splits(bm.ISSplits, nm.ISSplits)
 	}
 	c.presence(results.KeyFID, bm.FID != nil, nm.FID != nil)
-	if bm.FID != nil && nm.FID != nil {
-		c.bootstrap(results.KeyFID, bm.FID.Value, nm.FID.Value, bm.FID.CI95, nm.FID.CI95, bm.FID.Bootstrap, nm.FID.Bootstrap, base.Protocol.NumInputs, new.Protocol.NumInputs, nil)
+	if b, n := bm.FID, nm.FID; b != nil && n != nil {
+		if b.StdErr > 0 && n.StdErr > 0 && b.Groups >= 2 && n.Groups >= 2 {
+			c.stderrTest(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.StdErr, n.StdErr, b.Groups, n.Groups)
+		} else {
+			c.bootstrap(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.Bootstrap, n.Bootstrap, base.Protocol.NumInputs, new.Protocol.NumInputs, nil)
+		}
 	}
 	c.presence(results.KeyKID, bm.KID != nil, nm.KID != nil)
 	if bm.KID != nil && nm.KID != nil {
@@ -443,6 +447,24 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 		cmp.DeltaCI = &[2]float64{0, 0}
 	}
 	cmp.P = &p
+	cmp.Significant = p < c.opts.Alpha
+	decide(cmp)
+	return cmp
+}
+
+// stderrTest compares two values through their stored standard errors
+// over gb and gn independent units (FID's jackknife standard errors):
+// Welch's test with se = sqrt(se_b² + se_n²) and Welch–Satterthwaite
+// degrees of freedom (metrics.WelchSatterthwaiteDF with gb − 1 and gn − 1),
+// on the difference of the plug-in values.
+func (c *comparer) stderrTest(metric string, base, new float64, bci, nci *[2]float64, seb, sen float64, gb, gn int) *Comparison {
+	cmp := c.add(metric, base, new)
+	cmp.BaseCI, cmp.NewCI = bci, nci
+	cmp.Test, cmp.NBase, cmp.NNew = TestJackknife, gb, gn
+	vb, vn := seb*seb, sen*sen
+	df := metrics.WelchSatterthwaiteDF(vb, float64(gb-1), vn, float64(gn-1))
+	p, dci := tTest(cmp.Delta, math.Sqrt(vb+vn), df)
+	cmp.P, cmp.DeltaCI = &p, dci
 	cmp.Significant = p < c.opts.Alpha
 	decide(cmp)
 	return cmp

@@ -12,7 +12,8 @@
 //	lpips_diversity  Welch's t on the per-input means (Mann–Whitney U on request);
 //	                 per-input means derived from the pairs when only pairs are stored
 //	is, cis, fid     Welch's t with the standard errors of the stored bootstrap
-//	                 replicates over inputs
+//	                 replicates over inputs (fid: of its jackknife over input
+//	                 groups, when the document stores one)
 //	is_exp, cis_exp  exp of the same replicates; the verdict follows is / cis
 //	is_splits        Welch's t on the split values
 //	kid              a normal test whose standard error allows for the overlap
@@ -100,6 +101,7 @@ const (
 	TestWelch       = "welch"
 	TestMannWhitney = "mann-whitney"
 	TestBootstrap   = "bootstrap"
+	TestJackknife   = "jackknife-welch"
 	TestKID         = "kid-normal"
 	TestTwoProp     = "two-proportion-z"
 	TestIntervals   = "intervals"

@@ -565,7 +565,9 @@ type MUNITJackknife struct {
 //
 // The bias removed is of order (C−1)/(2N) for N samples spread evenly, and
 // more when inputs cluster their samples in few classes. With M < 2 the
-// IS interval is NaN. It returns an error for a level outside (0, 1) or
+// IS interval is NaN. Both scores lie in [0, ln C] (IS ≤ H(q) ≤ ln C), and
+// the corrected values and the bounds are clamped to it: with few inputs
+// that each hold one class, the jackknife extrapolates beyond ln C. It returns an error for a level outside (0, 1) or
 // scores not computed by ScoreMUNIT.
 func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 	if !(level > 0 && level < 1) {
@@ -575,6 +577,7 @@ func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 		return nil, fmt.Errorf("metrics: IS/CIS jackknife: scores were not computed by ScoreMUNIT")
 	}
 	m, k, c := s.Inputs, s.Samples, s.Classes
+	lnC := math.Log(float64(c))
 	nan := [2]float64{math.NaN(), math.NaN()}
 	j := &MUNITJackknife{Level: level, ISCI: nan, CISCI: nan, IS: math.NaN(), CIS: math.NaN()}
 
@@ -585,10 +588,11 @@ func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 		for i, in := range s.probs {
 			cisJ[i] = jackknifeEntropy(in, s.inputMarginal[i], scratch) + s.negEntropy[i]
 		}
-		j.CIS = Mean(cisJ)
+		j.CIS = clampTo(Mean(cisJ), lnC)
 		j.CISBias = s.CIS - j.CIS
 		if m >= 2 {
-			_, j.CISCI = tIntervalAround(j.CIS, Std(cisJ)/math.Sqrt(float64(m)), float64(m-1), level)
+			_, ci := tIntervalAround(Mean(cisJ), Std(cisJ)/math.Sqrt(float64(m)), float64(m-1), level)
+			j.CISCI = [2]float64{clampTo(ci[0], lnC), clampTo(ci[1], lnC)}
 		}
 	}
 
@@ -608,10 +612,12 @@ func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 			isLOO[i] = entropy(loo) + (ne-s.negEntropy[i])/(fm-1)
 		}
 		mean := Mean(isLOO)
-		j.IS = fm*s.IS - (fm-1)*mean
+		isJ := fm*s.IS - (fm-1)*mean
+		j.IS = clampTo(isJ, lnC)
 		j.ISBias = s.IS - j.IS
 		se := math.Sqrt((fm - 1) / fm * sumSqDev(isLOO))
-		_, j.ISCI = tIntervalAround(j.IS, se, fm-1, level)
+		_, ci := tIntervalAround(isJ, se, fm-1, level)
+		j.ISCI = [2]float64{clampTo(ci[0], lnC), clampTo(ci[1], lnC)}
 	}
 	return j, nil
 }
@@ -692,3 +698,6 @@ func jackknifeEntropy(rows [][]float64, q, scratch []float64) float64 {
 	}
 	return h
 }
+
+// clampTo returns v limited to [0, hi].
+func clampTo(v, hi float64) float64 { return max(0, min(v, hi)) }

@@ -82,6 +82,14 @@ func Validate(name string, d *Document) error {
 	if m.SamplesPerInput != nil {
 		v.count("samples_per_input", *m.SamplesPerInput)
 	}
+	for _, b := range []struct {
+		key string
+		v   *float64
+	}{{"is_bias_corrected", m.ISBiasCorrected}, {"cis_bias_corrected", m.CISBiasCorrected}} {
+		if b.v != nil {
+			v.num(b.key, *b.v)
+		}
+	}
 	if m.CIS != nil && len(m.CISPerInput) > 0 {
 		v.equal(KeyCIS, *m.CIS, "cis_per_input's mean", mean(m.CISPerInput))
 	}
@@ -117,6 +125,11 @@ func Validate(name string, d *Document) error {
 		v.count(KeyFID+".num_samples", f.NumSamples)
 		v.count(KeyFID+".num_real", f.NumReal)
 		v.count(KeyFID+".feature_dim", f.FeatureDim)
+		v.nonNeg(KeyFID+".stderr", f.StdErr)
+		v.count(KeyFID+".groups", f.Groups)
+		if f.BiasCorrected != nil {
+			v.num(KeyFID+".bias_corrected", *f.BiasCorrected)
+		}
 	}
 	if k := m.KID; k != nil {
 		v.num(KeyKID+".mean", k.Mean)
