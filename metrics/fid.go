@@ -318,7 +318,7 @@ type FIDInterval struct {
 	Corrected float64
 	// StdErr is the jackknife standard error of Corrected.
 	StdErr float64
-	// CI is Corrected ± t_{(1+level)/2, G−1} · StdErr.
+	// CI is Corrected ± z_{(1+level)/2} · StdErr.
 	CI [2]float64
 	// Level is the interval's confidence level.
 	Level float64
@@ -343,8 +343,12 @@ type FIDInterval struct {
 //
 //	θ_J  = G·θ̂ − (G − 1)·mean_g θ_(−g)
 //	se_J = sqrt( (G − 1)/G · Σ_g (θ_(−g) − mean θ_(−·))² )
-//	CI:    θ_J ± t_{(1+level)/2, G−1} · se_J
+//	CI:    θ_J ± z_{(1+level)/2} · se_J
 //
+// (the normal quantile: the jackknife variance of a statistic this
+// nonlinear is biased upwards (Efron & Stein 1981), and Student's t with
+// G − 1 df on top over-covered, 98.3% at G = 50 in the coverage test; the
+// normal quantile gives 97.0%).
 // The percentile bootstrap interval this package used before resampled x
 // with replacement, which adds the bias a second time: it covered the
 // population FID 0 times in 40 at D = 64 (50 inputs × 20 samples, 800
@@ -416,7 +420,7 @@ func FIDJackknife(x [][]float64, group int, y [][]float64, level float64) (*FIDI
 	out.Bias = (fg - 1) * (mean - v)
 	out.Corrected = v - out.Bias
 	out.StdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
-	_, out.CI = tIntervalAround(out.Corrected, out.StdErr, fg-1, level)
+	_, out.CI = NormalInterval(out.Corrected, out.StdErr, level)
 	return out, nil
 }
 

@@ -193,8 +193,9 @@ type ISSplits struct {
 
 // Values of Metrics.IntervalMethods.
 const (
-	// IntervalJackknifeT is a jackknife bias-corrected estimate ± Student's
-	// t quantile times the jackknife standard error.
+	// IntervalJackknifeT is a jackknife bias-corrected estimate ± a
+	// quantile (Student's t for IS and CIS, the normal one for FID) times
+	// the jackknife standard error.
 	IntervalJackknifeT = "jackknife-t"
 )
 
