@@ -27,6 +27,11 @@ func init() { blas64.Use(parallelBLAS{}) }
 // parMin is the matrix order from which the parallel paths pay off.
 const parMin = 256
 
+// bandsPerWorker splits Dsyrk and Dsyr2k into this many bands per core, so
+// that the diagonal blocks (gonum's slower Dsyrk/Dsyr2k kernels) stay
+// small and most of the work runs in the faster Dgemm kernel.
+const bandsPerWorker = 8
+
 func workers() int { return max(1, min(runtime.GOMAXPROCS(0), 16)) }
 
 // Dsymv computes y = alpha·A·x + beta·y for symmetric A stored in the
@@ -78,9 +83,9 @@ func (p parallelBLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda
 }
 
 // Dsyr2k computes C = alpha·A·Bᵀ + alpha·B·Aᵀ + beta·C (NoTrans; A and B
-// n×k) on the triangle ul of C. Each worker takes a band of rows of the
-// triangle: its diagonal block by gonum's Dsyr2k, the rectangle beside it
-// by two Dgemm calls. The transposed form is left to gonum.
+// n×k) on the triangle ul of C, in bands of rows of the triangle (8 per
+// core, each in its own goroutine): a band's diagonal block by gonum's
+// Dsyr2k, the rectangle beside it by two Dgemm calls. The transposed form is left to gonum.
 func (p parallelBLAS) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	w := workers()
 	if n < parMin || k == 0 || w == 1 || tA != blas.NoTrans || (ul != blas.Upper && ul != blas.Lower) ||
@@ -88,7 +93,7 @@ func (p parallelBLAS) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha fl
 		p.Implementation.Dsyr2k(ul, tA, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	bounds := triangleBands(n, w, ul == blas.Upper)
+	bounds := triangleBands(n, bandsPerWorker*w, ul == blas.Upper)
 	var wg sync.WaitGroup
 	for t := 0; t+1 < len(bounds); t++ {
 		r0, r1 := bounds[t], bounds[t+1]
@@ -118,9 +123,10 @@ func (p parallelBLAS) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha fl
 }
 
 // Dsyrk computes C = alpha·A·Aᵀ + beta·C (NoTrans, A n×k) or
-// C = alpha·Aᵀ·A + beta·C (Trans, A k×n) on the triangle ul of C. Each
-// worker takes a band of rows of the triangle: its diagonal block by
-// gonum's Dsyrk, the rectangle beside it by Dgemm.
+// C = alpha·Aᵀ·A + beta·C (Trans, A k×n) on the triangle ul of C, in
+// bands of rows of the triangle (8 per core, each in its own goroutine):
+// a band's diagonal block by gonum's Dsyrk, the rectangle beside it by
+// Dgemm.
 func (p parallelBLAS) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
 	w := workers()
 	notrans := tA == blas.NoTrans
@@ -140,7 +146,7 @@ func (p parallelBLAS) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha flo
 	if !notrans {
 		t1, t2 = blas.Trans, blas.NoTrans
 	}
-	bounds := triangleBands(n, w, ul == blas.Upper)
+	bounds := triangleBands(n, bandsPerWorker*w, ul == blas.Upper)
 	var wg sync.WaitGroup
 	for t := 0; t+1 < len(bounds); t++ {
 		r0, r1 := bounds[t], bounds[t+1]
