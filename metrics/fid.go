@@ -345,6 +345,8 @@ type FIDInterval struct {
 //	se_J = sqrt( (G − 1)/G · Σ_g (θ_(−g) − mean θ_(−·))² )
 //	CI:    θ_J ± z_{(1+level)/2} · se_J
 //
+// with the corrected value and the bounds clamped at 0 (FID is a squared
+// distance)
 // (the normal quantile: the jackknife variance of a statistic this
 // nonlinear is biased upwards (Efron & Stein 1981), and Student's t with
 // G − 1 df on top over-covered, 98.3% at G = 50 in the coverage test; the
@@ -418,9 +420,12 @@ func FIDJackknife(x [][]float64, group int, y [][]float64, level float64) (*FIDI
 	mean := Mean(loo)
 	out := &FIDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo}
 	out.Bias = (fg - 1) * (mean - v)
-	out.Corrected = v - out.Bias
+	corrected := v - out.Bias
 	out.StdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
-	_, out.CI = NormalInterval(out.Corrected, out.StdErr, level)
+	_, ci := NormalInterval(corrected, out.StdErr, level)
+	// FID is a squared distance: the population value is ≥ 0.
+	out.Corrected = max(0, corrected)
+	out.CI = [2]float64{max(0, ci[0]), max(0, ci[1])}
 	return out, nil
 }
 
