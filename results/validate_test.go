@@ -35,8 +35,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{"short per_input_mean", func(m *Metrics) { m.LPIPSDiversity.PerInputMean = m.LPIPSDiversity.PerInputMean[:1] }, "per_input_mean has 1 values for num_inputs 3"},
 		{"NaN std", func(m *Metrics) { m.LPIPSDiversity.Std = math.NaN() }, "lpips_diversity.std is NaN"},
-		{"reversed wilson", func(m *Metrics) { m.Preference["B"] = Preference{Percent: 25, Wilson: [2]float64{30, 20}, Judgments: 40, Preferred: 10} }, "wilson [30, 20] is reversed"},
-		{"percent vs counts", func(m *Metrics) { m.Preference["B"] = Preference{Percent: 50, Wilson: [2]float64{20, 30}, Judgments: 40, Preferred: 10} }, "percent 50 differs"},
+		{"reversed wilson", func(m *Metrics) {
+			m.Preference["B"] = Preference{Percent: 25, Wilson: [2]float64{30, 20}, Judgments: 40, Preferred: 10}
+		}, "wilson [30, 20] is reversed"},
+		{"percent vs counts", func(m *Metrics) {
+			m.Preference["B"] = Preference{Percent: 50, Wilson: [2]float64{20, 30}, Judgments: 40, Preferred: 10}
+		}, "percent 50 differs"},
 		{"IS above ln C", func(m *Metrics) { m.IS, m.ISExp = Float(2), Float(math.Exp(2)) }, "is 2 outside [0, ln 3"},
 		{"split below 1", func(m *Metrics) { m.ISSplits.Values = []float64{0.5, 2.5} }, "is_splits.values[0] = 0.5 is below"},
 		{"split std", func(m *Metrics) { m.ISSplits.Std = 0.7 }, "is_splits.std 0.7 differs"},
