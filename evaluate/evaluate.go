@@ -240,7 +240,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			return nil, err
 		}
 		warns, err := inception.Scores(inception.Logits(outs), m, k, s.Classifier.Classes,
-			inception.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits}, &doc.Metrics)
+			p.ScoreOptions(), &doc.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.Dir(), err)
 		}
@@ -439,7 +439,7 @@ func Logits(path string, classes []string, dataset string, p Protocol) (*results
 		return nil, err
 	}
 	doc.Models = map[string]results.ModelRef{"logits": {File: filepath.Base(path), SHA256: sha, Classes: classes}}
-	w, err := inception.Scores(a.Data, m, k, classes, inception.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits}, &doc.Metrics)
+	w, err := inception.Scores(a.Float64(), m, k, classes, p.ScoreOptions(), &doc.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -177,7 +177,7 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 	}
 	classes := s.Classifier.Classes
 	logits := inception.Logits([][]inception.Output{outs})
-	opts := inception.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits}
+	opts := p.ScoreOptions()
 	doc.Protocol.Splits = p.Splits
 	doc.Models[results.ModelClassifier] = results.ModelRef{File: filepath.Base(s.files.Classifier), SHA256: s.Classifier.SHA256(),
 		Classes: classes, Synthetic: s.Classifier.Info().Synthetic()}

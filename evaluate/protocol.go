@@ -106,6 +106,9 @@ type Protocol struct {
 	Bootstrap int `yaml:"bootstrap"`
 	// Splits is the number of splits of the conventional Inception Score.
 	Splits int `yaml:"splits"`
+	// ContiguousSplits splits the rows in order instead of shuffling them
+	// as torch-fidelity does by default (numpy RandomState(2020)).
+	ContiguousSplits bool `yaml:"contiguous_splits"`
 	// Size resizes every image (shorter side, centre crop); 0 keeps sizes.
 	Size int `yaml:"size"`
 	// Batch is the number of samples per generator run.
@@ -319,4 +322,9 @@ func (p Protocol) SamplesNeeded(w Metrics) int {
 		k = max(k, p.LPIPSSamples())
 	}
 	return k
+}
+
+// ScoreOptions are the IS/CIS options of the protocol.
+func (p Protocol) ScoreOptions() inception.ScoreOptions {
+	return inception.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits}
 }

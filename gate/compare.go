@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
@@ -192,8 +190,12 @@ func Compare(baseName string, base *results.Document, newName string, new *resul
 		c.splits(bm.ISSplits, nm.ISSplits)
 	}
 	c.presence(results.KeyFID, bm.FID != nil, nm.FID != nil)
-	if bm.FID != nil && nm.FID != nil {
-		c.bootstrap(results.KeyFID, bm.FID.Value, nm.FID.Value, bm.FID.CI95, nm.FID.CI95, bm.FID.Bootstrap, nm.FID.Bootstrap, base.Protocol.NumInputs, new.Protocol.NumInputs, nil)
+	if b, n := bm.FID, nm.FID; b != nil && n != nil {
+		if b.StdErr > 0 && n.StdErr > 0 && b.Groups >= 2 && n.Groups >= 2 {
+			c.stderrTest(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.StdErr, n.StdErr, b.Groups, n.Groups)
+		} else {
+			c.bootstrap(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.Bootstrap, n.Bootstrap, base.Protocol.NumInputs, new.Protocol.NumInputs, nil)
+		}
 	}
 	c.presence(results.KeyKID, bm.KID != nil, nm.KID != nil)
 	if bm.KID != nil && nm.KID != nil {
@@ -355,13 +357,8 @@ func (c *comparer) diversity(b, n *results.Diversity) {
 		t, err := metrics.WelchT(nm, bm)
 		if err == nil {
 			cmp.Test, cmp.NBase, cmp.NNew, cmp.P = TestWelch, len(bm), len(nm), finite(t.P)
-			d := metrics.Mean(nm) - metrics.Mean(bm)
-			se := math.Hypot(metrics.StdErr(nm), metrics.StdErr(bm))
-			if se == 0 {
-				cmp.DeltaCI = &[2]float64{d, d}
-			} else {
-				_, cmp.DeltaCI = tTest(d, se, t.DF)
-			}
+			iv := t.Interval(0.95)
+			cmp.DeltaCI = ci(iv[0], iv[1])
 			if c.opts.DiversityTest == TestMannWhitney {
 				u, err := metrics.MannWhitneyU(nm, bm)
 				if err == nil {
@@ -422,19 +419,19 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 		}
 		return y
 	}
-	vb, vn := variance(tr(breps)), variance(tr(nreps))
+	nb1, nn1 := nb, nn
+	if nb < 2 || nn < 2 {
+		nb1, nn1 = 0, 0 // unknown: no n/(n−1) factor, normal distribution
+	}
+	vb, vn := metrics.BootstrapVariance(tr(breps), nb1), metrics.BootstrapVariance(tr(nreps), nn1)
 	if math.IsNaN(vb) || math.IsNaN(vn) || math.IsInf(vb+vn, 0) {
 		cmp.Note = "bootstrap replicates unusable (NaN or Inf)"
 		c.intervals(cmp)
 		return cmp
 	}
 	df := math.Inf(1)
-	if nb >= 2 && nn >= 2 {
-		vb *= float64(nb) / float64(nb-1)
-		vn *= float64(nn) / float64(nn-1)
-		if d := vb*vb/float64(nb-1) + vn*vn/float64(nn-1); d > 0 {
-			df = (vb + vn) * (vb + vn) / d
-		}
+	if nb1 >= 2 {
+		df = metrics.WelchSatterthwaiteDF(vb, float64(nb-1), vn, float64(nn-1))
 	} else {
 		cmp.Note = "number of inputs not recorded: normal approximation"
 	}
@@ -455,36 +452,29 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 	return cmp
 }
 
-// variance is the sample variance (N − 1) of x.
-func variance(x []float64) float64 {
-	s := metrics.Std(x)
-	return s * s
+// stderrTest compares two values through their stored standard errors
+// over gb and gn independent units (FID's jackknife standard errors):
+// Welch's test with se = sqrt(se_b² + se_n²) and Welch–Satterthwaite
+// degrees of freedom (metrics.WelchSatterthwaiteDF with gb − 1 and gn − 1),
+// on the difference of the plug-in values.
+func (c *comparer) stderrTest(metric string, base, new float64, bci, nci *[2]float64, seb, sen float64, gb, gn int) *Comparison {
+	cmp := c.add(metric, base, new)
+	cmp.BaseCI, cmp.NewCI = bci, nci
+	cmp.Test, cmp.NBase, cmp.NNew = TestJackknife, gb, gn
+	vb, vn := seb*seb, sen*sen
+	df := metrics.WelchSatterthwaiteDF(vb, float64(gb-1), vn, float64(gn-1))
+	p, dci := tTest(cmp.Delta, math.Sqrt(vb+vn), df)
+	cmp.P, cmp.DeltaCI = &p, dci
+	cmp.Significant = p < c.opts.Alpha
+	decide(cmp)
+	return cmp
 }
 
 // tTest returns the two-sided p-value of t = delta/se with df degrees of
-// freedom (the normal distribution for df = +Inf) and the 95% interval
-// delta ± q·se.
+// freedom and the 95% interval delta ± q·se (metrics.TInterval).
 func tTest(delta, se, df float64) (float64, *[2]float64) {
-	t := math.Abs(delta / se)
-	var p, q float64
-	if st, ok := studentsT(df); ok {
-		p, q = 2*st.Survival(t), st.Quantile(0.975)
-	} else {
-		p, q = math.Erfc(t/math.Sqrt2), metrics.Z95
-	}
-	return p, ci(delta-q*se, delta+q*se)
-}
-
-// studentsT returns Student's t with df degrees of freedom, clamped to at
-// least 1 (Welch's df is at least min(N−1) ≥ 1; a smaller value only comes
-// from rounding), and false for df above 1e7 or NaN, where the normal
-// distribution is used (gonum's quantile fails there; the difference is below
-// 1e-6).
-func studentsT(df float64) (distuv.StudentsT, bool) {
-	if math.IsNaN(df) || df > 1e7 {
-		return distuv.StudentsT{}, false
-	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: math.Max(df, 1)}, true
+	p, iv := metrics.TInterval(delta, se, df, 0.95)
+	return p, ci(iv[0], iv[1])
 }
 
 // intervals is the fallback when a document lacks what the metric's test
@@ -505,24 +495,16 @@ func (c *comparer) intervals(cmp *Comparison) {
 		decide(cmp)
 		return
 	}
-	b, n := cmp.Base, cmp.New
-	bl, bh := b-cmp.BaseCI[0], cmp.BaseCI[1]-b
-	nl, nh := n-cmp.NewCI[0], cmp.NewCI[1]-n
-	if bl < 0 || bh < 0 || nl < 0 || nh < 0 {
+	res, ok := metrics.CompareIntervals(cmp.Base, *cmp.BaseCI, cmp.New, *cmp.NewCI, c.opts.Alpha, 0.95)
+	if !ok {
 		cmp.Test = TestNone
 		cmp.Note = join(cmp.Note, "a stored interval does not contain its value: not tested")
 		decide(cmp)
 		return
 	}
 	cmp.Test = TestIntervals
-	cmp.DeltaCI = ci(cmp.Delta-nl-bh, cmp.Delta+nh+bl)
-	r := distuv.UnitNormal.Quantile(1-c.opts.Alpha/2) / metrics.Z95
-	switch {
-	case n > b:
-		cmp.Significant = n-r*nl > b+r*bh
-	case n < b:
-		cmp.Significant = n+r*nh < b-r*bl
-	}
+	cmp.DeltaCI = ci(res.DeltaCI[0], res.DeltaCI[1])
+	cmp.Significant = res.Significant
 	cmp.Note = join(cmp.Note, fmt.Sprintf("compared by non-overlap of the %g%% intervals (conservative)", 100*(1-c.opts.Alpha)))
 	decide(cmp)
 }
@@ -543,44 +525,21 @@ func (c *comparer) splits(b, n *results.ISSplits) {
 		return
 	}
 	cmp.Test, cmp.NBase, cmp.NNew, cmp.P = TestWelch, len(b.Values), len(n.Values), finite(t.P)
-	d := metrics.Mean(n.Values) - metrics.Mean(b.Values)
-	if se := math.Hypot(metrics.StdErr(n.Values), metrics.StdErr(b.Values)); se > 0 {
-		_, cmp.DeltaCI = tTest(d, se, t.DF)
-	} else {
-		cmp.DeltaCI = &[2]float64{d, d}
-	}
+	iv := t.Interval(0.95)
+	cmp.DeltaCI = ci(iv[0], iv[1])
 	cmp.Significant = cmp.P != nil && *cmp.P < c.opts.Alpha
 	decide(cmp)
 }
 
-// kidVariance estimates the run-to-run variance of a document's KID (the
-// mean over S subsets of size m drawn without replacement from n samples)
-// from the spread s² of its subset values. Treating each subset value as a
-// U-statistic whose variance is c/m (its leading term; Serfling 1980, ch. 5),
-// the spread within one sample is s² ≈ c(1/m − 1/n), the full-sample
-// estimate varies by c/n between runs and the subset draw adds s²/S:
-//
-//	Var(KID) ≈ c/n + s²/S = s² · ( m/(n − m) + 1/S )
-//
-// This is conservative when the generated and real sets are close (the
-// variance then falls as 1/m², and the real set does not change between
-// runs). A Welch test on the subset values would use s²/S alone, which
-// ignores that all subsets come from the same samples and flags noise as
-// significant (with m close to n, every subset is nearly the whole set).
-// It returns false when the variance cannot be estimated (m ≥ n, fewer
-// than 2 subsets).
+// kidVariance is metrics.KIDVariance of a document's KID with n generated
+// samples behind it.
 func kidVariance(k *results.KID, n int) (float64, bool) {
-	s := len(k.Values)
-	m := k.SubsetSize
-	if s < 2 || m < 2 || n <= m {
-		return 0, false
-	}
-	sd := metrics.Std(k.Values)
-	return sd * sd * (float64(m)/float64(n-m) + 1/float64(s)), true
+	return metrics.KIDVariance(k.Values, k.SubsetSize, n)
 }
 
-// kid compares KID means with a normal test using kidVariance:
-// z = Δ / sqrt(V_b + V_n), p = erfc(|z|/√2), 95% interval Δ ± z_{0.975} sqrt(V_b + V_n).
+// kid compares KID means with a normal test (metrics.NormalInterval) using
+// kidVariance: z = Δ / sqrt(V_b + V_n), p = erfc(|z|/√2), 95% interval
+// Δ ± z_{0.975} sqrt(V_b + V_n).
 func (c *comparer) kid(b *results.KID, bn int, n *results.KID, nn int) {
 	cmp := c.add(results.KeyKID, b.Mean, n.Mean)
 	vb, okb := kidVariance(b, bn)
@@ -591,20 +550,11 @@ func (c *comparer) kid(b *results.KID, bn int, n *results.KID, nn int) {
 		return
 	}
 	cmp.Test, cmp.NBase, cmp.NNew = TestKID, len(b.Values), len(n.Values)
-	se := math.Sqrt(vb + vn)
-	cmp.BaseCI = ci(b.Mean-metrics.Z95*math.Sqrt(vb), b.Mean+metrics.Z95*math.Sqrt(vb))
-	cmp.NewCI = ci(n.Mean-metrics.Z95*math.Sqrt(vn), n.Mean+metrics.Z95*math.Sqrt(vn))
-	if se == 0 {
-		p := 1.0
-		if cmp.Delta != 0 {
-			p = 0
-		}
-		cmp.P, cmp.DeltaCI = &p, &[2]float64{cmp.Delta, cmp.Delta}
-	} else {
-		p := math.Erfc(math.Abs(cmp.Delta/se) / math.Sqrt2)
-		cmp.P = &p
-		cmp.DeltaCI = ci(cmp.Delta-metrics.Z95*se, cmp.Delta+metrics.Z95*se)
-	}
+	_, bci := metrics.NormalInterval(b.Mean, math.Sqrt(vb), 0.95)
+	_, nci := metrics.NormalInterval(n.Mean, math.Sqrt(vn), 0.95)
+	cmp.BaseCI, cmp.NewCI = ci(bci[0], bci[1]), ci(nci[0], nci[1])
+	p, dci := metrics.NormalInterval(cmp.Delta, math.Sqrt(vb+vn), 0.95)
+	cmp.P, cmp.DeltaCI = &p, ci(dci[0], dci[1])
 	cmp.Significant = *cmp.P < c.opts.Alpha
 	decide(cmp)
 }
@@ -644,11 +594,8 @@ func (c *comparer) preference(b, n map[string]results.Preference) {
 			continue
 		}
 		cmp.Test, cmp.NBase, cmp.NNew, cmp.P = TestTwoProp, pb.Judgments, pn.Judgments, finite(p)
-		qn, qb := float64(pn.Preferred)/float64(pn.Judgments), float64(pb.Preferred)/float64(pb.Judgments)
-		ln, un := metrics.Wilson(pn.Preferred, pn.Judgments, metrics.Z95)
-		lb, ub := metrics.Wilson(pb.Preferred, pb.Judgments, metrics.Z95)
-		d := qn - qb
-		cmp.DeltaCI = ci(100*(d-math.Hypot(qn-ln, ub-qb)), 100*(d+math.Hypot(un-qn, qb-lb)))
+		lo, hi := metrics.NewcombeDiff(pn.Preferred, pn.Judgments, pb.Preferred, pb.Judgments, metrics.Z95)
+		cmp.DeltaCI = ci(100*lo, 100*hi)
 		cmp.Significant = cmp.P != nil && *cmp.P < c.opts.Alpha
 		decide(cmp)
 	}

@@ -2,12 +2,12 @@ package gate
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
 
@@ -145,6 +145,91 @@ type Report struct {
 	// Warnings are about the set as a whole (new documents without a
 	// baseline).
 	Warnings []string `json:"warnings,omitempty"`
+	// Missing lists the baseline metrics absent from the new results
+	// (only with Options.AllowMissing; otherwise Check fails). A report
+	// with missing metrics fails the gate like a regression.
+	Missing []Missing `json:"missing,omitempty"`
+}
+
+// Missing is a metric of a baseline document that the new document of the
+// same (method, dataset) lacks: a run that stopped computing a metric must
+// not pass the gate by having nothing to compare.
+type Missing struct {
+	Method   string `json:"method"`
+	Dataset  string `json:"dataset,omitempty"`
+	Metric   string `json:"metric"`
+	Baseline string `json:"baseline,omitempty"`
+	BasePath string `json:"baseline_path"`
+	NewPath  string `json:"results_path"`
+}
+
+func (m Missing) String() string {
+	s := m.Metric
+	if m.Baseline != "" {
+		s += fmt.Sprintf(" (preference for %q)", m.Baseline)
+	}
+	return fmt.Sprintf("%s of %s in %s is missing from %s", s, join2(m.Method, m.Dataset), m.BasePath, m.NewPath)
+}
+
+func join2(method, dataset string) string {
+	if dataset == "" {
+		return method
+	}
+	return method + "/" + dataset
+}
+
+// MissingError is Check's error when baseline metrics are missing from the
+// new results and Options.AllowMissing is not set.
+type MissingError struct {
+	Missing []Missing
+}
+
+func (e *MissingError) Error() string {
+	msgs := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		msgs[i] = m.String()
+	}
+	return "gate: baseline metrics missing from the new results (--allow-missing to report them as a failure instead): " + strings.Join(msgs, "; ")
+}
+
+// Failed reports whether the gate fails: a metric regressed or a baseline
+// metric is missing.
+func (r *Report) Failed() bool {
+	return len(r.Regressions()) > 0 || len(r.Missing) > 0
+}
+
+// missingMetrics lists the metrics of base that new lacks, in the order
+// of Metrics, preference per baseline name.
+func missingMetrics(p Pair) []Missing {
+	bm, nm := p.Base.Doc.Metrics, p.New.Doc.Metrics
+	var out []Missing
+	add := func(metric, baseline string) {
+		out = append(out, Missing{Method: p.Base.Doc.Method, Dataset: p.Base.Doc.Dataset, Metric: metric, Baseline: baseline,
+			BasePath: p.Base.Path, NewPath: p.New.Path})
+	}
+	for _, c := range []struct {
+		key      string
+		inB, inN bool
+	}{
+		{results.KeyLPIPSDiversity, bm.LPIPSDiversity != nil, nm.LPIPSDiversity != nil},
+		{results.KeyIS, bm.IS != nil, nm.IS != nil},
+		{results.KeyISExp, bm.ISExp != nil, nm.ISExp != nil},
+		{results.KeyCIS, bm.CIS != nil, nm.CIS != nil},
+		{results.KeyCISExp, bm.CISExp != nil, nm.CISExp != nil},
+		{results.KeyISSplits, bm.ISSplits != nil, nm.ISSplits != nil},
+		{results.KeyFID, bm.FID != nil, nm.FID != nil},
+		{results.KeyKID, bm.KID != nil, nm.KID != nil},
+	} {
+		if c.inB && !c.inN {
+			add(c.key, "")
+		}
+	}
+	for _, name := range sortedKeys(bm.Preference) {
+		if _, ok := nm.Preference[name]; !ok {
+			add(results.KeyPreference, name)
+		}
+	}
+	return out
 }
 
 // Regressions returns every regressed comparison.
@@ -160,17 +245,37 @@ func (r *Report) Regressions() []Comparison {
 	return out
 }
 
-// Check compares every pair of s. All protocol mismatches of all pairs are
-// reported together in one error (a *MismatchError when there is one pair,
-// an error wrapping them otherwise) before anything is compared.
+// Check compares every pair of s. Every document is first checked for
+// internal consistency (results.Validate: lengths against counts, negative
+// spreads, reversed intervals, non-finite or absurd values); then all
+// protocol mismatches of all pairs are reported together in one error (a
+// *MismatchError when there is one pair, an error wrapping them otherwise)
+// before anything is compared. A metric of a baseline document that its new
+// document lacks (AMT preference included, per baseline name) is a
+// *MissingError, or, with Options.AllowMissing, an entry of Report.Missing
+// that fails the gate (Report.Failed).
 func Check(s *Set, opts Options) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	var errs []error
 	for _, p := range s.Pairs {
-		if err := CheckComparable(p.Base.Path, p.Base.Doc, p.New.Path, p.New.Doc); err != nil {
+		for _, d := range []Doc{p.Base, p.New} {
+			if err := results.Validate(d.Path, d.Doc); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, d := range s.NewOnly {
+		if err := results.Validate(d.Path, d.Doc); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		for _, p := range s.Pairs {
+			if err := CheckComparable(p.Base.Path, p.Base.Doc, p.New.Path, p.New.Doc); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	switch len(errs) {
@@ -184,10 +289,17 @@ func Check(s *Set, opts Options) (*Report, error) {
 		}
 		return nil, &multiError{errs: errs, msg: strings.Join(msgs, "; ")}
 	}
+	var missing []Missing
+	for _, p := range s.Pairs {
+		missing = append(missing, missingMetrics(p)...)
+	}
+	if len(missing) > 0 && !opts.AllowMissing {
+		return nil, &MissingError{Missing: missing}
+	}
 	if opts.Correction == "" {
 		opts.Correction = CorrectionNone
 	}
-	r := &Report{Alpha: opts.Alpha, Correction: opts.Correction}
+	r := &Report{Alpha: opts.Alpha, Correction: opts.Correction, Missing: missing}
 	for _, p := range s.Pairs {
 		cmps, warns, err := Compare(p.Base.Path, p.Base.Doc, p.New.Path, p.New.Doc, opts)
 		if err != nil {
@@ -205,15 +317,12 @@ func Check(s *Set, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// holm applies Holm's step-down correction (Holm 1979) to every comparison
-// of r that has a p-value of its own (followers such as is_exp copy their
-// metric's verdict, and interval comparisons have none). With the m
-// p-values sorted, p_(1) ≤ … ≤ p_(m), the adjusted values are
-//
-//	p̃_(i) = max_{j ≤ i} min(1, (m − j + 1) · p_(j))
-//
-// and a comparison is significant when p̃ < alpha, which keeps the
-// probability that noise flags any comparison of the report below alpha.
+// holm applies Holm's step-down correction (metrics.Holm) to every
+// comparison of r that has a p-value of its own (followers such as is_exp
+// copy their metric's verdict, and interval comparisons have none); a
+// comparison is significant when its adjusted p-value is below alpha, which
+// keeps the probability that noise flags any comparison of the report below
+// alpha.
 func holm(r *Report, alpha float64) {
 	var tested []*Comparison
 	for gi := range r.Groups {
@@ -224,12 +333,12 @@ func holm(r *Report, alpha float64) {
 			}
 		}
 	}
-	sort.SliceStable(tested, func(i, j int) bool { return *tested[i].P < *tested[j].P })
-	m := len(tested)
-	running := 0.0
+	ps := make([]float64, len(tested))
 	for i, c := range tested {
-		running = math.Max(running, math.Min(1, float64(m-i)**c.P))
-		adj := running
+		ps[i] = *c.P
+	}
+	for i, adj := range metrics.Holm(ps) {
+		c := tested[i]
 		c.PAdjusted = &adj
 		c.Significant = adj < alpha
 		decide(c)

@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
 
@@ -35,6 +37,11 @@ func goldenSet() *Set {
 		vals := make([]float64, 20)
 		for i := range vals {
 			vals[i] = kid + 0.002*math.Sin(float64(3*i))
+		}
+		// The mean must be the values' mean (check validates documents).
+		off := metrics.Mean(vals) - kid
+		for i := range vals {
+			vals[i] -= off
 		}
 		m.KID = &results.KID{Mean: kid, Std: 0.0014, Subsets: 20, SubsetSize: 100, Values: vals}
 		m.Preference = map[string]results.Preference{"CycleGAN": {Percent: 100 * float64(pref) / 400, Wilson: [2]float64{100 * float64(pref-40) / 400, 100 * float64(pref+40) / 400}, Judgments: 400, Preferred: pref, Workers: 20}}
@@ -82,9 +89,19 @@ func golden(t *testing.T, name string, got []byte) {
 func TestGoldenTable(t *testing.T) {
 	o := DefaultOptions()
 	o.Tolerance[results.KeyFID] = 0.05
+	// The golden set's new BicycleGAN document lacks the baseline's FID:
+	// an error by default, a failure listed in Missing with AllowMissing.
+	var me *MissingError
+	if _, err := Check(goldenSet(), o); !errors.As(err, &me) || len(me.Missing) != 1 || me.Missing[0].Metric != results.KeyFID {
+		t.Fatalf("Check without AllowMissing: %v, want a *MissingError for BicycleGAN's fid", err)
+	}
+	o.AllowMissing = true
 	r, err := Check(goldenSet(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(r.Missing) != 1 || r.Missing[0].Method != "BicycleGAN" || !r.Failed() {
+		t.Errorf("missing %v, failed %v: want BicycleGAN's fid, failed", r.Missing, r.Failed())
 	}
 	var buf bytes.Buffer
 	if err := WriteTable(&buf, r); err != nil {

@@ -12,11 +12,12 @@
 //	lpips_diversity  Welch's t on the per-input means (Mann–Whitney U on request);
 //	                 per-input means derived from the pairs when only pairs are stored
 //	is, cis, fid     Welch's t with the standard errors of the stored bootstrap
-//	                 replicates over inputs
+//	                 replicates over inputs (fid: of its jackknife over input
+//	                 groups, when the document stores one)
 //	is_exp, cis_exp  exp of the same replicates; the verdict follows is / cis
 //	is_splits        Welch's t on the split values
 //	kid              a normal test whose standard error allows for the overlap
-//	                 of the subsets (see kidVariance)
+//	                 of the subsets (see metrics.KIDVariance)
 //	preference       the pooled two-proportion z-test per baseline
 //
 // A CI run gates many metrics of many documents at once, so Check corrects
@@ -100,6 +101,7 @@ const (
 	TestWelch       = "welch"
 	TestMannWhitney = "mann-whitney"
 	TestBootstrap   = "bootstrap"
+	TestJackknife   = "jackknife-welch"
 	TestKID         = "kid-normal"
 	TestTwoProp     = "two-proportion-z"
 	TestIntervals   = "intervals"
@@ -162,6 +164,10 @@ type Options struct {
 	// every tested comparison of a report: CorrectionHolm (default) or
 	// CorrectionNone.
 	Correction string
+	// AllowMissing downgrades a baseline metric missing from the new
+	// results from bad input (Check returns a *MissingError) to a failure
+	// recorded in Report.Missing, which the CLI turns into exit status 1.
+	AllowMissing bool
 }
 
 // Multiple-testing corrections (Options.Correction).

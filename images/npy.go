@@ -19,6 +19,25 @@ import (
 type Array struct {
 	Shape []int
 	Data  []float32
+	// Data64 holds the exact values of a float64 ('<f8') file (Data then
+	// holds them rounded to float32, for callers that want float32); it is
+	// nil for float32 files and is never written by EncodeNPY.
+	Data64 []float64
+}
+
+// Float64 returns the values in float64 without any rounding: Data64 for a
+// float64 file, Data widened for a float32 one. Scores computed from
+// float64 logits or features must read them through Float64, so that
+// nothing is rounded to float32 on the way to the metrics.
+func (a *Array) Float64() []float64 {
+	if a.Data64 != nil {
+		return a.Data64
+	}
+	out := make([]float64, len(a.Data))
+	for i, v := range a.Data {
+		out[i] = float64(v)
+	}
+	return out
 }
 
 // numel returns the product of shape, or an error when a dimension is
@@ -41,7 +60,8 @@ var npyMagic = []byte("\x93NUMPY")
 
 // ReadNPY reads a numpy .npy file (format version 1.0, 2.0 or 3.0) holding
 // little-endian float32 ('<f4') or float64 ('<f8') values in C order, of any
-// rank. float64 values are rounded to the nearest float32. Fortran-order
+// rank. float64 values are kept exactly in Array.Data64 (and rounded to the
+// nearest float32 in Array.Data); read them with Array.Float64. Fortran-order
 // arrays, other dtypes, bad headers and truncated or over-long data are
 // errors that name the file.
 func ReadNPY(path string) (*Array, error) {
@@ -73,8 +93,10 @@ func parseNPY(b []byte) (*Array, error) {
 			a.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
 	} else {
+		a.Data64 = make([]float64, len(a.Data))
 		for i := range a.Data {
-			a.Data[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:])))
+			v := math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			a.Data64[i], a.Data[i] = v, float32(v)
 		}
 	}
 	return a, nil

@@ -257,3 +257,26 @@ func FuzzReadNPY(f *testing.F) {
 		}
 	})
 }
+
+// TestFloat64KeptExact checks that a float64 file's values reach callers
+// unrounded through Array.Float64 (0.1 and 1+2^-40 are not float32 values),
+// and that a float32 file widens exactly.
+func TestFloat64KeptExact(t *testing.T) {
+	want := []float64{0.1, 1 + 0x1p-40, -7, 1e300}
+	a, err := ParseNPY("f8", npyBytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }\n", f64le(want...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a.Float64() {
+		if v != want[i] {
+			t.Fatalf("Float64()[%d] = %v, want %v exactly", i, v, want[i])
+		}
+	}
+	b, err := ParseNPY("f4", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", f32le(0.1, -3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Float64(); got[0] != float64(float32(0.1)) || got[1] != -3 || b.Data64 != nil {
+		t.Fatalf("float32 file: Float64() = %v, Data64 = %v", got, b.Data64)
+	}
+}

@@ -16,13 +16,22 @@ type ScoreOptions struct {
 	Seed int64
 	// Splits for the conventional Inception Score (default 10).
 	Splits int
+	// ContiguousSplits splits the rows in order, without torch-fidelity's
+	// default shuffle (numpy.random.RandomState(2020).permutation); the
+	// default (false) shuffles exactly as torch-fidelity does.
+	ContiguousSplits bool
 }
+
+// SplitShuffleSeed is torch-fidelity's default rng_seed for the shuffle of
+// the split Inception Score.
+const SplitShuffleSeed = 2020
 
 // Scores computes the MUNIT paper's IS and CIS (nats and exp forms), their
 // 95% bootstrap intervals over inputs, and the conventional split IS from a
-// C-order [M, K, C] logits array, into m. It returns warnings the reader must
-// see (one sample per input, classes never predicted, few rows per split).
-func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
+// C-order [M, K, C] logits array (float32, or float64 kept in float64 end
+// to end), into m. It returns warnings the reader must see (one sample per
+// input, classes never predicted, few rows per split).
+func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
 	c := len(classes)
 	probs, err := metrics.ProbsFromLogits(logits, mIn, k, c)
 	if err != nil {
@@ -39,21 +48,42 @@ func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *r
 	m.NumInputs, m.SamplesPerInput = results.Int(mIn), results.Int(k)
 	m.Classes = classes
 	if o.Bootstrap > 0 && mIn > 1 {
+		// The bootstrap replicates are what the gate compares; the
+		// intervals are the jackknife's, which cover the population
+		// values where the plug-in scores are biased (docs/metrics.md).
 		b, err := s.Bootstrap(o.Bootstrap, uint64(o.Seed), 0.95)
 		if err != nil {
 			return nil, err
 		}
-		is, cis := b.ISCI, b.CISCI
-		m.ISCI95, m.CISCI95 = &is, &cis
 		m.ISBootstrap, m.CISBootstrap = b.IS, b.CIS
+		j, err := s.Jackknife(0.95)
+		if err != nil {
+			return nil, err
+		}
+		m.IntervalMethods = map[string]string{}
+		if ci := j.ISCI; !math.IsNaN(ci[0]) {
+			m.ISCI95, m.ISBiasCorrected = &ci, results.Float(j.IS)
+			m.IntervalMethods[results.KeyIS] = results.IntervalJackknifeT
+		}
+		if ci := j.CISCI; !math.IsNaN(ci[0]) {
+			m.CISCI95, m.CISBiasCorrected = &ci, results.Float(j.CIS)
+			m.IntervalMethods[results.KeyCIS] = results.IntervalJackknifeT
+		} else {
+			warnings = append(warnings, "one sample per input: no CIS interval")
+		}
 	} else if mIn <= 1 {
 		warnings = append(warnings, "one input: no bootstrap interval over inputs")
 	}
-	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), metrics.SplitOptions{Splits: o.Splits})
+	sopt := metrics.SplitOptions{Splits: o.Splits, Shuffle: !o.ContiguousSplits, Seed: SplitShuffleSeed}
+	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), sopt)
 	if err != nil {
 		warnings = append(warnings, fmt.Sprintf("no split Inception Score: %v", err))
 	} else {
-		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit}
+		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit,
+			Order: results.SplitOrderContiguous}
+		if sopt.Shuffle {
+			m.ISSplits.Order, m.ISSplits.ShuffleSeed = results.SplitOrderShuffled, results.Int(SplitShuffleSeed)
+		}
 		warnings = append(warnings, split.Warnings...)
 	}
 	// Which classes the samples land in, as argmax shares.
@@ -76,10 +106,12 @@ func Scores(logits []float32, mIn, k int, classes []string, o ScoreOptions, m *r
 
 // DistanceOptions configure FIDKID.
 type DistanceOptions struct {
-	// FIDBootstrap resamples sample groups (inputs) for the FID interval;
-	// 0 skips it, and AutoFIDBootstrap picks DefaultFIDBootstrap when the
-	// features have at most MaxAutoFIDBootstrapDim dimensions and 0 (with a
-	// warning) above: each replicate is a full FID, about 30 s at D = 2048.
+	// FIDBootstrap > 0 asks for the FID interval (a jackknife over the
+	// input groups, metrics.FIDJackknife; the count itself is no longer
+	// used); 0 skips it, and AutoFIDBootstrap computes it when the
+	// features have at most MaxAutoFIDBootstrapDim dimensions and skips it
+	// (with a warning) above: each leave-one-out value is a full FID,
+	// seconds at D = 2048.
 	FIDBootstrap int
 	// GroupSize is the number of samples per input (rows of one group move
 	// together in the bootstrap).
@@ -100,7 +132,8 @@ const (
 	MaxAutoFIDBootstrapDim = 256
 )
 
-// FIDKID computes FID (with a bootstrap interval over input groups) and KID
+// FIDKID computes FID (with a jackknife bias-corrected interval over input
+// groups paired with blocks of real images, metrics.FIDJackknife) and KID
 // between sample features x and real features y into m.
 func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, error) {
 	var warnings []string
@@ -129,36 +162,16 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 			}
 		}
 		g := max(o.GroupSize, 1)
-		groups := len(x) / g
-		if reps > 0 && groups > 1 {
-			realFit, err := metrics.FitGaussian(y)
+		if reps > 0 && len(x)/g >= 3 && len(y) >= len(x)/g {
+			iv, err := metrics.FIDJackknife(x, g, y, 0.95)
 			if err != nil {
 				return nil, err
 			}
-			rows := make([][]float64, 0, len(x))
-			var firstErr error
-			boot := metrics.BootstrapGroups(groups, reps, uint64(o.Seed), func(idx []int) float64 {
-				rows = rows[:0]
-				for _, i := range idx {
-					rows = append(rows, x[i*g:(i+1)*g]...)
-				}
-				fit, err := metrics.FitGaussian(rows)
-				if err != nil {
-					firstErr = err
-					return math.NaN()
-				}
-				v, err := metrics.FrechetDistance(fit, realFit)
-				if err != nil {
-					firstErr = err
-					return math.NaN()
-				}
-				return v
-			})
-			if firstErr != nil {
-				return nil, firstErr
-			}
-			ci := metrics.PercentileInterval(boot, 0.95)
-			f.CI95, f.Bootstrap = &ci, boot
+			ci := iv.CI
+			f.CI95, f.BiasCorrected, f.StdErr, f.Groups = &ci, results.Float(iv.Corrected), iv.StdErr, iv.Groups
+			m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
+		} else if reps > 0 {
+			warnings = append(warnings, fmt.Sprintf("no FID interval: %d sample groups and %d real images, need at least 3 groups and as many real images", len(x)/g, len(y)))
 		}
 		m.FID = f
 	}
@@ -171,4 +184,13 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 		warnings = append(warnings, r.Warnings...)
 	}
 	return warnings, nil
+}
+
+// mergeMethod records an interval method in a (possibly nil) map.
+func mergeMethod(m map[string]string, key, method string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[key] = method
+	return m
 }

@@ -120,3 +120,32 @@ func BenchmarkPreferenceBootstrap(b *testing.B) {
 		PreferenceBootstrap(js, 2000, 1)
 	}
 }
+
+// BenchmarkInceptionSize measures FID and KID (torch-fidelity's defaults:
+// 100 subsets of 1000) at Inception size, D = 2048, N generated vs N real
+// features, on every core (GOMAXPROCS). One iteration takes seconds to a
+// minute: run with -benchtime 1x, e.g.
+//
+//	go test ./metrics -run '^$' -bench InceptionSize -benchtime 1x
+//
+// docs/performance.md has the figures beside torch-fidelity's.
+func BenchmarkInceptionSize(b *testing.B) {
+	for _, n := range []int{5000, 10000} {
+		x := randomFeatures(11, n, 2048, 0)
+		y := randomFeatures(12, n, 2048, 0.1)
+		b.Run(fmt.Sprintf("FID_N%d_D2048", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := FID(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("KID_N%d_D2048_100x1000", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := KID(x, y, KIDOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

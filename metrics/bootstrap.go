@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // BootstrapGroups draws resamples bootstrap replicates of a statistic over
@@ -33,15 +35,19 @@ func BootstrapGroups(n, resamples int, seed uint64, stat func(idx []int) float64
 	return reps
 }
 
-// BootstrapMeanCI is the percentile bootstrap interval over groups for the
-// mean of all values. Each replicate resamples the groups with
+// BootstrapMeanCI is the expanded percentile bootstrap interval over groups
+// for the mean of all values. Each replicate resamples the groups with
 // replacement ([BootstrapGroups]) and computes
 //
 //	θ* = Σ_{g ∈ resample} Σ_j x_gj  /  Σ_{g ∈ resample} n_g,
 //
 // the mean over every value of the resampled groups (for LPIPS diversity:
 // groups are inputs, values are that input's pair distances). The interval
-// is the [PercentileInterval] of the replicates at level (e.g. 0.95).
+// is the [ExpandedPercentileInterval] of the replicates at level (e.g.
+// 0.95) for G groups: the plain percentile interval is too narrow for few
+// groups (its coverage was 87% at G = 8 in this package's simulation; the
+// bootstrap variance of a mean is (G−1)/G of the unbiased one, and the
+// normal quantile stands in for Student's t).
 //
 // It returns NaN bounds and nil replicates when there are no groups, a
 // group is empty or holds NaN/Inf, resamples < 1, or level is outside
@@ -73,8 +79,35 @@ func BootstrapMeanCI(groups [][]float64, resamples int, seed uint64, level float
 		}
 		return s / c
 	})
-	ci := PercentileInterval(reps, level)
+	ci := ExpandedPercentileInterval(reps, level, len(groups))
 	return ci[0], ci[1], reps
+}
+
+// ExpandedPercentileInterval is Hesterberg's expanded percentile bootstrap
+// interval (Hesterberg, "What teachers should know about the bootstrap",
+// The American Statistician 69, 2015, §4.3) for a statistic over n
+// independent units: the [PercentileInterval] of the replicates at the
+// wider level 1 − α' chosen so that, for a mean, its half-width matches
+// Student's t interval,
+//
+//	Φ⁻¹(1 − α'/2) = sqrt(n/(n − 1)) · t_{1−α/2, n−1},  α = 1 − level,
+//
+// which corrects both the bootstrap's (n−1)/n variance and the normal
+// quantile. For n → ∞ it is the percentile interval. The replicates must
+// come from a bootstrap over the n units. It returns NaN bounds for n < 2,
+// no replicates or a level outside (0, 1).
+func ExpandedPercentileInterval(replicates []float64, level float64, n int) [2]float64 {
+	if n < 2 || !(level > 0 && level < 1) {
+		return [2]float64{math.NaN(), math.NaN()}
+	}
+	return PercentileInterval(replicates, expandedLevel(level, n))
+}
+
+// expandedLevel returns 1 − α' of [ExpandedPercentileInterval].
+func expandedLevel(level float64, n int) float64 {
+	st := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}
+	z := math.Sqrt(float64(n)/float64(n-1)) * st.Quantile((1+level)/2)
+	return 1 - math.Erfc(z/math.Sqrt2) // 2Φ(z) − 1
 }
 
 // BootstrapDiffCI returns the percentile interval at level of the

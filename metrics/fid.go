@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -227,13 +229,21 @@ func FID(x, y [][]float64) (float64, error) {
 		return 0, fmt.Errorf("metrics: FID: feature dimensions differ (%d and %d)", d, dy)
 	}
 	if min(nx, ny) > d {
-		gx, err := FitGaussian(x)
-		if err != nil {
-			return 0, fmt.Errorf("metrics: FID first set: %w", err)
+		// The two fits are independent: run them side by side.
+		var gx, gy *Gaussian
+		var errx, erry error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			gy, erry = FitGaussian(y)
+		}()
+		gx, errx = FitGaussian(x)
+		<-done
+		if errx != nil {
+			return 0, fmt.Errorf("metrics: FID first set: %w", errx)
 		}
-		gy, err := FitGaussian(y)
-		if err != nil {
-			return 0, fmt.Errorf("metrics: FID second set: %w", err)
+		if erry != nil {
+			return 0, fmt.Errorf("metrics: FID second set: %w", erry)
 		}
 		return FrechetDistance(gx, gy)
 	}
@@ -294,4 +304,214 @@ func centre(a *mat.Dense) (mean []float64, sumSq float64) {
 		}
 	}
 	return mean, sumSq
+}
+
+// FIDInterval is the jackknife interval of [FIDJackknife].
+type FIDInterval struct {
+	// Value is the plug-in FID of all the features.
+	Value float64
+	// Bias is the jackknife estimate of Value's bias,
+	// (G − 1)·(mean_g θ_(−g) − Value) (positive: the plug-in FID
+	// overestimates the population distance).
+	Bias float64
+	// Corrected is Value − Bias, the bias-corrected FID.
+	Corrected float64
+	// StdErr is the jackknife standard error of Corrected.
+	StdErr float64
+	// CI is Corrected ± z_{(1+level)/2} · StdErr.
+	CI [2]float64
+	// Level is the interval's confidence level.
+	Level float64
+	// Groups is G, the number of delete-one units.
+	Groups int
+	// LeaveOneOut are the G values θ_(−g).
+	LeaveOneOut []float64
+}
+
+// FIDJackknife returns FID between x (generated features, in groups of
+// group consecutive rows: the samples of one input, which are dependent)
+// and y (real features, independent rows) with a jackknife bias correction
+// and interval for the population FID (Quenouille 1956; Efron &
+// Tibshirani 1993, ch. 11). The plug-in FID is biased upwards: the fitted
+// means and covariances scatter around the population ones, and
+// ||μ1 − μ2||² and Tr Σ − 2 Tr(Σ1Σ2)^{1/2} grow with that scatter (about
+// Tr Σx/Nx + Tr Σy/Ny for the mean term alone), a bias of order 1/G for G
+// independent units. The G = (number of groups of x) units pair group g of
+// x with block g of y's rows (y split into G consecutive blocks, which are
+// iid because y's rows are), and θ_(−g) is FID without unit g, so both
+// sets' bias terms scale by G/(G − 1) together:
+//
+//	θ_J  = G·θ̂ − (G − 1)·mean_g θ_(−g)
+//	se_J = sqrt( (G − 1)/G · Σ_g (θ_(−g) − mean θ_(−·))² )
+//	CI:    θ_J ± z_{(1+level)/2} · se_J
+//
+// with the corrected value and the bounds clamped at 0 (FID is a squared
+// distance)
+// (the normal quantile: the jackknife variance of a statistic this
+// nonlinear is biased upwards (Efron & Stein 1981), and Student's t with
+// G − 1 df on top over-covered, 98.3% at G = 50 in the coverage test; the
+// normal quantile gives 97.0%).
+// The percentile bootstrap interval this package used before resampled x
+// with replacement, which adds the bias a second time: it covered the
+// population FID 0 times in 40 at D = 64 (50 inputs × 20 samples, 800
+// real); the basic bootstrap interval over-covered (99.7%), its replicates
+// spreading with the number of distinct groups drawn. Each θ_(−g) costs
+// O(G·D² + D³): each unit's sum and scatter Σ x_n x_nᵀ are computed once.
+// The G leave-one-out fits run on every core. It returns an error when x
+// has fewer than 3 groups, y fewer rows than groups, or the features are
+// bad.
+func FIDJackknife(x [][]float64, group int, y [][]float64, level float64) (*FIDInterval, error) {
+	if group < 1 || !(level > 0 && level < 1) {
+		return nil, fmt.Errorf("metrics: FID jackknife: group %d, level %v", group, level)
+	}
+	v, err := FID(x, y)
+	if err != nil {
+		return nil, err
+	}
+	g := len(x) / group
+	if g < 3 {
+		return nil, fmt.Errorf("metrics: FID jackknife: %d generated features make %d groups of %d, need 3", len(x), g, group)
+	}
+	if len(y) < g {
+		return nil, fmt.Errorf("metrics: FID jackknife: %d real features cannot fill %d blocks", len(y), g)
+	}
+	d := len(x[0])
+	xs, err := blockStats(x[:g*group], g, d)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: FID jackknife first set: %w", err)
+	}
+	ys, err := blockStats(y, g, d)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: FID jackknife second set: %w", err)
+	}
+	loo := make([]float64, g)
+	errs := make([]error, g)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers(), g) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts := make([]int, g)
+			for k := range next {
+				for i := range counts {
+					counts[i] = 1
+				}
+				counts[k] = 0
+				g1, e1 := xs.fit(counts)
+				g2, e2 := ys.fit(counts)
+				if e1 != nil || e2 != nil {
+					errs[k] = fmt.Errorf("metrics: FID jackknife without unit %d: %w", k, errors.Join(e1, e2))
+					continue
+				}
+				loo[k], errs[k] = FrechetDistance(g1, g2)
+			}
+		}()
+	}
+	for k := range g {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	fg := float64(g)
+	mean := Mean(loo)
+	out := &FIDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo}
+	out.Bias = (fg - 1) * (mean - v)
+	corrected := v - out.Bias
+	out.StdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
+	_, ci := NormalInterval(corrected, out.StdErr, level)
+	// FID is a squared distance: the population value is ≥ 0.
+	out.Corrected = max(0, corrected)
+	out.CI = [2]float64{max(0, ci[0]), max(0, ci[1])}
+	return out, nil
+}
+
+// blocks holds per-block sums and scatter matrices of a feature set split
+// into consecutive blocks (the last block takes the remainder).
+type blocks struct {
+	d       int
+	mean    []float64 // the overall mean m, about which sum and scatter are taken
+	n       []int
+	sum     [][]float64
+	scatter []*mat.SymDense
+}
+
+// blockStats computes, for nb blocks of consecutive rows of x, each
+// block's row count, sum Σ (x_n − m) and scatter Σ (x_n − m)(x_n − m)ᵀ
+// about the overall mean m.
+func blockStats(x [][]float64, nb, d int) (*blocks, error) {
+	xd, err := denseRows(x)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := xd.Dims()
+	if _, dd := xd.Dims(); dd != d {
+		return nil, fmt.Errorf("feature dimension %d, want %d", dd, d)
+	}
+	// Centre on the overall mean first so that the scatter sums do not
+	// cancel catastrophically when the features sit far from 0.
+	mu, _ := centre(xd)
+	b := &blocks{d: d, mean: mu, n: make([]int, nb), sum: make([][]float64, nb), scatter: make([]*mat.SymDense, nb)}
+	for k := range nb {
+		r0, r1 := k*n/nb, (k+1)*n/nb
+		sub := xd.Slice(r0, r1, 0, d).(*mat.Dense)
+		s := make([]float64, d)
+		for i := range r1 - r0 {
+			for j, v := range sub.RawRowView(i) {
+				s[j] += v
+			}
+		}
+		sc := mat.NewSymDense(d, nil)
+		sc.SymOuterK(1, sub.T())
+		b.n[k], b.sum[k], b.scatter[k] = r1-r0, s, sc
+	}
+	return b, nil
+}
+
+// fit returns the Gaussian fit of the resample that takes block k
+// counts[k] times: with N = Σ c_k n_k, s = Σ c_k sum_k, S = Σ c_k scatter_k
+// (all about the overall mean m),
+//
+//	μ* = m + s/N,  Σ* = (S − s sᵀ/N) / (N − 1).
+func (b *blocks) fit(counts []int) (*Gaussian, error) {
+	d := b.d
+	var n int
+	s := make([]float64, d)
+	cov := mat.NewSymDense(d, nil)
+	raw := cov.RawSymmetric()
+	for k, c := range counts {
+		if c == 0 {
+			continue
+		}
+		n += c * b.n[k]
+		fc := float64(c)
+		for j, v := range b.sum[k] {
+			s[j] += fc * v
+		}
+		sr := b.scatter[k].RawSymmetric()
+		for i := range d {
+			dst := raw.Data[i*raw.Stride+i : i*raw.Stride+d]
+			for j, v := range sr.Data[i*sr.Stride+i : i*sr.Stride+d] {
+				dst[j] += fc * v
+			}
+		}
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("resample of %d rows", n)
+	}
+	fn := float64(n)
+	mu := make([]float64, d)
+	for j := range d {
+		mu[j] = b.mean[j] + s[j]/fn
+	}
+	for i := range d {
+		row := raw.Data[i*raw.Stride+i : i*raw.Stride+d]
+		for j := range row {
+			row[j] = (row[j] - s[i]*s[i+j]/fn) / (fn - 1)
+		}
+	}
+	return &Gaussian{Mean: mu, Cov: cov, N: n}, nil
 }

@@ -3,6 +3,8 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -48,11 +50,12 @@ type KIDResult struct {
 //	       − 2 Σ_{i,j} k(x_i, y_j) / m²
 //
 // with the cubic polynomial kernel k(a, b) = (a·b / D + 1)³; the result
-// is the mean and the population std over subsets. When the sets are
-// small enough (at most 3000 rows each, and their Gram matrices cheaper
-// than the subsets' products), the dot products are read from the Gram
-// matrices X Xᵀ, Y Yᵀ, X Yᵀ computed once; the values are the same up to
-// rounding. Differences from
+// is the mean and the population std over subsets. When the Gram matrices
+// X Xᵀ, Y Yᵀ, X Yᵀ of the whole sets fit in 2.5 GB and cost less than the
+// subsets' own products, the dot products are read from them, computed
+// once; the values are the same up to rounding. The subsets are drawn
+// first, in order, then evaluated in parallel over the cores, so the
+// result does not depend on the number of cores. Differences from
 // torch-fidelity: the subsets come from this package's seeded PCG
 // generator, not numpy's, and a subset size larger than either set is
 // clipped to the smaller set (torch-fidelity refuses), with a warning.
@@ -91,6 +94,14 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 
 	r := newRand(opts.Seed)
 	px, py := identity(nx), identity(ny)
+	// Draw every subset first, in order, from the one seeded generator, so
+	// that the subsets (and the result) do not depend on how the work is
+	// then spread over the cores.
+	ixs, iys := make([][]int, subsets), make([][]int, subsets)
+	for s := range subsets {
+		ixs[s] = slices.Clone(sampleIndices(r, px, m))
+		iys[s] = slices.Clone(sampleIndices(r, py, m))
+	}
 	gamma := 1 / float64(d)
 	fm := float64(m)
 	mmd := func(sxx, syy, sxy float64) float64 {
@@ -98,59 +109,76 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 	}
 	// The dot products of a subset are entries of the whole sets' Gram
 	// matrices; when those are cheaper than Subsets per-subset products
-	// (and fit in memory), compute them once.
-	if max(nx, ny) <= maxGram && nx*nx+ny*ny+2*nx*ny <= 4*subsets*m*m {
+	// and fit in memory, compute them once.
+	gram := 8*(nx*nx+ny*ny+nx*ny) <= maxGramBytes && nx*nx+ny*ny+2*nx*ny < 4*subsets*m*m
+	var ax, ay blas64.Symmetric
+	var axy blas64.General
+	if gram {
 		var gxx, gyy mat.SymDense
 		var gxy mat.Dense
 		gxx.SymOuterK(1, xd)
 		gyy.SymOuterK(1, yd)
 		gxy.Mul(xd, yd.T())
-		ax, ay, axy := gxx.RawSymmetric(), gyy.RawSymmetric(), gxy.RawMatrix()
-		for s := range subsets {
-			ix := sampleIndices(r, px, m)
-			iy := sampleIndices(r, py, m)
-			var sxx, syy, sxy float64
-			for a := range m {
-				for b := a + 1; b < m; b++ {
-					sxx += cubic(upper(ax, ix[a], ix[b]), gamma)
-					syy += cubic(upper(ay, iy[a], iy[b]), gamma)
-				}
-				row := axy.Data[ix[a]*axy.Stride:]
-				for b := range m {
-					sxy += cubic(row[iy[b]], gamma)
-				}
-			}
-			res.Values[s] = mmd(sxx, syy, sxy)
-		}
-	} else {
-		sx := mat.NewDense(m, d, nil)
-		sy := mat.NewDense(m, d, nil)
-		var kxx, kyy mat.SymDense
-		var kxy mat.Dense
-		for s := range subsets {
-			for i, j := range sampleIndices(r, px, m) {
-				copy(sx.RawRowView(i), xd.RawRowView(j))
-			}
-			for i, j := range sampleIndices(r, py, m) {
-				copy(sy.RawRowView(i), yd.RawRowView(j))
-			}
-			kxx.SymOuterK(1, sx)
-			kyy.SymOuterK(1, sy)
-			kxy.Mul(sx, sy.T())
-			ax, ay, axy := kxx.RawSymmetric(), kyy.RawSymmetric(), kxy.RawMatrix()
-			var sxx, syy, sxy float64
-			for a := range m {
-				for b := a + 1; b < m; b++ {
-					sxx += cubic(ax.Data[a*ax.Stride+b], gamma)
-					syy += cubic(ay.Data[a*ay.Stride+b], gamma)
-				}
-				for _, v := range axy.Data[a*axy.Stride : a*axy.Stride+m] {
-					sxy += cubic(v, gamma)
-				}
-			}
-			res.Values[s] = mmd(sxx, syy, sxy)
-		}
+		ax, ay, axy = gxx.RawSymmetric(), gyy.RawSymmetric(), gxy.RawMatrix()
 	}
+	// Subsets in parallel, each worker with its own scratch; every subset
+	// value is computed exactly as it would be serially.
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers(), subsets) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sx, sy *mat.Dense
+			var kxx, kyy mat.SymDense
+			var kxy mat.Dense
+			if !gram {
+				sx, sy = mat.NewDense(m, d, nil), mat.NewDense(m, d, nil)
+			}
+			for s := range next {
+				ix, iy := ixs[s], iys[s]
+				var sxx, syy, sxy float64
+				if gram {
+					for a := range m {
+						for b := a + 1; b < m; b++ {
+							sxx += cubic(upper(ax, ix[a], ix[b]), gamma)
+							syy += cubic(upper(ay, iy[a], iy[b]), gamma)
+						}
+						row := axy.Data[ix[a]*axy.Stride:]
+						for b := range m {
+							sxy += cubic(row[iy[b]], gamma)
+						}
+					}
+				} else {
+					for i, j := range ix {
+						copy(sx.RawRowView(i), xd.RawRowView(j))
+					}
+					for i, j := range iy {
+						copy(sy.RawRowView(i), yd.RawRowView(j))
+					}
+					kxx.SymOuterK(1, sx)
+					kyy.SymOuterK(1, sy)
+					kxy.Mul(sx, sy.T())
+					bx, by, bxy := kxx.RawSymmetric(), kyy.RawSymmetric(), kxy.RawMatrix()
+					for a := range m {
+						for b := a + 1; b < m; b++ {
+							sxx += cubic(bx.Data[a*bx.Stride+b], gamma)
+							syy += cubic(by.Data[a*by.Stride+b], gamma)
+						}
+						for _, v := range bxy.Data[a*bxy.Stride : a*bxy.Stride+m] {
+							sxy += cubic(v, gamma)
+						}
+					}
+				}
+				res.Values[s] = mmd(sxx, syy, sxy)
+			}
+		}()
+	}
+	for s := range subsets {
+		next <- s
+	}
+	close(next)
+	wg.Wait()
 	res.Mean = Mean(res.Values)
 	res.Std = PopulationStd(res.Values)
 	return res, nil
@@ -169,9 +197,9 @@ func identity(n int) []int {
 	return p
 }
 
-// maxGram is the largest set size for which KID precomputes Gram
-// matrices (3 of at most 72 MB).
-const maxGram = 3000
+// maxGramBytes bounds the memory of KID's three Gram matrices (X Xᵀ, Y Yᵀ,
+// X Yᵀ): 2.5 GB holds them for two sets of 10,000.
+const maxGramBytes = 2500 << 20
 
 // sampleIndices draws m of the indices in perm without replacement by a
 // partial Fisher–Yates shuffle, returning perm[:m].

@@ -16,6 +16,22 @@ type TTest struct {
 	DF float64
 	// P is the two-sided p-value.
 	P float64
+	// Diff is mean(a) − mean(b) and SE its standard error
+	// sqrt(s_a²/n_a + s_b²/n_b).
+	Diff, SE float64
+}
+
+// Interval returns Welch's interval for E[a] − E[b] at level (e.g. 0.95):
+//
+//	Diff ± t_{(1+level)/2, DF} · SE
+//
+// (see [TInterval]); [Diff, Diff] when SE = 0.
+func (t TTest) Interval(level float64) [2]float64 {
+	if t.SE == 0 {
+		return [2]float64{t.Diff, t.Diff}
+	}
+	_, ci := TInterval(t.Diff, t.SE, t.DF, level)
+	return ci
 }
 
 // WelchT is Welch's unequal-variances t-test of H0: E[a] = E[b] (Welch
@@ -45,13 +61,13 @@ func WelchT(a, b []float64) (TTest, error) {
 	se2 := va + vb
 	if se2 == 0 {
 		if diff == 0 {
-			return TTest{T: 0, DF: na + nb - 2, P: 1}, nil
+			return TTest{T: 0, DF: na + nb - 2, P: 1, Diff: 0}, nil
 		}
-		return TTest{T: math.Copysign(math.Inf(1), diff), DF: na + nb - 2, P: 0}, nil
+		return TTest{T: math.Copysign(math.Inf(1), diff), DF: na + nb - 2, P: 0, Diff: diff}, nil
 	}
 	t := diff / math.Sqrt(se2)
-	df := se2 * se2 / (va*va/(na-1) + vb*vb/(nb-1))
-	return TTest{T: t, DF: df, P: studentTwoSided(t, df)}, nil
+	df := WelchSatterthwaiteDF(va, na-1, vb, nb-1)
+	return TTest{T: t, DF: df, P: studentTwoSided(t, df), Diff: diff, SE: math.Hypot(StdErr(a), StdErr(b))}, nil
 }
 
 // studentTwoSided returns 2·P(T_df > |t|).

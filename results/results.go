@@ -129,13 +129,24 @@ type Metrics struct {
 	ISExp  *float64 `json:"is_exp,omitempty"`
 	CIS    *float64 `json:"cis,omitempty"`
 	CISExp *float64 `json:"cis_exp,omitempty"`
-	// 95% percentile-bootstrap intervals over inputs for IS and CIS (nats),
-	// and the bootstrap replicates themselves, which the regression gate
-	// compares without recomputing.
+	// 95% intervals for the population IS and CIS (nats): jackknife
+	// bias-corrected, Student t (IntervalJackknifeT); documents written
+	// before interval_methods was recorded hold percentile-bootstrap
+	// intervals around the plug-in values. The bootstrap replicates over
+	// inputs are what the regression gate compares without recomputing.
 	ISCI95       *[2]float64 `json:"is_ci95,omitempty"`
 	CISCI95      *[2]float64 `json:"cis_ci95,omitempty"`
 	ISBootstrap  []float64   `json:"is_bootstrap,omitempty"`
 	CISBootstrap []float64   `json:"cis_bootstrap,omitempty"`
+	// ISBiasCorrected and CISBiasCorrected are the jackknife bias-corrected
+	// IS and CIS in nats, beside the plug-in values IS and CIS (which stay
+	// the headline: they are what the paper and the official scripts
+	// print). docs/metrics.md states each estimator's bias.
+	ISBiasCorrected  *float64 `json:"is_bias_corrected,omitempty"`
+	CISBiasCorrected *float64 `json:"cis_bias_corrected,omitempty"`
+	// IntervalMethods names, per metric key, how its 95% interval was
+	// computed (Interval* constants), for intervals whose method changed.
+	IntervalMethods map[string]string `json:"interval_methods,omitempty"`
 	// CISPerInput is mean_k KL(p_ik || q_i) for each input i.
 	CISPerInput     []float64 `json:"cis_per_input,omitempty"`
 	ISSplits        *ISSplits `json:"is_splits,omitempty"`
@@ -193,16 +204,48 @@ type ISSplits struct {
 	Mean   float64   `json:"mean"`
 	Std    float64   `json:"std"`
 	Values []float64 `json:"values,omitempty"`
+	// Order is how the rows were split: SplitOrderShuffled (torch-fidelity's
+	// default, numpy.random.RandomState(ShuffleSeed).permutation first) or
+	// SplitOrderContiguous (rows in input-major order). Empty in documents
+	// written before it was recorded, which split contiguously.
+	Order string `json:"order,omitempty"`
+	// ShuffleSeed is the RandomState seed of a shuffled split (2020).
+	ShuffleSeed *int `json:"shuffle_seed,omitempty"`
 }
+
+// Values of Metrics.IntervalMethods.
+const (
+	// IntervalJackknifeT is a jackknife bias-corrected estimate ± a
+	// quantile (Student's t for IS and CIS, the normal one for FID) times
+	// the jackknife standard error.
+	IntervalJackknifeT = "jackknife-t"
+)
+
+// Values of ISSplits.Order.
+const (
+	SplitOrderShuffled   = "shuffled"
+	SplitOrderContiguous = "contiguous"
+)
 
 // FID is the Fréchet distance between Gaussian fits of sample and real features.
 type FID struct {
-	Value      float64     `json:"value"`
-	CI95       *[2]float64 `json:"ci95,omitempty"`
-	Bootstrap  []float64   `json:"bootstrap,omitempty"`
-	NumSamples int         `json:"num_samples,omitempty"`
-	NumReal    int         `json:"num_real,omitempty"`
-	FeatureDim int         `json:"feature_dim,omitempty"`
+	Value float64 `json:"value"`
+	// CI95 is the 95% interval for the population FID: jackknife
+	// bias-corrected, Student t (IntervalJackknifeT). Documents written
+	// before interval_methods was recorded hold a percentile-bootstrap
+	// interval, with its replicates in Bootstrap.
+	CI95      *[2]float64 `json:"ci95,omitempty"`
+	Bootstrap []float64   `json:"bootstrap,omitempty"`
+	// BiasCorrected is the jackknife bias-corrected FID, beside the plug-in
+	// Value (the headline); StdErr its jackknife standard error over
+	// Groups units (input groups paired with blocks of real images), which
+	// the regression gate compares.
+	BiasCorrected *float64 `json:"bias_corrected,omitempty"`
+	StdErr        float64  `json:"stderr,omitempty"`
+	Groups        int      `json:"groups,omitempty"`
+	NumSamples    int      `json:"num_samples,omitempty"`
+	NumReal       int      `json:"num_real,omitempty"`
+	FeatureDim    int      `json:"feature_dim,omitempty"`
 }
 
 // KID is the kernel inception distance over random subsets.

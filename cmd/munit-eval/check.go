@@ -26,6 +26,7 @@ type checkOptions struct {
 	correction    string
 	json          bool
 	wide          bool
+	allowMissing  bool
 }
 
 // defaultCheckOptions holds the defaults of munit-eval check in one place.
@@ -85,9 +86,13 @@ error; a new one without a baseline is reported and not gated.
 after reporting, and exits 0. --json prints the verdicts as JSON instead of
 the table.
 
+A metric of the baseline that the new results lack (AMT preference
+included) is bad input; --allow-missing reports it and fails with exit 1
+instead. Every document is checked for internal consistency first.
+
 Exit status: 0 when nothing regressed, 1 when a metric regressed, 2 on bad
-input: an unreadable or malformed document, or documents that are not
-comparable (another schema, method, dataset or protocol: the message names
+input: an unreadable, malformed or self-contradicting document, a missing
+metric, or documents that are not comparable (another schema, method, dataset or protocol: the message names
 every difference).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -106,13 +111,14 @@ every difference).`,
 	f.StringVar(&o.correction, "correction", o.correction, "multiple-testing correction over the report: holm or none")
 	f.BoolVar(&o.json, "json", false, "print the verdicts as JSON instead of the table")
 	f.BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.allowMissing, "allow-missing", false, "a baseline metric missing from the new results fails with exit 1 (after the table) instead of exit 2")
 	rootCmd.AddCommand(cmd)
 }
 
 // gateOptions turns the flags into gate.Options.
 func (o checkOptions) gateOptions() (gate.Options, error) {
 	g := gate.DefaultOptions()
-	g.Alpha, g.DiversityTest, g.Correction = o.alpha, o.diversityTest, o.correction
+	g.Alpha, g.DiversityTest, g.Correction, g.AllowMissing = o.alpha, o.diversityTest, o.correction, o.allowMissing
 	for _, t := range o.tolerance {
 		m, v, ok := strings.Cut(t, "=")
 		if !ok {
@@ -173,7 +179,10 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: baseline %s updated\n", o.baseline)
 		return nil
 	}
-	if len(rep.Regressions()) > 0 {
+	for _, m := range rep.Missing {
+		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: missing: %s\n", m)
+	}
+	if rep.Failed() {
 		return errRegression
 	}
 	return nil

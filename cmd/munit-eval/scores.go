@@ -61,6 +61,7 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 		fs.StringVar(&o.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
 		fs.StringVar(&o.classes, "classes", "", "class names for --logits, comma separated")
 		o.protocolFlags(cmd, "samples_per_input", "bootstrap", "splits")
+		cmd.Flags().BoolVar(&o.p.ContiguousSplits, "contiguous-splits", false, "split rows in order for is_splits instead of torch-fidelity's shuffle (seed 2020)")
 		rootCmd.AddCommand(cmd)
 	}
 }
