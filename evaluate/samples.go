@@ -39,6 +39,13 @@ type Source struct {
 	KeepSeed bool
 	// Force discards store samples of a different model, seed or inputs.
 	Force bool
+	// Shard is the part of the inputs Generate translates (the zero value:
+	// all); the store's other shards are other processes' work.
+	Shard translate.Shard
+	// CheckOnly makes Acquire read the store without translating: the
+	// scoring step of a sharded evaluation. A store lacking samples is a
+	// *translate.IncompleteError naming them.
+	CheckOnly bool
 }
 
 // RunOptions say how to run the networks, not what to measure.
@@ -64,6 +71,9 @@ type Samples struct {
 	Inputs, From string
 	// Warnings go first in the results document (fewer inputs than asked).
 	Warnings []string
+	// Generated is what a shard translated (Source.Shard; Store is then
+	// nil).
+	Generated *translate.Summary
 }
 
 // CountInputs lists an input folder and returns M, the number of inputs
@@ -132,14 +142,38 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 		// without a style code.
 		cfg.Repeat = info.LatentInput == "" && len(info.Noise) == 0 && k > 1
 	}
+	cfg.Shard, cfg.CheckOnly = src.Shard, src.CheckOnly
 	sum, err := translate.Run(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if src.Shard.Sharded() {
+		s.Generated = sum // the store is other shards' work too: not read
+		return s, nil
 	}
 	if s.Store, err = translate.OpenStore(sum.Store); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Generate translates src.Shard's share of the samples Acquire would
+// acquire (k per input for the protocol's M inputs, through the same
+// translate run) and measures nothing: one task of a sharded evaluation,
+// whose scoring step later acquires the assembled store with CheckOnly. It
+// reports what the shard did (Complete when it was the last to finish).
+func Generate(ctx context.Context, src Source, p Protocol, k int, o RunOptions) (*translate.Summary, error) {
+	switch {
+	case !src.Shard.Sharded():
+		return nil, fmt.Errorf("evaluate: Generate needs a shard (I/N with N > 1)")
+	case src.Samples != "":
+		return nil, fmt.Errorf("%s: an existing store folder has nothing to generate", src.Samples)
+	}
+	s, err := Acquire(ctx, src, &p, k, o)
+	if err != nil {
+		return nil, err
+	}
+	return s.Generated, nil
 }
 
 // openSamples reads an existing store folder holding at least k samples

@@ -26,6 +26,17 @@ type Options struct {
 	Log io.Writer
 	// Now stamps the documents' created field (default time.Now).
 	Now func() time.Time
+	// Shard, when Shard.Sharded(), makes the run one task of a sharded
+	// evaluation: it generates the samples of the inputs the shard owns
+	// (of every method of every dataset) and scores nothing.
+	Shard translate.Shard
+	// ScoreOnly scores without generating: the scoring step of a sharded
+	// evaluation. A store lacking samples is an *IncompleteError, before
+	// any scoring.
+	ScoreOnly bool
+	// Shards is N, the number of shards, when known to the scoring step
+	// (it names the shards to rerun when no fragment does).
+	Shards int
 }
 
 // Outcome lists what a run wrote.
@@ -33,6 +44,8 @@ type Outcome struct {
 	// Docs are the results documents, Paths where they were written, in order.
 	Docs  []*results.Document
 	Paths []string
+	// Generated is what a shard task translated, per method (Options.Shard).
+	Generated []Generated
 }
 
 // ResultsDir, StoreDir and ReportDir are the run's output folders inside Out.
@@ -51,14 +64,30 @@ func (c *Config) ReportDir() string { return filepath.Join(c.Resolve(c.Out), "re
 // written atomically to ResultsDir, and the real-data LPIPS row of each
 // dataset. Every model, folder and contract of the file is checked before
 // any work starts (Check).
+//
+// With o.Shard, Run is one task of a sharded evaluation: it only generates
+// the shard's samples (Outcome.Generated). With o.ScoreOnly it generates
+// nothing and refuses, with an *IncompleteError, while any method's store
+// lacks samples; otherwise it scores as an unsharded run does, so the
+// documents are the same apart from created.
 func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Shard.Sharded() && o.ScoreOnly {
+		return nil, fmt.Errorf("a shard (%s) generates and the scoring step scores: give one of them", o.Shard)
 	}
 	if err := model.Init(""); err != nil {
 		return nil, err
 	}
 	ro := evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet}
+	if o.Shard.Sharded() {
+		if err := c.Check(); err != nil {
+			return nil, err
+		}
+		out := &Outcome{}
+		return out, c.generate(ctx, o, ro, out)
+	}
 	s, err := evaluate.OpenScorers(evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value),
 		Classifier: c.Resolve(c.Models.Classifier.Value), Features: c.Resolve(c.Models.Features.Value)}, c.Want(), ro.ModelOptions())
 	if err != nil {
@@ -67,6 +96,11 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	defer s.Close()
 	if err := c.Check(); err != nil {
 		return nil, err
+	}
+	if o.ScoreOnly {
+		if err := c.checkComplete(ctx, o, ro); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(c.ResultsDir(), 0o755); err != nil {
 		return nil, err
@@ -142,7 +176,9 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		}
 		logf(meth.Name)("samples")
 		pm := p
-		smp, err := evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro)
+		src := c.source(d, meth, o.Force)
+		src.CheckOnly = o.ScoreOnly
+		smp, err := evaluate.Acquire(ctx, src, &pm, p.SamplesNeeded(want), ro)
 		if err != nil {
 			return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
 		}
