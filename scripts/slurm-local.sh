@@ -77,6 +77,9 @@ munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/sock" --pid-file="
   cannot "munged did not start (see $dir/munge/log)"
 
 host=$(hostname)
+# Memory is not a consumable resource here (CR_Core), but a job's --mem must
+# fit the node's RealMemory (default 1 MB): declare 90% of this machine's.
+mem=$(awk '/^MemTotal:/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo 2>/dev/null || true)
 # Ports away from the defaults, so a real cluster on the machine is never touched.
 cat >"$SLURM_CONF" <<CONF
 ClusterName=munitevalci
@@ -102,7 +105,7 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 ReturnToService=2
 MpiDefault=none
-NodeName=$host CPUs=$(nproc) State=UNKNOWN
+NodeName=$host CPUs=$(nproc) RealMemory=${mem:-1024} State=UNKNOWN
 PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 
