@@ -97,8 +97,9 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	var pre checked
 	if o.ScoreOnly {
-		if err := c.checkComplete(ctx, o, ro); err != nil {
+		if pre, err = c.checkComplete(ctx, o, ro); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +108,7 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	}
 	out := &Outcome{}
 	for _, d := range c.Datasets {
-		if err := c.dataset(ctx, s, d, o, ro, out); err != nil {
+		if err := c.dataset(ctx, s, d, o, ro, pre, out); err != nil {
 			return out, err
 		}
 	}
@@ -152,7 +153,9 @@ func (c *Config) source(d Dataset, m Method, force bool) evaluate.Source {
 	return src
 }
 
-func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o Options, ro evaluate.RunOptions, out *Outcome) error {
+// dataset scores every method of d, acquiring its samples (or taking them
+// from pre, the scoring step's first pass), and the real-data row.
+func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o Options, ro evaluate.RunOptions, pre checked, out *Outcome) error {
 	p, want := c.Protocol, c.Want()
 	var realFiles []images.File
 	if d.Real.Value != "" {
@@ -176,11 +179,12 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		}
 		logf(meth.Name)("samples")
 		pm := p
-		src := c.source(d, meth, o.Force)
-		src.CheckOnly = o.ScoreOnly
-		smp, err := evaluate.Acquire(ctx, src, &pm, p.SamplesNeeded(want), ro)
-		if err != nil {
-			return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+		smp := pre[[2]string{d.Name, meth.Name}]
+		if smp == nil {
+			var err error
+			if smp, err = evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro); err != nil {
+				return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+			}
 		}
 		j := job
 		j.Method, j.Protocol, j.Samples, j.Log = meth.Name, pm, *smp, logf(meth.Name)

@@ -47,33 +47,40 @@ func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions
 	return nil
 }
 
+// checked are the samples the scoring step's first pass found, by dataset
+// and method name, so the scoring pass does not look again.
+type checked map[[2]string]*evaluate.Samples
+
 // checkComplete is the scoring step's first pass: every method's store must
-// hold all its samples (nothing is translated). It returns an
-// *IncompleteError naming every method that lacks some.
-func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) error {
+// hold all its samples (nothing is translated). It returns the samples of
+// every method, or an *IncompleteError naming every method that lacks some.
+func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) (checked, error) {
 	inc := &IncompleteError{File: c.file, Shards: o.Shards}
+	found := checked{}
 	for _, d := range c.Datasets {
 		for _, m := range d.Methods {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, err
 			}
 			src := c.source(d, m, false)
 			src.CheckOnly = true
 			p := c.Protocol
-			_, err := evaluate.Acquire(ctx, src, &p, p.SamplesNeeded(c.Want()), ro)
+			smp, err := evaluate.Acquire(ctx, src, &p, p.SamplesNeeded(c.Want()), ro)
 			var ie *translate.IncompleteError
 			switch {
 			case errors.As(err, &ie):
 				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: m.Name, Missing: ie})
 			case err != nil:
-				return fmt.Errorf("%s / %s: %w", d.Name, m.Name, err)
+				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, err)
+			default:
+				found[[2]string{d.Name, m.Name}] = smp
 			}
 		}
 	}
 	if len(inc.Units) > 0 {
-		return inc
+		return nil, inc
 	}
-	return nil
+	return found, nil
 }
 
 // Unit is one method of one dataset whose samples are incomplete.
