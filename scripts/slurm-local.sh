@@ -31,6 +31,19 @@ down() {
   for f in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/pid"; do
     [ -f "$f" ] && pids+=("$(cat "$f")")
   done
+  # Cancel what still runs first: a job step (slurmstepd and the job's
+  # processes) outlives the daemons otherwise.
+  if [ -f "$SLURM_CONF" ] && [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    local jobs
+    jobs=$(squeue -h -o %A 2>/dev/null || true)
+    if [ -n "$jobs" ]; then
+      scancel $jobs >/dev/null 2>&1 || true
+      for _ in $(seq 1 60); do
+        [ -z "$(squeue -h -t running,completing -o %A 2>/dev/null)" ] && break
+        sleep 0.5
+      done
+    fi
+  fi
   [ -f "$SLURM_CONF" ] && scontrol shutdown >/dev/null 2>&1 || true
   [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" >/dev/null 2>&1 || true
   for _ in $(seq 1 40); do
