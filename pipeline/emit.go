@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -29,8 +30,9 @@ type Emit struct {
 	// JobName prefixes the jobs' names (NAME-shards, NAME-score).
 	JobName string
 	// CPUs, Memory and Time are each task's resources: cores (also
-	// onnxruntime's --threads), memory ("8G"; Kubernetes "8Gi"; "" none
-	// asked) and wall time limit (Slurm's "HH:MM:SS"; "" none asked).
+	// onnxruntime's --threads), memory in Slurm's units ("8G" is 8 GiB, a
+	// plain number megabytes; written 8Gi for Kubernetes; "" none asked)
+	// and wall time limit (Slurm's "HH:MM:SS"; "" none asked).
 	CPUs   int
 	Memory string
 	Time   string
@@ -46,6 +48,10 @@ type Emit struct {
 	// evaluation's files and store, and where it is mounted.
 	Image, Claim, Mount string
 }
+
+// memSize is a memory amount both Slurm and Kubernetes read (a K/M/G/T
+// suffix, binary in Slurm; Kubernetes' Ki/Mi/Gi/Ti also pass).
+var memSize = regexp.MustCompile(`^[0-9]+([KMGT]i?)?$`)
 
 // EmitDefaults are the defaults of Emit's zero fields.
 var EmitDefaults = Emit{Binary: "munit-eval", JobName: "munit-eval", CPUs: 2, Memory: "8G", Time: "24:00:00",
@@ -90,6 +96,8 @@ func (e Emit) withDefaults() (Emit, error) {
 		return e, fmt.Errorf("emit: --gpus %d with --device %s: the jobs would not use the GPUs; add --device cuda (and --ort-lib, a GPU build of onnxruntime)", e.GPUs, e.Device)
 	case e.Device == "cuda" && e.GPUs == 0:
 		return e, errors.New("emit: --device cuda needs --gpus 1 (one GPU per shard)")
+	case e.Memory != "" && !memSize.MatchString(e.Memory):
+		return e, fmt.Errorf("emit: --mem %q: want a size such as 8G, 500M or 8Gi", e.Memory)
 	case e.Time != "" && !validTime(e.Time):
 		return e, fmt.Errorf("emit: --time %q: want Slurm's form, e.g. 24:00:00, 90 (minutes) or 2-00:00:00", e.Time)
 	case !safeName.MatchString(e.JobName):
@@ -153,7 +161,7 @@ func EmitSlurm(w io.Writer, e Emit) error {
 		}
 		fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", e.CPUs)
 		if e.Memory != "" {
-			fmt.Fprintf(&b, "#SBATCH --mem=%s\n", e.Memory)
+			fmt.Fprintf(&b, "#SBATCH --mem=%s\n", slurmMemory(e.Memory))
 		}
 		if e.Time != "" {
 			fmt.Fprintf(&b, "#SBATCH --time=%s\n", e.Time)
@@ -211,10 +219,7 @@ func EmitK8s(w io.Writer, e Emit) error {
 	if err != nil {
 		return err
 	}
-	mem := e.Memory
-	if strings.HasSuffix(mem, "G") || strings.HasSuffix(mem, "M") || strings.HasSuffix(mem, "K") {
-		mem += "i" // Slurm's 8G is 8 GiB; Kubernetes spells it 8Gi
-	}
+	mem := k8sMemory(e.Memory)
 	fmt.Fprintf(w, `# Sharded evaluation of %[1]s on Kubernetes, written by munit-eval run --emit k8s.
 # The claim %[2]s (ReadWriteMany) holds the evaluation file, its models, images and out
 # folder; it is mounted at %[3]s and the pods work in %[4]s. Save this as jobs.yaml, then:
@@ -237,6 +242,22 @@ func EmitK8s(w io.Writer, e Emit) error {
 	}
 	return enc.Close()
 }
+
+// k8sMemory spells a memory amount as Kubernetes reads it: Slurm's 8G
+// (GiB) is 8Gi, a plain number (Slurm's megabytes) gets Mi.
+func k8sMemory(m string) string {
+	switch {
+	case m == "" || strings.HasSuffix(m, "i"):
+		return m
+	case strings.IndexAny(m[len(m)-1:], "KMGT") == 0:
+		return m + "i"
+	}
+	return m + "Mi"
+}
+
+// slurmMemory spells a memory amount as sbatch reads it (no "i": Slurm's
+// units are binary already).
+func slurmMemory(m string) string { return strings.TrimSuffix(m, "i") }
 
 // k8sJob is one Job as a YAML tree (maps marshal with sorted keys, which
 // yaml.v3 keeps stable).

@@ -198,6 +198,7 @@ func TestEmitRefuses(t *testing.T) {
 		{"gpus on cpu", func(e *Emit) { e.GPUs = 1 }, "--device cuda"},
 		{"cuda without gpus", func(e *Emit) { e.Device = "cuda" }, "--gpus 1"},
 		{"bad time", func(e *Emit) { e.Time = "2h" }, `--time "2h"`},
+		{"bad memory", func(e *Emit) { e.Memory = "8 GB" }, `--mem "8 GB"`},
 		{"bad name", func(e *Emit) { e.JobName = "a b" }, "--job-name"},
 	}
 	for _, c := range cases {
@@ -225,6 +226,16 @@ func TestSlurmSeconds(t *testing.T) {
 	for _, bad := range []string{"", "2h", "1:2:3:4", "-5", "a-1"} {
 		if _, ok := slurmSeconds(bad); ok {
 			t.Errorf("slurmSeconds(%q) accepted", bad)
+		}
+	}
+}
+
+// TestMemorySpelling: one --mem for both schedulers, in their units.
+func TestMemorySpelling(t *testing.T) {
+	for in, want := range map[string][2]string{"8G": {"8G", "8Gi"}, "8Gi": {"8G", "8Gi"}, "500M": {"500M", "500Mi"},
+		"4000": {"4000", "4000Mi"}, "1T": {"1T", "1Ti"}, "": {"", ""}} {
+		if s, k := slurmMemory(in), k8sMemory(in); s != want[0] || k != want[1] {
+			t.Errorf("%q: slurm %q, k8s %q, want %q", in, s, k, want)
 		}
 	}
 }
