@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-deps test-export gate gate-update demo screenshots bench bench-e2e fmt vet clean
+.PHONY: all setup build test test-deps test-export test-slurm gate gate-update demo screenshots bench bench-e2e fmt vet clean
 
 all: build
 
@@ -59,6 +59,13 @@ bench-e2e: setup
 
 test-export: build
 	bash scripts/test-export.sh
+
+# Sharded evaluation on a real Slurm: a single-node cluster on this machine
+# (installs slurm-wlm and munge when missing, as root), the gate's evaluation
+# as a 4-task array job plus the scoring job, results identical to the
+# unsharded run's; skips, saying why, where the cluster cannot start.
+test-slurm: build
+	bash scripts/test-slurm.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

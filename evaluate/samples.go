@@ -43,6 +43,13 @@ type Source struct {
 	// for explicitly) leaves inputs or samples of the source unused, so
 	// the reader knows the numbers do not cover everything.
 	NoteCuts bool
+	// Shard is the part of the inputs Generate translates (the zero value:
+	// all); the store's other shards are other processes' work.
+	Shard translate.Shard
+	// CheckOnly makes Acquire read the store without translating: the
+	// scoring step of a sharded evaluation. A store lacking samples is a
+	// *translate.IncompleteError naming them.
+	CheckOnly bool
 }
 
 // RunOptions say how to run the networks, not what to measure.
@@ -70,6 +77,9 @@ type Samples struct {
 	Inputs, From string
 	// Warnings go first in the results document (fewer inputs than asked).
 	Warnings []string
+	// Generated is what a shard translated (Source.Shard; Store is then
+	// nil).
+	Generated *translate.Summary
 }
 
 // CountInputs lists an input folder and returns M, the number of inputs
@@ -154,9 +164,14 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 			s.Warnings = append(s.Warnings, w)
 		}
 	}
+	cfg.Shard, cfg.CheckOnly = src.Shard, src.CheckOnly
 	sum, err := translate.Run(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if src.Shard.Sharded() {
+		s.Generated = sum // the store is other shards' work too: not read
+		return s, nil
 	}
 	if s.Store, err = translate.OpenStore(sum.Store); err != nil {
 		return nil, err
@@ -172,6 +187,25 @@ func methodMismatch(name, meta string) string {
 		return ""
 	}
 	return fmt.Sprintf("the generator's metadata names the method %q, but it is evaluated as %q", meta, name)
+}
+
+// Generate translates src.Shard's share of the samples Acquire would
+// acquire (k per input for the protocol's M inputs, through the same
+// translate run) and measures nothing: one task of a sharded evaluation,
+// whose scoring step later acquires the assembled store with CheckOnly. It
+// reports what the shard did (Complete when it was the last to finish).
+func Generate(ctx context.Context, src Source, p Protocol, k int, o RunOptions) (*translate.Summary, error) {
+	switch {
+	case !src.Shard.Sharded():
+		return nil, fmt.Errorf("evaluate: Generate needs a shard (I/N with N > 1)")
+	case src.Samples != "":
+		return nil, fmt.Errorf("%s: an existing store folder has nothing to generate", src.Samples)
+	}
+	s, err := Acquire(ctx, src, &p, k, o)
+	if err != nil {
+		return nil, err
+	}
+	return s.Generated, nil
 }
 
 // openSamples reads an existing store folder holding at least k samples

@@ -30,6 +30,17 @@ type Options struct {
 	Memory int64
 	// Now stamps the documents' created field (default time.Now).
 	Now func() time.Time
+	// Shard, when Shard.Sharded(), makes the run one task of a sharded
+	// evaluation: it generates the samples of the inputs the shard owns
+	// (of every method of every dataset) and scores nothing.
+	Shard translate.Shard
+	// ScoreOnly scores without generating: the scoring step of a sharded
+	// evaluation. A store lacking samples is an *IncompleteError, before
+	// any scoring.
+	ScoreOnly bool
+	// Shards is N, the number of shards, when known to the scoring step
+	// (it names the shards to rerun when no fragment does).
+	Shards int
 }
 
 // Outcome lists what a run wrote.
@@ -37,6 +48,8 @@ type Outcome struct {
 	// Docs are the results documents, Paths where they were written, in order.
 	Docs  []*results.Document
 	Paths []string
+	// Generated is what a shard task translated, per method (Options.Shard).
+	Generated []Generated
 }
 
 // ResultsDir, StoreDir and ReportDir are the run's output folders inside Out.
@@ -55,14 +68,30 @@ func (c *Config) ReportDir() string { return filepath.Join(c.Resolve(c.Out), "re
 // written atomically to ResultsDir, and the real-data LPIPS row of each
 // dataset. Every model, folder and contract of the file is checked before
 // any work starts (Check).
+//
+// With o.Shard, Run is one task of a sharded evaluation: it only generates
+// the shard's samples (Outcome.Generated). With o.ScoreOnly it generates
+// nothing and refuses, with an *IncompleteError, while any method's store
+// lacks samples; otherwise it scores as an unsharded run does, so the
+// documents are the same apart from created.
 func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Shard.Sharded() && o.ScoreOnly {
+		return nil, fmt.Errorf("a shard (%s) generates and the scoring step scores: give one of them", o.Shard)
 	}
 	if err := model.Init(""); err != nil {
 		return nil, err
 	}
 	ro := evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet}
+	if o.Shard.Sharded() {
+		if err := c.Check(); err != nil {
+			return nil, err
+		}
+		out := &Outcome{}
+		return out, c.generate(ctx, o, ro, out)
+	}
 	s, err := evaluate.OpenScorers(evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value),
 		Classifier: c.Resolve(c.Models.Classifier.Value), Features: c.Resolve(c.Models.Features.Value)}, c.Want(), ro.ModelOptions())
 	if err != nil {
@@ -75,12 +104,18 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if err := c.checkMemory(o.Memory); err != nil {
 		return nil, err
 	}
+	var pre checked
+	if o.ScoreOnly {
+		if pre, err = c.checkComplete(ctx, o, ro); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(c.ResultsDir(), 0o755); err != nil {
 		return nil, err
 	}
 	out := &Outcome{}
 	for _, d := range c.Datasets {
-		if err := c.dataset(ctx, s, d, o, ro, out); err != nil {
+		if err := c.dataset(ctx, s, d, o, ro, pre, out); err != nil {
 			return out, err
 		}
 	}
@@ -141,7 +176,9 @@ func (c *Config) source(d Dataset, m Method, force bool) evaluate.Source {
 	return src
 }
 
-func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o Options, ro evaluate.RunOptions, out *Outcome) error {
+// dataset scores every method of d, acquiring its samples (or taking them
+// from pre, the scoring step's first pass), and the real-data row.
+func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o Options, ro evaluate.RunOptions, pre checked, out *Outcome) error {
 	p, want := c.Protocol, c.Want()
 	var realFiles []images.File
 	if d.Real.Value != "" {
@@ -165,9 +202,12 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		}
 		logf(meth.Name)("samples")
 		pm := p
-		smp, err := evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro)
-		if err != nil {
-			return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+		smp := pre[[2]string{d.Name, meth.Name}]
+		if smp == nil {
+			var err error
+			if smp, err = evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro); err != nil {
+				return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+			}
 		}
 		for _, w := range smp.Warnings {
 			if o.Log != nil {

@@ -31,6 +31,19 @@ down() {
   for f in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/pid"; do
     [ -f "$f" ] && pids+=("$(cat "$f")")
   done
+  # Cancel what still runs first: a job step (slurmstepd and the job's
+  # processes) outlives the daemons otherwise.
+  if [ -f "$SLURM_CONF" ] && [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    local jobs
+    jobs=$(squeue -h -o %A 2>/dev/null || true)
+    if [ -n "$jobs" ]; then
+      scancel $jobs >/dev/null 2>&1 || true
+      for _ in $(seq 1 60); do
+        [ -z "$(squeue -h -t running,completing -o %A 2>/dev/null)" ] && break
+        sleep 0.5
+      done
+    fi
+  fi
   [ -f "$SLURM_CONF" ] && scontrol shutdown >/dev/null 2>&1 || true
   [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" >/dev/null 2>&1 || true
   for _ in $(seq 1 40); do
@@ -77,6 +90,9 @@ munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/sock" --pid-file="
   cannot "munged did not start (see $dir/munge/log)"
 
 host=$(hostname)
+# Memory is not a consumable resource here (CR_Core), but a job's --mem must
+# fit the node's RealMemory (default 1 MB): declare 90% of this machine's.
+mem=$(awk '/^MemTotal:/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo 2>/dev/null || true)
 # Ports away from the defaults, so a real cluster on the machine is never touched.
 cat >"$SLURM_CONF" <<CONF
 ClusterName=munitevalci
@@ -102,7 +118,7 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 ReturnToService=2
 MpiDefault=none
-NodeName=$host CPUs=$(nproc) State=UNKNOWN
+NodeName=$host CPUs=$(nproc) RealMemory=${mem:-1024} State=UNKNOWN
 PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 

@@ -65,6 +65,11 @@ type Config struct {
 	// for what is intact in it instead of refusing; every sample it lists
 	// is still checked by its SHA-256 before reuse.
 	Repair bool
+	// CheckOnly finds the run's folder as Run would and checks that it
+	// holds every sample of the run, computing and writing nothing: the
+	// scoring step of a sharded evaluation. A store that lacks samples is
+	// an *IncompleteError naming them (see checkOnly).
+	CheckOnly bool
 
 	// Threads and Device configure onnxruntime (model.Options).
 	Threads int
@@ -128,6 +133,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("--batch %d: want a positive number", c.Batch)
 	case c.Size < 0:
 		return fmt.Errorf("--size %d: want a positive number (0 for no resize)", c.Size)
+	case c.CheckOnly && (c.Force || c.Shard.Sharded() || c.Repair):
+		return errors.New("checking a store (CheckOnly) writes nothing: it excludes --force, --shard and --repair")
 	case c.Force && c.Shard.Sharded():
 		return errors.New("--force discards the whole store, which other shards are writing: run one unsharded --force first, then the shards")
 	case c.Shard.Count < 0 || (c.Shard.Sharded() && (c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count)):

@@ -96,6 +96,14 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 		return nil, fmt.Errorf("translate: %w", err)
 	}
+	if cfg.CheckOnly {
+		sum, err := r.checkOnly(start)
+		if err != nil {
+			r.unlock()
+			os.Remove(r.dir) // only when empty: the check made it
+		}
+		return sum, err
+	}
 	if err := r.openStore(); err != nil {
 		return nil, fmt.Errorf("translate: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
 )
 
@@ -26,7 +27,14 @@ type metricFlags struct {
 	out     outputFlags
 	dataset string
 	noCache bool
+	// shard and shards are --shard I/N and --shards N (with --generator).
+	shard  string
+	shards int
 }
+
+// errShardDone ends a metric command that generated one shard's samples
+// and measured nothing (a success).
+var errShardDone = errors.New("shard generated")
 
 func newMetricFlags() *metricFlags {
 	return &metricFlags{p: evaluate.DefaultProtocol(), src: evaluate.Source{Store: "store"}}
@@ -43,7 +51,12 @@ func (f *metricFlags) command(use, short, long, cached, resultsNote string, maxA
 			}
 			return nil
 		},
-		RunE: run}
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := run(cmd, args); !errors.Is(err, errShardDone) {
+				return err
+			}
+			return nil
+		}}
 	f.register(cmd, cached, resultsNote)
 	return cmd
 }
@@ -58,6 +71,8 @@ func (f *metricFlags) register(cmd *cobra.Command, cached, resultsNote string) {
 	fs.StringVar(&f.src.Store, "store", f.src.Store, "the sample store --generator writes to (and whose .cache/ keeps embeddings)")
 	fs.StringVar(&f.src.Method, "method", "", "method name (default: the generator's munit_eval.method)")
 	fs.BoolVar(&f.src.Force, "force", false, "discard store samples of a different model, seed or input set")
+	fs.StringVar(&f.shard, "shard", "", "with --generator: generate only shard `I/N` of the samples (default: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
+	fs.IntVar(&f.shards, "shards", 0, "with --generator: number of shards N, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 	fs.Int64Var(&f.p.Seed, "seed", f.p.Seed, "seed of the latent codes, input selection and bootstrap")
 	fs.StringVar(&f.p.Select, "select", f.p.Select, "which inputs: first (the first M in sorted order) or random (a seeded subset)")
 	f.protocolFlags(cmd, "num_inputs", "size", "batch")
@@ -200,6 +215,26 @@ func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, args []st
 		if err := evaluate.CheckInputs(src.Inputs, f.p, global.memBytes); err != nil {
 			return nil, fmt.Errorf("%s: %w", commandName(cmd), flagError(err))
 		}
+		shard, err := translate.ParseShard(f.shard, f.shards, os.Getenv)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
+		}
+		if shard.Sharded() {
+			// One task of a sharded run: this shard's samples, exactly as
+			// the unsharded command would translate them; no measuring.
+			src.Shard = shard
+			sum, err := evaluate.Generate(ctx, src, f.p, k, evalRunOptions(quiet))
+			if err != nil {
+				return nil, err
+			}
+			if err := printTranslateSummary(cmd.OutOrStdout(), sum, false); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: shard %s generated; nothing measured: once every shard has finished, measure with --samples %s\n", shard, sum.Store)
+			return nil, errShardDone
+		}
+	} else if f.shard != "" || f.shards != 0 {
+		return nil, usageError{fmt.Errorf("%s: --shard and --shards split the samples --generator makes: measure a store (--samples) in one process", commandName(cmd))}
 	}
 	return evaluate.Acquire(ctx, src, &f.p, k, evalRunOptions(quiet))
 }

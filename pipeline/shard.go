@@ -1,0 +1,167 @@
+package pipeline
+
+// A sharded evaluation: shard tasks that only generate their share of every
+// method's samples, and a scoring step that scores the assembled store,
+// refusing while a shard has not finished.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/translate"
+)
+
+// Generated is what one shard task did for one method of one dataset.
+type Generated struct {
+	Dataset string
+	translate.Summary
+}
+
+// generate is a shard task: every method of every dataset translates the
+// inputs o.Shard owns, with the samples per input the unsharded run would
+// ask for, so the shards together write exactly the unsharded store. It
+// measures nothing and writes no results.
+func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions, out *Outcome) error {
+	k := c.Protocol.SamplesNeeded(c.Want())
+	for _, d := range c.Datasets {
+		for _, m := range d.Methods {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "%s / %s: samples of shard %s\n", d.Name, m.Name, o.Shard)
+			}
+			src := c.source(d, m, false)
+			src.Shard = o.Shard
+			sum, err := evaluate.Generate(ctx, src, c.Protocol, k, ro)
+			if err != nil {
+				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, err)
+			}
+			out.Generated = append(out.Generated, Generated{Dataset: d.Name, Summary: *sum})
+		}
+	}
+	return nil
+}
+
+// checked are the samples the scoring step's first pass found, by dataset
+// and method name, so the scoring pass does not look again.
+type checked map[[2]string]*evaluate.Samples
+
+// checkComplete is the scoring step's first pass: every method's store must
+// hold all its samples (nothing is translated). It returns the samples of
+// every method, or an *IncompleteError naming every method that lacks some.
+func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) (checked, error) {
+	inc := &IncompleteError{File: c.file, Shards: o.Shards}
+	found := checked{}
+	for _, d := range c.Datasets {
+		for _, m := range d.Methods {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			src := c.source(d, m, false)
+			src.CheckOnly = true
+			p := c.Protocol
+			smp, err := evaluate.Acquire(ctx, src, &p, p.SamplesNeeded(c.Want()), ro)
+			var ie *translate.IncompleteError
+			switch {
+			case errors.As(err, &ie):
+				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: m.Name, Missing: ie})
+			case err != nil:
+				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, err)
+			default:
+				found[[2]string{d.Name, m.Name}] = smp
+			}
+		}
+	}
+	if len(inc.Units) > 0 {
+		return nil, inc
+	}
+	return found, nil
+}
+
+// Unit is one method of one dataset whose samples are incomplete.
+type Unit struct {
+	Dataset, Method string
+	Missing         *translate.IncompleteError
+}
+
+// IncompleteError refuses to score an evaluation whose store lacks samples:
+// a shard has not finished (or never ran). It names, per method, the
+// inputs that lack samples, and the shards to rerun.
+type IncompleteError struct {
+	// File is the evaluation file.
+	File string
+	// Units are the incomplete methods, in the file's order.
+	Units []Unit
+	// Shards is N as the scoring step was told (--shards; 0: unknown); the
+	// stores' fragments name it otherwise.
+	Shards int
+}
+
+// Error lists what is missing and how to finish it, on one line.
+func (e *IncompleteError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: not scored: the store lacks samples of %d method(s), so a shard has not finished:", e.File, len(e.Units))
+	for j, u := range e.Units {
+		if j > 0 {
+			b.WriteString(";")
+		}
+		m := u.Missing
+		fmt.Fprintf(&b, " %s / %s: %d of %d inputs lack samples (%s)", u.Dataset, u.Method, len(m.Missing), m.Inputs, listSome(m.MissingFiles, 3))
+	}
+	if sh := e.RerunShards(); len(sh) > 0 {
+		var cmds []string
+		for _, s := range sh {
+			cmds = append(cmds, "--shard "+s.String())
+		}
+		fmt.Fprintf(&b, "; rerun munit-eval run %s with %s, then score again", e.File, strings.Join(cmds, ", "))
+	} else {
+		fmt.Fprintf(&b, "; rerun the unfinished shards (munit-eval run %s --shard I/N), or munit-eval run %s without --score-only to generate what is missing here", e.File, e.File)
+	}
+	return b.String()
+}
+
+// RerunShards are the shards that own the missing inputs, in order: with N
+// from the stores' fragments (when they agree) or from Shards. Nil when N
+// is unknown.
+func (e *IncompleteError) RerunShards() []translate.Shard {
+	n := e.Shards
+	for _, u := range e.Units {
+		for _, s := range u.Missing.Shards {
+			if n == 0 {
+				n = s.Count
+			}
+			if s.Count != n {
+				return nil // fragments of different splits: no one answer
+			}
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	seen := map[int]bool{}
+	for _, u := range e.Units {
+		for _, i := range u.Missing.Missing {
+			seen[i%n] = true
+		}
+	}
+	var out []translate.Shard
+	for i := range n {
+		if seen[i] {
+			out = append(out, translate.Shard{Index: i, Count: n})
+		}
+	}
+	return slices.Clip(out)
+}
+
+// listSome lists at most n names, then how many more.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}

@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/synth"
+	"github.com/munit-eval/munit-eval/translate"
+)
+
+// TestShardedRun evaluates one file (a stochastic two-stage method, a
+// deterministic one, two datasets) unsharded, and as three shards: the
+// scoring step refuses while shard 1/3 has not run, naming its inputs and
+// the shard to rerun; once every shard ran (two of them at once), it
+// writes documents byte-identical to the unsharded run's, created apart,
+// and the store's samples are the same files.
+func TestShardedRun(t *testing.T) {
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	dir := t.TempDir()
+	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 5, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
+		t.Fatal(err)
+	}
+	const file = `out: OUT
+protocol: {num_inputs: 5, samples_per_input: 4, pairs: 2, kid_subset_size: 6, bootstrap: 50, fid_bootstrap: 0}
+models: {lpips: models/lpips.onnx, classifier: models/classifier.onnx}
+report: false
+datasets:
+  - name: one
+    inputs: world/testA
+    real: world/testB
+    methods:
+      - {name: MUNIT, content_encoder: models/munit_content.onnx, decoder: models/munit_decoder.onnx}
+      - {name: CycleGAN, generator: models/cyclegan.onnx}
+  - name: two
+    inputs: world/testA
+    real: world/testB
+    methods:
+      - {name: UNIT, generator: models/unit.onnx}
+`
+	load := func(out string) *Config {
+		t.Helper()
+		p := filepath.Join(dir, out+".yaml")
+		if err := os.WriteFile(p, []byte(strings.Replace(file, "OUT", out, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	fixed := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	ctx := context.Background()
+	one := load("one")
+	ref, err := Run(ctx, one, Options{Threads: 1, Quiet: true, Now: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sh := load("sharded")
+	shard := func(i int) error {
+		out, err := Run(ctx, sh, Options{Threads: 1, Quiet: true, Shard: translate.Shard{Index: i, Count: 3}})
+		if err == nil && (len(out.Generated) != 3 || len(out.Docs) != 0) {
+			err = fmt.Errorf("shard %d/3: %d methods generated, %d documents, want 3 and none", i, len(out.Generated), len(out.Docs))
+		}
+		return err
+	}
+	if err := shard(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := shard(2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(ctx, sh, Options{Threads: 1, Quiet: true, ScoreOnly: true})
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || len(inc.Units) != 3 {
+		t.Fatalf("scoring with shard 1/3 missing: %v, want an IncompleteError naming 3 methods", err)
+	}
+	// Shard 1/3 owns inputs 1 and 4 (0001.png, 0004.png).
+	for _, want := range []string{"one / MUNIT: 2 of 5 inputs lack samples (0001.png, 0004.png)", "two / UNIT:", "--shard 1/3, then score again"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
+	}
+	if _, err := os.Stat(sh.ResultsDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused scoring step made %s (%v)", sh.ResultsDir(), err)
+	}
+	// Shard 1/3 twice at once: the store lock refuses one; both shards'
+	// work together still completes the store.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for j := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[j] = shard(1) }()
+	}
+	wg.Wait()
+	if errs[0] != nil && errs[1] != nil {
+		t.Fatalf("shard 1/3 twice: both failed: %v; %v", errs[0], errs[1])
+	}
+	got, err := Run(ctx, sh, Options{Threads: 1, Quiet: true, ScoreOnly: true, Now: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Paths) != len(ref.Paths) || len(got.Paths) != 5 {
+		t.Fatalf("%d documents sharded, %d unsharded, want 5", len(got.Paths), len(ref.Paths))
+	}
+	for i, p := range ref.Paths {
+		a, _ := os.ReadFile(p)
+		b, _ := os.ReadFile(got.Paths[i])
+		if filepath.Base(p) != filepath.Base(got.Paths[i]) || !bytes.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s differs from the unsharded %s", got.Paths[i], p)
+		}
+	}
+	for _, rel := range []string{"one/MUNIT/manifest.json", "one/CycleGAN/manifest.json", "two/UNIT/manifest.json", "one/MUNIT/0004/3.png"} {
+		a, err1 := os.ReadFile(filepath.Join(one.Resolve("one"), "store", rel))
+		b, err2 := os.ReadFile(filepath.Join(sh.Resolve("sharded"), "store", rel))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("store file %s differs (%v, %v)", rel, err1, err2)
+		}
+	}
+}
