@@ -63,63 +63,11 @@ func ParseNPY(name string, b []byte) (*Array, error) {
 }
 
 func parseNPY(b []byte) (*Array, error) {
-	if len(b) == 0 {
-		return nil, fmt.Errorf("empty file, not a .npy array")
-	}
-	if !bytes.HasPrefix(b, npyMagic) || len(b) < len(npyMagic)+2 {
-		return nil, fmt.Errorf("not a .npy file (bad magic)")
-	}
-	major, minor := b[6], b[7]
-	var hlen, start int
-	switch major {
-	case 1:
-		if len(b) < 10 {
-			return nil, fmt.Errorf(".npy header truncated")
-		}
-		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
-	case 2, 3:
-		if len(b) < 12 {
-			return nil, fmt.Errorf(".npy header truncated")
-		}
-		h := binary.LittleEndian.Uint32(b[8:12])
-		if uint64(h) > uint64(len(b)) {
-			return nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", h, len(b))
-		}
-		hlen, start = int(h), 12
-	default:
-		return nil, fmt.Errorf("unsupported .npy format version %d.%d", major, minor)
-	}
-	if start+hlen > len(b) {
-		return nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", hlen, len(b))
-	}
-	h, err := parseHeader(string(b[start : start+hlen]))
+	shape, size, data, err := parseNPYRaw(b)
 	if err != nil {
-		return nil, fmt.Errorf("bad .npy header: %w", err)
+		return nil, err
 	}
-	if h.fortran {
-		return nil, fmt.Errorf(".npy array is in Fortran order; only C order is supported (save it with np.ascontiguousarray)")
-	}
-	var size int
-	switch h.descr {
-	case "<f4":
-		size = 4
-	case "<f8":
-		size = 8
-	default:
-		return nil, fmt.Errorf(".npy dtype %q is not supported: want little-endian float32 '<f4' or float64 '<f8'", h.descr)
-	}
-	data := b[start+hlen:]
-	n, err := numel(h.shape, math.MaxInt/8)
-	if err != nil {
-		return nil, fmt.Errorf("bad .npy header: %w", err)
-	}
-	switch {
-	case len(data) < n*size:
-		return nil, fmt.Errorf(".npy data truncated: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
-	case len(data) > n*size:
-		return nil, fmt.Errorf(".npy data too long: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
-	}
-	a := &Array{Shape: h.shape, Data: make([]float32, n)}
+	a := &Array{Shape: shape, Data: make([]float32, len(data)/size)}
 	if size == 4 {
 		for i := range a.Data {
 			a.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
@@ -130,6 +78,68 @@ func parseNPY(b []byte) (*Array, error) {
 		}
 	}
 	return a, nil
+}
+
+// parseNPYRaw checks a .npy file's magic, header and data length and
+// returns the shape, the element size (4 for '<f4', 8 for '<f8') and the
+// little-endian data bytes (exactly the product of shape times size).
+func parseNPYRaw(b []byte) (shape []int, size int, data []byte, err error) {
+	if len(b) == 0 {
+		return nil, 0, nil, fmt.Errorf("empty file, not a .npy array")
+	}
+	if !bytes.HasPrefix(b, npyMagic) || len(b) < len(npyMagic)+2 {
+		return nil, 0, nil, fmt.Errorf("not a .npy file (bad magic)")
+	}
+	major, minor := b[6], b[7]
+	var hlen, start int
+	switch major {
+	case 1:
+		if len(b) < 10 {
+			return nil, 0, nil, fmt.Errorf(".npy header truncated")
+		}
+		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
+	case 2, 3:
+		if len(b) < 12 {
+			return nil, 0, nil, fmt.Errorf(".npy header truncated")
+		}
+		h := binary.LittleEndian.Uint32(b[8:12])
+		if uint64(h) > uint64(len(b)) {
+			return nil, 0, nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", h, len(b))
+		}
+		hlen, start = int(h), 12
+	default:
+		return nil, 0, nil, fmt.Errorf("unsupported .npy format version %d.%d", major, minor)
+	}
+	if start+hlen > len(b) {
+		return nil, 0, nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", hlen, len(b))
+	}
+	h, err := parseHeader(string(b[start : start+hlen]))
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("bad .npy header: %w", err)
+	}
+	if h.fortran {
+		return nil, 0, nil, fmt.Errorf(".npy array is in Fortran order; only C order is supported (save it with np.ascontiguousarray)")
+	}
+	switch h.descr {
+	case "<f4":
+		size = 4
+	case "<f8":
+		size = 8
+	default:
+		return nil, 0, nil, fmt.Errorf(".npy dtype %q is not supported: want little-endian float32 '<f4' or float64 '<f8'", h.descr)
+	}
+	data = b[start+hlen:]
+	n, err := numel(h.shape, math.MaxInt/8)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("bad .npy header: %w", err)
+	}
+	switch {
+	case len(data) < n*size:
+		return nil, 0, nil, fmt.Errorf(".npy data truncated: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
+	case len(data) > n*size:
+		return nil, 0, nil, fmt.Errorf(".npy data too long: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
+	}
+	return h.shape, size, data, nil
 }
 
 type npyHeader struct {
@@ -300,15 +310,34 @@ func EncodeNPY(w io.Writer, a *Array) error {
 	if n != len(a.Data) {
 		return fmt.Errorf("images: encoding .npy: shape %v holds %d values, data has %d", a.Shape, n, len(a.Data))
 	}
-	dims := make([]string, len(a.Shape))
-	for i, d := range a.Shape {
+	hdr := npyHeaderBytes("<f4", a.Shape)
+	buf := make([]byte, 4*len(a.Data))
+	for i, v := range a.Data {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	}
+	if _, err := w.Write(hdr); err != nil {
+		return fmt.Errorf("images: encoding .npy: %w", err)
+	}
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("images: encoding .npy: %w", err)
+	}
+	return nil
+}
+
+// npyHeaderBytes is the header numpy's np.save writes for a C-order array
+// of dtype descr and the given shape: format version 1.0 (2.0 when the
+// header would not fit 65535 bytes), padded with spaces so the data starts
+// at a multiple of 64 bytes.
+func npyHeaderBytes(descr string, shapeDims []int) []byte {
+	dims := make([]string, len(shapeDims))
+	for i, d := range shapeDims {
 		dims[i] = strconv.Itoa(d)
 	}
 	shape := "(" + strings.Join(dims, ", ") + ")"
 	if len(dims) == 1 {
 		shape = "(" + dims[0] + ",)"
 	}
-	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
+	dict := "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }"
 	major, pre := byte(1), 10
 	if len(dict)+1+pre > 65535 {
 		major, pre = 2, 12
@@ -328,17 +357,7 @@ func EncodeNPY(w io.Writer, a *Array) error {
 		hdr[i] = ' '
 	}
 	hdr[total-1] = '\n'
-	buf := make([]byte, 4*len(a.Data))
-	for i, v := range a.Data {
-		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-	}
-	if _, err := w.Write(hdr); err != nil {
-		return fmt.Errorf("images: encoding .npy: %w", err)
-	}
-	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("images: encoding .npy: %w", err)
-	}
-	return nil
+	return hdr
 }
 
 // WriteNPY writes a to path as EncodeNPY does, atomically (temp file +
