@@ -95,7 +95,12 @@ def random_weights(dirs, per_dir=6):
     of the first images of each folder (as seen through the pytorch-fid
     preprocessing), so its features differ between the folders: with
     statistics of noise images the random network maps every image to
-    nearly the same features and the FID is ~1e-5, too small to compare."""
+    nearly the same features and the FID is ~1e-5, too small to compare
+    (flooring the variances at 1, as classifier.calibrate_batchnorm does,
+    has the same effect). Without the floor some channels amplify float32
+    rounding, so the features (up to ~100) agree with PyTorch to ~1e-4
+    relative rather than 1e-6 absolute: the exports below run with
+    --tol 0.05 and the script reports relative figures."""
     import torch.nn as nn
     net = fid_inception.fid_inception()
     torch.manual_seed(0)
@@ -120,7 +125,7 @@ def check_pytorch_fid(src, weights, binary, work, dirs):
     pin.load_state_dict_from_url = lambda *a, **k: torch.load(weights, map_location="cpu")
     model = pin.InceptionV3([pin.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
     onnx_path = os.path.join(work, "fid_inception_pytorch_fid.onnx")
-    fid_inception.main(["--weights", weights, "--out", onnx_path, "--munit-eval", binary])
+    fid_inception.main(["--weights", weights, "--out", onnx_path, "--munit-eval", binary, "--tol", "0.05"])
     ref, ours = [], []
     for d in dirs:
         files = png_files(d)
@@ -157,8 +162,8 @@ def check_torch_fidelity(src, weights, binary, work, dirs):
                                      feature_extractor_weights_path=weights)
     onnx_path = os.path.join(work, "fid_inception_torch_fidelity.onnx")
     fid_inception.main(["--weights", weights, "--preprocess", "torch-fidelity", "--logits", "unbiased",
-                        "--out", onnx_path, "--munit-eval", binary])
-    dmax = lmax = 0.0
+                        "--out", onnx_path, "--munit-eval", binary, "--tol", "0.05"])
+    dmax = lmax = fscale = 0.0
     n = 0
     for d in dirs:
         for f in png_files(d):
@@ -168,10 +173,11 @@ def check_torch_fidelity(src, weights, binary, work, dirs):
             x = (v.astype(np.float32) / np.float32(127.5) - np.float32(1.0)).astype(np.float32)
             got = common.onnx_forward(binary, onnx_path, {"image": x})
             dmax = max(dmax, float(np.abs(got["features"][0] - feat.numpy()[0]).max()))
+            fscale = max(fscale, float(np.abs(feat.numpy()).max()))
             lmax = max(lmax, float(np.abs(got["logits"][0] - logit.numpy()[0]).max()))
             n += 1
-    print("torch-fidelity: %d images; features max |onnx - torch-fidelity| = %.3g, logits_unbiased %.3g" % (
-        n, dmax, lmax))
+    print("torch-fidelity: %d images; features max |onnx - torch-fidelity| = %.3g (largest |feature| %.3g), "
+          "logits_unbiased %.3g" % (n, dmax, fscale, lmax))
 
 
 def main(argv=None):
