@@ -17,6 +17,14 @@ Three kinds of test:
   convert('L')), the LPIPS distance from our embeddings against lpips.py's
   formula, and (when ../shared/parity exists) our PyTorch networks with the
   reference models' weights against the reference PyTorch outputs.
+- FID Inception: the weights' key layout (torchvision's Inception3 with 1008
+  classes, as pytorch-fid builds it), the TF pools, the TF1 resize against an
+  independent formula, and the FID of ONNX features against the FID of
+  PyTorch features (export.fid_parity compares with pytorch-fid's and
+  torch-fidelity's own code when their sources are at hand).
+- Test-time noise: MaskedDropout against F.dropout, every --stochastic
+  export against PyTorch with identical masks and noise (1e-4), the declared
+  munit_eval.noise, CycleGAN* checkpoints with noise channels.
 
 munit-eval is found through $MUNIT_EVAL, bin/munit-eval or PATH; when none is
 there and ``go`` is, it is built into a temporary folder.
