@@ -20,7 +20,10 @@ ONNX model (--preprocess pytorch-fid or torch-fidelity) and runs it through
 then prints the largest feature difference and, for pytorch-fid, its FID
 (calculate_fid_given_paths) against the FID of the ONNX features (pytorch-fid's
 calculate_frechet_distance on them, and an independent float64 computation
-with scipy.linalg.sqrtm).
+with scipy.linalg.sqrtm), and the same FID with both covariances regularised
+by eps*I (with a few dozen images the 2048 x 2048 covariances are singular
+and sqrtm may fail or be ill conditioned; the regularised FID is a Frechet
+distance of well-conditioned Gaussians built from the same features).
 """
 
 import argparse
@@ -134,17 +137,31 @@ def check_pytorch_fid(src, weights, binary, work, dirs):
         ours.append(onnx_features(binary, onnx_path, files))
     dmax = max(float(np.abs(r - o).max()) for r, o in zip(ref, ours))
     scale = max(float(np.abs(r).max()) for r in ref)
-    fid_ref = fid_score.calculate_fid_given_paths(dirs, batch_size=1, device="cpu", dims=2048, num_workers=0)
-    m1, m2 = ours[0].mean(0), ours[1].mean(0)
-    s1, s2 = np.cov(ours[0], rowvar=False), np.cov(ours[1], rowvar=False)
-    fid_onnx = fid_score.calculate_frechet_distance(m1, s1, m2, s2)
-    fid_indep = frechet_scipy(ours[0], ours[1])
     print("pytorch-fid: %d + %d images; features max |onnx - pytorch-fid| = %.3g (largest |feature| %.3g)" % (
         len(ref[0]), len(ref[1]), dmax, scale))
-    print("pytorch-fid: FID pytorch-fid %.8g, ONNX features %.8g (relative diff %.3g), ONNX features with an "
-          "independent scipy sqrtm %.8g (relative diff %.3g)" % (
-              fid_ref, fid_onnx, abs(fid_onnx - fid_ref) / abs(fid_ref), fid_indep,
-              abs(fid_indep - fid_ref) / abs(fid_ref)))
+    try:
+        fid_ref = fid_score.calculate_fid_given_paths(dirs, batch_size=1, device="cpu", dims=2048, num_workers=0)
+        fid_onnx = fid_score.calculate_frechet_distance(*stats(ours[0]), *stats(ours[1]))
+        print("pytorch-fid: FID calculate_fid_given_paths %.8g, pytorch-fid's formula on the ONNX features %.8g "
+              "(relative diff %.3g), independent scipy formula on the ONNX features %.8g" % (
+                  fid_ref, fid_onnx, abs(fid_onnx - fid_ref) / abs(fid_ref), frechet_scipy(ours[0], ours[1])))
+    except ValueError as e:
+        # With fewer images than 2048 the covariances are singular and
+        # sqrtm can fail; pytorch-fid then raises.
+        print("pytorch-fid: calculate_fid_given_paths failed on these few images: %s" % e)
+    # Regularised: sigma + eps*I on both sides (eps = 1e-2 x the mean
+    # variance) keeps sqrtm well conditioned with few images; pytorch-fid's
+    # own calculate_frechet_distance on its features and on ours.
+    eps = 1e-2 * float(np.mean([np.trace(np.cov(f, rowvar=False)) / f.shape[1] for f in ref]))
+    fr = fid_score.calculate_frechet_distance(*stats(ref[0], eps), *stats(ref[1], eps))
+    fo = fid_score.calculate_frechet_distance(*stats(ours[0], eps), *stats(ours[1], eps))
+    print("pytorch-fid: regularised FID (sigma + %.3g I) from pytorch-fid's features %.8g, from the ONNX "
+          "features %.8g, relative diff %.3g" % (eps, fr, fo, abs(fo - fr) / abs(fr)))
+
+
+def stats(f, eps=0.0):
+    """mu and sigma (np.cov, n-1) of features f, sigma + eps*I."""
+    return f.mean(0), np.cov(f, rowvar=False) + eps * np.eye(f.shape[1])
 
 
 def check_torch_fidelity(src, weights, binary, work, dirs):
