@@ -29,8 +29,15 @@ Networks (our implementation, official module trees and names):
 - upsample ``basic``: ConvTranspose2d 4x4 stride 2 padding 1; ``bilinear``:
   Upsample(x2, bilinear, align_corners False), reflect pad 1, 3x3 conv.
 
-Dropout (--use_dropout) is off at test time and adds no parameters.
+Dropout (the official --use_dropout: ``--dropout`` here; nn.Dropout(0.5) at the
+end of the up path of the ngf*8 blocks between the innermost block and the
+ngf*4 block) adds no parameters and is off at test time; with
+``--stochastic`` each dropout layer becomes x * (u >= 0.5) / 0.5 with u a
+uniform noise input ``dropout_i`` [N, 8*ngf, H/S, W/S] declared in
+``munit_eval.noise`` (docs/models.md).
 """
+
+import json
 
 import numpy as np
 import torch
@@ -71,7 +78,7 @@ class UnetBlockWithZ(nn.Module):
     """One level of G_Unet_add_all (UnetBlock_with_z)."""
 
     def __init__(self, input_nc, outer_nc, inner_nc, nz, submodule, outermost=False, innermost=False,
-                 norm="instance", nl="relu", upsample="basic"):
+                 norm="instance", nl="relu", upsample="basic", use_dropout=False):
         super().__init__()
         self.outermost, self.innermost, self.nz = outermost, innermost, nz
         downconv = nn.Conv2d(input_nc + nz, inner_nc, 4, stride=2, padding=1)
@@ -84,6 +91,8 @@ class UnetBlockWithZ(nn.Module):
         else:
             down = [nn.LeakyReLU(0.2, True), downconv, _norm(norm, inner_nc)]
             up = [_nl(nl)] + upsample_layers(inner_nc * 2, outer_nc, upsample) + [_norm(norm, outer_nc)]
+            if use_dropout:
+                up.append(nn.Dropout(0.5))
         self.down = _seq(down)
         self.submodule = submodule
         self.up = _seq(up)
@@ -102,13 +111,13 @@ class UnetBlockWithZ(nn.Module):
 class GUnetAddAll(nn.Module):
     """G_Unet_add_all: z enters every down block."""
 
-    def __init__(self, input_nc, output_nc, nz, num_downs, ngf, norm, nl, upsample):
+    def __init__(self, input_nc, output_nc, nz, num_downs, ngf, norm, nl, upsample, use_dropout=False):
         super().__init__()
         kw = dict(norm=norm, nl=nl, upsample=upsample)
         b = UnetBlockWithZ(ngf * 8, ngf * 8, ngf * 8, nz, None, innermost=True, **kw)
-        b = UnetBlockWithZ(ngf * 8, ngf * 8, ngf * 8, nz, b, **kw)
+        b = UnetBlockWithZ(ngf * 8, ngf * 8, ngf * 8, nz, b, use_dropout=use_dropout, **kw)
         for _ in range(num_downs - 6):
-            b = UnetBlockWithZ(ngf * 8, ngf * 8, ngf * 8, nz, b, **kw)
+            b = UnetBlockWithZ(ngf * 8, ngf * 8, ngf * 8, nz, b, use_dropout=use_dropout, **kw)
         b = UnetBlockWithZ(ngf * 4, ngf * 4, ngf * 8, nz, b, **kw)
         b = UnetBlockWithZ(ngf * 2, ngf * 2, ngf * 4, nz, b, **kw)
         b = UnetBlockWithZ(ngf, ngf, ngf * 2, nz, b, **kw)
@@ -122,7 +131,7 @@ class UnetBlock(nn.Module):
     """One level of G_Unet_add_input (UnetBlock): model = down + [sub] + up."""
 
     def __init__(self, input_nc, outer_nc, inner_nc, submodule=None, outermost=False, innermost=False,
-                 norm="instance", nl="relu", upsample="basic"):
+                 norm="instance", nl="relu", upsample="basic", use_dropout=False):
         super().__init__()
         self.outermost = outermost
         downconv = nn.Conv2d(input_nc, inner_nc, 4, stride=2, padding=1)
@@ -134,6 +143,8 @@ class UnetBlock(nn.Module):
         else:
             layers = [nn.LeakyReLU(0.2, True), downconv, _norm(norm, inner_nc), submodule, _nl(nl)] + \
                 upsample_layers(inner_nc * 2, outer_nc, upsample) + [_norm(norm, outer_nc)]
+            if use_dropout:
+                layers.append(nn.Dropout(0.5))
         self.model = _seq(layers)
 
     def forward(self, x):
@@ -145,13 +156,13 @@ class UnetBlock(nn.Module):
 class GUnetAddInput(nn.Module):
     """G_Unet_add_input: z concatenated to the image only."""
 
-    def __init__(self, input_nc, output_nc, nz, num_downs, ngf, norm, nl, upsample):
+    def __init__(self, input_nc, output_nc, nz, num_downs, ngf, norm, nl, upsample, use_dropout=False):
         super().__init__()
         kw = dict(norm=norm, nl=nl, upsample=upsample)
         self.nz = nz
         b = UnetBlock(ngf * 8, ngf * 8, ngf * 8, innermost=True, **kw)
         for _ in range(num_downs - 5):
-            b = UnetBlock(ngf * 8, ngf * 8, ngf * 8, b, **kw)
+            b = UnetBlock(ngf * 8, ngf * 8, ngf * 8, b, use_dropout=use_dropout, **kw)
         b = UnetBlock(ngf * 4, ngf * 4, ngf * 8, b, **kw)
         b = UnetBlock(ngf * 2, ngf * 2, ngf * 4, b, **kw)
         b = UnetBlock(ngf, ngf, ngf * 2, b, **kw)
@@ -179,7 +190,7 @@ class Translator(nn.Module):
 def build(args):
     cls = GUnetAddAll if args.where_add == "all" else GUnetAddInput
     return cls(args.input_nc, args.output_nc, args.nz, NUM_DOWNS[args.netG], args.ngf, args.norm, args.nl,
-               args.upsample)
+               args.upsample, args.dropout)
 
 
 def main(argv=None):
@@ -194,11 +205,19 @@ def main(argv=None):
     p.add_argument("--upsample", default="basic", choices=["basic", "bilinear"])
     p.add_argument("--input-nc", type=int, default=3, help="input channels (1 for the edges2* models)")
     p.add_argument("--output-nc", type=int, default=3, help="output channels (default 3)")
+    p.add_argument("--dropout", action="store_true",
+                   help="the network was trained with --use_dropout (no parameters change; dropout is off at test "
+                        "time unless --stochastic)")
+    p.add_argument("--stochastic", action="store_true",
+                   help="keep dropout at test time (needs --dropout): one uniform noise input per dropout layer, "
+                        "x * (u >= 0.5) / 0.5, declared in munit_eval.noise")
     p.add_argument("--method", default="BicycleGAN", help="munit_eval.method to record (default BicycleGAN)")
     p.add_argument("--verify-size", type=int, default=0, help="height of the verification images (default 2^num_downs)")
     args = p.parse_args(argv)
     if not args.random_init and not args.checkpoint:
         p.error("--checkpoint is required (or --random-init)")
+    if args.stochastic and not args.dropout:
+        raise common.ExportError("--stochastic needs --dropout (a network trained without --use_dropout has no dropout layers)")
     if args.nz <= 0:
         p.error("--nz must be positive (a model without z is not stochastic; export it as a pix2pix-style generator)")
     net = build(args)
@@ -212,18 +231,31 @@ def main(argv=None):
     g = Translator(net, args.input_nc, args.output_nc).eval()
     mult = 2 ** NUM_DOWNS[args.netG]
     config = {k: getattr(args, k) for k in ("netG", "where_add", "nz", "ngf", "norm", "nl", "upsample",
-                                            "input_nc", "output_nc")}
+                                            "input_nc", "output_nc", "dropout", "stochastic")}
     size = args.verify_size or mult
-    md = common.base_metadata("generator", args.method, args.nz, config, common.describe_source(args),
-                              {"munit_eval.hw_multiple": mult})
-    common.export_onnx(g, (torch.zeros(1, 3, size, size), torch.zeros(1, args.nz)), ["image", "style"],
-                       ["translated"], {"image": {0: "N", 2: "H", 3: "W"}, "style": {0: "N"},
-                                        "translated": {0: "N", 2: "H", 3: "W"}}, args.out, md)
+    extra = {"munit_eval.hw_multiple": mult}
+    example = [torch.zeros(1, 3, size, size), torch.zeros(1, args.nz)]
+    names = ["image", "style"]
+    axes = {"image": {0: "N", 2: "H", 3: "W"}, "style": {0: "N"}, "translated": {0: "N", 2: "H", 3: "W"}}
+    specs = []
+    if args.stochastic:
+        drops = common.mask_dropouts(g)
+        shapes = common.probe_shapes(g, drops, tuple(example))
+        specs = [common.noise_spec("dropout_%d" % i, "uniform", chw, (size, size)) for i, chw in enumerate(shapes)]
+        g = common.DropoutNoise(g, drops, len(example)).eval()
+        extra[common.META_NOISE] = json.dumps(specs)
+        axes.update(common.noise_dynamic_axes(specs))
+        for s_ in specs:
+            example.append(torch.zeros(1, s_["channels"], size // s_["stride"], size // s_["stride"]))
+            names.append(s_["input"])
+    md = common.base_metadata("generator", args.method, args.nz, config, common.describe_source(args), extra)
+    common.export_onnx(g, tuple(example), names, ["translated"], axes, args.out, md)
     rng = np.random.default_rng(args.seed)
-    cases = [{"image": common.random_images(rng, args.verify_batch, size, size),
-              "style": common.random_latents(rng, args.verify_batch, args.nz)},
-             {"image": common.random_images(rng, 1, size, 2 * size),
-              "style": common.random_latents(rng, 1, args.nz)}]
+    cases = []
+    for n, h, w in ((args.verify_batch, size, size), (1, size, 2 * size)):
+        c = {"image": common.random_images(rng, n, h, w), "style": common.random_latents(rng, n, args.nz)}
+        c.update(common.noise_arrays(rng, specs, n, h, w))
+        cases.append(c)
     common.verify(args, g, args.out, cases, ["translated"])
 
 

@@ -41,6 +41,7 @@ META_LATENT_DIM = "munit_eval.latent_dim"
 META_CLASSES = "munit_eval.classes"
 META_LPIPS_NET = "munit_eval.lpips_net"
 META_LPIPS_VERSION = "munit_eval.lpips_version"
+META_NOISE = "munit_eval.noise"
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -272,6 +273,103 @@ class RepeatChannels(nn.Module):
 
     def forward(self, x):
         return torch.cat([x] * self.n, dim=1)
+
+
+# ---------------------------------------------------------------------------
+# Test-time noise (--stochastic): dropout masks and encoder noise as inputs
+# ---------------------------------------------------------------------------
+
+class MaskedDropout(nn.Module):
+    """nn.Dropout(p) whose random draw is an input: with a uniform tensor u
+    of x's shape set in ``self.u``, returns x * (u >= p) / (1 - p), which is
+    dropout in training mode with the mask (u >= p) (keep probability 1-p,
+    PyTorch's scaling); with ``self.u`` None it is the identity, as
+    nn.Dropout at test time."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = float(p)
+        self.u = None
+
+    def forward(self, x):
+        if self.u is None:
+            return x
+        return x * (self.u >= self.p).to(x.dtype) / (1.0 - self.p)
+
+
+def mask_dropouts(module):
+    """Replaces every nn.Dropout inside module by a MaskedDropout with the
+    same p (the module tree and parameter names are unchanged) and returns
+    them in module order, which for the exported networks is the order in
+    which they run."""
+    for m in list(module.modules()):
+        for cname, child in list(m.named_children()):
+            if isinstance(child, nn.Dropout):
+                setattr(m, cname, MaskedDropout(child.p))  # also fine for Sequential's "0", "1", ...
+    return [m for m in module.modules() if isinstance(m, MaskedDropout)]
+
+
+class DropoutNoise(nn.Module):
+    """Wraps a graph whose MaskedDropout layers take their uniform draws
+    from extra inputs: forward(*fixed, u_0, ..., u_{k-1}) sets layer i's
+    ``u`` to u_i for the call and runs graph(*fixed)."""
+
+    def __init__(self, graph, dropouts, n_fixed):
+        super().__init__()
+        self.graph = graph
+        self.dropouts = dropouts
+        self.n_fixed = n_fixed
+
+    def forward(self, *args):
+        fixed, noise = args[:self.n_fixed], args[self.n_fixed:]
+        for d, u in zip(self.dropouts, noise):
+            d.u = u
+        try:
+            return self.graph(*fixed)
+        finally:
+            for d in self.dropouts:
+                d.u = None
+
+
+def probe_shapes(graph, layers, example):
+    """Runs graph on the example inputs (a tuple) and returns, for each
+    module in layers, the (C, h, w) of its input."""
+    shapes = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, i=i: shapes.__setitem__(i, tuple(inp[0].shape[1:])))
+             for i, m in enumerate(layers)]
+    try:
+        with torch.no_grad():
+            graph(*example)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [shapes[i] for i in range(len(layers))]
+
+
+def noise_spec(name, dist, chw, image_hw):
+    """One entry of munit_eval.noise: {"input", "dist", "channels",
+    "stride"} for a tensor of shape chw at an image of size image_hw (the
+    stride must divide both axes the same way)."""
+    c, h, w = chw
+    H, W = image_hw
+    if H % h or W % w or H // h != W // w:
+        raise ExportError("noise input %s: %dx%d at a %dx%d image is not a whole stride" % (name, h, w, H, W))
+    return {"input": name, "dist": dist, "channels": int(c), "stride": int(H // h)}
+
+
+def noise_arrays(rng, specs, n, h, w):
+    """Seeded noise for the verification cases: uniform on [0,1) or
+    standard normal float32 [n, C, h/S, w/S] per spec."""
+    out = {}
+    for s in specs:
+        shape = (n, s["channels"], h // s["stride"], w // s["stride"])
+        a = rng.random(shape) if s["dist"] == "uniform" else rng.standard_normal(shape)
+        out[s["input"]] = a.astype(np.float32)
+    return out
+
+
+def noise_dynamic_axes(specs):
+    return {s["input"]: {0: "N", 2: "%s_h" % s["input"], 3: "%s_w" % s["input"]} for s in specs}
 
 
 # ---------------------------------------------------------------------------

