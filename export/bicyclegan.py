@@ -8,7 +8,7 @@ follow the official options: ``--netG unet_256 --where-add all --nz 8 --ngf 64
 --norm instance --nl relu --upsample basic``. The edges2shoes and
 edges2handbags models use ``--input-nc 1``.
 
-Contract (the model contracts (README, "Model contracts"), role generator, method BicycleGAN, latent_dim nz):
+Contract (the model contracts (docs/models.md), role generator, method BicycleGAN, latent_dim nz):
 inputs ``image`` [N,3,H,W] and ``style`` [N,nz] (z ~ N(0, I), as get_z_random's
 'gauss'), output ``translated`` [N,3,H,W]; H and W multiples of 2^num_downs
 (256 for unet_256). A one-channel network gets the grey conversion of PIL's

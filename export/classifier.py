@@ -6,7 +6,7 @@
     # FID/KID: ImageNet Inception-v3 (torchvision's inception_v3_google-0cc3c7bd.pth)
     python3 -m export.classifier --checkpoint inception_v3_google-0cc3c7bd.pth --out inception_imagenet.onnx
 
-Contract (the model contracts (README, "Model contracts"), role classifier): input ``image`` [N,3,H,W] in
+Contract (the model contracts (docs/models.md), role classifier): input ``image`` [N,3,H,W] in
 [-1,1], any size; outputs ``logits`` [N,K] and ``features`` [N,2048] (the
 global-average-pooled Mixed_7c activations that feed fc: the pool features of
 FID/KID); metadata ``munit_eval.classes`` = the class names, comma separated.

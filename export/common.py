@@ -34,7 +34,7 @@ import torch.nn as nn
 OPSET = 17
 DEFAULT_TOL = 1e-3
 
-# Metadata keys of the model contracts (README, "Model contracts") (the Go side reads them in model/info.go).
+# Metadata keys of the model contracts (docs/models.md) (the Go side reads them in model/info.go).
 META_ROLE = "munit_eval.role"
 META_METHOD = "munit_eval.method"
 META_LATENT_DIM = "munit_eval.latent_dim"
@@ -254,7 +254,7 @@ class GreyITU601(nn.Module):
 
 def adapt_channels(net_in, net_out):
     """Returns (pre, post) modules that keep the graph three-channel when a
-    network was trained on one-channel images (the model contracts (README, "Model contracts")): pre turns
+    network was trained on one-channel images (the model contracts (docs/models.md)): pre turns
     the RGB input grey (GreyITU601), post repeats a one-channel output three
     times. Identity where the network already has three channels."""
     if net_in not in (1, 3) or net_out not in (1, 3):

@@ -8,7 +8,7 @@ pretrained ``latest_net_G.pth``): keys ``model.1.weight``, ``model.1.bias``,
 ``model.4.*``, ``model.7.*``, ``model.10.conv_block.1.*`` ... for the default
 ``--netG resnet_9blocks --norm instance --no_dropout``.
 
-Contract (the model contracts (README, "Model contracts"), role generator, method CycleGAN, latent_dim 0):
+Contract (the model contracts (docs/models.md), role generator, method CycleGAN, latent_dim 0):
 input ``image`` [N,3,H,W], output ``translated`` [N,3,H,W]; H and W multiples of 4.
 
 ResnetGenerator is our implementation of the official one with its module tree

@@ -3,7 +3,7 @@
     python3 -m export.lpips --net alex --version 0.1 \\
         --trunk-weights alexnet-owt-7be5be79.pth --lin-weights weights/v0.1/alex.pth --out lpips_alex.onnx
 
-Contract (the model contracts (README, "Model contracts"), role lpips): input ``image`` [N,3,H,W] in [-1,1];
+Contract (the model contracts (docs/models.md), role lpips): input ``image`` [N,3,H,W] in [-1,1];
 outputs ``lpips_0`` ... ``lpips_{L-1}`` (L = 5 for alex and vgg, 7 for squeeze),
 
     lpips_l = sqrt(w_l) * f_l / (sqrt(sum_c f_l^2) + 1e-10),

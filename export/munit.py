@@ -7,7 +7,7 @@ The checkpoint holds two AdaINGen state dicts, ``a`` and ``b`` (MUNIT_Trainer's
 gen_a and gen_b). a2b encodes the content with gen_a and decodes it with gen_b's
 decoder and MLP, as the official test.py does; b2a the other way round.
 
-Single graph (the model contracts (README, "Model contracts"), role generator): inputs ``image`` [N,3,H,W]
+Single graph (the model contracts (docs/models.md), role generator): inputs ``image`` [N,3,H,W]
 and ``style`` [N,style_dim], output ``translated`` [N,3,H,W]. With
 ``--two-stage``: ``OUT_STEM.content_encoder.onnx`` (``image`` -> ``content``)
 and ``OUT_STEM.decoder.onnx`` (``content``, ``style`` -> ``translated``).

@@ -15,7 +15,7 @@ H/2^n_downsample, W/2^n_downsample] is added to the content, declared in
 ``munit_eval.noise``. (NVlabs' VAEGen has no dropout layers, so the encoder
 noise is UNIT's only test-time randomness in this code base.)
 
-Contract (the model contracts (README, "Model contracts"), role generator, method UNIT, latent_dim 0):
+Contract (the model contracts (docs/models.md), role generator, method UNIT, latent_dim 0):
 input ``image`` [N,3,H,W], output ``translated`` [N,3,H,W]; H and W multiples of
 2^n_downsample.
 

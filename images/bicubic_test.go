@@ -153,7 +153,6 @@ func TestResizeBicubicMatchesPIL(t *testing.T) {
 	}
 }
 
-
 // BenchmarkResizeBicubicFloat measures clean-fid's resize of a 256x256
 // image to 299x299.
 func BenchmarkResizeBicubicFloat(b *testing.B) {
