@@ -263,6 +263,10 @@ func (c *comparer) presence(key string, inBase, inNew bool) {
 	}
 }
 
+// relDeltaFloor is the smallest baseline magnitude a relative change is
+// computed against; every metric's meaningful values are far above it.
+const relDeltaFloor = 1e-12
+
 // add appends a comparison with the common fields filled and returns it.
 func (c *comparer) add(metric string, base, new float64) *Comparison {
 	cmp := Comparison{
@@ -270,7 +274,9 @@ func (c *comparer) add(metric string, base, new float64) *Comparison {
 		Better: c.opts.direction(metric), Base: base, New: new, Delta: new - base,
 		Tolerance: c.opts.tolerance(metric), Verdict: Unchanged, Test: TestNone,
 	}
-	if base != 0 {
+	// A baseline at rounding level (a deterministic model's CIS is 1e-16,
+	// not 0) has no meaningful relative change.
+	if math.Abs(base) > relDeltaFloor {
 		cmp.RelDelta = finite((new - base) / math.Abs(base))
 	}
 	c.out = append(c.out, cmp)

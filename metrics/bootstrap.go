@@ -93,14 +93,22 @@ func BootstrapMeanCI(groups [][]float64, resamples int, seed uint64, level float
 //	Φ⁻¹(1 − α'/2) = sqrt(n/(n − 1)) · t_{1−α/2, n−1},  α = 1 − level,
 //
 // which corrects both the bootstrap's (n−1)/n variance and the normal
-// quantile. For n → ∞ it is the percentile interval. The replicates must
+// quantile. For n → ∞ it is the percentile interval; where the expanded level
+// rounds to 1 (n = 2) it is the range of the replicates. The replicates must
 // come from a bootstrap over the n units. It returns NaN bounds for n < 2,
 // no replicates or a level outside (0, 1).
 func ExpandedPercentileInterval(replicates []float64, level float64, n int) [2]float64 {
 	if n < 2 || !(level > 0 && level < 1) {
 		return [2]float64{math.NaN(), math.NaN()}
 	}
-	return PercentileInterval(replicates, expandedLevel(level, n))
+	lvl := expandedLevel(level, n)
+	if lvl >= 1 {
+		// For very few units (n = 2: t_{0.975,1} = 12.7) the expanded level
+		// rounds to 1: the limit of the percentile interval is the range
+		// of the replicates.
+		return PercentileInterval(replicates, math.Nextafter(1, 0))
+	}
+	return PercentileInterval(replicates, lvl)
 }
 
 // expandedLevel returns 1 − α' of [ExpandedPercentileInterval].

@@ -113,3 +113,18 @@ func TestBootstrapDiffCI(t *testing.T) {
 		t.Error("mismatched lengths should give NaN")
 	}
 }
+
+// TestExpandedPercentileTwoUnits: with n = 2 the expanded level rounds to 1,
+// and the interval is the replicates' range, never NaN (a NaN bound cannot
+// be written to a results document).
+func TestExpandedPercentileTwoUnits(t *testing.T) {
+	reps := []float64{0.3, 0.1, 0.2, 0.5, 0.4}
+	got := ExpandedPercentileInterval(reps, 0.95, 2)
+	if math.Abs(got[0]-0.1) > 1e-12 || math.Abs(got[1]-0.5) > 1e-12 {
+		t.Errorf("n = 2: %v, want the range [0.1, 0.5]", got)
+	}
+	zero := ExpandedPercentileInterval([]float64{0, 0, 0}, 0.95, 2)
+	if zero != [2]float64{0, 0} {
+		t.Errorf("n = 2, all zero: %v, want [0, 0]", zero)
+	}
+}

@@ -179,7 +179,17 @@ func TestCheckProvenance(t *testing.T) {
 	}
 
 	other := diversityDoc(0.30, 1)
-	other.Protocol.NumInputs, other.Metrics.LPIPSDiversity.NumInputs = 20, 20
+	// A consistent document of 20 inputs (check validates each document
+	// before comparing them).
+	od := other.Metrics.LPIPSDiversity
+	other.Protocol.NumInputs, od.NumInputs = 20, 20
+	od.PerInputMean = od.PerInputMean[:20]
+	var sum float64
+	for _, v := range od.PerInputMean {
+		sum += v
+	}
+	od.Mean = sum / 20
+	od.CI95 = [2]float64{od.Mean - 0.008, od.Mean + 0.008}
 	other.Metrics.NumInputs = results.Int(20)
 	dir := t.TempDir()
 	b := writeResults(t, dir, "base.json", diversityDoc(0.30, 0))

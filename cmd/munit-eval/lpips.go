@@ -238,8 +238,14 @@ func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOption
 	if err := checkSizeFlag("distance", "size", o.size); err != nil {
 		return err
 	}
-	if err := checkPair(a, b, o.size); err != nil {
-		return err
+	folders := isDir(a) || isDir(b)
+	if folders && (!isDir(a) || !isDir(b)) {
+		return usageError{fmt.Errorf("distance: give two images or two folders, not one of each (%s, %s)", a, b)}
+	}
+	if !folders {
+		if err := checkPair(a, b, o.size); err != nil {
+			return err
+		}
 	}
 	if err := model.Init(global.ortLib); err != nil {
 		return err
@@ -250,10 +256,7 @@ func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOption
 	}
 	defer m.Close()
 	e := lpips.NewEmbedder(m, "")
-	if isDir(a) || isDir(b) {
-		if !isDir(a) || !isDir(b) {
-			return usageError{fmt.Errorf("distance: give two images or two folders, not one of each (%s, %s)", a, b)}
-		}
+	if folders {
 		r, err := evaluate.PairedDistances(ctx, e, a, b, o.size)
 		if err != nil {
 			return err
