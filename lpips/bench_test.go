@@ -264,7 +264,7 @@ func BenchmarkParts(b *testing.B) {
 	if err := images.WritePNG(png, variation(scenes[0], 3, 5, 3, rand.New(rand.NewPCG(1, 2)))); err != nil {
 		b.Fatal(err)
 	}
-	e := NewEmbedder(m, dir)
+	c := &embCache{dir: dir, model: m.SHA256(), layers: m.Layers}
 	b.Run("load-png", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := images.Load(png); err != nil {
@@ -283,14 +283,14 @@ func BenchmarkParts(b *testing.B) {
 	})
 	b.Run("cache-write", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := e.toDisk("bench", emb); err != nil {
+			if err := c.Put([]string{"bench"}, []*Embedding{emb}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("cache-read", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if got, err := e.fromDisk("bench"); err != nil || got == nil {
+			if got, ok, err := c.Get("bench"); err != nil || !ok || got == nil {
 				b.Fatal("cache entry not read", err)
 			}
 		}
