@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
@@ -27,6 +28,13 @@ type Classifier struct {
 	Classes []string
 	// FeatureDim is D of the `features` output (0 when the model has none).
 	FeatureDim int
+
+	// eng is the batch engine of every Runner on this classifier, so that
+	// its memory cache serves them all (the IS/CIS logits and the FID/KID
+	// features of one sample come from one network run); mu makes their
+	// calls take turns.
+	mu  sync.Mutex
+	eng *batch.Engine[Output]
 }
 
 // Open opens a classifier model and checks its contract.
@@ -134,8 +142,9 @@ func finite(x []float32) bool {
 // every file is read once and hashed as it is read (a store sample whose
 // bytes differ from its manifest's SHA-256 is refused, naming the file),
 // decoded and resized beside the network, and classified once per content:
-// a memory cache serves images that recur across calls of one Runner (the
-// IS/CIS logits and the FID/KID features of one classifier), and a disk
+// a memory cache serves images that recur across the calls of every Runner
+// on one Classifier (the IS/CIS logits and the FID/KID features of one
+// sample come from one network run), and a disk
 // cache serves later runs, one append-only file per model
 // (CacheDir/<model-sha256>.outputs, see outputCache) holding each image's K
 // logits and D features under the hash of its bytes.
@@ -157,8 +166,6 @@ type Runner struct {
 	// shown with its result (a cache that could not be written). Read them
 	// between calls.
 	Warnings []string
-
-	eng *batch.Engine[Output]
 }
 
 // NewRunner returns a Runner for c with the disk cache under cacheDir.
@@ -185,12 +192,15 @@ func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
 }
 
 func (r *Runner) run(ctx context.Context, items []batch.Item) (_ []Output, err error) {
-	if r.eng == nil {
-		r.eng = &batch.Engine[Output]{Name: "inception", Net: network{r.c},
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	if r.c.eng == nil {
+		r.c.eng = &batch.Engine[Output]{Name: "inception", Net: network{r.c},
 			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features))) }}
 	}
-	r.eng.Batch, r.eng.MemoryBytes = r.Batch, r.MemoryBytes
-	r.eng.Computed, r.eng.Reused = r.Computed, r.Reused
+	eng := r.c.eng
+	eng.Batch, eng.MemoryBytes = r.Batch, r.MemoryBytes
+	eng.Computed, eng.Reused, eng.Warnings = r.Computed, r.Reused, nil
 	var cache *outputCache
 	if r.CacheDir != "" && len(r.c.Classes) > 0 {
 		cache, err = openOutputCache(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim)
@@ -206,12 +216,12 @@ func (r *Runner) run(ctx context.Context, items []batch.Item) (_ []Output, err e
 		c = cache
 	}
 	out := make([]Output, len(items))
-	err = r.eng.Stream(ctx, items, c, r.Bar, func(i int, res batch.Result[Output]) error {
+	err = eng.Stream(ctx, items, c, r.Bar, func(i int, res batch.Result[Output]) error {
 		out[i] = res.Value
 		return nil
 	})
-	r.Computed, r.Reused = r.eng.Computed, r.eng.Reused
-	for _, w := range r.eng.Warnings {
+	r.Computed, r.Reused = eng.Computed, eng.Reused
+	for _, w := range eng.Warnings {
 		r.warn(w)
 	}
 	if err != nil {

@@ -64,6 +64,7 @@ func TestRunnerParity(t *testing.T) {
 	}
 	k := len(classes)
 	for _, batch := range []int{1, 5, 16} {
+		c.eng = nil // a fresh memory cache
 		r := NewRunner(c, t.TempDir())
 		r.Batch = batch
 		out, err := r.Run(context.Background(), append([]images.Ref(nil), refs...))

@@ -106,6 +106,7 @@ func TestRunnerCache(t *testing.T) {
 	c := synthClassifier(t)
 	refs := synthRefs(t, 10)
 	refs = append(refs, images.Ref{Path: refs[3].Path, Size: 40}, refs[0])
+	c.eng = nil // a fresh memory cache
 	want := make([]Output, len(refs))
 	for i, r := range refs {
 		img, err := r.Load()
@@ -121,6 +122,7 @@ func TestRunnerCache(t *testing.T) {
 	const distinct = 11
 	cache := t.TempDir()
 	for _, b := range []int{1, 4, 16} {
+		c.eng = nil // a fresh memory cache
 		r := NewRunner(c, filepath.Join(cache, fmt.Sprint(b)))
 		r.Batch = b
 		out, err := r.Run(context.Background(), refs)
@@ -140,7 +142,14 @@ func TestRunnerCache(t *testing.T) {
 			t.Fatalf("batch %d: second call on one runner computed %d more (err %v)", b, r.Computed-distinct, err)
 		}
 	}
+	// Another Runner on the same classifier, without a disk cache (the FID
+	// features after the IS logits): served from memory.
+	r2 := NewRunner(c, "")
+	if _, err := r2.Run(context.Background(), refs); err != nil || r2.Computed != 0 {
+		t.Fatalf("a second runner on one classifier computed %d (err %v)", r2.Computed, err)
+	}
 	dir := filepath.Join(cache, "16")
+	c.eng = nil // from here on, disk cache only
 	r := NewRunner(c, dir)
 	first, err := r.Run(context.Background(), refs)
 	if err != nil || r.Computed != 0 {
@@ -161,6 +170,7 @@ func TestRunnerCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.WriteFile(log, tc.damage(b), 0o644)
+		c.eng = nil
 		r3 := NewRunner(c, dir)
 		third, err := r3.Run(context.Background(), refs)
 		if err != nil {
@@ -227,6 +237,7 @@ func TestStoreOutputsVerified(t *testing.T) {
 		}
 	}
 	// Swap the values of the first two records of a warm cache.
+	c.eng = nil
 	cache := t.TempDir()
 	if _, err := StoreOutputs(context.Background(), NewRunner(c, cache), st, 3, 3); err != nil {
 		t.Fatal(err)
@@ -242,6 +253,7 @@ func TestStoreOutputsVerified(t *testing.T) {
 	copy(raw[v1:v1+vs], raw[v2:v2+vs])
 	copy(raw[v2:v2+vs], tmp)
 	os.WriteFile(log, raw, 0o644)
+	c.eng = nil // the disk cache alone
 	r := NewRunner(c, cache)
 	got, err := StoreOutputs(context.Background(), r, st, 3, 3)
 	if err != nil {
