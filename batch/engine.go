@@ -281,7 +281,8 @@ type stream[T any] struct {
 }
 
 // A slot is one image waiting for the network, with every index that names
-// it; done closes when img (or err) is set.
+// it (first is the first of them, for messages); done closes when img (or
+// err) is set.
 type slot[T any] struct {
 	key, sha string
 	first    int
