@@ -68,23 +68,32 @@ func isImageExt(name string) bool {
 // ListDir lists the images of a folder dataset: the files ending in .png,
 // .jpg or .jpeg (any case), sorted by name in byte order so that every run
 // sees the same order. Names starting with "." are skipped (editor and OS
-// droppings such as .DS_Store) and subfolders are ignored; a symbolic link is
-// followed. It is an error when dir is missing or not a folder, when it
-// holds no image, or when it holds any other file, which the error names:
-// a stray file in a dataset folder is more often a mistake than not.
+// droppings such as .DS_Store), subfolders are ignored, and so are other
+// files (a README.txt beside the images): ScanDir returns the note naming
+// them. A symbolic link is followed. It is an error when dir is missing or
+// not a folder, when it holds no image, or when an image-named entry is not
+// a readable regular file, which the error names.
 func ListDir(dir string) ([]File, error) {
+	files, _, err := ScanDir(dir)
+	return files, err
+}
+
+// ScanDir is ListDir that also returns a note naming the non-image files it
+// skipped ("" when none), for the caller to show: a stray file in a dataset
+// folder is worth a word, not a refusal.
+func ScanDir(dir string) (files []File, note string, err error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("images: %w", err)
+		return nil, "", fmt.Errorf("images: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("images: %s: not a folder", dir)
+		return nil, "", fmt.Errorf("images: %s: not a folder", dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("images: %w", err)
+		return nil, "", fmt.Errorf("images: %w", err)
 	}
-	var files []File
+	var skipped []string
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
@@ -95,28 +104,44 @@ func ListDir(dir string) ([]File, error) {
 		if mode&os.ModeSymlink != 0 {
 			fi, err := os.Stat(path)
 			if err != nil {
-				return nil, fmt.Errorf("images: %s: broken link: %w", path, err)
+				return nil, "", fmt.Errorf("images: %s: broken link: %w", path, err)
 			}
 			mode = fi.Mode().Type()
 		}
 		if mode.IsDir() {
 			continue
 		}
-		if !mode.IsRegular() {
-			return nil, fmt.Errorf("images: %s: not a regular file", path)
-		}
 		if !isImageExt(name) {
-			return nil, fmt.Errorf("images: %s: not a PNG or JPEG image", path)
+			skipped = append(skipped, name)
+			continue
+		}
+		if !mode.IsRegular() {
+			return nil, "", fmt.Errorf("images: %s: not a regular file", path)
 		}
 		files = append(files, File{Path: path, Name: name, Stem: strings.TrimSuffix(name, filepath.Ext(name))})
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("images: %s: no .png, .jpg or .jpeg files", dir)
+		if len(skipped) > 0 {
+			return nil, "", fmt.Errorf("images: %s: no .png, .jpg or .jpeg files (only %s)", dir, nameList(skipped))
+		}
+		return nil, "", fmt.Errorf("images: %s: no .png, .jpg or .jpeg files", dir)
 	}
 	// os.ReadDir sorts by name already; sort again so the order is part of
 	// this function's contract, not an implementation detail of os.
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	return files, nil
+	if len(skipped) > 0 {
+		note = fmt.Sprintf("%s: skipped %d file(s) that are not PNG or JPEG images: %s", dir, len(skipped), nameList(skipped))
+	}
+	return files, note, nil
+}
+
+// nameList joins up to five names, then says how many more there are.
+func nameList(names []string) string {
+	const show = 5
+	if len(names) <= show {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:show], ", "), len(names)-show)
 }
 
 // Load reads and decodes a PNG or JPEG file (see Decode). Errors name the file.

@@ -51,14 +51,33 @@ func TestListDir(t *testing.T) {
 		{"a file", func(t *testing.T) string { return filepath.Join(mk(t, "a.png"), "a.png") }, "not a folder"},
 		{"empty", func(t *testing.T) string { return mk(t) }, "no .png, .jpg or .jpeg files"},
 		{"only hidden and folders", func(t *testing.T) string { return mk(t, ".a.png", "sub/") }, "no .png"},
-		{"stray text file", func(t *testing.T) string { return mk(t, "a.png", "notes.txt") }, "notes.txt: not a PNG or JPEG image"},
-		{"no extension", func(t *testing.T) string { return mk(t, "a.png", "README") }, "README: not a PNG or JPEG image"},
+		{"only text files", func(t *testing.T) string { return mk(t, "README.txt", "notes") }, "no .png, .jpg or .jpeg files (only README.txt, notes)"},
 		{"broken link", func(t *testing.T) string {
 			d := mk(t, "a.png")
 			os.Symlink(filepath.Join(d, "gone.png"), filepath.Join(d, "b.png"))
 			return d
 		}, "b.png: broken link"},
 	}
+	t.Run("stray files skipped with a note", func(t *testing.T) {
+		dir := mk(t, "b.png", "README.txt", "a.png", "notes", "c.txt", "d.csv", "e.json", "f.md")
+		files, note, err := ScanDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 2 || files[0].Name != "a.png" || files[1].Name != "b.png" {
+			t.Fatalf("files %v", files)
+		}
+		want := dir + ": skipped 6 file(s) that are not PNG or JPEG images: README.txt, c.txt, d.csv, e.json, f.md and 1 more"
+		if note != want {
+			t.Errorf("note %q\nwant %q", note, want)
+		}
+		if plain, err := ListDir(dir); err != nil || len(plain) != 2 {
+			t.Errorf("ListDir: %v, %v", plain, err)
+		}
+		if _, note, _ := ScanDir(mk(t, "a.png")); note != "" {
+			t.Errorf("note %q for a clean folder", note)
+		}
+	})
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.setup(t)

@@ -12,9 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 
+	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/model"
@@ -28,6 +28,13 @@ type Classifier struct {
 	Classes []string
 	// FeatureDim is D of the `features` output (0 when the model has none).
 	FeatureDim int
+
+	// eng is the batch engine of every Runner on this classifier, so that
+	// its memory cache serves them all (the IS/CIS logits and the FID/KID
+	// features of one sample come from one network run); mu makes their
+	// calls take turns.
+	mu  sync.Mutex
+	eng *batch.Engine[Output]
 }
 
 // Open opens a classifier model and checks its contract.
@@ -131,9 +138,16 @@ func finite(x []float32) bool {
 	return true
 }
 
-// Runner classifies image files in batches through a disk cache, one
-// append-only file per model (CacheDir/<model-sha256>.outputs, see
-// outputLog) holding each image's K logits and D features.
+// Runner classifies image files with the batch engine (package batch):
+// every file is read once and hashed as it is read (a store sample whose
+// bytes differ from its manifest's SHA-256 is refused, naming the file),
+// decoded and resized beside the network, and classified once per content:
+// a memory cache serves images that recur across the calls of every Runner
+// on one Classifier (the IS/CIS logits and the FID/KID features of one
+// sample come from one network run), and a disk
+// cache serves later runs, one append-only file per model
+// (CacheDir/<model-sha256>.outputs, see outputCache) holding each image's K
+// logits and D features under the hash of its bytes.
 type Runner struct {
 	c *Classifier
 	// CacheDir is the cache root ("" disables it).
@@ -142,165 +156,93 @@ type Runner struct {
 	Batch int
 	// Bar, when not nil, counts classified images.
 	Bar *progress.Bar
-	// Computed and Reused count images run through the network and found in the cache.
+	// MemoryBytes bounds the memory cache (default 256 MiB, about 30,000
+	// images' outputs for an Inception-v3 with features).
+	MemoryBytes int64
+	// Computed and Reused count images run through the network and found in
+	// a cache.
 	Computed, Reused int
+	// Warnings collects, once each, what did not stop a run but should be
+	// shown with its result (a cache that could not be written). Read them
+	// between calls.
+	Warnings []string
 }
 
 // NewRunner returns a Runner for c with the disk cache under cacheDir.
 func NewRunner(c *Classifier, cacheDir string) *Runner {
-	return &Runner{c: c, CacheDir: cacheDir, Batch: 16}
+	return &Runner{c: c, CacheDir: cacheDir, Batch: 16, MemoryBytes: 256 << 20}
 }
 
 // Classifier returns the runner's model.
 func (r *Runner) Classifier() *Classifier { return r.c }
 
-// Run returns the outputs for refs, in order. Images the cache holds are
-// read from it; the others are decoded by a loader goroutine (one batch
-// ahead, the batch's images decoded in parallel) while the network runs the
-// batch before, and the outputs are written to the cache as they come.
-func (r *Runner) Run(ctx context.Context, refs []images.Ref) (_ []Output, err error) {
-	var cache *outputLog
+// network adapts a Classifier to the batch engine.
+type network struct{ c *Classifier }
+
+func (n network) Run(imgs []*images.Image) ([]Output, error) { return n.c.Classify(imgs) }
+
+// Run returns the outputs for refs, in order. A ref's SHA256, when set, is
+// verified against the file's bytes. Images the caches hold are read from
+// them; the others are decoded and resized on other goroutines, a few
+// batches ahead of the network, and their outputs written to the cache as
+// they come. A batch of mixed sizes runs as one network run per size (the
+// classifier resizes inside its graph).
+func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
+	return r.run(ctx, batch.Items(refs))
+}
+
+func (r *Runner) run(ctx context.Context, items []batch.Item) (_ []Output, err error) {
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	if r.c.eng == nil {
+		r.c.eng = &batch.Engine[Output]{Name: "inception", Net: network{r.c},
+			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features))) }}
+	}
+	eng := r.c.eng
+	eng.Batch, eng.MemoryBytes = r.Batch, r.MemoryBytes
+	eng.Computed, eng.Reused, eng.Warnings = r.Computed, r.Reused, nil
+	var cache *outputCache
 	if r.CacheDir != "" && len(r.c.Classes) > 0 {
-		if cache, err = openLog(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim); err != nil {
-			return nil, err
-		}
-		defer func() {
-			if cerr := cache.close(); err == nil {
-				err = cerr
-			}
-		}()
-	}
-	out := make([]Output, len(refs))
-	var todo []int
-	for i := range refs {
-		if err := refs[i].Hash(); err != nil {
-			return nil, fmt.Errorf("inception: %w", err)
-		}
-		if cache == nil {
-			todo = append(todo, i)
-			continue
-		}
-		if o, ok := cache.get(refs[i].CacheKey()); ok {
-			out[i] = o
-			r.Reused++
-			r.Bar.Add(1)
-			continue
-		}
-		todo = append(todo, i)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := r.load(ctx, refs, todo)
-	for b := range batches {
-		if b.err != nil {
-			return nil, b.err
-		}
-		// One batch is one tensor: a folder of mixed sizes is run image by
-		// image (the classifier resizes inside its graph).
-		var res []Output
-		if sameSize(b.imgs) {
-			var err error
-			if res, err = r.c.Classify(b.imgs); err != nil {
-				return nil, fmt.Errorf("%w (images %s ...)", err, refs[b.idx[0]].Path)
-			}
+		cache, err = openOutputCache(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim)
+		if err != nil {
+			r.warn(fmt.Sprintf("inception: opening the cache failed (%v): continuing without it; use --no-cache to skip the cache", err))
+			cache = nil
 		} else {
-			for j, img := range b.imgs {
-				one, err := r.c.Classify([]*images.Image{img})
-				if err != nil {
-					return nil, fmt.Errorf("%w (image %s)", err, refs[b.idx[j]].Path)
-				}
-				res = append(res, one[0])
-			}
+			defer cache.close()
 		}
-		for j, i := range b.idx {
-			out[i] = res[j]
-			if cache != nil {
-				if err := cache.add(refs[i].CacheKey(), res[j]); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if cache != nil {
-			if err := cache.flush(); err != nil {
-				return nil, err
-			}
-		}
-		r.Computed += len(b.idx)
-		r.Bar.Add(len(b.idx))
 	}
-	if err := ctx.Err(); err != nil {
+	var c batch.Cache[Output]
+	if cache != nil {
+		c = cache
+	}
+	out := make([]Output, len(items))
+	err = eng.Stream(ctx, items, c, r.Bar, func(i int, res batch.Result[Output]) error {
+		out[i] = res.Value
+		return nil
+	})
+	r.Computed, r.Reused = eng.Computed, eng.Reused
+	for _, w := range eng.Warnings {
+		r.warn(w)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// loadedBatch is a batch of decoded images (refs[idx[j]] is imgs[j]) or the
-// error that ends the run.
-type loadedBatch struct {
-	idx  []int
-	imgs []*images.Image
-	err  error
-}
-
-// load decodes refs[todo] in batches of r.Batch on a goroutine, one batch
-// ahead of the network, decoding each batch's images on up to GOMAXPROCS
-// goroutines. The channel closes after the last batch, the first error, or
-// when ctx is done.
-func (r *Runner) load(ctx context.Context, refs []images.Ref, todo []int) <-chan loadedBatch {
-	ch := make(chan loadedBatch)
-	batch := max(r.Batch, 1)
-	go func() {
-		defer close(ch)
-		for start := 0; start < len(todo); start += batch {
-			idx := todo[start:min(start+batch, len(todo))]
-			b := loadedBatch{idx: idx, imgs: make([]*images.Image, len(idx))}
-			errs := make([]error, len(idx))
-			var wg sync.WaitGroup
-			sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-			for j, i := range idx {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					img, err := refs[i].Load()
-					if err != nil {
-						errs[j] = fmt.Errorf("inception: %w", err)
-						return
-					}
-					b.imgs[j] = img
-				}()
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					b.err = err
-					break
-				}
-			}
-			select {
-			case ch <- b:
-			case <-ctx.Done():
-				return
-			}
-			if b.err != nil || ctx.Err() != nil {
-				return
-			}
-		}
-	}()
-	return ch
-}
-
-func sameSize(imgs []*images.Image) bool {
-	for _, m := range imgs[1:] {
-		if m.W != imgs[0].W || m.H != imgs[0].H {
-			return false
+// warn records a warning once.
+func (r *Runner) warn(w string) {
+	for _, old := range r.Warnings {
+		if old == w {
+			return
 		}
 	}
-	return true
+	r.Warnings = append(r.Warnings, w)
 }
 
 // StoreOutputs classifies the first m inputs x k samples of a store; the
-// result is indexed [input][sample].
+// result is indexed [input][sample]. Every sample is verified against the
+// SHA-256 its manifest records as it is read.
 func StoreOutputs(ctx context.Context, r *Runner, st *translate.Store, m, k int) ([][]Output, error) {
 	if st.SamplesPerInput() < k {
 		return nil, fmt.Errorf("inception: %s holds %d samples per input, %d needed", st.Dir(), st.SamplesPerInput(), k)
@@ -308,13 +250,7 @@ func StoreOutputs(ctx context.Context, r *Runner, st *translate.Store, m, k int)
 	if st.NumInputs() < m {
 		return nil, fmt.Errorf("inception: %s holds %d inputs, %d needed", st.Dir(), st.NumInputs(), m)
 	}
-	refs := make([]images.Ref, 0, m*k)
-	for i := 0; i < m; i++ {
-		for s := 0; s < k; s++ {
-			refs = append(refs, images.Ref{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
-		}
-	}
-	flat, err := r.Run(ctx, refs)
+	flat, err := r.run(ctx, batch.StoreItems(st, m, k))
 	if err != nil {
 		return nil, err
 	}

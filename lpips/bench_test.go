@@ -11,8 +11,10 @@ package lpips
 // reports pairs/s of StoreDiversity over a generated store of 100 inputs x 38
 // samples for the three pairings: cold (fresh embedder, no disk cache: every
 // sample decoded and embedded, as the lpips Python package does), and, over
-// the first 20 inputs (the cache takes about 1 MB per image), filling an empty
-// disk cache (cold+cache) and from a warm one. Each also reports the
+// the first 20 inputs, filling an empty default (pair) cache (cold+pairs),
+// an empty embedding cache (cold+embeddings, about 1 MB per image), and from
+// a warm pair cache. BenchmarkFirstRunCache compares the first-run costs of
+// the caches in interleaved runs. Each also reports the
 // process's CPU time per pair, steadier than wall time on a busy machine. The
 // store (about 500 MB of PNGs) is built once per process in a temporary
 // folder and removed at the end.
@@ -202,22 +204,29 @@ func BenchmarkStoreDiversity(b *testing.B) {
 			}
 			reportPairs(b, o, cpu0)
 		})
-		// The warm cache of 3,800 alex embeddings at 256x256 is ~4 GB: the
-		// cached variants use the first 20 inputs.
+		// The warm embedding cache of 3,800 alex embeddings at 256x256 is
+		// ~4 GB: the cached variants use the first 20 inputs.
 		o.NumInputs = min(20, *benchInputs)
-		b.Run(string(o.Pairing)+"/cold+cache", func(b *testing.B) {
-			cpu0 := cpuTime()
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				cache := b.TempDir()
-				b.StartTimer()
-				run(b, NewEmbedder(m, cache))
-				b.StopTimer()
-				os.RemoveAll(cache)
-				b.StartTimer()
-			}
-			reportPairs(b, o, cpu0)
-		})
+		for _, v := range []struct {
+			name string
+			emb  bool
+		}{{"cold+pairs", false}, {"cold+embeddings", true}} {
+			b.Run(string(o.Pairing)+"/"+v.name, func(b *testing.B) {
+				cpu0 := cpuTime()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					cache := b.TempDir()
+					b.StartTimer()
+					e := NewEmbedder(m, cache)
+					e.CacheEmbeddings = v.emb
+					run(b, e)
+					b.StopTimer()
+					os.RemoveAll(cache)
+					b.StartTimer()
+				}
+				reportPairs(b, o, cpu0)
+			})
+		}
 		b.Run(string(o.Pairing)+"/warm", func(b *testing.B) {
 			cache := b.TempDir()
 			run(b, NewEmbedder(m, cache))
@@ -229,6 +238,60 @@ func BenchmarkStoreDiversity(b *testing.B) {
 			reportPairs(b, o, cpu0)
 		})
 	}
+}
+
+// BenchmarkFirstRunCache measures what each disk cache costs a first run
+// (an empty cache) of StoreDiversity (independent, 19 pairs, over the first
+// min(20, -lpips.inputs) inputs of the 256x256 benchmark store, parity
+// AlexNet): every iteration runs without a cache, with the default pair
+// cache and with the embedding cache, in an order that rotates, so that a
+// busy machine's drift falls on all three alike. It reports wall and CPU
+// seconds per run of each (CPU time is steadier on a busy machine) and the
+// two caches' overheads in percent of the run without one:
+//
+//	go test -run '^$' -bench FirstRunCache -benchtime 6x ./lpips -args -lpips.inputs 20
+func BenchmarkFirstRunCache(b *testing.B) {
+	m := openModel(b, paritytest.Path(b, filepath.Join("models", "lpips_alex.onnx")))
+	st := openBenchStore(b)
+	o := Options{Pairing: Independent, Pairs: 19, NumInputs: min(20, *benchInputs), Bootstrap: 200}
+	modes := []struct {
+		name       string
+		cache, emb bool
+	}{{"nocache", false, false}, {"pairs", true, false}, {"embeddings", true, true}}
+	var total, cpu [3]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range modes {
+			k := (i + j) % len(modes)
+			b.StopTimer()
+			cache := ""
+			if modes[k].cache {
+				cache = b.TempDir()
+			}
+			e := NewEmbedder(m, cache)
+			e.CacheEmbeddings = modes[k].emb
+			b.StartTimer()
+			t0, c0 := time.Now(), cpuTime()
+			if _, err := StoreDiversity(context.Background(), e, st, o); err != nil {
+				b.Fatal(err)
+			}
+			total[k] += time.Since(t0)
+			cpu[k] += cpuTime() - c0
+			b.StopTimer()
+			if cache != "" {
+				os.RemoveAll(cache)
+			}
+			b.StartTimer()
+		}
+	}
+	for k, md := range modes {
+		b.ReportMetric(total[k].Seconds()/float64(b.N), md.name+"-s/run")
+		b.ReportMetric(cpu[k].Seconds()/float64(b.N), md.name+"-cpu-s/run")
+	}
+	b.ReportMetric(100*(total[1].Seconds()/total[0].Seconds()-1), "pairs-overhead-%")
+	b.ReportMetric(100*(total[2].Seconds()/total[0].Seconds()-1), "embeddings-overhead-%")
+	b.ReportMetric(100*(cpu[1].Seconds()/cpu[0].Seconds()-1), "pairs-cpu-overhead-%")
+	b.ReportMetric(100*(cpu[2].Seconds()/cpu[0].Seconds()-1), "embeddings-cpu-overhead-%")
 }
 
 // reportPairs reports pairs/s (wall) and the process's CPU time per pair
@@ -264,7 +327,7 @@ func BenchmarkParts(b *testing.B) {
 	if err := images.WritePNG(png, variation(scenes[0], 3, 5, 3, rand.New(rand.NewPCG(1, 2)))); err != nil {
 		b.Fatal(err)
 	}
-	e := NewEmbedder(m, dir)
+	c := &embCache{dir: dir, model: m.SHA256(), layers: m.Layers}
 	b.Run("load-png", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := images.Load(png); err != nil {
@@ -283,14 +346,14 @@ func BenchmarkParts(b *testing.B) {
 	})
 	b.Run("cache-write", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if err := e.toDisk("bench", emb); err != nil {
+			if err := c.Put([]string{"bench"}, []*Embedding{emb}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("cache-read", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if got, err := e.fromDisk("bench"); err != nil || got == nil {
+			if got, ok, err := c.Get("bench"); err != nil || !ok || got == nil {
 				b.Fatal("cache entry not read", err)
 			}
 		}

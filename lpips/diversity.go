@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
@@ -110,8 +111,10 @@ func (o Options) Validate() error {
 // StoreDiversity measures the LPIPS diversity of a method's samples: for
 // each of the first NumInputs inputs, the distances of the pairs the pairing
 // names, then their mean, sample std, standard error and a percentile
-// bootstrap interval over inputs. Sample files are keyed by the SHA-256 the
-// store's manifest records.
+// bootstrap interval over inputs. Every sample file is verified against the
+// SHA-256 its manifest records as it is read (a changed sample is refused,
+// naming the file); distances and embeddings are cached by the hashes of
+// the bytes read.
 func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Options) (*results.Diversity, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -129,45 +132,92 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 		m = o.NumInputs
 	}
 	idx := PairIndices(o.Pairing, o.Pairs, k)
-	refs := make([]images.Ref, 0, m*k)
-	for i := 0; i < m; i++ {
-		for s := 0; s < k; s++ {
-			refs = append(refs, images.Ref{Path: st.SamplePath(i, s), SHA256: st.SampleSHA256(i, s)})
+	items := batch.StoreItems(st, m, k)
+	// dist[i][j] is pair j of input i, known[i][j] whether it came from the
+	// pair cache; a sample is embedded only when one of its pairs did not.
+	dist := make([][]float64, m)
+	known := make([][]bool, m)
+	for i := range dist {
+		dist[i], known[i] = make([]float64, len(idx)), make([]bool, len(idx))
+	}
+	pc := e.openPairs()
+	defer pc.close(e)
+	var keys []string
+	if pc != nil {
+		// The pair cache is keyed by content, so every sample is read and
+		// hashed (and verified against the manifest) before any lookup.
+		var err error
+		if keys, err = batch.Hash(ctx, "lpips", items); err != nil {
+			return nil, err
+		}
+		for i := range items {
+			items[i].SHA256 = keys[i]
 		}
 	}
-	// One stream over every sample, so that batches run across inputs; an
-	// input's distances are computed in another goroutine while the network
-	// embeds the next inputs, and its embeddings are then let go.
-	groups := make([][]float64, m)
-	pairs := make([]results.Pair, 0, m*len(idx))
-	inputs := make(chan []*Embedding, 1)
+	var run []int // indices into items, input-major
+	needs := make([]int, m)
+	for i := 0; i < m; i++ {
+		need := make([]bool, k)
+		for j, p := range idx {
+			if d, ok := pc.get(keyAt(keys, i*k+p[0]), keyAt(keys, i*k+p[1])); ok {
+				dist[i][j], known[i][j] = d, true
+				continue
+			}
+			need[p[0]], need[p[1]] = true, true
+		}
+		for s, n := range need {
+			if n {
+				run = append(run, i*k+s)
+				needs[i]++
+			}
+		}
+	}
+	e.Bar.Add(len(items) - len(run))
+	// One stream over every sample to embed, so that batches run across
+	// inputs; an input's distances are computed in another goroutine while
+	// the network embeds the next inputs, and its embeddings are then let go.
+	type input struct {
+		i    int
+		embs map[int]batch.Result[*Embedding]
+	}
+	inputs := make(chan input, 1)
 	distErr := make(chan error, 1)
 	go func() {
 		var first error
-		i := 0
-		for embs := range inputs {
-			for _, p := range idx {
-				if first != nil {
-					break
-				}
-				d, _, err := Distance(embs[p[0]], embs[p[1]])
-				if err != nil {
-					first = fmt.Errorf("lpips: %s vs %s: %w", refs[i*k+p[0]].Path, refs[i*k+p[1]].Path, err)
-					break
-				}
-				groups[i] = append(groups[i], d)
-				pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: d})
+		for in := range inputs {
+			if first != nil {
+				continue
 			}
-			i++
+			for j, p := range idx {
+				if known[in.i][j] {
+					continue
+				}
+				a, b := in.embs[p[0]], in.embs[p[1]]
+				d, _, err := Distance(a.Value, b.Value)
+				if err != nil {
+					first = fmt.Errorf("lpips: %s vs %s: %w", items[in.i*k+p[0]].Path, items[in.i*k+p[1]].Path, err)
+					break
+				}
+				dist[in.i][j] = d
+				pc.add(a.SHA256, b.SHA256, d)
+			}
+			pc.flush()
 		}
 		distErr <- first
 	}()
-	cur := make([]*Embedding, 0, k)
-	err := e.stream(ctx, refs, func(_ int, emb *Embedding) error {
-		cur = append(cur, emb)
-		if len(cur) == k {
+	runItems := make([]batch.Item, len(run))
+	for x, it := range run {
+		runItems[x] = items[it]
+	}
+	cur := input{i: -1}
+	err := e.stream(ctx, runItems, func(x int, r batch.Result[*Embedding]) error {
+		i, s := run[x]/k, run[x]%k
+		if i != cur.i {
+			cur = input{i: i, embs: map[int]batch.Result[*Embedding]{}}
+		}
+		cur.embs[s] = r
+		if len(cur.embs) == needs[i] {
 			inputs <- cur
-			cur = make([]*Embedding, 0, k)
 		}
 		return nil
 	})
@@ -178,11 +228,27 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 	if err != nil {
 		return nil, err
 	}
+	groups := make([][]float64, m)
+	pairs := make([]results.Pair, 0, m*len(idx))
+	for i := range dist {
+		groups[i] = dist[i]
+		for j, p := range idx {
+			pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: dist[i][j]})
+		}
+	}
 	div := summarize(groups, pairs, o)
 	div.Pairing = string(o.Pairing)
 	div.PairsPerInput = len(idx)
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
 	return div, nil
+}
+
+// keyAt is keys[i], or "" when there are no keys (no pair cache).
+func keyAt(keys []string, i int) string {
+	if keys == nil {
+		return ""
+	}
+	return keys[i]
 }
 
 // RealPairsWarning returns a warning when n real images hold fewer distinct
@@ -224,33 +290,59 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 		}
 		drawn = append(drawn, [2]int{a, b})
 	}
-	refs := make([]images.Ref, n)
+	items := make([]batch.Item, n)
 	for i, f := range files {
-		refs[i] = images.Ref{Path: f.Path, Size: size}
+		items[i] = batch.Item{Ref: images.Ref{Path: f.Path, Size: size}}
+	}
+	dist := make([]float64, len(drawn))
+	pc := e.openPairs()
+	defer pc.close(e)
+	var run []batch.Item // the two images of each pair the cache lacks
+	var runPair []int
+	if pc != nil {
+		shas, err := batch.Hash(ctx, "lpips", items)
+		if err != nil {
+			return nil, err
+		}
+		for i := range items {
+			items[i].SHA256 = shas[i]
+		}
+	}
+	for q, ab := range drawn {
+		a, b := items[ab[0]], items[ab[1]]
+		if d, ok := pc.get(images.KeyOf(a.SHA256, size), images.KeyOf(b.SHA256, size)); ok {
+			dist[q] = d
+			continue
+		}
+		run = append(run, a, b)
+		runPair = append(runPair, q)
+	}
+	// One stream over the images of every pair to compute; images that
+	// recur come from the memory cache.
+	var prev batch.Result[*Embedding]
+	err := e.stream(ctx, run, func(x int, r batch.Result[*Embedding]) error {
+		if x%2 == 0 {
+			prev = r
+			return nil
+		}
+		q := runPair[x/2]
+		d, _, err := Distance(prev.Value, r.Value)
+		if err != nil {
+			return fmt.Errorf("lpips: %s vs %s: %w", files[drawn[q][0]].Path, files[drawn[q][1]].Path, err)
+		}
+		dist[q] = d
+		pc.add(images.KeyOf(prev.SHA256, size), images.KeyOf(r.SHA256, size), d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	groups := make([][]float64, m)
 	var pairs []results.Pair
 	for g := 0; g < m; g++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		batch := make([]images.Ref, 0, 2*p)
-		for _, ab := range drawn[g*p : (g+1)*p] {
-			batch = append(batch, refs[ab[0]], refs[ab[1]])
-		}
-		embs, err := e.Embed(batch)
-		if err != nil {
-			return nil, err
-		}
-		for j, ab := range drawn[g*p : (g+1)*p] {
-			// Keep the hashes Embed computed, so each file is hashed once.
-			refs[ab[0]].SHA256, refs[ab[1]].SHA256 = batch[2*j].SHA256, batch[2*j+1].SHA256
-			d, _, err := Distance(embs[2*j], embs[2*j+1])
-			if err != nil {
-				return nil, fmt.Errorf("lpips: %s vs %s: %w", files[ab[0]].Path, files[ab[1]].Path, err)
-			}
-			groups[g] = append(groups[g], d)
-			pairs = append(pairs, results.Pair{Input: g, A: ab[0], B: ab[1], Distance: d})
+		for q := g * p; q < (g+1)*p; q++ {
+			groups[g] = append(groups[g], dist[q])
+			pairs = append(pairs, results.Pair{Input: g, A: drawn[q][0], B: drawn[q][1], Distance: dist[q]})
 		}
 	}
 	div := summarize(groups, pairs, o)

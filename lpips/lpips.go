@@ -4,9 +4,12 @@
 //
 // The embedding model does the network part: it outputs, for each tapped
 // layer l, e_l = sqrt(w_l) * f_l / (sqrt(sum_c f_l^2) + 1e-10). What is left
-// is small and literal, in Distance. Every image is embedded once per run,
-// and embeddings are cached on disk in the sample store, keyed by the LPIPS
-// model's and the image's SHA-256, so a rerun with another pairing reuses them.
+// is small and literal, in Distance. Every image is embedded once per run
+// (the batch engine: read once, hashed as read, verified against the
+// store's manifest). On disk, the sample store keeps each pair's distance
+// by default, keyed by the LPIPS model's and the two images' SHA-256, so a
+// rerun of the same protocol embeds nothing; Embedder.CacheEmbeddings also
+// keeps the full embeddings, so a rerun with another pairing reuses them.
 package lpips
 
 import (

@@ -3,7 +3,6 @@ package lpips
 import (
 	"github.com/munit-eval/munit-eval/images"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -148,53 +147,6 @@ func TestPairIndices(t *testing.T) {
 	}
 }
 
-// TestEmbedderCache checks that a second embedder over the same disk cache
-// runs the network on nothing, that duplicates in one call are embedded
-// once, and that a damaged cache entry is recomputed.
-func TestEmbedderCache(t *testing.T) {
-	dir := paritytest.Dir(t)
-	m := openModel(t, filepath.Join(dir, "models", "lpips_squeeze.onnx"))
-	cache := t.TempDir()
-	a := images.Ref{Path: filepath.Join(dir, "images", "s64_00_disc_red.png")}
-	b := images.Ref{Path: filepath.Join(dir, "images", "s64_08_stripes.png")}
-	e1 := NewEmbedder(m, cache)
-	first, err := e1.Embed([]images.Ref{a, b, a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e1.Computed != 2 {
-		t.Fatalf("computed %d embeddings for 2 distinct images", e1.Computed)
-	}
-	e2 := NewEmbedder(m, cache)
-	second, err := e2.Embed([]images.Ref{b, a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e2.Computed != 0 || e2.Reused != 2 {
-		t.Fatalf("second run computed %d, reused %d", e2.Computed, e2.Reused)
-	}
-	if !reflect.DeepEqual(first[0], second[1]) || !reflect.DeepEqual(first[1], second[0]) {
-		t.Fatal("cached embeddings differ from computed ones")
-	}
-	// Damage every cache file: the next embedder must recompute, not trust them.
-	files, _ := filepath.Glob(filepath.Join(cache, "*", "*.emb"))
-	if len(files) != 2 {
-		t.Fatalf("%d cache files, want 2", len(files))
-	}
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		os.WriteFile(f, b[:len(b)/2], 0o644)
-	}
-	e3 := NewEmbedder(m, cache)
-	third, err := e3.Embed([]images.Ref{a, b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e3.Computed != 2 || !reflect.DeepEqual(third[0], first[0]) {
-		t.Fatalf("after damage: computed %d", e3.Computed)
-	}
-}
-
 func TestDistanceShapeMismatch(t *testing.T) {
 	a := &Embedding{Shapes: [][3]int{{1, 2, 2}}, Layers: [][]float32{{1, 2, 3, 4}}}
 	b := &Embedding{Shapes: [][3]int{{1, 1, 4}}, Layers: [][]float32{{1, 2, 3, 4}}}
@@ -209,7 +161,8 @@ func TestDistanceShapeMismatch(t *testing.T) {
 }
 
 // TestEmbeddingCodec: the disk form restores every value bit for bit
-// (negative zero, tiny and huge values included), and any damage is an error.
+// (negative zero, tiny and huge values included) with the model and key the
+// record carries, and any damage is an error.
 func TestEmbeddingCodec(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	emb := &Embedding{
@@ -219,10 +172,13 @@ func TestEmbeddingCodec(t *testing.T) {
 			{0, 0, 0, 0, 3.4e38},
 		},
 	}
-	b := encodeEmbedding(emb)
-	got, err := decodeEmbedding(b)
+	b := encodeEmbedding("model-sha", "image-sha-s64", emb)
+	model, key, got, err := decodeEmbedding(b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if model != "model-sha" || key != "image-sha-s64" {
+		t.Fatalf("record carries model %q key %q", model, key)
 	}
 	for l := range emb.Layers {
 		if got.Shapes[l] != emb.Shapes[l] {
@@ -237,23 +193,24 @@ func TestEmbeddingCodec(t *testing.T) {
 	for i := range b {
 		d := append([]byte(nil), b...)
 		d[i] ^= 0x10
-		if _, err := decodeEmbedding(d); err == nil {
+		if _, _, _, err := decodeEmbedding(d); err == nil {
 			t.Fatalf("flipping byte %d went unnoticed", i)
 		}
 	}
 	for _, n := range []int{0, 8, 15, len(b) - 1} {
-		if _, err := decodeEmbedding(b[:n]); err == nil {
+		if _, _, _, err := decodeEmbedding(b[:n]); err == nil {
 			t.Fatalf("%d of %d bytes decoded", n, len(b))
 		}
 	}
 }
 
-// FuzzDecodeEmbedding: a damaged cache file is an error, never a panic.
+// FuzzDecodeEmbedding: a damaged cache file is an error, never a panic, and
+// whatever decodes is self-consistent.
 func FuzzDecodeEmbedding(f *testing.F) {
-	f.Add(encodeEmbedding(&Embedding{Shapes: [][3]int{{1, 2, 2}}, Layers: [][]float32{{0, 1, 0, 2}}}))
-	f.Add([]byte("MELPIPS2"))
+	f.Add(encodeEmbedding("m", "k", &Embedding{Shapes: [][3]int{{1, 2, 2}}, Layers: [][]float32{{0, 1, 0, 2}}}))
+	f.Add([]byte("MELPIPS3"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if emb, err := decodeEmbedding(b); err == nil {
+		if _, _, emb, err := decodeEmbedding(b); err == nil {
 			for l, s := range emb.Shapes {
 				if len(emb.Layers[l]) != s[0]*s[1]*s[2] {
 					t.Fatalf("layer %d: %d values for shape %v", l, len(emb.Layers[l]), s)

@@ -45,7 +45,7 @@ func TestImageFolderBadInput(t *testing.T) {
 		folder string
 		want   []string
 	}{
-		{"non-image file", mk("txt", map[string][]byte{"a.png": png, "notes.txt": []byte("hi")}), []string{"notes.txt"}},
+		{"only non-image files", mk("txt", map[string][]byte{"notes.txt": []byte("hi")}), []string{"notes.txt"}},
 		{"empty folder", mk("empty", nil), []string{"empty"}},
 		{"corrupt PNG", mk("corrupt", map[string][]byte{"a.png": png, "b.png": png[:len(png)/2]}), []string{"b.png"}},
 		{"missing folder", filepath.Join(dir, "nowhere"), []string{"nowhere"}},
