@@ -146,13 +146,44 @@ type Job struct {
 	// classifier outputs ("": no disk cache).
 	Cache string
 	Quiet bool
+	// CacheEmbeddings keeps full LPIPS embeddings on disk beside the
+	// default per-pair distance cache (for re-pairing later).
+	CacheEmbeddings bool
 	// Log, when set, receives one line per step.
 	Log func(step string)
+	// Warn, when set, receives what went wrong without changing a number
+	// (a cache that could not be written); such notes are not recorded in
+	// the results document, which depends only on the inputs and seed.
+	Warn func(msg string)
 }
 
 func (j *Job) log(step string) {
 	if j.Log != nil {
 		j.Log(step)
+	}
+}
+
+// embedder returns an LPIPS embedder with j's cache settings; done passes
+// its warnings to j.Warn once it has been used.
+func (j *Job) embedder(m *lpips.Model) (e *lpips.Embedder, done func()) {
+	e = lpips.NewEmbedder(m, j.cacheDir("lpips"))
+	e.CacheEmbeddings = j.CacheEmbeddings
+	return e, func() { j.warn(e.Warnings) }
+}
+
+// runner returns a classifier runner with j's cache; done passes its
+// warnings to j.Warn once it has been used.
+func (j *Job) runner(c *inception.Classifier) (r *inception.Runner, done func()) {
+	r = inception.NewRunner(c, j.cacheDir("classifier"))
+	return r, func() { j.warn(r.Warnings) }
+}
+
+func (j *Job) warn(msgs []string) {
+	if j.Warn == nil {
+		return
+	}
+	for _, m := range msgs {
+		j.Warn(m)
 	}
 }
 
@@ -217,7 +248,8 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			doc.Warnings = append(doc.Warnings, fmt.Sprintf("no LPIPS diversity: %d samples per input, the %s pairing needs %d", have, opts.Pairing, need))
 		} else {
 			j.log("LPIPS")
-			e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+			e, done := j.embedder(s.LPIPS)
+			defer done()
 			e.Bar = progress.New(m*need, "lpips", j.Quiet)
 			div, err := lpips.StoreDiversity(ctx, e, st, opts)
 			e.Bar.Finish()
@@ -232,7 +264,8 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	k := min(p.SamplesPerInput, have)
 	if w.IS {
 		j.log("IS and CIS")
-		r := inception.NewRunner(s.Classifier, j.cacheDir("classifier"))
+		r, done := j.runner(s.Classifier)
+		defer done()
 		r.Bar = progress.New(m*k, "classify", j.Quiet)
 		outs, err := inception.StoreOutputs(ctx, r, st, m, k)
 		r.Bar.Finish()
@@ -293,7 +326,8 @@ func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, r
 	// Samples and real images run apart, so that a batch never mixes
 	// them (what a network computes for an image stays independent of
 	// which others share its batch).
-	r := inception.NewRunner(s.Features, j.cacheDir("classifier"))
+	r, done := j.runner(s.Features)
+	defer done()
 	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
 	outs, err := r.Run(ctx, samples)
 	var realOuts []inception.Output
@@ -371,7 +405,8 @@ func fidToStats(x [][]float64, g *metrics.Gaussian, w Metrics, doc *results.Docu
 func RealRow(ctx context.Context, s *Scorers, j Job) (*results.Document, error) {
 	p, m := j.Protocol, j.Samples.NumInputs
 	j.log("LPIPS")
-	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+	e, done := j.embedder(s.LPIPS)
+	defer done()
 	div, err := lpips.RealDiversity(ctx, e, j.Real, p.Size, p.LPIPSOptions(m))
 	if err != nil {
 		return nil, err

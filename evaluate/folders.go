@@ -119,7 +119,8 @@ func measureFolder(ctx context.Context, s *Scorers, j Job) (*results.Document, e
 			doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s holds %d samples per input; the %s pairing used the first %d", f.Dir, f.K, opts.Pairing, need))
 		}
 		j.log("LPIPS")
-		e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+		e, done := j.embedder(s.LPIPS)
+		defer done()
 		e.Bar = progress.New(j.Samples.NumInputs*need, "lpips", j.Quiet)
 		div, err := folderDiversity(ctx, e, f.Files, need, opts)
 		e.Bar.Finish()
@@ -168,7 +169,8 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 		}
 	}
 	j.log("IS and CIS")
-	r := inception.NewRunner(s.Classifier, j.cacheDir("classifier"))
+	r, done := j.runner(s.Classifier)
+	defer done()
 	r.Bar = progress.New(len(refs), "classify", j.Quiet)
 	outs, err := r.Run(ctx, refs)
 	r.Bar.Finish()

@@ -66,7 +66,8 @@ func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.G
 	for i, f := range files {
 		refs[i] = images.Ref{Path: f.Path, Size: j.Protocol.Size, Clean: clean}
 	}
-	r := inception.NewRunner(s.Features, j.cacheDir("classifier"))
+	r, done := j.runner(s.Features)
+	defer done()
 	r.Bar = progress.New(len(refs), "features", j.Quiet)
 	outs, err := r.Run(ctx, refs)
 	r.Bar.Finish()

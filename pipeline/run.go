@@ -188,7 +188,11 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		}
 	}
 	job := evaluate.Job{Dataset: d.Name, Protocol: p, Metrics: want, Real: realFiles, RealName: d.Real.Value,
-		Cache: c.StoreDir(d.Name), Quiet: o.Quiet}
+		Cache: c.StoreDir(d.Name), Quiet: o.Quiet, Warn: func(msg string) {
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "%s: warning: %s\n", d.Name, msg)
+			}
+		}}
 	logf := func(method string) func(string) {
 		return func(step string) {
 			if o.Log != nil {

@@ -35,8 +35,8 @@ func init() {
 		`Lpips measures the diversity of a multimodal translation model as the MUNIT
 paper does: for each of M inputs (--num-inputs, default 100), P pairs of outputs
 (--pairs, default 19: 1,900 pairs), the mean LPIPS distance over all pairs, with
-its standard deviation, standard error and a 95% percentile-bootstrap interval
-over inputs (--bootstrap resamples, seeded by --seed).
+its standard deviation, standard error and a 95% expanded percentile-bootstrap
+interval over inputs (--bootstrap resamples, seeded by --seed).
 
 Pairings (--pairing):
 	independent  2P independently sampled outputs per input, pairs (2j, 2j+1): the MUNIT protocol
@@ -50,9 +50,12 @@ output repeated, so their diversity is 0. --real DIR adds the "real data" row:
 P x M pairs of distinct real target images drawn with the seed (alone, it is
 the only row).
 
-Embeddings are computed once per image and cached in the store under
-.cache/lpips/ (about 1 MB per 256x256 image for AlexNet; --no-cache turns
-the disk cache off).
+Each image is embedded once per run. The distances of the pairs are cached
+in the store under .cache/lpips/ (about 150 bytes per pair, keyed by the
+model and both images' content), so a rerun recomputes nothing;
+--cache-embeddings also keeps the full embeddings (about 1 MB per 256x256
+image for AlexNet) so that another pairing reuses them; --no-cache turns the
+disk cache off.
 
 A plain folder DIR of samples grouped by input, laid out as translate
 --from-folder reads them (DIR/<stem>/<k>.png or DIR/<stem>_<k>.png, the
@@ -72,6 +75,7 @@ values about half of v0.1. It goes into every result.
 	o.protocolFlags(cmd, "pairs", "samples_per_input", "bootstrap")
 	fs.Lookup("samples-per-input").Usage = "samples per input K for --pairing all"
 	fs.StringVar(&o.real, "real", "", "real target image folder: adds the real-data row")
+	fs.BoolVar(&o.cacheEmbeddings, "cache-embeddings", false, "also cache the full embeddings on disk (about 1 MB per 256x256 image), for re-pairing")
 	fs.IntVar(&o.realSize, "real-size", 0, "resize real images (shorter side, centre crop) before LPIPS (0: --size, else as they are)")
 	cmd.Flags().Lookup("json").Usage = "print a JSON array of the results documents (the method's, then the real-data row's) instead of the table"
 	rootCmd.AddCommand(cmd)

@@ -27,6 +27,8 @@ type metricFlags struct {
 	out     outputFlags
 	dataset string
 	noCache bool
+	// cacheEmbeddings is lpips's --cache-embeddings.
+	cacheEmbeddings bool
 	// shard and shards are --shard I/N and --shards N (with --generator).
 	shard  string
 	shards int
@@ -241,7 +243,8 @@ func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, args []st
 
 // job is the evaluation of smp under the flags.
 func (f *metricFlags) job(want evaluate.Metrics, smp *evaluate.Samples, quiet bool) evaluate.Job {
-	j := evaluate.Job{Dataset: f.dataset, Protocol: f.p, Metrics: want, Quiet: quiet || global.quiet}
+	j := evaluate.Job{Dataset: f.dataset, Protocol: f.p, Metrics: want, Quiet: quiet || global.quiet,
+		CacheEmbeddings: f.cacheEmbeddings, Warn: warnStderr}
 	switch {
 	case smp != nil && smp.Store != nil:
 		j.Method, j.Samples = smp.Store.Method(), *smp
@@ -289,3 +292,7 @@ func printSyntheticNotes(w io.Writer, docs ...*results.Document) {
 		}
 	}
 }
+
+// warnStderr prints a note that changes no number (a cache that could not
+// be written) on stderr.
+func warnStderr(msg string) { fmt.Fprintf(os.Stderr, "munit-eval: warning: %s\n", msg) }
