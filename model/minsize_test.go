@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // TestTooSmallImage runs models whose reflection padding limits the image

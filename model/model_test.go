@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // writeModel builds a tiny model: out = tanh(image * 0.5 [+ mean(style)]).

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 func TestParseNoise(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // DecoderEnv names an exported decoder (or any generator) ONNX file for

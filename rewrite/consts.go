@@ -3,7 +3,7 @@ package rewrite
 import (
 	"fmt"
 
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // maxConstElems bounds the tensors the constant evaluator handles: pads,

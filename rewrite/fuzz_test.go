@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/rewrite"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // FuzzApply feeds arbitrary bytes (seeded with real chains) to Apply: it

@@ -24,7 +24,7 @@
 // convolution does not pad 3 output channels to 16.
 //
 // The package works on the protobuf: it parses the model with
-// synth/onnxbuild, re-encodes only the graph's node list (replacing each
+// onnxbuild, re-encodes only the graph's node list (replacing each
 // matched Conv by its polyphase subgraph and dropping the Resize and Pad it
 // consumed) and appends the new initializers; every other byte of the model
 // is copied as is. A model it does not fully understand (an unknown
@@ -37,7 +37,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // minOpset is the lowest default-domain opset the rewrite handles: Pad and

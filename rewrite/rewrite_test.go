@@ -13,7 +13,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/rewrite"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // tolerance is the largest absolute difference allowed between the

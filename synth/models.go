@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // LatentDim is the length of the style code of the planted stochastic

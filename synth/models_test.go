@@ -15,7 +15,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 const testSeed = 1

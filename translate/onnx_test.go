@@ -12,7 +12,7 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/synth"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // needORT skips the test when the onnxruntime library cannot be loaded.

@@ -12,7 +12,7 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/paritytest"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // The CLI tests run the built binary, as a user would: flags do not leak

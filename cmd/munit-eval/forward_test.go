@@ -8,7 +8,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // writeDropoutGenerator writes a generator with one dropout noise input

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/results"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // TestScoresTable1000Classes: a 1,000-class classifier (an ImageNet

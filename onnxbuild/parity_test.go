@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth/onnxbuild"
+	"github.com/munit-eval/munit-eval/onnxbuild"
 )
 
 // parityModels returns the parity ONNX models, skipping the test when the
