@@ -530,7 +530,7 @@ func diversityNotes(c *collection, ds string) []string {
 			}
 			s += ")"
 		}
-		s += fmt.Sprintf(", seed %d, 95%% bootstrap interval over inputs", doc.Protocol.Seed)
+		s += fmt.Sprintf(", seed %d, 95%% expanded percentile-bootstrap interval over inputs", doc.Protocol.Seed)
 		if doc.Protocol.Bootstrap > 0 {
 			s += fmt.Sprintf(" (%d resamples)", doc.Protocol.Bootstrap)
 		}
@@ -828,9 +828,13 @@ func scoresTable(c *collection, methods []string, opts TableOptions) (*Table, er
 				}
 				s := fmt.Sprintf("IS/CIS over %d inputs × %d samples per input, seed %d", ni, k, d.Protocol.Seed)
 				if d.Metrics.CISCI95 != nil || d.Metrics.ISCI95 != nil {
-					s += ", 95% bootstrap interval over inputs"
-					if d.Protocol.Bootstrap > 0 {
-						s += fmt.Sprintf(" (%d resamples)", d.Protocol.Bootstrap)
+					if d.Metrics.IntervalMethods[results.KeyCIS] == results.IntervalJackknifeT || d.Metrics.IntervalMethods[results.KeyIS] == results.IntervalJackknifeT {
+						s += ", 95% jackknife intervals for the population values: centred on the bias-corrected estimates, they may exclude the plug-in values shown (the paper's)"
+					} else {
+						s += ", 95% bootstrap interval over inputs"
+						if d.Protocol.Bootstrap > 0 {
+							s += fmt.Sprintf(" (%d resamples)", d.Protocol.Bootstrap)
+						}
 					}
 				}
 				if ref, ok := d.Models[results.ModelClassifier]; ok && len(ref.Classes) > 0 {
@@ -907,7 +911,11 @@ func distancesTable(c *collection, methods []string, opts TableOptions) (*Table,
 				}
 				var parts []string
 				if f != nil {
-					parts = append(parts, fmt.Sprintf("FID between %d samples and %d real images (%d features)", f.NumSamples, f.NumReal, f.FeatureDim))
+					fs := fmt.Sprintf("FID between %d samples and %d real images (%d features)", f.NumSamples, f.NumReal, f.FeatureDim)
+					if f.CI95 != nil && d.Metrics.IntervalMethods[results.KeyFID] == results.IntervalJackknifeT {
+						fs += " with a 95% jackknife interval for the population FID (centred on the bias-corrected estimate, so it may exclude the plug-in value shown)"
+					}
+					parts = append(parts, fs)
 				}
 				if k != nil {
 					parts = append(parts, fmt.Sprintf("KID over %d subsets of %d", k.Subsets, k.SubsetSize))
