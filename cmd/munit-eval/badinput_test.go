@@ -53,7 +53,7 @@ func TestImageFolderBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			wantBadInput(t, cli(t, "translate", "--generator", gen, "--inputs", c.folder, "--out", filepath.Join(dir, "store-"+c.name)), c.want...)
-			wantBadInput(t, cli(t, "lpips", "--lpips", lp, "--real", c.folder), c.want...)
+			wantBadInput(t, cli(t, "lpips", "--lpips", lp, "--real", c.folder, "--store", filepath.Join(dir, "rstore-"+c.name)), c.want...)
 		})
 	}
 }
