@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/onnxbuild"
+	"github.com/munit-eval/munit-eval/results"
 )
 
 // TestScoresTable1000Classes: a 1,000-class classifier (an ImageNet
