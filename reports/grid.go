@@ -99,7 +99,7 @@ func MethodDirs(store string) ([]string, error) {
 // with several samples per input is stochastic.)
 func deterministic(s *translate.Store) bool {
 	m := s.Manifest()
-	return s.SamplesPerInput() == 1 || m.Repeat || (m.LatentSource == translate.LatentsNone && m.FromFolder == "")
+	return s.SamplesPerInput() == 1 || m.Repeat || (m.LatentSource == translate.LatentsNone && len(m.Noise) == 0 && m.FromFolder == "")
 }
 
 // MakeGrid draws the grid of a set of method folders: one row per selected

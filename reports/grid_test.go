@@ -150,3 +150,25 @@ func TestHeaderPx(t *testing.T) {
 		}
 	}
 }
+
+// TestGridNoiseIsStochastic: a generator whose randomness comes from noise
+// inputs (no latent code) gets its samples shown, like a style-code one; a
+// generator with neither shows its one output.
+func TestGridNoiseIsStochastic(t *testing.T) {
+	store, _ := makeStore(t, 3, 32, []testMethod{{name: "UNIT", samples: 3, noise: true}, {name: "CycleGAN", samples: 3}})
+	dirs, err := MethodDirs(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := MakeGrid(dirs, GridOptions{NumInputs: 2, Samples: 4, Seed: 1, MinCell: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range g.Header {
+		got = append(got, fmt.Sprintf("%s:%d", c.Name, c.Columns))
+	}
+	if want := []string{"Input:1", "CycleGAN:1", "UNIT:3"}; !slices.Equal(got, want) {
+		t.Fatalf("header %v, want %v", got, want)
+	}
+}

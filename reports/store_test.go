@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/translate"
 )
 
@@ -26,6 +27,7 @@ type testMethod struct {
 	name    string
 	samples int
 	latent  bool
+	noise   bool // noise inputs (munit_eval.noise) and no latent
 }
 
 // makeStore writes an input folder of n images and a sample store with
@@ -62,6 +64,9 @@ func makeStore(t *testing.T, n, size int, methods []testMethod) (store, inputs s
 			Select: translate.SelectFirst, InputDir: inputs, SamplesPerInput: m.samples, Inputs: ins}
 		if m.latent {
 			man.LatentSource, man.LatentDim = translate.LatentsSeed, 2
+		}
+		if m.noise {
+			man.Noise = []model.NoiseInput{{Input: "dropout_noise", Dist: model.NoiseUniform, Channels: 1, Stride: 4}}
 		}
 		for i := range ins {
 			for k := 0; k < m.samples; k++ {
