@@ -75,23 +75,14 @@ func ParseNPZ(path string, b []byte) (map[string]*Array64, error) {
 	return out, nil
 }
 
-// parseNPY64 parses a float32 or float64 .npy file into float64 values.
+// parseNPY64 parses a float32 or float64 .npy file into float64 values
+// (float64 ones exactly).
 func parseNPY64(b []byte) (*Array64, error) {
-	h, data, size, err := splitNPY(b)
+	a, err := parseNPY(b)
 	if err != nil {
 		return nil, err
 	}
-	a := &Array64{Shape: h.shape, Data: make([]float64, len(data)/size)}
-	if size == 4 {
-		for i := range a.Data {
-			a.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])))
-		}
-	} else {
-		for i := range a.Data {
-			a.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
-		}
-	}
-	return a, nil
+	return &Array64{Shape: a.Shape, Data: a.Float64()}, nil
 }
 
 // encodeNPY64 writes a as a little-endian float64 ('<f8') .npy file with

@@ -69,13 +69,19 @@ func (r Ref) Load() (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.resize(img), nil
+}
+
+// resize applies r's resizes to a decoded image: Size (shorter side, centre
+// crop), then Clean (clean-fid's resize).
+func (r Ref) resize(img *Image) *Image {
 	if r.Size > 0 {
 		img = ResizeCrop(img, r.Size)
 	}
 	if r.Clean > 0 {
 		img = ResizeClean(img, r.Clean)
 	}
-	return img, nil
+	return img
 }
 
 // MismatchError is Read's refusal of a file whose bytes do not hash to the
@@ -121,11 +127,5 @@ func (r Ref) Decoded(data []byte) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Size > 0 {
-		img = ResizeCrop(img, r.Size)
-	}
-	if r.Clean > 0 {
-		img = ResizeClean(img, r.Clean)
-	}
-	return img, nil
+	return r.resize(img), nil
 }

@@ -100,13 +100,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, args []string, o scoreOp
 		}
 		o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
 	}
-	return emit(cmd.OutOrStdout(), o.out, doc, model.ORTVersion(), func(w io.Writer) error {
-		if err := scoresTable(w, doc); err != nil {
-			return err
-		}
-		printSyntheticNotes(w, doc)
-		return nil
-	})
+	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, scoresTable)
 }
 
 func scoresTable(w io.Writer, doc *results.Document) error {
@@ -290,8 +284,14 @@ func runDist(ctx context.Context, cmd *cobra.Command, args []string, o distOptio
 		return err
 	}
 	o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
-	return emit(cmd.OutOrStdout(), o.out, doc, model.ORTVersion(), func(w io.Writer) error {
-		if err := distTable(w, doc); err != nil {
+	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, distTable)
+}
+
+// emitWithNotes writes doc as the output flags ask, its table printed by
+// table followed by the notes on synthetic models.
+func emitWithNotes(w io.Writer, out outputFlags, doc *results.Document, table func(io.Writer, *results.Document) error) error {
+	return emit(w, out, doc, model.ORTVersion(), func(w io.Writer) error {
+		if err := table(w, doc); err != nil {
 			return err
 		}
 		printSyntheticNotes(w, doc)
