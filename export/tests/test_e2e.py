@@ -303,3 +303,233 @@ class TestE2EFID(unittest.TestCase):
         got = fid_of_document(self.fid_cli(self.gen_dir, "--real-stats", out))
         want = frechet_pytorch_fid(*stats(self.f_gen), want_mu, want_sigma)
         self.assertLess(rel(got, want), 1e-4)
+
+
+# ---------------------------------------------------------------------------
+# Test-time noise (issue 16)
+# ---------------------------------------------------------------------------
+
+def write_inputs(d, n, size, seed):
+    """n seeded smooth RGB input PNGs of size x size."""
+    write_pngs(d, n, seed, "smooth", size)
+
+
+def store_files(root):
+    """{relative path: bytes} of every file under a store folder (samples
+    and manifest; the lock and temporary files of a finished run are gone)."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, root)] = fh.read()
+    return out
+
+
+def manifest_samples(folder):
+    """The number of samples folder/manifest.json lists (0 while it is
+    absent; it is replaced atomically, so a read sees a whole file)."""
+    try:
+        with open(os.path.join(folder, "manifest.json")) as f:
+            return len(json.load(f).get("samples") or [])
+    except (OSError, ValueError):
+        return 0
+
+
+def count_pngs(root):
+    n = 0
+    for _, _, files in os.walk(root):
+        n += sum(1 for f in files if f.endswith(".png"))
+    return n
+
+
+class StoreChecks(unittest.TestCase):
+    """translate on a stochastic generator: K different samples per input,
+    the same store at --batch 1 and --batch 8, and after a SIGKILL midway and
+    a rerun."""
+
+    K = 4
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="e2e-noise-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def translate_args(self, onnx, inputs, store, batch):
+        # Relative paths from self.tmp, so that every run's manifest names
+        # the same files.
+        return ["translate", "--generator", onnx, "--inputs", inputs, "--out", store,
+                "--samples-per-input", str(self.K), "--seed", "3", "--batch", str(batch)]
+
+    def method_dir(self, store, method):
+        return os.path.join(self.tmp, store, method)
+
+    def check_samples_differ(self, folder, n_inputs):
+        from PIL import Image
+        with open(os.path.join(folder, "manifest.json")) as f:
+            m = json.load(f)
+        self.assertEqual(m["randomness"], "noise")
+        self.assertEqual(len(m["inputs"]), n_inputs)
+        self.assertEqual(len(m["samples"]), n_inputs * self.K)
+        for inp in m["inputs"]:
+            imgs = [np.asarray(Image.open(os.path.join(folder, inp["stem"], "%d.png" % k))) for k in range(self.K)]
+            for a in range(self.K):
+                for b in range(a + 1, self.K):
+                    self.assertFalse(np.array_equal(imgs[a], imgs[b]), "input %s samples %d and %d are equal" % (
+                        inp["stem"], a, b))
+        return m
+
+    def check_batches_and_resume(self, onnx, method, n_inputs, size):
+        write_inputs(os.path.join(self.tmp, "in"), n_inputs, size, 11)
+        munit_eval(self.translate_args(onnx, "in", "b1", 1), self.tmp)
+        munit_eval(self.translate_args(onnx, "in", "b8", 8), self.tmp)
+        b1, b8 = self.method_dir("b1", method), self.method_dir("b8", method)
+        self.check_samples_differ(b1, n_inputs)
+        f1, f8 = store_files(b1), store_files(b8)
+        self.assertEqual(sorted(f1), sorted(f8))
+        self.assertEqual(len(f1), 1 + n_inputs * self.K)
+        for k in f1:
+            self.assertEqual(f1[k], f8[k], "%s differs between --batch 1 and --batch 8" % k)
+        # Kill and resume: SIGKILL (no clean-up) once the manifest, which a
+        # run rewrites every second, lists some samples, then the same
+        # command again: the rerun computes only what is missing and the
+        # store is the uninterrupted run's, byte for byte. If the run ends
+        # before the kill (a fast machine), the comparison still holds.
+        total = n_inputs * self.K
+        kd = self.method_dir("killed", method)
+        cmd = [BINARY, "-q"] + self.translate_args(onnx, "in", "killed", 1)
+        p = subprocess.Popen(cmd, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listed = None
+        deadline = time.time() + 300
+        while p.poll() is None and time.time() < deadline:
+            n = manifest_samples(kd)
+            if n > 0:
+                p.send_signal(signal.SIGKILL)
+                listed = n
+                break
+            time.sleep(0.01)
+        p.wait()
+        print("\n%s: %s; %d sample PNGs on disk" % (
+            method, "killed when the manifest listed %d of %d samples" % (listed, total) if listed is not None
+            else "the run finished before the kill", count_pngs(kd)))
+        out = json.loads(munit_eval(self.translate_args(onnx, "in", "killed", 1) + ["--json"], self.tmp))
+        if listed is not None and listed < total:
+            self.assertLessEqual(out["computed"], total - listed)  # resumed: the listed samples were reused
+            self.assertGreaterEqual(out["reused"], listed)
+        fk = store_files(kd)
+        self.assertEqual(sorted(fk), sorted(f1))
+        for k in f1:
+            self.assertEqual(fk[k], f1[k], "%s differs after kill and resume" % k)
+        print("%s: rerun computed %d, reused %d; store byte-identical to the uninterrupted run" % (
+            method, out["computed"], out["reused"]))
+
+
+class TestE2ECycleGANDropout(StoreChecks):
+    """The official ResnetGenerator trained with dropout (ngf 4, 6 blocks),
+    exported with --dropout --stochastic."""
+
+    NGF = 4
+
+    def export_cyclegan(self):
+        net = cyclegan.ResnetGenerator(3, 3, self.NGF, "instance", use_dropout=True, n_blocks=6)
+        common.random_init(net, 5)
+        ck = os.path.join(self.tmp, "latest_net_G_A.pth")
+        torch.save(net.state_dict(), ck)
+        onnx = os.path.join(self.tmp, "cyclegan.onnx")
+        export(cyclegan, ["--checkpoint", ck, "--netG", "resnet_6blocks", "--ngf", str(self.NGF), "--dropout",
+                          "--stochastic", "--out", onnx])
+        return net.eval(), onnx
+
+    def test_forward_matches_pytorch_dropout_masks(self):
+        # PyTorch's own nn.Dropout (training mode, its Bernoulli draws)
+        # against munit-eval forward fed uniform draws that give the same
+        # masks: u = 0.75 where PyTorch kept a value, 0.25 where it dropped
+        # one (dropout_i is the i-th nn.Dropout in module order, the order
+        # they run in; where the input is 0 both choices give 0).
+        net, onnx = self.export_cyclegan()
+        info = json.loads(subprocess.run([BINARY, "inspect", "--json", onnx], stdout=subprocess.PIPE,
+                                         text=True).stdout)
+        specs = json.loads(info["metadata"][common.META_NOISE])
+        drops = [m for m in net.modules() if isinstance(m, nn.Dropout)]
+        self.assertEqual(len(specs), len(drops))
+        seen = {}
+        for i, d in enumerate(drops):
+            d.train()
+            d.register_forward_hook(lambda m, inp, out, i=i: seen.__setitem__(i, out.detach().clone()))
+        rng = np.random.default_rng(2)
+        worst = 0.0
+        for n, h, w in ((2, 64, 64), (1, 48, 72)):
+            x = common.random_images(rng, n, h, w)
+            torch.manual_seed(n)
+            with torch.no_grad():
+                want = net(torch.from_numpy(x)).numpy()
+            inputs = {"image": x}
+            for i, s in enumerate(specs):
+                mask = seen[i] != 0
+                self.assertEqual(tuple(mask.shape), (n, s["channels"], h // s["stride"], w // s["stride"]))
+                inputs[s["input"]] = np.where(mask.numpy(), 0.75, 0.25).astype(np.float32)
+            got = common.onnx_forward(BINARY, onnx, inputs)["translated"]
+            worst = max(worst, float(np.abs(got - want).max()))
+            # The masks matter: without dropout (all kept, u = 1) the output differs.
+            keep = dict(inputs, **{s["input"]: np.ones_like(inputs[s["input"]]) for s in specs})
+            self.assertGreater(float(np.abs(common.onnx_forward(BINARY, onnx, keep)["translated"] - want).max()), 1e-2)
+        print("\nCycleGAN dropout: munit-eval forward vs PyTorch nn.Dropout masks, max abs diff %.3g" % worst)
+        self.assertLess(worst, 1e-4)
+
+    def test_translate_samples_batches_and_resume(self):
+        _, onnx = self.export_cyclegan()
+        self.check_batches_and_resume(os.path.basename(onnx), "CycleGAN", 100, 128)
+
+
+UNIT_SMALL = dict(dim=8, activ="relu", n_downsample=2, n_res=2, pad_type="reflect")
+
+
+class TestE2EUNITEncoderNoise(StoreChecks):
+    """UNIT's VAEGen pair (dim 8, 2 downsamplings), exported with
+    --stochastic: a normal noise input added to the content code."""
+
+    def export_unit(self):
+        import yaml
+        cfg = os.path.join(self.tmp, "unit.yaml")
+        with open(cfg, "w") as f:
+            yaml.safe_dump({"gen": UNIT_SMALL, "input_dim_a": 3, "input_dim_b": 3}, f)
+        gen_a, gen_b = unit.VAEGen(3, UNIT_SMALL), unit.VAEGen(3, UNIT_SMALL)
+        common.random_init(gen_a, 7)
+        common.random_init(gen_b, 8)
+        ck = os.path.join(self.tmp, "gen_00000001.pt")
+        torch.save({"a": gen_a.state_dict(), "b": gen_b.state_dict()}, ck)
+        onnx = os.path.join(self.tmp, "unit.onnx")
+        export(unit, ["--checkpoint", ck, "--config", cfg, "--stochastic", "--out", onnx])
+        return gen_a.eval(), gen_b.eval(), onnx
+
+    def test_forward_matches_official_encode_noise_decode(self):
+        # The official VAEGen: encode(x) returns (hiddens, randn of their
+        # size), trainer.gen_update decodes hiddens + noise with the other
+        # domain's decoder. Here the noise is drawn by torch.randn and
+        # handed to munit-eval forward as encoder_noise.
+        gen_a, gen_b, onnx = self.export_unit()
+
+        def encode(gen, x):  # VAEGen.encode
+            hiddens = gen.enc(x)
+            return hiddens, torch.randn(hiddens.size())
+
+        rng = np.random.default_rng(4)
+        torch.manual_seed(9)
+        worst = 0.0
+        for n, h, w in ((2, 64, 64), (1, 48, 60)):
+            x = common.random_images(rng, n, h, w)
+            with torch.no_grad():
+                h_a, n_a = encode(gen_a, torch.from_numpy(x))
+                want = gen_b.dec(h_a + n_a).numpy()
+                mean = gen_b.dec(h_a).numpy()
+            self.assertEqual(tuple(n_a.shape), (n, 32, h // 4, w // 4))
+            got = common.onnx_forward(BINARY, onnx, {"image": x, "encoder_noise": n_a.numpy()})["translated"]
+            worst = max(worst, float(np.abs(got - want).max()))
+            self.assertGreater(float(np.abs(want - mean).max()), 1e-2)  # the noise changes the output
+        print("\nUNIT encoder noise: munit-eval forward vs official encode + noise + decode, max abs diff %.3g" % worst)
+        self.assertLess(worst, 1e-4)
+
+    def test_translate_samples_batches_and_resume(self):
+        _, _, onnx = self.export_unit()
+        self.check_batches_and_resume(os.path.basename(onnx), "UNIT", 100, 128)
