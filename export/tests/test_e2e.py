@@ -25,7 +25,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -284,6 +283,8 @@ class TestE2EFID(unittest.TestCase):
         # sigma equal the PyTorch features' float64 statistics within 1e-4
         # of their largest magnitude (elementwise relative differences of
         # near-zero covariances would measure only float32 rounding).
+        # Measured: 5e-5 and 7e-5, float32 noise of this random network
+        # (PyTorch float32 against float64 on these images: 1.6e-5, 3.4e-5).
         out = os.path.join(self.tmp, "fid_stats.npz")
         munit_eval(["fid-stats", self.real_dir, "--classifier", self.onnx, "--out", out], self.tmp)
         with np.load(out) as f:
