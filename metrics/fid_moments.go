@@ -70,10 +70,60 @@ func (g *Gaussian) CovData() []float64 {
 // [N][D] (N ≥ 2) and a fit given by its moments (for example published
 // real-image statistics): [FrechetDistance]([FitGaussian](x), g). It equals
 // [FID](x, y) when g is the fit of y, up to rounding.
+//
+// When N ≤ D the fit of x has rank below D and the trace term is computed
+// in sample space, as [FID] does: with the centred data A (N×D),
+// Σ1 = AᵀA/(N−1), the nonzero eigenvalues of Σ1 Σ2 are those of the N×N
+// symmetric A Σ2 Aᵀ/(N−1), so
+//
+//	Tr((Σ1 Σ2)^{1/2}) = Σ_i sqrt(λ_i(A Σ2 Aᵀ)) / sqrt(N−1),
+//
+// which costs N·D² instead of two D×D eigendecompositions (minutes at
+// D = 2048 for a few hundred generated images against published statistics).
 func FIDToGaussian(x [][]float64, g *Gaussian) (float64, error) {
+	if g != nil && g.Cov != nil && len(x) >= 2 && len(x) <= len(g.Mean) {
+		return fidSamplesToGaussian(x, g)
+	}
 	fx, err := FitGaussian(x)
 	if err != nil {
 		return 0, err
 	}
 	return FrechetDistance(fx, g)
+}
+
+// fidSamplesToGaussian is FIDToGaussian in sample space (N ≤ D).
+func fidSamplesToGaussian(x [][]float64, g *Gaussian) (float64, error) {
+	a, err := denseRows(x)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: Gaussian fit: %w", err)
+	}
+	n, d := a.Dims()
+	if d != len(g.Mean) || g.Cov.SymmetricDim() != d {
+		return 0, fmt.Errorf("metrics: Fréchet distance: dimensions differ (%d and %d)", d, len(g.Mean))
+	}
+	mx, trA := centre(a)
+	var dmu, trG float64
+	for j := range d {
+		t := mx[j] - g.Mean[j]
+		dmu += t * t
+		trG += g.Cov.At(j, j)
+	}
+	// A Σ2 Aᵀ on dense copies (the blocked Dgemm kernel).
+	var t, m mat.Dense
+	t.Mul(a, mat.DenseCopyOf(g.Cov))
+	m.Mul(&t, a.T())
+	var es mat.EigenSym
+	if !es.Factorize(symmetrize(&m, n), false) {
+		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+	}
+	vals := es.Values(nil)
+	floor := eigenFloor(vals)
+	var sum float64
+	for _, l := range vals {
+		if l > floor {
+			sum += math.Sqrt(l)
+		}
+	}
+	fn := float64(n - 1)
+	return dmu + trA/fn + trG - 2*sum/math.Sqrt(fn), nil
 }

@@ -30,9 +30,9 @@ func TestNewGaussianErrors(t *testing.T) {
 // feature set (numpy's np.mean and np.cov, as pytorch-fid saves them, when
 // numpy is present; this package's fit otherwise) equals FID on the
 // features, both when N > D (covariance form) and N ≤ D (sample-space
-// form), to 1e-9 relative.
+// form, with a singular and a full-rank Σ2), to 1e-9 relative.
 func TestFIDFromMoments(t *testing.T) {
-	for _, c := range []struct{ nx, ny, d int }{{400, 300, 8}, {40, 30, 64}} {
+	for _, c := range []struct{ nx, ny, d int }{{400, 300, 8}, {40, 30, 64}, {20, 300, 64}, {64, 30, 64}, {65, 300, 64}} {
 		x := randomFeatures(11, c.nx, c.d, 0)
 		y := randomFeatures(12, c.ny, c.d, 0.3)
 		want, err := FID(x, y)
