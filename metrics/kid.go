@@ -156,9 +156,15 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 					for i, j := range iy {
 						copy(sy.RawRowView(i), yd.RawRowView(j))
 					}
+					if active.lapack {
+						blasMu.Lock()
+					}
 					kxx.SymOuterK(1, sx)
 					kyy.SymOuterK(1, sy)
 					kxy.Mul(sx, sy.T())
+					if active.lapack {
+						blasMu.Unlock()
+					}
 					bx, by, bxy := kxx.RawSymmetric(), kyy.RawSymmetric(), kxy.RawMatrix()
 					for a := range m {
 						for b := a + 1; b < m; b++ {
