@@ -29,3 +29,18 @@ func BenchmarkKIDSubsetProducts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkKIDSubsetStacked times the same products as one Dsyrk of the
+// stacked [X; Y] (2m×D): X Xᵀ, Y Yᵀ and X Yᵀ are its blocks.
+func BenchmarkKIDSubsetStacked(b *testing.B) {
+	if err := Load(); err != nil {
+		b.Skip(err)
+	}
+	const m, d = 1000, 2048
+	r := rand.New(rand.NewPCG(1, 2))
+	xy, c := fill(r, 2*m*d), make([]float64, 4*m*m)
+	impl := Implementation{}
+	for b.Loop() {
+		impl.Dsyrk(blas.Upper, blas.NoTrans, 2*m, d, 1, xy, d, 0, c, 2*m)
+	}
+}
