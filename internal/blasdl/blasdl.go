@@ -163,8 +163,11 @@ func Describe() string {
 	if loaded.config != "" {
 		s = loaded.config + " (" + loaded.path + ")"
 	}
-	if loaded.setThreads != nil {
-		s += fmt.Sprintf(", %d threads", threadsWanted())
+	switch {
+	case loaded.fixedThreads:
+		s += ", threads from OPENBLAS_NUM_THREADS/OMP_NUM_THREADS"
+	case loaded.setThreads != nil:
+		s += fmt.Sprintf(", %d threads", runtime.GOMAXPROCS(0))
 	}
 	return s
 }
@@ -250,17 +253,10 @@ func openOne(name string) (*lib, error) {
 	return l, nil
 }
 
-// threadsWanted is the library's thread count: GOMAXPROCS (the cores the
-// process may use), unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS chose.
-func threadsWanted() int {
-	if loaded.fixedThreads {
-		return 0
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// syncThreads keeps OpenBLAS's thread count equal to GOMAXPROCS, which a
-// caller may change at any time; one atomic load per call when unchanged.
+// syncThreads keeps OpenBLAS's thread count equal to GOMAXPROCS (the
+// cores the process may use), which a caller may change at any time, unless
+// OPENBLAS_NUM_THREADS or OMP_NUM_THREADS chose; one atomic load per call
+// when unchanged.
 func syncThreads() {
 	if loaded.setThreads == nil || loaded.fixedThreads {
 		return
