@@ -125,7 +125,7 @@ func eigenFloor(vals []float64) float64 {
 // traceSqrtProduct returns Tr((S1 S2)^{1/2}) for symmetric positive
 // semidefinite S1, S2 (see FrechetDistance).
 func traceSqrtProduct(s1, s2 *mat.SymDense) (float64, error) {
-	if active.lapack {
+	if active.lapack && s1.SymmetricDim() >= lapackMinDim {
 		t, ok, err := traceSqrtProductLAPACK(s1, s2)
 		if ok || err != nil {
 			return t, err
@@ -175,6 +175,12 @@ func sumSqrtAboveFloor(vals []float64) float64 {
 	}
 	return t
 }
+
+// lapackMinDim is the dimension from which FID's Cholesky path calls the
+// optimised LAPACK; below it gonum's is as fast and spares OpenBLAS's
+// threads many small calls (the FID jackknife runs one per group, on
+// every core).
+const lapackMinDim = 128
 
 // traceSqrtProductLAPACK is traceSqrtProduct's Cholesky path in the
 // optimised library (LAPACK's dpotrf and dsyevd, BLAS's dtrmm), in

@@ -31,7 +31,7 @@ import (
 // routines dominating dense covariance, Gram, Cholesky and symmetric
 // eigenvalue work (Dgemm, Dsyrk, Dsyr2k, Dsymv, Dgemv, Dtrmm, Dtrsm) in the
 // loaded library, and every other routine in gonum's pure-Go
-// implementation. Calls whose arguments gonum would reject (bad flags,
+// implementation. Small calls (see minWork3), calls whose arguments gonum would reject (bad flags,
 // short slices, leading dimensions too small), empty calls, negative
 // increments and dimensions beyond int32 go to gonum too, so errors panic
 // with gonum's messages and the library never sees an invalid call. Use it
@@ -39,6 +39,16 @@ import (
 type Implementation struct{ gonum.Implementation }
 
 var _ blas.Float64 = Implementation{}
+
+// Calls with less work than these (m·n·k multiply-adds for level 3, m·n
+// for level 2) run in gonum: each library call wakes OpenBLAS's threads,
+// which costs more than a small product, and much more when goroutines
+// call at once (the FID jackknife's D = 64 fits on every core ran 8×
+// slower). Variables so that the tests can send every call to the library.
+var (
+	minWork3 = 1 << 21 // 128³
+	minWork2 = 1 << 14 // 128²
+)
 
 // Every row-major operand is the column-major transpose of itself with
 // the same leading dimension; these map gonum's flags onto Fortran's for
@@ -118,7 +128,7 @@ func (p Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64,
 	if tB != blas.NoTrans {
 		br, bc = n, k
 	}
-	if !validTrans(tA) || !validTrans(tB) || !fits(m, n, k, lda, ldb, ldc) ||
+	if m*n*k < minWork3 || !validTrans(tA) || !validTrans(tB) || !fits(m, n, k, lda, ldb, ldc) ||
 		!holds(len(a), ar, ac, lda) || !holds(len(b), br, bc, ldb) || !holds(len(c), m, n, ldc) {
 		p.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -136,7 +146,7 @@ func (p Implementation) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha f
 	if tA != blas.NoTrans {
 		ar, ac = k, n
 	}
-	if !validUplo(ul) || !validTrans(tA) || !fits(n, k, lda, ldc) || !holds(len(a), ar, ac, lda) || !holds(len(c), n, n, ldc) {
+	if n*n*k < 2*minWork3 || !validUplo(ul) || !validTrans(tA) || !fits(n, k, lda, ldc) || !holds(len(a), ar, ac, lda) || !holds(len(c), n, n, ldc) {
 		p.Implementation.Dsyrk(ul, tA, n, k, alpha, a, lda, beta, c, ldc)
 		return
 	}
@@ -153,7 +163,7 @@ func (p Implementation) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha 
 	if tA != blas.NoTrans {
 		ar, ac = k, n
 	}
-	if !validUplo(ul) || !validTrans(tA) || !fits(n, k, lda, ldb, ldc) || !holds(len(a), ar, ac, lda) ||
+	if n*n*k < minWork3 || !validUplo(ul) || !validTrans(tA) || !fits(n, k, lda, ldb, ldc) || !holds(len(a), ar, ac, lda) ||
 		!holds(len(b), ar, ac, ldb) || !holds(len(c), n, n, ldc) {
 		p.Implementation.Dsyr2k(ul, tA, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -166,7 +176,7 @@ func (p Implementation) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha 
 // Dsymv computes y = alpha·A·x + beta·y for symmetric A stored in the
 // triangle ul (the other triangle column-major).
 func (p Implementation) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda int, x []float64, incX int, beta float64, y []float64, incY int) {
-	if !validUplo(ul) || !fits(n, lda) || !holds(len(a), n, n, lda) || !vecHolds(len(x), n, incX) || !vecHolds(len(y), n, incY) {
+	if n*n < minWork2 || !validUplo(ul) || !fits(n, lda) || !holds(len(a), n, n, lda) || !vecHolds(len(x), n, incX) || !vecHolds(len(y), n, incY) {
 		p.Implementation.Dsymv(ul, n, alpha, a, lda, x, incX, beta, y, incY)
 		return
 	}
@@ -182,7 +192,7 @@ func (p Implementation) Dgemv(tA blas.Transpose, m, n int, alpha float64, a []fl
 	if tA != blas.NoTrans {
 		lx, ly = m, n
 	}
-	if !validTrans(tA) || !fits(m, n, lda) || !holds(len(a), m, n, lda) || !vecHolds(len(x), lx, incX) || !vecHolds(len(y), ly, incY) {
+	if m*n < minWork2 || !validTrans(tA) || !fits(m, n, lda) || !holds(len(a), m, n, lda) || !vecHolds(len(x), lx, incX) || !vecHolds(len(y), ly, incY) {
 		p.Implementation.Dgemv(tA, m, n, alpha, a, lda, x, incX, beta, y, incY)
 		return
 	}
@@ -197,7 +207,7 @@ func trxmOK(s blas.Side, ul blas.Uplo, tA blas.Transpose, d blas.Diag, m, n int,
 	if s == blas.Left {
 		k = m
 	}
-	return (s == blas.Left || s == blas.Right) && validUplo(ul) && validTrans(tA) && (d == blas.Unit || d == blas.NonUnit) &&
+	return m*n*k >= 2*minWork3 && (s == blas.Left || s == blas.Right) && validUplo(ul) && validTrans(tA) && (d == blas.Unit || d == blas.NonUnit) &&
 		fits(m, n, lda, ldb) && holds(len(a), k, k, lda) && holds(len(b), m, n, ldb)
 }
 

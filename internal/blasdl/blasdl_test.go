@@ -53,9 +53,13 @@ var (
 // random operands, every flag combination, rectangular shapes and leading
 // dimensions larger than the rows, to 1e-13 relative; the padding beyond
 // each row (and, for the symmetric routines, the other triangle) must be
-// untouched. Sizes 300 and above run multithreaded in OpenBLAS.
+// untouched. Sizes 300 and above run multithreaded in OpenBLAS. The
+// size thresholds below which calls stay in gonum are lifted.
 func TestLevel3MatchesGonum(t *testing.T) {
 	needLib(t)
+	// Every call to the library, however small.
+	defer func(w3, w2 int) { minWork3, minWork2 = w3, w2 }(minWork3, minWork2)
+	minWork3, minWork2 = 0, 0
 	r := rand.New(rand.NewPCG(3, 4))
 	lib, ref := Implementation{}, gonum.Implementation{}
 	const tol = 1e-13
