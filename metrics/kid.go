@@ -53,7 +53,9 @@ type KIDResult struct {
 // is the mean and the population std over subsets. When the Gram matrices
 // X Xᵀ, Y Yᵀ, X Yᵀ of the whole sets fit in 2.5 GB and cost less than the
 // subsets' own products, the dot products are read from them, computed
-// once; the values are the same up to rounding. The subsets are drawn
+// once; the values are the same up to rounding. With the optimised BLAS
+// (see [BLASBackend]) a subset's three products are one, of the stacked
+// [X; Y], one subset at a time on every core. The subsets are drawn
 // first, in order, then evaluated in parallel over the cores, so the
 // result does not depend on the number of cores. Differences from
 // torch-fidelity: the subsets come from this package's seeded PCG
@@ -129,10 +131,14 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var sx, sy *mat.Dense
-			var kxx, kyy mat.SymDense
+			var sx, sy, stack *mat.Dense
+			var kxx, kyy, kk mat.SymDense
 			var kxy mat.Dense
-			if !gram {
+			stacked := !gram && active.lapack
+			switch {
+			case stacked:
+				stack = mat.NewDense(2*m, d, nil)
+			case !gram:
 				sx, sy = mat.NewDense(m, d, nil), mat.NewDense(m, d, nil)
 			}
 			for s := range next {
@@ -147,6 +153,31 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 						row := axy.Data[ix[a]*axy.Stride:]
 						for b := range m {
 							sxy += cubic(row[iy[b]], gamma)
+						}
+					}
+				} else if stacked {
+					// One product of the stacked subset [X; Y] (2m×D),
+					// whose blocks are X Xᵀ, X Yᵀ and Y Yᵀ: the same
+					// flops as three, in one larger and so faster call
+					// of the optimised library.
+					for i, j := range ix {
+						copy(stack.RawRowView(i), xd.RawRowView(j))
+					}
+					for i, j := range iy {
+						copy(stack.RawRowView(m+i), yd.RawRowView(j))
+					}
+					blasMu.Lock()
+					kk.SymOuterK(1, stack)
+					blasMu.Unlock()
+					raw := kk.RawSymmetric()
+					for a := range m {
+						rx, ry := raw.Data[a*raw.Stride:], raw.Data[(m+a)*raw.Stride:]
+						for b := a + 1; b < m; b++ {
+							sxx += cubic(rx[b], gamma)
+							syy += cubic(ry[m+b], gamma)
+						}
+						for _, v := range rx[m : 2*m] {
+							sxy += cubic(v, gamma)
 						}
 					}
 				} else {

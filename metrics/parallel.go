@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/munit-eval/munit-eval/internal/blasdl"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -15,14 +17,51 @@ import (
 // (LAPACK's dsytrd: half its flops in dsymv, half in dsyr2k). gonum's own
 // Dgemm is already parallel; these three are not, which left FID at
 // D = 2048 on one core. Results equal gonum's up to the
-// order of float64 summation (about 1e−16 relative).
+// order of float64 summation (about 1e−16 relative). It is the fallback
+// when no optimised BLAS loads (see [BLASBackend]).
 type parallelBLAS struct{ gonum.Implementation }
 
-// The package installs parallelBLAS as gonum's BLAS (blas64.Use), which
-// gonum/lapack and gonum/mat call through: it is gonum's implementation
-// with two routines parallelised, so every other user of gonum in the
-// process gets the same results, faster.
-func init() { blas64.Use(parallelBLAS{}) }
+// backend is the BLAS the package computes with.
+type backend struct {
+	// impl is installed as gonum's BLAS (blas64.Use), which gonum/lapack
+	// and gonum/mat call through.
+	impl blas.Float64
+	// lapack: FID's Cholesky factor and eigenvalues go straight to the
+	// library's LAPACK (package blasdl), and KID serialises its per-subset
+	// products (each already runs on every core).
+	lapack bool
+	name   string
+}
+
+var active backend
+
+// The package installs OpenBLAS (or another optimised BLAS/LAPACK,
+// loaded with dlopen by internal/blasdl: numpy's, which torch-fidelity
+// runs on) as gonum's BLAS when it loads, and parallelBLAS otherwise or
+// when MUNIT_EVAL_BLAS=gonum; every other user of gonum in the process
+// gets the same results (to float64 rounding), faster.
+func init() {
+	if err := blasdl.Load(); err != nil {
+		useBackend(backend{impl: parallelBLAS{}, name: "gonum, pure Go (" + err.Error() + ")"})
+		return
+	}
+	useBackend(backend{impl: blasdl.Implementation{}, lapack: true, name: blasdl.Describe()})
+}
+
+func useBackend(b backend) {
+	active = b
+	blas64.Use(b.impl)
+}
+
+// BLASBackend says which BLAS FID, KID and the rest of the package
+// compute with: the optimised library's build and path, or gonum's
+// pure-Go kernels and why (library absent, or MUNIT_EVAL_BLAS=gonum).
+func BLASBackend() string { return active.name }
+
+// blasMu serialises the per-subset products of KID under the optimised
+// backend: each call already runs on every core in the library's own
+// threads, and concurrent calls would only contend for them.
+var blasMu sync.Mutex
 
 // parMin is the matrix order from which the parallel paths pay off.
 const parMin = 256

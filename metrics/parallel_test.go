@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -92,8 +91,8 @@ func TestParallelMatchesSerial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blas64.Use(gonum.Implementation{})
-	defer blas64.Use(parallelBLAS{})
+	defer useBackend(active)
+	useBackend(backend{impl: gonum.Implementation{}, name: "gonum serial"})
 	ser, err := FID(x, y)
 	if err != nil {
 		t.Fatal(err)
@@ -108,4 +107,82 @@ func TestParallelMatchesSerial(t *testing.T) {
 	if math.Abs(kpar.Mean-kser.Mean) > 1e-12*math.Abs(kser.Mean) {
 		t.Errorf("KID parallel %.17g, serial %.17g", kpar.Mean, kser.Mean)
 	}
+}
+
+// TestBackendsAgree computes FID and KID with the optimised library (when
+// it loads) and with the pure-Go fallback (parallelBLAS, gonum's LAPACK)
+// on the same random features and requires them equal to 1e-12 relative:
+// they differ only in the order of float64 summation. Covered: the
+// full-rank Cholesky path (N > D, with dpotrf, dtrmm and dsyevd), its
+// square-root fallback for a singular first covariance, the sample-space
+// path (N ≤ D), and KID from whole-set Gram matrices and per subset. The
+// optimised half is skipped, saying why, without the library.
+func TestBackendsAgree(t *testing.T) {
+	if !active.lapack {
+		t.Skipf("optimised BLAS not in use, only the gonum fallback is tested: %s", BLASBackend())
+	}
+	t.Logf("optimised backend: %s", BLASBackend())
+	x := randomFeatures(7, 700, 300, 0)
+	y := randomFeatures(8, 700, 300, 0.05)
+	gx, err := FitGaussian(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gy, err := FitGaussian(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A first covariance of rank 299: one feature a copy of another.
+	xs := make([][]float64, len(x))
+	for i, row := range x {
+		xs[i] = append([]float64(nil), row...)
+		xs[i][1] = xs[i][0]
+	}
+	gs, err := FitGaussian(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		f    func() (float64, error)
+	}{
+		{"Fréchet full rank", func() (float64, error) { return FrechetDistance(gx, gy) }},
+		{"Fréchet singular Σ1", func() (float64, error) { return FrechetDistance(gs, gy) }},
+		{"FID N > D", func() (float64, error) { return FID(x, y) }},
+		{"FID N ≤ D", func() (float64, error) { return FID(x[:200], y[:250]) }},
+		{"KID Gram", func() (float64, error) {
+			r, err := KID(x, y, KIDOptions{Subsets: 20, SubsetSize: 300, Seed: 1})
+			return kidMean(r), err
+		}},
+		{"KID per subset", func() (float64, error) {
+			r, err := KID(x, y, KIDOptions{Subsets: 2, SubsetSize: 300, Seed: 1})
+			return kidMean(r), err
+		}},
+	}
+	fast := make([]float64, len(cases))
+	for i, c := range cases {
+		if fast[i], err = c.f(); err != nil {
+			t.Fatalf("%s, optimised: %v", c.name, err)
+		}
+	}
+	defer useBackend(active)
+	useBackend(backend{impl: parallelBLAS{}, name: "gonum"})
+	for i, c := range cases {
+		slow, err := c.f()
+		if err != nil {
+			t.Fatalf("%s, gonum: %v", c.name, err)
+		}
+		if math.Abs(fast[i]-slow) > 1e-12*math.Abs(slow) {
+			t.Errorf("%s: optimised %.17g, gonum %.17g", c.name, fast[i], slow)
+		} else {
+			t.Logf("%s: optimised %.17g, gonum %.17g", c.name, fast[i], slow)
+		}
+	}
+}
+
+func kidMean(r *KIDResult) float64 {
+	if r == nil {
+		return math.NaN()
+	}
+	return r.Mean
 }

@@ -3,7 +3,31 @@
 # It comes from the npm package onnxruntime-node@1.30.0 (the only registry
 # that ships a prebuilt library here), is checked against a pinned SHA-256,
 # and lands in .cache/onnxruntime/. Does nothing when it is already there.
+#
+# It also installs Debian's OpenBLAS (libopenblas0-pthread) when it is
+# missing and this runs as root or with sudo: FID and KID load it with
+# dlopen at run time (internal/blasdl) and fall back to gonum's pure-Go
+# kernels, several times slower at D = 2048, without it. Optional: any
+# failure here only prints a note.
 set -euo pipefail
+
+have_openblas() {
+  { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true; } | grep -q 'libopenblas\.so\.0'
+}
+if ! have_openblas; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup-ort: OpenBLAS (libopenblas.so.0) not found and no apt-get: FID/KID use gonum's slower pure-Go BLAS" >&2
+  elif [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup-ort: OpenBLAS not found and I cannot install it (not root): apt-get install libopenblas0-pthread for faster FID/KID" >&2
+  else
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    echo "setup-ort: installing libopenblas0-pthread (Debian package) for FID/KID" >&2
+    if ! { $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas0-pthread >/dev/null; }; then
+      echo "setup-ort: installing libopenblas0-pthread failed: FID/KID use gonum's slower pure-Go BLAS" >&2
+    fi
+  fi
+fi
+
 ORT_VERSION=1.30.0
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/.cache/onnxruntime"
