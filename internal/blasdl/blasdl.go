@@ -187,7 +187,9 @@ func open(env string) (*lib, error) {
 	for _, name := range names {
 		l, err := openOne(name)
 		if err == nil {
-			return l, nil
+			if err = selfCheck(l); err == nil {
+				return l, nil
+			}
 		}
 		errs = append(errs, err)
 	}
@@ -267,3 +269,4 @@ func syncThreads() {
 		C.bdl_setthreads(loaded.setThreads, C.int(n))
 	}
 }
+

@@ -268,3 +268,21 @@ func TestEnvForcesGonum(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfCheck: the loaded library passes the self-check, and products
+// that are wrong (a stand-in for broken kernels) or NaN are refused.
+func TestSelfCheck(t *testing.T) {
+	needLib(t)
+	if err := selfCheck(loaded); err != nil {
+		t.Fatalf("the loaded library fails its self-check: %v", err)
+	}
+	want := []float64{1, -2, 3.5}
+	if err := sameProduct(loaded, []float64{1, -2, 3.5 + 1e-12}, want); err != nil {
+		t.Errorf("rounding noise refused: %v", err)
+	}
+	for _, bad := range [][]float64{{1, -2, 3.6}, {1, math.NaN(), 3.5}, {0, 0, 0}} {
+		if err := sameProduct(loaded, bad, want); err == nil {
+			t.Errorf("%v passed the self-check against %v", bad, want)
+		}
+	}
+}
