@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/munit-eval/munit-eval/rewrite"
 	"github.com/munit-eval/munit-eval/onnxbuild"
+	"github.com/munit-eval/munit-eval/rewrite"
 )
 
 // FuzzApply feeds arbitrary bytes (seeded with real chains) to Apply: it

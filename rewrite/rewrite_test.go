@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/rewrite"
 	"github.com/munit-eval/munit-eval/onnxbuild"
+	"github.com/munit-eval/munit-eval/rewrite"
 )
 
 // tolerance is the largest absolute difference allowed between the

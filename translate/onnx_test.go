@@ -11,8 +11,8 @@ import (
 
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/onnxbuild"
+	"github.com/munit-eval/munit-eval/synth"
 )
 
 // needORT skips the test when the onnxruntime library cannot be loaded.

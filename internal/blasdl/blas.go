@@ -245,7 +245,7 @@ func selfCheck(l *lib) error {
 	const m, n, k = 96, 80, 72
 	a, b := make([]float64, m*k), make([]float64, k*n)
 	for i := range a {
-		a[i] = math.Sin(float64(3*i+1)) // deterministic values of order 1
+		a[i] = math.Sin(float64(3*i + 1)) // deterministic values of order 1
 	}
 	for i := range b {
 		b[i] = math.Cos(float64(7*i + 2))

@@ -269,4 +269,3 @@ func syncThreads() {
 		C.bdl_setthreads(loaded.setThreads, C.int(n))
 	}
 }
-
