@@ -19,8 +19,10 @@ build: setup
 test-deps:
 	@bash scripts/test-deps.sh
 
+# go vet, and gofmt's verdict on every tracked Go file (names the files to format).
 vet:
 	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 
 test: setup test-deps vet
 	$(GO) test ./...
