@@ -157,3 +157,15 @@ func expand(path []string) [][]string {
 	}
 	return out
 }
+
+// TestREADMESize keeps the README what a newcomer reads first: at most
+// 15,000 bytes, the reference material in docs/.
+func TestREADMESize(t *testing.T) {
+	st, err := os.Stat(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 15000 {
+		t.Errorf("README.md is %d bytes: keep it at most 15,000 and move reference material to docs/", st.Size())
+	}
+}
