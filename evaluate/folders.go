@@ -243,21 +243,9 @@ func folderDiversity(ctx context.Context, e *lpips.Embedder, files [][]string, k
 			pairs = append(pairs, results.Pair{Input: i, A: ab[0], B: ab[1], Distance: d})
 		}
 	}
-	all := make([]float64, len(pairs))
-	for i, pr := range pairs {
-		all[i] = pr.Distance
-	}
-	div := &results.Diversity{Mean: metrics.Mean(all), N: len(all), NumInputs: m, Pairs: pairs,
-		PairsPerInput: len(idx), Pairing: string(o.Pairing), LPIPSNet: e.Model().Net, LPIPSVersion: e.Model().Version}
-	if len(all) >= 2 {
-		div.Std, div.Stderr = metrics.Std(all), metrics.StdErr(all)
-	}
-	lo, hi, _ := metrics.BootstrapMeanCI(groups, o.Bootstrap, uint64(o.Seed), 0.95)
-	div.CI95 = [2]float64{lo, hi}
-	div.PerInputMean = make([]float64, m)
-	for i, g := range groups {
-		div.PerInputMean[i] = metrics.Mean(g)
-	}
+	div := lpips.Summarize(groups, pairs, o)
+	div.PairsPerInput, div.Pairing = len(idx), string(o.Pairing)
+	div.LPIPSNet, div.LPIPSVersion = e.Model().Net, e.Model().Version
 	return div, nil
 }
 

@@ -236,7 +236,7 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 			pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: dist[i][j]})
 		}
 	}
-	div := summarize(groups, pairs, o)
+	div := Summarize(groups, pairs, o)
 	div.Pairing = string(o.Pairing)
 	div.PairsPerInput = len(idx)
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
@@ -345,17 +345,19 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 			pairs = append(pairs, results.Pair{Input: g, A: drawn[q][0], B: drawn[q][1], Distance: dist[q]})
 		}
 	}
-	div := summarize(groups, pairs, o)
+	div := Summarize(groups, pairs, o)
 	div.Pairing = "random real pairs"
 	div.PairsPerInput = p
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
 	return div, nil
 }
 
-// summarize computes the statistics of DESIGN.md §3 over all pairs: mean,
-// sample std, standard error of the mean, and the percentile bootstrap
-// interval over groups (inputs).
-func summarize(groups [][]float64, pairs []results.Pair, o Options) *results.Diversity {
+// Summarize computes the diversity statistics over all pairs (groups[i]
+// holds input i's pair distances): mean, sample std, standard error of the
+// mean, each input's mean, and the expanded percentile-bootstrap interval
+// over inputs (metrics.BootstrapMeanCI, o.Bootstrap resamples seeded by
+// o.Seed).
+func Summarize(groups [][]float64, pairs []results.Pair, o Options) *results.Diversity {
 	all := make([]float64, len(pairs))
 	for i, p := range pairs {
 		all[i] = p.Distance
