@@ -37,7 +37,6 @@ uniform noise input ``dropout_i`` [N, 8*ngf, H/S, W/S] declared in
 ``munit_eval.noise`` (docs/models.md).
 """
 
-import json
 
 import numpy as np
 import torch
@@ -239,15 +238,7 @@ def main(argv=None):
     axes = {"image": {0: "N", 2: "H", 3: "W"}, "style": {0: "N"}, "translated": {0: "N", 2: "H", 3: "W"}}
     specs = []
     if args.stochastic:
-        drops = common.mask_dropouts(g)
-        shapes = common.probe_shapes(g, drops, tuple(example))
-        specs = [common.noise_spec("dropout_%d" % i, "uniform", chw, (size, size)) for i, chw in enumerate(shapes)]
-        g = common.DropoutNoise(g, drops, len(example)).eval()
-        extra[common.META_NOISE] = json.dumps(specs)
-        axes.update(common.noise_dynamic_axes(specs))
-        for s_ in specs:
-            example.append(torch.zeros(1, s_["channels"], size // s_["stride"], size // s_["stride"]))
-            names.append(s_["input"])
+        g, specs = common.add_dropout_noise(g, example, names, axes, extra, size)
     md = common.base_metadata("generator", args.method, args.nz, config, common.describe_source(args), extra)
     common.export_onnx(g, tuple(example), names, ["translated"], axes, args.out, md)
     rng = np.random.default_rng(args.seed)

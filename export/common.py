@@ -372,6 +372,24 @@ def noise_dynamic_axes(specs):
     return {s["input"]: {0: "N", 2: "%s_h" % s["input"], 3: "%s_w" % s["input"]} for s in specs}
 
 
+def add_dropout_noise(g, example, names, axes, extra, size):
+    """--stochastic for a generator trained with dropout: every dropout layer
+    of g becomes x * (u >= p) / (1 - p) with u a uniform noise input
+    (dropout_0, dropout_1, ...). Appends the noise inputs to example and
+    names, their dynamic axes to axes and the munit_eval.noise metadata to
+    extra (all in place); returns the wrapped module and the noise specs."""
+    drops = mask_dropouts(g)
+    shapes = probe_shapes(g, drops, tuple(example))
+    specs = [noise_spec("dropout_%d" % i, "uniform", chw, (size, size)) for i, chw in enumerate(shapes)]
+    g = DropoutNoise(g, drops, len(example)).eval()
+    extra[META_NOISE] = json.dumps(specs)
+    axes.update(noise_dynamic_axes(specs))
+    for s_ in specs:
+        example.append(torch.zeros(1, s_["channels"], size // s_["stride"], size // s_["stride"]))
+        names.append(s_["input"])
+    return g, specs
+
+
 # ---------------------------------------------------------------------------
 # Export
 # ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ statistics (track_running_stats=False); running statistics in old checkpoints
 are ignored, as the official BaseModel.__patch_instance_norm_state_dict does.
 """
 
-import json
 
 import numpy as np
 import torch
@@ -165,15 +164,7 @@ def main(argv=None):
         axes["style"] = {0: "N"}
     specs = []
     if args.stochastic:
-        drops = common.mask_dropouts(g)
-        shapes = common.probe_shapes(g, drops, tuple(example))
-        specs = [common.noise_spec("dropout_%d" % i, "uniform", chw, (size, size)) for i, chw in enumerate(shapes)]
-        g = common.DropoutNoise(g, drops, len(example)).eval()
-        extra[common.META_NOISE] = json.dumps(specs)
-        axes.update(common.noise_dynamic_axes(specs))
-        for s_ in specs:
-            example.append(torch.zeros(1, s_["channels"], size // s_["stride"], size // s_["stride"]))
-            names.append(s_["input"])
+        g, specs = common.add_dropout_noise(g, example, names, axes, extra, size)
     md = common.base_metadata("generator", method, nz, config, common.describe_source(args), extra)
     common.export_onnx(g, tuple(example), names, ["translated"], axes, args.out, md)
     rng = np.random.default_rng(args.seed)
