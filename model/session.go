@@ -32,6 +32,10 @@ type Options struct {
 	Spinning string
 	// NoArena turns onnxruntime's CPU memory arena off.
 	NoArena bool
+	// Profile, when set, makes onnxruntime write a per-node timing profile
+	// (Chrome trace JSON) to a file named with this prefix when the session
+	// closes: what the figures in docs/performance.md are read from.
+	Profile string
 }
 
 // Session is an open onnxruntime session, created once and reused for every
@@ -188,6 +192,11 @@ func tuneSession(so *ort.SessionOptions, opts Options) error {
 	}
 	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", v); err != nil {
 		return err
+	}
+	if opts.Profile != "" {
+		if err := so.EnableProfiling(opts.Profile); err != nil {
+			return err
+		}
 	}
 	return so.SetCpuMemArena(!opts.NoArena)
 }

@@ -132,7 +132,8 @@ func cpuSeconds(t testing.TB) float64 {
 }
 
 // sessionTuning reads MUNIT_EVAL_BENCH_SESSION, e.g.
-// "opt=extended,spin=off,arena=off", into model.Options.
+// "opt=extended,spin=off,arena=off,profile=/tmp/decoder", into
+// model.Options (profile: onnxruntime's per-node trace, one file per session).
 func sessionTuning(t testing.TB) model.Options {
 	var o model.Options
 	v := os.Getenv("MUNIT_EVAL_BENCH_SESSION")
@@ -148,6 +149,8 @@ func sessionTuning(t testing.TB) model.Options {
 			o.Spinning = val
 		case "arena":
 			o.NoArena = val == "off"
+		case "profile":
+			o.Profile = val
 		default:
 			t.Fatalf("MUNIT_EVAL_BENCH_SESSION: unknown key %q", k)
 		}
@@ -199,4 +202,50 @@ func BenchmarkExportedModel(b *testing.B) {
 			b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N*batch), "cpu-s/sample")
 		})
 	}
+}
+
+// BenchmarkExportedModelConcurrent runs the rewritten model named by
+// DecoderEnv from MUNIT_EVAL_BENCH_STREAMS goroutines at once (default 2)
+// on one session with MUNIT_EVAL_BENCH_THREADS intra-op threads each (default
+// 1), and reports the throughput as seconds per sample: what translate's
+// concurrent network runs get when single-threaded operators would leave a
+// core idle.
+func BenchmarkExportedModelConcurrent(b *testing.B) {
+	path, data, in := exportedInputs(b)
+	threads := envInt(b, "MUNIT_EVAL_BENCH_THREADS", 1)
+	streams := envInt(b, "MUNIT_EVAL_BENCH_STREAMS", 2)
+	o := sessionTuning(b)
+	o.Threads = threads
+	s, err := model.OpenData(path, data, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Run(in); err != nil {
+		b.Fatal(err)
+	}
+	batch := 0
+	for _, t := range in {
+		batch = int(t.Shape[0])
+		break
+	}
+	b.Run(fmt.Sprintf("streams=%d/threads=%d/batch=%d", streams, threads, batch), func(b *testing.B) {
+		cpu0 := cpuSeconds(b)
+		b.ResetTimer()
+		n := 0
+		for b.Loop() {
+			errs := make(chan error, streams)
+			for range streams {
+				go func() { _, err := s.Run(in); errs <- err }()
+			}
+			for range streams {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+			n += streams * batch
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(n), "s/sample")
+		b.ReportMetric((cpuSeconds(b)-cpu0)/float64(n), "cpu-s/sample")
+	})
 }

@@ -294,17 +294,26 @@ func (b *builder) emit(p *plan) {
 	// Interior: the polyphase Conv, zero-padded at the end (the padded taps
 	// carry zero weight for every output that is kept).
 	pw := polyphaseWeights(p.w, p.site.OutChannels, p.site.InChannels, h.k, w.k, s, h.poly, w.poly)
-	polyIn := []string{x, b.f32([]int64{int64(s * s * p.site.OutChannels), int64(p.site.InChannels), int64(h.poly), int64(w.poly)}, pw)}
+	var pb []float32
 	if p.b != nil {
-		pb := make([]float32, 0, s*s*len(p.b))
+		pb = make([]float32, 0, s*s*len(p.b))
 		for range s * s {
 			pb = append(pb, p.b...)
 		}
-		polyIn = append(polyIn, b.f32([]int64{int64(len(pb))}, pb))
 	}
-	poly := b.op("Conv", polyIn, attr{"dilations", []int64{1, 1}}, attr{"group", 1},
-		attr{"kernel_shape", []int64{int64(h.poly), int64(w.poly)}},
-		attr{"pads", []int64{0, 0, int64(h.polyPad(s)), int64(w.polyPad(s))}}, attr{"strides", []int64{1, 1}})
+	polyPads := [4]int{0, 0, h.polyPad(s), w.polyPad(s)}
+	var poly string
+	if p.site.Winograd {
+		poly = b.emitWinograd(x, pw, pb, s*s*p.site.OutChannels, p.site.InChannels, polyPads, "")
+	} else {
+		polyIn := []string{x, b.f32([]int64{int64(s * s * p.site.OutChannels), int64(p.site.InChannels), int64(h.poly), int64(w.poly)}, pw)}
+		if pb != nil {
+			polyIn = append(polyIn, b.f32([]int64{int64(len(pb))}, pb))
+		}
+		poly = b.op("Conv", polyIn, attr{"dilations", []int64{1, 1}}, attr{"group", 1},
+			attr{"kernel_shape", []int64{int64(h.poly), int64(w.poly)}},
+			attr{"pads", []int64{0, 0, int64(polyPads[2]), int64(polyPads[3])}}, attr{"strides", []int64{1, 1}})
+	}
 	d2s := b.op("DepthToSpace", []string{poly}, attr{"blocksize", s}, attr{"mode", "DCR"})
 	interior := b.op("Slice", []string{d2s, b.i64(0, 0), b.op("Concat", []string{h.zEnd, w.zEnd}, attr{"axis", 0}), b.i64(2, 3)})
 
@@ -477,9 +486,12 @@ func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*pla
 				return nil
 			}
 			b := &builder{g: g, prefix: sanitize(p.out) + "/" + p.site.Kind}
-			if p.site.Kind == KindSpaceToDepth {
+			switch p.site.Kind {
+			case KindSpaceToDepth:
 				b.emitS2D(p)
-			} else {
+			case KindWinograd:
+				b.emitWino(p)
+			default:
 				b.emit(p)
 			}
 			for _, n := range b.nodes {

@@ -90,6 +90,9 @@ type Site struct {
 	KernelH, KernelW, PolyH, PolyW int
 	// InChannels and OutChannels are the Conv's.
 	InChannels, OutChannels int
+	// Winograd is set on a KindPolyphase site whose polyphase Conv (3×3)
+	// is itself computed by Winograd's F(4×4, 3×3) (see KindWinograd).
+	Winograd bool
 }
 
 // Ratio is the polyphase interior's multiplications per output over the
@@ -98,15 +101,24 @@ type Site struct {
 // multiplications per output, none of them spent on padded channels) and
 // String does not print it.
 func (s Site) Ratio() float64 {
+	if s.Kind == KindWinograd {
+		return winogradRatio
+	}
 	r := float64(s.PolyH*s.PolyW) / float64(s.KernelH*s.KernelW)
 	if s.Kind == KindSpaceToDepth {
 		r *= 4
+	}
+	if s.Winograd {
+		r *= winogradRatio
 	}
 	return r
 }
 
 // String describes the site in one line, as `inspect` prints it.
 func (s Site) String() string {
+	if s.Kind == KindWinograd {
+		return winoString(s)
+	}
 	if s.Kind == KindSpaceToDepth {
 		return fmt.Sprintf("Conv %dx%d %d->%d (%s) => SpaceToDepth 2 -> Conv %dx%d %d->%d -> DepthToSpace 2 (output channels fill the vector width)",
 			s.KernelH, s.KernelW, s.InChannels, s.OutChannels, s.Conv, s.PolyH, s.PolyW, 4*s.InChannels, 4*s.OutChannels)
@@ -115,9 +127,13 @@ func (s Site) String() string {
 	if s.Pad != "" {
 		pad = fmt.Sprintf(" -> Pad %s %v", s.PadMode, s.Pads)
 	}
-	return fmt.Sprintf("Resize nearest x%d%s -> Conv %dx%d %d->%d (%s) => Conv %dx%d %d->%d + DepthToSpace %d, exact borders; %.0f%% of the multiplications",
+	wino := ""
+	if s.Winograd {
+		wino = " (Winograd F(4x4,3x3))"
+	}
+	return fmt.Sprintf("Resize nearest x%d%s -> Conv %dx%d %d->%d (%s) => Conv %dx%d%s %d->%d + DepthToSpace %d, exact borders; %.0f%% of the multiplications",
 		s.Scale, pad, s.KernelH, s.KernelW, s.InChannels, s.OutChannels, s.Conv,
-		s.PolyH, s.PolyW, s.InChannels, s.Scale*s.Scale*s.OutChannels, s.Scale, 100*s.Ratio())
+		s.PolyH, s.PolyW, wino, s.InChannels, s.Scale*s.Scale*s.OutChannels, s.Scale, 100*s.Ratio())
 }
 
 // Skip is a Resize -> [Pad] -> Conv chain the rewrite left alone, and why.
@@ -177,7 +193,11 @@ func run(model []byte, build bool) (*Result, error) {
 			continue
 		}
 		if !g.upsampleBefore(i) {
-			if p := matchS2D(g, i); p != nil {
+			p := matchS2D(g, i)
+			if p == nil {
+				p = matchWinograd(g, i)
+			}
+			if p != nil {
 				plans = append(plans, p)
 				res.Sites = append(res.Sites, p.site)
 			}
@@ -558,6 +578,7 @@ func matchUpsample(g *graphIndex, ce *constEval, p *plan) (*plan, string) {
 	if site.PolyH*site.PolyW >= kh*kw {
 		return nil, fmt.Sprintf("a %dx%d kernel at scale %d gains nothing", kh, kw, s)
 	}
+	site.Winograd = site.PolyH == 3 && site.PolyW == 3 && winogradWorthIt(cin, s*s*cout)
 	p.site = site
 	return p, ""
 }

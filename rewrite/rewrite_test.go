@@ -405,3 +405,88 @@ func TestSpaceToDepthExactness(t *testing.T) {
 		})
 	}
 }
+
+// TestWinogradExactness checks the Winograd F(4×4, 3×3) form of 3×3
+// convolutions with enough channels to be rewritten, alone (after a reflect
+// Pad, with the Conv's own padding, uneven or none) and as the polyphase
+// Conv of an upsampling chain, on odd, even and tiny sizes and batches up
+// to 3; maps too small for the kernel must fail as the original does.
+func TestWinogradExactness(t *testing.T) {
+	cases := []struct {
+		cin, cout int
+		reflect   int64    // a reflect Pad before the Conv, 0 for none
+		convPads  [4]int64 // the Conv's own pads
+		bias      bool
+	}{
+		{128, 256, 1, [4]int64{}, true}, // MUNIT's residual blocks (256->256)
+		{256, 128, 0, [4]int64{1, 1, 1, 1}, false},
+		{128, 256, 0, [4]int64{0, 2, 1, 0}, true},
+		{256, 128, 0, [4]int64{}, true}, // valid: fails on maps under 3×3
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("%d-%d_reflect%d_cp%v_bias%v", c.cin, c.cout, c.reflect, c.convPads, c.bias), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(i), 9))
+			g := onnxbuild.NewGraph("winograd")
+			x := g.Relu(g.Input("x", -1, int64(c.cin), -1, -1))
+			if c.reflect > 0 {
+				x = g.ReflectPad(x, int(c.reflect))
+			}
+			w := g.RandConst("", r, 0.6/math.Sqrt(float64(c.cin*9)), int64(c.cout), int64(c.cin), 3, 3)
+			in := []string{x, w}
+			if c.bias {
+				in = append(in, g.Const("", []int64{int64(c.cout)}, onnxbuild.RandUniform(r, -0.2, 0.2, c.cout)))
+			}
+			cp := c.convPads
+			y := g.Op("Conv", in, onnxbuild.Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{cp[0], cp[1], cp[2], cp[3]}})
+			g.Identity(y, "y")
+			g.Output("y")
+			data, err := onnxbuild.NewModel(g, nil).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rewrite.Find(data)
+			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindWinograd {
+				t.Fatalf("sites %v, %v", res.Sites, err)
+			}
+			sizes := [][3]int64{{3, 9, 8}, {2, 16, 17}, {1, 7, 7}, {1, 4, 5}, {1, 3, 3}, {2, 2, 1}, {1, 1, 1}, {1, 12, 13}}
+			if c.reflect > 0 {
+				sizes = sizes[:5] // reflection needs 2 pixels
+			}
+			diff, amp := compare(t, data, c.cin, sizes, uint64(300+i))
+			if amp > 1.5 || amp < 0.1 {
+				t.Fatalf("outputs up to %.3g", amp)
+			}
+			if diff > tolerance {
+				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
+			}
+			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+		})
+	}
+	// The polyphase Conv of an upsampling chain, when it has the channels.
+	chains := []chain{
+		{scale: 2, mode: "reflect", pads: [4]int64{2, 2, 2, 2}, kh: 5, kw: 5, bias: true, torchPads: true, cin: 128, cout: 64},
+		{scale: 2, mode: "edge", pads: [4]int64{1, 2, 2, 1}, kh: 5, kw: 5, cin: 128, cout: 64},
+		{scale: 3, mode: "constant", pads: [4]int64{3, 3, 3, 3}, value: 0.5, kh: 7, kw: 7, bias: true, cin: 128, cout: 32},
+	}
+	for i, c := range chains {
+		t.Run("polyphase_"+c.String(), func(t *testing.T) {
+			data := c.build(t, uint64(50+i))
+			res, err := rewrite.Find(data)
+			if err != nil || len(res.Sites) != 1 || !res.Sites[0].Winograd {
+				t.Fatalf("sites %v, %v", res.Sites, err)
+			}
+			sizes := [][3]int64{{3, 7, 5}, {2, 9, 12}, {1, 4, 3}, {1, 3, 3}, {1, 16, 16}}
+			if c.mode != "reflect" {
+				sizes = append(sizes, [3]int64{2, 1, 1}, [3]int64{1, 2, 1})
+			}
+			diff, amp := compare(t, data, c.cin, sizes, uint64(400+i))
+			if amp > 1.5 || amp < 0.1 {
+				t.Fatalf("outputs up to %.3g", amp)
+			}
+			if diff > tolerance {
+				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
+			}
+			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+		})
+	}
+}

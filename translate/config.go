@@ -3,6 +3,8 @@ package translate
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -44,7 +46,10 @@ type Config struct {
 	// Repeat lets a deterministic generator fill K > 1 samples per input with
 	// copies of its one output (diversity 0, as it should be).
 	Repeat bool
-	// Batch is the number of samples per network run.
+	// Batch is the most samples per network run. On CPU a run also holds
+	// at most CPUBatchPixels output pixels (at least one sample), so that
+	// 256×256 generators run one sample at a time: measured faster per
+	// sample than batches of 4 or 8 (docs/performance.md).
 	Batch int
 	// Size, when > 0, resizes every input (shorter side to Size, centre crop
 	// Size x Size, images.ResizeCrop) before the generator; 0 feeds the
@@ -71,9 +76,14 @@ type Config struct {
 	// an *IncompleteError naming them (see checkOnly).
 	CheckOnly bool
 
-	// Threads and Device configure onnxruntime (model.Options).
+	// Threads and Device configure onnxruntime (model.Options): Threads is
+	// the cores the run uses in all (0: every core).
 	Threads int
 	Device  string
+	// Streams is the number of generator runs in flight at once, sharing
+	// the Threads between them (0: two on a CPU with two or more threads,
+	// else one; see parallelism). Samples do not depend on it.
+	Streams int
 	// Quiet turns the progress bar off.
 	Quiet bool
 
@@ -84,6 +94,38 @@ type Config struct {
 	gen generator
 	// observe, when set, sees every raw generator output (tests).
 	observe func(input, k int, chw []float32, h, w int)
+}
+
+// CPUBatchPixels is the most output pixels of one generator run on CPU.
+const CPUBatchPixels = 1 << 16
+
+// batchFor is the number of samples per network run for h×w images.
+func (c *Config) batchFor(h, w int) int {
+	b := c.Batch
+	if c.Device == "" || strings.EqualFold(c.Device, "cpu") {
+		b = min(b, max(1, CPUBatchPixels/max(h*w, 1)))
+	}
+	return max(b, 1)
+}
+
+// parallelism returns the generator runs in flight at once and the
+// onnxruntime intra-op threads of each. Two single-threaded runs beat one
+// two-threaded run by 12% on MUNIT's decoder (docs/performance.md): some
+// of onnxruntime's operators (DepthToSpace, Pad, Slice, Concat) run on one
+// thread, leaving the other core idle.
+func (c *Config) parallelism() (streams, threads int) {
+	threads = c.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	streams = c.Streams
+	if streams <= 0 {
+		streams = 1
+		if (c.Device == "" || strings.EqualFold(c.Device, "cpu")) && threads >= 2 {
+			streams = 2
+		}
+	}
+	return streams, max(1, threads/streams)
 }
 
 // DefaultStochasticSamples is the default K for stochastic generators: 38,
@@ -131,6 +173,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("--samples-per-input %d: want a positive number", c.Samples)
 	case c.Batch < 0:
 		return fmt.Errorf("--batch %d: want a positive number", c.Batch)
+	case c.Streams < 0:
+		return fmt.Errorf("--streams %d: want a positive number (0: automatic)", c.Streams)
 	case c.Size < 0:
 		return fmt.Errorf("--size %d: want a positive number (0 for no resize)", c.Size)
 	case c.CheckOnly && (c.Force || c.Shard.Sharded() || c.Repair):

@@ -30,7 +30,7 @@ type unit struct {
 	latent []float32
 }
 
-// batch is up to Config.Batch units of the same image size.
+// batch is up to Config.batchFor units of the same image size.
 type batch struct {
 	units []unit
 	h, w  int
@@ -63,7 +63,7 @@ func (r *runner) plan() []batch {
 	var out []batch
 	for _, u := range units {
 		in := r.inputs[u.input]
-		if n := len(out); n == 0 || len(out[n-1].units) >= r.cfg.Batch || out[n-1].h != in.h || out[n-1].w != in.w {
+		if n := len(out); n == 0 || len(out[n-1].units) >= r.cfg.batchFor(in.h, in.w) || out[n-1].h != in.h || out[n-1].w != in.w {
 			out = append(out, batch{h: in.h, w: in.w})
 		}
 		b := &out[len(out)-1]
@@ -292,16 +292,53 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 		wg.Wait()
 	}()
 
+	// Streams of generator runs at once (Config.Streams): onnxruntime runs
+	// some operators on one thread, so two runs keep both cores busy where
+	// one leaves a core idle. Each sample depends only on its own inputs,
+	// so the order in which batches finish changes nothing.
+	wctx, stopWork := context.WithCancelCause(ctx)
+	defer stopWork(nil)
+	work := make(chan netJob)
+	var workers sync.WaitGroup
+	for range r.streams {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range work {
+				if err := r.runBatch(j, jobs); err != nil {
+					stopWork(err)
+					for range work { // drain: the feeder stops at its next send
+					}
+					return
+				}
+			}
+		}()
+	}
+	workersDone := false
+	wait := func() error {
+		if !workersDone {
+			close(work)
+			workers.Wait()
+			workersDone = true
+		}
+		if err := context.Cause(wctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil
+	}
+	defer wait()
+
 	// contents caches the conditioning rows (content codes, or images) of
 	// inputs whose samples span several batches.
 	contents := map[int][]float32{}
 	var rowShape []int64
 	for p := range prep {
 		if p.err != nil {
+			wait()
 			return p.err
 		}
-		if ctx.Err() != nil {
-			return nil
+		if wctx.Err() != nil {
+			return wait()
 		}
 		b := p.b
 		first := b.units[0].input
@@ -325,6 +362,7 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 			}
 			cond, err := r.gen.condition(sub)
 			if err != nil {
+				wait()
 				return fmt.Errorf("conditioning %s: %w%s", r.inputs[p.uniq[need[0]]].rec.File, err, sizeHint(err))
 			}
 			cper := len(cond.Data) / len(need)
@@ -338,24 +376,44 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 		for _, u := range b.units {
 			cond.Data = append(cond.Data, contents[u.input]...)
 		}
-		out, err := r.gen.translate(cond, p.latents, p.noise)
-		if err != nil {
-			return fmt.Errorf("running the generator on %s: %w%s", r.inputs[b.units[0].input].rec.File, err, sizeHint(err))
+		select {
+		case work <- netJob{p: p, cond: cond}:
+		case <-wctx.Done():
+			return wait()
 		}
-		if err := r.checkOutput(b, out); err != nil {
-			return err
-		}
-		h, w := int(out.Shape[2]), int(out.Shape[3])
-		per := 3 * h * w
-		for j, u := range b.units {
-			chw := out.Data[j*per : (j+1)*per]
-			if r.cfg.observe != nil {
-				for _, k := range u.ks {
-					r.cfg.observe(u.input, k, chw, h, w)
-				}
+	}
+	return wait()
+}
+
+// netJob is one batch ready for the generator: its conditioning rows.
+type netJob struct {
+	p    prepared
+	cond model.Tensor
+}
+
+// runBatch runs the generator on one batch, checks its outputs and queues
+// them for the writers.
+func (r *runner) runBatch(j netJob, jobs chan<- writeJob) error {
+	b := j.p.b
+	out, err := r.gen.translate(j.cond, j.p.latents, j.p.noise)
+	if err != nil {
+		return fmt.Errorf("running the generator on %s: %w%s", r.inputs[b.units[0].input].rec.File, err, sizeHint(err))
+	}
+	if err := r.checkOutput(b, out); err != nil {
+		return err
+	}
+	h, w := int(out.Shape[2]), int(out.Shape[3])
+	per := 3 * h * w
+	for i, u := range b.units {
+		chw := out.Data[i*per : (i+1)*per]
+		if r.cfg.observe != nil {
+			r.observeMu.Lock()
+			for _, k := range u.ks {
+				r.cfg.observe(u.input, k, chw, h, w)
 			}
-			jobs <- writeJob{u: u, chw: chw, h: h, w: w}
+			r.observeMu.Unlock()
 		}
+		jobs <- writeJob{u: u, chw: chw, h: h, w: w}
 	}
 	return nil
 }

@@ -59,7 +59,8 @@ type onnxGenerator struct {
 // openGenerator opens the generator (or content encoder and decoder) of
 // cfg and checks them against the contracts of DESIGN.md §2.
 func openGenerator(cfg *Config) (*onnxGenerator, error) {
-	opts := model.Options{Threads: cfg.Threads, Device: cfg.Device}
+	_, threads := cfg.parallelism()
+	opts := model.Options{Threads: threads, Device: cfg.Device}
 	g := &onnxGenerator{s: genSpec{models: map[string]FileRef{}}}
 	if cfg.Decoder == "" {
 		opts.Role = model.RoleGenerator

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/munit-eval/munit-eval/images"
@@ -22,10 +23,14 @@ type inputFile struct {
 
 // runner holds the state of one Run.
 type runner struct {
-	cfg    Config
-	gen    generator
-	spec   genSpec
-	inputs []inputFile
+	cfg Config
+	// streams is the number of generator runs at once (Config.parallelism).
+	streams int
+	// observeMu serialises Config.observe across streams.
+	observeMu sync.Mutex
+	gen       generator
+	spec      genSpec
+	inputs    []inputFile
 	// allStems are the stems of every image of the input folder.
 	allStems map[string]bool
 	k        int
@@ -82,6 +87,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("translate: %w", err)
 	}
 	r := &runner{cfg: cfg, shard: cfg.Shard.norm()}
+	r.streams, _ = cfg.parallelism()
 	defer func() {
 		r.unlock()
 		if r.gen != nil {

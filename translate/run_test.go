@@ -17,8 +17,8 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 )
 
-// TestRunBatchInvariance runs the same work with batch sizes 1, 3 and 8, in
-// one go or grown in steps (K 2 then 5, M 3 then 5), and checks that every
+// TestRunBatchInvariance runs the same work with batch sizes 1, 3 and 8 and
+// 1 to 3 generator runs at once, in one go or grown in steps (K 2 then 5, M 3 then 5), and checks that every
 // store holds the same bytes: the latent of (seed, i, k) does not depend on
 // how the work is cut.
 func TestRunBatchInvariance(t *testing.T) {
@@ -34,11 +34,13 @@ func TestRunBatchInvariance(t *testing.T) {
 		t.Fatalf("store %s, want .../Fake_star", s.Store)
 	}
 	for _, b := range []int{3, 8} {
-		out := t.TempDir()
-		cfg := fakeConfig(&fakeGen{latentDim: 3}, in, out)
-		cfg.Samples, cfg.Seed, cfg.Batch = 5, 42, b
-		mustRun(t, cfg)
-		sameTree(t, ref, out)
+		for _, streams := range []int{1, 2, 3} {
+			out := t.TempDir()
+			cfg := fakeConfig(&fakeGen{latentDim: 3}, in, out)
+			cfg.Samples, cfg.Seed, cfg.Batch, cfg.Streams = 5, 42, b, streams
+			mustRun(t, cfg)
+			sameTree(t, ref, out)
+		}
 	}
 	// Grown in steps: more samples per input, then more inputs.
 	out := t.TempDir()
@@ -265,7 +267,8 @@ func TestRunCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &fakeGen{latentDim: 2}
 	cfg = fakeConfig(g, in, out)
-	cfg.Samples, cfg.Batch = 4, 3
+	// One stream: the test counts the batches in flight at the cancel.
+	cfg.Samples, cfg.Batch, cfg.Streams = 4, 3, 1
 	calls := 0
 	cfg.observe = func(input, k int, chw []float32, h, w int) {
 		calls++
@@ -309,7 +312,8 @@ func TestRunBadOutput(t *testing.T) {
 
 	out := t.TempDir()
 	cfg := fakeConfig(&fakeGen{latentDim: 2, nanIf: &poison}, in, out)
-	cfg.Samples, cfg.Batch = 2, 1
+	// One stream: which samples precede the failure is then fixed.
+	cfg.Samples, cfg.Batch, cfg.Streams = 2, 1, 1
 	_, err := Run(context.Background(), cfg)
 	errContains(t, err, "in_01.png, sample 0 is NaN")
 	// Samples before the failure are kept and recorded.
@@ -375,7 +379,7 @@ func TestRunTwoStage(t *testing.T) {
 	in := writeInputs(t, 3, 4, 4, 9)
 	g := &fakeGen{latentDim: 2, twoStage: true}
 	cfg := fakeConfig(g, in, t.TempDir())
-	cfg.Samples, cfg.Batch = 5, 4
+	cfg.Samples, cfg.Batch, cfg.Streams = 5, 4, 1 // one stream: batches in order
 	s := mustRun(t, cfg)
 	if g.condRows != 3 || s.Computed != 15 {
 		t.Fatalf("two-stage: content computed for %d rows, want 3 (%+v)", g.condRows, s)
@@ -497,7 +501,7 @@ func TestRunInputs(t *testing.T) {
 	writePNGFile(t, filepath.Join(in, "in_03.png"), image.NewRGBA(image.Rect(0, 0, 5, 5)))
 	g := &fakeGen{latentDim: 1}
 	cfg = fakeConfig(g, in, t.TempDir())
-	cfg.Samples, cfg.Batch = 2, 8
+	cfg.Samples, cfg.Batch, cfg.Streams = 2, 8, 1 // one stream: batches in order
 	mustRun(t, cfg)
 	if !slices.Equal(g.batchSeen, []int{6, 2, 4}) {
 		t.Fatalf("batches %v, want [6 2 4] (cut at the 5x5 input)", g.batchSeen)

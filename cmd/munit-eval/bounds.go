@@ -9,6 +9,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// maxStreams bounds --streams: each stream holds a batch of activations.
+const maxStreams = 64
+
 // checkTranslate bounds translate's numeric flags with the protocol's
 // limits (evaluate.Bounds; 0 keeps its meaning of "all" or "as found"),
 // and checks the inputs' sizes against the pixel budgets and the memory
@@ -28,6 +31,9 @@ func checkTranslate(cmd *cobra.Command, c translate.Config) error {
 		if b.v < 0 || b.v > most {
 			return usageError{fmt.Errorf("translate: --%s must be between 0 and %d, got %d", b.flag, most, b.v)}
 		}
+	}
+	if c.Streams < 0 || c.Streams > maxStreams {
+		return usageError{fmt.Errorf("translate: --streams must be between 0 and %d, got %d", maxStreams, c.Streams)}
 	}
 	if c.Size > 0 {
 		if err := evaluate.CheckBatchPixels(max(c.Batch, 1), int64(c.Size)*int64(c.Size)); err != nil {

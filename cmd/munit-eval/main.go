@@ -75,7 +75,7 @@ func init() {
 	}
 	pf := rootCmd.PersistentFlags()
 	pf.StringVar(&global.ortLib, "ort-lib", "", "path to the onnxruntime shared library (default: $ONNXRUNTIME_LIB, then the setup cache, then the system library path)")
-	pf.IntVar(&global.threads, "threads", 0, "intra-op threads per onnxruntime session (0: all cores; more than the cores is capped)")
+	pf.IntVar(&global.threads, "threads", 0, "onnxruntime intra-op threads per session (0: all cores; more than the cores is capped); translate shares them among its --streams")
 	pf.StringVar(&global.memory, "memory", "", "memory a generator batch may take, e.g. 8G (default: what /proc/meminfo says is available)")
 	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
 	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
