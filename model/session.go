@@ -82,7 +82,7 @@ func OpenData(path string, data []byte, opts Options) (*Session, error) {
 	if !opts.NoRewrite && !rewritesOff() {
 		// A model the rewrite cannot parse is run as written: onnxruntime
 		// has accepted it above, and the rewrite is only for speed.
-		if res, err := rewrite.Apply(data); err == nil && len(res.Sites) > 0 {
+		if res, err := rewrite.Apply(data, rewriteOptions(info.Role)); err == nil && len(res.Sites) > 0 {
 			data, s.rewrites = res.Model, res.Sites
 		}
 	}
@@ -144,11 +144,20 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 	return so, nil
 }
 
+// rewriteOptions chooses the rewrites for a model of the given role: the
+// metric networks (LPIPS, classifiers) keep their 3×3 convolutions direct,
+// so that their measured parity with the reference implementations holds
+// as measured; generators also get the Winograd form (package rewrite).
+func rewriteOptions(role Role) rewrite.Options {
+	return rewrite.Options{NoWinograd: role == RoleLPIPS || role == RoleClassifier}
+}
+
 // RewritePlan describes, one line each, the graph rewrites a session would
-// run the model at path with, then the upsample-convolution chains it would
+// run the model at path (of the given role, as in Options.Role, when its
+// metadata names none) with, then the upsample-convolution chains it would
 // leave alone and why (for `inspect`). It says so in one line when rewrites
 // are turned off.
-func RewritePlan(path string) ([]string, error) {
+func RewritePlan(path string, role Role) ([]string, error) {
 	if rewritesOff() {
 		return []string{"off (--no-rewrite)"}, nil
 	}
@@ -156,7 +165,11 @@ func RewritePlan(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := rewrite.Find(data)
+	info, err := inspectData(path, data, role)
+	if err != nil {
+		return nil, err
+	}
+	res, err := rewrite.Find(data, rewriteOptions(info.Role))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -21,7 +21,7 @@ func FuzzApply(f *testing.F) {
 		f.Add(c.build(f, uint64(i)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		res, err := rewrite.Apply(data)
+		res, err := rewrite.Apply(data, rewrite.Options{})
 		if err != nil || len(res.Sites) == 0 {
 			return
 		}

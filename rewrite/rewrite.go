@@ -157,20 +157,30 @@ type Result struct {
 	Skipped []Skip
 }
 
+// Options select rewrites.
+type Options struct {
+	// NoWinograd leaves 3×3 convolutions in their direct form. The
+	// Winograd form rounds its transforms in float32, about 1e-5 of the
+	// output's scale, where the other rewrites only reorder additions:
+	// munit-eval keeps the metric networks (LPIPS, classifiers), whose
+	// parity with the reference implementations is measured, direct.
+	NoWinograd bool
+}
+
 // Find lists the sites Apply would rewrite and the chains it would skip,
 // without building anything.
-func Find(model []byte) (*Result, error) {
-	return run(model, false)
+func Find(model []byte, o Options) (*Result, error) {
+	return run(model, o, false)
 }
 
 // Apply rewrites every site of the model. The result's Model is the input
 // slice itself when nothing was rewritten. An error means the model could not
 // be parsed; callers that only want speed may then use the original bytes.
-func Apply(model []byte) (*Result, error) {
-	return run(model, true)
+func Apply(model []byte, o Options) (*Result, error) {
+	return run(model, o, true)
 }
 
-func run(model []byte, build bool) (*Result, error) {
+func run(model []byte, o Options, build bool) (*Result, error) {
 	mi, err := onnxbuild.Parse(model)
 	if err != nil {
 		return nil, fmt.Errorf("rewrite: %w", err)
@@ -194,7 +204,7 @@ func run(model []byte, build bool) (*Result, error) {
 		}
 		if !g.upsampleBefore(i) {
 			p := matchS2D(g, i)
-			if p == nil {
+			if p == nil && !o.NoWinograd {
 				p = matchWinograd(g, i)
 			}
 			if p != nil {
@@ -207,6 +217,9 @@ func run(model []byte, build bool) (*Result, error) {
 		if p == nil {
 			res.Skipped = append(res.Skipped, Skip{Conv: g.nodeName(i), Reason: reason})
 			continue
+		}
+		if o.NoWinograd {
+			p.site.Winograd = false
 		}
 		plans = append(plans, p)
 		res.Sites = append(res.Sites, p.site)

@@ -114,7 +114,7 @@ func compare(t *testing.T, data []byte, cin int, sizes [][3]int64, seed uint64) 
 	}
 	defer fast.Close()
 	if len(fast.Rewrites()) == 0 {
-		res, _ := rewrite.Find(data)
+		res, _ := rewrite.Find(data, rewrite.Options{})
 		t.Fatalf("nothing rewritten: %v", res.Skipped)
 	}
 	r := rand.New(rand.NewPCG(seed, 11))
@@ -249,7 +249,7 @@ func TestLeftAlone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := rewrite.Apply(data)
+			res, err := rewrite.Apply(data, rewrite.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,15 +268,15 @@ func TestLeftAlone(t *testing.T) {
 func TestFindMatchesApply(t *testing.T) {
 	c := chain{scale: 2, mode: "reflect", pads: [4]int64{2, 2, 2, 2}, kh: 5, kw: 5, bias: true, torchPads: true, cin: 4, cout: 3}
 	data := c.build(t, 1)
-	found, err := rewrite.Find(data)
+	found, err := rewrite.Find(data, rewrite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := rewrite.Apply(data)
+	a, err := rewrite.Apply(data, rewrite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := rewrite.Apply(data)
+	b, _ := rewrite.Apply(data, rewrite.Options{})
 	if len(found.Sites) != 1 || fmt.Sprint(found.Sites) != fmt.Sprint(a.Sites) {
 		t.Fatalf("Find %v, Apply %v", found.Sites, a.Sites)
 	}
@@ -298,7 +298,7 @@ func TestFindMatchesApply(t *testing.T) {
 	if strings.Contains(ops, "Resize Pad Conv") || !strings.Contains(ops, "DepthToSpace") {
 		t.Fatalf("rewritten ops: %s", ops)
 	}
-	if _, err := rewrite.Apply([]byte("not a model")); err == nil {
+	if _, err := rewrite.Apply([]byte("not a model"), rewrite.Options{}); err == nil {
 		t.Fatal("garbage parsed")
 	}
 }
@@ -333,7 +333,7 @@ func TestSessionSwitches(t *testing.T) {
 	if n := open(model.Options{Threads: 1, NoRewrite: true}); n != 0 {
 		t.Fatalf("NoRewrite: %d rewrites", n)
 	}
-	plan, err := model.RewritePlan(path)
+	plan, err := model.RewritePlan(path, "")
 	if err != nil || len(plan) != 1 || !strings.Contains(plan[0], "DepthToSpace 2") {
 		t.Fatalf("RewritePlan: %q, %v", plan, err)
 	}
@@ -342,7 +342,7 @@ func TestSessionSwitches(t *testing.T) {
 	if n := open(model.Options{Threads: 1}); n != 0 {
 		t.Fatalf("SetNoRewrite(true): %d rewrites", n)
 	}
-	if plan, _ := model.RewritePlan(path); len(plan) != 1 || !strings.Contains(plan[0], "off") {
+	if plan, _ := model.RewritePlan(path, ""); len(plan) != 1 || !strings.Contains(plan[0], "off") {
 		t.Fatalf("RewritePlan with rewrites off: %q", plan)
 	}
 	for _, o := range []model.Options{{Optimization: "max"}, {Spinning: "sometimes"}} {
@@ -389,7 +389,7 @@ func TestSpaceToDepthExactness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := rewrite.Find(data)
+			res, err := rewrite.Find(data, rewrite.Options{})
 			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindSpaceToDepth {
 				t.Fatalf("sites %v, %v", res.Sites, err)
 			}
@@ -444,7 +444,7 @@ func TestWinogradExactness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := rewrite.Find(data)
+			res, err := rewrite.Find(data, rewrite.Options{})
 			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindWinograd {
 				t.Fatalf("sites %v, %v", res.Sites, err)
 			}
@@ -471,7 +471,7 @@ func TestWinogradExactness(t *testing.T) {
 	for i, c := range chains {
 		t.Run("polyphase_"+c.String(), func(t *testing.T) {
 			data := c.build(t, uint64(50+i))
-			res, err := rewrite.Find(data)
+			res, err := rewrite.Find(data, rewrite.Options{})
 			if err != nil || len(res.Sites) != 1 || !res.Sites[0].Winograd {
 				t.Fatalf("sites %v, %v", res.Sites, err)
 			}
@@ -488,5 +488,43 @@ func TestWinogradExactness(t *testing.T) {
 			}
 			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
 		})
+	}
+}
+
+// TestWinogradOption checks that Options.NoWinograd keeps 3×3 convolutions
+// direct (alone and as a polyphase Conv) and that sessions of the metric
+// roles (LPIPS, classifier) run without the Winograd form while others get it.
+func TestWinogradOption(t *testing.T) {
+	c := chain{scale: 2, mode: "reflect", pads: [4]int64{2, 2, 2, 2}, kh: 5, kw: 5, cin: 128, cout: 64}
+	poly := c.build(t, 1)
+	res, err := rewrite.Find(poly, rewrite.Options{NoWinograd: true})
+	if err != nil || len(res.Sites) != 1 || res.Sites[0].Winograd || strings.Contains(res.Sites[0].String(), "Winograd") {
+		t.Fatalf("NoWinograd, polyphase: %v, %v", res.Sites, err)
+	}
+	g := onnxbuild.NewGraph("w")
+	x := g.Input("x", -1, 128, -1, -1)
+	y := g.Op("Conv", []string{x, g.Const("", []int64{256, 128, 3, 3}, make([]float32, 256*128*9))}, onnxbuild.Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}})
+	g.Identity(y, "y")
+	g.Output("y")
+	plain, err := onnxbuild.NewModel(g, nil).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := rewrite.Find(plain, rewrite.Options{NoWinograd: true}); err != nil || len(res.Sites) != 0 {
+		t.Fatalf("NoWinograd, 3x3: %v, %v", res.Sites, err)
+	}
+	for _, tc := range []struct {
+		role model.Role
+		want bool
+	}{{model.RoleLPIPS, false}, {model.RoleClassifier, false}, {model.RoleDecoder, true}, {"", true}} {
+		s, err := model.OpenData("w.onnx", plain, model.Options{Threads: 1, Role: tc.role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := len(s.Rewrites()) == 1 && s.Rewrites()[0].Kind == rewrite.KindWinograd
+		s.Close()
+		if got != tc.want {
+			t.Errorf("role %q: Winograd %v, want %v (%v)", tc.role, got, tc.want, s.Rewrites())
+		}
 	}
 }

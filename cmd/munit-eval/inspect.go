@@ -88,7 +88,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	if rep.Problems == nil {
 		rep.Problems = []string{}
 	}
-	if rep.Rewrites, err = model.RewritePlan(path); err != nil || rep.Rewrites == nil {
+	if rep.Rewrites, err = model.RewritePlan(path, info.Role); err != nil || rep.Rewrites == nil {
 		rep.Rewrites = []string{} // the model parsed above; a rewrite parse failure only means none
 	}
 	if o.json {
