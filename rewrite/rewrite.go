@@ -1,5 +1,5 @@
 // Package rewrite makes ONNX generators cheaper to run without changing what
-// they compute. Its main rewrite is the polyphase form of "nearest upsample,
+// they compute beyond float32 rounding. Its main rewrite is the polyphase form of "nearest upsample,
 // then convolve": a Resize (nearest, integer scale s) optionally followed by
 // a Pad (reflect, edge or constant) and a stride-1 Conv with a k×k kernel
 // multiplies every weight with s² copies of the same pixel. The same interior
@@ -7,21 +7,29 @@
 // times the output channels, followed by DepthToSpace: for k = 5, s = 2 that
 // is 9/25 of the multiplications.
 //
-// The rewrite is exact, not approximate: only the order of float32 additions
-// changes (the folded weights are summed in float64 and rounded once). Where
-// the padding of the upsampled map differs from anything the small map can
-// express (reflect padding of an upsampled map is not the upsampling of a
-// reflect-padded map), the border rows and columns are computed by the
-// original Resize -> Pad -> Conv on thin slices of the small map and
-// stitched to the interior with Slice and Concat. Every bound is computed
-// from the input's shape at run time, so dynamic batch, height and width
-// keep working, down to maps of one pixel.
+// The polyphase and space-to-depth rewrites are exact, not approximate:
+// only the order of float32 additions changes (the folded weights are
+// summed in float64 and rounded once). Where the padding of the upsampled
+// map differs from anything the small map can express (reflect padding of
+// an upsampled map is not the upsampling of a reflect-padded map), the
+// border rows and columns are computed by the original Resize -> Pad -> Conv
+// on thin slices of the small map and stitched to the interior with Slice
+// and Concat. Every bound is computed from the input's shape at run time,
+// so dynamic batch, height and width keep working, down to maps of one
+// pixel.
 //
 // A second rewrite serves the generator's last layer: a stride-1 Conv with
 // a large odd kernel and at most four output channels (MUNIT's 7×7, 64->3)
 // becomes SpaceToDepth(2) -> Conv with four times the output channels ->
 // DepthToSpace(2), the same products laid out so that onnxruntime's blocked
 // convolution does not pad 3 output channels to 16.
+//
+// A third computes wide 3×3 stride-1 convolutions (residual blocks, and the
+// polyphase Conv of a 5×5 upsampling layer) by Winograd's F(4×4, 3×3): a
+// quarter of the multiplications. It is exact in exact arithmetic; its
+// float32 transforms round at about 1e-5 of the output's scale, so
+// Options.NoWinograd leaves it out (munit-eval does so for the metric
+// networks, whose parity with reference implementations is measured).
 //
 // The package works on the protobuf: it parses the model with
 // onnxbuild, re-encodes only the graph's node list (replacing each
