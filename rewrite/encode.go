@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -459,6 +460,7 @@ func encode(model []byte, g *graphIndex, plans []*plan) ([]byte, error) {
 		if err != nil {
 			return err
 		}
+		out = slices.Grow(out, len(graph)+len(model)+2*binary.MaxVarintLen64)
 		out = protowire.AppendTag(out, fModelGraph, protowire.BytesType)
 		out = protowire.AppendBytes(out, graph)
 		return nil
@@ -470,7 +472,30 @@ func encode(model []byte, g *graphIndex, plans []*plan) ([]byte, error) {
 }
 
 func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*plan, gone map[string]bool) ([]byte, error) {
-	var out, inits []byte
+	// Build every replacement first, so that the output is allocated once:
+	// the new initializers (Winograd weights are 4× the originals) run to
+	// hundreds of MB, and growing a slice that size costs seconds of copying.
+	built := map[int]*builder{}
+	size := len(graph)
+	for i, p := range at {
+		b := &builder{g: g, prefix: sanitize(p.out) + "/" + p.site.Kind}
+		switch p.site.Kind {
+		case KindSpaceToDepth:
+			b.emitS2D(p)
+		case KindWinograd:
+			b.emitWino(p)
+		default:
+			b.emit(p)
+		}
+		for _, n := range b.nodes {
+			size += len(n) + 2*binary.MaxVarintLen64
+		}
+		for _, t := range b.inits {
+			size += len(t) + 2*binary.MaxVarintLen64
+		}
+		built[i] = b
+	}
+	out := make([]byte, 0, size)
 	nodeIdx := 0
 	err := walk(graph, func(num protowire.Number, typ protowire.Type, raw, val []byte) error {
 		switch {
@@ -480,27 +505,14 @@ func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*pla
 			if drop[i] {
 				return nil
 			}
-			p, ok := at[i]
+			b, ok := built[i]
 			if !ok {
 				out = append(out, raw...)
 				return nil
 			}
-			b := &builder{g: g, prefix: sanitize(p.out) + "/" + p.site.Kind}
-			switch p.site.Kind {
-			case KindSpaceToDepth:
-				b.emitS2D(p)
-			case KindWinograd:
-				b.emitWino(p)
-			default:
-				b.emit(p)
-			}
 			for _, n := range b.nodes {
 				out = protowire.AppendTag(out, fGraphNode, protowire.BytesType)
 				out = protowire.AppendBytes(out, n)
-			}
-			for _, t := range b.inits {
-				inits = protowire.AppendTag(inits, fGraphInit, protowire.BytesType)
-				inits = protowire.AppendBytes(inits, t)
 			}
 		case num == fGraphValueInfo && typ == protowire.BytesType:
 			if gone[valueInfoName(val)] {
@@ -518,7 +530,16 @@ func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*pla
 	if nodeIdx != len(g.mi.Nodes) {
 		return nil, fmt.Errorf("graph has %d nodes, parsed %d", nodeIdx, len(g.mi.Nodes))
 	}
-	return append(out, inits...), nil
+	// Initializers may come in any order among a graph's fields.
+	for i := range len(g.mi.Nodes) {
+		if b, ok := built[i]; ok {
+			for _, t := range b.inits {
+				out = protowire.AppendTag(out, fGraphInit, protowire.BytesType)
+				out = protowire.AppendBytes(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 func valueInfoName(b []byte) string {
