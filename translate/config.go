@@ -110,7 +110,7 @@ func (c *Config) batchFor(h, w int) int {
 
 // parallelism returns the generator runs in flight at once and the
 // onnxruntime intra-op threads of each. Two single-threaded runs beat one
-// two-threaded run by 12% on MUNIT's decoder (docs/performance.md): some
+// two-threaded run by 12–19% on MUNIT's decoder (docs/performance.md): some
 // of onnxruntime's operators (DepthToSpace, Pad, Slice, Concat) run on one
 // thread, leaving the other core idle.
 func (c *Config) parallelism() (streams, threads int) {

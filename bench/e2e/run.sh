@@ -7,7 +7,7 @@
 #
 # Sizes (environment): BENCH_INPUTS (4), BENCH_SAMPLES (100, the paper's K),
 # BENCH_PAIRS (19), BENCH_SIZE (256), BENCH_THREADS (2), BENCH_DIR
-# (.cache/bench-e2e). The defaults take about 15 minutes on two cores.
+# (.cache/bench-e2e). The defaults take about 7 minutes on two cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
