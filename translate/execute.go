@@ -262,9 +262,10 @@ type prepared struct {
 }
 
 // feedGenerator runs the network over the planned batches: a goroutine
-// prepares batch b+1 (decode, resize, tensor) while the network runs batch
-// b; outputs are checked (shape, NaN/Inf) and queued for the writers. It
-// stops before the next batch when ctx is done.
+// prepares the next batch (decode, resize, tensor) while r.streams workers
+// run the network on the batches before it; outputs are checked (shape,
+// NaN/Inf) and queued for the writers. It stops before the next batch when
+// ctx is done or a batch failed.
 func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error {
 	batches := r.plan()
 	prep := make(chan prepared, 1)

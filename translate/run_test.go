@@ -597,3 +597,46 @@ func TestRunRefusedLeavesNoFolder(t *testing.T) {
 		t.Fatalf("the refused run left %v", ents)
 	}
 }
+
+// TestParallelism checks the defaults of Config.parallelism and
+// Config.batchFor: two streams sharing the threads on a CPU with two or
+// more, one on a GPU or one thread, explicit values kept; on CPU at most
+// CPUBatchPixels output pixels per run, at least one sample.
+func TestParallelism(t *testing.T) {
+	for _, c := range []struct {
+		threads, streams      int
+		device                string
+		wantStreams, wantEach int
+	}{
+		{2, 0, "cpu", 2, 1},
+		{16, 0, "", 2, 8},
+		{1, 0, "cpu", 1, 1},
+		{8, 0, "cuda", 1, 8},
+		{4, 3, "cpu", 3, 1},
+		{2, 4, "cpu", 4, 1},
+	} {
+		cfg := Config{Threads: c.threads, Streams: c.streams, Device: c.device}
+		s, each := cfg.parallelism()
+		if s != c.wantStreams || each != c.wantEach {
+			t.Errorf("threads %d streams %d %q: %d streams of %d threads, want %d of %d", c.threads, c.streams, c.device, s, each, c.wantStreams, c.wantEach)
+		}
+	}
+	for _, c := range []struct {
+		batch, h, w int
+		device      string
+		want        int
+	}{
+		{8, 256, 256, "cpu", 1},
+		{8, 128, 128, "cpu", 4},
+		{8, 64, 64, "cpu", 8},
+		{16, 64, 64, "", 16},
+		{8, 512, 512, "cpu", 1},
+		{8, 256, 256, "cuda", 8},
+		{3, 16, 16, "cpu", 3},
+	} {
+		cfg := Config{Batch: c.batch, Device: c.device}
+		if got := cfg.batchFor(c.h, c.w); got != c.want {
+			t.Errorf("batch %d at %dx%d on %q: %d per run, want %d", c.batch, c.h, c.w, c.device, got, c.want)
+		}
+	}
+}
