@@ -147,6 +147,21 @@ func compare(t *testing.T, data []byte, cin int, sizes [][3]int64, seed uint64) 
 	return maxDiff, maxAbs
 }
 
+// checkClose runs compare and fails when the outputs are not of order 1
+// (at most maxAmp, at least 0.1: the tolerance is absolute) or the rewritten
+// graph differs by more than tolerance.
+func checkClose(t *testing.T, data []byte, cin int, sizes [][3]int64, seed uint64, maxAmp float64) {
+	t.Helper()
+	diff, amp := compare(t, data, cin, sizes, seed)
+	if amp > maxAmp || amp < 0.1 {
+		t.Fatalf("outputs up to %.3g: the weights do not give outputs of order 1", amp)
+	}
+	if diff > tolerance {
+		t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
+	}
+	t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+}
+
 // TestExactness checks the rewritten graph against the original one for
 // every padding mode, kernels 3/5/7, scales 2/4, odd and tiny sizes and a
 // batch of 3: the largest difference must stay within float32 summation
@@ -187,14 +202,7 @@ func TestExactness(t *testing.T) {
 			if c.mode == "reflect" && c.scale == 4 {
 				sizes = append(sizes, [3]int64{1, 1, 1}, [3]int64{2, 1, 2})
 			}
-			diff, amp := compare(t, data, c.cin, sizes, uint64(100+i))
-			if amp > 1 || amp < 0.1 {
-				t.Fatalf("outputs up to %.3g: the weights do not give outputs in [-1, 1] of order 1", amp)
-			}
-			if diff > tolerance {
-				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
-			}
-			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+			checkClose(t, data, c.cin, sizes, uint64(100+i), 1)
 		})
 	}
 }
@@ -352,6 +360,45 @@ func TestSessionSwitches(t *testing.T) {
 	}
 }
 
+// convSpec describes a test graph x -> Relu -> [reflect Pad] -> Conv(k×k,
+// convPads) [-> Tanh] -> y, with seeded weights of standard deviation
+// gain/sqrt(cin·k²).
+type convSpec struct {
+	seed         uint64
+	k, cin, cout int
+	reflect      int64 // 0: no Pad
+	convPads     [4]int64
+	bias, tanh   bool
+	gain         float64
+}
+
+func convModel(t *testing.T, c convSpec) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(c.seed, 5))
+	g := onnxbuild.NewGraph("conv")
+	x := g.Relu(g.Input("x", -1, int64(c.cin), -1, -1))
+	if c.reflect > 0 {
+		x = g.ReflectPad(x, int(c.reflect))
+	}
+	k := int64(c.k)
+	in := []string{x, g.RandConst("", r, c.gain/math.Sqrt(float64(c.cin*c.k*c.k)), int64(c.cout), int64(c.cin), k, k)}
+	if c.bias {
+		in = append(in, g.Const("", []int64{int64(c.cout)}, onnxbuild.RandUniform(r, -0.2, 0.2, c.cout)))
+	}
+	cp := c.convPads
+	y := g.Op("Conv", in, onnxbuild.Attrs{"kernel_shape": []int64{k, k}, "pads": []int64{cp[0], cp[1], cp[2], cp[3]}})
+	if c.tanh {
+		y = g.Tanh(y)
+	}
+	g.Identity(y, "y")
+	g.Output("y")
+	data, err := onnxbuild.NewModel(g, nil).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // TestSpaceToDepthExactness checks the space-to-depth form of convolutions
 // with few output channels (the last layer of most generators) against the
 // original on odd and even sizes, with the Conv's own padding or a Pad
@@ -370,38 +417,13 @@ func TestSpaceToDepthExactness(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("k%d_%d-%d_reflect%d_cp%v", c.k, c.cin, c.cout, c.reflect, c.convPads), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(i), 5))
-			g := onnxbuild.NewGraph("s2d")
-			x := g.Relu(g.Input("x", -1, int64(c.cin), -1, -1))
-			if c.reflect > 0 {
-				x = g.ReflectPad(x, int(c.reflect))
-			}
-			w := g.RandConst("", r, 0.3/math.Sqrt(float64(c.cin*c.k*c.k)), int64(c.cout), int64(c.cin), int64(c.k), int64(c.k))
-			in := []string{x, w}
-			if c.bias {
-				in = append(in, g.Const("", []int64{int64(c.cout)}, onnxbuild.RandUniform(r, -0.2, 0.2, c.cout)))
-			}
-			cp := c.convPads
-			y := g.Op("Conv", in, onnxbuild.Attrs{"kernel_shape": []int64{int64(c.k), int64(c.k)}, "pads": []int64{cp[0], cp[1], cp[2], cp[3]}})
-			g.Identity(g.Tanh(y), "y")
-			g.Output("y")
-			data, err := onnxbuild.NewModel(g, nil).Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := convModel(t, convSpec{seed: uint64(i), k: c.k, cin: c.cin, cout: c.cout, reflect: c.reflect, convPads: c.convPads, bias: c.bias, gain: 0.3, tanh: true})
 			res, err := rewrite.Find(data, rewrite.Options{})
 			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindSpaceToDepth {
 				t.Fatalf("sites %v, %v", res.Sites, err)
 			}
 			sizes := [][3]int64{{3, 9, 8}, {2, 16, 17}, {1, 7, 7}, {1, 8, 11}, {2, 4, 5}, {1, 3, 3}}
-			diff, amp := compare(t, data, c.cin, sizes, uint64(200+i))
-			if amp > 1 || amp < 0.1 {
-				t.Fatalf("outputs up to %.3g", amp)
-			}
-			if diff > tolerance {
-				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
-			}
-			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+			checkClose(t, data, c.cin, sizes, uint64(200+i), 1)
 		})
 	}
 }
@@ -425,25 +447,7 @@ func TestWinogradExactness(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d-%d_reflect%d_cp%v_bias%v", c.cin, c.cout, c.reflect, c.convPads, c.bias), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(i), 9))
-			g := onnxbuild.NewGraph("winograd")
-			x := g.Relu(g.Input("x", -1, int64(c.cin), -1, -1))
-			if c.reflect > 0 {
-				x = g.ReflectPad(x, int(c.reflect))
-			}
-			w := g.RandConst("", r, 0.6/math.Sqrt(float64(c.cin*9)), int64(c.cout), int64(c.cin), 3, 3)
-			in := []string{x, w}
-			if c.bias {
-				in = append(in, g.Const("", []int64{int64(c.cout)}, onnxbuild.RandUniform(r, -0.2, 0.2, c.cout)))
-			}
-			cp := c.convPads
-			y := g.Op("Conv", in, onnxbuild.Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{cp[0], cp[1], cp[2], cp[3]}})
-			g.Identity(y, "y")
-			g.Output("y")
-			data, err := onnxbuild.NewModel(g, nil).Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := convModel(t, convSpec{seed: 100 + uint64(i), k: 3, cin: c.cin, cout: c.cout, reflect: c.reflect, convPads: c.convPads, bias: c.bias, gain: 0.6})
 			res, err := rewrite.Find(data, rewrite.Options{})
 			if err != nil || len(res.Sites) != 1 || res.Sites[0].Kind != rewrite.KindWinograd {
 				t.Fatalf("sites %v, %v", res.Sites, err)
@@ -452,14 +456,7 @@ func TestWinogradExactness(t *testing.T) {
 			if c.reflect > 0 {
 				sizes = sizes[:5] // reflection needs 2 pixels
 			}
-			diff, amp := compare(t, data, c.cin, sizes, uint64(300+i))
-			if amp > 1.5 || amp < 0.1 {
-				t.Fatalf("outputs up to %.3g", amp)
-			}
-			if diff > tolerance {
-				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
-			}
-			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+			checkClose(t, data, c.cin, sizes, uint64(300+i), 1.5)
 		})
 	}
 	// The polyphase Conv of an upsampling chain, when it has the channels.
@@ -479,14 +476,7 @@ func TestWinogradExactness(t *testing.T) {
 			if c.mode != "reflect" {
 				sizes = append(sizes, [3]int64{2, 1, 1}, [3]int64{1, 2, 1})
 			}
-			diff, amp := compare(t, data, c.cin, sizes, uint64(400+i))
-			if amp > 1.5 || amp < 0.1 {
-				t.Fatalf("outputs up to %.3g", amp)
-			}
-			if diff > tolerance {
-				t.Fatalf("max |rewritten - original| = %.3g > %.0e", diff, tolerance)
-			}
-			t.Logf("max |diff| %.2g (outputs up to %.2f)", diff, amp)
+			checkClose(t, data, c.cin, sizes, uint64(400+i), 1.5)
 		})
 	}
 }
