@@ -77,7 +77,7 @@ type runner struct {
 // SHA-256, atomic write). The manifest is rewritten as samples finish (at
 // most every cfg.manifestEvery) and at the end.
 //
-// When ctx is cancelled, Run finishes the batch in flight, writes its
+// When ctx is cancelled, Run finishes the batches in flight, writes its
 // samples and the manifest, and returns an error wrapping context.Canceled;
 // a later Run finishes the store with exactly the samples an uninterrupted
 // run would have produced.

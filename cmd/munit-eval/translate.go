@@ -65,7 +65,7 @@ first, to STORE/<method>@<key> (the summary names the folder; --samples takes
 it like any other). Inputs whose bytes changed under the same run are refused,
 naming the difference, unless --force discards that folder's samples; a damaged
 manifest is refused with an offer: --repair keeps every intact sample. Ctrl-C
-finishes the batch in flight, writes the manifest and exits 130. A second
+finishes the batches in flight, writes the manifest and exits 130. A second
 translate on the same folder is refused, naming its host and pid.
 
 --shard I/N (I from 0) runs only the inputs i with i mod N = I, so N processes,
