@@ -295,13 +295,7 @@ func (b *builder) emit(p *plan) {
 	// Interior: the polyphase Conv, zero-padded at the end (the padded taps
 	// carry zero weight for every output that is kept).
 	pw := polyphaseWeights(p.w, p.site.OutChannels, p.site.InChannels, h.k, w.k, s, h.poly, w.poly)
-	var pb []float32
-	if p.b != nil {
-		pb = make([]float32, 0, s*s*len(p.b))
-		for range s * s {
-			pb = append(pb, p.b...)
-		}
-	}
+	pb := repeatBias(p.b, s*s)
 	polyPads := [4]int{0, 0, h.polyPad(s), w.polyPad(s)}
 	var poly string
 	if p.site.Winograd {
@@ -346,6 +340,19 @@ func (b *builder) emit(p *plan) {
 	} else {
 		b.node("Identity", rows, nil, p.out)
 	}
+}
+
+// repeatBias is the bias of a Conv whose output channels are n blocks of
+// the original ones (DepthToSpace's DCR order), or nil without a bias.
+func repeatBias(bias []float32, n int) []float32 {
+	if bias == nil {
+		return nil
+	}
+	out := make([]float32, 0, n*len(bias))
+	for range n {
+		out = append(out, bias...)
+	}
+	return out
 }
 
 // s2dWeights lays the k×k kernel out for the space-to-depth map. Output
@@ -413,11 +420,7 @@ func (b *builder) emitS2D(p *plan) {
 	s2d := b.op("SpaceToDepth", []string{padded}, attr{"blocksize", 2})
 	w := s2dWeights(p.w, s.OutChannels, s.InChannels, s.KernelH, s.KernelW, s.PolyH, s.PolyW)
 	in := []string{s2d, b.f32([]int64{int64(4 * s.OutChannels), int64(4 * s.InChannels), int64(s.PolyH), int64(s.PolyW)}, w)}
-	if p.b != nil {
-		pb := make([]float32, 0, 4*len(p.b))
-		for range 4 {
-			pb = append(pb, p.b...)
-		}
+	if pb := repeatBias(p.b, 4); pb != nil {
 		in = append(in, b.f32([]int64{int64(len(pb))}, pb))
 	}
 	y := b.op("Conv", in, attr{"dilations", []int64{1, 1}}, attr{"group", 1},
@@ -477,7 +480,11 @@ func encodeGraph(graph []byte, g *graphIndex, drop map[int]bool, at map[int]*pla
 	// hundreds of MB, and growing a slice that size costs seconds of copying.
 	built := map[int]*builder{}
 	size := len(graph)
-	for i, p := range at {
+	for i := range len(g.mi.Nodes) { // graph order: the new names do not depend on map order
+		p, ok := at[i]
+		if !ok {
+			continue
+		}
 		b := &builder{g: g, prefix: sanitize(p.out) + "/" + p.site.Kind}
 		switch p.site.Kind {
 		case KindSpaceToDepth:

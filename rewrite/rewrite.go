@@ -1,6 +1,6 @@
 // Package rewrite makes ONNX generators cheaper to run without changing what
-// they compute beyond float32 rounding. Its main rewrite is the polyphase form of "nearest upsample,
-// then convolve": a Resize (nearest, integer scale s) optionally followed by
+// they compute beyond float32 rounding. Its main rewrite is the polyphase
+// form of "nearest upsample, then convolve": a Resize (nearest, integer scale s) optionally followed by
 // a Pad (reflect, edge or constant) and a stride-1 Conv with a k×k kernel
 // multiplies every weight with s² copies of the same pixel. The same interior
 // values come from a ⌈(k+s-1)/s⌉-sized convolution on the small map with s²
@@ -226,9 +226,8 @@ func run(model []byte, o Options, build bool) (*Result, error) {
 			res.Skipped = append(res.Skipped, Skip{Conv: g.nodeName(i), Reason: reason})
 			continue
 		}
-		if o.NoWinograd {
-			p.site.Winograd = false
-		}
+		s := &p.site
+		s.Winograd = !o.NoWinograd && s.PolyH == 3 && s.PolyW == 3 && winogradWorthIt(s.InChannels, s.Scale*s.Scale*s.OutChannels)
 		plans = append(plans, p)
 		res.Sites = append(res.Sites, p.site)
 	}
@@ -599,7 +598,6 @@ func matchUpsample(g *graphIndex, ce *constEval, p *plan) (*plan, string) {
 	if site.PolyH*site.PolyW >= kh*kw {
 		return nil, fmt.Sprintf("a %dx%d kernel at scale %d gains nothing", kh, kw, s)
 	}
-	site.Winograd = site.PolyH == 3 && site.PolyW == 3 && winogradWorthIt(cin, s*s*cout)
 	p.site = site
 	return p, ""
 }

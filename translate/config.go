@@ -99,10 +99,13 @@ type Config struct {
 // CPUBatchPixels is the most output pixels of one generator run on CPU.
 const CPUBatchPixels = 1 << 16
 
+// onCPU reports whether the generator runs on onnxruntime's CPU provider.
+func (c *Config) onCPU() bool { return c.Device == "" || strings.EqualFold(c.Device, "cpu") }
+
 // batchFor is the number of samples per network run for h×w images.
 func (c *Config) batchFor(h, w int) int {
 	b := c.Batch
-	if c.Device == "" || strings.EqualFold(c.Device, "cpu") {
+	if c.onCPU() {
 		b = min(b, max(1, CPUBatchPixels/max(h*w, 1)))
 	}
 	return max(b, 1)
@@ -121,7 +124,7 @@ func (c *Config) parallelism() (streams, threads int) {
 	streams = c.Streams
 	if streams <= 0 {
 		streams = 1
-		if (c.Device == "" || strings.EqualFold(c.Device, "cpu")) && threads >= 2 {
+		if c.onCPU() && threads >= 2 {
 			streams = 2
 		}
 	}

@@ -335,8 +335,7 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 	var rowShape []int64
 	for p := range prep {
 		if p.err != nil {
-			wait()
-			return p.err
+			return p.err // the deferred wait lets the batches in flight finish
 		}
 		if wctx.Err() != nil {
 			return wait()
@@ -363,7 +362,6 @@ func (r *runner) feedGenerator(ctx context.Context, jobs chan<- writeJob) error 
 			}
 			cond, err := r.gen.condition(sub)
 			if err != nil {
-				wait()
 				return fmt.Errorf("conditioning %s: %w%s", r.inputs[p.uniq[need[0]]].rec.File, err, sizeHint(err))
 			}
 			cper := len(cond.Data) / len(need)

@@ -86,15 +86,14 @@ func openGenerator(cfg *Config) (*onnxGenerator, error) {
 		}()
 		dec, err := openChecked(cfg.Decoder, decOpts)
 		<-opened
-		if err != nil || encErr != nil {
-			if enc != nil {
-				enc.Close()
-			}
-			if dec != nil {
-				dec.Close()
-			}
-			if encErr != nil {
-				return nil, encErr
+		if encErr != nil {
+			err = encErr // the encoder's problem first, as the inputs meet it first
+		}
+		if err != nil {
+			for _, s := range []*model.Session{enc, dec} {
+				if s != nil {
+					s.Close()
+				}
 			}
 			return nil, err
 		}

@@ -18,9 +18,9 @@ import (
 )
 
 // TestRunBatchInvariance runs the same work with batch sizes 1, 3 and 8 and
-// 1 to 3 generator runs at once, in one go or grown in steps (K 2 then 5, M 3 then 5), and checks that every
-// store holds the same bytes: the latent of (seed, i, k) does not depend on
-// how the work is cut.
+// 1 to 3 generator runs at once, in one go or grown in steps (K 2 then 5,
+// M 3 then 5), and checks that every store holds the same bytes: the latent
+// of (seed, i, k) does not depend on how the work is cut.
 func TestRunBatchInvariance(t *testing.T) {
 	in := writeInputs(t, 5, 8, 6, 1)
 	ref := t.TempDir()
