@@ -86,28 +86,25 @@ func (p parallelBLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda
 	}
 	bounds := triangleBands(n, w, ul == blas.Upper)
 	parts := make([][]float64, len(bounds)-1)
-	var wg sync.WaitGroup
 	for b := range parts {
 		parts[b] = make([]float64, n)
-		wg.Add(1)
-		go func(acc []float64, r0, r1 int) {
-			defer wg.Done()
-			impl := gonum.Implementation{}
-			for i := r0; i < r1; i++ {
-				xi := x[i]
-				if ul == blas.Upper {
-					row := a[i*lda+i : i*lda+n]
-					acc[i] += row[0]*xi + impl.Ddot(n-i-1, row[1:], 1, x[i+1:], 1)
-					impl.Daxpy(n-i-1, xi, row[1:], 1, acc[i+1:], 1)
-				} else {
-					row := a[i*lda : i*lda+i+1]
-					acc[i] += row[i]*xi + impl.Ddot(i, row, 1, x, 1)
-					impl.Daxpy(i, xi, row[:i], 1, acc, 1)
-				}
-			}
-		}(parts[b], bounds[b], bounds[b+1])
 	}
-	wg.Wait()
+	inBands(bounds, func(b, r0, r1 int) {
+		acc := parts[b]
+		impl := gonum.Implementation{}
+		for i := r0; i < r1; i++ {
+			xi := x[i]
+			if ul == blas.Upper {
+				row := a[i*lda+i : i*lda+n]
+				acc[i] += row[0]*xi + impl.Ddot(n-i-1, row[1:], 1, x[i+1:], 1)
+				impl.Daxpy(n-i-1, xi, row[1:], 1, acc[i+1:], 1)
+			} else {
+				row := a[i*lda : i*lda+i+1]
+				acc[i] += row[i]*xi + impl.Ddot(i, row, 1, x, 1)
+				impl.Daxpy(i, xi, row[:i], 1, acc, 1)
+			}
+		}
+	})
 	for i := range n {
 		var s float64
 		for _, acc := range parts {
@@ -124,7 +121,8 @@ func (p parallelBLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda
 // Dsyr2k computes C = alpha·A·Bᵀ + alpha·B·Aᵀ + beta·C (NoTrans; A and B
 // n×k) on the triangle ul of C, in bands of rows of the triangle (8 per
 // core, each in its own goroutine): a band's diagonal block by gonum's
-// Dsyr2k, the rectangle beside it by two Dgemm calls. The transposed form is left to gonum.
+// Dsyr2k, the rectangle beside it by two Dgemm calls. The transposed form
+// is left to gonum.
 func (p parallelBLAS) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	w := workers()
 	if n < parMin || k == 0 || w == 1 || tA != blas.NoTrans || (ul != blas.Upper && ul != blas.Lower) ||
@@ -133,32 +131,22 @@ func (p parallelBLAS) Dsyr2k(ul blas.Uplo, tA blas.Transpose, n, k int, alpha fl
 		return
 	}
 	bounds := triangleBands(n, bandsPerWorker*w, ul == blas.Upper)
-	var wg sync.WaitGroup
-	for t := 0; t+1 < len(bounds); t++ {
-		r0, r1 := bounds[t], bounds[t+1]
-		if r0 == r1 {
-			continue
+	inBands(bounds, func(_, r0, r1 int) {
+		impl := gonum.Implementation{}
+		m := r1 - r0
+		impl.Dsyr2k(ul, blas.NoTrans, m, k, alpha, a[r0*lda:], lda, b[r0*ldb:], ldb, beta, c[r0*ldc+r0:], ldc)
+		if ul == blas.Upper && r1 < n {
+			// C[r0:r1, r1:n] = α A[r0:r1] B[r1:n]ᵀ + α B[r0:r1] A[r1:n]ᵀ + β C.
+			rect := c[r0*ldc+r1:]
+			serialDgemm(blas.NoTrans, blas.Trans, m, n-r1, k, alpha, a[r0*lda:], lda, b[r1*ldb:], ldb, beta, rect, ldc)
+			serialDgemm(blas.NoTrans, blas.Trans, m, n-r1, k, alpha, b[r0*ldb:], ldb, a[r1*lda:], lda, 1, rect, ldc)
+		} else if ul == blas.Lower && r0 > 0 {
+			// C[r0:r1, 0:r0] likewise.
+			rect := c[r0*ldc:]
+			serialDgemm(blas.NoTrans, blas.Trans, m, r0, k, alpha, a[r0*lda:], lda, b, ldb, beta, rect, ldc)
+			serialDgemm(blas.NoTrans, blas.Trans, m, r0, k, alpha, b[r0*ldb:], ldb, a, lda, 1, rect, ldc)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			impl := gonum.Implementation{}
-			m := r1 - r0
-			impl.Dsyr2k(ul, blas.NoTrans, m, k, alpha, a[r0*lda:], lda, b[r0*ldb:], ldb, beta, c[r0*ldc+r0:], ldc)
-			if ul == blas.Upper && r1 < n {
-				// C[r0:r1, r1:n] = α A[r0:r1] B[r1:n]ᵀ + α B[r0:r1] A[r1:n]ᵀ + β C.
-				rect := c[r0*ldc+r1:]
-				serialDgemm(blas.NoTrans, blas.Trans, m, n-r1, k, alpha, a[r0*lda:], lda, b[r1*ldb:], ldb, beta, rect, ldc)
-				serialDgemm(blas.NoTrans, blas.Trans, m, n-r1, k, alpha, b[r0*ldb:], ldb, a[r1*lda:], lda, 1, rect, ldc)
-			} else if ul == blas.Lower && r0 > 0 {
-				// C[r0:r1, 0:r0] likewise.
-				rect := c[r0*ldc:]
-				serialDgemm(blas.NoTrans, blas.Trans, m, r0, k, alpha, a[r0*lda:], lda, b, ldb, beta, rect, ldc)
-				serialDgemm(blas.NoTrans, blas.Trans, m, r0, k, alpha, b[r0*ldb:], ldb, a, lda, 1, rect, ldc)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // Dsyrk computes C = alpha·A·Aᵀ + beta·C (NoTrans, A n×k) or
@@ -186,31 +174,33 @@ func (p parallelBLAS) Dsyrk(ul blas.Uplo, tA blas.Transpose, n, k int, alpha flo
 		t1, t2 = blas.Trans, blas.NoTrans
 	}
 	bounds := triangleBands(n, bandsPerWorker*w, ul == blas.Upper)
-	var wg sync.WaitGroup
-	for t := 0; t+1 < len(bounds); t++ {
-		r0, r1 := bounds[t], bounds[t+1]
-		if r0 == r1 {
-			continue
+	inBands(bounds, func(_, r0, r1 int) {
+		m := r1 - r0
+		gonum.Implementation{}.Dsyrk(ul, tA, m, k, alpha, rows(r0), lda, beta, c[r0*ldc+r0:], ldc)
+		if ul == blas.Upper && r1 < n {
+			serialDgemm(t1, t2, m, n-r1, k, alpha, rows(r0), lda, rows(r1), lda, beta, c[r0*ldc+r1:], ldc)
+		} else if ul == blas.Lower && r0 > 0 {
+			serialDgemm(t1, t2, m, r0, k, alpha, rows(r0), lda, a, lda, beta, c[r0*ldc:], ldc)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := r1 - r0
-			gonum.Implementation{}.Dsyrk(ul, tA, m, k, alpha, rows(r0), lda, beta, c[r0*ldc+r0:], ldc)
-			if ul == blas.Upper && r1 < n {
-				serialDgemm(t1, t2, m, n-r1, k, alpha, rows(r0), lda, rows(r1), lda, beta, c[r0*ldc+r1:], ldc)
-			} else if ul == blas.Lower && r0 > 0 {
-				serialDgemm(t1, t2, m, r0, k, alpha, rows(r0), lda, a, lda, beta, c[r0*ldc:], ldc)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // serialDgemm is gonum's Dgemm (it parallelises large products itself;
 // inside an already parallel band that only adds scheduling).
 func serialDgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	gonum.Implementation{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// inBands runs fn(b, r0, r1) for every non-empty band b = [r0, r1) of
+// bounds, each in its own goroutine, and waits for them all.
+func inBands(bounds []int, fn func(b, r0, r1 int)) {
+	var wg sync.WaitGroup
+	for b := 0; b+1 < len(bounds); b++ {
+		if r0, r1 := bounds[b], bounds[b+1]; r0 < r1 {
+			wg.Go(func() { fn(b, r0, r1) })
+		}
+	}
+	wg.Wait()
 }
 
 // triangleBands splits rows 0..n of a triangular matrix into w bands of
