@@ -2,6 +2,7 @@ package amt
 
 import (
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"sort"
 	"strings"
@@ -54,7 +55,7 @@ type Analysis struct {
 	Duplicates, Conflicts, Missing, InProgress int
 	// Warnings are things the reader must know (truncated rows, duplicates,
 	// questions with fewer judgments than planned); shown under the table.
-	Warnings []string
+	Warnings []warning.Warning
 }
 
 // WorkerCatch is one worker's record on catch questions.
@@ -170,7 +171,7 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 					a.Conflicts++
 				}
 				if a.Duplicates <= 5 {
-					a.Warnings = append(a.Warnings, fmt.Sprintf("%s:%d: worker %s answered question %d again (first at %s:%d); the first answer is kept", r.File, r.Line, r.WorkerId, q, prev.file, prev.line))
+					a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%s:%d: worker %s answered question %d again (first at %s:%d); the first answer is kept", r.File, r.Line, r.WorkerId, q, prev.file, prev.line))
 				}
 				continue
 			}
@@ -180,7 +181,7 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		}
 	}
 	if a.Duplicates > 5 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d duplicate answers in all (%d conflicting); first answers kept", a.Duplicates, a.Conflicts))
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%d duplicate answers in all (%d conflicting); first answers kept", a.Duplicates, a.Conflicts))
 	}
 	for k := range submitted {
 		if first[k] == nil {
@@ -193,13 +194,13 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		}
 	}
 	if a.InProgress > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d questions of local-study HITs that participants started are not answered yet (in progress, not counted)", a.InProgress))
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%d questions of local-study HITs that participants started are not answered yet (in progress, not counted)", a.InProgress))
 	}
 	if a.Missing > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d questions were submitted without an answer (missing answers, not counted)", a.Missing))
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%d questions were submitted without an answer (missing answers, not counted)", a.Missing))
 	}
 	if a.Rejected > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d rejected assignments dropped", a.Rejected))
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%d rejected assignments dropped", a.Rejected))
 	}
 	a.Workers = len(workerNames)
 
@@ -232,7 +233,7 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 	}
 	sort.Slice(a.Excluded, func(i, j int) bool { return a.Excluded[i].Worker < a.Excluded[j].Worker })
 	if noCatch > 0 && key.Params.CatchPerHIT > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d workers answered no catch question and could not be checked", noCatch))
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%d workers answered no catch question and could not be checked", noCatch))
 	}
 
 	// Answers per question before exclusion, for the planned-workers check.
@@ -285,7 +286,7 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		res.Workers = len(workers)
 		res.ExcludedWorkers = len(excl)
 		if res.Judgments == 0 {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s: no judgments", b))
+			a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%s: no judgments", b))
 			res.Percent, res.Wilson, res.Bootstrap = math.NaN(), [2]float64{math.NaN(), math.NaN()}, [2]float64{math.NaN(), math.NaN()}
 		} else {
 			res.Percent = 100 * float64(res.Preferred) / float64(res.Judgments)
@@ -296,12 +297,21 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 			res.Simulated = simulated
 		}
 		if res.Short > 0 {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s: %d of %d questions were answered by fewer than the planned %d workers", b, res.Short, planned, key.Params.Workers))
+			a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference, "%s: %d of %d questions were answered by fewer than the planned %d workers", b, res.Short, planned, key.Params.Workers))
 		}
 		a.Baselines = append(a.Baselines, res)
 	}
 	return a, nil
 }
+
+// Codes of the warnings of an analysis.
+const (
+	// CodeStudy: something about the answers (duplicates, missing, short
+	// questions, unchecked workers).
+	CodeStudy = "study"
+	// CodeSimulated: judgments from simulated workers (the demo).
+	CodeSimulated = "simulated"
+)
 
 // Document returns the results document of the analysis: Method is the
 // reference, Metrics.Preference holds one entry per baseline with judgments,
@@ -326,7 +336,7 @@ func (a *Analysis) Document(key *Key, dataset string) *results.Document {
 		}
 	}
 	if len(sim) > 0 {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("simulated judgments (%s): workers are a simulation, not people", strings.Join(sim, ", ")))
+		d.Warnings = append(d.Warnings, warning.New(CodeSimulated, warning.SubjectPreference, "simulated judgments (%s): workers are a simulation, not people", strings.Join(sim, ", ")))
 	}
 	return d
 }

@@ -3,6 +3,7 @@ package amt
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"strings"
 	"testing"
@@ -230,7 +231,7 @@ func TestReadResultsBadInput(t *testing.T) {
 			if len(rows) != tc.wantRows {
 				t.Errorf("%d rows, want %d", len(rows), tc.wantRows)
 			}
-			if tc.wantWarn != "" && (len(warns) != 1 || !strings.Contains(warns[0], tc.wantWarn)) {
+			if tc.wantWarn != "" && (len(warns) != 1 || !strings.Contains(warns[0].Detail, tc.wantWarn)) {
 				t.Errorf("warnings %q, want one with %q", warns, tc.wantWarn)
 			}
 			if tc.wantWarn == "" && len(warns) > 0 {
@@ -269,7 +270,7 @@ func TestAnalyzeDuplicatesMissingRejected(t *testing.T) {
 	if a.Duplicates != len(key.Fields) || a.Conflicts != 1 || a.Baselines[0].Judgments != refJ {
 		t.Errorf("duplicates %d conflicts %d judgments %d; want %d, 1, %d", a.Duplicates, a.Conflicts, a.Baselines[0].Judgments, len(key.Fields), refJ)
 	}
-	if !strings.Contains(strings.Join(a.Warnings, "\n"), "r.csv:999") {
+	if !strings.Contains(strings.Join(warning.Details(a.Warnings), "\n"), "r.csv:999") {
 		t.Errorf("duplicate not reported with its line: %q", a.Warnings)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"io"
 	"strconv"
 	"strings"
@@ -83,7 +84,7 @@ func ResultsHeader(key *Key) []string {
 // row whose Input.* values match no HIT of the key, an unknown assignment
 // status, an empty WorkerId, and an answer other than "left", "right" or
 // empty. Rejected assignments are returned too; the analysis drops them.
-func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []string, err error) {
+func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []warning.Warning, err error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxResultsBytes+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("amt: %s: %w", name, err)
@@ -164,7 +165,7 @@ func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []str
 			// its row starts on the last line is it a cut-off last row; a
 			// quote opened earlier swallowed every row after it.
 			if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine >= lastLine {
-				warnings = append(warnings, fmt.Sprintf("%s:%d: truncated last row skipped (unterminated quoted field)", name, pe.StartLine))
+				warnings = append(warnings, warning.New(CodeStudy, warning.SubjectPreference, "%s:%d: truncated last row skipped (unterminated quoted field)", name, pe.StartLine))
 				break
 			}
 			if errors.Is(pe.Err, csv.ErrQuote) {
@@ -178,7 +179,7 @@ func ReadResults(name string, r io.Reader, key *Key) (rows []Row, warnings []str
 		}
 		if len(rec) < len(header) {
 			if line >= lastLine {
-				warnings = append(warnings, fmt.Sprintf("%s:%d: truncated last row skipped (%d of %d fields)", name, line, len(rec), len(header)))
+				warnings = append(warnings, warning.New(CodeStudy, warning.SubjectPreference, "%s:%d: truncated last row skipped (%d of %d fields)", name, line, len(rec), len(header)))
 				break
 			}
 			return nil, nil, fmt.Errorf("amt: %s:%d: %d fields, the header has %d", name, line, len(rec), len(header))

@@ -285,7 +285,7 @@ func TestAnalyzeParticipantInProgress(t *testing.T) {
 	}
 	found := false
 	for _, w := range a.Warnings {
-		found = found || strings.Contains(w, "in progress")
+		found = found || strings.Contains(w.Detail, "in progress")
 	}
 	if !found {
 		t.Errorf("no in-progress warning in %q", a.Warnings)

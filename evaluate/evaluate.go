@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"path/filepath"
 	"strings"
 
@@ -211,7 +212,7 @@ func (s *Scorers) addLPIPSModel(doc *results.Document) {
 	doc.Models[results.ModelLPIPS] = results.ModelRef{File: filepath.Base(s.files.LPIPS), SHA256: m.SHA256(),
 		Net: m.Net, Version: m.Version, Synthetic: m.Synthetic()}
 	if m.Version == "0.0" {
-		doc.Warnings = append(doc.Warnings, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper")
+		doc.Warnings = append(doc.Warnings, warning.New(CodeLPIPSv0, MetricLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper"))
 	}
 }
 
@@ -245,7 +246,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 		opts := p.LPIPSOptions(m)
 		need := p.LPIPSSamples()
 		if have < need {
-			doc.Warnings = append(doc.Warnings, fmt.Sprintf("no LPIPS diversity: %d samples per input, the %s pairing needs %d", have, opts.Pairing, need))
+			doc.Warnings = append(doc.Warnings, warning.New(CodeTooFewSamples, MetricLPIPS, "no LPIPS diversity: %d samples per input, the %s pairing needs %d", have, opts.Pairing, need))
 		} else {
 			j.log("LPIPS")
 			e, done := j.embedder(s.LPIPS)
@@ -293,7 +294,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			return nil, err
 		}
 	}
-	doc.Warnings = append(append([]string(nil), j.Samples.Warnings...), doc.Warnings...)
+	doc.Warnings = append(append([]warning.Warning(nil), j.Samples.Warnings...), doc.Warnings...)
 	return doc, nil
 }
 
@@ -395,7 +396,7 @@ func fidToStats(x [][]float64, g *metrics.Gaussian, w Metrics, doc *results.Docu
 		doc.Metrics.FID = &results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}
 	}
 	if w.KID || w.PRDC {
-		doc.Warnings = append(doc.Warnings, "no KID or precision/recall/density/coverage against real statistics: they need the real images' features, and a .npz holds only mu and sigma")
+		doc.Warnings = append(doc.Warnings, warning.New(CodeNoRealFeatures, MetricKID, "no KID or precision/recall/density/coverage against real statistics: they need the real images' features, and a .npz holds only mu and sigma"))
 	}
 	return nil
 }
@@ -416,7 +417,7 @@ func RealRow(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	doc.Metrics.LPIPSDiversity = div
 	doc.Warnings = append(doc.Warnings, j.Samples.Warnings...)
 	if w := lpips.RealPairsWarning(len(j.Real), div.N); w != "" {
-		doc.Warnings = append(doc.Warnings, w)
+		doc.Warnings = append(doc.Warnings, warning.New(CodeFewRealPairs, MetricLPIPS, "%s", w))
 	}
 	s.addLPIPSModel(doc)
 	return doc, nil

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"os"
 	"path/filepath"
 
@@ -116,7 +117,7 @@ func measureFolder(ctx context.Context, s *Scorers, j Job) (*results.Document, e
 			return nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d (try --pairing all, which pairs every two of --samples-per-input K)", f.Dir, f.K, opts.Pairing, opts.Pairs, need)
 		}
 		if f.K > need {
-			doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s holds %d samples per input; the %s pairing used the first %d", f.Dir, f.K, opts.Pairing, need))
+			doc.Warnings = append(doc.Warnings, warning.New(CodeCut, MetricLPIPS, "%s holds %d samples per input; the %s pairing used the first %d", f.Dir, f.K, opts.Pairing, need))
 		}
 		j.log("LPIPS")
 		e, done := j.embedder(s.LPIPS)
@@ -148,7 +149,7 @@ func measureFolder(ctx context.Context, s *Scorers, j Job) (*results.Document, e
 			return nil, err
 		}
 	}
-	doc.Warnings = append(append([]string(nil), j.Samples.Warnings...), doc.Warnings...)
+	doc.Warnings = append(append([]warning.Warning(nil), j.Samples.Warnings...), doc.Warnings...)
 	return doc, nil
 }
 
@@ -186,7 +187,7 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 	if !f.Flat() {
 		doc.Protocol.SamplesPerInput = k
 		if k < f.K {
-			doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s holds %d samples per input; IS and CIS used the first %d (samples_per_input)", f.Dir, f.K, k))
+			doc.Warnings = append(doc.Warnings, warning.New(CodeCut, MetricIS, "%s holds %d samples per input; IS and CIS used the first %d (samples_per_input)", f.Dir, f.K, k))
 		}
 		warns, err := inception.Scores(logits, len(f.Files), k, classes, opts, &doc.Metrics)
 		if err != nil {
@@ -206,7 +207,7 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 	doc.Metrics.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit}
 	doc.Metrics.Classes = classes
 	doc.Warnings = append(doc.Warnings, split.Warnings...)
-	doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s is a flat folder: IS and CIS as the MUNIT paper defines them need samples grouped by input (%s or %s), so only the conventional split Inception Score is reported", f.Dir, translate.LayoutDirs, translate.LayoutSuffix))
+	doc.Warnings = append(doc.Warnings, warning.New(CodeFlatFolder, MetricIS, "%s is a flat folder: IS and CIS as the MUNIT paper defines them need samples grouped by input (%s or %s), so only the conventional split Inception Score is reported", f.Dir, translate.LayoutDirs, translate.LayoutSuffix))
 	return nil
 }
 

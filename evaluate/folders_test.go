@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -107,7 +108,7 @@ func TestFoldersEqualStore(t *testing.T) {
 		t.Errorf("flat folder FID %v KID %v PRDC %+v, store %v %v %+v", f.Metrics.FID.Value, f.Metrics.KID.Mean, *f.Metrics.PRDC,
 			want.Metrics.FID.Value, want.Metrics.KID.Mean, *want.Metrics.PRDC)
 	}
-	if f.Metrics.IS != nil || f.Metrics.ISSplits == nil || !strings.Contains(strings.Join(f.Warnings, "\n"), "flat folder") {
+	if f.Metrics.IS != nil || f.Metrics.ISSplits == nil || !strings.Contains(strings.Join(warning.Details(f.Warnings), "\n"), "flat folder") {
 		t.Errorf("flat folder IS: is %v, is_splits %v, warnings %q", f.Metrics.IS, f.Metrics.ISSplits, f.Warnings)
 	}
 	// LPIPS diversity on a flat folder is refused.
@@ -163,7 +164,7 @@ func TestCutByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		noted := strings.Contains(strings.Join(smp.Warnings, "\n"), "holds 4 inputs; 2 were used")
+		noted := strings.Contains(strings.Join(warning.Details(smp.Warnings), "\n"), "holds 4 inputs; 2 were used")
 		if smp.NumInputs != 2 || noted == exact {
 			t.Errorf("exact %v: %d inputs, warnings %q", exact, smp.NumInputs, smp.Warnings)
 		}

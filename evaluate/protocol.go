@@ -31,6 +31,19 @@ const (
 	MetricPRDC = "prdc"
 )
 
+// Codes of the warnings evaluate makes (the metrics' own are in metrics
+// and inception).
+const (
+	CodeLPIPSv0        = "lpips-v0"
+	CodeTooFewSamples  = "too-few-samples"
+	CodeNoRealFeatures = "no-real-features"
+	CodeFewRealPairs   = "few-real-pairs"
+	CodeCut            = "cut"
+	CodeFlatFolder     = "flat-folder"
+	CodeFewerInputs    = "fewer-inputs"
+	CodeMethodMismatch = "method-mismatch"
+)
+
 // Resize modes of the features model's input, named as clean-fid names
 // them.
 const (

@@ -94,7 +94,7 @@ func TestParseMetrics(t *testing.T) {
 
 func TestFewerInputs(t *testing.T) {
 	m, w, err := fewer("in", 3, 5, false)
-	if err != nil || m != 3 || len(w) != 1 || !strings.Contains(w[0], "in holds 3 inputs, fewer than num_inputs 5") {
+	if err != nil || m != 3 || len(w) != 1 || !strings.Contains(w[0].Detail, "in holds 3 inputs, fewer than num_inputs 5") {
 		t.Fatalf("%d %v %v", m, w, err)
 	}
 	if _, _, err := fewer("in", 3, 5, true); err == nil {

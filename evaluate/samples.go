@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"path/filepath"
 
 	"github.com/munit-eval/munit-eval/images"
@@ -76,7 +77,7 @@ type Samples struct {
 	// protocol.samples; From is "" for a generator run).
 	Inputs, From string
 	// Warnings go first in the results document (fewer inputs than asked).
-	Warnings []string
+	Warnings []warning.Warning
 	// Generated is what a shard translated (Source.Shard; Store is then
 	// nil).
 	Generated *translate.Summary
@@ -85,7 +86,7 @@ type Samples struct {
 // CountInputs lists an input folder and returns M, the number of inputs
 // the protocol uses from it, with a warning when it holds fewer than
 // p.NumInputs (an error when exact). name names the folder in messages.
-func CountInputs(dir, name string, p Protocol, exact bool) (int, []string, error) {
+func CountInputs(dir, name string, p Protocol, exact bool) (int, []warning.Warning, error) {
 	files, err := images.ListDir(dir)
 	if err != nil {
 		return 0, nil, err
@@ -93,20 +94,20 @@ func CountInputs(dir, name string, p Protocol, exact bool) (int, []string, error
 	return fewer(name, len(files), p.NumInputs, exact)
 }
 
-func fewer(name string, have, want int, exact bool) (int, []string, error) {
+func fewer(name string, have, want int, exact bool) (int, []warning.Warning, error) {
 	if have >= want {
 		return want, nil, nil
 	}
 	if exact {
 		return 0, nil, fmt.Errorf("%s holds %d inputs, %d asked for (num_inputs)", name, have, want)
 	}
-	return have, []string{fmt.Sprintf("%s holds %d inputs, fewer than num_inputs %d", name, have, want)}, nil
+	return have, []warning.Warning{warning.New(CodeFewerInputs, warning.SubjectSamples, "%s holds %d inputs, fewer than num_inputs %d", name, have, want)}, nil
 }
 
 // cutWarning says that a default num_inputs left inputs of a folder or
 // store unused.
-func cutWarning(name string, have, used int) string {
-	return fmt.Sprintf("%s holds %d inputs; %d were used (num_inputs default %d: give --num-inputs %d to use all)", name, have, used, used, have)
+func cutWarning(name string, have, used int) warning.Warning {
+	return warning.New(CodeCut, warning.SubjectSamples, "%s holds %d inputs; %d were used (num_inputs default %d: give --num-inputs %d to use all)", name, have, used, used, have)
 }
 
 // Acquire returns the samples of src: at least k per input for M inputs,
@@ -161,7 +162,7 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 		// without a style code.
 		cfg.Repeat = info.LatentInput == "" && len(info.Noise) == 0 && k > 1
 		if w := methodMismatch(src.Method, info.Method); w != "" {
-			s.Warnings = append(s.Warnings, w)
+			s.Warnings = append(s.Warnings, warning.New(CodeMethodMismatch, warning.SubjectModels, "%s", w))
 		}
 	}
 	cfg.Shard, cfg.CheckOnly = src.Shard, src.CheckOnly

@@ -2,6 +2,7 @@ package inception
 
 import (
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 
 	"github.com/munit-eval/munit-eval/metrics"
@@ -22,6 +23,16 @@ type ScoreOptions struct {
 	ContiguousSplits bool
 }
 
+// Codes of the warnings of Scores and FIDKID (besides metrics').
+const (
+	// CodeNoInterval: an interval that could not be computed, and why.
+	CodeNoInterval = "no-interval"
+	// CodeNoSplitIS: the split Inception Score could not be computed.
+	CodeNoSplitIS = "no-split-is"
+	// CodeSingular: fewer images than feature dimensions.
+	CodeSingular = "singular-covariance"
+)
+
 // SplitShuffleSeed is torch-fidelity's default rng_seed for the shuffle of
 // the split Inception Score.
 const SplitShuffleSeed = 2020
@@ -31,7 +42,7 @@ const SplitShuffleSeed = 2020
 // C-order [M, K, C] logits array (float32, or float64 kept in float64 end
 // to end), into m. It returns warnings the reader must see (one sample per
 // input, classes never predicted, few rows per split).
-func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]string, error) {
+func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o ScoreOptions, m *results.Metrics) ([]warning.Warning, error) {
 	c := len(classes)
 	probs, err := metrics.ProbsFromLogits(logits, mIn, k, c)
 	if err != nil {
@@ -41,7 +52,13 @@ func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o Sco
 	if err != nil {
 		return nil, err
 	}
-	warnings := append([]string(nil), s.Warnings...)
+	var warnings []warning.Warning
+	for _, w := range s.Warnings {
+		if w.Code == metrics.CodeNeverPredicted {
+			w = metrics.NeverPredicted(w.Classes, c, classes) // named, count first
+		}
+		warnings = append(warnings, w)
+	}
 	m.IS, m.ISExp = results.Float(s.IS), results.Float(s.ISExp)
 	m.CIS, m.CISExp = results.Float(s.CIS), results.Float(s.CISExp)
 	m.CISPerInput = s.CISPerInput
@@ -69,15 +86,15 @@ func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o Sco
 			m.CISCI95, m.CISBiasCorrected = &ci, results.Float(j.CIS)
 			m.IntervalMethods[results.KeyCIS] = results.IntervalJackknifeT
 		} else {
-			warnings = append(warnings, "one sample per input: no CIS interval")
+			warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectIS, "one sample per input: no CIS interval"))
 		}
 	} else if mIn <= 1 {
-		warnings = append(warnings, "one input: no bootstrap interval over inputs")
+		warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectIS, "one input: no bootstrap interval over inputs"))
 	}
 	sopt := metrics.SplitOptions{Splits: o.Splits, Shuffle: !o.ContiguousSplits, Seed: SplitShuffleSeed}
 	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), sopt)
 	if err != nil {
-		warnings = append(warnings, fmt.Sprintf("no split Inception Score: %v", err))
+		warnings = append(warnings, warning.New(CodeNoSplitIS, metrics.SubjectIS, "no split Inception Score: %v", err))
 	} else {
 		m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit,
 			Order: results.SplitOrderContiguous}
@@ -101,7 +118,7 @@ func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o Sco
 		share[j] /= float64(mIn * k)
 	}
 	m.ClassShare = share
-	return nameNeverPredicted(warnings, classes), nil
+	return warnings, nil
 }
 
 // DistanceOptions configure FIDKID.
@@ -135,8 +152,8 @@ const (
 // FIDKID computes FID (with a jackknife bias-corrected interval over input
 // groups paired with blocks of real images, metrics.FIDJackknife) and KID
 // between sample features x and real features y into m.
-func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, error) {
-	var warnings []string
+func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]warning.Warning, error) {
+	var warnings []warning.Warning
 	if len(x) < 2 || len(y) < 2 {
 		return nil, fmt.Errorf("FID/KID need at least 2 samples and 2 real images, got %d and %d", len(x), len(y))
 	}
@@ -145,7 +162,7 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 		return nil, fmt.Errorf("sample features have %d dimensions, real features %d", d, len(y[0]))
 	}
 	if len(x) <= d || len(y) <= d {
-		warnings = append(warnings, fmt.Sprintf("FID from %d samples and %d real images in %d dimensions: the covariances are singular and FID is biased upwards; use more images", len(x), len(y), d))
+		warnings = append(warnings, warning.New(CodeSingular, metrics.SubjectFID, "FID from %d samples and %d real images in %d dimensions: the covariances are singular and FID is biased upwards; use more images", len(x), len(y), d))
 	}
 	if o.WantFID {
 		v, err := metrics.FID(x, y)
@@ -158,7 +175,7 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 			reps = DefaultFIDBootstrap
 			if d > MaxAutoFIDBootstrapDim {
 				reps = 0
-				warnings = append(warnings, fmt.Sprintf("no FID interval: %d-dimensional features make each bootstrap replicate a full, slow FID; ask for one with an explicit FID bootstrap count", d))
+				warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: %d-dimensional features make each bootstrap replicate a full, slow FID; ask for one with an explicit FID bootstrap count", d))
 			}
 		}
 		g := max(o.GroupSize, 1)
@@ -171,7 +188,7 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]string, 
 			f.CI95, f.BiasCorrected, f.StdErr, f.Groups = &ci, results.Float(iv.Corrected), iv.StdErr, iv.Groups
 			m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
 		} else if reps > 0 {
-			warnings = append(warnings, fmt.Sprintf("no FID interval: %d sample groups and %d real images, need at least 3 groups and as many real images", len(x)/g, len(y)))
+			warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: %d sample groups and %d real images, need at least 3 groups and as many real images", len(x)/g, len(y)))
 		}
 		m.FID = f
 	}

@@ -5,28 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/metrics"
+
 	"github.com/munit-eval/munit-eval/results"
 )
-
-func TestNameNeverPredicted(t *testing.T) {
-	cases := []struct {
-		in      string
-		classes []string
-		want    string
-	}{
-		{"classifier never predicts (top-1) class 1, 2 of 4", []string{"red", "green", "blue", "grey"},
-			"classifier never predicts (top-1) 2 of 4 classes: green (1), blue (2)"},
-		{"classifier never predicts (top-1) class 0, 1 and 990 more of 1000", []string{"tench", "goldfish"},
-			"classifier never predicts (top-1) 992 of 1000 classes: tench (0), goldfish (1), … and 990 more"},
-		{"classifier never predicts (top-1) class 3 of 4", nil, "classifier never predicts (top-1) 1 of 4 classes: class 3"},
-		{"one sample per input: CIS is 0 by definition", []string{"a"}, "one sample per input: CIS is 0 by definition"},
-	}
-	for _, c := range cases {
-		if got := nameNeverPredicted([]string{c.in}, c.classes)[0]; got != c.want {
-			t.Errorf("got  %q\nwant %q", got, c.want)
-		}
-	}
-}
 
 // TestScoresWarningNamesClasses: a 1,000-class classifier whose samples
 // all land in class 7 gets one short warning naming classes.
@@ -47,8 +29,11 @@ func TestScoresWarningNamesClasses(t *testing.T) {
 	}
 	var got string
 	for _, w := range warns {
-		if strings.HasPrefix(w, "classifier never predicts") {
-			got = w
+		if w.Code == metrics.CodeNeverPredicted {
+			got = w.Detail
+			if len(w.Classes) != 999 || w.Subject != metrics.SubjectIS {
+				t.Fatalf("warning %+v: want 999 classes about is", w)
+			}
 		}
 	}
 	if !strings.HasPrefix(got, "classifier never predicts (top-1) 999 of 1000 classes: n00000000 (0), n00000001 (1)") ||

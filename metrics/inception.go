@@ -2,9 +2,8 @@ package metrics
 
 import (
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
-	"strconv"
-	"strings"
 )
 
 // probSumTol is how far a probability row may sum from 1 before the
@@ -165,7 +164,7 @@ type MUNITScores struct {
 	Inputs, Samples, Classes int
 	// Warnings are things a reader must know that did not stop the
 	// computation (one sample per input, classes never predicted).
-	Warnings []string
+	Warnings []warning.Warning
 
 	inputMarginal [][]float64 // q_i
 	negEntropy    []float64   // mean_k Σ_c p_ikc ln p_ikc
@@ -286,21 +285,16 @@ func ScoreMUNIT(probs [][][]float64) (*MUNITScores, error) {
 	s.CISMeanOverInputsOfExp /= float64(m)
 
 	if k == 1 {
-		s.Warnings = append(s.Warnings, "one sample per input: CIS is 0 by definition")
+		s.Warnings = append(s.Warnings, warning.New(CodeOneSample, SubjectIS, "one sample per input: CIS is 0 by definition"))
 	}
-	var never []string
+	var never []int
 	for cl, n := range top {
 		if n == 0 {
-			never = append(never, strconv.Itoa(cl))
+			never = append(never, cl)
 		}
 	}
 	if len(never) > 0 {
-		more := ""
-		if len(never) > 10 {
-			more = fmt.Sprintf(" and %d more", len(never)-10)
-			never = never[:10]
-		}
-		s.Warnings = append(s.Warnings, fmt.Sprintf("classifier never predicts (top-1) class %s%s of %d", strings.Join(never, ", "), more, c))
+		s.Warnings = append(s.Warnings, NeverPredicted(never, c, nil))
 	}
 	return s, nil
 }
@@ -400,7 +394,7 @@ type SplitScore struct {
 	// PerSplit[t] = exp(mean KL within split t against its marginal).
 	PerSplit []float64
 	// Warnings are things a reader must know (few rows per split).
-	Warnings []string
+	Warnings []warning.Warning
 }
 
 // SplitInceptionScore computes the conventional Inception Score of
@@ -480,7 +474,7 @@ func SplitInceptionScore(rows [][]float64, opts SplitOptions) (*SplitScore, erro
 	out.Mean = Mean(out.PerSplit)
 	out.Std = PopulationStd(out.PerSplit)
 	if n/s < 10 {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("fewer than 10 rows per split (%d rows, %d splits)", n, s))
+		out.Warnings = append(out.Warnings, warning.New(CodeFewRows, SubjectIS, "fewer than 10 rows per split (%d rows, %d splits)", n, s))
 	}
 	return out, nil
 }

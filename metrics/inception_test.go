@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -127,7 +128,7 @@ func TestScoreMUNITWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	joined := strings.Join(s.Warnings, "\n")
+	joined := strings.Join(warning.Details(s.Warnings), "\n")
 	if !strings.Contains(joined, "one sample per input") || !strings.Contains(joined, "class 2 of 3") {
 		t.Errorf("warnings %q", s.Warnings)
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"slices"
 	"sync"
@@ -37,7 +38,7 @@ type KIDResult struct {
 	// SubsetSize is the subset size m actually used.
 	SubsetSize int
 	// Warnings are things a reader must know (a clipped subset size).
-	Warnings []string
+	Warnings []warning.Warning
 }
 
 // KID computes the Kernel Inception Distance (Bińkowski et al.,
@@ -89,7 +90,7 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 	}
 	res := &KIDResult{Values: make([]float64, subsets)}
 	if small := min(nx, ny); m > small {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("KID subset size %d clipped to %d, the size of the smaller set", m, small))
+		res.Warnings = append(res.Warnings, warning.New(CodeClipped, SubjectKID, "KID subset size %d clipped to %d, the size of the smaller set", m, small))
 		m = small
 	}
 	res.SubsetSize = m

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // div builds a diversity result whose interval is mean ± h.
@@ -47,7 +48,7 @@ func paperDocs() []*results.Document {
 	}
 	docs[1].Metrics.LPIPSDiversity.Pairs = []results.Pair{{Input: 0, A: 0, B: 1, Distance: 0.08}, {Input: 1, A: 0, B: 1, Distance: 0.12}, {Input: 2, A: 0, B: 1, Distance: 0.1}}
 	real.Metrics.LPIPSDiversity.Pairs = []results.Pair{{Input: 0, A: 0, B: 1, Distance: 0.25}, {Input: 0, A: 2, B: 3, Distance: 0.33}, {Input: 1, A: 4, B: 5, Distance: 0.3}}
-	munit.Warnings = []string{"LPIPS embeddings computed on 64x64 images"}
+	munit.Warnings = []warning.Warning{{Code: "size", Subject: "lpips", Detail: "LPIPS embeddings computed on 64x64 images"}}
 	munit.Metrics.Preference = map[string]results.Preference{
 		"UNIT":                {Percent: 37.4, Wilson: [2]float64{35.5, 39.3}, Bootstrap: [2]float64{34.9, 40.0}, Judgments: 2500, Preferred: 935, Questions: 500, Workers: 40, ExcludedWorkers: 2},
 		"CycleGAN":            {Percent: 36.0, Wilson: [2]float64{34.1, 37.9}, Bootstrap: [2]float64{33.8, 38.3}, Judgments: 2500, Preferred: 900, Questions: 500, Workers: 40},

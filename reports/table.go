@@ -681,7 +681,7 @@ func docWarnings(d *results.Document) []string {
 		}
 	}
 	for _, w := range d.Warnings {
-		out = append(out, nameClasses(w, d.Metrics.Classes))
+		out = append(out, nameClasses(w.Detail, d.Metrics.Classes))
 	}
 	return out
 }

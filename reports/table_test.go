@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"flag"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -207,7 +208,7 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 	t.Run("shared warning", func(t *testing.T) {
 		docs := paperDocs()
 		for _, d := range docs[:3] {
-			d.Warnings = append(d.Warnings, "the LPIPS model is synthetic")
+			d.Warnings = append(d.Warnings, warning.Warning{Code: "synthetic", Subject: "lpips", Detail: "the LPIPS model is synthetic"})
 		}
 		tables, err := BuildTables(docs, TableOptions{})
 		if err != nil {
@@ -279,13 +280,13 @@ func TestWarningPlacement(t *testing.T) {
 	d.Metrics.FID = &results.FID{Value: 0.4, NumSamples: 4000, NumReal: 200, FeatureDim: 32}
 	d.Metrics.KID = &results.KID{Mean: 0.05, Std: 0.01, Subsets: 100, SubsetSize: 200}
 	d.Metrics.Preference = map[string]results.Preference{"UNIT": {Percent: 35, Wilson: [2]float64{32, 38}, Judgments: 880, Workers: 15, Simulated: true}}
-	d.Warnings = []string{
-		"KID subset size 1000 clipped to 200, the size of the smaller set",
-		"classifier never predicts (top-1) class 1, 2 of 4",
-		"LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
-		"UNIT: no judgments",
-		"simulated judgments (UNIT): workers are a simulation, not people",
-		"the store holds 50 inputs, fewer than the paper's 100",
+	d.Warnings = []warning.Warning{
+		{Code: "clipped", Subject: "kid", Detail: "KID subset size 1000 clipped to 200, the size of the smaller set"},
+		{Code: "never-predicted", Subject: "is", Detail: "classifier never predicts (top-1) class 1, 2 of 4", Classes: []int{1, 2}},
+		{Code: "lpips-v0", Subject: "lpips", Detail: "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's"},
+		{Code: "study", Subject: "preference", Detail: "UNIT: no judgments"},
+		{Code: "simulated", Subject: "preference", Detail: "simulated judgments (UNIT): workers are a simulation, not people"},
+		{Code: "fewer-inputs", Subject: "samples", Detail: "the store holds 50 inputs, fewer than the paper's 100"},
 	}
 	d.Models = map[string]results.ModelRef{results.ModelGenerator: {File: "cyclegan_star.onnx", SHA256: "ab", Method: "CycleGAN*"}}
 	d.Metrics.Classes = []string{"red", "green", "blue", "yellow"}

@@ -16,10 +16,16 @@ import (
 	"strings"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
-// Schema is the value of Document.Schema for this version of the format.
-const Schema = "munit-eval/results/v1"
+// Schema is the value of Document.Schema for this version of the format:
+// v2 writes warnings as typed objects (package warning). Documents of
+// SchemaV1, whose warnings are strings, are read and upgraded.
+const Schema = "munit-eval/results/v2"
+
+// SchemaV1 is the schema of documents written before warnings were typed.
+const SchemaV1 = "munit-eval/results/v1"
 
 // Names of the metrics inside Document.Metrics, as they appear in JSON. Every
 // consumer (reports, check, the CLI) spells them through these constants.
@@ -61,9 +67,10 @@ type Document struct {
 	Versions Versions            `json:"versions"`
 	Metrics  Metrics             `json:"metrics"`
 	// Warnings are things the reader must know that did not stop the
-	// evaluation ("LPIPS version 0.0", "classifier never predicts class 3").
-	// Reports show them under the table.
-	Warnings []string `json:"warnings,omitempty"`
+	// evaluation ("LPIPS version 0.0", "classifier never predicts class 3"),
+	// typed (package warning). Reports show them under the tables of their
+	// subject.
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 }
 
 // Protocol records how the samples were drawn and paired. Seed is always
@@ -347,6 +354,9 @@ func Parse(name string, b []byte) (*Document, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("results: %s: not a results document: %w", name, err)
 	}
+	if d.Schema == SchemaV1 {
+		d.Schema = Schema // string warnings were read as typed ones
+	}
 	if d.Schema != Schema {
 		return nil, fmt.Errorf("results: %s: schema %q, want %q", name, d.Schema, Schema)
 	}
@@ -392,4 +402,9 @@ func ReadAll(args ...string) ([]*Document, []string, error) {
 		docs = append(docs, d)
 	}
 	return docs, paths, nil
+}
+
+// Warn adds warnings to the document, stamped with its method and dataset.
+func (d *Document) Warn(ws ...warning.Warning) {
+	d.Warnings = append(d.Warnings, warning.Stamp(ws, d.Method, d.Dataset)...)
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"github.com/munit-eval/munit-eval/warning"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func TestRoundTripAndAbsentMetrics(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	cases := map[string]string{
-		`{"schema": "munit-eval/results/v2", "method": "M"}`:                      "schema",
+		`{"schema": "munit-eval/results/v3", "method": "M"}`:                      "schema",
 		`{"schema": "munit-eval/results/v1"}`:                                     "no method",
 		`{"schema": "munit-eval/results/v1", "method": "M", "metrix": {}}`:        "unknown field",
 		`{"schema": "munit-eval/results/v1", "method": "M", "metrics": {"x": 1}}`: "unknown field",
@@ -121,5 +122,27 @@ func TestPRDCAndStatsFields(t *testing.T) {
 	}
 	if *got.Metrics.PRDC != *d.Metrics.PRDC || got.Protocol.Resize != "clean" || got.Protocol.RealStats != "stats.npz" {
 		t.Errorf("round trip: %+v %+v", got.Metrics.PRDC, got.Protocol)
+	}
+}
+
+// TestReadV1Warnings: a document of schema v1, whose warnings are strings,
+// is read as v2 with typed warnings of code "text".
+func TestReadV1Warnings(t *testing.T) {
+	d, err := Parse("old.json", []byte(`{"schema": "munit-eval/results/v1", "method": "M", "warnings": ["few inputs"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Schema != Schema || len(d.Warnings) != 1 || d.Warnings[0].Code != warning.CodeText || d.Warnings[0].Detail != "few inputs" {
+		t.Fatalf("read %+v", d)
+	}
+	b, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"detail": "few inputs"`) {
+		t.Fatalf("written as %s", b)
+	}
+	if _, err := Parse("bad.json", []byte(`{"schema": "munit-eval/results/v2", "method": "M", "warnings": [{"code": "x"}]}`)); err == nil {
+		t.Fatal("a warning without detail was read")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"io"
 	"net"
 	"net/http"
@@ -209,7 +210,7 @@ func runAmtAnalyze(w io.Writer, files []string, o amtAnalyzeOptions) error {
 		return err
 	}
 	var rows []amt.Row
-	var warns []string
+	var warns []warning.Warning
 	for _, p := range files {
 		f, err := os.Open(p)
 		if err != nil {

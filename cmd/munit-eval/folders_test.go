@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ func TestPlainFolders(t *testing.T) {
 
 	var is results.Document
 	okJSON(t, &is, "is", "--classifier", cls, flat, "--json", "--no-cache", "--splits", "4")
-	if is.Metrics.IS != nil || is.Metrics.ISSplits == nil || is.Metrics.ISSplits.Splits != 4 || !strings.Contains(strings.Join(is.Warnings, " "), "flat folder") {
+	if is.Metrics.IS != nil || is.Metrics.ISSplits == nil || is.Metrics.ISSplits.Splits != 4 || !strings.Contains(strings.Join(warning.Details(is.Warnings), " "), "flat folder") {
 		t.Errorf("is on a flat folder: IS %v splits %+v warnings %q", is.Metrics.IS, is.Metrics.ISSplits, is.Warnings)
 	}
 	if r := cli(t, "-q", "is", "--classifier", cls, flat, "--no-cache"); r.code != 0 || !strings.Contains(r.stdout, "IS (10 splits)") {

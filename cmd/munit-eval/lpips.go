@@ -186,8 +186,8 @@ func emitLPIPS(w io.Writer, o outputFlags, docs []*results.Document) error {
 	seen := map[string]bool{}
 	for _, doc := range docs {
 		for _, warn := range doc.Warnings {
-			if !seen[warn] {
-				seen[warn] = true
+			if !seen[warn.Detail] {
+				seen[warn.Detail] = true
 				fmt.Fprintf(w, "warning: %s\n", warn)
 			}
 		}

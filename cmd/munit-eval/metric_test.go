@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -269,7 +270,7 @@ report: false
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := slices.Contains(doc.Warnings, want); got != wantIt {
+		if got := slices.Contains(warning.Details(doc.Warnings), want); got != wantIt {
 			t.Errorf("%s: warning in the document: %v, want %v (%q)", name, got, wantIt, doc.Warnings)
 		}
 	}

@@ -65,7 +65,7 @@ func emit(w io.Writer, o outputFlags, doc *results.Document, ortVersion string, 
 	}
 	width := termWidth(w, wideTables)
 	for _, warn := range doc.Warnings {
-		fmt.Fprint(w, table.Wrap("warning: "+warn, "", "  ", width))
+		fmt.Fprint(w, table.Wrap("warning: "+warn.Detail, "", "  ", width))
 	}
 	if o.resultsPath != "" && w == os.Stdout {
 		fmt.Fprintf(os.Stderr, "wrote %s\n", o.resultsPath)
