@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/warning"
 	"path/filepath"
 	"strings"
@@ -273,7 +274,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 		if err != nil {
 			return nil, err
 		}
-		warns, err := inception.Scores(inception.Logits(outs), m, k, s.Classifier.Classes,
+		warns, err := registry.Scores(inception.Logits(outs), m, k, s.Classifier.Classes,
 			p.ScoreOptions(), &doc.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.Dir(), err)
@@ -354,7 +355,7 @@ func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, r
 			return err
 		}
 		if w.FID || w.KID {
-			warns, err := inception.FIDKID(x, y, inception.DistanceOptions{FIDBootstrap: p.FIDBootstrap, GroupSize: groupSize,
+			warns, err := registry.FIDKID(x, y, registry.DistanceOptions{FIDBootstrap: p.FIDBootstrap, GroupSize: groupSize,
 				KID:  metrics.KIDOptions{Subsets: p.KIDSubsets, SubsetSize: p.KIDSubsetSize, Seed: uint64(p.Seed)},
 				Seed: p.Seed, WantFID: w.FID, WantKID: w.KID}, &doc.Metrics)
 			if err != nil {
@@ -475,7 +476,7 @@ func Logits(path string, classes []string, dataset string, p Protocol) (*results
 		return nil, err
 	}
 	doc.Models = map[string]results.ModelRef{"logits": {File: filepath.Base(path), SHA256: sha, Classes: classes}}
-	w, err := inception.Scores(a.Float64(), m, k, classes, p.ScoreOptions(), &doc.Metrics)
+	w, err := registry.Scores(a.Float64(), m, k, classes, p.ScoreOptions(), &doc.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

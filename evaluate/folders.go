@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/warning"
 	"os"
 	"path/filepath"
@@ -189,7 +190,7 @@ func (j *Job) folderScores(ctx context.Context, s *Scorers, doc *results.Documen
 		if k < f.K {
 			doc.Warnings = append(doc.Warnings, warning.New(CodeCut, MetricIS, "%s holds %d samples per input; IS and CIS used the first %d (samples_per_input)", f.Dir, f.K, k))
 		}
-		warns, err := inception.Scores(logits, len(f.Files), k, classes, opts, &doc.Metrics)
+		warns, err := registry.Scores(logits, len(f.Files), k, classes, opts, &doc.Metrics)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Dir, err)
 		}
@@ -244,7 +245,7 @@ func folderDiversity(ctx context.Context, e *lpips.Embedder, files [][]string, k
 			pairs = append(pairs, results.Pair{Input: i, A: ab[0], B: ab[1], Distance: d})
 		}
 	}
-	div := lpips.Summarize(groups, pairs, o)
+	div := registry.Summarize(groups, pairs, o.Bootstrap, o.Seed)
 	div.PairsPerInput, div.Pairing = len(idx), string(o.Pairing)
 	div.LPIPSNet, div.LPIPSVersion = e.Model().Net, e.Model().Version
 	return div, nil

@@ -14,8 +14,8 @@ package evaluate
 
 import (
 	"fmt"
+	"github.com/munit-eval/munit-eval/registry"
 
-	"github.com/munit-eval/munit-eval/inception"
 	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/translate"
@@ -127,7 +127,7 @@ type Protocol struct {
 	// Batch is the number of samples per generator run.
 	Batch int `yaml:"batch"`
 	// FIDBootstrap is the number of FID bootstrap resamples
-	// (inception.AutoFIDBootstrap: 100 for features of up to 256
+	// (registry.AutoFIDBootstrap: 100 for features of up to 256
 	// dimensions, else none; 0: none).
 	FIDBootstrap int `yaml:"fid_bootstrap"`
 	// KIDSubsets and KIDSubsetSize set the KID estimate.
@@ -153,7 +153,7 @@ type Protocol struct {
 func DefaultProtocol() Protocol {
 	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: 100, Pairs: 19,
 		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: 16,
-		FIDBootstrap: inception.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
+		FIDBootstrap: registry.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
 		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK}
 }
 
@@ -196,7 +196,7 @@ var bounds = []struct {
 	{"splits", 1, 1_000},
 	{"size", 0, MaxSize},
 	{"batch", 1, 1_024},
-	{"fid_bootstrap", inception.AutoFIDBootstrap, 1_000},
+	{"fid_bootstrap", registry.AutoFIDBootstrap, 1_000},
 	{"kid_subsets", 1, 100_000},
 	{"kid_subset_size", 1, 1_000_000},
 	{"num_real", 0, 10_000_000},
@@ -338,6 +338,6 @@ func (p Protocol) SamplesNeeded(w Metrics) int {
 }
 
 // ScoreOptions are the IS/CIS options of the protocol.
-func (p Protocol) ScoreOptions() inception.ScoreOptions {
-	return inception.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits}
+func (p Protocol) ScoreOptions() registry.ScoreOptions {
+	return registry.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits}
 }

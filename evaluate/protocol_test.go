@@ -2,16 +2,16 @@ package evaluate
 
 import (
 	"errors"
+	"github.com/munit-eval/munit-eval/registry"
 	"strings"
 	"testing"
 
-	"github.com/munit-eval/munit-eval/inception"
 )
 
 func TestDefaultProtocolIsThePapers(t *testing.T) {
 	p := DefaultProtocol()
 	if p.NumInputs != 100 || p.SamplesPerInput != 100 || p.Pairs != 19 || p.Pairing != "independent" || p.Bootstrap != 2000 ||
-		p.Splits != 10 || p.FIDBootstrap != inception.AutoFIDBootstrap || p.KIDSubsets != 100 || p.KIDSubsetSize != 1000 {
+		p.Splits != 10 || p.FIDBootstrap != registry.AutoFIDBootstrap || p.KIDSubsets != 100 || p.KIDSubsetSize != 1000 {
 		t.Fatalf("%+v", p)
 	}
 	if err := p.Validate(AllMetrics()); err != nil {

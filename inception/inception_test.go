@@ -2,6 +2,7 @@ package inception
 
 import (
 	"context"
+	"github.com/munit-eval/munit-eval/registry"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -119,7 +120,7 @@ func TestScores(t *testing.T) {
 				}
 			}
 			var got results.Metrics
-			warnings, err := Scores(logits, m, k, classes, ScoreOptions{Bootstrap: 50, Seed: 1, Splits: 2}, &got)
+			warnings, err := registry.Scores(logits, m, k, classes, registry.ScoreOptions{Bootstrap: 50, Seed: 1, Splits: 2}, &got)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +149,7 @@ func TestScores(t *testing.T) {
 		})
 	}
 	var m0 results.Metrics
-	if _, err := Scores(make([]float32, 5), 2, 2, []string{"a", "b"}, ScoreOptions{}, &m0); err == nil {
+	if _, err := registry.Scores(make([]float32, 5), 2, 2, []string{"a", "b"}, registry.ScoreOptions{}, &m0); err == nil {
 		t.Error("no error for logits of the wrong length")
 	}
 }
@@ -169,12 +170,12 @@ func TestFIDKID(t *testing.T) {
 			shifted[i][j] = x[i][j] + 0.5
 		}
 	}
-	o := DistanceOptions{FIDBootstrap: 20, GroupSize: 3, KID: metrics.KIDOptions{Subsets: 20, SubsetSize: 100, Seed: 1}, Seed: 2, WantFID: true, WantKID: true}
+	o := registry.DistanceOptions{FIDBootstrap: 20, GroupSize: 3, KID: metrics.KIDOptions{Subsets: 20, SubsetSize: 100, Seed: 1}, Seed: 2, WantFID: true, WantKID: true}
 	var self, shift results.Metrics
-	if _, err := FIDKID(x, x, o, &self); err != nil {
+	if _, err := registry.FIDKID(x, x, o, &self); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FIDKID(shifted, x, o, &shift); err != nil {
+	if _, err := registry.FIDKID(shifted, x, o, &shift); err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(self.FID.Value) > 1e-8 {
@@ -190,7 +191,7 @@ func TestFIDKID(t *testing.T) {
 		t.Errorf("KID self %v, shifted %v: want the shifted one larger and positive", self.KID.Mean, shift.KID.Mean)
 	}
 	var m0 results.Metrics
-	if _, err := FIDKID(x, [][]float64{{1, 2}, {3, 4}}, o, &m0); err == nil {
+	if _, err := registry.FIDKID(x, [][]float64{{1, 2}, {3, 4}}, o, &m0); err == nil {
 		t.Error("no error for feature sets of different dimensions")
 	}
 }

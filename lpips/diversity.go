@@ -1,13 +1,13 @@
 package lpips
 
 import (
+	"github.com/munit-eval/munit-eval/registry"
 	"context"
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
 )
@@ -236,7 +236,7 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 			pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: dist[i][j]})
 		}
 	}
-	div := Summarize(groups, pairs, o)
+	div := registry.Summarize(groups, pairs, o.Bootstrap, o.Seed)
 	div.Pairing = string(o.Pairing)
 	div.PairsPerInput = len(idx)
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
@@ -345,38 +345,10 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 			pairs = append(pairs, results.Pair{Input: g, A: drawn[q][0], B: drawn[q][1], Distance: dist[q]})
 		}
 	}
-	div := Summarize(groups, pairs, o)
+	div := registry.Summarize(groups, pairs, o.Bootstrap, o.Seed)
 	div.Pairing = "random real pairs"
 	div.PairsPerInput = p
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
 	return div, nil
 }
 
-// Summarize computes the diversity statistics over all pairs (groups[i]
-// holds input i's pair distances): mean, sample std, standard error of the
-// mean, each input's mean, and the expanded percentile-bootstrap interval
-// over inputs (metrics.BootstrapMeanCI, o.Bootstrap resamples seeded by
-// o.Seed).
-func Summarize(groups [][]float64, pairs []results.Pair, o Options) *results.Diversity {
-	all := make([]float64, len(pairs))
-	for i, p := range pairs {
-		all[i] = p.Distance
-	}
-	div := &results.Diversity{
-		Mean:      metrics.Mean(all),
-		N:         len(all),
-		NumInputs: len(groups),
-		Pairs:     pairs,
-	}
-	if len(all) >= 2 {
-		div.Std = metrics.Std(all)
-		div.Stderr = metrics.StdErr(all)
-	}
-	lo, hi, _ := metrics.BootstrapMeanCI(groups, o.Bootstrap, uint64(o.Seed), 0.95)
-	div.CI95 = [2]float64{lo, hi}
-	div.PerInputMean = make([]float64, len(groups))
-	for i, g := range groups {
-		div.PerInputMean[i] = metrics.Mean(g)
-	}
-	return div
-}

@@ -1,4 +1,4 @@
-package inception
+package registry
 
 import (
 	"fmt"
@@ -161,7 +161,7 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]warning.
 	if len(y[0]) != d {
 		return nil, fmt.Errorf("sample features have %d dimensions, real features %d", d, len(y[0]))
 	}
-	if len(x) <= d || len(y) <= d {
+	if o.WantFID && (len(x) <= d || len(y) <= d) {
 		warnings = append(warnings, warning.New(CodeSingular, metrics.SubjectFID, "FID from %d samples and %d real images in %d dimensions: the covariances are singular and FID is biased upwards; use more images", len(x), len(y), d))
 	}
 	if o.WantFID {

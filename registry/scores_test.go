@@ -1,4 +1,4 @@
-package inception
+package registry
 
 import (
 	"math"

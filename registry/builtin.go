@@ -1,0 +1,133 @@
+package registry
+
+import (
+	"fmt"
+
+	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
+)
+
+// Keys of the built-in metrics.
+const (
+	KeyLPIPS = "lpips"
+	KeyIS    = "is"
+	KeyFID   = "fid"
+	KeyKID   = "kid"
+	// KeyPRDC is precision, recall, density and coverage.
+	KeyPRDC = "prdc"
+)
+
+// Codes of the warnings the built-in entries make.
+const (
+	CodeLPIPSv0        = "lpips-v0"
+	CodeFlatFolder     = "flat-folder"
+	CodeNoRealFeatures = "no-real-features"
+)
+
+// The built-in metrics, in the order of the paper's tables: LPIPS
+// diversity, IS/CIS, then the distances to real images FID, KID and PRDC
+// (not a default: it costs three N×N distance matrices).
+func init() {
+	Register(&Entry{Key: KeyLPIPS, Title: "LPIPS diversity", Needs: NeedPairs, Default: true,
+		Compute: computeLPIPS, Present: func(m *results.Metrics) bool { return m.LPIPSDiversity != nil }})
+	Register(&Entry{Key: KeyIS, Title: "IS and CIS", Needs: NeedLogits, PerSample: true, Default: true,
+		Compute: computeIS, Present: func(m *results.Metrics) bool { return m.IS != nil || m.ISSplits != nil }})
+	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
+		Compute: computeFID, Present: func(m *results.Metrics) bool { return m.FID != nil }})
+	Register(&Entry{Key: KeyKID, Title: "KID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
+		Compute: computeKID, Present: func(m *results.Metrics) bool { return m.KID != nil }})
+	Register(&Entry{Key: KeyPRDC, Title: "precision, recall, density, coverage", Needs: NeedFeatures | NeedReal, PerSample: true,
+		Compute: computePRDC, Present: func(m *results.Metrics) bool { return m.PRDC != nil }})
+}
+
+// computeLPIPS summarises the pair distances (Summarize) and warns about
+// LPIPS v0.0, whose values are about half of v0.1's.
+func computeLPIPS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	div := Summarize(in.PairGroups, in.Pairs, in.Params.Bootstrap, in.Params.Seed)
+	div.Pairing, div.PairsPerInput = in.Pairing, in.PairsPerInput
+	div.LPIPSNet, div.LPIPSVersion = in.LPIPSNet, in.LPIPSVersion
+	m.LPIPSDiversity = div
+	if in.LPIPSVersion == "0.0" {
+		return []warning.Warning{warning.New(CodeLPIPSv0, KeyLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper")}, nil
+	}
+	return nil, nil
+}
+
+// computeIS is Scores on grouped samples; a flat folder has no inputs, so
+// it gets the conventional split Inception Score alone.
+func computeIS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	p := in.Params
+	if in.Grouped {
+		return Scores(in.Logits, in.M, in.K, in.Classes, ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits,
+			ContiguousSplits: p.ContiguousSplits}, m)
+	}
+	c := len(in.Classes)
+	probs, err := metrics.ProbsFromLogits(in.Logits, in.M*in.K, 1, c)
+	if err != nil {
+		return nil, err
+	}
+	sopt := metrics.SplitOptions{Splits: p.Splits, Shuffle: !p.ContiguousSplits, Seed: SplitShuffleSeed}
+	split, err := metrics.SplitInceptionScore(metrics.Rows(probs), sopt)
+	if err != nil {
+		return nil, err
+	}
+	m.ISSplits = &results.ISSplits{Splits: split.Splits, Mean: split.Mean, Std: split.Std, Values: split.PerSplit, Order: results.SplitOrderContiguous}
+	if sopt.Shuffle {
+		m.ISSplits.Order, m.ISSplits.ShuffleSeed = results.SplitOrderShuffled, results.Int(SplitShuffleSeed)
+	}
+	m.Classes = in.Classes
+	return append(split.Warnings, warning.New(CodeFlatFolder, KeyIS, "the samples are a flat folder: IS and CIS as the MUNIT paper defines them need samples grouped by input, so only the conventional split Inception Score is reported")), nil
+}
+
+// computeFID is FID against real features (with its interval) or against
+// published statistics (without: the interval needs the real features).
+func computeFID(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	if in.RealStats != nil {
+		x, g := in.Features, in.RealStats
+		if len(x) > 0 && len(x[0]) != len(g.Mean) {
+			return nil, fmt.Errorf("the samples' features have %d dimensions, the statistics %d: were they made with another features model?", len(x[0]), len(g.Mean))
+		}
+		v, err := metrics.FIDToGaussian(x, g)
+		if err != nil {
+			return nil, err
+		}
+		m.FID = &results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}
+		return nil, nil
+	}
+	return FIDKID(in.Features, in.RealFeatures, in.distanceOptions(true, false), m)
+}
+
+// computeKID is KID in subsets; it needs real features.
+func computeKID(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	if in.RealStats != nil {
+		return noRealFeatures(KeyKID), nil
+	}
+	return FIDKID(in.Features, in.RealFeatures, in.distanceOptions(false, true), m)
+}
+
+// computePRDC is precision/recall (k = PRK, as torch-fidelity) and
+// density/coverage (k = DCK, as prdc), the real features as the reference.
+func computePRDC(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	if in.RealStats != nil {
+		return noRealFeatures(KeyPRDC), nil
+	}
+	pr, err := metrics.PRDC(in.RealFeatures, in.Features, metrics.PRDCOptions{PRK: in.Params.PRK, DCK: in.Params.DCK})
+	if err != nil {
+		return nil, err
+	}
+	m.PRDC = &results.PRDC{Precision: pr.Precision, Recall: pr.Recall, FScore: pr.FScore,
+		Density: pr.Density, Coverage: pr.Coverage, PRK: pr.PRK, DCK: pr.DCK, NumSamples: pr.NumFake, NumReal: pr.NumReal}
+	return nil, nil
+}
+
+func noRealFeatures(key string) []warning.Warning {
+	return []warning.Warning{warning.New(CodeNoRealFeatures, key, "no %s against real statistics: it needs the real images' features, and a .npz holds only mu and sigma", key)}
+}
+
+func (in *Inputs) distanceOptions(fid, kid bool) DistanceOptions {
+	p := in.Params
+	return DistanceOptions{FIDBootstrap: p.FIDBootstrap, GroupSize: in.K,
+		KID:  metrics.KIDOptions{Subsets: p.KIDSubsets, SubsetSize: p.KIDSubsetSize, Seed: uint64(p.Seed)},
+		Seed: p.Seed, WantFID: fid, WantKID: kid}
+}

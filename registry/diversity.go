@@ -1,0 +1,35 @@
+package registry
+
+import (
+	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/results"
+)
+
+// Summarize computes the diversity statistics over all pairs (groups[i]
+// holds input i's pair distances): mean, sample std, standard error of the
+// mean, each input's mean, and the expanded percentile-bootstrap interval
+// over inputs (metrics.BootstrapMeanCI, bootstrap resamples seeded by
+// seed).
+func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int64) *results.Diversity {
+	all := make([]float64, len(pairs))
+	for i, p := range pairs {
+		all[i] = p.Distance
+	}
+	div := &results.Diversity{
+		Mean:      metrics.Mean(all),
+		N:         len(all),
+		NumInputs: len(groups),
+		Pairs:     pairs,
+	}
+	if len(all) >= 2 {
+		div.Std = metrics.Std(all)
+		div.Stderr = metrics.StdErr(all)
+	}
+	lo, hi, _ := metrics.BootstrapMeanCI(groups, bootstrap, uint64(seed), 0.95)
+	div.CI95 = [2]float64{lo, hi}
+	div.PerInputMean = make([]float64, len(groups))
+	for i, g := range groups {
+		div.PerInputMean[i] = metrics.Mean(g)
+	}
+	return div
+}
