@@ -61,6 +61,45 @@ func StdErr(x []float64) float64 {
 	return Std(x) / math.Sqrt(float64(len(x)))
 }
 
+// ClusteredStdErr returns the standard error of the mean of every value of
+// groups (clusters: the pairs of one input share its samples, so they are
+// not independent), the cluster-robust estimate with the usual G/(G−1)
+// small-sample factor (CR1; Cameron & Miller 2015, eq. 11):
+//
+//	ȳ = Σ_ij y_ij / N,   e_i = Σ_j (y_ij − ȳ),
+//	SE² = G/(G−1) · Σ_i e_i² / N²,
+//
+// over G non-empty groups of N values in all. With equal group sizes it is
+// the standard error of the group means, s(ȳ_i)/sqrt(G), which is what a
+// bootstrap over groups estimates. It returns NaN when G < 2.
+func ClusteredStdErr(groups [][]float64) float64 {
+	var n, g int
+	var sum float64
+	for _, x := range groups {
+		if len(x) == 0 {
+			continue
+		}
+		g++
+		n += len(x)
+		for _, v := range x {
+			sum += v
+		}
+	}
+	if g < 2 {
+		return math.NaN()
+	}
+	mean := sum / float64(n)
+	var ss float64
+	for _, x := range groups {
+		var e float64
+		for _, v := range x {
+			e += v - mean
+		}
+		ss += e * e
+	}
+	return math.Sqrt(float64(g) / float64(g-1) * ss / (float64(n) * float64(n)))
+}
+
 // Percentile returns the p-th percentile (0 ≤ p ≤ 100) of x by linear
 // interpolation between order statistics, numpy's default ("linear",
 // Hyndman & Fan 1996 definition 7):

@@ -1,15 +1,21 @@
 package registry
 
 import (
+	"math"
+
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
 
 // Summarize computes the diversity statistics over all pairs (groups[i]
-// holds input i's pair distances): mean, sample std, standard error of the
-// mean, each input's mean, and the expanded percentile-bootstrap interval
-// over inputs (metrics.BootstrapMeanCI, bootstrap resamples seeded by
-// seed).
+// holds input i's pair distances): mean, sample std of the pair distances,
+// the standard error of the mean clustered by input
+// (metrics.ClusteredStdErr: the pairs of one input share samples, so a
+// standard error that treats them as independent is several times too
+// small; with one input it is the naive one), each input's mean, and the
+// expanded percentile-bootstrap interval over inputs
+// (metrics.BootstrapMeanCI, bootstrap resamples seeded by seed), which the
+// clustered standard error agrees with.
 func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int64) *results.Diversity {
 	all := make([]float64, len(pairs))
 	for i, p := range pairs {
@@ -23,7 +29,10 @@ func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int
 	}
 	if len(all) >= 2 {
 		div.Std = metrics.Std(all)
-		div.Stderr = metrics.StdErr(all)
+		div.Stderr, div.StderrMethod = metrics.StdErr(all), results.StderrNaive
+		if se := metrics.ClusteredStdErr(groups); !math.IsNaN(se) {
+			div.Stderr, div.StderrMethod = se, results.StderrClustered
+		}
 	}
 	lo, hi, _ := metrics.BootstrapMeanCI(groups, bootstrap, uint64(seed), 0.95)
 	div.CI95 = [2]float64{lo, hi}

@@ -177,10 +177,14 @@ type Metrics struct {
 
 // Diversity is the LPIPS diversity of one method (DESIGN.md §3).
 type Diversity struct {
-	Mean   float64    `json:"mean"`
-	Std    float64    `json:"std"`
-	Stderr float64    `json:"stderr"`
-	CI95   [2]float64 `json:"ci95"`
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+	// Stderr is the standard error of Mean: clustered by input
+	// (StderrMethod StderrClustered) in documents that name a method, over
+	// independent pairs (StderrNaive) in older ones and with one input.
+	Stderr       float64    `json:"stderr"`
+	StderrMethod string     `json:"stderr_method,omitempty"`
+	CI95         [2]float64 `json:"ci95"`
 	// N is the number of pairs.
 	N             int    `json:"n"`
 	NumInputs     int    `json:"num_inputs"`
@@ -193,6 +197,14 @@ type Diversity struct {
 	PerInputMean []float64 `json:"per_input_mean,omitempty"`
 	Pairs        []Pair    `json:"pairs,omitempty"`
 }
+
+// Standard error methods of Diversity.StderrMethod.
+const (
+	// StderrClustered: cluster-robust over inputs (metrics.ClusteredStdErr).
+	StderrClustered = "clustered-by-input"
+	// StderrNaive: the pairs taken as independent (one input).
+	StderrNaive = "independent-pairs"
+)
 
 // Pair is one LPIPS distance: between samples A and B of input Input, or,
 // for the real-data row, between real images A and B (Input is then the
