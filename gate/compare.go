@@ -435,52 +435,38 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 		c.intervals(cmp)
 		return cmp
 	}
-	df := math.Inf(1)
+	dfb, dfn := math.Inf(1), math.Inf(1) // unknown: the normal distribution
 	if nb1 >= 2 {
-		df = metrics.WelchSatterthwaiteDF(vb, float64(nb-1), vn, float64(nn-1))
+		dfb, dfn = float64(nb-1), float64(nn-1)
 	} else {
 		cmp.Note = "number of inputs not recorded: normal approximation"
 	}
 	cmp.Test, cmp.NBase, cmp.NNew = TestBootstrap, len(breps), len(nreps)
-	se := math.Sqrt(vb + vn)
-	p := 1.0
-	switch {
-	case se > 0:
-		p, cmp.DeltaCI = tTest(cmp.Delta, se, df)
-	case cmp.Delta != 0:
-		p, cmp.DeltaCI = 0, &[2]float64{cmp.Delta, cmp.Delta}
-	default:
-		cmp.DeltaCI = &[2]float64{0, 0}
-	}
-	cmp.P = &p
-	cmp.Significant = p < c.opts.Alpha
-	decide(cmp)
+	c.welch(cmp, vb, dfb, vn, dfn)
 	return cmp
 }
 
 // stderrTest compares two values through their stored standard errors
 // over gb and gn independent units (FID's jackknife standard errors):
 // Welch's test with se = sqrt(se_b² + se_n²) and Welch–Satterthwaite
-// degrees of freedom (metrics.WelchSatterthwaiteDF with gb − 1 and gn − 1),
-// on the difference of the plug-in values.
+// degrees of freedom (metrics.WelchDiffTest with gb − 1 and gn − 1), on
+// the difference of the plug-in values.
 func (c *comparer) stderrTest(metric string, base, new float64, bci, nci *[2]float64, seb, sen float64, gb, gn int) *Comparison {
 	cmp := c.add(metric, base, new)
 	cmp.BaseCI, cmp.NewCI = bci, nci
 	cmp.Test, cmp.NBase, cmp.NNew = TestJackknife, gb, gn
-	vb, vn := seb*seb, sen*sen
-	df := metrics.WelchSatterthwaiteDF(vb, float64(gb-1), vn, float64(gn-1))
-	p, dci := tTest(cmp.Delta, math.Sqrt(vb+vn), df)
-	cmp.P, cmp.DeltaCI = &p, dci
-	cmp.Significant = p < c.opts.Alpha
-	decide(cmp)
+	c.welch(cmp, seb*seb, float64(gb-1), sen*sen, float64(gn-1))
 	return cmp
 }
 
-// tTest returns the two-sided p-value of t = delta/se with df degrees of
-// freedom and the 95% interval delta ± q·se (metrics.TInterval).
-func tTest(delta, se, df float64) (float64, *[2]float64) {
-	p, iv := metrics.TInterval(delta, se, df, 0.95)
-	return p, ci(iv[0], iv[1])
+// welch decides cmp by Welch's test of its difference from the variances
+// of the base and new values and their degrees of freedom
+// (metrics.WelchDiffTest, 95% interval).
+func (c *comparer) welch(cmp *Comparison, vb, dfb, vn, dfn float64) {
+	p, dci := metrics.WelchDiffTest(cmp.Delta, vb, dfb, vn, dfn, 0.95)
+	cmp.P, cmp.DeltaCI = &p, ci(dci[0], dci[1])
+	cmp.Significant = p < c.opts.Alpha
+	decide(cmp)
 }
 
 // intervals is the fallback when a document lacks what the metric's test
@@ -537,19 +523,14 @@ func (c *comparer) splits(b, n *results.ISSplits) {
 	decide(cmp)
 }
 
-// kidVariance is metrics.KIDVariance of a document's KID with n generated
-// samples behind it.
-func kidVariance(k *results.KID, n int) (float64, bool) {
-	return metrics.KIDVariance(k.Values, k.SubsetSize, n)
-}
-
 // kid compares KID means with a normal test (metrics.NormalInterval) using
-// kidVariance: z = Δ / sqrt(V_b + V_n), p = erfc(|z|/√2), 95% interval
+// metrics.KIDVariance with the bn and nn generated samples behind each:
+// z = Δ / sqrt(V_b + V_n), p = erfc(|z|/√2), 95% interval
 // Δ ± z_{0.975} sqrt(V_b + V_n).
 func (c *comparer) kid(b *results.KID, bn int, n *results.KID, nn int) {
 	cmp := c.add(results.KeyKID, b.Mean, n.Mean)
-	vb, okb := kidVariance(b, bn)
-	vn, okn := kidVariance(n, nn)
+	vb, okb := metrics.KIDVariance(b.Values, b.SubsetSize, bn)
+	vn, okn := metrics.KIDVariance(n.Values, n.SubsetSize, nn)
 	if !okb || !okn {
 		cmp.Note = "subset values, subset size or sample count missing, or subsets as large as the sample set: not tested"
 		decide(cmp)

@@ -189,7 +189,7 @@ func TestIndependentInputSets(t *testing.T) {
 		}
 	}
 	if naiveKID < 20 {
-		t.Errorf("Welch on KID subsets flagged %d of 100, expected far more than alpha (the reason for kidVariance)", naiveKID)
+		t.Errorf("Welch on KID subsets flagged %d of 100, expected far more than alpha (the reason for metrics.KIDVariance)", naiveKID)
 	}
 	t.Logf("uncorrected p < 0.01 per metric: %v; Welch on KID subsets: %d", raw, naiveKID)
 }
@@ -518,23 +518,9 @@ func TestDiversityTests(t *testing.T) {
 	}
 }
 
-// TestKIDVariance checks the formula on numbers worked by hand and the
-// cases it refuses.
-func TestKIDVariance(t *testing.T) {
-	k := &results.KID{SubsetSize: 100, Values: []float64{1, 2, 3, 4}} // s² = 5/3
-	v, ok := kidVariance(k, 500)
-	if want := 5.0 / 3 * (100.0/400 + 1.0/4); !ok || math.Abs(v-want) > 1e-12 {
-		t.Errorf("variance %g %v, want %g", v, ok, want)
-	}
-	for _, n := range []int{100, 50, 0} {
-		if _, ok := kidVariance(k, n); ok {
-			t.Errorf("n %d ≤ m 100: want no estimate", n)
-		}
-	}
-	if _, ok := kidVariance(&results.KID{SubsetSize: 100, Values: []float64{1}}, 500); ok {
-		t.Error("one subset: want no estimate")
-	}
-	// A document whose subsets span the whole sample set is not tested.
+// TestKIDNotTested checks that a document whose subsets span the whole
+// sample set (no KID variance, see metrics.KIDVariance) is not tested.
+func TestKIDNotTested(t *testing.T) {
 	base, new := results.New("MUNIT", ""), results.New("MUNIT", "")
 	base.Protocol = results.Protocol{NumInputs: 10, SamplesPerInput: 10}
 	new.Protocol = base.Protocol

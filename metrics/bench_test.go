@@ -60,6 +60,7 @@ func BenchmarkSplitInceptionScore(b *testing.B) {
 }
 
 func BenchmarkFID(b *testing.B) {
+	useBLAS(b)
 	x := randomFeatures(1, 500, 2048, 0)
 	y := randomFeatures(2, 500, 2048, 0.1)
 	b.Run("N500_D2048", func(b *testing.B) {
@@ -82,6 +83,7 @@ func BenchmarkFID(b *testing.B) {
 }
 
 func BenchmarkKID(b *testing.B) {
+	useBLAS(b)
 	x := randomFeatures(1, 1000, 2048, 0)
 	y := randomFeatures(2, 1000, 2048, 0.1)
 	b.Run("N1000_100subsets_of_1000_D2048_gram", func(b *testing.B) {
@@ -130,6 +132,7 @@ func BenchmarkPreferenceBootstrap(b *testing.B) {
 //
 // docs/performance.md has the figures beside torch-fidelity's.
 func BenchmarkInceptionSize(b *testing.B) {
+	useBLAS(b)
 	for _, n := range []int{5000, 10000} {
 		x := randomFeatures(11, n, 2048, 0)
 		y := randomFeatures(12, n, 2048, 0.1)

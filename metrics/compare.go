@@ -60,6 +60,26 @@ func TInterval(delta, se, df, level float64) (p float64, ci [2]float64) {
 	return p, [2]float64{delta - q*se, delta + q*se}
 }
 
+// WelchDiffTest is Welch's test of H0: θ₁ = θ₂ from the difference delta
+// of two independent estimates whose variances v1, v2 (squared standard
+// errors: bootstrap, jackknife) rest on df1 and df2 degrees of freedom
+// (+Inf for a variance taken as known), with the interval at level
+// (Welch 1947; Satterthwaite 1946):
+//
+//	se = sqrt(v1 + v2)
+//	df = (v1 + v2)² / ( v1²/df1 + v2²/df2 )   ([WelchSatterthwaiteDF])
+//	p  = 2 · P(T_df > |delta|/se),  delta ± t_{(1+level)/2, df} · se   ([TInterval])
+//
+// With se = 0 the difference is exact: p = 1 and [0, 0] when delta = 0,
+// p = 0 and [delta, delta] otherwise (as [NormalInterval]).
+func WelchDiffTest(delta, v1, df1, v2, df2, level float64) (p float64, ci [2]float64) {
+	se := math.Sqrt(v1 + v2)
+	if se == 0 {
+		return NormalInterval(delta, 0, level)
+	}
+	return TInterval(delta, se, WelchSatterthwaiteDF(v1, df1, v2, df2), level)
+}
+
 // BootstrapVariance returns the variance of an estimator over n
 // independent units estimated from its bootstrap replicates θ*_b:
 //

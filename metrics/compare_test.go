@@ -58,6 +58,29 @@ func TestTAndNormalIntervals(t *testing.T) {
 	}
 }
 
+func TestWelchDiffTest(t *testing.T) {
+	// se = sqrt(0.2 + 0.16) = 0.6: TInterval's scipy case, at the
+	// Welch–Satterthwaite df of the two variances.
+	df := WelchSatterthwaiteDF(0.2, 4, 0.16, 9)
+	p, ci := WelchDiffTest(1.3, 0.2, 4, 0.16, 9, 0.9)
+	if wp, wci := TInterval(1.3, 0.6, df, 0.9); p != wp || ci != wci {
+		t.Errorf("WelchDiffTest = %v %v, TInterval at df %v = %v %v", p, ci, df, wp, wci)
+	}
+	// Both variances known (df +Inf): the normal test.
+	inf := math.Inf(1)
+	p, ci = WelchDiffTest(0.004, 0.0025*0.0025, inf, 0, inf, 0.95)
+	if wp, wci := NormalInterval(0.004, 0.0025, 0.95); p != wp || ci != wci {
+		t.Errorf("known variances: %v %v, normal %v %v", p, ci, wp, wci)
+	}
+	// No variance: the difference is exact.
+	if p, ci := WelchDiffTest(0, 0, 3, 0, 3, 0.95); p != 1 || ci != [2]float64{0, 0} {
+		t.Errorf("se 0, delta 0: %v %v", p, ci)
+	}
+	if p, ci := WelchDiffTest(0.5, 0, 3, 0, 3, 0.95); p != 0 || ci != [2]float64{0.5, 0.5} {
+		t.Errorf("se 0, delta 0.5: %v %v", p, ci)
+	}
+}
+
 func TestWelchSatterthwaiteDF(t *testing.T) {
 	// Two equal variances with equal df: df = 2·df1.
 	if got := WelchSatterthwaiteDF(0.3, 9, 0.3, 9); !near(got, 18, 1e-14) {
@@ -109,6 +132,14 @@ func TestBootstrapAndKIDVariance(t *testing.T) {
 	}
 	if _, ok := KIDVariance(reps, 500, 500); ok {
 		t.Error("KIDVariance with m = n: want false")
+	}
+	for _, n := range []int{100, 50, 0} {
+		if _, ok := KIDVariance(reps, 100, n); ok {
+			t.Errorf("KIDVariance with n %d ≤ m 100: want false", n)
+		}
+	}
+	if _, ok := KIDVariance([]float64{1}, 100, 500); ok {
+		t.Error("KIDVariance of one subset: want false")
 	}
 }
 

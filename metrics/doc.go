@@ -11,6 +11,14 @@
 // formula and the reference each function follows, accumulates in float64,
 // and returns an error, never a panic, on input it cannot use.
 //
+// Importing the package has no side effects. Its linear algebra (FID, KID,
+// precision and recall) runs on gonum's BLAS, which is process-wide state
+// that the program owns: its main installs the optional optimised backend
+// (OpenBLAS loaded with dlopen, or gonum's kernels spread over the cores)
+// once at startup with [UseBLAS], as gonum's blas64.Use is meant to be
+// called; without that call the package computes with gonum's default
+// pure-Go BLAS. [BLASBackend] says which is in use.
+//
 // Randomness is always explicit: every resampling function takes a uint64
 // seed and draws from math/rand/v2's PCG generator, so the same seed gives
 // the same numbers on every machine. The one exception is the shuffle of

@@ -76,8 +76,8 @@ func FitGaussian(x [][]float64) (*Gaussian, error) {
 // gives the symmetric Lᵀ Σ2 L (eigenvalues only, fast); otherwise the
 // symmetric square root Σ1^{1/2} = V Λ^{1/2} Vᵀ from the eigendecomposition
 // Σ1 = V Λ Vᵀ gives Σ1^{1/2} Σ2 Σ1^{1/2}. Both are symmetric
-// eigenproblems (gonum's mat.EigenSym, or with the optimised BLAS of
-// [BLASBackend] LAPACK's dpotrf, dtrmm and dsyevd), so nothing complex appears,
+// eigenproblems (gonum's mat.EigenSym, or LAPACK's dpotrf, dtrmm and
+// dsyevd with the optimised BLAS of [UseBLAS]), so nothing complex appears,
 // unlike scipy.linalg.sqrtm on the non-symmetric Σ1 Σ2 used by
 // pytorch-fid. Eigenvalues at or below max|λ|·D·2^−52, which
 // are rounding noise of a positive semidefinite matrix (negative ones

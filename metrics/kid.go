@@ -55,7 +55,7 @@ type KIDResult struct {
 // X Xᵀ, Y Yᵀ, X Yᵀ of the whole sets fit in 2.5 GB and cost less than the
 // subsets' own products, the dot products are read from them, computed
 // once; the values are the same up to rounding. With the optimised BLAS
-// (see [BLASBackend]) a subset's three products are one, of the stacked
+// (see [UseBLAS]) a subset's three products are one, of the stacked
 // [X; Y], one subset at a time on every core. The subsets are drawn
 // first, in order, then evaluated in parallel over the cores, so the
 // result does not depend on the number of cores. Differences from

@@ -17,8 +17,8 @@ import (
 // (LAPACK's dsytrd: half its flops in dsymv, half in dsyr2k). gonum's own
 // Dgemm is already parallel; these three are not, which left FID at
 // D = 2048 on one core. Results equal gonum's up to the
-// order of float64 summation (about 1e−16 relative). It is the fallback
-// when no optimised BLAS loads (see [BLASBackend]).
+// order of float64 summation (about 1e−16 relative). [UseBLAS] installs
+// it when no optimised BLAS loads (see [BLASBackend]).
 type parallelBLAS struct{ gonum.Implementation }
 
 // backend is the BLAS the package computes with.
@@ -33,14 +33,20 @@ type backend struct {
 	name   string
 }
 
-var active backend
+// active is gonum's own BLAS, left as gonum installs it, until [UseBLAS]:
+// importing the package changes no global state.
+var active = backend{impl: gonum.Implementation{}, name: "gonum, pure Go (metrics.UseBLAS not called)"}
 
-// The package installs OpenBLAS (or another optimised BLAS/LAPACK,
-// loaded with dlopen by internal/blasdl: numpy's, which torch-fidelity
-// runs on) as gonum's BLAS when it loads, and parallelBLAS otherwise or
-// when MUNIT_EVAL_BLAS=gonum; every other user of gonum in the process
-// gets the same results (to float64 rounding), faster.
-func init() {
+// UseBLAS installs the fastest BLAS it finds as gonum's (blas64.Use):
+// OpenBLAS or another optimised BLAS/LAPACK, loaded with dlopen by
+// internal/blasdl (numpy's, which torch-fidelity runs on), and otherwise,
+// or when MUNIT_EVAL_BLAS=gonum, parallelBLAS. FID, KID and every other
+// user of gonum in the process then get the same results (to float64
+// rounding), faster; [BLASBackend] says which backend and why. Like
+// blas64.Use, it is for a program's main to call once at startup, before
+// any computation; without it the package computes with gonum's default
+// pure-Go BLAS.
+func UseBLAS() {
 	if err := blasdl.Load(); err != nil {
 		useBackend(backend{impl: parallelBLAS{}, name: "gonum, pure Go (" + err.Error() + ")"})
 		return
@@ -55,7 +61,8 @@ func useBackend(b backend) {
 
 // BLASBackend says which BLAS FID, KID and the rest of the package
 // compute with: the optimised library's build and path, or gonum's
-// pure-Go kernels and why (library absent, or MUNIT_EVAL_BLAS=gonum).
+// pure-Go kernels and why (library absent, MUNIT_EVAL_BLAS=gonum, or
+// [UseBLAS] not called).
 func BLASBackend() string { return active.name }
 
 // blasMu serialises the per-subset products of KID under the optimised

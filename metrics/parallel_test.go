@@ -3,9 +3,11 @@ package metrics
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -75,6 +77,28 @@ func TestParallelBLAS(t *testing.T) {
 	}
 }
 
+// useBLAS installs the backend a program gets from [UseBLAS] for the rest
+// of tb and puts the previous one back after it.
+func useBLAS(tb testing.TB) {
+	prev := active
+	UseBLAS()
+	tb.Cleanup(func() { useBackend(prev) })
+}
+
+// TestUseBLAS checks that importing the package leaves gonum's BLAS as
+// gonum installs it, and that UseBLAS installs the backend BLASBackend
+// names.
+func TestUseBLAS(t *testing.T) {
+	if _, ok := blas64.Implementation().(gonum.Implementation); !ok || active.lapack {
+		t.Fatalf("before UseBLAS: gonum's BLAS is %T, backend %q", blas64.Implementation(), BLASBackend())
+	}
+	useBLAS(t)
+	if blas64.Implementation() != active.impl || strings.Contains(BLASBackend(), "not called") {
+		t.Errorf("after UseBLAS: gonum's BLAS is %T, backend %q", blas64.Implementation(), BLASBackend())
+	}
+	t.Logf("backend: %s", BLASBackend())
+}
+
 // TestParallelMatchesSerial checks FID (full-rank Cholesky/eigenvalue path
 // and its fits) and KID computed with the parallel BLAS and parallel
 // subsets against the same functions on gonum's serial BLAS, at a size
@@ -83,6 +107,8 @@ func TestParallelBLAS(t *testing.T) {
 func TestParallelMatchesSerial(t *testing.T) {
 	x := randomFeatures(5, 700, 300, 0)
 	y := randomFeatures(6, 700, 300, 0.05)
+	defer useBackend(active)
+	useBackend(backend{impl: parallelBLAS{}, name: "gonum"})
 	par, err := FID(x, y)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +117,6 @@ func TestParallelMatchesSerial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer useBackend(active)
 	useBackend(backend{impl: gonum.Implementation{}, name: "gonum serial"})
 	ser, err := FID(x, y)
 	if err != nil {
@@ -118,6 +143,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 // path (N ≤ D), and KID from whole-set Gram matrices and per subset. The
 // optimised half is skipped, saying why, without the library.
 func TestBackendsAgree(t *testing.T) {
+	useBLAS(t)
 	if !active.lapack {
 		t.Skipf("optimised BLAS not in use, only the gonum fallback is tested: %s", BLASBackend())
 	}

@@ -158,6 +158,7 @@ func TestPRDCNumpy(t *testing.T) {
 }
 
 func BenchmarkPRDC(b *testing.B) {
+	useBLAS(b)
 	real := randomFeatures(1, 2000, 256, 0)
 	fake := randomFeatures(2, 2000, 256, 0.2)
 	b.ResetTimer()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -41,6 +42,8 @@ const (
 	maxNewNameTrials = 1000
 )
 
+const int64Max = math.MaxInt64
+
 // attr is one node attribute: an int64, []int64 or string.
 type attr struct {
 	name string
@@ -67,6 +70,15 @@ func (b *builder) fresh(base string) string {
 		}
 	}
 	panic("rewrite: no free value name") // unreachable: names are finite
+}
+
+// sanitize turns a value name into a prefix for new names.
+func sanitize(s string) string {
+	s = strings.TrimLeft(s, "/")
+	if len(s) > 80 {
+		s = s[len(s)-80:]
+	}
+	return s
 }
 
 func (b *builder) node(op string, inputs []string, attrs []attr, outputs ...string) {
@@ -340,6 +352,38 @@ func (b *builder) emit(p *plan) {
 	} else {
 		b.node("Identity", rows, nil, p.out)
 	}
+}
+
+// polyphaseWeights folds the k×k kernel into the s²·M polyphase kernel.
+// Output channel (bh·s+bw)·M + c (DepthToSpace's DCR order) computes phase
+// (bh, bw) of channel c: tap (jh, jw) of the small map carries
+//
+//	W'[(bh·s+bw)·M+c, ci, jh, jw] = Σ_{dh: ⌊(bh+dh)/s⌋=jh} Σ_{dw: ⌊(bw+dw)/s⌋=jw} W[c, ci, dh, dw],
+//
+// summed in float64 and rounded once.
+func polyphaseWeights(w []float32, cout, cin, kh, kw, s, ph, pw int) []float32 {
+	acc := make([]float64, s*s*cout*cin*ph*pw)
+	for bh := 0; bh < s; bh++ {
+		for bw := 0; bw < s; bw++ {
+			for c := 0; c < cout; c++ {
+				oc := (bh*s+bw)*cout + c
+				for ci := 0; ci < cin; ci++ {
+					for dh := 0; dh < kh; dh++ {
+						jh := (bh + dh) / s
+						for dw := 0; dw < kw; dw++ {
+							jw := (bw + dw) / s
+							acc[((oc*cin+ci)*ph+jh)*pw+jw] += float64(w[((c*cin+ci)*kh+dh)*kw+dw])
+						}
+					}
+				}
+			}
+		}
+	}
+	out := make([]float32, len(acc))
+	for k, v := range acc {
+		out[k] = float32(v)
+	}
+	return out
 }
 
 // repeatBias is the bias of a Conv whose output channels are n blocks of

@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/spf13/cobra"
 )
@@ -120,6 +121,7 @@ var errRegression = errors.New("regression found")
 var errInterrupted = errors.New("interrupted")
 
 func main() {
+	metrics.UseBLAS() // OpenBLAS for FID and KID when it loads; gonum otherwise
 	os.Exit(run(os.Args[1:]))
 }
 
