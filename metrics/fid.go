@@ -8,6 +8,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/internal/blasdl"
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -70,21 +71,22 @@ func FitGaussian(x [][]float64) (*Gaussian, error) {
 //
 //	d² = ||μ1 − μ2||² + Tr(Σ1 + Σ2 − 2 (Σ1^{1/2} Σ2 Σ1^{1/2})^{1/2})
 //
-// Tr((Σ1 Σ2)^{1/2}) = Σ_j sqrt(λ_j), with λ_j the eigenvalues of Σ1 Σ2,
-// which are those of any symmetric positive semidefinite matrix similar
-// to it. When Σ1 is positive definite, the Cholesky factor Σ1 = L Lᵀ
-// gives the symmetric Lᵀ Σ2 L (eigenvalues only, fast); otherwise the
-// symmetric square root Σ1^{1/2} = V Λ^{1/2} Vᵀ from the eigendecomposition
-// Σ1 = V Λ Vᵀ gives Σ1^{1/2} Σ2 Σ1^{1/2}. Both are symmetric
-// eigenproblems (gonum's mat.EigenSym, or LAPACK's dpotrf, dtrmm and
-// dsyevd with the optimised BLAS of [UseBLAS]), so nothing complex appears,
-// unlike scipy.linalg.sqrtm on the non-symmetric Σ1 Σ2 used by
-// pytorch-fid. Eigenvalues at or below max|λ|·D·2^−52, which
-// are rounding noise of a positive semidefinite matrix (negative ones
-// included, and the zeros of a rank-deficient covariance when N ≤ D), are
-// clamped to 0 before the square root, so that noise of order 1e−16 does
-// not become 1e−8 after it. The result is not clamped: a tiny negative
-// value is rounding around 0.
+// Tr((Σ1 Σ2)^{1/2}) = Σ_j sqrt(λ_j), with λ_j the eigenvalues of Σ1 Σ2.
+// With factors Σ_k = F_k F_kᵀ these are the squared singular values of
+// F1ᵀ F2 (Σ1 Σ2 is similar to F1ᵀ F2 F2ᵀ F1), so the trace is Σ_j σ_j(F1ᵀ
+// F2): the Cholesky factors where a covariance is positive definite, its
+// symmetric square root V Λ^{1/2} Vᵀ otherwise (a rank-deficient fit; its
+// eigenvalues at or below max|λ|·D·2^−52 are rounding noise of a positive
+// semidefinite matrix and count as 0). Singular values are accurate to
+// about 2^−52·σ_max each, where the eigenvalues of the symmetric Lᵀ Σ2 L
+// (the usual route, and pytorch-fid's sqrtm of Σ1 Σ2) are accurate to
+// 2^−52·λ_max, i.e. their square roots only to 2^−26·sqrt(λ_max): on
+// ill-conditioned or near-duplicate covariances that route drops or
+// distorts real small eigenvalues, and FID comes out too large by 2·Σ
+// sqrt(dropped). No singular value is floored. gonum's mat.SVD, or
+// LAPACK's dpotrf, dtrmm and dgesdd with the optimised library of
+// [UseBLAS]; nothing complex appears. The result is not clamped: a tiny
+// negative value is rounding around 0.
 func FrechetDistance(a, b *Gaussian) (float64, error) {
 	if a == nil || b == nil || a.Cov == nil || b.Cov == nil {
 		return 0, fmt.Errorf("metrics: Fréchet distance: missing Gaussian fit")
@@ -123,57 +125,44 @@ func eigenFloor(vals []float64) float64 {
 }
 
 // traceSqrtProduct returns Tr((S1 S2)^{1/2}) for symmetric positive
-// semidefinite S1, S2 (see FrechetDistance).
+// semidefinite S1, S2: the sum of the singular values of F1ᵀ F2 (see
+// FrechetDistance).
 func traceSqrtProduct(s1, s2 *mat.SymDense) (float64, error) {
 	if active.lapack && s1.SymmetricDim() >= lapackMinDim {
 		t, ok, err := traceSqrtProductLAPACK(s1, s2)
 		if ok || err != nil {
 			return t, err
 		}
-		// S1 not positive definite: the square-root path below.
+		// A covariance not positive definite: the square-root factor below.
 	}
-	d := s1.SymmetricDim()
-	var m *mat.SymDense
-	var chol mat.Cholesky
-	if chol.Factorize(s1) {
-		// Lᵀ S2 L.
-		// Plain dense copies keep Mul on the blocked Dgemm kernel (a
-		// triangular or symmetric operand falls back to element access).
-		var l mat.TriDense
-		chol.LTo(&l)
-		ld := mat.DenseCopyOf(&l)
-		var tmp, prod mat.Dense
-		tmp.Mul(mat.DenseCopyOf(s2), ld)
-		prod.Mul(ld.T(), &tmp)
-		m = symmetrize(&prod, d)
-	} else {
-		root, err := symSqrt(s1)
-		if err != nil {
-			return 0, fmt.Errorf("square root of the first covariance: %w", err)
-		}
-		var tmp, prod mat.Dense
-		tmp.Mul(root, mat.DenseCopyOf(s2))
-		prod.Mul(&tmp, root)
-		m = symmetrize(&prod, d)
+	f1, err := factor(s1)
+	if err != nil {
+		return 0, fmt.Errorf("factor of the first covariance: %w", err)
 	}
-	var es mat.EigenSym
-	if !es.Factorize(m, false) {
-		return 0, fmt.Errorf("eigendecomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+	f2, err := factor(s2)
+	if err != nil {
+		return 0, fmt.Errorf("factor of the second covariance: %w", err)
 	}
-	return sumSqrtAboveFloor(es.Values(nil)), nil
+	var c mat.Dense
+	c.Mul(f1.T(), f2)
+	var svd mat.SVD
+	if !svd.Factorize(&c, mat.SVDNone) {
+		return 0, fmt.Errorf("singular value decomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+	}
+	return floats.Sum(svd.Values(nil)), nil
 }
 
-// sumSqrtAboveFloor returns Σ sqrt(λ_j) over the eigenvalues above
-// [eigenFloor].
-func sumSqrtAboveFloor(vals []float64) float64 {
-	floor := eigenFloor(vals)
-	var t float64
-	for _, l := range vals {
-		if l > floor {
-			t += math.Sqrt(l)
-		}
+// factor returns F with s = F Fᵀ: the Cholesky factor L when s is positive
+// definite, its symmetric square root otherwise. Plain dense copies keep
+// later products on the blocked Dgemm kernel.
+func factor(s *mat.SymDense) (*mat.Dense, error) {
+	var chol mat.Cholesky
+	if chol.Factorize(s) {
+		var l mat.TriDense
+		chol.LTo(&l)
+		return mat.DenseCopyOf(&l), nil
 	}
-	return t
+	return symSqrt(s)
 }
 
 // lapackMinDim is the dimension from which FID's Cholesky path calls the
@@ -183,44 +172,50 @@ func sumSqrtAboveFloor(vals []float64) float64 {
 const lapackMinDim = 128
 
 // traceSqrtProductLAPACK is traceSqrtProduct's Cholesky path in the
-// optimised library (LAPACK's dpotrf and dsyevd, BLAS's dtrmm), in
-// row-major upper triangles: S1 = Uᵀ U (U = Lᵀ), M = U S2 Uᵀ = Lᵀ S2 L by
-// two triangular products (D³/3 flops each, against 2D³ for the two dense
-// ones), then M's eigenvalues without eigenvectors. ok is false, with no
-// error, when S1 is not positive definite.
+// optimised library, in row-major upper triangles: S_k = U_kᵀ U_k (dpotrf;
+// F_k = U_kᵀ), then C = F1ᵀ F2 = U1 U2ᵀ by one triangular product (dtrmm)
+// and C's singular values without vectors (dgesdd). ok is false, with no
+// error, when a covariance is not positive definite.
 func traceSqrtProductLAPACK(s1, s2 *mat.SymDense) (t float64, ok bool, err error) {
 	d := s1.SymmetricDim()
-	r1, r2 := s1.RawSymmetric(), s2.RawSymmetric()
-	u := make([]float64, d*d)
-	for i := range d {
-		copy(u[i*d+i:(i+1)*d], r1.Data[i*r1.Stride+i:i*r1.Stride+d])
-	}
-	if ok, err := blasdl.Dpotrf(blas.Upper, d, u, d); err != nil || !ok {
+	u1, ok, err := upperCholesky(s1)
+	if !ok || err != nil {
 		return 0, false, err
 	}
-	// S2 in full: the triangular products read and write every element.
-	m := make([]float64, d*d)
+	u2, ok, err := upperCholesky(s2)
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	// C starts as U2ᵀ in full (lower triangle), then U1 · U2ᵀ.
+	c := make([]float64, d*d)
 	for i := range d {
-		row := r2.Data[i*r2.Stride : i*r2.Stride+d]
 		for j := i; j < d; j++ {
-			m[i*d+j] = row[j]
-			m[j*d+i] = row[j]
+			c[j*d+i] = u2[i*d+j]
 		}
 	}
 	impl := blasdl.Implementation{}
-	impl.Dtrmm(blas.Right, blas.Upper, blas.Trans, blas.NonUnit, d, d, 1, u, d, m, d)  // S2 Uᵀ
-	impl.Dtrmm(blas.Left, blas.Upper, blas.NoTrans, blas.NonUnit, d, d, 1, u, d, m, d) // U S2 Uᵀ
-	// (M + Mᵀ)/2 into the upper triangle, removing rounding asymmetry.
-	for i := range d {
-		for j := i + 1; j < d; j++ {
-			m[i*d+j] = 0.5 * (m[i*d+j] + m[j*d+i])
-		}
-	}
-	vals, err := blasdl.EigenvaluesSym(blas.Upper, d, m, d)
+	impl.Dtrmm(blas.Left, blas.Upper, blas.NoTrans, blas.NonUnit, d, d, 1, u1, d, c, d)
+	vals, err := blasdl.SingularValues(d, d, c, d)
 	if err != nil {
-		return 0, false, fmt.Errorf("eigenvalues for Tr((Σ1 Σ2)^1/2): %w", err)
+		return 0, false, fmt.Errorf("singular values for Tr((Σ1 Σ2)^1/2): %w", err)
 	}
-	return sumSqrtAboveFloor(vals), true, nil
+	return floats.Sum(vals), true, nil
+}
+
+// upperCholesky returns U (row-major, upper triangle, zeros below) with
+// s = Uᵀ U, by LAPACK's dpotrf; ok is false when s is not positive
+// definite.
+func upperCholesky(s *mat.SymDense) (u []float64, ok bool, err error) {
+	d := s.SymmetricDim()
+	r := s.RawSymmetric()
+	u = make([]float64, d*d)
+	for i := range d {
+		copy(u[i*d+i:(i+1)*d], r.Data[i*r.Stride+i:i*r.Stride+d])
+	}
+	if ok, err := blasdl.Dpotrf(blas.Upper, d, u, d); err != nil || !ok {
+		return nil, false, err
+	}
+	return u, true, nil
 }
 
 // symmetrize returns (a + aᵀ)/2, removing rounding asymmetry.
@@ -336,17 +331,9 @@ func fidSamples(xd, yd *mat.Dense) (float64, error) {
 	if !svd.Factorize(&c, mat.SVDNone) {
 		return 0, fmt.Errorf("metrics: FID: singular value decomposition did not converge")
 	}
-	vals := svd.Values(nil)
-	floor := 0.0
-	if len(vals) > 0 {
-		floor = vals[0] * float64(max(nx, ny)) * 0x1p-52
-	}
-	var sum float64
-	for _, v := range vals {
-		if v > floor {
-			sum += v
-		}
-	}
+	// Every singular value counts: each is accurate to 2^−52·σ_max, so
+	// small ones are real (see FrechetDistance).
+	sum := floats.Sum(svd.Values(nil))
 	fx, fy := float64(nx-1), float64(ny-1)
 	return dmu + trX/fx + trY/fy - 2*sum/math.Sqrt(fx*fy), nil
 }

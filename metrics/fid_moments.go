@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -108,13 +109,40 @@ func fidSamplesToGaussian(x [][]float64, g *Gaussian) (float64, error) {
 		dmu += t * t
 		trG += g.Cov.At(j, j)
 	}
-	// A Σ2 Aᵀ on dense copies (the blocked Dgemm kernel).
+	sum, err := sumSqrtSamples(a, g.Cov, n)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: Fréchet distance: %w", err)
+	}
+	fn := float64(n - 1)
+	return dmu + trA/fn + trG - 2*sum/math.Sqrt(fn), nil
+}
+
+// sumSqrtSamples is Σ_i sqrt(λ_i(A Σ Aᵀ)) for the centred n×D samples A.
+// With the Cholesky factor Σ = L Lᵀ these are the singular values of A L,
+// which keep small ones exact (see FrechetDistance); a covariance that is
+// not positive definite (statistics of fewer images than dimensions) takes
+// the eigenvalues of A Σ Aᵀ, the ones at rounding level counting as 0, so
+// that no D×D eigendecomposition runs.
+func sumSqrtSamples(a *mat.Dense, cov *mat.SymDense, n int) (float64, error) {
+	var chol mat.Cholesky
+	if chol.Factorize(cov) {
+		var l mat.TriDense
+		chol.LTo(&l)
+		var c mat.Dense
+		c.Mul(a, mat.DenseCopyOf(&l))
+		var svd mat.SVD
+		if !svd.Factorize(&c, mat.SVDNone) {
+			return 0, fmt.Errorf("singular value decomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+		}
+		return floats.Sum(svd.Values(nil)), nil
+	}
+	// A Σ Aᵀ on dense copies (the blocked Dgemm kernel).
 	var t, m mat.Dense
-	t.Mul(a, mat.DenseCopyOf(g.Cov))
+	t.Mul(a, mat.DenseCopyOf(cov))
 	m.Mul(&t, a.T())
 	var es mat.EigenSym
 	if !es.Factorize(symmetrize(&m, n), false) {
-		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition for Tr((Σ1 Σ2)^1/2) did not converge")
+		return 0, fmt.Errorf("eigendecomposition for Tr((Σ1 Σ2)^1/2) did not converge")
 	}
 	vals := es.Values(nil)
 	floor := eigenFloor(vals)
@@ -124,6 +152,5 @@ func fidSamplesToGaussian(x [][]float64, g *Gaussian) (float64, error) {
 			sum += math.Sqrt(l)
 		}
 	}
-	fn := float64(n - 1)
-	return dmu + trA/fn + trG - 2*sum/math.Sqrt(fn), nil
+	return sum, nil
 }

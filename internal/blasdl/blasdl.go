@@ -1,7 +1,8 @@
 // Package blasdl loads an optimised BLAS/LAPACK (OpenBLAS, or the
 // reference libblas/liblapack) at run time with dlopen and exposes it as a
 // gonum blas.Float64 implementation plus the few LAPACK routines FID needs
-// (Cholesky factorisation and the eigenvalues of a symmetric matrix).
+// (Cholesky factorisation, the eigenvalues of a symmetric matrix and the
+// singular values of a general one).
 //
 // Why dlopen rather than linking: the binary must run on machines without
 // the library, falling back to gonum's pure-Go kernels; numpy, which
@@ -47,6 +48,8 @@ typedef void (*dtrxm_t)(const char *, const char *, const char *, const char *, 
 typedef void (*dpotrf_t)(const char *, const int *, double *, const int *, int *, size_t);
 typedef void (*dsyevd_t)(const char *, const char *, const int *, double *, const int *, double *,
 	double *, const int *, int *, const int *, int *, size_t, size_t);
+typedef void (*dgesdd_t)(const char *, const int *, const int *, double *, const int *, double *,
+	double *, const int *, double *, const int *, double *, const int *, int *, int *, size_t);
 typedef void (*setthreads_t)(int);
 typedef char *(*getconfig_t)(void);
 
@@ -83,6 +86,13 @@ int bdl_dsyevd(void *f, char jobz, char ul, int n, double *a, int lda, double *w
 	double *work, int lwork, int *iwork, int liwork) {
 	int info = 0;
 	((dsyevd_t)f)(&jobz, &ul, &n, a, &lda, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+	return info;
+}
+int bdl_dgesdd(void *f, char jobz, int m, int n, double *a, int lda, double *s,
+	double *work, int lwork, int *iwork) {
+	int info = 0, one = 1;
+	double dummy = 0;
+	((dgesdd_t)f)(&jobz, &m, &n, a, &lda, s, &dummy, &one, &dummy, &one, work, &lwork, iwork, &info, 1);
 	return info;
 }
 static void bdl_setthreads(void *f, int n) { ((setthreads_t)f)(n); }
@@ -130,6 +140,7 @@ type lib struct {
 	config                             string
 	dgemm, dsyrk, dsyr2k, dsymv, dgemv unsafe.Pointer
 	dtrmm, dtrsm, dpotrf, dsyevd       unsafe.Pointer
+	dgesdd                             unsafe.Pointer
 	setThreads                         unsafe.Pointer // nil unless OpenBLAS
 	fixedThreads                       bool           // OPENBLAS_NUM_THREADS or OMP_NUM_THREADS set
 	threads                            atomic.Int64   // last count passed to setThreads
@@ -228,6 +239,7 @@ func openOne(name string) (*lib, error) {
 	need := map[string]*unsafe.Pointer{
 		"dgemm_": &l.dgemm, "dsyrk_": &l.dsyrk, "dsyr2k_": &l.dsyr2k, "dsymv_": &l.dsymv,
 		"dgemv_": &l.dgemv, "dtrmm_": &l.dtrmm, "dtrsm_": &l.dtrsm, "dpotrf_": &l.dpotrf, "dsyevd_": &l.dsyevd,
+		"dgesdd_": &l.dgesdd,
 	}
 	var missing []string
 	for s, p := range need {

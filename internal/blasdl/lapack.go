@@ -4,6 +4,8 @@ package blasdl
 int bdl_dpotrf(void *f, char ul, int n, double *a, int lda);
 int bdl_dsyevd(void *f, char jobz, char ul, int n, double *a, int lda, double *w,
 	double *work, int lwork, int *iwork, int liwork);
+int bdl_dgesdd(void *f, char jobz, int m, int n, double *a, int lda, double *s,
+	double *work, int lwork, int *iwork);
 */
 import "C"
 
@@ -73,4 +75,39 @@ func EigenvaluesSym(ul blas.Uplo, n int, a []float64, lda int) ([]float64, error
 		return nil, fmt.Errorf("dsyevd: %d off-diagonal elements did not converge to zero", int(info))
 	}
 	return w, nil
+}
+
+// SingularValues returns the singular values of the m×n matrix A
+// (row-major; A is destroyed) in descending order, by LAPACK's dgesdd
+// without singular vectors (bidiagonal reduction in level-3 BLAS, then
+// dbdsqr's implicit zero-shift QR, which computes every singular value to
+// high relative accuracy of the bidiagonal). A row-major m×n matrix is the
+// column-major n×m transpose, which has the same singular values. It
+// returns an error when the iteration fails to converge, for bad
+// arguments, or when the library is not loaded.
+func SingularValues(m, n int, a []float64, lda int) ([]float64, error) {
+	if err := Load(); err != nil {
+		return nil, fmt.Errorf("dgesdd: %w", err)
+	}
+	if m < 1 || n < 1 || !fits(m, n, lda, 8*min(m, n)) || !holds(len(a), m, n, lda) {
+		return nil, fmt.Errorf("dgesdd: bad arguments (%d×%d, lda %d, %d elements)", m, n, lda, len(a))
+	}
+	s := make([]float64, min(m, n))
+	iwork := make([]C.int, 8*min(m, n))
+	var wq [1]float64
+	syncThreads()
+	if info := C.bdl_dgesdd(loaded.dgesdd, 'N', C.int(n), C.int(m), ptr(a), C.int(lda), ptr(s),
+		(*C.double)(&wq[0]), -1, &iwork[0]); info != 0 {
+		return nil, fmt.Errorf("dgesdd workspace query: INFO %d", int(info))
+	}
+	work := make([]float64, max(int(wq[0]), 1))
+	info := C.bdl_dgesdd(loaded.dgesdd, 'N', C.int(n), C.int(m), ptr(a), C.int(lda), ptr(s),
+		ptr(work), C.int(len(work)), &iwork[0])
+	switch {
+	case info < 0:
+		return nil, fmt.Errorf("dgesdd: argument %d invalid", -info)
+	case info > 0:
+		return nil, fmt.Errorf("dgesdd: the bidiagonal QR iteration did not converge (%d superdiagonals)", int(info))
+	}
+	return s, nil
 }
