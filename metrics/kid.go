@@ -94,6 +94,11 @@ func KID(x, y [][]float64, opts KIDOptions) (*KIDResult, error) {
 		m = small
 	}
 	res.SubsetSize = m
+	if m == nx && m == ny && subsets > 1 {
+		// Every subset is the whole of both sets: the values are equal
+		// and their std, 0, says nothing about the uncertainty.
+		res.Warnings = append(res.Warnings, warning.New(CodeNoVariation, SubjectKID, "KID subsets of %d are the whole of both sets (%d and %d): the %d subsets are identical and their std of 0 is no uncertainty; use a subset size below the set sizes", m, nx, ny, subsets))
+	}
 
 	r := newRand(opts.Seed)
 	px, py := identity(nx), identity(ny)

@@ -87,3 +87,25 @@ func abs(v float64) float64 {
 	}
 	return v
 }
+
+// TestKIDSubsetsCannotVary: subsets as large as both sets are all the same
+// sets, so their std is 0 by construction; KID says so, and not when the
+// subsets can differ.
+func TestKIDSubsetsCannotVary(t *testing.T) {
+	x := randomFeatures(1, 40, 8, 0)
+	y := randomFeatures(2, 40, 8, 0.1)
+	r, err := KID(x, y, KIDOptions{Subsets: 10, SubsetSize: 40, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || r.Warnings[0].Code != CodeNoVariation || r.Std > 1e-12 {
+		t.Fatalf("whole-set subsets: std %v, warnings %+v", r.Std, r.Warnings)
+	}
+	r, err = KID(x, y, KIDOptions{Subsets: 10, SubsetSize: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 0 || r.Std == 0 {
+		t.Fatalf("subsets of 20 of 40: std %v, warnings %+v", r.Std, r.Warnings)
+	}
+}

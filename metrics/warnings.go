@@ -27,6 +27,8 @@ const (
 	CodeFewRows = "few-rows-per-split"
 	// CodeClipped: a KID subset size clipped to the smaller set.
 	CodeClipped = "clipped"
+	// CodeNoVariation: KID subsets that cannot vary (the whole sets).
+	CodeNoVariation = "no-variation"
 )
 
 // neverShown is how many never-predicted classes a warning's detail names.
