@@ -8,6 +8,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // find returns the comparison of metric (and baseline, for preference).
@@ -28,7 +29,7 @@ func compare(t *testing.T, base, new *results.Document, opts Options) ([]Compari
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, w
+	return c, warning.Details(w)
 }
 
 func TestDecide(t *testing.T) {
@@ -522,16 +523,16 @@ func TestDiversityTests(t *testing.T) {
 // cases it refuses.
 func TestKIDVariance(t *testing.T) {
 	k := &results.KID{SubsetSize: 100, Values: []float64{1, 2, 3, 4}} // s² = 5/3
-	v, ok := kidVariance(k, 500)
+	v, ok := metrics.KIDVariance(k.Values, k.SubsetSize, 500)
 	if want := 5.0 / 3 * (100.0/400 + 1.0/4); !ok || math.Abs(v-want) > 1e-12 {
 		t.Errorf("variance %g %v, want %g", v, ok, want)
 	}
 	for _, n := range []int{100, 50, 0} {
-		if _, ok := kidVariance(k, n); ok {
+		if _, ok := metrics.KIDVariance(k.Values, k.SubsetSize, n); ok {
 			t.Errorf("n %d ≤ m 100: want no estimate", n)
 		}
 	}
-	if _, ok := kidVariance(&results.KID{SubsetSize: 100, Values: []float64{1}}, 500); ok {
+	if _, ok := metrics.KIDVariance([]float64{1}, 100, 500); ok {
 		t.Error("one subset: want no estimate")
 	}
 	// A document whose subsets span the whole sample set is not tested.
@@ -627,7 +628,7 @@ func TestWarnings(t *testing.T) {
 	new.Models = map[string]results.ModelRef{results.ModelClassifier: {File: "c.onnx", SHA256: "bbbbbbbbbbbbbbbb"}}
 	cmps, warns := compare(t, base, new, DefaultOptions())
 	all := strings.Join(warns, "\n")
-	for _, f := range []string{"fid is in the baseline only", `preference for "UNIT" is in the baseline only`, "the classifier model differs"} {
+	for _, f := range []string{"fid is in the baseline only", `preference for "UNIT" is in the baseline only`, "the classifier model changed"} {
 		if !strings.Contains(all, f) {
 			t.Errorf("warnings %q lack %q", warns, f)
 		}

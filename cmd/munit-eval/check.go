@@ -159,7 +159,6 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 	if err != nil {
 		return gate.ConciseMismatch(err)
 	}
-	gate.AddModelChanges(set, rep)
 	w := cmd.OutOrStdout()
 	if o.json {
 		err = gate.WriteJSON(w, rep)
