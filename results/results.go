@@ -1,4 +1,4 @@
-// Package results holds the results document (schema munit-eval/results/v1,
+// Package results holds the results document (schema munit-eval/results/v2,
 // DESIGN.md §4): one JSON document per (method, dataset) evaluation, holding
 // everything reports and the regression gate need so that they never
 // recompute. A metric that was not computed is absent (a nil pointer or an
