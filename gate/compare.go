@@ -3,11 +3,12 @@ package gate
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // Comparison is the gate's finding for one metric of one (method, dataset).
@@ -85,33 +86,19 @@ func CheckComparable(baseName string, base *results.Document, newName string, ne
 	add("select", bp.Select, np.Select)
 	add("image_size", bp.ImageSize, np.ImageSize)
 	add("splits", bp.Splits, np.Splits)
-	bm, nm := base.Metrics, new.Metrics
-	if b, n := bm.LPIPSDiversity, nm.LPIPSDiversity; b != nil && n != nil {
-		add("lpips_diversity.num_inputs", b.NumInputs, n.NumInputs)
-		add("lpips_diversity.pairs_per_input", b.PairsPerInput, n.PairsPerInput)
-		add("lpips_diversity.pairing", b.Pairing, n.Pairing)
-		add("lpips net", b.LPIPSNet, n.LPIPSNet)
-		add("lpips version", b.LPIPSVersion, n.LPIPSVersion)
-	}
-	if b, ok := base.Models[results.ModelLPIPS]; ok {
-		if n, ok := new.Models[results.ModelLPIPS]; ok {
-			add("models.lpips.net", b.Net, n.Net)
-			add("models.lpips.version", b.Version, n.Version)
+	for _, e := range registry.All() {
+		if e.Comparable == nil {
+			continue
 		}
-	}
-	if bm.NumInputs != nil && nm.NumInputs != nil {
-		add("metrics.num_inputs", *bm.NumInputs, *nm.NumInputs)
-	}
-	if bm.SamplesPerInput != nil && nm.SamplesPerInput != nil {
-		add("metrics.samples_per_input", *bm.SamplesPerInput, *nm.SamplesPerInput)
-	}
-	if len(bm.Classes) > 0 && len(nm.Classes) > 0 {
-		add("classes", strings.Join(bm.Classes, ","), strings.Join(nm.Classes, ","))
-	}
-	if b, n := bm.FID, nm.FID; b != nil && n != nil {
-		add("fid.num_samples", b.NumSamples, n.NumSamples)
-		add("fid.num_real", b.NumReal, n.NumReal)
-		add("fid.feature_dim", b.FeatureDim, n.FeatureDim)
+		nf := map[string]any{}
+		for _, f := range e.Comparable(new) {
+			nf[f.Name] = f.Value
+		}
+		for _, f := range e.Comparable(base) {
+			if n, ok := nf[f.Name]; ok {
+				add(f.Name, f.Value, n)
+			}
+		}
 	}
 	if len(d) > 0 {
 		return &MismatchError{Base: baseName, New: newName, Diffs: d}
@@ -135,13 +122,14 @@ func show(v any) string {
 	return fmt.Sprint(v)
 }
 
-// Compare compares every metric present in both documents and returns one
-// Comparison per metric (per baseline for preference), in the order of
-// Metrics, and warnings: metrics or baselines present in one document only,
-// evaluator models that differ. It returns a *MismatchError when the
-// documents are not comparable (CheckComparable) and an error for invalid
-// options.
-func Compare(baseName string, base *results.Document, newName string, new *results.Document, opts Options) ([]Comparison, []string, error) {
+// Compare compares every quantity of every registered metric present in
+// both documents, and the preference study per baseline, and returns one
+// Comparison per quantity (per baseline for preference), in the order of
+// Metrics, and warnings: models that differ or changed, quantities or
+// baselines present in one document only. It returns a *MismatchError
+// when the documents are not comparable (CheckComparable) and an error for
+// invalid options.
+func Compare(baseName string, base *results.Document, newName string, new *results.Document, opts Options) ([]Comparison, []warning.Warning, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -149,59 +137,18 @@ func Compare(baseName string, base *results.Document, newName string, new *resul
 		return nil, nil, err
 	}
 	c := comparer{opts: opts, method: new.Method, dataset: new.Dataset}
-	for _, role := range []string{results.ModelLPIPS, results.ModelClassifier} {
-		b, okb := base.Models[role]
-		n, okn := new.Models[role]
-		if okb && okn && b.SHA256 != n.SHA256 {
-			c.warn("the %s model differs (sha256 %s in the base, %s in the new document): its metrics may not be comparable", role, short(b.SHA256), short(n.SHA256))
-		}
-	}
-	bm, nm := base.Metrics, new.Metrics
-	c.presence(results.KeyLPIPSDiversity, bm.LPIPSDiversity != nil, nm.LPIPSDiversity != nil)
-	if bm.LPIPSDiversity != nil && nm.LPIPSDiversity != nil {
-		c.diversity(bm.LPIPSDiversity, nm.LPIPSDiversity)
-	}
-	bn, nn := inputCount(base), inputCount(new)
-	for _, s := range []struct {
-		key, exp           string
-		bv, nv, bexp, nexp *float64
-		bci, nci           *[2]float64
-		breps, nreps       []float64
-	}{
-		{results.KeyIS, results.KeyISExp, bm.IS, nm.IS, bm.ISExp, nm.ISExp, bm.ISCI95, nm.ISCI95, bm.ISBootstrap, nm.ISBootstrap},
-		{results.KeyCIS, results.KeyCISExp, bm.CIS, nm.CIS, bm.CISExp, nm.CISExp, bm.CISCI95, nm.CISCI95, bm.CISBootstrap, nm.CISBootstrap},
-	} {
-		c.presence(s.key, s.bv != nil, s.nv != nil)
-		var lead *Comparison
-		if s.bv != nil && s.nv != nil {
-			lead = c.bootstrap(s.key, *s.bv, *s.nv, s.bci, s.nci, s.breps, s.nreps, bn, nn, nil)
-		}
-		c.presence(s.exp, s.bexp != nil, s.nexp != nil)
-		if s.bexp != nil && s.nexp != nil {
-			e := c.bootstrap(s.exp, *s.bexp, *s.nexp, expCI(s.bci), expCI(s.nci), s.breps, s.nreps, bn, nn, math.Exp)
-			if lead != nil {
-				e.Significant, e.Verdict = lead.Significant, lead.Verdict
-				e.Note = join(e.Note, "verdict follows "+s.key)
+	c.modelChanges(base, new)
+	for _, e := range registry.All() {
+		for _, q := range e.Compare {
+			bv, inB := q.Get(base)
+			nv, inN := q.Get(new)
+			c.presence(q.Name, inB, inN)
+			if inB && inN {
+				c.quantity(q, bv, nv)
 			}
 		}
 	}
-	c.presence(results.KeyISSplits, bm.ISSplits != nil, nm.ISSplits != nil)
-	if bm.ISSplits != nil && nm.ISSplits != nil {
-		c.splits(bm.ISSplits, nm.ISSplits)
-	}
-	c.presence(results.KeyFID, bm.FID != nil, nm.FID != nil)
-	if b, n := bm.FID, nm.FID; b != nil && n != nil {
-		if b.StdErr > 0 && n.StdErr > 0 && b.Groups >= 2 && n.Groups >= 2 {
-			c.stderrTest(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.StdErr, n.StdErr, b.Groups, n.Groups)
-		} else {
-			c.bootstrap(results.KeyFID, b.Value, n.Value, b.CI95, n.CI95, b.Bootstrap, n.Bootstrap, base.Protocol.NumInputs, new.Protocol.NumInputs, nil)
-		}
-	}
-	c.presence(results.KeyKID, bm.KID != nil, nm.KID != nil)
-	if bm.KID != nil && nm.KID != nil {
-		c.kid(bm.KID, sampleCount(base), nm.KID, sampleCount(new))
-	}
-	c.preference(bm.Preference, nm.Preference)
+	c.preference(base.Metrics.Preference, new.Metrics.Preference)
 	return c.out, c.warnings, nil
 }
 
@@ -216,30 +163,52 @@ func join(a, b string) string {
 	if a == "" {
 		return b
 	}
+	if b == "" {
+		return a
+	}
 	return a + "; " + b
 }
 
-func expCI(ci *[2]float64) *[2]float64 {
-	if ci == nil {
-		return nil
+// quantity compares one quantity with the test its uncertainty allows
+// (registry.Uncertainty), falling back to the stored intervals, and makes
+// a follower copy its lead's verdict.
+func (c *comparer) quantity(q registry.Quantity, b, n registry.Value) {
+	var cmp *Comparison
+	switch q.By {
+	case registry.BySamples:
+		cmp = c.samples(q, b, n)
+	case registry.ByReplicates:
+		cmp = c.bootstrap(q.Name, b, n)
+	case registry.ByStdErr:
+		if b.StdErr > 0 && n.StdErr > 0 && b.Groups >= 2 && n.Groups >= 2 {
+			cmp = c.stderrTest(q.Name, b, n)
+		} else {
+			cmp = c.bootstrap(q.Name, b, n)
+		}
+	case registry.ByVariance:
+		cmp = c.variance(q.Name, b, n)
+	default:
+		cmp = c.add(q.Name, b, n)
+		c.intervals(cmp)
 	}
-	return &[2]float64{math.Exp(ci[0]), math.Exp(ci[1])}
+	if q.TestName != "" && cmp.Test == defaultTest[q.By] {
+		cmp.Test = q.TestName
+	}
+	if q.Follows == "" {
+		return
+	}
+	for _, lead := range c.out {
+		if lead.Metric == q.Follows {
+			cmp.Significant, cmp.Verdict = lead.Significant, lead.Verdict
+			cmp.Note = join(cmp.Note, "verdict follows "+q.Follows)
+		}
+	}
 }
 
-// inputCount is the number of inputs the IS/CIS bootstrap resampled.
-func inputCount(d *results.Document) int {
-	if d.Metrics.NumInputs != nil {
-		return *d.Metrics.NumInputs
-	}
-	return d.Protocol.NumInputs
-}
-
-// sampleCount is the number of generated samples behind a document's KID.
-func sampleCount(d *results.Document) int {
-	if d.Metrics.FID != nil && d.Metrics.FID.NumSamples > 0 {
-		return d.Metrics.FID.NumSamples
-	}
-	return d.Protocol.NumInputs * max(d.Protocol.SamplesPerInput, 1)
+// defaultTest names the test each kind of uncertainty gets.
+var defaultTest = map[registry.Uncertainty]string{
+	registry.BySamples: TestWelch, registry.ByReplicates: TestBootstrap,
+	registry.ByStdErr: TestWelch, registry.ByVariance: TestNormal,
 }
 
 // comparer accumulates the comparisons of one pair of documents.
@@ -247,19 +216,36 @@ type comparer struct {
 	opts            Options
 	method, dataset string
 	out             []Comparison
-	warnings        []string
+	warnings        []warning.Warning
 }
 
-func (c *comparer) warn(format string, args ...any) {
-	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+// Codes of the gate's warnings.
+const (
+	// CodeOneSide: a quantity or a preference baseline in one document only.
+	CodeOneSide = "one-side"
+	// CodeModelChanged: a model's SHA-256 differs, or one document only
+	// records the model.
+	CodeModelChanged = "model-changed"
+	// CodeMethodMismatch: a model's metadata names another method.
+	CodeMethodMismatch = "method-mismatch"
+	// CodeNoBaseline: a new document without a baseline.
+	CodeNoBaseline = "no-baseline"
+)
+
+// warn adds a warning about subject (a quantity's name, preference or
+// models), stamped with the comparison's method and dataset.
+func (c *comparer) warn(code, subject, format string, args ...any) {
+	w := warning.New(code, subject, format, args...)
+	w.Method, w.Dataset = c.method, c.dataset
+	c.warnings = append(c.warnings, w)
 }
 
 func (c *comparer) presence(key string, inBase, inNew bool) {
 	switch {
 	case inBase && !inNew:
-		c.warn("%s is in the baseline only: not compared", key)
+		c.warn(CodeOneSide, key, "%s is in the baseline only: not compared", key)
 	case inNew && !inBase:
-		c.warn("%s is in the new results only: not compared", key)
+		c.warn(CodeOneSide, key, "%s is in the new results only: not compared", key)
 	}
 }
 
@@ -267,12 +253,19 @@ func (c *comparer) presence(key string, inBase, inNew bool) {
 // computed against; every metric's meaningful values are far above it.
 const relDeltaFloor = 1e-12
 
-// add appends a comparison with the common fields filled and returns it.
-func (c *comparer) add(metric string, base, new float64) *Comparison {
+// add appends a comparison of two values with the common fields filled
+// (their intervals, when stored and finite, and their notes) and returns
+// it.
+func (c *comparer) add(metric string, b, n registry.Value) *Comparison {
+	base, new := b.V, n.V
 	cmp := Comparison{
 		Method: c.method, Dataset: c.dataset, Metric: metric,
 		Better: c.opts.direction(metric), Base: base, New: new, Delta: new - base,
 		Tolerance: c.opts.tolerance(metric), Verdict: Unchanged, Test: TestNone,
+		BaseCI: finiteCI(b.CI), NewCI: finiteCI(n.CI), Note: join(b.Note, n.Note),
+	}
+	if b.Note == n.Note {
+		cmp.Note = b.Note
 	}
 	// A baseline at rounding level (a deterministic model's CIS is 1e-16,
 	// not 0) has no meaningful relative change.
@@ -306,6 +299,14 @@ func finite(v float64) *float64 {
 	return &v
 }
 
+// finiteCI is ci of a stored interval; nil stays nil.
+func finiteCI(iv *[2]float64) *[2]float64 {
+	if iv == nil {
+		return nil
+	}
+	return ci(iv[0], iv[1])
+}
+
 func ci(lo, hi float64) *[2]float64 {
 	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return nil
@@ -313,59 +314,32 @@ func ci(lo, hi float64) *[2]float64 {
 	return &[2]float64{lo, hi}
 }
 
-// perInputMeans returns the per-input mean distances of d: the stored ones,
-// or else the means of the stored pairs grouped by input (in input order).
-func perInputMeans(d *results.Diversity) (m []float64, fromPairs bool) {
-	if len(d.PerInputMean) > 0 {
-		return d.PerInputMean, false
-	}
-	if len(d.Pairs) == 0 {
-		return nil, false
-	}
-	groups := map[int][]float64{}
-	for _, p := range d.Pairs {
-		groups[p.Input] = append(groups[p.Input], p.Distance)
-	}
-	keys := make([]int, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	for _, k := range keys {
-		m = append(m, metrics.Mean(groups[k]))
-	}
-	return m, true
-}
-
-// diversity compares LPIPS diversity with a two-sample test on the
-// per-input mean distances b (base) and n (new), inputs being the
-// independent units (pairs of one input share their input):
+// samples compares the means of independent unit values b and n
+// (registry.BySamples: LPIPS diversity's per-input means, the split
+// Inception Score's split values) with a two-sample test:
 //
 //	Δ = mean(n) − mean(b),  se = sqrt(s_n²/N_n + s_b²/N_b)
 //	95% interval: Δ ± t_{0.975, df} · se   (Welch–Satterthwaite df)
-//	p: Welch's t (default) or Mann–Whitney U (Options.DiversityTest)
+//	p: Welch's t (default) or Mann–Whitney U (Options.DiversityTest, for
+//	   quantities that allow a rank test)
 //
 // Welch's t is the default because the verdict is about the mean (the
 // number the paper reports), the per-input means are themselves averages
 // and close to normal, and it gives an interval on the same difference;
 // Mann–Whitney tests a shift of the whole distribution, is robust to a few
 // outlying inputs, and is offered for heavy-tailed per-input means (its
-// interval is still Welch's).
-func (c *comparer) diversity(b, n *results.Diversity) {
-	cmp := c.add(results.KeyLPIPSDiversity, b.Mean, n.Mean)
-	cmp.BaseCI, cmp.NewCI = ci(b.CI95[0], b.CI95[1]), ci(n.CI95[0], n.CI95[1])
-	bm, bp := perInputMeans(b)
-	nm, np := perInputMeans(n)
-	if bp || np {
-		cmp.Note = "per-input means computed from the stored pairs"
-	}
+// interval is still Welch's). Δ is the difference of the documents' values
+// (the mean over all pairs for diversity).
+func (c *comparer) samples(q registry.Quantity, bv, nv registry.Value) *Comparison {
+	cmp := c.add(q.Name, bv, nv)
+	bm, nm := bv.Samples, nv.Samples
 	if len(bm) >= 2 && len(nm) >= 2 {
 		t, err := metrics.WelchT(nm, bm)
 		if err == nil {
 			cmp.Test, cmp.NBase, cmp.NNew, cmp.P = TestWelch, len(bm), len(nm), finite(t.P)
 			iv := t.Interval(0.95)
 			cmp.DeltaCI = ci(iv[0], iv[1])
-			if c.opts.DiversityTest == TestMannWhitney {
+			if q.RankTest && c.opts.DiversityTest == TestMannWhitney {
 				u, err := metrics.MannWhitneyU(nm, bm)
 				if err == nil {
 					cmp.Test, cmp.P = TestMannWhitney, finite(u.P)
@@ -374,13 +348,14 @@ func (c *comparer) diversity(b, n *results.Diversity) {
 			}
 			cmp.Significant = cmp.P != nil && *cmp.P < c.opts.Alpha
 			decide(cmp)
-			return
+			return cmp
 		}
 		cmp.Note = join(cmp.Note, "no two-sample test ("+err.Error()+")")
 	} else {
-		cmp.Note = join(cmp.Note, "fewer than 2 per-input means in a document")
+		cmp.Note = join(cmp.Note, "fewer than 2 "+q.Samples+" in a document")
 	}
 	c.intervals(cmp)
+	return cmp
 }
 
 // bootstrap compares a statistic through the bootstrap replicates over
@@ -407,11 +382,11 @@ func (c *comparer) diversity(b, n *results.Diversity) {
 // B = 200, where this test flagged 1.1% (1500 runs). Without input counts
 // it uses the normal distribution and no correction; without replicates it
 // falls back to the stored intervals.
-func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]float64, breps, nreps []float64, nb, nn int, f func(float64) float64) *Comparison {
-	cmp := c.add(metric, base, new)
-	cmp.BaseCI, cmp.NewCI = bci, nci
+func (c *comparer) bootstrap(metric string, bv, nv registry.Value) *Comparison {
+	cmp := c.add(metric, bv, nv)
+	breps, nreps, nb, nn, f := bv.Replicates, nv.Replicates, bv.Inputs, nv.Inputs, bv.Transform
 	if len(breps) < 2 || len(nreps) < 2 {
-		cmp.Note = "no bootstrap replicates stored"
+		cmp.Note = join(cmp.Note, "no bootstrap replicates stored")
 		c.intervals(cmp)
 		return cmp
 	}
@@ -431,7 +406,7 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 	}
 	vb, vn := metrics.BootstrapVariance(tr(breps), nb1), metrics.BootstrapVariance(tr(nreps), nn1)
 	if math.IsNaN(vb) || math.IsNaN(vn) || math.IsInf(vb+vn, 0) {
-		cmp.Note = "bootstrap replicates unusable (NaN or Inf)"
+		cmp.Note = join(cmp.Note, "bootstrap replicates unusable (NaN or Inf)")
 		c.intervals(cmp)
 		return cmp
 	}
@@ -439,7 +414,7 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 	if nb1 >= 2 {
 		dfb, dfn = float64(nb-1), float64(nn-1)
 	} else {
-		cmp.Note = "number of inputs not recorded: normal approximation"
+		cmp.Note = join(cmp.Note, "number of inputs not recorded: normal approximation")
 	}
 	cmp.Test, cmp.NBase, cmp.NNew = TestBootstrap, len(breps), len(nreps)
 	c.welch(cmp, vb, dfb, vn, dfn)
@@ -451,10 +426,10 @@ func (c *comparer) bootstrap(metric string, base, new float64, bci, nci *[2]floa
 // Welch's test with se = sqrt(se_b² + se_n²) and Welch–Satterthwaite
 // degrees of freedom (metrics.WelchDiffTest with gb − 1 and gn − 1), on
 // the difference of the plug-in values.
-func (c *comparer) stderrTest(metric string, base, new float64, bci, nci *[2]float64, seb, sen float64, gb, gn int) *Comparison {
-	cmp := c.add(metric, base, new)
-	cmp.BaseCI, cmp.NewCI = bci, nci
-	cmp.Test, cmp.NBase, cmp.NNew = TestJackknife, gb, gn
+func (c *comparer) stderrTest(metric string, bv, nv registry.Value) *Comparison {
+	cmp := c.add(metric, bv, nv)
+	seb, sen, gb, gn := bv.StdErr, nv.StdErr, bv.Groups, nv.Groups
+	cmp.Test, cmp.NBase, cmp.NNew = TestWelch, gb, gn
 	c.welch(cmp, seb*seb, float64(gb-1), sen*sen, float64(gn-1))
 	return cmp
 }
@@ -501,49 +476,27 @@ func (c *comparer) intervals(cmp *Comparison) {
 	decide(cmp)
 }
 
-// splits compares the conventional split Inception Score with Welch's t on
-// the split values (disjoint splits are independent).
-func (c *comparer) splits(b, n *results.ISSplits) {
-	cmp := c.add(results.KeyISSplits, b.Mean, n.Mean)
-	if len(b.Values) < 2 || len(n.Values) < 2 {
-		cmp.Note = "fewer than 2 split values stored: not tested"
+// variance compares two values with a normal test on their variances
+// (registry.ByVariance: KID's, which allows for the overlap of subsets
+// drawn from the same samples, metrics.KIDVariance): z = Δ / sqrt(V_b +
+// V_n), p = erfc(|z|/√2), 95% interval Δ ± z_{0.975} sqrt(V_b + V_n).
+// Without a variance on both sides it is not tested (the values' notes say
+// why).
+func (c *comparer) variance(metric string, bv, nv registry.Value) *Comparison {
+	cmp := c.add(metric, bv, nv)
+	if bv.Variance == nil || nv.Variance == nil {
+		if cmp.Note == "" {
+			cmp.Note = "no variance stored: not tested"
+		}
 		decide(cmp)
-		return
+		return cmp
 	}
-	t, err := metrics.WelchT(n.Values, b.Values)
-	if err != nil {
-		cmp.Note = "not tested: " + err.Error()
-		decide(cmp)
-		return
-	}
-	cmp.Test, cmp.NBase, cmp.NNew, cmp.P = TestWelch, len(b.Values), len(n.Values), finite(t.P)
-	iv := t.Interval(0.95)
-	cmp.DeltaCI = ci(iv[0], iv[1])
-	cmp.Significant = cmp.P != nil && *cmp.P < c.opts.Alpha
-	decide(cmp)
-}
-
-// kid compares KID means with a normal test (metrics.NormalInterval) using
-// metrics.KIDVariance with the bn and nn generated samples behind each:
-// z = Δ / sqrt(V_b + V_n), p = erfc(|z|/√2), 95% interval
-// Δ ± z_{0.975} sqrt(V_b + V_n).
-func (c *comparer) kid(b *results.KID, bn int, n *results.KID, nn int) {
-	cmp := c.add(results.KeyKID, b.Mean, n.Mean)
-	vb, okb := metrics.KIDVariance(b.Values, b.SubsetSize, bn)
-	vn, okn := metrics.KIDVariance(n.Values, n.SubsetSize, nn)
-	if !okb || !okn {
-		cmp.Note = "subset values, subset size or sample count missing, or subsets as large as the sample set: not tested"
-		decide(cmp)
-		return
-	}
-	cmp.Test, cmp.NBase, cmp.NNew = TestKID, len(b.Values), len(n.Values)
-	_, bci := metrics.NormalInterval(b.Mean, math.Sqrt(vb), 0.95)
-	_, nci := metrics.NormalInterval(n.Mean, math.Sqrt(vn), 0.95)
-	cmp.BaseCI, cmp.NewCI = ci(bci[0], bci[1]), ci(nci[0], nci[1])
-	p, dci := metrics.NormalInterval(cmp.Delta, math.Sqrt(vb+vn), 0.95)
+	cmp.Test, cmp.NBase, cmp.NNew = TestNormal, bv.N, nv.N
+	p, dci := metrics.NormalInterval(cmp.Delta, math.Sqrt(*bv.Variance+*nv.Variance), 0.95)
 	cmp.P, cmp.DeltaCI = &p, ci(dci[0], dci[1])
 	cmp.Significant = *cmp.P < c.opts.Alpha
 	decide(cmp)
+	return cmp
 }
 
 // preference compares, for each baseline in both documents, the share of
@@ -561,19 +514,19 @@ func (c *comparer) kid(b *results.KID, bn int, n *results.KID, nn int) {
 func (c *comparer) preference(b, n map[string]results.Preference) {
 	for _, name := range sortedKeys(b) {
 		if _, ok := n[name]; !ok {
-			c.warn("preference for %q is in the baseline only: not compared", name)
+			c.warn(CodeOneSide, results.KeyPreference, "preference for %q is in the baseline only: not compared", name)
 		}
 	}
 	for _, name := range sortedKeys(n) {
 		pb, ok := b[name]
 		if !ok {
-			c.warn("preference for %q is in the new results only: not compared", name)
+			c.warn(CodeOneSide, results.KeyPreference, "preference for %q is in the new results only: not compared", name)
 			continue
 		}
 		pn := n[name]
-		cmp := c.add(results.KeyPreference, pb.Percent, pn.Percent)
+		bw, nw := pb.Wilson, pn.Wilson
+		cmp := c.add(results.KeyPreference, registry.Value{V: pb.Percent, CI: &bw}, registry.Value{V: pn.Percent, CI: &nw})
 		cmp.Baseline = name
-		cmp.BaseCI, cmp.NewCI = &[2]float64{pb.Wilson[0], pb.Wilson[1]}, &[2]float64{pn.Wilson[0], pn.Wilson[1]}
 		_, p, err := metrics.TwoProportionZ(pn.Preferred, pn.Judgments, pb.Preferred, pb.Judgments)
 		if err != nil || pb.Judgments == 0 || pn.Judgments == 0 {
 			cmp.Note = "judgment counts missing or invalid: not tested"

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // Doc is a results document and the file it was read from.
@@ -128,12 +130,12 @@ func readFolder(what, dir string) (map[string]Doc, error) {
 
 // Group is the comparison of one pair of documents.
 type Group struct {
-	Method   string       `json:"method"`
-	Dataset  string       `json:"dataset,omitempty"`
-	BasePath string       `json:"baseline"`
-	NewPath  string       `json:"results"`
-	Metrics  []Comparison `json:"metrics"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Method   string            `json:"method"`
+	Dataset  string            `json:"dataset,omitempty"`
+	BasePath string            `json:"baseline"`
+	NewPath  string            `json:"results"`
+	Metrics  []Comparison      `json:"metrics"`
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 }
 
 // Report is the gate's outcome for a Set.
@@ -144,7 +146,7 @@ type Report struct {
 	Groups     []Group `json:"groups"`
 	// Warnings are about the set as a whole (new documents without a
 	// baseline).
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 	// Missing lists the baseline metrics absent from the new results
 	// (only with Options.AllowMissing; otherwise Check fails). A report
 	// with missing metrics fails the gate like a regression.
@@ -198,34 +200,25 @@ func (r *Report) Failed() bool {
 	return len(r.Regressions()) > 0 || len(r.Missing) > 0
 }
 
-// missingMetrics lists the metrics of base that new lacks, in the order
-// of Metrics, preference per baseline name.
+// missingMetrics lists the quantities of base that new lacks, in the
+// order of Metrics, preference per baseline name.
 func missingMetrics(p Pair) []Missing {
-	bm, nm := p.Base.Doc.Metrics, p.New.Doc.Metrics
 	var out []Missing
 	add := func(metric, baseline string) {
 		out = append(out, Missing{Method: p.Base.Doc.Method, Dataset: p.Base.Doc.Dataset, Metric: metric, Baseline: baseline,
 			BasePath: p.Base.Path, NewPath: p.New.Path})
 	}
-	for _, c := range []struct {
-		key      string
-		inB, inN bool
-	}{
-		{results.KeyLPIPSDiversity, bm.LPIPSDiversity != nil, nm.LPIPSDiversity != nil},
-		{results.KeyIS, bm.IS != nil, nm.IS != nil},
-		{results.KeyISExp, bm.ISExp != nil, nm.ISExp != nil},
-		{results.KeyCIS, bm.CIS != nil, nm.CIS != nil},
-		{results.KeyCISExp, bm.CISExp != nil, nm.CISExp != nil},
-		{results.KeyISSplits, bm.ISSplits != nil, nm.ISSplits != nil},
-		{results.KeyFID, bm.FID != nil, nm.FID != nil},
-		{results.KeyKID, bm.KID != nil, nm.KID != nil},
-	} {
-		if c.inB && !c.inN {
-			add(c.key, "")
+	for _, e := range registry.All() {
+		for _, q := range e.Compare {
+			_, inB := q.Get(p.Base.Doc)
+			_, inN := q.Get(p.New.Doc)
+			if inB && !inN {
+				add(q.Name, "")
+			}
 		}
 	}
-	for _, name := range sortedKeys(bm.Preference) {
-		if _, ok := nm.Preference[name]; !ok {
+	for _, name := range sortedKeys(p.Base.Doc.Metrics.Preference) {
+		if _, ok := p.New.Doc.Metrics.Preference[name]; !ok {
 			add(results.KeyPreference, name)
 		}
 	}
@@ -312,7 +305,9 @@ func Check(s *Set, opts Options) (*Report, error) {
 		holm(r, opts.Alpha)
 	}
 	for _, d := range s.NewOnly {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s (%s) has no baseline: not gated", key(d.Doc), d.Path))
+		w := warning.New(CodeNoBaseline, warning.SubjectRun, "%s (%s) has no baseline: not gated", key(d.Doc), d.Path)
+		w.Method, w.Dataset = d.Doc.Method, d.Doc.Dataset
+		r.Warnings = append(r.Warnings, w)
 	}
 	return r, nil
 }
@@ -328,7 +323,7 @@ func holm(r *Report, alpha float64) {
 	for gi := range r.Groups {
 		for ci := range r.Groups[gi].Metrics {
 			c := &r.Groups[gi].Metrics[ci]
-			if _, f := followers[c.Metric]; !f && c.P != nil {
+			if _, f := follows(c.Metric); !f && c.P != nil {
 				tested = append(tested, c)
 			}
 		}
@@ -347,7 +342,7 @@ func holm(r *Report, alpha float64) {
 		g := &r.Groups[gi]
 		for ci := range g.Metrics {
 			c := &g.Metrics[ci]
-			lead, ok := followers[c.Metric]
+			lead, ok := follows(c.Metric)
 			if !ok {
 				continue
 			}

@@ -224,7 +224,7 @@ func TestFolderMode(t *testing.T) {
 	if got["MUNIT"] != Regressed || got["BicycleGAN"] != Unchanged {
 		t.Errorf("verdicts %v", got)
 	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "CycleGAN / edges2shoes") || !strings.Contains(r.Warnings[0], "no baseline") {
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Detail, "CycleGAN / edges2shoes") || !strings.Contains(r.Warnings[0].Detail, "no baseline") {
 		t.Errorf("warnings %q", r.Warnings)
 	}
 

@@ -7,7 +7,9 @@
 // the user's tolerance (relative to the baseline value, default 0) AND the
 // difference is significant at alpha (default 0.01): noise alone must not fail
 // CI, and neither must a real but negligible change. Each metric is tested the
-// way its document lets it be tested without recomputing anything:
+// way its document lets it be tested without recomputing anything, as its
+// metric's registry entry says (registry.Quantity: what its uncertainty is
+// stored as); for the built-in metrics:
 //
 //	lpips_diversity  Welch's t on the per-input means (Mann–Whitney U on request);
 //	                 per-input means derived from the pairs when only pairs are stored
@@ -18,6 +20,8 @@
 //	is_splits        Welch's t on the split values
 //	kid              a normal test whose standard error allows for the overlap
 //	                 of the subsets (see metrics.KIDVariance)
+//	precision, recall, density, coverage
+//	                 shown, not tested (no uncertainty is stored)
 //	preference       the pooled two-proportion z-test per baseline
 //
 // A CI run gates many metrics of many documents at once, so Check corrects
@@ -33,8 +37,9 @@
 //
 // Documents are comparable only when they describe the same evaluation:
 // same method and dataset, same protocol (inputs, samples and pairs per
-// input, pairing, selection, image size, splits), the same LPIPS network and
-// version, the same classifier classes, the same FID sample counts.
+// input, pairing, selection, image size, splits), and the fields each
+// metric's entry names (registry.Entry.Comparable: the same LPIPS network
+// and version, the same classifier classes, the same FID sample counts).
 // Anything else is bad input (a *MismatchError) naming every difference.
 package gate
 
@@ -44,6 +49,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 )
 
@@ -103,48 +109,70 @@ const (
 	TestBootstrap   = "bootstrap"
 	TestJackknife   = "jackknife-welch"
 	TestKID         = "kid-normal"
+	TestNormal      = "normal"
 	TestTwoProp     = "two-proportion-z"
 	TestIntervals   = "intervals"
 	TestNone        = "none"
 )
 
-// Metrics lists the metric names the gate knows, in table order. They are
-// the keys of the results document (results.Key*).
-var Metrics = []string{
-	results.KeyLPIPSDiversity,
-	results.KeyIS, results.KeyISExp,
-	results.KeyCIS, results.KeyCISExp,
-	results.KeyISSplits,
-	results.KeyFID, results.KeyKID,
-	results.KeyPreference,
+// Metrics lists the quantity names the gate knows, in table order: every
+// quantity of the registered metrics (registry.Entry.Compare, in
+// registration order), then preference (the human study, which is not a
+// computed metric).
+func Metrics() []string {
+	var out []string
+	for _, e := range registry.All() {
+		for _, q := range e.Compare {
+			out = append(out, q.Name)
+		}
+	}
+	return append(out, results.KeyPreference)
 }
 
-// DefaultDirection returns the direction in which metric gets better:
-// higher for diversity and the Inception Scores, lower for FID, KID and
-// preference. Preference is the share of judgments that preferred a baseline
-// over the document's (reference) method, so a higher share means the
-// reference method got worse.
+// quantity returns the registered quantity of name, or nil.
+func quantity(name string) *registry.Quantity {
+	for _, e := range registry.All() {
+		for i := range e.Compare {
+			if e.Compare[i].Name == name {
+				return &e.Compare[i]
+			}
+		}
+	}
+	return nil
+}
+
+// DefaultDirection returns the direction in which metric gets better, as
+// its registry entry says (higher for diversity and the Inception Scores,
+// lower for FID and KID), and lower for preference: the share of
+// judgments that preferred a baseline over the document's (reference)
+// method, so a higher share means the reference method got worse.
 func DefaultDirection(metric string) Direction {
-	switch metric {
-	case results.KeyFID, results.KeyKID, results.KeyPreference:
+	if q := quantity(metric); q != nil {
+		if f := quantity(q.Follows); f != nil {
+			q = f
+		}
+		if q.Better < 0 {
+			return LowerIsBetter
+		}
+		return HigherIsBetter
+	}
+	if metric == results.KeyPreference {
 		return LowerIsBetter
 	}
 	return HigherIsBetter
 }
 
 // knownMetric reports whether m is one of Metrics.
-func knownMetric(m string) bool {
-	for _, k := range Metrics {
-		if k == m {
-			return true
-		}
-	}
-	return false
-}
+func knownMetric(m string) bool { return m == results.KeyPreference || quantity(m) != nil }
 
-// followers maps a metric whose verdict is copied from another one (exp is
-// monotone, so exp(IS) moves exactly when IS does) to that metric.
-var followers = map[string]string{results.KeyISExp: results.KeyIS, results.KeyCISExp: results.KeyCIS}
+// follows returns the quantity whose verdict m copies (exp is monotone, so
+// exp(IS) moves exactly when IS does), and whether it has one.
+func follows(m string) (string, bool) {
+	if q := quantity(m); q != nil && q.Follows != "" {
+		return q.Follows, true
+	}
+	return "", false
+}
 
 // Options configure a comparison. The zero value is not ready; start from
 // DefaultOptions.
@@ -197,9 +225,9 @@ func (o Options) Validate() error {
 	for _, m := range sortedKeys(o.Tolerance) {
 		v := o.Tolerance[m]
 		if !knownMetric(m) {
-			return fmt.Errorf("gate: tolerance for unknown metric %q (known: %s)", m, strings.Join(Metrics, ", "))
+			return fmt.Errorf("gate: tolerance for unknown metric %q (known: %s)", m, strings.Join(Metrics(), ", "))
 		}
-		if f, ok := followers[m]; ok {
+		if f, ok := follows(m); ok {
 			return fmt.Errorf("gate: %s follows %s; set the tolerance on %s", m, f, f)
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
@@ -208,9 +236,9 @@ func (o Options) Validate() error {
 	}
 	for _, m := range sortedKeys(o.Direction) {
 		if !knownMetric(m) {
-			return fmt.Errorf("gate: direction for unknown metric %q (known: %s)", m, strings.Join(Metrics, ", "))
+			return fmt.Errorf("gate: direction for unknown metric %q (known: %s)", m, strings.Join(Metrics(), ", "))
 		}
-		if f, ok := followers[m]; ok {
+		if f, ok := follows(m); ok {
 			return fmt.Errorf("gate: %s follows %s; set the direction on %s", m, f, f)
 		}
 		if d := o.Direction[m]; d != HigherIsBetter && d != LowerIsBetter {
@@ -231,7 +259,7 @@ func (o Options) Validate() error {
 }
 
 func (o Options) direction(m string) Direction {
-	if f, ok := followers[m]; ok {
+	if f, ok := follows(m); ok {
 		m = f
 	}
 	if d, ok := o.Direction[m]; ok {
@@ -241,7 +269,7 @@ func (o Options) direction(m string) Direction {
 }
 
 func (o Options) tolerance(m string) float64 {
-	if f, ok := followers[m]; ok {
+	if f, ok := follows(m); ok {
 		m = f
 	}
 	return o.Tolerance[m]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // find returns the comparison of metric (and baseline, for preference).
@@ -28,7 +29,7 @@ func compare(t *testing.T, base, new *results.Document, opts Options) ([]Compari
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, w
+	return c, warning.Details(w)
 }
 
 func TestDecide(t *testing.T) {
@@ -613,7 +614,7 @@ func TestWarnings(t *testing.T) {
 	new.Models = map[string]results.ModelRef{results.ModelClassifier: {File: "c.onnx", SHA256: "bbbbbbbbbbbbbbbb"}}
 	cmps, warns := compare(t, base, new, DefaultOptions())
 	all := strings.Join(warns, "\n")
-	for _, f := range []string{"fid is in the baseline only", `preference for "UNIT" is in the baseline only`, "the classifier model differs"} {
+	for _, f := range []string{"fid is in the baseline only", `preference for "UNIT" is in the baseline only`, "the classifier model changed"} {
 		if !strings.Contains(all, f) {
 			t.Errorf("warnings %q lack %q", warns, f)
 		}

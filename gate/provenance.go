@@ -6,58 +6,44 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
-// AddModelChanges adds to each group a warning for every model whose SHA-256
-// differs between the baseline and the new document (the generator too,
-// not only the evaluators the gate itself looks at), unless the group
-// already warns about that model, one for a model recorded in only one of
-// them, and one for a model of the new document whose metadata names
-// another method.
-func AddModelChanges(set *Set, rep *Report) {
-	for i, p := range set.Pairs {
-		if i >= len(rep.Groups) {
-			return
+// modelChanges warns about every model whose SHA-256 differs between the
+// baseline and the new document (the generator too, not only the models
+// that score the metrics: the numbers may have moved because the model
+// did), about a model recorded in only one of them, and about a model of
+// the new document whose metadata names another method.
+func (c *comparer) modelChanges(base, new *results.Document) {
+	roles := map[string]bool{}
+	for r := range base.Models {
+		roles[r] = true
+	}
+	for r := range new.Models {
+		roles[r] = true
+	}
+	sorted := make([]string, 0, len(roles))
+	for r := range roles {
+		sorted = append(sorted, r)
+	}
+	sort.Strings(sorted)
+	for _, r := range sorted {
+		b, okb := base.Models[r]
+		n, okn := new.Models[r]
+		switch {
+		case okb && okn && b.SHA256 != n.SHA256:
+			c.warn(CodeModelChanged, warning.SubjectModels, "the %s model changed: sha256 %s (%s) in the baseline, %s (%s) in the results", r, shortOrNone(b.SHA256), filepath.Base(b.File), shortOrNone(n.SHA256), filepath.Base(n.File))
+		case okb && !okn:
+			c.warn(CodeModelChanged, warning.SubjectModels, "the %s model (%s) is recorded in the baseline only", r, filepath.Base(b.File))
+		case okn && !okb:
+			c.warn(CodeModelChanged, warning.SubjectModels, "the %s model (%s) is recorded in the results only", r, filepath.Base(n.File))
 		}
-		g := &rep.Groups[i]
-		roles := map[string]bool{}
-		for r := range p.Base.Doc.Models {
-			roles[r] = true
-		}
-		for r := range p.New.Doc.Models {
-			roles[r] = true
-		}
-		sorted := make([]string, 0, len(roles))
-		for r := range roles {
-			sorted = append(sorted, r)
-		}
-		sort.Strings(sorted)
-		for _, r := range sorted {
-			b, okb := p.Base.Doc.Models[r]
-			n, okn := p.New.Doc.Models[r]
-			var msg string
-			switch {
-			case okb && okn && b.SHA256 != n.SHA256:
-				msg = fmt.Sprintf("the %s model changed: sha256 %s (%s) in the baseline, %s (%s) in the results", r, shortOrNone(b.SHA256), filepath.Base(b.File), shortOrNone(n.SHA256), filepath.Base(n.File))
-			case okb && !okn:
-				msg = fmt.Sprintf("the %s model (%s) is recorded in the baseline only", r, filepath.Base(b.File))
-			case okn && !okb:
-				msg = fmt.Sprintf("the %s model (%s) is recorded in the results only", r, filepath.Base(n.File))
-			default:
-				continue
-			}
-			dup := false
-			for _, w := range g.Warnings {
-				dup = dup || strings.Contains(w, "the "+r+" model")
-			}
-			if !dup {
-				g.Warnings = append(g.Warnings, msg)
-			}
-		}
-		for _, r := range sorted {
-			if m := p.New.Doc.Models[r].Method; m != "" && m != p.New.Doc.Method {
-				g.Warnings = append(g.Warnings, fmt.Sprintf("the %s model's metadata names the method %q, not %q", r, m, p.New.Doc.Method))
-			}
+	}
+	for _, r := range sorted {
+		if m := new.Models[r].Method; m != "" && m != new.Method {
+			c.warn(CodeMethodMismatch, warning.SubjectModels, "the %s model's metadata names the method %q, not %q", r, m, new.Method)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/munit-eval/munit-eval/table"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // TableOptions controls WriteTableOptions.
@@ -78,7 +79,7 @@ func WriteTableOptions(w io.Writer, r *Report, opts TableOptions) error {
 		}
 	}
 	for _, s := range r.Warnings {
-		fmt.Fprint(w, table.Wrap("warning: "+s, "", "  ", opts.Width))
+		fmt.Fprint(w, table.Wrap("warning: "+s.Detail, "", "  ", opts.Width))
 	}
 	if len(r.Groups) > 0 {
 		fmt.Fprintln(w)
@@ -136,7 +137,7 @@ func groupTable(g Group) *table.Table {
 			t.Notes = append(t.Notes, name+": "+c.Note)
 		}
 	}
-	t.Warnings = g.Warnings
+	t.Warnings = warning.Details(g.Warnings)
 	return t
 }
 
@@ -199,10 +200,10 @@ func WriteJSON(w io.Writer, r *Report) error {
 	for _, g := range r.Groups {
 		out.Verdicts = append(out.Verdicts, g.Metrics...)
 		for _, s := range g.Warnings {
-			out.Warnings = append(out.Warnings, strings.TrimSpace(key2(g.Method, g.Dataset)+": "+s))
+			out.Warnings = append(out.Warnings, strings.TrimSpace(key2(g.Method, g.Dataset)+": "+s.Detail))
 		}
 	}
-	out.Warnings = append(out.Warnings, r.Warnings...)
+	out.Warnings = append(out.Warnings, warning.Details(r.Warnings)...)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {

@@ -30,15 +30,25 @@ const (
 // (not a default: it costs three N×N distance matrices).
 func init() {
 	Register(&Entry{Key: KeyLPIPS, Title: "LPIPS diversity", Needs: NeedPairs, Default: true,
-		Compute: computeLPIPS, Present: func(m *results.Metrics) bool { return m.LPIPSDiversity != nil }})
+		Compute: computeLPIPS, Present: func(m *results.Metrics) bool { return m.LPIPSDiversity != nil },
+		Table: TableQuality, Columns: lpipsColumns, Protocol: lpipsProtocol, Details: lpipsDetails,
+		Compare: lpipsCompare, Comparable: lpipsComparable})
 	Register(&Entry{Key: KeyIS, Title: "IS and CIS", Needs: NeedLogits, PerSample: true, Default: true,
-		Compute: computeIS, Present: func(m *results.Metrics) bool { return m.IS != nil || m.ISSplits != nil }})
+		Compute: computeIS, Present: func(m *results.Metrics) bool { return m.IS != nil || m.ISSplits != nil },
+		Table: TableScores, Columns: isColumns, Protocol: isProtocol, Details: isDetails, DetailNotes: isDetailNotes,
+		Compare: isCompare, Comparable: isComparable})
 	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
-		Compute: computeFID, Present: func(m *results.Metrics) bool { return m.FID != nil }})
+		Compute: computeFID, Present: func(m *results.Metrics) bool { return m.FID != nil },
+		Table: TableDistances, Columns: fidColumns, Protocol: fidProtocol, Details: fidDetails,
+		Compare: fidCompare, Comparable: fidComparable})
 	Register(&Entry{Key: KeyKID, Title: "KID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
-		Compute: computeKID, Present: func(m *results.Metrics) bool { return m.KID != nil }})
+		Compute: computeKID, Present: func(m *results.Metrics) bool { return m.KID != nil },
+		Table: TableDistances, Columns: kidColumns, Protocol: kidProtocol, Details: kidDetails,
+		Compare: kidCompare})
 	Register(&Entry{Key: KeyPRDC, Title: "precision, recall, density, coverage", Needs: NeedFeatures | NeedReal, PerSample: true,
-		Compute: computePRDC, Present: func(m *results.Metrics) bool { return m.PRDC != nil }})
+		Compute: computePRDC, Present: func(m *results.Metrics) bool { return m.PRDC != nil },
+		Table: TablePRDC, Columns: prdcColumns, Protocol: prdcProtocol, Details: prdcDetails,
+		Compare: prdcCompare, Comparable: prdcComparable})
 }
 
 // computeLPIPS summarises the pair distances (Summarize) and warns about

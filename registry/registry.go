@@ -11,7 +11,10 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -111,8 +114,30 @@ type Entry struct {
 	// Compute writes the metric's fragment into m from in, and returns the
 	// warnings the reader must see.
 	Compute func(in *Inputs, m *results.Metrics) ([]warning.Warning, error)
-	// Present reports whether a document carries the metric.
+	// Present reports whether a document carries the metric (optional for
+	// an Extra metric: its fragment is there).
 	Present func(m *results.Metrics) bool
+	// Extra, for a metric without a typed field in results.Metrics, is a
+	// nil pointer to the type of its fragment ((*Toy)(nil)): the fragment
+	// lives in Metrics.Extra under Key, and documents are checked against
+	// the type when read (results.AllowExtra).
+	Extra any
+
+	// How the metric is shown. Table is the report's table its Columns
+	// join (entries share a table by its Name); Protocol describes how a
+	// document's value was measured, for the table's notes (methods with
+	// the same description share a note); Details are the columns of the
+	// metric commands' own tables, DetailNotes lines printed under them.
+	Table       *Table
+	Columns     []Column
+	Protocol    func(d *results.Document) string
+	Details     []Detail
+	DetailNotes func(d *results.Document) []string
+
+	// How the regression gate compares it: the quantities, and the fields
+	// two documents must share for them to be comparable at all.
+	Compare    []Quantity
+	Comparable func(d *results.Document) []Field
 }
 
 var (
@@ -125,6 +150,10 @@ var (
 func Register(e *Entry) {
 	mu.Lock()
 	defer mu.Unlock()
+	if e.Extra != nil && e.Present == nil {
+		key := e.Key
+		e.Present = func(m *results.Metrics) bool { _, ok := m.Extra[key]; return ok }
+	}
 	if e.Key == "" || e.Compute == nil || e.Present == nil {
 		panic("registry: entry without key, Compute or Present")
 	}
@@ -133,14 +162,36 @@ func Register(e *Entry) {
 			panic("registry: metric " + e.Key + " registered twice")
 		}
 	}
+	if e.Extra != nil {
+		results.AllowExtra(e.Key, strictDecoder(e.Extra))
+	}
 	entries = append(entries, e)
+}
+
+// strictDecoder checks a fragment against the type proto points to: it
+// must decode into it with no unknown field.
+func strictDecoder(proto any) func(json.RawMessage) error {
+	t := reflect.TypeOf(proto)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return func(raw json.RawMessage) error {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		return dec.Decode(reflect.New(t).Interface())
+	}
 }
 
 // Unregister removes an entry (for tests that register a toy metric).
 func Unregister(key string) {
 	mu.Lock()
 	defer mu.Unlock()
-	entries = slices.DeleteFunc(entries, func(e *Entry) bool { return e.Key == key })
+	entries = slices.DeleteFunc(entries, func(e *Entry) bool {
+		if e.Key == key && e.Extra != nil {
+			results.DisallowExtra(key)
+		}
+		return e.Key == key
+	})
 }
 
 // All returns the entries in registration order (the order of tables and

@@ -72,9 +72,11 @@ func paperDocs() []*results.Document {
 	dist := doc("MUNIT", "cat2dog-fid")
 	dist.Metrics.FID = &results.FID{Value: 21.456, CI95: &[2]float64{20.1, 23.0}, NumSamples: 1000, NumReal: 1000, FeatureDim: 2048}
 	dist.Metrics.KID = &results.KID{Mean: 0.0123, Std: 0.0011, Subsets: 100, SubsetSize: 1000}
+	dist.Metrics.PRDC = &results.PRDC{Precision: 0.712, Recall: 0.523, FScore: 0.603, Density: 0.934, Coverage: 0.815, PRK: 3, DCK: 5, NumSamples: 1000, NumReal: 1000}
 	docs = append(docs, dist)
 	d2 := doc("CycleGAN", "cat2dog-fid")
 	d2.Metrics.FID = &results.FID{Value: 35.2, NumSamples: 1000, NumReal: 1000, FeatureDim: 2048}
+	d2.Metrics.PRDC = &results.PRDC{Precision: 0.651, Recall: 0.312, FScore: 0.422, Density: 0.801, Coverage: 0.603, PRK: 3, DCK: 5, NumSamples: 1000, NumReal: 1000}
 	docs = append(docs, d2)
 	return docs
 }

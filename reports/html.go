@@ -89,6 +89,13 @@ func dataURI(path string) (template.URL, error) {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b)), nil
 }
 
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
 // protocolText is a one-line summary of a document's protocol.
 func protocolText(p results.Protocol) string {
 	var parts []string

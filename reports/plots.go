@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/table"
 )
@@ -210,6 +211,15 @@ func whiskers(xs, ys []float64, ci []*[2]float64) (*plotter.YErrorBars, error) {
 
 var realDataColor = color.Gray{Y: 160}
 
+// diversity returns the LPIPS diversity of (ds, m), nil when none.
+func (c *collection) diversity(ds, m string) (*results.Diversity, error) {
+	d, err := c.doc(ds, m, registry.Lookup(registry.KeyLPIPS))
+	if err != nil || d == nil {
+		return nil, err
+	}
+	return d.Metrics.LPIPSDiversity, nil
+}
+
 func diversityPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, error) {
 	const kind = "diversity"
 	ms := append([]string(nil), c.methods[ds]...)
@@ -219,7 +229,7 @@ func diversityPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string
 	var ci []*[2]float64
 	nets := map[string]bool{}
 	for _, m := range ms {
-		dv, err := find(c.entry(ds, m), "lpips_diversity", getDiversity)
+		dv, err := c.diversity(ds, m)
 		if err != nil {
 			return nil, "", err
 		}
@@ -230,7 +240,7 @@ func diversityPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string
 		vals = append(vals, dv.Mean)
 		x := dv.CI95
 		ci = append(ci, &x)
-		nets[lpipsName(dv)] = true
+		nets[registry.LPIPSName(dv)] = true
 	}
 	if len(names) == 0 {
 		return nil, "", nil
@@ -279,28 +289,37 @@ func scoresPlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string
 		vals plotter.Values
 		ci   []*[2]float64
 	}
-	cis := series{name: "CIS"}
-	is := series{name: "IS"}
+	// One series per column of the IS entry (CIS, then IS), as in the
+	// scores table.
+	e := registry.Lookup(registry.KeyIS)
+	ss := make([]series, len(e.Columns))
+	for k, col := range e.Columns {
+		ss[k].name = col.Header
+	}
 	var names []string
 	for _, m := range ms {
-		e := c.entry(ds, m)
-		a, err := scoreCell(e, "cis", func(d *results.Document) *float64 { return d.Metrics.CIS }, func(d *results.Document) *float64 { return d.Metrics.CISExp }, func(d *results.Document) *[2]float64 { return d.Metrics.CISCI95 }, opts.Scores)
+		d, err := c.doc(ds, m, e)
 		if err != nil {
 			return nil, "", err
 		}
-		b, err := scoreCell(e, "is", func(d *results.Document) *float64 { return d.Metrics.IS }, func(d *results.Document) *float64 { return d.Metrics.ISExp }, func(d *results.Document) *[2]float64 { return d.Metrics.ISCI95 }, opts.Scores)
-		if err != nil {
-			return nil, "", err
+		if d == nil {
+			continue
 		}
-		if a.Kind == CellNA && b.Kind == CellNA {
+		cells := make([]Cell, len(e.Columns))
+		any := false
+		for k, col := range e.Columns {
+			cells[k] = col.Cell(d, opts.view())
+			any = any || cells[k].Kind != CellNA
+		}
+		if !any {
 			continue
 		}
 		names = append(names, m)
 		// A missing score is drawn as no bar (height 0) and named in the legend.
-		cis.vals = append(cis.vals, a.Value)
-		cis.ci = append(cis.ci, a.CI)
-		is.vals = append(is.vals, b.Value)
-		is.ci = append(is.ci, b.CI)
+		for k, cell := range cells {
+			ss[k].vals = append(ss[k].vals, cell.Value)
+			ss[k].ci = append(ss[k].ci, cell.CI)
+		}
 	}
 	if len(names) == 0 {
 		return nil, "", nil
@@ -310,8 +329,8 @@ func scoresPlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string
 		unit = "exp of the mean KL divergence"
 	}
 	p := newPlot(fmt.Sprintf("%s: CIS and IS (95%% interval)", ds), "Score ("+unit+")", names)
-	w := barWidth(len(names), 2)
-	for k, s := range []series{cis, is} {
+	w := barWidth(len(names), len(ss))
+	for k, s := range ss {
 		bar, err := plotter.NewBarChart(s.vals, w)
 		if err != nil {
 			return nil, "", fmt.Errorf("reports: scores plot %s: %w", ds, err)
@@ -351,7 +370,7 @@ func pairsPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, er
 	var boxes []plotter.Values
 	net := map[string]bool{}
 	for _, m := range ms {
-		dv, err := find(c.entry(ds, m), "lpips_diversity", getDiversity)
+		dv, err := c.diversity(ds, m)
 		if err != nil {
 			return nil, "", err
 		}
@@ -364,7 +383,7 @@ func pairsPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, er
 		}
 		names = append(names, m)
 		boxes = append(boxes, v)
-		net[lpipsName(dv)] = true
+		net[registry.LPIPSName(dv)] = true
 	}
 	if len(names) == 0 {
 		return nil, "", nil

@@ -279,8 +279,11 @@ func TestWarningPlacement(t *testing.T) {
 	d.Metrics.IS, d.Metrics.CIS = results.Float(1.38), results.Float(1.37)
 	d.Metrics.FID = &results.FID{Value: 0.4, NumSamples: 4000, NumReal: 200, FeatureDim: 32}
 	d.Metrics.KID = &results.KID{Mean: 0.05, Std: 0.01, Subsets: 100, SubsetSize: 200}
+	d.Metrics.PRDC = &results.PRDC{Precision: 0.7, Recall: 0.5, Density: 0.9, Coverage: 0.8, PRK: 3, DCK: 5, NumSamples: 4000, NumReal: 200}
 	d.Metrics.Preference = map[string]results.Preference{"UNIT": {Percent: 35, Wilson: [2]float64{32, 38}, Judgments: 880, Workers: 15, Simulated: true}}
 	d.Warnings = []warning.Warning{
+		{Code: "few-real", Subject: "prdc", Detail: "only 200 real images for precision and recall"},
+		{Code: warning.CodeText, Detail: "a warning read from a v1 document"},
 		{Code: "clipped", Subject: "kid", Detail: "KID subset size 1000 clipped to 200, the size of the smaller set"},
 		{Code: "never-predicted", Subject: "is", Detail: "classifier never predicts (top-1) class 1, 2 of 4", Classes: []int{1, 2}},
 		{Code: "lpips-v0", Subject: "lpips", Detail: "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's"},
@@ -307,15 +310,20 @@ func TestWarningPlacement(t *testing.T) {
 	}
 	general := "MUNIT: the store holds 50 inputs, fewer than the paper's 100"
 	model := `MUNIT: the generator model's metadata names the method "CycleGAN*", not "MUNIT"`
+	v1 := "MUNIT: a warning read from a v1 document"
 	want := map[string][]string{
 		"quality_diversity": {
 			"table: simulated judgments (UNIT): workers are a simulation, not people",
 			"UNIT: no judgments",
 			"MUNIT: LPIPS version 0.0 (no scaling layer): values are about half of v0.1's",
-			general, model,
+			general, model, v1,
 		},
-		"scores":    {"MUNIT: classifier never predicts (top-1) class 1 (green), 2 (blue) of 4", general, model},
-		"distances": {"MUNIT: KID subset size 1000 clipped to 200, the size of the smaller set", general, model},
+		"scores":    {"MUNIT: classifier never predicts (top-1) 2 of 4 classes: green (1), blue (2)", general, model, v1},
+		"distances": {"MUNIT: KID subset size 1000 clipped to 200, the size of the smaller set", general, model, v1},
+		"prdc":      {"MUNIT: only 200 real images for precision and recall", general, model, v1},
+	}
+	if len(got) != len(want) {
+		t.Errorf("warnings under %d tables, want %d: %q", len(got), len(want), got)
 	}
 	for name, w := range want {
 		g := append([]string(nil), got[name]...)
@@ -324,6 +332,34 @@ func TestWarningPlacement(t *testing.T) {
 		slices.Sort(w)
 		if !slices.Equal(g, w) {
 			t.Errorf("%s: warnings\n%q\nwant\n%q", name, g, w)
+		}
+	}
+}
+
+// TestV1Warnings: a document of schema v1 (warnings as bare strings, the
+// committed gate baseline's form) shows its warnings under every table of
+// its method, as read.
+func TestV1Warnings(t *testing.T) {
+	raw := []byte(`{"schema": "munit-eval/results/v1", "method": "BicycleGAN", "dataset": "shapes", "protocol": {"seed": 0},
+		"versions": {"munit_eval": "0.1.0"},
+		"metrics": {"lpips_diversity": {"mean": 0.2, "std": 0.1, "stderr": 0.01, "ci95": [0.18, 0.22], "n": 10, "num_inputs": 5,
+			"pairs_per_input": 2, "pairing": "independent", "lpips_net": "alex", "lpips_version": "0.1"},
+			"is": 0.5, "cis": 0.4},
+		"warnings": ["classifier never predicts (top-1) 2 of 4 classes: green (1), blue (2)"]}`)
+	d, err := results.Parse("v1.json", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := BuildTables([]*results.Document{d}, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) != 2 {
+		t.Fatalf("%d tables, want quality_diversity and scores", len(tables))
+	}
+	for _, tb := range tables {
+		if w := tb.Rows[0].Warnings; len(w) != 1 || w[0] != "classifier never predicts (top-1) 2 of 4 classes: green (1), blue (2)" {
+			t.Errorf("%s: row warnings %q", tb.Name, w)
 		}
 	}
 }

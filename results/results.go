@@ -1,4 +1,4 @@
-// Package results holds the results document (schema munit-eval/results/v1,
+// Package results holds the results document (schema munit-eval/results/v2,
 // DESIGN.md §4): one JSON document per (method, dataset) evaluation, holding
 // everything reports and the regression gate need so that they never
 // recompute. A metric that was not computed is absent (a nil pointer or an
@@ -173,6 +173,12 @@ type Metrics struct {
 	// Preference maps a baseline's name to the share of judgments that
 	// preferred it over the reference method.
 	Preference map[string]Preference `json:"preference,omitempty"`
+
+	// Extra holds the fragments of metrics that have no typed field here
+	// (a metric registered in package registry with a fragment of its own
+	// type), each under its registry key, written inline in the "metrics"
+	// object after the typed fields (see extra.go).
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Diversity is the LPIPS diversity of one method (DESIGN.md §3).

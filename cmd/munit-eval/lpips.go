@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
@@ -170,17 +169,7 @@ func emitLPIPS(w io.Writer, o outputFlags, docs []*results.Document) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(docs)
 	}
-	var rows [][]string
-	for _, doc := range docs {
-		d := doc.Metrics.LPIPSDiversity
-		if d == nil {
-			rows = append(rows, []string{doc.Method, "-", "-", "-", "-", "-", "-", "-"})
-			continue
-		}
-		rows = append(rows, []string{doc.Method, d.LPIPSNet + " v" + d.LPIPSVersion, strconv.Itoa(d.NumInputs),
-			strconv.Itoa(d.N), f4(d.Mean), f4(d.Std), f4(d.Stderr), interval(d.CI95)})
-	}
-	if err := renderTable(w, []string{"method", "LPIPS", "inputs", "pairs", "diversity", "std", "stderr", "95% CI"}, rows); err != nil {
+	if err := printMetrics(w, docs...); err != nil {
 		return err
 	}
 	seen := map[string]bool{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
@@ -100,44 +99,7 @@ func runScores(ctx context.Context, cmd *cobra.Command, args []string, o scoreOp
 		}
 		o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
 	}
-	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, scoresTable)
-}
-
-func scoresTable(w io.Writer, doc *results.Document) error {
-	m := doc.Metrics
-	if m.IS == nil && m.ISSplits != nil {
-		// A flat folder (each image its own input): the split Inception
-		// Score alone.
-		return renderTable(w, []string{"method", "images", fmt.Sprintf("IS (%d splits)", m.ISSplits.Splits)},
-			[][]string{{doc.Method, strconv.Itoa(doc.Protocol.NumInputs), fmt.Sprintf("%.4f ± %.4f", m.ISSplits.Mean, m.ISSplits.Std)}})
-	}
-	ci := func(p *[2]float64) string {
-		if p == nil {
-			return "-"
-		}
-		return interval(*p)
-	}
-	split := "-"
-	if m.ISSplits != nil {
-		split = fmt.Sprintf("%.4f ± %.4f", m.ISSplits.Mean, m.ISSplits.Std)
-	}
-	rows := [][]string{{doc.Method, strconv.Itoa(*m.NumInputs), strconv.Itoa(*m.SamplesPerInput),
-		f4(*m.IS), ci(m.ISCI95), f4(*m.ISExp), f4(*m.CIS), ci(m.CISCI95), f4(*m.CISExp), split}}
-	if err := renderTable(w, []string{"method", "inputs", "samples", "IS (nats)", "95% CI", "exp(IS)", "CIS (nats)", "95% CI", "exp(CIS)",
-		fmt.Sprintf("IS (%d splits)", splitsOf(m))}, rows); err != nil {
-		return err
-	}
-	if len(m.ClassShare) > 0 {
-		fmt.Fprintln(w, classShares(m.Classes, m.ClassShare, 10))
-	}
-	return nil
-}
-
-func splitsOf(m results.Metrics) int {
-	if m.ISSplits == nil {
-		return 0
-	}
-	return m.ISSplits.Splits
+	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, metricTable)
 }
 
 // classNames splits a --classes list (nil when empty: the classes are
@@ -284,7 +246,7 @@ func runDist(ctx context.Context, cmd *cobra.Command, args []string, o distOptio
 		return err
 	}
 	o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
-	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, distTable)
+	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, metricTable)
 }
 
 // emitWithNotes writes doc as the output flags ask, its table printed by
@@ -297,37 +259,4 @@ func emitWithNotes(w io.Writer, out outputFlags, doc *results.Document, table fu
 		printSyntheticNotes(w, doc)
 		return nil
 	})
-}
-
-// distTable prints FID/KID and precision/recall/density/coverage, those
-// the document holds.
-func distTable(w io.Writer, doc *results.Document) error {
-	m := doc.Metrics
-	if m.FID != nil || m.KID != nil {
-		row := []string{doc.Method, "-", "-", "-", "-", "-", "-"}
-		if f := m.FID; f != nil {
-			row[1], row[3] = strconv.Itoa(f.NumSamples), f4(f.Value)
-			if f.NumReal > 0 {
-				row[2] = strconv.Itoa(f.NumReal)
-			}
-			if f.CI95 != nil {
-				row[4] = interval(*f.CI95)
-			}
-		}
-		if k := m.KID; k != nil {
-			row[5], row[6] = fmt.Sprintf("%.5f", k.Mean), fmt.Sprintf("%.5f", k.Std)
-		}
-		if err := renderTable(w, []string{"method", "samples", "real", "FID", "95% CI", "KID", "KID std"}, [][]string{row}); err != nil {
-			return err
-		}
-	}
-	if p := m.PRDC; p != nil {
-		if err := renderTable(w, []string{"method", "samples", "real", fmt.Sprintf("precision (k=%d)", p.PRK), fmt.Sprintf("recall (k=%d)", p.PRK),
-			"F", fmt.Sprintf("density (k=%d)", p.DCK), fmt.Sprintf("coverage (k=%d)", p.DCK)},
-			[][]string{{doc.Method, strconv.Itoa(p.NumSamples), strconv.Itoa(p.NumReal), f4(p.Precision), f4(p.Recall), f4(p.FScore),
-				f4(p.Density), f4(p.Coverage)}}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
-	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/munit-eval/munit-eval/reports"
+	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/table"
 )
 
@@ -41,17 +40,20 @@ func renderTable(w io.Writer, header []string, rows [][]string) error {
 	return t.Text(w, table.TextOptions{Width: termWidth(w, wideTables)})
 }
 
-// f4 formats a metric value with four decimals, the paper's precision.
-func f4(v float64) string { return table.Num(v, 4) }
-
-// interval formats a 95% interval's bounds with four decimals.
-func interval(ci [2]float64) string { return table.Interval(ci, 4) }
-
-// valueCI formats v with its 95% interval at four decimals: "v ± h" when
-// the interval is symmetric at that precision, "v [lo, hi]" otherwise.
-func valueCI(v float64, ci [2]float64) string {
-	return table.ValueCI(v, &ci, 4, table.CIPlusMinus)
+// printMetrics prints the metric commands' tables of docs (one row per
+// document, the registry's detail columns of the metrics they carry;
+// reports.MetricTables), folded to the terminal's width.
+func printMetrics(w io.Writer, docs ...*results.Document) error {
+	for _, t := range reports.MetricTables(docs) {
+		if err := t.Text(w, table.TextOptions{Width: termWidth(w, wideTables), NoTitle: true}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// metricTable is printMetrics of one document, emitWithNotes' printer.
+func metricTable(w io.Writer, doc *results.Document) error { return printMetrics(w, doc) }
 
 // termWidth is the width to fold tables to when writing to w: the
 // terminal's width (COLUMNS overrides it) when w is a terminal and wide is
@@ -71,58 +73,4 @@ func termWidth(w io.Writer, wide bool) int {
 		return n
 	}
 	return 0
-}
-
-// classShares summarises the share of samples per predicted class (argmax)
-// in at most two short lines, however many classes the classifier has (an
-// ImageNet Inception has 1,000): with up to top classes all are listed;
-// otherwise the top most predicted, the number of others, and the classes
-// never predicted, counted and named by their first few names.
-func classShares(names []string, shares []float64, top int) string {
-	name := func(i int) string {
-		if i < len(names) && names[i] != "" {
-			return names[i]
-		}
-		return "class " + strconv.Itoa(i)
-	}
-	idx := make([]int, len(shares))
-	for i := range idx {
-		idx[i] = i
-	}
-	if len(shares) <= top {
-		parts := make([]string, len(shares))
-		for i, s := range shares {
-			parts[i] = fmt.Sprintf("%s %.1f%%", name(i), 100*s)
-		}
-		return "samples per class (argmax): " + strings.Join(parts, ", ")
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return shares[idx[a]] > shares[idx[b]] })
-	var parts []string
-	predicted := 0
-	for _, i := range idx {
-		if shares[i] > 0 {
-			predicted++
-			if len(parts) < top {
-				parts = append(parts, fmt.Sprintf("%s %.1f%%", name(i), 100*shares[i]))
-			}
-		}
-	}
-	s := fmt.Sprintf("samples per class (argmax), %d of %d classes predicted; top %d: %s", predicted, len(shares), len(parts), strings.Join(parts, ", "))
-	if rest := predicted - len(parts); rest > 0 {
-		s += fmt.Sprintf(", and %d more", rest)
-	}
-	var never []string
-	for i, v := range shares {
-		if v == 0 {
-			never = append(never, name(i))
-		}
-	}
-	if len(never) > 0 {
-		shown := never[:min(5, len(never))]
-		s += fmt.Sprintf("\nnever predicted: %d classes, e.g. %s", len(never), strings.Join(shown, ", "))
-		if len(never) > len(shown) {
-			s += ", …"
-		}
-	}
-	return s
 }

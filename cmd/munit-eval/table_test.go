@@ -29,7 +29,7 @@ func TestScoresTable1000Classes(t *testing.T) {
 	m.Classes[0], m.Classes[1] = "tench", "goldfish"
 	m.ClassShare[7], m.ClassShare[500], m.ClassShare[999] = 0.5, 0.3, 0.2
 	var b bytes.Buffer
-	if err := scoresTable(&b, doc); err != nil {
+	if err := metricTable(&b, doc); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -46,23 +46,6 @@ func TestScoresTable1000Classes(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
-	}
-}
-
-func TestClassSharesFew(t *testing.T) {
-	got := classShares([]string{"cat", "dog"}, []float64{0.25, 0.75}, 10)
-	if want := "samples per class (argmax): cat 25.0%, dog 75.0%"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-func TestValueCIHelper(t *testing.T) {
-	// The FID: [0.323, 0.965] is not 0.33 ± 0.32.
-	if got := valueCI(0.33, [2]float64{0.323, 0.965}); got != "0.3300 [0.3230, 0.9650]" {
-		t.Errorf("valueCI = %q", got)
-	}
-	if got := valueCI(0.5, [2]float64{0.4, 0.6}); got != "0.5000 ± 0.1000" {
-		t.Errorf("valueCI = %q", got)
 	}
 }
 
