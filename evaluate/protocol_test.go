@@ -5,7 +5,6 @@ import (
 	"github.com/munit-eval/munit-eval/registry"
 	"strings"
 	"testing"
-
 )
 
 func TestDefaultProtocolIsThePapers(t *testing.T) {

@@ -1,9 +1,9 @@
 package lpips
 
 import (
-	"github.com/munit-eval/munit-eval/registry"
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/registry"
 	"math/rand/v2"
 
 	"github.com/munit-eval/munit-eval/batch"
@@ -351,4 +351,3 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
 	return div, nil
 }
-

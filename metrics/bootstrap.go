@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -81,6 +82,87 @@ func BootstrapMeanCI(groups [][]float64, resamples int, seed uint64, level float
 	})
 	ci := ExpandedPercentileInterval(reps, level, len(groups))
 	return ci[0], ci[1], reps
+}
+
+// BootstrapTMeanCI is the studentized (bootstrap-t) interval over groups for
+// the mean of all values (Efron & Tibshirani 1993, ch. 12; Davison &
+// Hinkley 1997, §5.2.1): with θ̂ the mean and ŝ its standard error clustered
+// by group ([ClusteredStdErr]), each replicate resamples the groups with
+// replacement ([BootstrapGroups], the same draws as [BootstrapMeanCI] for
+// the same seed) and records t* = (θ* − θ̂)/s*, s* the clustered standard
+// error of the resample; the interval is
+//
+//	[θ̂ − t*_(1−α/2) ŝ,  θ̂ − t*_(α/2) ŝ],  α = 1 − level,
+//
+// with t*_(p) the p-th percentile of the replicates. It is second-order
+// accurate where the percentile interval is first-order: on skewed and
+// heavy-tailed group means it keeps its coverage at fewer groups
+// (docs/coverage.md). Replicates whose resample holds one distinct group
+// (s* = 0) are left out. It returns NaN bounds when there are fewer than 2
+// groups, a group is empty or holds NaN/Inf, resamples < 1, or level is
+// outside (0, 1).
+func BootstrapTMeanCI(groups [][]float64, resamples int, seed uint64, level float64) (lo, hi float64) {
+	nan := math.NaN()
+	g := len(groups)
+	if g < 2 || resamples < 1 || !(level > 0 && level < 1) {
+		return nan, nan
+	}
+	sums := make([]float64, g)
+	counts := make([]float64, g)
+	var total, n float64
+	for i, vals := range groups {
+		if len(vals) == 0 {
+			return nan, nan
+		}
+		for _, v := range vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nan, nan
+			}
+			sums[i] += v
+		}
+		counts[i] = float64(len(vals))
+		total += sums[i]
+		n += counts[i]
+	}
+	// se is the clustered standard error (CR1) of the mean of the groups
+	// idx: sqrt(G/(G−1) Σ_i (S_i − θ C_i)² / N²).
+	se := func(idx []int, theta, n float64) float64 {
+		var ss float64
+		for _, i := range idx {
+			e := sums[i] - theta*counts[i]
+			ss += e * e
+		}
+		k := float64(len(idx))
+		return math.Sqrt(k / (k - 1) * ss / (n * n))
+	}
+	all := make([]int, g)
+	for i := range all {
+		all[i] = i
+	}
+	theta := total / n
+	s := se(all, theta, n)
+	if !(s > 0) {
+		return theta, theta
+	}
+	reps := BootstrapGroups(g, resamples, seed, func(idx []int) float64 {
+		var sum, cnt float64
+		for _, i := range idx {
+			sum += sums[i]
+			cnt += counts[i]
+		}
+		th := sum / cnt
+		sb := se(idx, th, cnt)
+		if !(sb > 0) {
+			return math.NaN()
+		}
+		return (th - theta) / sb
+	})
+	reps = slices.DeleteFunc(reps, math.IsNaN)
+	if len(reps) == 0 {
+		return nan, nan
+	}
+	alpha := 1 - level
+	return theta - Percentile(reps, 100*(1-alpha/2))*s, theta - Percentile(reps, 100*alpha/2)*s
 }
 
 // ExpandedPercentileInterval is Hesterberg's expanded percentile bootstrap
