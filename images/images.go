@@ -6,14 +6,13 @@
 //
 // The package's opinion: the reference pipelines are PyTorch data loaders
 // (PIL's Image.open(p).convert("RGB"), torchvision's Resize and
-// CenterCrop, x/127.5 - 1), and this package reproduces them, bit for bit
-// where it can: PNG decoding, resizing and the tensor conversion are
-// exact; JPEG decoding follows libjpeg's chroma upsampling and colour
-// conversion and differs only through the IDCT (a level or so). Where
-// PIL's reading loses information (16-bit PNGs) Decode reads as PIL does
-// and says so in the image's Warnings. Every image is packed 8-bit RGB
-// once decoded; alpha is dropped, not composited. Nothing here knows about
-// MUNIT or any model.
+// CenterCrop, x/127.5 - 1), and this package reproduces them bit for bit:
+// PNG decoding, JPEG decoding (images/jpegdec: libjpeg-turbo's IDCT,
+// upsampling and colour conversion, checked against PIL's output),
+// resizing and the tensor conversion are exact. Where PIL's reading loses
+// information (16-bit PNGs) Decode reads as PIL does and says so in the
+// image's Warnings. Every image is packed 8-bit RGB once decoded; alpha is
+// dropped, not composited. Nothing here knows about MUNIT or any model.
 package images
 
 import (
@@ -22,7 +21,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
@@ -30,6 +28,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/munit-eval/munit-eval/images/jpegdec"
 	"github.com/munit-eval/munit-eval/warning"
 )
 
@@ -46,10 +45,10 @@ const MaxPixels = 1 << 26
 //
 // Warnings, set by Decode, Load and Ref's loaders (nil for most files), say
 // what reading the file did that a reader of the scores should know: a
-// 16-bit PNG reduced to 8 bits as PIL reduces it. Each names the file;
-// MergeWarnings folds many images' warnings into one per kind for a
-// results document. Resizing and the other functions that make a new Image
-// do not carry them.
+// 16-bit PNG reduced to 8 bits as PIL reduces it, a JPEG whose pixels may
+// differ from PIL's. Each names the file; MergeWarnings folds many images'
+// warnings into one per kind for a results document. Resizing and the
+// other functions that make a new Image do not carry them.
 type Image struct {
 	W, H     int
 	Pix      []uint8
@@ -65,6 +64,9 @@ const (
 	// CodeHighByte16: a 16-bit RGB, RGBA or grey+alpha PNG, which PIL reads
 	// by the high byte of each sample.
 	CodeHighByte16 = "png16-high-byte"
+	// CodeJPEGInexact: a JPEG this package may decode differently from
+	// PIL (libjpeg-turbo), with the reason.
+	CodeJPEGInexact = "jpeg-inexact"
 )
 
 // New returns a black w × h image.
@@ -202,11 +204,11 @@ var (
 //   - 16-bit grey PNGs: min(v, 255), as PIL does (it opens them in mode
 //     "I", whose convert("RGB") clips), so any value above 255 is white;
 //     warning CodeGrey16Clipped with the share of pixels clipped;
-//   - CMYK JPEG (Adobe inverted or not, as the JPEG says): PIL's formula
-//     R = (255-K) - (255-K)·C/255 with its rounding, likewise G and B;
-//   - YCbCr JPEG: libjpeg's "fancy" chroma upsampling and its fixed-point
-//     colour conversion, as PIL gets them from libjpeg; the IDCT is Go's
-//     image/jpeg's, so pixels may still differ from PIL's by a few levels.
+//   - JPEG: decoded by jpegdec, bit for bit as libjpeg-turbo decodes for
+//     PIL (islow IDCT, fancy upsampling, its YCbCr tables); a CMYK JPEG is
+//     read as PIL reads it (Adobe-inverted) and converted with PIL's
+//     R = (255-K) - (255-K)·C/255 and its rounding, likewise G and B. A
+//     JPEG that jpegdec knows it decodes differently gets CodeJPEGInexact.
 //
 // Like PIL's Image.open, Decode ignores EXIF orientation, gamma and colour
 // profiles.
@@ -303,18 +305,38 @@ func clipGrey16(img image.Image) (*Image, int) {
 }
 
 func decodeJPEG(b []byte, name string) (*Image, error) {
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	cfg, err := jpegdec.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("images: %s: decoding JPEG: %w", name, describe(err))
 	}
-	if err := checkSize(name, "JPEG", cfg.Width, cfg.Height); err != nil {
+	if err := checkSize(name, "JPEG", cfg.W, cfg.H); err != nil {
 		return nil, err
 	}
-	img, err := jpeg.Decode(bytes.NewReader(b))
+	j, err := jpegdec.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("images: %s: decoding JPEG: %w", name, describe(err))
 	}
-	return FromImage(img), nil
+	m := &Image{W: j.W, H: j.H, Pix: j.Pix}
+	n := j.W * j.H
+	switch j.Channels {
+	case 1:
+		m = New(j.W, j.H)
+		for i, v := range j.Pix[:n] {
+			m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2] = v, v, v
+		}
+	case 4:
+		// PIL reads libjpeg's CMYK as Adobe-inverted ("CMYK;I"), then
+		// converts to RGB.
+		m = New(j.W, j.H)
+		for i := range n {
+			p := j.Pix[4*i : 4*i+4 : 4*i+4]
+			m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2] = cmykToRGB(255-p[0], 255-p[1], 255-p[2], 255-p[3])
+		}
+	}
+	if j.Inexact != "" {
+		m.Warnings = []warning.Warning{warning.New(CodeJPEGInexact, warning.SubjectSamples, "%s: %s", name, j.Inexact)}
+	}
+	return m, nil
 }
 
 // MergeWarnings folds the decode warnings of many images into one per
@@ -327,7 +349,7 @@ func MergeWarnings(ws []warning.Warning) []warning.Warning {
 	more := map[string]int{}
 	for _, w := range ws {
 		switch w.Code {
-		case CodeGrey16Clipped, CodeHighByte16:
+		case CodeGrey16Clipped, CodeHighByte16, CodeJPEGInexact:
 			if _, ok := first[w.Code]; ok {
 				more[w.Code]++
 				continue
