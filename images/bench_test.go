@@ -135,3 +135,40 @@ func BenchmarkLoadParity(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeJPEG compares Decode (jpegdec: libjpeg-turbo's IDCT,
+// upsampling and colour conversion) with image/jpeg's decoder alone and
+// with the decode it replaced (image/jpeg, then FromImage's libjpeg-style
+// upsampling), on 4:2:0 JPEGs of quality 90 written by image/jpeg.
+func BenchmarkDecodeJPEG(b *testing.B) {
+	for _, size := range []int{256, 1024} {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, sceneImage(size, size, 3).RGBA(), &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		data := buf.Bytes()
+		b.Run(fmt.Sprintf("%dx%d/image-jpeg", size, size), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/image-jpeg+FromImage", size, size), func(b *testing.B) {
+			for b.Loop() {
+				img, err := jpeg.Decode(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				FromImage(img)
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%d/Decode", size, size), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Decode(bytes.NewReader(data), "bench.jpg"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

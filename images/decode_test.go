@@ -12,8 +12,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 func encodePNGStd(t *testing.T, img image.Image) []byte {
@@ -27,7 +30,8 @@ func encodePNGStd(t *testing.T, img image.Image) []byte {
 
 // TestDecodeColourModels builds PNGs of every colour type and bit depth (by
 // hand or with image/png's encoder) and checks the decoded RGB against the
-// values PIL's convert("RGB") gives, worked out by hand from the format.
+// values PIL's convert("RGB") gives (Pillow 9.4: the 16-bit cases were
+// checked with it), and the warning of the 16-bit ones.
 func TestDecodeColourModels(t *testing.T) {
 	be16 := func(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
@@ -35,41 +39,42 @@ func TestDecodeColourModels(t *testing.T) {
 		name string
 		data []byte
 		want *Image
+		code string // the decode warning's code, if any
 	}{
 		{"rgb8", rawPNG(2, 1, 8, 2, [][]byte{{10, 20, 30, 250, 128, 0}}),
-			rgb(2, 1, [3]uint8{10, 20, 30}, [3]uint8{250, 128, 0})},
+			rgb(2, 1, [3]uint8{10, 20, 30}, [3]uint8{250, 128, 0}), ""},
 		{"rgba8 alpha dropped", rawPNG(3, 1, 8, 6, [][]byte{{10, 20, 30, 255, 200, 100, 50, 0, 7, 8, 9, 128}}),
-			rgb(3, 1, [3]uint8{10, 20, 30}, [3]uint8{200, 100, 50}, [3]uint8{7, 8, 9})},
+			rgb(3, 1, [3]uint8{10, 20, 30}, [3]uint8{200, 100, 50}, [3]uint8{7, 8, 9}), ""},
 		{"grey8", rawPNG(3, 1, 8, 0, [][]byte{{0, 77, 255}}),
-			rgb(3, 1, [3]uint8{0, 0, 0}, [3]uint8{77, 77, 77}, [3]uint8{255, 255, 255})},
+			rgb(3, 1, [3]uint8{0, 0, 0}, [3]uint8{77, 77, 77}, [3]uint8{255, 255, 255}), ""},
 		{"grey+alpha8", rawPNG(2, 1, 8, 4, [][]byte{{90, 0, 200, 255}}),
-			rgb(2, 1, [3]uint8{90, 90, 90}, [3]uint8{200, 200, 200})},
+			rgb(2, 1, [3]uint8{90, 90, 90}, [3]uint8{200, 200, 200}), ""},
 		{"grey1", rawPNG(3, 1, 1, 0, [][]byte{{0b10100000}}),
-			rgb(3, 1, [3]uint8{255, 255, 255}, [3]uint8{0, 0, 0}, [3]uint8{255, 255, 255})},
+			rgb(3, 1, [3]uint8{255, 255, 255}, [3]uint8{0, 0, 0}, [3]uint8{255, 255, 255}), ""},
 		{"grey4", rawPNG(2, 1, 4, 0, [][]byte{{0x3f}}),
-			rgb(2, 1, [3]uint8{0x33, 0x33, 0x33}, [3]uint8{0xff, 0xff, 0xff})},
+			rgb(2, 1, [3]uint8{0x33, 0x33, 0x33}, [3]uint8{0xff, 0xff, 0xff}), ""},
 		{"grey8 tRNS", rawPNG(2, 1, 8, 0, [][]byte{{40, 41}}, pngChunk{"tRNS", be16(40)}),
-			rgb(2, 1, [3]uint8{40, 40, 40}, [3]uint8{41, 41, 41})},
+			rgb(2, 1, [3]uint8{40, 40, 40}, [3]uint8{41, 41, 41}), ""},
 		{"rgb8 tRNS", rawPNG(2, 1, 8, 2, [][]byte{{1, 2, 3, 4, 5, 6}}, pngChunk{"tRNS", cat(be16(1), be16(2), be16(3))}),
-			rgb(2, 1, [3]uint8{1, 2, 3}, [3]uint8{4, 5, 6})},
+			rgb(2, 1, [3]uint8{1, 2, 3}, [3]uint8{4, 5, 6}), ""},
 		{"palette8 tRNS", rawPNG(3, 1, 8, 3, [][]byte{{2, 0, 1}},
 			pngChunk{"PLTE", []byte{9, 8, 7, 100, 150, 200, 1, 2, 3}}, pngChunk{"tRNS", []byte{0, 128}}),
-			rgb(3, 1, [3]uint8{1, 2, 3}, [3]uint8{9, 8, 7}, [3]uint8{100, 150, 200})},
+			rgb(3, 1, [3]uint8{1, 2, 3}, [3]uint8{9, 8, 7}, [3]uint8{100, 150, 200}), ""},
 		{"palette2", rawPNG(2, 1, 2, 3, [][]byte{{0b01100000}}, pngChunk{"PLTE", []byte{0, 0, 0, 10, 20, 30, 40, 50, 60}}),
-			rgb(2, 1, [3]uint8{10, 20, 30}, [3]uint8{40, 50, 60})},
+			rgb(2, 1, [3]uint8{10, 20, 30}, [3]uint8{40, 50, 60}), ""},
 		{"rgb16 high byte", rawPNG(2, 1, 16, 2, [][]byte{cat(be16(0x1234), be16(0xff01), be16(0x00ff), be16(0x8080), be16(0), be16(0xffff))}),
-			rgb(2, 1, [3]uint8{0x12, 0xff, 0x00}, [3]uint8{0x80, 0, 0xff})},
+			rgb(2, 1, [3]uint8{0x12, 0xff, 0x00}, [3]uint8{0x80, 0, 0xff}), CodeHighByte16},
 		{"rgba16 alpha dropped", rawPNG(1, 1, 16, 6, [][]byte{cat(be16(0xab00), be16(0x1299), be16(0x7701), be16(0x0100))}),
-			rgb(1, 1, [3]uint8{0xab, 0x12, 0x77})},
-		{"grey16", rawPNG(2, 1, 16, 0, [][]byte{cat(be16(0xfe99), be16(0x0102))}),
-			rgb(2, 1, [3]uint8{0xfe, 0xfe, 0xfe}, [3]uint8{1, 1, 1})},
-		{"grey+alpha16", rawPNG(1, 1, 16, 4, [][]byte{cat(be16(0x4321), be16(0))}),
-			rgb(1, 1, [3]uint8{0x43, 0x43, 0x43})},
-		{"grey16 tRNS", rawPNG(1, 1, 16, 0, [][]byte{be16(0x5000)}, pngChunk{"tRNS", be16(0x5000)}),
-			rgb(1, 1, [3]uint8{0x50, 0x50, 0x50})},
+			rgb(1, 1, [3]uint8{0xab, 0x12, 0x77}), CodeHighByte16},
+		{"grey16 clipped", rawPNG(4, 1, 16, 0, [][]byte{cat(be16(0), be16(0x00ff), be16(0x0100), be16(0xfe99))}),
+			rgb(4, 1, [3]uint8{0, 0, 0}, [3]uint8{255, 255, 255}, [3]uint8{255, 255, 255}, [3]uint8{255, 255, 255}), CodeGrey16Clipped},
+		{"grey+alpha16", rawPNG(2, 1, 16, 4, [][]byte{cat(be16(0x4321), be16(0), be16(0x00ff), be16(0xffff))}),
+			rgb(2, 1, [3]uint8{0x43, 0x43, 0x43}, [3]uint8{0, 0, 0}), CodeHighByte16},
+		{"grey16 tRNS", rawPNG(2, 1, 16, 0, [][]byte{cat(be16(0x0050), be16(0x5000))}, pngChunk{"tRNS", be16(0x5000)}),
+			rgb(2, 1, [3]uint8{0x50, 0x50, 0x50}, [3]uint8{255, 255, 255}), CodeGrey16Clipped},
 		{"rgb16 tRNS", rawPNG(1, 1, 16, 2, [][]byte{cat(be16(0x0102), be16(0x0304), be16(0x0506))},
 			pngChunk{"tRNS", cat(be16(0x0102), be16(0x0304), be16(0x0506))}),
-			rgb(1, 1, [3]uint8{1, 3, 5})},
+			rgb(1, 1, [3]uint8{1, 3, 5}), CodeHighByte16},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +83,16 @@ func TestDecodeColourModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			assertSame(t, got, tc.want)
+			var codes []string
+			for _, w := range got.Warnings {
+				codes = append(codes, w.Code)
+				if w.Subject != warning.SubjectSamples || !strings.HasPrefix(w.Detail, tc.name+".png: ") {
+					t.Errorf("warning %+v: want subject samples and a detail naming the file", w)
+				}
+			}
+			if want := []string{tc.code}; tc.code == "" && len(codes) != 0 || tc.code != "" && !slices.Equal(codes, want) {
+				t.Errorf("warnings %v, want %q", codes, tc.code)
+			}
 		})
 	}
 }
@@ -442,6 +457,43 @@ func TestParityImages(t *testing.T) {
 	for i := range got {
 		if math.Float32bits(got[i]) != math.Float32bits(want.Data[i]) {
 			t.Fatalf("element %d: %v, PyTorch pipeline %v", i, got[i], want.Data[i])
+		}
+	}
+}
+
+// TestMergeWarnings: decode warnings fold into one per code, naming the
+// first file and counting the others; other warnings pass through.
+func TestMergeWarnings(t *testing.T) {
+	w16 := func(name string) warning.Warning {
+		return warning.New(CodeHighByte16, warning.SubjectSamples, "%s: 16-bit PNG", name)
+	}
+	other := warning.New("fewer-inputs", warning.SubjectSamples, "fewer inputs")
+	got := MergeWarnings([]warning.Warning{w16("a.png"), other, w16("b.png"), w16("c.png"),
+		warning.New(CodeGrey16Clipped, warning.SubjectSamples, "d.png: clipped")})
+	want := []string{"a.png: 16-bit PNG (and 2 more images like it)", "fewer inputs", "d.png: clipped"}
+	if !slices.Equal(warning.Details(got), want) {
+		t.Errorf("merged %q, want %q", warning.Details(got), want)
+	}
+	if MergeWarnings(nil) != nil {
+		t.Error("MergeWarnings(nil) is not nil")
+	}
+}
+
+// TestRefKeepsWarnings: Ref's loaders keep the decode warnings through
+// their resizes.
+func TestRefKeepsWarnings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.png")
+	row := make([]byte, 2*3*8)
+	if err := os.WriteFile(p, rawPNG(8, 4, 16, 2, [][]byte{row, row, row, row}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Ref{{Path: p}, {Path: p, Size: 3}, {Path: p, Clean: 5}} {
+		m, err := r.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Warnings) != 1 || m.Warnings[0].Code != CodeHighByte16 {
+			t.Errorf("%+v: warnings %v", r, m.Warnings)
 		}
 	}
 }

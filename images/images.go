@@ -6,12 +6,13 @@
 //
 // The package's opinion: the reference pipelines are PyTorch data loaders
 // (PIL's Image.open(p).convert("RGB"), torchvision's Resize and
-// CenterCrop, x/127.5 - 1), and this package reproduces them, bit for bit
-// where it can: PNG decoding, resizing and the tensor conversion are
-// exact; JPEG decoding follows libjpeg's chroma upsampling and colour
-// conversion and differs only through the IDCT (a level or so). Every
-// image is packed 8-bit RGB once decoded; alpha is dropped, not
-// composited. Nothing here knows about MUNIT or any model.
+// CenterCrop, x/127.5 - 1), and this package reproduces them bit for bit:
+// PNG decoding, JPEG decoding (images/jpegdec: libjpeg-turbo's IDCT,
+// upsampling and colour conversion, checked against PIL's output),
+// resizing and the tensor conversion are exact. Where PIL's reading loses
+// information (16-bit PNGs) Decode reads as PIL does and says so in the
+// image's Warnings. Every image is packed 8-bit RGB once decoded; alpha is
+// dropped, not composited. Nothing here knows about MUNIT or any model.
 package images
 
 import (
@@ -20,13 +21,15 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/munit-eval/munit-eval/images/jpegdec"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // MaxPixels is the largest image (width × height) Decode accepts. The check
@@ -39,10 +42,32 @@ const MaxPixels = 1 << 26
 // Functions that return an error check that len(Pix) == 3·W·H; the others
 // (RGBA, ResizeCrop, Grid) assume it, as every Image this package makes
 // satisfies it.
+//
+// Warnings, set by Decode, Load and Ref's loaders (nil for most files), say
+// what reading the file did that a reader of the scores should know: a
+// 16-bit PNG reduced to 8 bits as PIL reduces it, a JPEG whose pixels may
+// differ from PIL's. Each names the file; MergeWarnings folds many images'
+// warnings into one per kind for a results document. Resizing and the
+// other functions that make a new Image do not carry them.
 type Image struct {
-	W, H int
-	Pix  []uint8
+	W, H     int
+	Pix      []uint8
+	Warnings []warning.Warning
 }
+
+// Codes of the warnings Decode attaches to an Image (Subject
+// warning.SubjectSamples).
+const (
+	// CodeGrey16Clipped: a 16-bit grey PNG, whose values PIL's
+	// convert("RGB") clips to 255 rather than scaling.
+	CodeGrey16Clipped = "png16-grey-clipped"
+	// CodeHighByte16: a 16-bit RGB, RGBA or grey+alpha PNG, which PIL reads
+	// by the high byte of each sample.
+	CodeHighByte16 = "png16-high-byte"
+	// CodeJPEGInexact: a JPEG this package may decode differently from
+	// PIL (libjpeg-turbo), with the reason.
+	CodeJPEGInexact = "jpeg-inexact"
+)
 
 // New returns a black w × h image.
 func New(w, h int) *Image {
@@ -168,22 +193,23 @@ var (
 // Decode decodes a PNG or JPEG image (recognised by its content, not by any
 // extension) to 8-bit RGB; name is used in error messages only.
 //
-// Conversion to RGB follows PIL's Image.convert("RGB"):
+// Conversion to RGB follows PIL's Image.open(f).convert("RGB") (Pillow
+// 9.4); 8-bit PNGs of every colour type decode exactly as PIL decodes them:
 //   - grey: R = G = B = the grey value;
 //   - alpha (RGBA, grey+alpha, tRNS): the alpha channel is dropped, keeping
 //     the straight (un-premultiplied) colour, not composited on any background;
 //   - paletted: the palette entry's colour;
-//   - 16-bit samples: the high byte (v >> 8), which is what PIL does for
-//     16-bit RGB(A) PNGs. (PIL opens a 16-bit grey PNG in mode "I" and its
-//     convert("RGB") clips the value to 255 instead; we keep the high byte,
-//     which preserves the picture.)
-//   - CMYK JPEG (Adobe inverted or not, as the JPEG says): PIL's formula
-//     R = (255-K) - (255-K)·C/255 with its rounding, likewise G and B;
-//   - YCbCr JPEG: libjpeg's "fancy" chroma upsampling and its fixed-point
-//     colour conversion, as PIL gets them from libjpeg; the IDCT is Go's
-//     image/jpeg's, so pixels may still differ from PIL's by a few levels.
+//   - 16-bit RGB, RGBA and grey+alpha PNGs: the high byte of each sample
+//     (v >> 8), as PIL reads them; warning CodeHighByte16;
+//   - 16-bit grey PNGs: min(v, 255), as PIL does (it opens them in mode
+//     "I", whose convert("RGB") clips), so any value above 255 is white;
+//     warning CodeGrey16Clipped with the share of pixels clipped;
+//   - JPEG: decoded by jpegdec, bit for bit as libjpeg-turbo decodes for
+//     PIL (islow IDCT, fancy upsampling, its YCbCr tables); a CMYK JPEG is
+//     read as PIL reads it (Adobe-inverted) and converted with PIL's
+//     R = (255-K) - (255-K)·C/255 and its rounding, likewise G and B. A
+//     JPEG that jpegdec knows it decodes differently gets CodeJPEGInexact.
 //
-// 8-bit RGB, RGBA, grey and paletted PNGs decode exactly as PIL decodes them.
 // Like PIL's Image.open, Decode ignores EXIF orientation, gamma and colour
 // profiles.
 // Empty, truncated and corrupt data give an error; so does an image larger
@@ -200,34 +226,142 @@ func decodeBytes(b []byte, name string) (*Image, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("images: %s: empty file", name)
 	}
-	var (
-		format     string
-		decode     func(io.Reader) (image.Image, error)
-		decodeConf func(io.Reader) (image.Config, error)
-	)
 	switch {
 	case bytes.HasPrefix(b, pngMagic):
-		format, decode, decodeConf = "PNG", png.Decode, png.DecodeConfig
+		return decodePNG(b, name)
 	case bytes.HasPrefix(b, jpegMagic):
-		format, decode, decodeConf = "JPEG", jpeg.Decode, jpeg.DecodeConfig
-	default:
-		return nil, fmt.Errorf("images: %s: not a PNG or JPEG image", name)
+		return decodeJPEG(b, name)
 	}
-	cfg, err := decodeConf(bytes.NewReader(b))
+	return nil, fmt.Errorf("images: %s: not a PNG or JPEG image", name)
+}
+
+// checkSize refuses empty images and those over MaxPixels, from the header.
+func checkSize(name, format string, w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("images: %s: %s has an empty size %dx%d", name, format, w, h)
+	}
+	if int64(w)*int64(h) > MaxPixels {
+		return fmt.Errorf("images: %s: %s is %dx%d, more than the %d pixels this package accepts", name, format, w, h, MaxPixels)
+	}
+	return nil
+}
+
+func decodePNG(b []byte, name string) (*Image, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("images: %s: decoding %s: %w", name, format, describe(err))
+		return nil, fmt.Errorf("images: %s: decoding PNG: %w", name, describe(err))
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("images: %s: %s has an empty size %dx%d", name, format, cfg.Width, cfg.Height)
+	if err := checkSize(name, "PNG", cfg.Width, cfg.Height); err != nil {
+		return nil, err
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, fmt.Errorf("images: %s: %s is %dx%d, more than the %d pixels this package accepts", name, format, cfg.Width, cfg.Height, MaxPixels)
-	}
-	img, err := decode(bytes.NewReader(b))
+	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("images: %s: decoding %s: %w", name, format, describe(err))
+		return nil, fmt.Errorf("images: %s: decoding PNG: %w", name, describe(err))
 	}
-	return FromImage(img), nil
+	// IHDR, which png.Decode has checked, holds the bit depth at byte 24
+	// and the colour type at byte 25.
+	if b[24] != 16 {
+		return FromImage(img), nil
+	}
+	if b[25] == 0 { // grey
+		m, clipped := clipGrey16(img)
+		m.Warnings = []warning.Warning{warning.New(CodeGrey16Clipped, warning.SubjectSamples,
+			"%s: 16-bit grey PNG read as PIL reads it: values above 255 become 255 rather than being scaled to 8 bits (%.1f%% of pixels here), so scores match only pipelines that read it with PIL",
+			name, 100*float64(clipped)/float64(m.W*m.H))}
+		return m, nil
+	}
+	m := FromImage(img)
+	m.Warnings = []warning.Warning{warning.New(CodeHighByte16, warning.SubjectSamples,
+		"%s: 16-bit PNG reduced to 8 bits by the high byte of each sample, as PIL reads it", name)}
+	return m, nil
+}
+
+// clipGrey16 converts a decoded 16-bit grey PNG (image/png gives *Gray16,
+// or *NRGBA64 when it has a tRNS chunk) as PIL's mode "I" convert("RGB")
+// does, min(v, 255), and counts the pixels above 255.
+func clipGrey16(img image.Image) (*Image, int) {
+	b := img.Bounds()
+	m := New(b.Dx(), b.Dy())
+	clipped := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			var v uint16
+			switch s := img.(type) {
+			case *image.Gray16:
+				v = s.Gray16At(x, y).Y
+			case *image.NRGBA64:
+				v = s.NRGBA64At(x, y).R
+			default:
+				v = color.Gray16Model.Convert(img.At(x, y)).(color.Gray16).Y
+			}
+			if v > 255 {
+				v, clipped = 255, clipped+1
+			}
+			o := 3 * ((y-b.Min.Y)*m.W + x - b.Min.X)
+			m.Pix[o], m.Pix[o+1], m.Pix[o+2] = uint8(v), uint8(v), uint8(v)
+		}
+	}
+	return m, clipped
+}
+
+func decodeJPEG(b []byte, name string) (*Image, error) {
+	cfg, err := jpegdec.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: decoding JPEG: %w", name, describe(err))
+	}
+	if err := checkSize(name, "JPEG", cfg.W, cfg.H); err != nil {
+		return nil, err
+	}
+	j, err := jpegdec.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: decoding JPEG: %w", name, describe(err))
+	}
+	m := &Image{W: j.W, H: j.H, Pix: j.Pix}
+	n := j.W * j.H
+	switch j.Channels {
+	case 1:
+		m = New(j.W, j.H)
+		for i, v := range j.Pix[:n] {
+			m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2] = v, v, v
+		}
+	case 4:
+		// PIL reads libjpeg's CMYK as Adobe-inverted ("CMYK;I"), then
+		// converts to RGB.
+		m = New(j.W, j.H)
+		for i := range n {
+			p := j.Pix[4*i : 4*i+4 : 4*i+4]
+			m.Pix[3*i], m.Pix[3*i+1], m.Pix[3*i+2] = cmykToRGB(255-p[0], 255-p[1], 255-p[2], 255-p[3])
+		}
+	}
+	if j.Inexact != "" {
+		m.Warnings = []warning.Warning{warning.New(CodeJPEGInexact, warning.SubjectSamples, "%s: %s", name, j.Inexact)}
+	}
+	return m, nil
+}
+
+// MergeWarnings folds the decode warnings of many images into one per
+// code, in order of first appearance: the first image's warning, with how
+// many more images had the same one. Other warnings pass through as they
+// are.
+func MergeWarnings(ws []warning.Warning) []warning.Warning {
+	var out []warning.Warning
+	first := map[string]int{} // code -> index in out
+	more := map[string]int{}
+	for _, w := range ws {
+		switch w.Code {
+		case CodeGrey16Clipped, CodeHighByte16, CodeJPEGInexact:
+			if _, ok := first[w.Code]; ok {
+				more[w.Code]++
+				continue
+			}
+			first[w.Code] = len(out)
+		}
+		out = append(out, w)
+	}
+	for code, n := range more {
+		out[first[code]].Detail += fmt.Sprintf(" (and %d more images like it)", n)
+	}
+	return out
 }
 
 // describe turns the decoders' bare EOF errors into words.
@@ -240,8 +374,12 @@ func describe(err error) error {
 
 // FromImage converts any image.Image to packed RGB as Decode describes:
 // alpha dropped keeping the straight colour, 16-bit values reduced to their
-// high byte. The common concrete types (NRGBA, RGBA, NRGBA64, RGBA64, Gray,
-// Gray16, Paletted, YCbCr, CMYK) take fast paths; any other goes through
+// high byte (grey included: Decode's clipping of 16-bit grey follows what
+// PIL does with a PNG file, which an image in memory need not come from).
+// YCbCr is upsampled and converted as libjpeg does (an *image.YCbCr from
+// image/jpeg still differs from PIL's decoding through its IDCT). The
+// common concrete types (NRGBA, RGBA, NRGBA64, RGBA64, Gray, Gray16,
+// Paletted, YCbCr, CMYK) take fast paths; any other goes through
 // color.NRGBA64Model.
 func FromImage(img image.Image) *Image {
 	b := img.Bounds()

@@ -73,13 +73,17 @@ func (r Ref) Load() (*Image, error) {
 }
 
 // resize applies r's resizes to a decoded image: Size (shorter side, centre
-// crop), then Clean (clean-fid's resize).
+// crop), then Clean (clean-fid's resize), keeping its decode warnings.
 func (r Ref) resize(img *Image) *Image {
+	ws := img.Warnings
 	if r.Size > 0 {
 		img = ResizeCrop(img, r.Size)
 	}
 	if r.Clean > 0 {
 		img = ResizeClean(img, r.Clean)
+	}
+	if ws != nil && img.Warnings == nil {
+		img.Warnings = ws
 	}
 	return img
 }

@@ -42,13 +42,14 @@ func yccToRGB(y, cb, cr uint8, out []uint8) {
 	out[2] = clamp8(Y + cbB[cb])
 }
 
-// fromYCbCr converts a decoded JPEG to RGB the way libjpeg (and so PIL)
-// does by default: subsampled chroma is upsampled with libjpeg's "fancy"
-// triangle filter (jdsample.c: h2v1, h1v2 and h2v2_fancy_upsample, edge
-// rows and columns replicated) and colour is converted with libjpeg's
-// fixed-point tables. Where libjpeg upsamples by replication (4:1:1, 4:1:0,
-// chroma planes at most 2 samples wide) so does this. Remaining differences from PIL come from
-// the IDCT alone (a level or so).
+// fromYCbCr converts an *image.YCbCr (FromImage's input, such as
+// image/jpeg's output; Decode uses jpegdec instead) to RGB the way libjpeg
+// (and so PIL) does by default: subsampled chroma is upsampled with
+// libjpeg's "fancy" triangle filter (jdsample.c: h2v1, h1v2 and
+// h2v2_fancy_upsample, edge rows and columns replicated) and colour is
+// converted with libjpeg's fixed-point tables. Where libjpeg upsamples by
+// replication (4:1:1, 4:1:0, chroma planes at most 2 samples wide) so does
+// this.
 func fromYCbCr(s *image.YCbCr, m *Image) {
 	b := s.Bounds()
 	w, h := b.Dx(), b.Dy()
