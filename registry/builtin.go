@@ -58,10 +58,14 @@ func computeLPIPS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	div.Pairing, div.PairsPerInput = in.Pairing, in.PairsPerInput
 	div.LPIPSNet, div.LPIPSVersion = in.LPIPSNet, in.LPIPSVersion
 	m.LPIPSDiversity = div
+	var ws []warning.Warning
 	if in.LPIPSVersion == "0.0" {
-		return []warning.Warning{warning.New(CodeLPIPSv0, KeyLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper")}, nil
+		ws = append(ws, warning.New(CodeLPIPSv0, KeyLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper"))
 	}
-	return nil, nil
+	if w := metrics.FewInputs(in.PairGroups); w != nil {
+		ws = append(ws, *w)
+	}
+	return ws, nil
 }
 
 // computeIS is Scores on grouped samples; a flat folder has no inputs, so

@@ -13,9 +13,12 @@ import (
 // (metrics.ClusteredStdErr: the pairs of one input share samples, so a
 // standard error that treats them as independent is several times too
 // small; with one input it is the naive one), each input's mean, and the
-// expanded percentile-bootstrap interval over inputs
-// (metrics.BootstrapMeanCI, bootstrap resamples seeded by seed), which the
-// clustered standard error agrees with.
+// studentized bootstrap interval over inputs (metrics.BootstrapTMeanCI,
+// bootstrap resamples seeded by seed), which keeps its coverage on skewed
+// and heavy-tailed per-input diversities better than the percentile
+// interval (docs/coverage.md) and is built on the same clustered standard
+// error. With one input there is no interval over inputs: the expanded
+// percentile interval of the single group's resamples is kept, as before.
 func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int64) *results.Diversity {
 	all := make([]float64, len(pairs))
 	for i, p := range pairs {
@@ -34,7 +37,12 @@ func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int
 			div.Stderr, div.StderrMethod = se, results.StderrClustered
 		}
 	}
-	lo, hi, _ := metrics.BootstrapMeanCI(groups, bootstrap, uint64(seed), 0.95)
+	lo, hi := metrics.BootstrapTMeanCI(groups, bootstrap, uint64(seed), 0.95)
+	div.Interval = results.IntervalBootstrapT
+	if math.IsNaN(lo) {
+		lo, hi, _ = metrics.BootstrapMeanCI(groups, bootstrap, uint64(seed), 0.95)
+		div.Interval = results.IntervalExpandedPercentile
+	}
 	div.CI95 = [2]float64{lo, hi}
 	div.PerInputMean = make([]float64, len(groups))
 	for i, g := range groups {

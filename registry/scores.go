@@ -59,6 +59,9 @@ func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o Sco
 		}
 		warnings = append(warnings, w)
 	}
+	// Too few samples for the classes they land in: IS and CIS are biased
+	// low by more than their intervals are wide (docs/coverage.md).
+	warnings = append(warnings, metrics.Undersampled(probs)...)
 	m.IS, m.ISExp = results.Float(s.IS), results.Float(s.ISExp)
 	m.CIS, m.CISExp = results.Float(s.CIS), results.Float(s.CISExp)
 	m.CISPerInput = s.CISPerInput

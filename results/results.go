@@ -191,6 +191,10 @@ type Diversity struct {
 	Stderr       float64    `json:"stderr"`
 	StderrMethod string     `json:"stderr_method,omitempty"`
 	CI95         [2]float64 `json:"ci95"`
+	// Interval names the method of CI95: IntervalBootstrapT, or
+	// IntervalExpandedPercentile (one input, and documents written before
+	// the field existed).
+	Interval string `json:"interval,omitempty"`
 	// N is the number of pairs.
 	N             int    `json:"n"`
 	NumInputs     int    `json:"num_inputs"`
@@ -244,6 +248,12 @@ const (
 	// quantile (Student's t for IS and CIS, the normal one for FID) times
 	// the jackknife standard error.
 	IntervalJackknifeT = "jackknife-t"
+	// IntervalBootstrapT is the studentized bootstrap over inputs
+	// (LPIPS diversity).
+	IntervalBootstrapT = "bootstrap-t"
+	// IntervalExpandedPercentile is Hesterberg's expanded percentile
+	// bootstrap interval.
+	IntervalExpandedPercentile = "expanded-percentile"
 )
 
 // Values of ISSplits.Order.
