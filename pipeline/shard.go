@@ -55,6 +55,9 @@ type checked map[[2]string]*evaluate.Samples
 // hold all its samples (nothing is translated). It returns the samples of
 // every method, or an *IncompleteError naming every method that lacks some.
 func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) (checked, error) {
+	if o.Shards < 0 || o.Shards > translate.MaxShards {
+		return nil, fmt.Errorf("%s: --shards %d: want 1 to %d", c.file, o.Shards, translate.MaxShards)
+	}
 	inc := &IncompleteError{File: c.file, Shards: o.Shards}
 	found := checked{}
 	for _, d := range c.Datasets {
@@ -140,21 +143,22 @@ func (e *IncompleteError) RerunShards() []translate.Shard {
 			}
 		}
 	}
-	if n < 2 {
+	if n < 2 || n > translate.MaxShards {
 		return nil
 	}
+	// From the missing inputs, not from 0..N-1: the work is bounded by the
+	// inputs whatever N a flag or a fragment's name says.
 	seen := map[int]bool{}
+	var out []translate.Shard
 	for _, u := range e.Units {
 		for _, i := range u.Missing.Missing {
-			seen[i%n] = true
+			if !seen[i%n] {
+				seen[i%n] = true
+				out = append(out, translate.Shard{Index: i % n, Count: n})
+			}
 		}
 	}
-	var out []translate.Shard
-	for i := range n {
-		if seen[i] {
-			out = append(out, translate.Shard{Index: i, Count: n})
-		}
-	}
+	slices.SortFunc(out, func(a, b translate.Shard) int { return a.Index - b.Index })
 	return slices.Clip(out)
 }
 

@@ -288,6 +288,9 @@ func (r *runner) setup() error {
 			return err
 		}
 	}
+	if r.k > MaxSamples || len(r.inputs)*r.k > MaxSamples {
+		return fmt.Errorf("%d inputs x %d samples per input: more than the %d samples a store holds", len(r.inputs), r.k, MaxSamples)
+	}
 	r.man.Repeat = !stochastic && !noisy && cfg.FromFolder == "" && r.k > 1
 	r.man.SamplesPerInput = r.k
 	for _, in := range r.inputs {

@@ -59,6 +59,10 @@ func TestManifestValidate(t *testing.T) {
 		{"k range", "out of range", func(m *Manifest) { m.Samples[1].K = 2 }},
 		{"latent", "latent of 1 values", func(m *Manifest) { m.Samples[1].Latent = []float32{1} }},
 		{"source", "latent_source", func(m *Manifest) { m.LatentSource = "x" }},
+		// Counts that would make a reader loop or allocate without bound.
+		{"huge K", "more than the 10000000 samples", func(m *Manifest) { m.SamplesPerInput = 4_000_000_000_000 }},
+		{"huge M x K", "more than the 10000000 samples", func(m *Manifest) { m.SamplesPerInput = 6_000_000 }},
+		{"huge N", "2 <= N <= 100000", func(m *Manifest) { m.Shard = &Shard{Index: 0, Count: 4_000_000_000_000} }},
 	} {
 		m := validManifest()
 		tc.edit(m)
