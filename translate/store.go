@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/munit-eval/munit-eval/images"
 )
@@ -24,6 +25,11 @@ const CacheDirName = ".cache"
 func MethodDir(method string) (string, error) {
 	if strings.TrimSpace(method) == "" {
 		return "", errors.New("empty method name")
+	}
+	// A method's name is printed in one-line messages, tables and job
+	// logs: a newline or escape sequence would forge lines of them.
+	if strings.ContainsFunc(method, unicode.IsControl) {
+		return "", fmt.Errorf("method name %q contains a control character", method)
 	}
 	var b strings.Builder
 	for _, r := range method {

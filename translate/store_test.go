@@ -23,6 +23,11 @@ func TestMethodDir(t *testing.T) {
 			t.Errorf("MethodDir(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
+	for _, bad := range []string{"A\nB", "A\x1b[2J", "A\u0085"} {
+		if _, err := MethodDir(bad); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("MethodDir(%q): %v, want a refusal of the control character", bad, err)
+		}
+	}
 	if _, err := MethodDir(" "); err == nil {
 		t.Error("MethodDir(\" \") gave no error")
 	}

@@ -140,8 +140,8 @@ datasets:
 	if r.code != 0 {
 		t.Fatalf("emit slurm: exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"#SBATCH --array=0-7\n", " run " + file + "\n", "--threads 4 run " + file + " --score-only --shards 8\n",
-		"#SBATCH --chdir=" + dir + "\n", "--dependency=afterok:"} {
+	for _, want := range []string{"#SBATCH --array=0-7\n", " run " + file + " --shards 8\n", "--threads 4 run " + file + " --score-only --shards 8\n",
+		"sbatch --parsable --chdir=" + dir + " ", "--dependency=afterok:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("sbatch script lacks %q:\n%s", want, r.stdout)
 		}
@@ -160,4 +160,6 @@ datasets:
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "pbs", "--shards", "2"), "want slurm or k8s")
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--gpus", "1"), "--device cuda")
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--shard", "0/2"), "belong to the emitted jobs")
+	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--partition", "gpu\n#SBATCH --uid=0"), "--partition", "control character")
+	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "k8s", "--shards", "2", "--mount", "data"), "--mount", "absolute")
 }
