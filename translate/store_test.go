@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,4 +123,43 @@ func TestStoreVerifyAndMissing(t *testing.T) {
 	os.Remove(st.SamplePath(1, 1))
 	_, err = OpenStore(s.Store)
 	errContains(t, err, "sample 1 of input in_01.png is missing")
+}
+
+// TestRunRefusesLinks: a symbolic link planted as a store's lock file or as
+// a sample folder is refused, naming it, and what it points to (outside the
+// store) is untouched; the lock holder's text once truncated the link's
+// target.
+func TestRunRefusesLinks(t *testing.T) {
+	in := writeInputs(t, 2, 8, 6, 1)
+	outside := t.TempDir()
+	precious := filepath.Join(outside, "precious")
+	os.WriteFile(precious, []byte("keep"), 0o644)
+	os.WriteFile(filepath.Join(outside, "0.png"), []byte("keep"), 0o644)
+	for _, c := range []struct{ name, plant, to string }{
+		{"lock", lockName, precious},
+		{"sample folder", "", outside}, // the first input's stem
+	} {
+		out := t.TempDir()
+		cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+		cfg.Samples = 2
+		dir := filepath.Join(out, "Fake_star")
+		os.MkdirAll(dir, 0o755)
+		plant := c.plant
+		if plant == "" {
+			ents, _ := os.ReadDir(in)
+			plant = strings.TrimSuffix(ents[0].Name(), filepath.Ext(ents[0].Name()))
+		}
+		if err := os.Symlink(c.to, filepath.Join(dir, plant)); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+		_, err := Run(context.Background(), cfg)
+		errContains(t, err, filepath.Join(dir, plant), "symbolic link")
+	}
+	if b, _ := os.ReadFile(precious); string(b) != "keep" {
+		t.Fatalf("the lock's link target was written: %q", b)
+	}
+	ents, _ := os.ReadDir(outside)
+	if b, _ := os.ReadFile(filepath.Join(outside, "0.png")); len(ents) != 2 || string(b) != "keep" {
+		t.Fatalf("the sample folder's link target was written: %d entries, 0.png %q", len(ents), b)
+	}
 }
