@@ -115,6 +115,9 @@ func (e *IncompleteError) Error() string {
 		}
 		m := u.Missing
 		fmt.Fprintf(&b, " %s / %s: %d of %d inputs lack samples (%s)", u.Dataset, u.Method, len(m.Missing), m.Inputs, listSome(m.MissingFiles, 3))
+		if m.OtherRun != "" {
+			fmt.Fprintf(&b, ", and %s", m.OtherRun)
+		}
 	}
 	if sh := e.RerunShards(); len(sh) > 0 {
 		var cmds []string

@@ -134,6 +134,10 @@ type IncompleteError struct {
 	Samples int
 	// Shards are the shards whose fragments are present (nil: unsharded).
 	Shards []Shard
+	// OtherRun, when set, says that the method's own folder holds a run of
+	// another identity and which fields differ: why this run's samples
+	// are looked for in a keyed folder.
+	OtherRun string
 }
 
 // Error names the missing inputs and, for a sharded store, the shards to
@@ -154,6 +158,9 @@ func (e *IncompleteError) Error() string {
 		fmt.Fprintf(&b, "; rerun munit-eval translate with %s to finish it", strings.Join(rerun, ", "))
 	} else {
 		b.WriteString(" (an interrupted run?); rerun munit-eval translate to finish it")
+	}
+	if e.OtherRun != "" {
+		fmt.Fprintf(&b, "; note: %s", e.OtherRun)
 	}
 	return b.String()
 }

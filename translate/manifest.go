@@ -145,6 +145,13 @@ type Manifest struct {
 	// (absolute path).
 	Select   string `json:"select"`
 	InputDir string `json:"input_dir"`
+	// InputDirRel and FromFolderRel are InputDir and FromFolder relative
+	// to the store root (the method folder's parent) as written: a store
+	// copied or moved together with its inputs (a whole evaluation folder)
+	// keeps its run identity through them. Empty in manifests written
+	// before them, or where no relative path exists.
+	InputDirRel   string `json:"input_dir_rel,omitempty"`
+	FromFolderRel string `json:"from_folder_rel,omitempty"`
 	// Size is the --size resize (shorter side to Size, centre crop Size x
 	// Size) applied to every input before the generator; 0 for none.
 	Size            int      `json:"size,omitempty"`

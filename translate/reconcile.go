@@ -162,8 +162,12 @@ func differences(old, cur *Manifest) []string {
 			d = append(d, fmt.Sprintf("%s: store has %s (sha256 %.12s), now %s (sha256 %.12s)", role, o.File, o.SHA256, c.File, c.SHA256))
 		}
 	}
-	if old.FromFolder != cur.FromFolder {
-		d = append(d, fmt.Sprintf("pre-generated folder: store %q, now %q", old.FromFolder, cur.FromFolder))
+	oldFrom, curFrom := old.FromFolder, cur.FromFolder
+	if hasRel(old) && hasRel(cur) {
+		oldFrom, curFrom = old.FromFolderRel, cur.FromFolderRel
+	}
+	if oldFrom != curFrom {
+		d = append(d, fmt.Sprintf("pre-generated folder: store %q, now %q", oldFrom, curFrom))
 	}
 	if old.LatentSource != cur.LatentSource {
 		d = append(d, fmt.Sprintf("latents: store %s, now %s", old.LatentSource, cur.LatentSource))

@@ -122,9 +122,22 @@ func (s *Store) SampleSHA256(input, k int) string {
 	return s.m.Samples[input*s.m.SamplesPerInput+k].SHA256
 }
 
+// InputDir returns the input folder the store was made from: the one
+// recorded relative to the store when it exists (it moves with a copied
+// evaluation folder), else the absolute one recorded.
+func (s *Store) InputDir() string {
+	if s.m.InputDirRel != "" {
+		d := filepath.Join(filepath.Dir(s.dir), filepath.FromSlash(s.m.InputDirRel))
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return s.m.InputDir
+}
+
 // InputPath returns the file of input i in the input folder it was read from.
 func (s *Store) InputPath(input int) string {
-	return filepath.Join(s.m.InputDir, s.m.Inputs[input].File)
+	return filepath.Join(s.InputDir(), s.m.Inputs[input].File)
 }
 
 // CachePath returns where a derived cache of kind (e.g. "lpips",

@@ -1,9 +1,11 @@
 package translate
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -162,4 +164,60 @@ func TestRunRefusesLinks(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(outside, "0.png")); len(ents) != 2 || string(b) != "keep" {
 		t.Fatalf("the sample folder's link target was written: %d entries, 0.png %q", len(ents), b)
 	}
+}
+
+// TestMovedStore: a store copied elsewhere together with its inputs (a
+// finished evaluation folder moved) keeps its run identity, so a check
+// finds every sample and a rerun computes nothing (the absolute input
+// path once made it a new run missing every sample); a store written
+// before the relative paths were recorded still matches in place; and a
+// check that misses a run of another identity says which fields differ.
+func TestMovedStore(t *testing.T) {
+	root := t.TempDir()
+	in := writeInputs(t, 3, 8, 6, 1)
+	if err := os.Rename(in, filepath.Join(root, "inputs")); err != nil {
+		t.Fatal(err)
+	}
+	cfgAt := func(root string) Config {
+		cfg := fakeConfig(&fakeGen{latentDim: 2}, filepath.Join(root, "inputs"), filepath.Join(root, "store"))
+		cfg.Samples, cfg.Seed = 2, 42
+		return cfg
+	}
+	first := mustRun(t, cfgAt(root))
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(root, moved); err != nil {
+		t.Fatal(err)
+	}
+	check := cfgAt(moved)
+	check.CheckOnly = true
+	s, err := Run(context.Background(), check)
+	if err != nil || s.Store != filepath.Join(moved, "store", filepath.Base(first.Store)) || s.Reused != 6 {
+		t.Fatalf("check of the moved store: %+v, %v", s, err)
+	}
+	if s := mustRun(t, cfgAt(moved)); s.Computed != 0 || s.Reused != 6 {
+		t.Fatalf("rerun in the moved store: %+v", s)
+	}
+	st, err := OpenStore(s.Store)
+	if err != nil || st.InputDir() != filepath.Join(moved, "inputs") {
+		t.Fatalf("the moved store's inputs: %v, %v", st, err)
+	}
+
+	// A manifest without the relative paths (an older munit-eval's) still
+	// matches where it is.
+	mp := filepath.Join(s.Store, ManifestName)
+	b, _ := os.ReadFile(mp)
+	old := regexp.MustCompile(`\n *"input_dir_rel": "[^"]*",`).ReplaceAll(b, nil)
+	if bytes.Equal(old, b) {
+		t.Fatal("the manifest records no input_dir_rel")
+	}
+	os.WriteFile(mp, old, 0o644)
+	if s := mustRun(t, cfgAt(moved)); s.Computed != 0 || s.Store != st.Dir() {
+		t.Fatalf("an older manifest in place: %+v", s)
+	}
+
+	// Another seed: the message says the seed is what differs.
+	other := cfgAt(moved)
+	other.Seed, other.CheckOnly = 43, true
+	_, err = Run(context.Background(), other)
+	errContains(t, err, "holds a run of another identity", "seed: store 42, now 43")
 }
