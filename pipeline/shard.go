@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,7 +40,7 @@ func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions
 			src.Shard = o.Shard
 			sum, err := evaluate.Generate(ctx, src, c.Protocol, k, ro)
 			if err != nil {
-				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, err)
+				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, c.Damaged(err))
 			}
 			out.Generated = append(out.Generated, Generated{Dataset: d.Name, Summary: *sum})
 		}
@@ -74,7 +75,7 @@ func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOp
 			case errors.As(err, &ie):
 				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: m.Name, Missing: ie})
 			case err != nil:
-				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, err)
+				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, c.Damaged(err))
 			default:
 				found[[2]string{d.Name, m.Name}] = smp
 			}
@@ -84,6 +85,24 @@ func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOp
 		return nil, inc
 	}
 	return found, nil
+}
+
+// Damaged turns translate's advice for a store whose manifest or shard
+// fragment cannot be read (rerun with --repair or --force, flags run does
+// not have) into what repairs it under run: the file, its shard, and the
+// commands. Other errors pass unchanged.
+func (c *Config) Damaged(err error) error {
+	var de *translate.DamagedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	rerun, what := "munit-eval run "+c.file, "its samples"
+	if de.Shard != nil {
+		rerun += " --shard " + de.Shard.String()
+		what = "that shard's samples"
+	}
+	return fmt.Errorf("%v; delete it and rerun %s to compute %s again, or keep the intact samples with munit-eval translate --repair (the method's models, inputs and seed, --out %s)",
+		de, rerun, what, filepath.Dir(filepath.Dir(de.Path)))
 }
 
 // Unit is one method of one dataset whose samples are incomplete.

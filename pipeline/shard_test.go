@@ -170,3 +170,24 @@ func TestRerunShardsBounded(t *testing.T) {
 		t.Errorf("--score-only --shards 4e12: %v", err)
 	}
 }
+
+// TestDamagedUnderRun: a damaged manifest or fragment is explained in
+// run's terms (run has no --repair or --force for a shard): the file, its
+// shard, and the commands that repair it; other errors pass unchanged.
+func TestDamagedUnderRun(t *testing.T) {
+	c := &Config{file: "e.yaml"}
+	frag := filepath.Join("out", "store", "d", "M", "manifest.shard-0-of-2.json")
+	err := c.Damaged(fmt.Errorf("translate: %w; rerun with --repair", &translate.DamagedError{Path: frag, Shard: &translate.Shard{Index: 0, Count: 2}, Err: errors.New(frag + ": not a sample manifest")}))
+	for _, want := range []string{frag, "(the fragment of shard 0/2)", "delete it and rerun munit-eval run e.yaml --shard 0/2", "munit-eval translate --repair", "--out " + filepath.Join("out", "store", "d")} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "rerun with --repair") {
+		t.Errorf("%v: still offers run a --repair it does not have", err)
+	}
+	other := errors.New("x")
+	if c.Damaged(other) != other {
+		t.Error("another error was changed")
+	}
+}

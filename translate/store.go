@@ -67,6 +67,14 @@ type Store struct {
 func OpenStore(methodDir string) (*Store, error) {
 	a, err := readStore(methodDir, false)
 	if err != nil {
+		var de *DamagedError
+		if errors.As(err, &de) {
+			how := "munit-eval translate --repair"
+			if de.Shard != nil {
+				how = fmt.Sprintf("munit-eval translate --shard %s --repair; under munit-eval run, delete it and rerun --shard %s", de.Shard, de.Shard)
+			}
+			return nil, fmt.Errorf("translate: %w; the command that wrote the store repairs it (%s)", err, how)
+		}
 		return nil, fmt.Errorf("translate: %w", err)
 	}
 	if a.m == nil {
