@@ -54,7 +54,11 @@ func resolveExternal(path string, data []byte) ([]byte, []string, error) {
 		if errors.As(err, &pe) {
 			return nil, nil, pe.error
 		}
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		// The protobuf itself does not parse.
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
+		return nil, nil, fmt.Errorf("%s: not a valid ONNX model: %v", path, err)
 	}
 	if len(out) > maxModelBytes {
 		return nil, nil, fmt.Errorf("%s: with its external data the model is %d bytes; munit-eval runs models from memory, where ONNX models are at most 2 GiB", path, len(out))
