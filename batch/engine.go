@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 
@@ -82,14 +83,23 @@ type Engine[T any] struct {
 	// as Sizer says.
 	MemoryBytes int64
 	Sizer       func(T) int64
+	// Verify is the share of disk cache hits recomputed and compared with
+	// the record (0: none; VerifyCache's when 0), chosen at random, and Same
+	// the comparison (fresh values may differ from a record in the last
+	// bits: the batch around an image differs). A record that differs is an
+	// error naming the image and the cache: the cache was changed. Records
+	// carry a CRC, which finds accidents, not edits.
+	Verify float64
+	Same   func(cached, fresh T) bool
 
 	mu    sync.Mutex
 	lru   *list.List
 	index map[string]*list.Element
 	bytes int64
 	// Computed and Reused count images run through the network and found
-	// in a cache. Read them between calls.
-	Computed, Reused int
+	// in a cache, Verified the cache records recomputed and found equal.
+	// Read them between calls.
+	Computed, Reused, Verified int
 	// Warnings collects what a caller should show but that did not stop
 	// the run (a cache that could not be written), each once.
 	Warnings []string
@@ -205,9 +215,19 @@ func (e *Engine[T]) Stream(ctx context.Context, items []Item, cache Cache[T], ba
 			if err != nil {
 				return err
 			}
-			keys := make([]string, len(m.batch))
+			var keys []string
+			var fresh []T
 			for j, sl := range m.batch {
-				keys[j] = sl.key
+				if sl.verify {
+					if e.Same != nil && !e.Same(sl.cached, vals[j]) {
+						return s.tampered(sl)
+					}
+					e.mu.Lock()
+					e.Verified++
+					e.mu.Unlock()
+				} else {
+					keys, fresh = append(keys, sl.key), append(fresh, vals[j])
+				}
 				e.mu.Lock()
 				e.remember(sl.key, vals[j])
 				delete(s.pending, sl.key)
@@ -221,13 +241,13 @@ func (e *Engine[T]) Stream(ctx context.Context, items []Item, cache Cache[T], ba
 			for range m.batch {
 				<-s.inflight
 			}
-			if writes != nil {
+			if writes != nil && len(keys) > 0 {
 				e.mu.Lock()
 				for j, k := range keys {
-					s.unwritten[k] = vals[j]
+					s.unwritten[k] = fresh[j]
 				}
 				e.mu.Unlock()
-				writes <- write[T]{keys, vals}
+				writes <- write[T]{keys, fresh}
 			}
 		}
 		if err := emit(); err != nil {
@@ -290,6 +310,9 @@ type slot[T any] struct {
 	done     chan struct{}
 	img      *images.Image
 	err      error
+	// verify is set when the slot recomputes a cache record, cached.
+	verify bool
+	cached T
 }
 
 // msg is a known value (res for index), a batch of slots, or the error that
@@ -361,11 +384,16 @@ func (s *stream[T]) load(ctx context.Context) {
 			e.Reused++
 		}
 		e.mu.Unlock()
+		var verify bool
+		var cached T
 		if !hit && s.cache != nil {
 			got, ok, err := s.cache.Get(key)
-			if err != nil {
+			switch {
+			case err != nil:
 				e.warn(fmt.Sprintf("%s: reading the cache failed (%v): recomputing", e.Name, err))
-			} else if ok {
+			case ok && e.spotCheck():
+				verify, cached = true, got
+			case ok:
 				v, hit = got, true
 				e.mu.Lock()
 				e.remember(key, v)
@@ -395,7 +423,7 @@ func (s *stream[T]) load(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		sl := &slot[T]{key: key, sha: sha, first: i, idx: []int{i}, done: make(chan struct{})}
+		sl := &slot[T]{key: key, sha: sha, first: i, idx: []int{i}, done: make(chan struct{}), verify: verify, cached: cached}
 		e.mu.Lock()
 		s.pending[key] = sl
 		e.mu.Unlock()
@@ -428,6 +456,27 @@ func (s *stream[T]) load(ctx context.Context) {
 	if len(cur) > 0 {
 		send(msg[T]{batch: cur})
 	}
+}
+
+// spotCheck draws whether a cache hit is recomputed (Verify, or the
+// process-wide VerifyCache).
+func (e *Engine[T]) spotCheck() bool {
+	f := e.Verify
+	if f == 0 {
+		f = VerifyCache()
+	}
+	return f > 0 && (f >= 1 || rand.Float64() < f)
+}
+
+// tampered is the error for a cache record that the network's value
+// contradicts.
+func (s *stream[T]) tampered(sl *slot[T]) error {
+	where := "the cache"
+	if p, ok := s.cache.(interface{ Path() string }); ok {
+		where = p.Path()
+	}
+	return fmt.Errorf("%s: the cached value of %s differs from the one recomputed from the image: %s was changed after it was written (records carry a CRC against accidents, not edits); delete it, or run with --no-cache",
+		s.e.Name, s.items[sl.first].Path, where)
 }
 
 // itemErr wraps an item's read or decode error with the engine's name and

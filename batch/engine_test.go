@@ -289,3 +289,51 @@ func TestStreamErrors(t *testing.T) {
 		t.Error("no error from a cancelled context")
 	}
 }
+
+// TestVerifyCache: records carry a CRC, which an edit keeps valid, so an
+// edited record is served as it is (the trust model: a cache is trusted);
+// with a spot check every hit drawn is recomputed and compared: an intact
+// cache passes (Verified counts the checks, nothing is written again), an
+// edited one is refused naming the image and the cache.
+func TestVerifyCache(t *testing.T) {
+	paths := writeImages(t, t.TempDir(), 4, 8, 8)
+	items := make([]Item, len(paths))
+	for i, p := range paths {
+		items[i] = Item{Ref: images.Ref{Path: p}}
+	}
+	same := func(a, b uint64) bool { return a == b }
+	c := &mapCache{m: map[string]uint64{}}
+	if _, err := collect(t, &Engine[uint64]{Name: "t", Net: &fakeNet{}, Same: same}, items, c); err != nil {
+		t.Fatal(err)
+	}
+	puts := c.puts
+	e := &Engine[uint64]{Name: "t", Net: &fakeNet{}, Same: same, Verify: 1}
+	if _, err := collect(t, e, items, c); err != nil || e.Verified < 4 || c.puts != puts {
+		t.Fatalf("intact cache: %v, %d verified, %d writes", err, e.Verified, c.puts-puts)
+	}
+	// An edit: the record of image 2 now holds image 1's value.
+	c.m[items[2].KeyFor(mustHash(t, paths[2]))] = truth(t, paths[1], 0)
+	got, err := collect(t, &Engine[uint64]{Name: "t", Net: &fakeNet{}, Same: same}, items, c)
+	if err != nil || got[2].Value != truth(t, paths[1], 0) {
+		t.Fatalf("without a check the edited record is served: %v", err)
+	}
+	_, err = collect(t, &Engine[uint64]{Name: "t", Net: &fakeNet{}, Same: same, Verify: 1}, items, c)
+	if err == nil || !strings.Contains(err.Error(), paths[2]) || !strings.Contains(err.Error(), "was changed") {
+		t.Fatalf("checked: %v, want a refusal naming %s", err, paths[2])
+	}
+	// The process-wide share applies where an engine sets none.
+	SetVerifyCache(1)
+	defer SetVerifyCache(0)
+	if _, err := collect(t, &Engine[uint64]{Name: "t", Net: &fakeNet{}, Same: same}, items, c); err == nil {
+		t.Fatal("SetVerifyCache(1) checked nothing")
+	}
+}
+
+func mustHash(t *testing.T, path string) string {
+	t.Helper()
+	h, err := images.HashFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
 )
 
 // Log is an append-only file of keyed, fixed-size records: the disk cache of
@@ -56,15 +59,18 @@ func OpenLog(path, id string, size int) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	good := l.parse(b)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// Never through a link or into a FIFO: the log is truncated and
+	// appended to, so a planted link would overwrite its target.
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	good := l.parse(b)
 	if good == 0 {
 		if err = f.Truncate(0); err == nil {
 			_, err = f.WriteAt(l.header(), 0)
@@ -74,12 +80,24 @@ func OpenLog(path, id string, size int) (*Log, error) {
 	}
 	if err == nil {
 		// Reopen for appending, so that two processes sharing a store add
-		// records after each other instead of over each other.
+		// records after each other instead of over each other; the same
+		// file, not whatever the path names by now.
+		var app *os.File
+		if app, err = atomicfile.OpenNoFollow(path, os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			a, err1 := f.Stat()
+			b, err2 := app.Stat()
+			if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+				app.Close()
+				err = errors.New("the file was replaced while it was opened")
+			}
+		}
 		f.Close()
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+		f = app
 	}
 	if err != nil {
-		f.Close()
+		if f != nil {
+			f.Close()
+		}
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
 	l.f = f

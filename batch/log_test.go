@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -110,4 +111,29 @@ func FuzzLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLogRefusesLink: a symbolic link planted as a cache log (a shared
+// store's .cache/classifier/<sha>.outputs, say) is refused, naming it, and
+// the file it points to is not truncated (OpenLog once wrote its header
+// there).
+func TestLogRefusesLink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious")
+	os.WriteFile(target, []byte("keep"), 0o644)
+	path := filepath.Join(dir, "cache", "m.outputs")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.Symlink(target, path); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	l, err := OpenLog(path, "model A", 4)
+	if err == nil {
+		l.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("%v, want a refusal naming the link", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Fatalf("the link's target was written: %q", b)
+	}
 }

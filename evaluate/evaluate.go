@@ -310,6 +310,11 @@ func (j *Job) distance(ctx context.Context, s *Scorers, doc *results.Document, r
 	if len(j.Real) == 0 && j.RealStats == nil {
 		return nil
 	}
+	if j.RealStats != nil {
+		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(p.Resize, p.Size, s.Features.SHA256())); err != nil {
+			return err
+		}
+	}
 	j.log("FID and KID")
 	clean := 0
 	if p.Resize == ResizeClean {

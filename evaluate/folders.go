@@ -56,11 +56,8 @@ func GroupedLayout(dir string) bool {
 }
 
 // IsStore reports whether dir is a sample store folder (STORE/<method>,
-// with a manifest) rather than a plain folder of images.
-func IsStore(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, translate.ManifestName))
-	return err == nil
-}
+// with a manifest or shard fragments) rather than a plain folder of images.
+func IsStore(dir string) bool { return translate.IsStore(dir) }
 
 // OpenFolder reads a plain folder of samples: grouped by input (for LPIPS
 // diversity) or flat (every image of the folder, images.ListDir). Every

@@ -113,8 +113,21 @@ func ParseMemory(s string) (int64, error) {
 	return int64(v * mult), nil
 }
 
-// gib writes a byte count in GiB.
-func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
+// gib writes a byte count in GiB, or in the unit that shows it below
+// 1 GiB (a small --memory once read "0.0 GiB more than 0.0 GiB").
+func gib(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n == 1:
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // CheckMemory refuses a generator batch of batch images of pixels pixels
 // each whose estimated memory (BatchMemory) exceeds avail bytes (0: no

@@ -90,6 +90,10 @@ func TestCheckMemory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "lower batch to 5") || !strings.Contains(err.Error(), "48.0 GiB") {
 		t.Fatalf("%v", err)
 	}
+	// --memory 1: the figures in units that show them.
+	if err := CheckMemory(1, 64*64, 1); err == nil || !strings.Contains(err.Error(), "needs about 768.0 KiB, more than the 1 byte of memory") {
+		t.Errorf("1 byte available: %v", err)
+	}
 	if err := CheckMemory(1, 4096*4096, 1<<20); err == nil || !strings.Contains(err.Error(), "resize") {
 		t.Fatalf("%v", err)
 	}

@@ -13,42 +13,17 @@ import (
 // Keys of the real-image statistics in a pytorch-fid .npz (np.savez(path,
 // mu=mu, sigma=sigma), float64).
 const (
-	StatsMean = "mu"
-	StatsCov  = "sigma"
+	StatsMean = inception.StatsMean
+	StatsCov  = inception.StatsCov
 )
 
-// ReadStats reads FID statistics in pytorch-fid's format: a .npz with a
-// float64 mean `mu` [D] and covariance `sigma` [D, D] (float32 members are
-// widened). Other members are ignored; a missing or misshapen one is an
-// error naming the file.
-func ReadStats(path string) (*metrics.Gaussian, error) {
-	arrays, err := images.ReadNPZ(path)
-	if err != nil {
-		return nil, err
-	}
-	mu, sigma := arrays[StatsMean], arrays[StatsCov]
-	if mu == nil || sigma == nil {
-		return nil, fmt.Errorf("%s: FID statistics need arrays %q and %q (pytorch-fid's --save-stats format)", path, StatsMean, StatsCov)
-	}
-	if len(mu.Shape) != 1 || len(sigma.Shape) != 2 || sigma.Shape[0] != mu.Shape[0] || sigma.Shape[1] != mu.Shape[0] {
-		return nil, fmt.Errorf("%s: mu has shape %v and sigma %v, want [D] and [D, D]", path, mu.Shape, sigma.Shape)
-	}
-	g, err := metrics.NewGaussian(mu.Data, sigma.Data, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return g, nil
-}
+// ReadStats reads FID statistics in pytorch-fid's format, with the
+// provenance fid-stats records (inception.ReadStats).
+func ReadStats(path string) (*metrics.Gaussian, error) { return inception.ReadStats(path) }
 
-// WriteStats writes g as pytorch-fid's --save-stats does: float64 `mu`
-// [D] and `sigma` [D, D] in a .npz, atomically.
-func WriteStats(path string, g *metrics.Gaussian) error {
-	d := len(g.Mean)
-	return images.WriteNPZ(path, map[string]*images.Array64{
-		StatsMean: {Shape: []int{d}, Data: g.Mean},
-		StatsCov:  {Shape: []int{d, d}, Data: g.CovData()},
-	})
-}
+// WriteStats writes g as pytorch-fid's --save-stats does, with its
+// provenance (inception.WriteStats).
+func WriteStats(path string, g *metrics.Gaussian) error { return inception.WriteStats(path, g) }
 
 // FolderStats fits the Gaussian of the features model's features of every
 // image of a folder (its mean and N−1 covariance, as pytorch-fid's
@@ -82,5 +57,6 @@ func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.G
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	g.Source = inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, s.Features.SHA256())
 	return g, nil
 }

@@ -13,7 +13,8 @@ Every exporter follows the same steps:
 3. export to ONNX opset 17 with dynamic N/H/W axes and write the
    ``munit_eval.*`` metadata (:func:`export_onnx`);
 4. run PyTorch and the ONNX model on the same random inputs and print the
-   largest absolute difference per output; fail (exit 1) above ``--tol``
+   largest difference per output, relative to the output's scale
+   (max |onnx - torch| / max(1, max |torch|)); fail (exit 1) above ``--tol``
    (default 1e-3) (:func:`verify`).
 """
 
@@ -73,7 +74,8 @@ def base_parser(prog, description):
     p.add_argument("--no-verify", action="store_true",
                    help="skip running the ONNX model against PyTorch")
     p.add_argument("--tol", type=float, default=DEFAULT_TOL,
-                   help="largest allowed absolute difference between ONNX and PyTorch (default 1e-3)")
+                   help="largest allowed difference between ONNX and PyTorch, relative to each output's scale: "
+                        "max |onnx - torch| / max(1, max |torch|) (default 1e-3)")
     p.add_argument("--verify-batch", type=int, default=2, help="batch size of the verification inputs (default 2)")
     return p
 
@@ -525,7 +527,12 @@ def torch_forward(module, inputs, output_names):
 
 
 def max_abs_diff(want, got, label):
-    """Largest |want - got| over every output, checking names and shapes."""
+    """Largest difference over every output, checking names and shapes: per
+    output, max |want - got| relative to the output's scale, max(1, max
+    |want|). float32 rounding grows with the values, so an absolute bound
+    failed a network with activations near 100 (0.0096 against 1e-3) whose
+    FID matched to 2.5e-6; outputs within [-1, 1] (images) keep the
+    absolute bound."""
     worst = 0.0
     for name, w in want.items():
         if name not in got:
@@ -536,8 +543,9 @@ def max_abs_diff(want, got, label):
         if not np.all(np.isfinite(g)):
             raise VerifyError("%s: ONNX output %r has NaN or Inf" % (label, name))
         d = float(np.max(np.abs(g.astype(np.float64) - w.astype(np.float64)))) if w.size else 0.0
-        print("  %-12s %-22s max |onnx - torch| = %.3g" % (label, name + str(list(w.shape)), d))
-        worst = max(worst, d)
+        scale = max(1.0, float(np.max(np.abs(w.astype(np.float64))))) if w.size else 1.0
+        print("  %-12s %-22s max |onnx - torch| = %.3g, scale %.3g: %.3g" % (label, name + str(list(w.shape)), d, scale, d / scale))
+        worst = max(worst, d / scale)
     return worst
 
 
@@ -559,9 +567,9 @@ def verify(args, module, onnx_path, cases, output_names):
         want = torch_forward(module, inputs, output_names)
         got = onnx_forward(binary, onnx_path, inputs)
         worst = max(worst, max_abs_diff(want, got, "case %d" % i))
-    print("max abs diff %.3g (tolerance %.3g)" % (worst, args.tol))
+    print("max scaled diff %.3g (max |onnx - torch| / max(1, max |torch|); tolerance %.3g)" % (worst, args.tol))
     if not worst <= args.tol:
-        raise VerifyError("%s: max abs diff %.3g exceeds %.3g (the file is left for inspection)" % (
+        raise VerifyError("%s: max diff %.3g of the output's scale exceeds --tol %.3g (the file is left for inspection)" % (
             onnx_path, worst, args.tol))
     return worst
 

@@ -106,41 +106,9 @@ func parseNPY(b []byte) (*Array, error) {
 // returns the header, the data bytes and the size of one value (4 for
 // '<f4', 8 for '<f8').
 func splitNPY(b []byte) (*npyHeader, []byte, int, error) {
-	if len(b) == 0 {
-		return nil, nil, 0, fmt.Errorf("empty file, not a .npy array")
-	}
-	if !bytes.HasPrefix(b, npyMagic) || len(b) < len(npyMagic)+2 {
-		return nil, nil, 0, fmt.Errorf("not a .npy file (bad magic)")
-	}
-	major, minor := b[6], b[7]
-	var hlen, start int
-	switch major {
-	case 1:
-		if len(b) < 10 {
-			return nil, nil, 0, fmt.Errorf(".npy header truncated")
-		}
-		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
-	case 2, 3:
-		if len(b) < 12 {
-			return nil, nil, 0, fmt.Errorf(".npy header truncated")
-		}
-		h := binary.LittleEndian.Uint32(b[8:12])
-		if uint64(h) > uint64(len(b)) {
-			return nil, nil, 0, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", h, len(b))
-		}
-		hlen, start = int(h), 12
-	default:
-		return nil, nil, 0, fmt.Errorf("unsupported .npy format version %d.%d", major, minor)
-	}
-	if start+hlen > len(b) {
-		return nil, nil, 0, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", hlen, len(b))
-	}
-	h, err := parseHeader(string(b[start : start+hlen]))
+	h, data, err := splitNPYHeader(b)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("bad .npy header: %w", err)
-	}
-	if h.fortran {
-		return nil, nil, 0, fmt.Errorf(".npy array is in Fortran order; only C order is supported (save it with np.ascontiguousarray)")
+		return nil, nil, 0, err
 	}
 	var size int
 	switch h.descr {
@@ -151,18 +119,71 @@ func splitNPY(b []byte) (*npyHeader, []byte, int, error) {
 	default:
 		return nil, nil, 0, fmt.Errorf(".npy dtype %q is not supported: want little-endian float32 '<f4' or float64 '<f8'", h.descr)
 	}
-	data := b[start+hlen:]
+	if err := checkDataLen(h, data, size); err != nil {
+		return nil, nil, 0, err
+	}
+	return h, data, size, nil
+}
+
+// checkDataLen checks that data holds exactly the header's shape of values
+// of size bytes.
+func checkDataLen(h *npyHeader, data []byte, size int) error {
 	n, err := numel(h.shape, math.MaxInt/8)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("bad .npy header: %w", err)
+		return fmt.Errorf("bad .npy header: %w", err)
+	}
+	if n > math.MaxInt/size {
+		return fmt.Errorf("bad .npy header: shape %v is too large", h.shape)
 	}
 	switch {
 	case len(data) < n*size:
-		return nil, nil, 0, fmt.Errorf(".npy data truncated: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
+		return fmt.Errorf(".npy data truncated: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
 	case len(data) > n*size:
-		return nil, nil, 0, fmt.Errorf(".npy data too long: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
+		return fmt.Errorf(".npy data too long: shape %v %s needs %d bytes, file has %d", h.shape, h.descr, n*size, len(data))
 	}
-	return h, data, size, nil
+	return nil
+}
+
+// splitNPYHeader checks a .npy file's magic, version and header and returns
+// the header and the data bytes, whatever the dtype.
+func splitNPYHeader(b []byte) (*npyHeader, []byte, error) {
+	if len(b) == 0 {
+		return nil, nil, fmt.Errorf("empty file, not a .npy array")
+	}
+	if !bytes.HasPrefix(b, npyMagic) || len(b) < len(npyMagic)+2 {
+		return nil, nil, fmt.Errorf("not a .npy file (bad magic)")
+	}
+	major, minor := b[6], b[7]
+	var hlen, start int
+	switch major {
+	case 1:
+		if len(b) < 10 {
+			return nil, nil, fmt.Errorf(".npy header truncated")
+		}
+		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
+	case 2, 3:
+		if len(b) < 12 {
+			return nil, nil, fmt.Errorf(".npy header truncated")
+		}
+		h := binary.LittleEndian.Uint32(b[8:12])
+		if uint64(h) > uint64(len(b)) {
+			return nil, nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", h, len(b))
+		}
+		hlen, start = int(h), 12
+	default:
+		return nil, nil, fmt.Errorf("unsupported .npy format version %d.%d", major, minor)
+	}
+	if start+hlen > len(b) {
+		return nil, nil, fmt.Errorf(".npy header truncated (header length %d, file %d bytes)", hlen, len(b))
+	}
+	h, err := parseHeader(string(b[start : start+hlen]))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad .npy header: %w", err)
+	}
+	if h.fortran {
+		return nil, nil, fmt.Errorf(".npy array is in Fortran order; only C order is supported (save it with np.ascontiguousarray)")
+	}
+	return h, b[start+hlen:], nil
 }
 
 type npyHeader struct {

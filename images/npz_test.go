@@ -1,13 +1,17 @@
 package images
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNPZRoundTrip writes float64 arrays (values float32 cannot hold,
@@ -133,4 +137,85 @@ func FuzzParseNPZ(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = ParseNPZ("fuzz.npz", b)
 	})
+}
+
+// TestNPZBounded: an archive whose members inflate (or claim to) beyond
+// the budget is refused naming the member, before the memory is spent (a
+// small compressed .npz once ended the process out of memory), also when
+// the directory understates the size; a FIFO is refused without waiting.
+func TestNPZBounded(t *testing.T) {
+	defer func(b int64) { npzBudget = b }(npzBudget)
+	npzBudget = 1 << 20
+	dir := t.TempDir()
+	zeros := make([]byte, 2<<20)
+	bomb := func(name string, lie bool) string {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		if lie {
+			// A raw member whose header says 100 bytes.
+			var c bytes.Buffer
+			fw, _ := flate.NewWriter(&c, flate.BestCompression)
+			fw.Write(zeros)
+			fw.Close()
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: "sigma.npy", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(zeros),
+				CompressedSize64: uint64(c.Len()), UncompressedSize64: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(c.Bytes())
+		} else {
+			w, _ := zw.CreateHeader(&zip.FileHeader{Name: "sigma.npy", Method: zip.Deflate})
+			w.Write(zeros)
+		}
+		zw.Close()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b.Bytes(), 0o644)
+		if b.Len() > 64<<10 {
+			t.Fatalf("the bomb is %d bytes compressed", b.Len())
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name string
+		lie  bool
+		want string
+	}{{"declared.npz", false, "declares 2097152 bytes"}, {"lying.npz", true, "not a valid zip file"}} {
+		p := bomb(c.name, c.lie)
+		if _, err := ReadNPZ(p); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "sigma.npy") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a refusal naming the member and %q", c.name, err, c.want)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo.npz")
+	if err := mkfifo(fifo); err == nil {
+		done := make(chan error, 1)
+		go func() { _, err := ReadNPZ(fifo); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("FIFO: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("reading a FIFO hung")
+		}
+	}
+}
+
+// TestNPZStrings: string members (np.str_, 0-d '<U' arrays) round-trip
+// beside the arrays; ReadNPZ leaves them out.
+func TestNPZStrings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "s.npz")
+	in := &NPZ{Arrays: map[string]*Array64{"mu": {Shape: []int{1}, Data: []float64{2}}}, Strings: map[string]string{"resize": "clean", "note": "é∑", "empty": ""}}
+	if err := WriteNPZFile(p, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ReadNPZFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Fatalf("round trip: %+v, want %+v", out, in)
+	}
+	if a, err := ReadNPZ(p); err != nil || len(a) != 1 {
+		t.Fatalf("ReadNPZ: %v, %v", a, err)
+	}
 }

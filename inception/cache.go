@@ -67,3 +67,6 @@ func (c *outputCache) Put(keys []string, outs []Output) error {
 }
 
 func (c *outputCache) close() error { return c.log.Close() }
+
+// Path is the cache's file, for messages.
+func (c *outputCache) Path() string { return c.log.Path() }

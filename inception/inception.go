@@ -196,7 +196,10 @@ func (r *Runner) run(ctx context.Context, items []batch.Item) (_ []Output, err e
 	defer r.c.mu.Unlock()
 	if r.c.eng == nil {
 		r.c.eng = &batch.Engine[Output]{Name: "inception", Net: network{r.c},
-			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features))) }}
+			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features))) },
+			Same: func(c, f Output) bool {
+				return batch.SameFloats(c.Logits, f.Logits) && batch.SameFloats(c.Features, f.Features)
+			}}
 	}
 	eng := r.c.eng
 	eng.Batch, eng.MemoryBytes = r.Batch, r.MemoryBytes

@@ -225,6 +225,9 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 	if derr := <-distErr; err == nil {
 		err = derr
 	}
+	if err == nil {
+		err = pc.check()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +337,9 @@ func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size i
 		pc.add(images.KeyOf(prev.SHA256, size), images.KeyOf(r.SHA256, size), d)
 		return nil
 	})
+	if err == nil {
+		err = pc.check()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func (n network) Run(imgs []*images.Image) ([]*Embedding, error) { return n.m.Em
 func (e *Embedder) stream(ctx context.Context, items []batch.Item, fn func(i int, r batch.Result[*Embedding]) error) error {
 	if e.eng == nil {
 		e.eng = &batch.Engine[*Embedding]{Name: "lpips", Net: network{e.m}, OneSize: oneSize,
-			Sizer: func(emb *Embedding) int64 { return emb.bytes() }}
+			Sizer: func(emb *Embedding) int64 { return emb.bytes() }, Same: sameEmbedding}
 	}
 	e.eng.Batch, e.eng.MemoryBytes = e.Batch, e.MemoryBytes
 	e.eng.Computed, e.eng.Reused = e.Computed, e.Reused
@@ -125,6 +125,19 @@ func (e *Embedder) warn(w string) {
 		}
 	}
 	e.Warnings = append(e.Warnings, w)
+}
+
+// sameEmbedding compares a cached embedding with a recomputed one.
+func sameEmbedding(c, f *Embedding) bool {
+	if len(c.Layers) != len(f.Layers) {
+		return false
+	}
+	for l := range f.Layers {
+		if !batch.SameFloats(c.Layers[l], f.Layers[l]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (emb *Embedding) bytes() int64 {

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"sync"
 
 	"github.com/munit-eval/munit-eval/batch"
 )
@@ -17,6 +19,12 @@ import (
 type pairCache struct {
 	log *batch.Log
 	err error // the first failed write; close warns
+	// expect holds the records drawn for a spot check (batch.VerifyCache):
+	// get reports them missing, add compares the recomputed distance;
+	// bad is the first that differed.
+	mu     sync.Mutex
+	expect map[string]float64
+	bad    error
 }
 
 // openPairs opens the pair cache, or returns nil when there is no CacheDir
@@ -48,19 +56,50 @@ func (c *pairCache) get(a, b string) (float64, bool) {
 	if c == nil {
 		return 0, false
 	}
-	v, ok := c.log.Get(pairKey(a, b))
+	key := pairKey(a, b)
+	v, ok := c.log.Get(key)
 	if !ok {
 		return 0, false
 	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(v)), true
+	d := math.Float64frombits(binary.LittleEndian.Uint64(v))
+	if f := batch.VerifyCache(); f > 0 && (f >= 1 || rand.Float64() < f) {
+		c.mu.Lock()
+		if c.expect == nil {
+			c.expect = map[string]float64{}
+		}
+		c.expect[key] = d
+		c.mu.Unlock()
+		return 0, false
+	}
+	return d, true
 }
 
 func (c *pairCache) add(a, b string, d float64) {
-	if c == nil || c.err != nil {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	want, checked := c.expect[pairKey(a, b)]
+	if checked && !(math.Abs(want-d) <= 1e-4*max(math.Abs(d), 1e-6)) && c.bad == nil {
+		c.bad = fmt.Errorf("lpips: the cached distance of %s holds %g, recomputing gives %g: %s was changed after it was written (records carry a CRC against accidents, not edits); delete it, or run with --no-cache",
+			pairKey(a, b), want, d, c.log.Path())
+	}
+	c.mu.Unlock()
+	if checked || c.err != nil {
 		return
 	}
 	// Keys of two SHA-256s with resize suffixes stay far below MaxKey.
 	c.log.Add(pairKey(a, b), binary.LittleEndian.AppendUint64(nil, math.Float64bits(d)))
+}
+
+// check returns the error of a spot-checked record that differed.
+func (c *pairCache) check() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bad
 }
 
 // flush writes the added pairs; after a failure the cache stops writing,

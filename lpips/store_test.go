@@ -7,6 +7,7 @@ package lpips
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/translate"
@@ -418,5 +420,48 @@ func TestEmbedMixedSizes(t *testing.T) {
 	}
 	if _, err := NewEmbedder(m, "").Embed([]images.Ref{{Path: a, SHA256: "00"}}); err == nil || !strings.Contains(err.Error(), a) {
 		t.Errorf("a wrong recorded hash: %v", err)
+	}
+}
+
+// TestVerifyPairCache: a pair record edited with a valid CRC (appended by
+// anyone who can write the shared store) decides the number unless a spot
+// check recomputes it: with batch.SetVerifyCache(1) the run refuses, naming
+// the cache, and an intact cache passes with the fresh numbers.
+func TestVerifyPairCache(t *testing.T) {
+	m := synthModel(t)
+	st, _ := synthStore(t, 2, 4)
+	o := Options{Pairing: All, SamplesPerInput: 4, NumInputs: 2, Bootstrap: 10}
+	fresh, err := StoreDiversity(context.Background(), NewEmbedder(m, ""), st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	if _, err := StoreDiversity(context.Background(), NewEmbedder(m, cache), st, o); err != nil {
+		t.Fatal(err)
+	}
+	batch.SetVerifyCache(1)
+	div, err := StoreDiversity(context.Background(), NewEmbedder(m, cache), st, o)
+	batch.SetVerifyCache(0)
+	if err != nil || !reflect.DeepEqual(div, fresh) {
+		t.Fatalf("an intact cache, checked: %v, same as fresh: %v", err, reflect.DeepEqual(div, fresh))
+	}
+	path := filepath.Join(cache, m.SHA256()+".pairs")
+	raw, _ := os.ReadFile(path)
+	h := 8 + 4 + 1 + len("lpips-pairs "+m.SHA256())
+	key := string(raw[h+1 : h+1+int(raw[h])])
+	l, err := batch.OpenLog(path, "lpips-pairs "+m.SHA256(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Add(key, binary.LittleEndian.AppendUint64(nil, math.Float64bits(0.999)))
+	l.Close()
+	if div, err := StoreDiversity(context.Background(), NewEmbedder(m, cache), st, o); err != nil || reflect.DeepEqual(div, fresh) {
+		t.Fatalf("unchecked, the edited record decides the number (the trust model): %v", err)
+	}
+	batch.SetVerifyCache(1)
+	defer batch.SetVerifyCache(0)
+	_, err = StoreDiversity(context.Background(), NewEmbedder(m, cache), st, o)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "was changed") {
+		t.Fatalf("checked: %v, want a refusal naming %s", err, path)
 	}
 }

@@ -22,6 +22,10 @@ type Gaussian struct {
 	Cov *mat.SymDense
 	// N is the number of feature vectors fitted.
 	N int
+	// Source is what the features came from (resize, features model), as
+	// a statistics file records it, for checks before use; the metrics
+	// ignore it. Nil when not known.
+	Source map[string]string
 }
 
 // FitGaussian fits the mean μ and the sample covariance
@@ -87,7 +91,8 @@ func FitGaussian(x [][]float64) (*Gaussian, error) {
 // LAPACK's dpotrf, dtrmm and dgesdd with the optimised library of
 // [UseBLAS]; nothing complex appears. The result is not clamped: a tiny
 // negative value is rounding around 0.
-func FrechetDistance(a, b *Gaussian) (float64, error) {
+func FrechetDistance(a, b *Gaussian) (v float64, err error) {
+	defer guard(&v, &err)
 	if a == nil || b == nil || a.Cov == nil || b.Cov == nil {
 		return 0, fmt.Errorf("metrics: Fréchet distance: missing Gaussian fit")
 	}
@@ -110,6 +115,20 @@ func FrechetDistance(a, b *Gaussian) (float64, error) {
 		return 0, fmt.Errorf("metrics: Fréchet distance: %w", err)
 	}
 	return dmu + tr - 2*trSqrt, nil
+}
+
+// guard ends a distance computation: a linear algebra routine's panic
+// (gonum's on values at the edge of float64's range) becomes an error, and
+// so does a result that is not finite, which no table or results document
+// can carry.
+func guard(v *float64, err *error) {
+	if r := recover(); r != nil {
+		*v, *err = 0, fmt.Errorf("metrics: Fréchet distance: the linear algebra failed (%v): are the features or statistics of a usable scale?", r)
+		return
+	}
+	if *err == nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+		*v, *err = 0, fmt.Errorf("metrics: Fréchet distance: the result is %v: the features or statistics are too large", *v)
+	}
 }
 
 // eigenFloor is the level below which an eigenvalue of a symmetric
@@ -271,7 +290,8 @@ func symSqrt(s *mat.SymDense) (*mat.Dense, error) {
 // the singular values σ_i of the Nx×Ny matrix A Bᵀ (the nonzero
 // eigenvalues of Σ1 Σ2 are those of A Σ2 Aᵀ/(Nx−1) = C Cᵀ/((Nx−1)(Ny−1)),
 // C = A Bᵀ), which costs Nx·Ny·D instead of D³.
-func FID(x, y [][]float64) (float64, error) {
+func FID(x, y [][]float64) (v float64, err error) {
+	defer guard(&v, &err)
 	xd, err := denseRows(x)
 	if err != nil {
 		return 0, fmt.Errorf("metrics: FID first set: %w", err)

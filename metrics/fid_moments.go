@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/munit-eval/munit-eval/internal/blasdl"
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -17,7 +19,11 @@ import (
 // cov must be symmetric up to rounding: |Σ_ij − Σ_ji| ≤ 1e−9 · max|Σ|
 // (numpy's np.cov is symmetric to rounding); the stored matrix is
 // (Σ + Σᵀ)/2. Dimensions that do not match, values that are NaN or
-// infinite, and a negative diagonal (no covariance has one) are errors.
+// infinite, a negative diagonal, a matrix that is not positive
+// semidefinite (no covariance is either; see checkPSD), and values whose
+// scale no features have (|μ| above MaxMoment, a nonzero max|Σ| outside
+// [MinMoment, MaxMoment]: the Fréchet distance would overflow or underflow
+// on the way) are errors.
 func NewGaussian(mean, cov []float64, n int) (*Gaussian, error) {
 	d := len(mean)
 	if d == 0 {
@@ -31,12 +37,22 @@ func NewGaussian(mean, cov []float64, n int) (*Gaussian, error) {
 			return nil, fmt.Errorf("metrics: Gaussian: mean value %d is %v", j, v)
 		}
 	}
-	var big float64
+	var big, bigMean float64
+	for _, v := range mean {
+		bigMean = max(bigMean, math.Abs(v))
+	}
 	for i, v := range cov {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("metrics: Gaussian: covariance value (%d, %d) is %v", i/d, i%d, v)
 		}
 		big = max(big, math.Abs(v))
+	}
+	if bigMean > MaxMoment {
+		return nil, fmt.Errorf("metrics: Gaussian: a mean value is %g; features of that scale (above %g) would overflow the distance", bigMean, MaxMoment)
+	}
+	if big != 0 && (big < MinMoment || big > MaxMoment) {
+		return nil, fmt.Errorf("metrics: Gaussian: the covariance's largest value is %g; want one between %g and %g (features of that scale would %s the distance's linear algebra)",
+			big, MinMoment, MaxMoment, map[bool]string{true: "underflow", false: "overflow"}[big < MinMoment])
 	}
 	s := mat.NewSymDense(d, nil)
 	for i := range d {
@@ -51,7 +67,74 @@ func NewGaussian(mean, cov []float64, n int) (*Gaussian, error) {
 			s.SetSym(i, j, 0.5*(a+b))
 		}
 	}
+	if err := checkPSD(s); err != nil {
+		return nil, err
+	}
 	return &Gaussian{Mean: append([]float64(nil), mean...), Cov: s, N: n}, nil
+}
+
+// The scale of moments NewGaussian accepts: |μ| ≤ MaxMoment and, unless Σ
+// is zero, MinMoment ≤ max|Σ| ≤ MaxMoment. Features of any network are far
+// inside; beyond, products in the distance leave float64's range.
+const (
+	MinMoment = 1e-100
+	MaxMoment = 1e100
+)
+
+// psdSlack is δ/Tr(Σ) in checkPSD: far above the rounding of a float64
+// covariance (about D·2^−52 of its largest eigenvalue) and of one stored
+// in float32 (2^−24 per value), far below any real negative direction.
+const psdSlack = 1e-6
+
+// checkPSD refuses a symmetric matrix that is not positive semidefinite:
+// Σ + δI with δ = psdSlack·Tr(Σ) must have a Cholesky factor, which holds
+// exactly when Σ's smallest eigenvalue is above −δ. A positive diagonal
+// does not make a covariance ([[1, 2], [2, 1]] has the eigenvalue −1); the
+// distance of such a matrix is a number without meaning.
+func checkPSD(s *mat.SymDense) error {
+	d := s.SymmetricDim()
+	var tr float64
+	for i := range d {
+		tr += s.At(i, i)
+	}
+	if tr == 0 {
+		// Every variance is 0, so every covariance must be too.
+		for i := range d {
+			for j := i; j < d; j++ {
+				if s.At(i, j) != 0 {
+					return fmt.Errorf("metrics: Gaussian: covariance (%d, %d) is %g with zero variances: not positive semidefinite, so not a covariance", i, j, s.At(i, j))
+				}
+			}
+		}
+		return nil
+	}
+	delta := psdSlack * tr
+	if active.lapack && d >= lapackMinDim {
+		u := make([]float64, d*d)
+		raw := s.RawSymmetric()
+		for i := range d {
+			copy(u[i*d+i:(i+1)*d], raw.Data[i*raw.Stride+i:i*raw.Stride+d])
+			u[i*d+i] += delta
+		}
+		ok, err := blasdl.Dpotrf(blas.Upper, d, u, d)
+		if err != nil {
+			return fmt.Errorf("metrics: Gaussian: checking the covariance: %w", err)
+		}
+		if ok {
+			return nil
+		}
+	} else {
+		shifted := mat.NewSymDense(d, nil)
+		shifted.CopySym(s)
+		for i := range d {
+			shifted.SetSym(i, i, shifted.At(i, i)+delta)
+		}
+		var chol mat.Cholesky
+		if chol.Factorize(shifted) {
+			return nil
+		}
+	}
+	return fmt.Errorf("metrics: Gaussian: the covariance is not positive semidefinite (it has an eigenvalue below −%g·Tr Σ = %.3g), so it is no covariance of any features", psdSlack, -delta)
 }
 
 // CovData returns the covariance Σ as a full row-major D×D slice (the
@@ -81,7 +164,8 @@ func (g *Gaussian) CovData() []float64 {
 //
 // which costs N·D² instead of two D×D eigendecompositions (minutes at
 // D = 2048 for a few hundred generated images against published statistics).
-func FIDToGaussian(x [][]float64, g *Gaussian) (float64, error) {
+func FIDToGaussian(x [][]float64, g *Gaussian) (v float64, err error) {
+	defer guard(&v, &err)
 	if g != nil && g.Cov != nil && len(x) >= 2 && len(x) <= len(g.Mean) {
 		return fidSamplesToGaussian(x, g)
 	}

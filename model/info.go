@@ -55,6 +55,9 @@ type Info struct {
 	// there are none or the declaration is malformed: Check says why).
 	// They never count as the image or latent input.
 	Noise []NoiseInput `json:"noise,omitempty"`
+	// ExternalData are the external data files (relative to the model's
+	// folder) whose bytes the model's tensors hold; SHA256 covers them.
+	ExternalData []string `json:"external_data,omitempty"`
 }
 
 // Synthetic reports whether the model was built by munit-eval's synthetic
@@ -101,7 +104,16 @@ func Inspect(path string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	return inspectData(path, data, "")
+	data, ext, err := resolveExternal(path, data)
+	if err != nil {
+		return nil, err
+	}
+	info, err := inspectData(path, data, "")
+	if err != nil {
+		return nil, err
+	}
+	info.ExternalData = ext
+	return info, nil
 }
 
 // readModelFile reads a model file, rejecting what cannot be a model before
@@ -117,6 +129,14 @@ func readModelFile(path string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, not an ONNX model", path)
 	}
+	// Only a regular file: a FIFO would block the read and /dev/zero
+	// never end it.
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %s, not an ONNX model", path, fileKind(st.Mode()))
+	}
+	if st.Size() > maxModelBytes {
+		return nil, fmt.Errorf("%s: %d bytes; munit-eval runs models from memory, where ONNX models are at most 2 GiB", path, st.Size())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -125,6 +145,19 @@ func readModelFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: empty file, not an ONNX model", path)
 	}
 	return data, nil
+}
+
+// fileKind names what a path that is not a regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0, m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 func inspectData(path string, data []byte, role Role) (*Info, error) {

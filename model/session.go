@@ -69,10 +69,17 @@ func OpenData(path string, data []byte, opts Options) (*Session, error) {
 	if err := Init(""); err != nil {
 		return nil, err
 	}
+	// External weights are read from beside the model (not from the
+	// working directory, where onnxruntime looks for a model in memory).
+	data, ext, err := resolveExternal(path, data)
+	if err != nil {
+		return nil, err
+	}
 	info, err := inspectData(path, data, opts.Role)
 	if err != nil {
 		return nil, err
 	}
+	info.ExternalData = ext
 	so, err := sessionOptions(opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -163,6 +170,9 @@ func RewritePlan(path string, role Role) ([]string, error) {
 	}
 	data, err := readModelFile(path)
 	if err != nil {
+		return nil, err
+	}
+	if data, _, err = resolveExternal(path, data); err != nil {
 		return nil, err
 	}
 	info, err := inspectData(path, data, role)

@@ -11,8 +11,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/munit-eval/munit-eval/translate"
 )
 
 // Emit says how to run an evaluation file as a sharded job on a cluster.
@@ -53,6 +57,34 @@ type Emit struct {
 // suffix, binary in Slurm; Kubernetes' Ki/Mi/Gi/Ti also pass).
 var memSize = regexp.MustCompile(`^[0-9]+([KMGT]i?)?$`)
 
+// partitionName is a Slurm partition, or a comma-separated list of them.
+var partitionName = regexp.MustCompile(`^[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*$`)
+
+// claimName is a Kubernetes object name (a DNS-1123 subdomain), as a
+// PersistentVolumeClaim's must be.
+var claimName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// k8sJobName is a Job name whose pods' names and labels stay valid (a
+// DNS-1123 label, leaving room for "-shards").
+var k8sJobName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?$`)
+
+// imageRef is a container image reference: registry/path:tag@digest, no
+// spaces or shell or YAML syntax.
+var imageRef = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$`)
+
+// plainText refuses a value that would break out of the line it is
+// written on: control characters (a newline ends a comment, a #SBATCH line
+// or a heredoc early), Unicode line separators and invalid UTF-8.
+func plainText(flag, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("emit: %s %q: not valid UTF-8", flag, v)
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }); i >= 0 {
+		return fmt.Errorf("emit: %s %q: contains a control character (%U at byte %d); the jobs would run text it smuggles in", flag, v, []rune(v[i:])[0], i)
+	}
+	return nil
+}
+
 // EmitDefaults are the defaults of Emit's zero fields.
 var EmitDefaults = Emit{Binary: "munit-eval", JobName: "munit-eval", CPUs: 2, Memory: "8G", Time: "24:00:00",
 	Device: "cpu", Image: "munit-eval:latest", Claim: "munit-eval", Mount: "/data"}
@@ -81,11 +113,21 @@ func (e Emit) withDefaults() (Emit, error) {
 	if e.Mount == "" {
 		e.Mount = d.Mount
 	}
+	for _, f := range []struct{ flag, v string }{{"evaluation file", e.File}, {"--binary", e.Binary}, {"--workdir", e.Workdir},
+		{"--ort-lib", e.ORTLib}, {"--partition", e.Partition}, {"--image", e.Image}, {"--claim", e.Claim}, {"--mount", e.Mount}} {
+		if err := plainText(f.flag, f.v); err != nil {
+			return e, err
+		}
+	}
 	switch {
 	case e.File == "":
 		return e, errors.New("emit: no evaluation file")
+	case strings.HasPrefix(e.File, "-"):
+		return e, fmt.Errorf("emit: evaluation file %q starts with '-': the jobs would read it as an option (name it ./%s)", e.File, e.File)
 	case e.Shards < 1:
 		return e, fmt.Errorf("emit: --shards %d: want at least 1", e.Shards)
+	case e.Shards > translate.MaxShards:
+		return e, fmt.Errorf("emit: --shards %d: at most %d", e.Shards, translate.MaxShards)
 	case e.CPUs < 1:
 		return e, fmt.Errorf("emit: --cpus %d: want at least 1", e.CPUs)
 	case e.GPUs < 0:
@@ -102,8 +144,25 @@ func (e Emit) withDefaults() (Emit, error) {
 		return e, fmt.Errorf("emit: --time %q: want Slurm's form, e.g. 24:00:00, 90 (minutes) or 2-00:00:00", e.Time)
 	case !safeName.MatchString(e.JobName):
 		return e, fmt.Errorf("emit: --job-name %q: use letters, digits, '.', '_' and '-'", e.JobName)
+	case e.Partition != "" && !partitionName.MatchString(e.Partition):
+		return e, fmt.Errorf("emit: --partition %q: want a partition name (letters, digits, '.', '_', '-'), or several separated by commas", e.Partition)
 	}
 	return e, nil
+}
+
+// checkK8s checks what only the Kubernetes Jobs use.
+func (e Emit) checkK8s() error {
+	switch {
+	case !k8sJobName.MatchString(e.JobName):
+		return fmt.Errorf("emit: --job-name %q: Kubernetes wants lower-case letters, digits and '-', at most 56 characters", e.JobName)
+	case !imageRef.MatchString(e.Image):
+		return fmt.Errorf("emit: --image %q: want an image reference such as registry.example.com/munit-eval:1", e.Image)
+	case len(e.Claim) > 253 || !claimName.MatchString(e.Claim):
+		return fmt.Errorf("emit: --claim %q: want a PersistentVolumeClaim name (lower-case letters, digits, '-' and '.')", e.Claim)
+	case !strings.HasPrefix(e.Mount, "/"):
+		return fmt.Errorf("emit: --mount %q: want an absolute path inside the container, such as /data", e.Mount)
+	}
+	return nil
 }
 
 // args are the munit-eval arguments of a task: the global flags, then run
@@ -139,12 +198,18 @@ func shellLine(args []string) string {
 
 // EmitSlurm writes a bash script that submits the evaluation to Slurm: an
 // array job of e.Shards tasks (--array=0-(N-1)), each running `munit-eval
-// run FILE`, which reads its shard from SLURM_ARRAY_TASK_ID and
-// SLURM_ARRAY_TASK_COUNT, and a scoring job (`run FILE --score-only
-// --shards N`) that starts after every task succeeded
+// run FILE --shards N`, which reads its shard from SLURM_ARRAY_TASK_ID (and
+// checks N against SLURM_ARRAY_TASK_COUNT), and a scoring job (`run FILE
+// --score-only --shards N`) that starts after every task succeeded
 // (--dependency=afterok:<array job>) and is cancelled if one fails
 // (--kill-on-invalid-dep=yes). The script prints the two job ids as its
 // last line: "shards=<id> score=<id>".
+//
+// Every value is checked or quoted: free text (paths, the binary) never
+// reaches a #SBATCH line, whose quoting rules are Slurm's own; the working
+// directory is an sbatch argument, quoted for bash, and the task commands
+// are quoted for bash inside quoted heredocs that no value can end (values
+// hold no newline).
 func EmitSlurm(w io.Writer, e Emit) error {
 	e, err := e.withDefaults()
 	if err != nil {
@@ -169,8 +234,9 @@ func EmitSlurm(w io.Writer, e Emit) error {
 		if e.GPUs > 0 {
 			fmt.Fprintf(&b, "#SBATCH --gres=gpu:%d\n", e.GPUs)
 		}
-		fmt.Fprintf(&b, "#SBATCH --chdir=%s\n", e.Workdir)
 	}
+	n := strconv.Itoa(e.Shards)
+	chdir := shellQuote("--chdir=" + e.Workdir)
 	fmt.Fprintf(&b, `#!/usr/bin/env bash
 # Sharded evaluation of %[1]s on Slurm, written by munit-eval run --emit slurm.
 # Run this script (bash) on a submit node: it submits
@@ -180,20 +246,20 @@ func EmitSlurm(w io.Writer, e Emit) error {
 #                 assembled store and writes the results and the report.
 # A failed task cancels the scoring job; rerun that shard alone with
 #   %[4]s
-# then submit the scoring step again (the last heredoc below). Logs: slurm-<name>-<job>*.out in %[5]s.
+# then submit the scoring step again (the last sbatch below). Logs: slurm-<name>-<job>*.out in %[5]s.
 set -euo pipefail
 command -v sbatch >/dev/null || { echo "sbatch not found: run this on a Slurm submit node" >&2; exit 2; }
 
-shards=$(sbatch --parsable <<'MUNIT_EVAL_SHARDS'
+shards=$(sbatch --parsable %[6]s <<'MUNIT_EVAL_SHARDS'
 #!/usr/bin/env bash
-`, e.File, e.JobName, e.Shards, shellLine(e.args("--shard", "I/"+strconv.Itoa(e.Shards))), e.Workdir)
+`, e.File, e.JobName, e.Shards, shellLine(e.args("--shard", "I/"+n)), e.Workdir, chdir)
 	res(e.JobName + "-shards")
 	fmt.Fprintf(&b, "#SBATCH --array=0-%d\n#SBATCH --output=slurm-%%x-%%A_%%a.out\n", e.Shards-1)
-	fmt.Fprintf(&b, "exec %s\nMUNIT_EVAL_SHARDS\n)\nshards=${shards%%%%;*}\n\n", shellLine(e.args()))
-	fmt.Fprintf(&b, "score=$(sbatch --parsable --dependency=afterok:\"$shards\" --kill-on-invalid-dep=yes <<'MUNIT_EVAL_SCORE'\n#!/usr/bin/env bash\n")
+	fmt.Fprintf(&b, "exec %s\nMUNIT_EVAL_SHARDS\n)\nshards=${shards%%%%;*}\n\n", shellLine(e.args("--shards", n)))
+	fmt.Fprintf(&b, "score=$(sbatch --parsable %s --dependency=afterok:\"$shards\" --kill-on-invalid-dep=yes <<'MUNIT_EVAL_SCORE'\n#!/usr/bin/env bash\n", chdir)
 	res(e.JobName + "-score")
 	fmt.Fprintf(&b, "#SBATCH --output=slurm-%%x-%%j.out\n")
-	fmt.Fprintf(&b, "exec %s\nMUNIT_EVAL_SCORE\n)\nscore=${score%%%%;*}\n", shellLine(e.args("--score-only", "--shards", strconv.Itoa(e.Shards))))
+	fmt.Fprintf(&b, "exec %s\nMUNIT_EVAL_SCORE\n)\nscore=${score%%%%;*}\n", shellLine(e.args("--score-only", "--shards", n)))
 	b.WriteString("echo \"shards=$shards score=$score\"\n")
 	_, err = io.WriteString(w, b.String())
 	return err
@@ -216,6 +282,9 @@ func EmitK8s(w io.Writer, e Emit) error {
 		}
 	}
 	e, err := e.withDefaults()
+	if err == nil {
+		err = e.checkK8s()
+	}
 	if err != nil {
 		return err
 	}
@@ -304,6 +373,10 @@ func k8sJob(e Emit, step string, args []string, mem string) map[string]any {
 	}
 }
 
+// maxTimePart bounds each number of a time limit (a million days is
+// beyond any scheduler's limit).
+const maxTimePart = 1_000_000
+
 // validTime reports whether t is a Slurm time limit slurmSeconds reads.
 func validTime(t string) bool {
 	_, ok := slurmSeconds(t)
@@ -311,12 +384,13 @@ func validTime(t string) bool {
 }
 
 // slurmSeconds reads a Slurm time limit in seconds: "M", "M:S", "H:M:S",
-// "D-H", "D-H:M" or "D-H:M:S".
+// "D-H", "D-H:M" or "D-H:M:S". Each number is below maxTimePart, so the
+// sum cannot overflow (activeDeadlineSeconds is written from it).
 func slurmSeconds(t string) (int, bool) {
 	days, hasDays := 0, false
 	if d, rest, ok := strings.Cut(t, "-"); ok {
 		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n >= maxTimePart {
 			return 0, false
 		}
 		days, t, hasDays = n, rest, true
@@ -324,7 +398,7 @@ func slurmSeconds(t string) (int, bool) {
 	var v []int
 	for _, p := range strings.Split(t, ":") {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n >= maxTimePart {
 			return 0, false
 		}
 		v = append(v, n)

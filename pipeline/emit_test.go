@@ -15,8 +15,8 @@ import (
 
 // TestEmitSlurm checks the sbatch script: bash -n accepts it, and run with
 // a fake sbatch on PATH it submits the array job (--array=0-3, the
-// resources, the task running `run FILE` without a shard so that it reads
-// SLURM_ARRAY_TASK_ID) and then the scoring job depending on it with
+// resources, the task running `run FILE --shards 4` without a shard index so
+// that it reads SLURM_ARRAY_TASK_ID) and then the scoring job depending on it with
 // afterok, printing both ids.
 func TestEmitSlurm(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
@@ -67,9 +67,9 @@ echo "10$n;cluster"
 	}
 	run := "exec /opt/munit-eval -q --threads 3 --device cuda --ort-lib /opt/ort-gpu/libonnxruntime.so run '/shared/eval dir/eval.yaml'"
 	common := []string{"#SBATCH --partition=gpu\n", "#SBATCH --cpus-per-task=3\n", "#SBATCH --mem=6G\n",
-		"#SBATCH --time=2:00:00\n", "#SBATCH --gres=gpu:1\n", "#SBATCH --chdir=/shared/run\n"}
+		"#SBATCH --time=2:00:00\n", "#SBATCH --gres=gpu:1\n", "--chdir=/shared/run\n"}
 	shards := read("1")
-	for _, want := range append([]string{"--parsable\n---\n#!/usr/bin/env bash\n", "#SBATCH --job-name=mu-shards\n", "#SBATCH --array=0-3\n", run + "\n"}, common...) {
+	for _, want := range append([]string{"--parsable\n--chdir=/shared/run\n---\n#!/usr/bin/env bash\n", "#SBATCH --job-name=mu-shards\n", "#SBATCH --array=0-3\n", run + " --shards 4\n"}, common...) {
 		if !strings.Contains(shards, want) {
 			t.Errorf("array job lacks %q:\n%s", want, shards)
 		}
@@ -81,7 +81,7 @@ echo "10$n;cluster"
 			t.Errorf("scoring job lacks %q:\n%s", want, score)
 		}
 	}
-	if strings.Contains(score, "--array") || strings.Contains(shards, "--shard ") {
+	if strings.Contains(score, "--array") || strings.Contains(shards, "--shard ") || strings.Contains(shards, "#SBATCH --chdir") {
 		t.Error("the scoring job is an array, or the array tasks are given a fixed shard")
 	}
 }
@@ -236,6 +236,163 @@ func TestMemorySpelling(t *testing.T) {
 		"4000": {"4000", "4000Mi"}, "1T": {"1T", "1Ti"}, "": {"", ""}} {
 		if s, k := slurmMemory(in), k8sMemory(in); s != want[0] || k != want[1] {
 			t.Errorf("%q: slurm %q, k8s %q, want %q", in, s, k, want)
+		}
+	}
+}
+
+// TestEmitRefusesInjection: a value with a newline or other control
+// character would end a comment, a #SBATCH line or a heredoc early and run
+// what follows (or, in the Kubernetes header, start a Pod of its own): every
+// free-text option is refused, naming it; names the clusters parse are
+// checked against their grammar.
+func TestEmitRefusesInjection(t *testing.T) {
+	ok := Emit{File: "/e/eval.yaml", Shards: 2, Workdir: "/w"}
+	evil := "x\nMUNIT_EVAL_SHARDS\ntouch /tmp/pwned\n---\nkind: Pod"
+	cases := []struct {
+		name  string
+		edit  func(*Emit)
+		want  string
+		slurm bool // Slurm refuses it too (else Kubernetes only)
+	}{
+		{"file", func(e *Emit) { e.File = "/e/" + evil }, "evaluation file", true},
+		{"workdir", func(e *Emit) { e.Workdir = "/w" + evil }, "--workdir", true},
+		{"binary", func(e *Emit) { e.Binary = "/b\rx" }, "--binary", true},
+		{"ort-lib", func(e *Emit) { e.ORTLib = "/l\x00" }, "--ort-lib", true},
+		{"partition newline", func(e *Emit) { e.Partition = "gpu\n#SBATCH --uid=0" }, "--partition", true},
+		{"partition shell", func(e *Emit) { e.Partition = "gpu;reboot" }, "--partition", true},
+		{"image", func(e *Emit) { e.Image = "img\n" }, "--image", true},
+		{"claim", func(e *Emit) { e.Claim = "c\u2028x" }, "--claim", true},
+		{"mount", func(e *Emit) { e.Mount = "/m\x1b[2J" }, "--mount", true},
+		{"invalid utf-8", func(e *Emit) { e.File = "/e/\xff.yaml" }, "UTF-8", true},
+		{"option-like file", func(e *Emit) { e.File = "--force" }, "starts with '-'", true},
+		{"too many shards", func(e *Emit) { e.Shards = 4_000_000_000_000 }, "at most 100000", true},
+		{"huge time", func(e *Emit) { e.Time = "99999999999999999-0" }, "--time", true},
+		{"relative mount", func(e *Emit) { e.Mount = "data" }, "--mount", false},
+		{"claim grammar", func(e *Emit) { e.Claim = "My Claim" }, "--claim", false},
+		{"image grammar", func(e *Emit) { e.Image = "img latest" }, "--image", false},
+		{"k8s job name", func(e *Emit) { e.JobName = "Mu_x" }, "--job-name", false},
+	}
+	for _, c := range cases {
+		e := ok
+		c.edit(&e)
+		var b bytes.Buffer
+		if err := EmitK8s(&b, e); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: k8s: %v, want one line naming %s", c.name, err, c.want)
+		}
+		if b.Len() > 0 {
+			t.Errorf("%s: k8s wrote %d bytes before refusing", c.name, b.Len())
+		}
+		err := EmitSlurm(io.Discard, e)
+		if c.slurm && (err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n")) {
+			t.Errorf("%s: slurm: %v, want one line naming %s", c.name, err, c.want)
+		}
+		if !c.slurm && err != nil {
+			t.Errorf("%s: slurm refused what it does not use: %v", c.name, err)
+		}
+	}
+}
+
+// TestEmitSlurmQuotes: paths full of shell syntax (quotes, $(...),
+// backquotes, '#', spaces) reach sbatch and munit-eval exactly as given and
+// run nothing. The fake sbatch runs each job script with bash, and the fake
+// binary records its arguments.
+func TestEmitSlurmQuotes(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "PWNED")
+	nasty := ` it's "$(touch ` + pwned + `)" ` + "`touch " + pwned + "`" + ` #x; $HOME \ `
+	work := filepath.Join(dir, "work"+nasty)
+	bin := filepath.Join(dir, "bin"+nasty)
+	for _, d := range []string{work, bin, filepath.Join(dir, "path")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binary := filepath.Join(bin, "munit-eval")
+	os.WriteFile(binary, []byte("#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" > \"$ARGS.$SLURM_ARRAY_TASK_ID\"\n"), 0o755)
+	// The fake sbatch logs its arguments and runs the job script from
+	// stdin, in --chdir, as a task would.
+	sbatch := `#!/usr/bin/env bash
+n=$(( $(ls "$LOG" 2>/dev/null | wc -l) + 1 ))
+printf '%s\n' "$@" > "$LOG/$n"
+script=$(cat)
+for a in "$@"; do case $a in --chdir=*) cd "${a#--chdir=}";; esac; done
+SLURM_ARRAY_TASK_ID=$n bash -c "$script"
+echo "10$n"
+`
+	os.WriteFile(filepath.Join(dir, "path", "sbatch"), []byte(sbatch), 0o755)
+	logs := filepath.Join(dir, "log")
+	os.Mkdir(logs, 0o755)
+	file := filepath.Join(dir, "eval"+nasty+".yaml")
+	var b bytes.Buffer
+	if err := EmitSlurm(&b, Emit{File: file, Shards: 4, Binary: binary, Workdir: work}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-c", b.String())
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Join(dir, "path")+":"+os.Getenv("PATH"), "LOG="+logs, "ARGS="+filepath.Join(dir, "args"))
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "shards=101 score=102" {
+		t.Fatalf("submit: %v: %s", err, out)
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Fatal("a path's shell syntax ran")
+	}
+	for n, want := range map[string][]string{
+		"1": {"-q", "--threads", "2", "run", file, "--shards", "4"},
+		"2": {"-q", "--threads", "2", "run", file, "--score-only", "--shards", "4"},
+	} {
+		got, err := os.ReadFile(filepath.Join(dir, "args."+n))
+		if err != nil {
+			t.Fatalf("job %s did not run munit-eval: %v", n, err)
+		}
+		if g := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n"); strings.Join(g, "\x00") != strings.Join(want, "\x00") {
+			t.Errorf("job %s ran munit-eval with %q, want %q", n, g, want)
+		}
+		args, _ := os.ReadFile(filepath.Join(logs, n))
+		if !strings.Contains(string(args), "--chdir="+work+"\n") {
+			t.Errorf("sbatch %s was not given --chdir=%q: %q", n, work, args)
+		}
+	}
+}
+
+// TestEmitK8sQuotes: a path full of YAML syntax stays one value: the
+// stream holds exactly the two Jobs, and the header is all comments.
+func TestEmitK8sQuotes(t *testing.T) {
+	file := "evals/a: b # c'\"{x}[y] &z *w ---.yaml"
+	var b bytes.Buffer
+	if err := EmitK8s(&b, Emit{File: file, Shards: 3, Workdir: "/data/w: x #y"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "apiVersion") {
+			break
+		}
+		if !strings.HasPrefix(line, "#") {
+			t.Fatalf("header line %q is not a comment", line)
+		}
+	}
+	dec := yaml.NewDecoder(&b)
+	var docs []map[string]any
+	for {
+		var d map[string]any
+		err := dec.Decode(&d)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("%d documents, want the two Jobs", len(docs))
+	}
+	for _, d := range docs {
+		c := d["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		cmd := c["command"].([]any)
+		if d["kind"] != "Job" || cmd[5] != file || c["workingDir"] != "/data/w: x #y" {
+			t.Errorf("%v: command %q, workingDir %q", d["kind"], cmd, c["workingDir"])
 		}
 	}
 }

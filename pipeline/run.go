@@ -210,7 +210,7 @@ func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o 
 		if smp == nil {
 			var err error
 			if smp, err = evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro); err != nil {
-				return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
+				return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, c.Damaged(err))
 			}
 		}
 		for _, w := range smp.Warnings {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,7 +40,7 @@ func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions
 			src.Shard = o.Shard
 			sum, err := evaluate.Generate(ctx, src, c.Protocol, k, ro)
 			if err != nil {
-				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, err)
+				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, c.Damaged(err))
 			}
 			out.Generated = append(out.Generated, Generated{Dataset: d.Name, Summary: *sum})
 		}
@@ -55,6 +56,9 @@ type checked map[[2]string]*evaluate.Samples
 // hold all its samples (nothing is translated). It returns the samples of
 // every method, or an *IncompleteError naming every method that lacks some.
 func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) (checked, error) {
+	if o.Shards < 0 || o.Shards > translate.MaxShards {
+		return nil, fmt.Errorf("%s: --shards %d: want 1 to %d", c.file, o.Shards, translate.MaxShards)
+	}
 	inc := &IncompleteError{File: c.file, Shards: o.Shards}
 	found := checked{}
 	for _, d := range c.Datasets {
@@ -71,7 +75,7 @@ func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOp
 			case errors.As(err, &ie):
 				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: m.Name, Missing: ie})
 			case err != nil:
-				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, err)
+				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, c.Damaged(err))
 			default:
 				found[[2]string{d.Name, m.Name}] = smp
 			}
@@ -81,6 +85,24 @@ func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOp
 		return nil, inc
 	}
 	return found, nil
+}
+
+// Damaged turns translate's advice for a store whose manifest or shard
+// fragment cannot be read (rerun with --repair or --force, flags run does
+// not have) into what repairs it under run: the file, its shard, and the
+// commands. Other errors pass unchanged.
+func (c *Config) Damaged(err error) error {
+	var de *translate.DamagedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	rerun, what := "munit-eval run "+c.file, "its samples"
+	if de.Shard != nil {
+		rerun += " --shard " + de.Shard.String()
+		what = "that shard's samples"
+	}
+	return fmt.Errorf("%v; delete it and rerun %s to compute %s again, or keep the intact samples with munit-eval translate --repair (the method's models, inputs and seed, --out %s)",
+		de, rerun, what, filepath.Dir(filepath.Dir(de.Path)))
 }
 
 // Unit is one method of one dataset whose samples are incomplete.
@@ -112,6 +134,9 @@ func (e *IncompleteError) Error() string {
 		}
 		m := u.Missing
 		fmt.Fprintf(&b, " %s / %s: %d of %d inputs lack samples (%s)", u.Dataset, u.Method, len(m.Missing), m.Inputs, listSome(m.MissingFiles, 3))
+		if m.OtherRun != "" {
+			fmt.Fprintf(&b, ", and %s", m.OtherRun)
+		}
 	}
 	if sh := e.RerunShards(); len(sh) > 0 {
 		var cmds []string
@@ -140,21 +165,22 @@ func (e *IncompleteError) RerunShards() []translate.Shard {
 			}
 		}
 	}
-	if n < 2 {
+	if n < 2 || n > translate.MaxShards {
 		return nil
 	}
+	// From the missing inputs, not from 0..N-1: the work is bounded by the
+	// inputs whatever N a flag or a fragment's name says.
 	seen := map[int]bool{}
+	var out []translate.Shard
 	for _, u := range e.Units {
 		for _, i := range u.Missing.Missing {
-			seen[i%n] = true
+			if !seen[i%n] {
+				seen[i%n] = true
+				out = append(out, translate.Shard{Index: i % n, Count: n})
+			}
 		}
 	}
-	var out []translate.Shard
-	for i := range n {
-		if seen[i] {
-			out = append(out, translate.Shard{Index: i, Count: n})
-		}
-	}
+	slices.SortFunc(out, func(a, b translate.Shard) int { return a.Index - b.Index })
 	return slices.Clip(out)
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/translate"
@@ -131,5 +132,62 @@ datasets:
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
 			t.Errorf("store file %s differs (%v, %v)", rel, err1, err2)
 		}
+	}
+}
+
+// TestRerunShardsBounded: the shards to rerun are worked out from the
+// missing inputs, so a huge N (from --shards or a fragment's name) answers
+// at once instead of looping over 0..N-1 at full CPU; N beyond
+// translate.MaxShards names no shard.
+func TestRerunShardsBounded(t *testing.T) {
+	miss := &translate.IncompleteError{Inputs: 5, SamplesPerInput: 1, Missing: []int{3, 1}, MissingFiles: []string{"3.png", "1.png"}}
+	for _, c := range []struct {
+		n    int
+		want string
+	}{
+		{2, "[1/2]"},
+		{translate.MaxShards, "[1/100000 3/100000]"},
+		{4_000_000_000_000, "[]"},
+	} {
+		done := make(chan string, 1)
+		go func() {
+			e := &IncompleteError{File: "e.yaml", Units: []Unit{{Dataset: "d", Method: "m", Missing: miss}}, Shards: c.n}
+			_ = e.Error()
+			done <- fmt.Sprint(e.RerunShards())
+		}()
+		select {
+		case got := <-done:
+			if got != c.want {
+				t.Errorf("N = %d: rerun %s, want %s", c.n, got, c.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("N = %d: the message did not come within 10 s", c.n)
+		}
+	}
+	// run --score-only --shards N: N is checked before anything is read.
+	_, err := (&Config{file: "e.yaml"}).checkComplete(context.Background(), Options{Shards: 4_000_000_000_000}, evaluate.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "e.yaml: --shards 4000000000000: want 1 to 100000") {
+		t.Errorf("--score-only --shards 4e12: %v", err)
+	}
+}
+
+// TestDamagedUnderRun: a damaged manifest or fragment is explained in
+// run's terms (run has no --repair or --force for a shard): the file, its
+// shard, and the commands that repair it; other errors pass unchanged.
+func TestDamagedUnderRun(t *testing.T) {
+	c := &Config{file: "e.yaml"}
+	frag := filepath.Join("out", "store", "d", "M", "manifest.shard-0-of-2.json")
+	err := c.Damaged(fmt.Errorf("translate: %w; rerun with --repair", &translate.DamagedError{Path: frag, Shard: &translate.Shard{Index: 0, Count: 2}, Err: errors.New(frag + ": not a sample manifest")}))
+	for _, want := range []string{frag, "(the fragment of shard 0/2)", "delete it and rerun munit-eval run e.yaml --shard 0/2", "munit-eval translate --repair", "--out " + filepath.Join("out", "store", "d")} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "rerun with --repair") {
+		t.Errorf("%v: still offers run a --repair it does not have", err)
+	}
+	other := errors.New("x")
+	if c.Damaged(other) != other {
+		t.Error("another error was changed")
 	}
 }

@@ -187,9 +187,17 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]warning.
 			if err != nil {
 				return nil, err
 			}
-			ci := iv.CI
-			f.CI95, f.BiasCorrected, f.StdErr, f.Groups = &ci, results.Float(iv.Corrected), iv.StdErr, iv.Groups
-			m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
+			if iv.CI[1] <= 0 && iv.StdErr > 0 {
+				// The bias correction took the whole interval below 0, where
+				// it is clamped: [0, 0] beside a positive standard error
+				// says nothing but that there are too few groups.
+				warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: the jackknife over %d groups corrects FID %.4g by a bias of %.4g, to %.4g with a standard error of %.4g, so the whole interval lies below 0 (FID cannot): too few groups to estimate it; use more inputs",
+					iv.Groups, iv.Value, iv.Bias, iv.Value-iv.Bias, iv.StdErr))
+			} else {
+				ci := iv.CI
+				f.CI95, f.BiasCorrected, f.StdErr, f.Groups = &ci, results.Float(iv.Corrected), iv.StdErr, iv.Groups
+				m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
+			}
 		} else if reps > 0 {
 			warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: %d sample groups and %d real images, need at least 3 groups and as many real images", len(x)/g, len(y)))
 		}

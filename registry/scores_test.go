@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/munit-eval/munit-eval/metrics"
@@ -187,5 +189,33 @@ func TestFIDKID(t *testing.T) {
 	var m0 results.Metrics
 	if _, err := FIDKID(x, [][]float64{{1, 2}, {3, 4}}, o, &m0); err == nil {
 		t.Error("no error for feature sets of different dimensions")
+	}
+}
+
+// TestFIDNoDegenerateInterval: three samples against three real images
+// (features for which the jackknife's bias correction exceeds the FID by
+// more than two standard errors) get no FID interval and a warning saying
+// why, instead of the interval [0, 0] beside a positive standard error.
+func TestFIDNoDegenerateInterval(t *testing.T) {
+	r := rand.New(rand.NewPCG(32, 1))
+	rows := func() [][]float64 {
+		x := make([][]float64, 3)
+		for i := range x {
+			x[i] = []float64{r.NormFloat64()}
+		}
+		return x
+	}
+	x, y := rows(), rows()
+	if iv, err := metrics.FIDJackknife(x, 1, y, 0.95); err != nil || iv.CI != [2]float64{} || iv.StdErr == 0 {
+		t.Fatalf("the features no longer collapse the interval: %+v, %v", iv, err)
+	}
+	var m results.Metrics
+	warns, err := FIDKID(x, y, DistanceOptions{FIDBootstrap: 10, GroupSize: 1, WantFID: true}, &m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FID == nil || m.FID.CI95 != nil || m.FID.StdErr != 0 || m.IntervalMethods[results.KeyFID] != "" ||
+		!strings.Contains(strings.Join(warning.Details(warns), "\n"), "no FID interval: the jackknife over 3 groups") {
+		t.Fatalf("FID %+v, warnings %q", m.FID, warns)
 	}
 }

@@ -17,6 +17,7 @@ package table
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -211,8 +212,13 @@ func (t *Table) MarkBest() {
 }
 
 // Num formats v with d decimals; a negative zero (also one produced by
-// rounding, -0.00004 at four decimals) prints as zero.
+// rounding, -0.00004 at four decimals) prints as zero. A magnitude of
+// 1e15 or more (no metric's; garbage in, such as absurd statistics) prints
+// in exponent form with d decimals, not as hundreds of digits.
 func Num(v float64, d int) string {
+	if math.Abs(v) >= 1e15 {
+		return strconv.FormatFloat(v, 'e', d, 64)
+	}
 	s := fmt.Sprintf("%.*f", d, v)
 	if strings.Trim(s, "-0.") == "" {
 		s = strings.TrimPrefix(s, "-")

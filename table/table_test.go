@@ -251,3 +251,13 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// TestNumHuge: a value no metric has (FID of absurd statistics, 1e300)
+// prints in exponent form, not as 300 digits; ordinary values as before.
+func TestNumHuge(t *testing.T) {
+	for v, want := range map[float64]string{1e300: "1.0000e+300", -2.5e20: "-2.5000e+20", 123456.78912: "123456.7891", -0.00004: "0.0000"} {
+		if got := Num(v, 4); got != want {
+			t.Errorf("Num(%g, 4) = %q, want %q", v, got, want)
+		}
+	}
+}

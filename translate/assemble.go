@@ -45,7 +45,7 @@ func readStore(dir string, salvage bool) (*assembly, error) {
 		a.base = true
 		parts = append(parts, base)
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, err
+		return nil, &DamagedError{Path: filepath.Join(dir, ManifestName), Err: err}
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -60,11 +60,15 @@ func readStore(dir string, salvage bool) (*assembly, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			continue // consolidated meanwhile: manifest.json holds it
 		}
-		if err != nil {
-			return nil, err
-		}
 		i, _ := strconv.Atoi(g[1])
 		n, _ := strconv.Atoi(g[2])
+		if err != nil {
+			de := &DamagedError{Path: filepath.Join(dir, e.Name()), Err: err}
+			if n > 1 && n <= MaxShards && i < n {
+				de.Shard = &Shard{Index: i, Count: n}
+			}
+			return nil, de
+		}
 		if salvage && f.Shard == nil && n > 1 && i < n {
 			// The shard field is the last one: a cut-short fragment lost it.
 			sh := Shard{Index: i, Count: n}
@@ -120,6 +124,42 @@ func readStore(dir string, salvage bool) (*assembly, error) {
 	return a, nil
 }
 
+// DamagedError is a store's manifest or shard fragment that cannot be
+// read (cut short by a full disk or an interrupted copy, say): what to do
+// about it depends on the command, so callers can tell it apart.
+type DamagedError struct {
+	// Path is the file; Shard the fragment's shard (nil: manifest.json).
+	Path  string
+	Shard *Shard
+	// Err says what is wrong, naming Path.
+	Err error
+}
+
+func (e *DamagedError) Error() string {
+	if e.Shard != nil {
+		return fmt.Sprintf("%v (the fragment of shard %s)", e.Err, e.Shard)
+	}
+	return e.Err.Error()
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// IsStore reports whether dir is a method folder of a sample store: it
+// holds manifest.json or a shard's fragment (a sharded run that has not
+// finished has only fragments).
+func IsStore(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+		return true
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if !e.IsDir() && fragmentPattern.MatchString(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
 // IncompleteError says precisely what a store lacks: which inputs have
 // missing samples and, when shards wrote it, which shards own them.
 type IncompleteError struct {
@@ -134,6 +174,10 @@ type IncompleteError struct {
 	Samples int
 	// Shards are the shards whose fragments are present (nil: unsharded).
 	Shards []Shard
+	// OtherRun, when set, says that the method's own folder holds a run of
+	// another identity and which fields differ: why this run's samples
+	// are looked for in a keyed folder.
+	OtherRun string
 }
 
 // Error names the missing inputs and, for a sharded store, the shards to
@@ -151,9 +195,12 @@ func (e *IncompleteError) Error() string {
 				rerun = append(rerun, fmt.Sprintf("--shard %d/%d", i%n, n))
 			}
 		}
-		fmt.Fprintf(&b, "; rerun munit-eval translate with %s to finish it", strings.Join(rerun, ", "))
+		fmt.Fprintf(&b, "; rerun %s (of the munit-eval translate, or run, that wrote the store) to finish it", strings.Join(rerun, ", "))
 	} else {
 		b.WriteString(" (an interrupted run?); rerun munit-eval translate to finish it")
+	}
+	if e.OtherRun != "" {
+		fmt.Fprintf(&b, "; note: %s", e.OtherRun)
 	}
 	return b.String()
 }

@@ -33,7 +33,7 @@ func (r *runner) checkOnly(start time.Time) (*Summary, error) {
 			}
 		}
 	}
-	e := &IncompleteError{Dir: r.dir, Inputs: len(r.inputs), SamplesPerInput: r.k, Samples: n, Shards: r.prev.shards}
+	e := &IncompleteError{Dir: r.dir, Inputs: len(r.inputs), SamplesPerInput: r.k, Samples: n, Shards: r.prev.shards, OtherRun: r.otherRun}
 	for i, c := range have {
 		if c < r.k {
 			e.Missing = append(e.Missing, i)

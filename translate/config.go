@@ -184,8 +184,8 @@ func (c *Config) check() error {
 		return errors.New("checking a store (CheckOnly) writes nothing: it excludes --force, --shard and --repair")
 	case c.Force && c.Shard.Sharded():
 		return errors.New("--force discards the whole store, which other shards are writing: run one unsharded --force first, then the shards")
-	case c.Shard.Count < 0 || (c.Shard.Sharded() && (c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count)):
-		return fmt.Errorf("shard %d/%d: want 0 <= I < N", c.Shard.Index, c.Shard.Count)
+	case c.Shard.Count < 0 || c.Shard.Count > MaxShards || (c.Shard.Sharded() && (c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count)):
+		return fmt.Errorf("shard %d/%d: want 0 <= I < N <= %d", c.Shard.Index, c.Shard.Count, MaxShards)
 	case c.Select != SelectFirst && c.Select != SelectRandom:
 		return fmt.Errorf("--select %q: want first or random", c.Select)
 	}

@@ -72,11 +72,14 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 		t.Skip("re-executes the test binary")
 	}
 	in := writeInputs(t, 6, 8, 8, 20)
-	ref := t.TempDir()
+	// Stores side by side, so the inputs' path relative to each (in the
+	// manifest) is the same.
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
 	mustRun(t, killConfig(in, ref, 0))
 	for _, n := range []int{0, 1, 4, 10, 17, 23} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			out := t.TempDir()
+			out := filepath.Join(base, fmt.Sprint(n))
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), killHelperEnv+"=1", "MUNIT_TRANSLATE_IN="+in, "MUNIT_TRANSLATE_OUT="+out)
 			if err := cmd.Start(); err != nil {

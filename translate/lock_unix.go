@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
 )
 
 // fileLock is an advisory flock(2) on a lock file. flock works between
@@ -42,7 +44,8 @@ func (e *errLocked) Error() string {
 // replaced meanwhile), it starts over.
 func lockPath(path string, exclusive bool, info string) (*fileLock, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		// Never through a link: the holder's text truncates the file.
+		f, err := atomicfile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("lock file: %w", err)
 		}

@@ -18,6 +18,11 @@ import (
 // format.
 const ManifestSchema = "munit-eval/samples/v1"
 
+// MaxSamples bounds a store's inputs x samples per input (the bound of one
+// evaluation's samples), so that no number read from a manifest or a flag
+// makes a run loop or allocate beyond it.
+const MaxSamples = 10_000_000
+
 // ManifestName is the manifest's file name inside a method folder.
 const ManifestName = "manifest.json"
 
@@ -140,6 +145,13 @@ type Manifest struct {
 	// (absolute path).
 	Select   string `json:"select"`
 	InputDir string `json:"input_dir"`
+	// InputDirRel and FromFolderRel are InputDir and FromFolder relative
+	// to the store root (the method folder's parent) as written: a store
+	// copied or moved together with its inputs (a whole evaluation folder)
+	// keeps its run identity through them. Empty in manifests written
+	// before them, or where no relative path exists.
+	InputDirRel   string `json:"input_dir_rel,omitempty"`
+	FromFolderRel string `json:"from_folder_rel,omitempty"`
 	// Size is the --size resize (shorter side to Size, centre crop Size x
 	// Size) applied to every input before the generator; 0 for none.
 	Size            int      `json:"size,omitempty"`
@@ -228,6 +240,9 @@ func (m *Manifest) validate() error {
 	if len(m.Inputs) == 0 {
 		return fmt.Errorf("no inputs")
 	}
+	if m.SamplesPerInput > MaxSamples || len(m.Inputs)*m.SamplesPerInput > MaxSamples {
+		return fmt.Errorf("%d inputs x samples_per_input %d: more than the %d samples a store holds", len(m.Inputs), m.SamplesPerInput, MaxSamples)
+	}
 	switch m.LatentSource {
 	case LatentsSeed, LatentsFile, LatentsNone:
 	default:
@@ -257,8 +272,8 @@ func (m *Manifest) validate() error {
 			return fmt.Errorf("input %d (%s): malformed sha256 %q", i, in.File, in.SHA256)
 		}
 	}
-	if sh := m.Shard; sh != nil && (sh.Count < 2 || sh.Index < 0 || sh.Index >= sh.Count) {
-		return fmt.Errorf("shard %d/%d, want 0 <= I < N and N >= 2", sh.Index, sh.Count)
+	if sh := m.Shard; sh != nil && (sh.Count < 2 || sh.Count > MaxShards || sh.Index < 0 || sh.Index >= sh.Count) {
+		return fmt.Errorf("shard %d/%d, want 0 <= I < N and 2 <= N <= %d", sh.Index, sh.Count, MaxShards)
 	}
 	prev := -1
 	for j, s := range m.Samples {

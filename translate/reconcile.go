@@ -24,6 +24,9 @@ import (
 // manifest.json and removes them: it holds the store's lock exclusively,
 // so no shard is writing.
 func (r *runner) openStore() error {
+	if err := r.checkNoLinks(); err != nil {
+		return err
+	}
 	var old *Manifest
 	switch {
 	case r.prevErr != nil:
@@ -66,6 +69,31 @@ func (r *runner) openStore() error {
 			if err := os.Remove(filepath.Join(r.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("folding the shard fragments into %s: %w", ManifestName, err)
 			}
+		}
+	}
+	return nil
+}
+
+// checkNoLinks refuses a run folder whose sample folders (of this run's
+// inputs, or of the stored run's) are symbolic links: the run writes,
+// replaces and removes files inside them, which would then happen outside
+// the store.
+func (r *runner) checkNoLinks() error {
+	stems := map[string]bool{}
+	for i, in := range r.inputs {
+		if r.shard.Owns(i) {
+			stems[in.rec.Stem] = true
+		}
+	}
+	if r.prev != nil && r.prev.m != nil {
+		for _, in := range r.prev.m.Inputs {
+			stems[in.Stem] = true
+		}
+	}
+	for _, stem := range slices.Sorted(maps.Keys(stems)) {
+		p := filepath.Join(r.dir, stem)
+		if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symbolic link; munit-eval does not write through links in a store: remove it (or use another store folder)", p)
 		}
 	}
 	return nil
@@ -134,8 +162,12 @@ func differences(old, cur *Manifest) []string {
 			d = append(d, fmt.Sprintf("%s: store has %s (sha256 %.12s), now %s (sha256 %.12s)", role, o.File, o.SHA256, c.File, c.SHA256))
 		}
 	}
-	if old.FromFolder != cur.FromFolder {
-		d = append(d, fmt.Sprintf("pre-generated folder: store %q, now %q", old.FromFolder, cur.FromFolder))
+	oldFrom, curFrom := old.FromFolder, cur.FromFolder
+	if hasRel(old) && hasRel(cur) {
+		oldFrom, curFrom = old.FromFolderRel, cur.FromFolderRel
+	}
+	if oldFrom != curFrom {
+		d = append(d, fmt.Sprintf("pre-generated folder: store %q, now %q", oldFrom, curFrom))
 	}
 	if old.LatentSource != cur.LatentSource {
 		d = append(d, fmt.Sprintf("latents: store %s, now %s", old.LatentSource, cur.LatentSource))

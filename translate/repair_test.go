@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,4 +90,41 @@ func FuzzManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFragmentsOnlyStore: a store that only sharded runs wrote, and not all
+// of them, is a store (not a plain folder of images), and its messages
+// name the shards and the commands that finish or repair it: the missing
+// shard for an incomplete one, the damaged fragment's shard (and --repair)
+// for a fragment cut short.
+func TestFragmentsOnlyStore(t *testing.T) {
+	in := writeInputs(t, 4, 8, 8, 52)
+	out := t.TempDir()
+	cfg := killConfig(in, out, 0)
+	cfg.Shard = Shard{Index: 0, Count: 2}
+	mustRun(t, cfg)
+	dir := filepath.Join(out, "Fake_star")
+	if !IsStore(dir) || IsStore(in) {
+		t.Fatalf("IsStore: fragments-only store %v, image folder %v", IsStore(dir), IsStore(in))
+	}
+	_, err := OpenStore(dir)
+	errContains(t, err, "incomplete", "rerun --shard 1/2 (of the munit-eval translate, or run, that wrote the store)")
+
+	frag := filepath.Join(dir, fragmentName(cfg.Shard))
+	b, _ := os.ReadFile(frag)
+	os.WriteFile(frag, b[:len(b)*2/3], 0o644)
+	_, err = OpenStore(dir)
+	errContains(t, err, frag, "(the fragment of shard 0/2)", "munit-eval translate --shard 0/2 --repair", "delete it and rerun --shard 0/2")
+	var de *DamagedError
+	if !errors.As(err, &de) || de.Path != frag || de.Shard == nil || *de.Shard != cfg.Shard {
+		t.Fatalf("%v: want a *DamagedError of shard 0/2", err)
+	}
+	_, err = Run(context.Background(), cfg)
+	errContains(t, err, frag, "(the fragment of shard 0/2)", "--repair")
+	cfg.Repair = true
+	mustRun(t, cfg)
+	cfg.Repair, cfg.Shard = false, Shard{Index: 1, Count: 2}
+	if s := mustRun(t, cfg); !s.Complete {
+		t.Fatalf("after the repair and the other shard: %+v", s)
+	}
 }

@@ -54,6 +54,9 @@ type runner struct {
 	prevErr error
 	// locks are the locks held on the run folder (see lock).
 	locks []*fileLock
+	// otherRun says, when the method's own folder holds a run of another
+	// identity, which identity fields differ (for a check's message).
+	otherRun string
 }
 
 // Run translates the inputs of cfg into the store cfg.Out/<method>,
@@ -226,6 +229,7 @@ func (r *runner) setup() error {
 		abs, _ := filepath.Abs(cfg.FromFolder)
 		r.man.FromFolder = abs
 	}
+	r.man.InputDirRel, r.man.FromFolderRel = relTo(cfg.Out, r.man.InputDir), relTo(cfg.Out, r.man.FromFolder)
 	r.man.Randomness = randomnessOf(r.man)
 	if r.shard.Sharded() {
 		sh := r.shard
@@ -287,6 +291,9 @@ func (r *runner) setup() error {
 		if err := r.checkSizes(); err != nil {
 			return err
 		}
+	}
+	if r.k > MaxSamples || len(r.inputs)*r.k > MaxSamples {
+		return fmt.Errorf("%d inputs x %d samples per input: more than the %d samples a store holds", len(r.inputs), r.k, MaxSamples)
 	}
 	r.man.Repeat = !stochastic && !noisy && cfg.FromFolder == "" && r.k > 1
 	r.man.SamplesPerInput = r.k

@@ -54,9 +54,15 @@ type runIdentity struct {
 	Rewrites int    `json:"rewrites,omitempty"`
 }
 
-func identityOf(m *Manifest) runIdentity {
+// identityOf is m's identity, with the input and pre-generated folders
+// relative to the store root when rel (both manifests compared record
+// them), absolute otherwise.
+func identityOf(m *Manifest, rel bool) runIdentity {
 	id := runIdentity{Method: m.Method, FromFolder: m.FromFolder, LatentSource: m.LatentSource, LatentDim: m.LatentDim,
 		Size: m.Size, Select: m.Select, InputDir: m.InputDir, Rewrites: m.Rewrites}
+	if rel {
+		id.InputDir, id.FromFolder = m.InputDirRel, m.FromFolderRel
+	}
 	if len(m.Models) > 0 {
 		id.Models = map[string]string{}
 		for role, f := range m.Models {
@@ -81,15 +87,64 @@ func identityOf(m *Manifest) runIdentity {
 // folder STORE/<method>@<key> where a run lives whose identity differs from
 // the run in STORE/<method>.
 func RunKey(m *Manifest) string {
-	b, _ := json.Marshal(identityOf(m)) // maps marshal with sorted keys
+	b, _ := json.Marshal(identityOf(m, hasRel(m))) // maps marshal with sorted keys
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-func sameIdentity(a, b *Manifest) bool {
-	x, _ := json.Marshal(identityOf(a))
-	y, _ := json.Marshal(identityOf(b))
-	return string(x) == string(y)
+// hasRel reports whether m records its folders relative to the store.
+func hasRel(m *Manifest) bool {
+	return m.InputDirRel != "" && (m.FromFolder == "") == (m.FromFolderRel == "")
+}
+
+// relTo is path relative to root ("" when either is empty or there is no
+// relative path), with forward slashes so a manifest reads the same
+// everywhere.
+func relTo(root, path string) string {
+	if root == "" || path == "" {
+		return ""
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return ""
+	}
+	r, err := filepath.Rel(absRoot, path)
+	if err != nil {
+		return ""
+	}
+	return filepath.ToSlash(r)
+}
+
+func sameIdentity(a, b *Manifest) bool { return len(identityDiff(a, b)) == 0 }
+
+// identityDiff names every field of the run identity in which the stored
+// run a and the new run b differ, "field: store X, now Y" each (the input
+// and pre-generated folders relative to the store when both record that,
+// so a moved evaluation keeps its identity).
+func identityDiff(a, b *Manifest) []string {
+	rel := hasRel(a) && hasRel(b)
+	x, y := identityOf(a, rel), identityOf(b, rel)
+	var d []string
+	add := func(name string, u, v any) {
+		ju, _ := json.Marshal(u)
+		jv, _ := json.Marshal(v)
+		if string(ju) != string(jv) {
+			d = append(d, fmt.Sprintf("%s: store %s, now %s", name, ju, jv))
+		}
+	}
+	add("method", x.Method, y.Method)
+	add("models (sha256)", x.Models, y.Models)
+	add("pre-generated folder", x.FromFolder, y.FromFolder)
+	add("latent source", x.LatentSource, y.LatentSource)
+	add("latent size", x.LatentDim, y.LatentDim)
+	add("latents file (sha256)", x.LatentsFile, y.LatentsFile)
+	add("seed", x.Seed, y.Seed)
+	add("noise inputs", x.Noise, y.Noise)
+	add("--size", x.Size, y.Size)
+	add("--select", x.Select, y.Select)
+	add("input folder", x.InputDir, y.InputDir)
+	add("graph rewrites", x.Rewrites, y.Rewrites)
+	return d
 }
 
 // chooseStore picks the run's folder and locks it: STORE/<method> when it
@@ -100,7 +155,10 @@ func sameIdentity(a, b *Manifest) bool {
 // folder's assembled manifest in r.prev (or the error reading it in
 // r.prevErr).
 func (r *runner) chooseStore(dirName string) error {
-	candidates := []string{dirName, dirName + RunKeySep + RunKey(r.man)}
+	candidates := append([]string{dirName}, r.keyedSiblings(dirName)...)
+	if key := dirName + RunKeySep + RunKey(r.man); !slices.Contains(candidates, key) {
+		candidates = append(candidates, key)
+	}
 	for j, c := range candidates {
 		dir := filepath.Join(r.cfg.Out, c)
 		last := j == len(candidates)-1
@@ -120,9 +178,29 @@ func (r *runner) chooseStore(dirName string) error {
 			}
 			return nil
 		}
+		if j == 0 {
+			r.otherRun = fmt.Sprintf("%s holds a run of another identity (%s)", dir, strings.Join(identityDiff(a.m, r.man), "; "))
+		}
 		r.unlock()
 	}
 	return nil // not reached: the last candidate is always taken
+}
+
+// keyedSiblings lists the keyed folders STORE/<dirName>@* that hold a run
+// of this run's identity, whatever their key: a key computed by another
+// version of munit-eval, or before the store moved, still finds its run.
+func (r *runner) keyedSiblings(dirName string) []string {
+	ents, _ := os.ReadDir(r.cfg.Out)
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), dirName+RunKeySep) {
+			continue
+		}
+		if a, err := readStore(filepath.Join(r.cfg.Out, e.Name()), false); err == nil && a.m != nil && sameIdentity(a.m, r.man) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // lock takes the folder's locks: an unsharded run the store lock

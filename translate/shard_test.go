@@ -41,15 +41,29 @@ func TestParseShard(t *testing.T) {
 		{"bad flag", "2-4", 0, env(), Shard{}, "want I/N"},
 		{"index too big", "4/4", 0, env(), Shard{}, "0 <= I < N"},
 		{"negative", "-1/4", 0, env(), Shard{}, "0 <= I < N"},
-		{"slurm", "", 0, env(EnvSlurmTaskID, "3", EnvSlurmTaskCount, "4"), Shard{3, 4}, ""},
-		{"slurm from 1", "", 0, env(EnvSlurmTaskID, "4", EnvSlurmTaskMin, "1", EnvSlurmTaskCount, "4"), Shard{3, 4}, ""},
-		{"slurm no count", "", 0, env(EnvSlurmTaskID, "3"), Shard{}, EnvSlurmTaskCount},
-		{"slurm outside", "", 0, env(EnvSlurmTaskID, "9", EnvSlurmTaskCount, "4"), Shard{}, "contiguous array"},
+		{"slurm", "auto", 0, env(EnvSlurmTaskID, "3", EnvSlurmTaskCount, "4"), Shard{3, 4}, ""},
+		{"slurm with shards", "", 4, env(EnvSlurmTaskID, "3", EnvSlurmTaskCount, "4"), Shard{3, 4}, ""},
+		{"slurm from 1", "auto", 0, env(EnvSlurmTaskID, "4", EnvSlurmTaskMin, "1", EnvSlurmTaskCount, "4"), Shard{3, 4}, ""},
+		{"slurm no count", "auto", 0, env(EnvSlurmTaskID, "3"), Shard{}, EnvSlurmTaskCount},
+		{"slurm outside", "auto", 0, env(EnvSlurmTaskID, "9", EnvSlurmTaskCount, "4"), Shard{}, "contiguous array"},
+		{"slurm below min", "auto", 0, env(EnvSlurmTaskID, "0", EnvSlurmTaskMin, "1", EnvSlurmTaskCount, "4"), Shard{}, "contiguous array"},
 		{"slurm vs shards", "", 2, env(EnvSlurmTaskID, "1", EnvSlurmTaskCount, "4"), Shard{}, "--shards 2"},
 		{"k8s", "", 5, env(EnvK8sIndex, "4"), Shard{4, 5}, ""},
-		{"k8s without shards", "", 0, env(EnvK8sIndex, "4"), Shard{}, "give --shards N"},
+		{"k8s auto", "auto", 5, env(EnvK8sIndex, "4"), Shard{4, 5}, ""},
+		{"k8s without shards", "auto", 0, env(EnvK8sIndex, "4"), Shard{}, "give --shards N"},
 		{"k8s outside", "", 4, env(EnvK8sIndex, "4"), Shard{}, "outside 0..3"},
 		{"shards alone", "", 4, env(), Shard{}, "without a shard index"},
+		{"auto alone", "auto", 0, env(), Shard{}, "neither a Slurm array task"},
+		// Sharding only when asked: an array task's environment alone
+		// leaves the command whole (a metric command in a Slurm array task
+		// once became shard I/N silently and wrote no results).
+		{"slurm env not asked", "", 0, env(EnvSlurmTaskID, "3", EnvSlurmTaskCount, "4"), Shard{}, ""},
+		{"k8s env not asked", "", 0, env(EnvK8sIndex, "4"), Shard{}, ""},
+		// Bounds: N is at most MaxShards wherever it comes from.
+		{"huge slurm count", "auto", 0, env(EnvSlurmTaskID, "3", EnvSlurmTaskCount, "9223372036854775807"), Shard{}, "at most 100000"},
+		{"huge shards", "", 4000000000000, env(), Shard{}, "at most 100000"},
+		{"huge flag", "0/4000000000000", 0, env(), Shard{}, "at most 100000"},
+		{"negative min", "auto", 0, env(EnvSlurmTaskID, "3", EnvSlurmTaskMin, "-9223372036854775808", EnvSlurmTaskCount, "4"), Shard{}, "non-negative"},
 	}
 	for _, c := range cases {
 		got, err := ParseShard(c.flag, c.shards, c.env)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/munit-eval/munit-eval/images"
 )
@@ -24,6 +25,11 @@ const CacheDirName = ".cache"
 func MethodDir(method string) (string, error) {
 	if strings.TrimSpace(method) == "" {
 		return "", errors.New("empty method name")
+	}
+	// A method's name is printed in one-line messages, tables and job
+	// logs: a newline or escape sequence would forge lines of them.
+	if strings.ContainsFunc(method, unicode.IsControl) {
+		return "", fmt.Errorf("method name %q contains a control character", method)
 	}
 	var b strings.Builder
 	for _, r := range method {
@@ -61,6 +67,14 @@ type Store struct {
 func OpenStore(methodDir string) (*Store, error) {
 	a, err := readStore(methodDir, false)
 	if err != nil {
+		var de *DamagedError
+		if errors.As(err, &de) {
+			how := "munit-eval translate --repair"
+			if de.Shard != nil {
+				how = fmt.Sprintf("munit-eval translate --shard %s --repair; under munit-eval run, delete it and rerun --shard %s", de.Shard, de.Shard)
+			}
+			return nil, fmt.Errorf("translate: %w; the command that wrote the store repairs it (%s)", err, how)
+		}
 		return nil, fmt.Errorf("translate: %w", err)
 	}
 	if a.m == nil {
@@ -116,9 +130,22 @@ func (s *Store) SampleSHA256(input, k int) string {
 	return s.m.Samples[input*s.m.SamplesPerInput+k].SHA256
 }
 
+// InputDir returns the input folder the store was made from: the one
+// recorded relative to the store when it exists (it moves with a copied
+// evaluation folder), else the absolute one recorded.
+func (s *Store) InputDir() string {
+	if s.m.InputDirRel != "" {
+		d := filepath.Join(filepath.Dir(s.dir), filepath.FromSlash(s.m.InputDirRel))
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return s.m.InputDir
+}
+
 // InputPath returns the file of input i in the input folder it was read from.
 func (s *Store) InputPath(input int) string {
-	return filepath.Join(s.m.InputDir, s.m.Inputs[input].File)
+	return filepath.Join(s.InputDir(), s.m.Inputs[input].File)
 }
 
 // CachePath returns where a derived cache of kind (e.g. "lpips",

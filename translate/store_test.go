@@ -1,8 +1,11 @@
 package translate
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +24,11 @@ func TestMethodDir(t *testing.T) {
 		got, err := MethodDir(tc.in)
 		if err != nil || got != tc.want {
 			t.Errorf("MethodDir(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"A\nB", "A\x1b[2J", "A\u0085"} {
+		if _, err := MethodDir(bad); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("MethodDir(%q): %v, want a refusal of the control character", bad, err)
 		}
 	}
 	if _, err := MethodDir(" "); err == nil {
@@ -59,6 +67,10 @@ func TestManifestValidate(t *testing.T) {
 		{"k range", "out of range", func(m *Manifest) { m.Samples[1].K = 2 }},
 		{"latent", "latent of 1 values", func(m *Manifest) { m.Samples[1].Latent = []float32{1} }},
 		{"source", "latent_source", func(m *Manifest) { m.LatentSource = "x" }},
+		// Counts that would make a reader loop or allocate without bound.
+		{"huge K", "more than the 10000000 samples", func(m *Manifest) { m.SamplesPerInput = 4_000_000_000_000 }},
+		{"huge M x K", "more than the 10000000 samples", func(m *Manifest) { m.SamplesPerInput = 6_000_000 }},
+		{"huge N", "2 <= N <= 100000", func(m *Manifest) { m.Shard = &Shard{Index: 0, Count: 4_000_000_000_000} }},
 	} {
 		m := validManifest()
 		tc.edit(m)
@@ -113,4 +125,99 @@ func TestStoreVerifyAndMissing(t *testing.T) {
 	os.Remove(st.SamplePath(1, 1))
 	_, err = OpenStore(s.Store)
 	errContains(t, err, "sample 1 of input in_01.png is missing")
+}
+
+// TestRunRefusesLinks: a symbolic link planted as a store's lock file or as
+// a sample folder is refused, naming it, and what it points to (outside the
+// store) is untouched; the lock holder's text once truncated the link's
+// target.
+func TestRunRefusesLinks(t *testing.T) {
+	in := writeInputs(t, 2, 8, 6, 1)
+	outside := t.TempDir()
+	precious := filepath.Join(outside, "precious")
+	os.WriteFile(precious, []byte("keep"), 0o644)
+	os.WriteFile(filepath.Join(outside, "0.png"), []byte("keep"), 0o644)
+	for _, c := range []struct{ name, plant, to string }{
+		{"lock", lockName, precious},
+		{"sample folder", "", outside}, // the first input's stem
+	} {
+		out := t.TempDir()
+		cfg := fakeConfig(&fakeGen{latentDim: 2}, in, out)
+		cfg.Samples = 2
+		dir := filepath.Join(out, "Fake_star")
+		os.MkdirAll(dir, 0o755)
+		plant := c.plant
+		if plant == "" {
+			ents, _ := os.ReadDir(in)
+			plant = strings.TrimSuffix(ents[0].Name(), filepath.Ext(ents[0].Name()))
+		}
+		if err := os.Symlink(c.to, filepath.Join(dir, plant)); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+		_, err := Run(context.Background(), cfg)
+		errContains(t, err, filepath.Join(dir, plant), "symbolic link")
+	}
+	if b, _ := os.ReadFile(precious); string(b) != "keep" {
+		t.Fatalf("the lock's link target was written: %q", b)
+	}
+	ents, _ := os.ReadDir(outside)
+	if b, _ := os.ReadFile(filepath.Join(outside, "0.png")); len(ents) != 2 || string(b) != "keep" {
+		t.Fatalf("the sample folder's link target was written: %d entries, 0.png %q", len(ents), b)
+	}
+}
+
+// TestMovedStore: a store copied elsewhere together with its inputs (a
+// finished evaluation folder moved) keeps its run identity, so a check
+// finds every sample and a rerun computes nothing (the absolute input
+// path once made it a new run missing every sample); a store written
+// before the relative paths were recorded still matches in place; and a
+// check that misses a run of another identity says which fields differ.
+func TestMovedStore(t *testing.T) {
+	root := t.TempDir()
+	in := writeInputs(t, 3, 8, 6, 1)
+	if err := os.Rename(in, filepath.Join(root, "inputs")); err != nil {
+		t.Fatal(err)
+	}
+	cfgAt := func(root string) Config {
+		cfg := fakeConfig(&fakeGen{latentDim: 2}, filepath.Join(root, "inputs"), filepath.Join(root, "store"))
+		cfg.Samples, cfg.Seed = 2, 42
+		return cfg
+	}
+	first := mustRun(t, cfgAt(root))
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(root, moved); err != nil {
+		t.Fatal(err)
+	}
+	check := cfgAt(moved)
+	check.CheckOnly = true
+	s, err := Run(context.Background(), check)
+	if err != nil || s.Store != filepath.Join(moved, "store", filepath.Base(first.Store)) || s.Reused != 6 {
+		t.Fatalf("check of the moved store: %+v, %v", s, err)
+	}
+	if s := mustRun(t, cfgAt(moved)); s.Computed != 0 || s.Reused != 6 {
+		t.Fatalf("rerun in the moved store: %+v", s)
+	}
+	st, err := OpenStore(s.Store)
+	if err != nil || st.InputDir() != filepath.Join(moved, "inputs") {
+		t.Fatalf("the moved store's inputs: %v, %v", st, err)
+	}
+
+	// A manifest without the relative paths (an older munit-eval's) still
+	// matches where it is.
+	mp := filepath.Join(s.Store, ManifestName)
+	b, _ := os.ReadFile(mp)
+	old := regexp.MustCompile(`\n *"input_dir_rel": "[^"]*",`).ReplaceAll(b, nil)
+	if bytes.Equal(old, b) {
+		t.Fatal("the manifest records no input_dir_rel")
+	}
+	os.WriteFile(mp, old, 0o644)
+	if s := mustRun(t, cfgAt(moved)); s.Computed != 0 || s.Store != st.Dir() {
+		t.Fatalf("an older manifest in place: %+v", s)
+	}
+
+	// Another seed: the message says the seed is what differs.
+	other := cfgAt(moved)
+	other.Seed, other.CheckOnly = 43, true
+	_, err = Run(context.Background(), other)
+	errContains(t, err, "holds a run of another identity", "seed: store 42, now 43")
 }

@@ -93,6 +93,10 @@ func TestPlainFolders(t *testing.T) {
 	if v, w := stats.Metrics.FID.Value, fromStore.Metrics.FID.Value; math.Abs(v-w) > 1e-6*w || stats.Metrics.FID.FeatureDim != 32 || stats.Protocol.RealStats != npz || stats.Metrics.KID != nil {
 		t.Errorf("--real-stats: FID %v (want %v), real_stats %q, KID %v", v, w, stats.Protocol.RealStats, stats.Metrics.KID)
 	}
+	// The statistics record their resize and features model: used with
+	// another resize they are refused (they were used silently).
+	wantBadInput(t, cli(t, "-q", "fid", "--classifier", cls, flat, "--real-stats", npz, "--resize", "clean", "--store", cache),
+		npz, "made with --resize legacy", "with clean")
 
 	var self results.Document
 	okJSON(t, &self, "prdc", "--classifier", cls, real, real, "--json", "--no-cache")

@@ -28,6 +28,7 @@ type inspectReport struct {
 	Outputs    []model.TensorInfo `json:"outputs"`
 	Metadata   map[string]string  `json:"metadata"`
 	SHA256     string             `json:"sha256"`
+	External   []string           `json:"external_data,omitempty"`
 	ContractOK bool               `json:"contract_ok"`
 	Problems   []string           `json:"problems"`
 	Rewrites   []string           `json:"rewrites"`
@@ -82,7 +83,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	problems := model.Check(info, role)
 	rep := inspectReport{
 		File: path, Role: info.Role, Method: info.Method, LatentDim: info.LatentDim, Noise: info.Noise,
-		Inputs: info.Inputs, Outputs: info.Outputs, Metadata: info.Metadata, SHA256: info.SHA256,
+		Inputs: info.Inputs, Outputs: info.Outputs, Metadata: info.Metadata, SHA256: info.SHA256, External: info.ExternalData,
 		ContractOK: len(problems) == 0, Problems: problems,
 	}
 	if rep.Problems == nil {
@@ -101,6 +102,9 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	}
 	fmt.Fprintf(w, "file:       %s\n", path)
 	fmt.Fprintf(w, "sha256:     %s\n", info.SHA256)
+	if len(info.ExternalData) > 0 {
+		fmt.Fprintf(w, "data:       %s (external data, in the sha256)\n", strings.Join(info.ExternalData, ", "))
+	}
 	fmt.Fprintf(w, "role:       %s\n", orDash(string(info.Role)))
 	fmt.Fprintf(w, "method:     %s\n", orDash(info.Method))
 	fmt.Fprintf(w, "latent dim: %d\n", info.LatentDim)

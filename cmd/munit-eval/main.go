@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/model"
@@ -40,6 +41,8 @@ type globalFlags struct {
 	quiet   bool
 	// noRewrite is --no-rewrite (model.SetNoRewrite).
 	noRewrite bool
+	// verifyCache is --verify-cache's share of cache hits recomputed.
+	verifyCache float64
 	// memory is --memory as given ("": from /proc/meminfo); memBytes
 	// is its value in bytes, set before any command runs.
 	memory   string
@@ -72,6 +75,10 @@ func init() {
 	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
 		model.SetLibraryPath(global.ortLib)
 		model.SetNoRewrite(global.noRewrite)
+		if v := global.verifyCache; !(v >= 0 && v <= 1) {
+			return usageError{fmt.Errorf("--verify-cache %g: want a share from 0 to 1", v)}
+		}
+		batch.SetVerifyCache(global.verifyCache)
 		return global.bound()
 	}
 	pf := rootCmd.PersistentFlags()
@@ -81,6 +88,8 @@ func init() {
 	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
 	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
 	pf.BoolVar(&global.noRewrite, "no-rewrite", false, "run models exactly as written, without the exact graph rewrites that make upsampling generators faster (see inspect)")
+	pf.Float64Var(&global.verifyCache, "verify-cache", 0, "recompute this share of cache hits, drawn at random, and refuse a cache whose record differs (alone: 0.05; see docs/results.md)")
+	pf.Lookup("verify-cache").NoOptDefVal = "0.05"
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})

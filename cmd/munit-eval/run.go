@@ -45,9 +45,10 @@ checked before any work starts. The metric commands measure through the same
 code, with the same protocol bounds.
 
 Sharded over many machines that share the out folder's filesystem (see
-docs/scale.md): --shard I/N (or a Slurm array task's SLURM_ARRAY_TASK_ID and
-SLURM_ARRAY_TASK_COUNT, or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX
-with --shards N) generates only shard I's share of every method's samples
+docs/scale.md): --shard I/N (or --shard auto or --shards N in a Slurm array
+task, SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, or a Kubernetes Indexed
+Job's JOB_COMPLETION_INDEX with --shards N; the environment alone shards
+nothing) generates only shard I's share of every method's samples
 and scores nothing; then --score-only scores the assembled store exactly as
 one unsharded run would, refusing (naming the missing inputs and the shards
 to rerun) while any shard has not finished. --emit slurm or --emit k8s
@@ -100,8 +101,8 @@ See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.force, "force", false, "discard store samples of a different model, seed or input set")
 	f.BoolVar(&o.noReport, "no-report", false, "do not write the report")
-	f.StringVar(&o.shard, "shard", "", "generate only shard `I/N` of the samples (I from 0; default: from Slurm or Kubernetes, else everything) and score nothing")
-	f.IntVar(&o.shards, "shards", 0, "number of shards N (a Kubernetes Indexed Job's completions; with --emit, the tasks to emit)")
+	f.StringVar(&o.shard, "shard", "", "generate only shard `I/N` of the samples (I from 0; auto: from Slurm or Kubernetes) and score nothing")
+	f.IntVar(&o.shards, "shards", 0, "number of shards N, the index from a Slurm array or Kubernetes Indexed Job (with --emit, the tasks to emit)")
 	f.BoolVar(&o.scoreOnly, "score-only", false, "generate nothing: score the store the shards wrote, refusing while one has not finished")
 	f.StringVar(&o.emit, "emit", "", "print the jobs of a sharded run instead of running: slurm (an sbatch script) or k8s (Kubernetes Jobs)")
 	d := pipeline.EmitDefaults

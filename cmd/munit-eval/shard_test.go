@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ report: false
 		t.Fatalf("shard 0/2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	wantBadInput(t, cli(t, "-q", "run", file, "--score-only"), "not scored", "shapes / MUNIT: 2 of 5 inputs lack samples (0001.png, 0003.png)", "--shard 1/2")
-	r = cliEnv(t, []string{"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_COUNT=2"}, "-q", "run", file)
+	r = cliEnv(t, []string{"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_COUNT=2"}, "-q", "run", file, "--shard", "auto")
 	if r.code != 0 || !strings.Contains(r.stdout, "shard 1/2") || !strings.Contains(r.stdout, "store complete") {
 		t.Fatalf("shard 1/2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -82,6 +83,8 @@ report: false
 		args := append(append([]string{"-q"}, gen...), "--store", store)
 		if i == 0 {
 			args = append(args, "--shard", "0/2")
+		} else {
+			args = append(args, "--shard", "auto")
 		}
 		r := cliEnv(t, env, args...)
 		if r.code != 0 || !strings.Contains(r.stderr, "nothing measured") || strings.Contains(r.stdout, "CIS") {
@@ -96,6 +99,25 @@ report: false
 		t.Fatalf("CIS of the sharded store %v, unsharded %v", sharded.Metrics.CIS, whole.Metrics.CIS)
 	}
 	wantBadInput(t, cli(t, "-q", "cis", "--classifier", models["classifier"], "--samples", filepath.Join(store, "MUNIT"), "--shard", "0/2"), "--shard")
+
+	// Sharding only when asked: a metric command with --results inside a
+	// Slurm array task, with no --shard or --shards, measures everything
+	// and writes its results (it once became shard 1/2, exited 0 and
+	// wrote nothing).
+	res := filepath.Join(dir, "in-array.json")
+	r = cliEnv(t, []string{"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_COUNT=2"}, append(append([]string{"-q"}, gen...),
+		"--store", filepath.Join(dir, "cis-array"), "--results", res)...)
+	if r.code != 0 || strings.Contains(r.stderr, "nothing measured") {
+		t.Fatalf("cis in a Slurm array task: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var inArray results.Document
+	if b, err := os.ReadFile(res); err != nil {
+		t.Fatalf("cis in a Slurm array task wrote no results: %v", err)
+	} else if err := json.Unmarshal(b, &inArray); err != nil || inArray.Metrics.CIS == nil || *inArray.Metrics.CIS != *whole.Metrics.CIS {
+		t.Fatalf("cis in a Slurm array task: %v, CIS %v, want %v", err, inArray.Metrics.CIS, *whole.Metrics.CIS)
+	}
+	wantBadInput(t, cli(t, append(append([]string{"-q"}, gen...), "--store", filepath.Join(dir, "cis-auto"), "--shard", "auto")...),
+		"--shard auto", "neither a Slurm array task")
 }
 
 // TestRunEmit checks the CLI side of --emit: the sbatch script names the
@@ -118,8 +140,8 @@ datasets:
 	if r.code != 0 {
 		t.Fatalf("emit slurm: exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"#SBATCH --array=0-7\n", " run " + file + "\n", "--threads 4 run " + file + " --score-only --shards 8\n",
-		"#SBATCH --chdir=" + dir + "\n", "--dependency=afterok:"} {
+	for _, want := range []string{"#SBATCH --array=0-7\n", " run " + file + " --shards 8\n", "--threads 4 run " + file + " --score-only --shards 8\n",
+		"sbatch --parsable --chdir=" + dir + " ", "--dependency=afterok:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("sbatch script lacks %q:\n%s", want, r.stdout)
 		}
@@ -138,4 +160,6 @@ datasets:
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "pbs", "--shards", "2"), "want slurm or k8s")
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--gpus", "1"), "--device cuda")
 	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--shard", "0/2"), "belong to the emitted jobs")
+	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "slurm", "--shards", "2", "--partition", "gpu\n#SBATCH --uid=0"), "--partition", "control character")
+	wantBadInput(t, cliIn(t, dir, "run", "eval.yaml", "--emit", "k8s", "--shards", "2", "--mount", "data"), "--mount", "absolute")
 }

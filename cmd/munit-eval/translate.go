@@ -71,10 +71,10 @@ translate on the same folder is refused, naming its host and pid.
 --shard I/N (I from 0) runs only the inputs i with i mod N = I, so N processes,
 on N machines sharing the store's filesystem, together write the store one
 process writes: each keeps its own manifest fragment and the last to finish
-folds them into manifest.json. Without --shard, a Slurm array task
-(SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
-(JOB_COMPLETION_INDEX, with --shards N) picks its shard; --shard 0/1 runs
-everything. Rerunning one shard redoes only what it lacks.
+folds them into manifest.json. With --shard auto (or --shards N), a Slurm
+array task (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes
+Indexed Job (JOB_COMPLETION_INDEX, with --shards N) picks its shard; the
+environment alone shards nothing; --shard 0/1 runs everything. Rerunning one shard redoes only what it lacks.
 
 --json prints a summary object: method, store, inputs, samples_per_input,
 computed, reused, seconds, randomness (style, noise, style+noise, none or
@@ -116,8 +116,8 @@ Examples:
 	f.IntVar(&c.Size, "size", c.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
 	f.BoolVar(&c.Force, "force", false, "discard what the run's folder holds when it cannot be reused, instead of refusing")
 	f.BoolVar(&c.Repair, "repair", false, "keep the intact samples of a store whose manifest is damaged")
-	f.StringVar(&o.shard, "shard", "", "run shard `I/N` of the inputs (I from 0; default: from Slurm or Kubernetes, else all)")
-	f.IntVar(&o.shards, "shards", 0, "number of shards N, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
+	f.StringVar(&o.shard, "shard", "", "run shard `I/N` of the inputs (I from 0; auto: from Slurm or Kubernetes)")
+	f.IntVar(&o.shards, "shards", 0, "number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary")
 	rootCmd.AddCommand(cmd)
 }

@@ -69,7 +69,7 @@ func TestTranslateCommand(t *testing.T) {
 	if r := cli(t, append(sargs, "--shard", "0/2")...); r.code != 0 || !strings.Contains(r.stdout, "shard 0/2") || !strings.Contains(r.stdout, "this shard: 1 computed") {
 		t.Fatalf("shard 0/2: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
-	cmd := exec.Command(binary, sargs...)
+	cmd := exec.Command(binary, append(sargs, "--shard", "auto")...)
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_COUNT=2")
 	b, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(b), "shard 1/2") || !strings.Contains(string(b), "store complete") {

@@ -79,7 +79,7 @@ def export(mod, argv):
             mod.main(list(argv) + ["--munit-eval", BINARY])
         except (common.ExportError, common.VerifyError) as e:
             raise AssertionError("export failed: %s\n%s" % (e, buf.getvalue()))
-    diffs = [float(l.split()[3]) for l in buf.getvalue().splitlines() if l.startswith("max abs diff")]
+    diffs = [float(l.split()[3]) for l in buf.getvalue().splitlines() if l.startswith("max scaled diff")]
     return max(diffs) if diffs else None
 
 
