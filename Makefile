@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-deps test-export test-slurm gate gate-update demo screenshots bench bench-e2e fmt vet clean
+.PHONY: all setup build test test-deps test-export test-slurm gate gate-update demo screenshots bench bench-e2e coverage fmt vet clean
 
 all: build
 
@@ -58,6 +58,10 @@ bench: setup
 # configuration (random init), end to end; installs Debian's PyTorch packages.
 bench-e2e: setup
 	bash bench/e2e/run.sh
+
+# The coverage study of every interval (minutes): docs/coverage.md.
+coverage:
+	$(GO) test ./metrics -run '^TestCoverageStudy$$' -count=1 -timeout 90m -v -args -coverage.out $(CURDIR)/docs/coverage.md
 
 test-export: build
 	bash scripts/test-export.sh
