@@ -162,14 +162,14 @@ const studyNotes = `
   centred lognormal(0, 0.8)); the true mean is 0.3. "skewed inputs": σ = 0.5, a = 0.3;
   "strongly skewed inputs, noisy pairs": σ = 1, a = 0.8. "expanded percentile" is the bootstrap
   interval munit-eval reported before; "bootstrap-t" the studentized bootstrap it reports now
-  (2,000 resamples both). Below 30 inputs the document carries `+"`few-inputs`"+` (subject
-  `+"`lpips`"+`): so few inputs cannot tell the two regimes apart.
+  (2,000 resamples both). Below 30 inputs the document carries ` + "`few-inputs`" + ` (subject
+  ` + "`lpips`" + `): so few inputs cannot tell the two regimes apart.
 - **IS and CIS** (jackknife-t over inputs): a confident classifier (one-hot rows, logit 30) over
   C classes; input i draws its samples' classes from π_i ~ Dirichlet(α): IS = ln C − h,
   CIS = ψ(Cα + 1) − ψ(α + 1) − h (h the entropy of a row). When the samples are too few for the
   classes they land in, the plug-in entropies, and with them IS and CIS, are biased low by far
   more than their standard errors, and no interval over inputs can cover: the document then
-  carries `+"`undersampled-inputs`"+` (CIS) or `+"`undersampled-marginal`"+` (IS), subject `+"`is`"+`, when the
+  carries ` + "`undersampled-inputs`" + ` (CIS) or ` + "`undersampled-marginal`" + ` (IS), subject ` + "`is`" + `, when the
   Good–Turing estimate of the missed probability (classes seen once / draws) exceeds 10%, per
   input for CIS, over all samples for IS.
 - **FID** (jackknife over input groups, D = 64, 50 inputs × 20 samples, 800 real): sample features
