@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/inception"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/metrics"
 )
@@ -52,7 +51,7 @@ func WriteStats(path string, g *metrics.Gaussian) error {
 
 // FolderStats fits the Gaussian of the features model's features of every
 // image of a folder (its mean and N−1 covariance, as pytorch-fid's
-// calculate_activation_statistics), with j's resize mode and cache.
+// calculate_activation_statistics), with j's resize mode, batch and cache.
 func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.Gaussian, error) {
 	files, err := images.ListDir(dir)
 	if err != nil {
@@ -62,19 +61,12 @@ func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.G
 	if j.Protocol.Resize == ResizeClean {
 		clean = CleanSize
 	}
-	refs := make([]images.Ref, len(files))
-	for i, f := range files {
-		refs[i] = images.Ref{Path: f.Path, Size: j.Protocol.Size, Clean: clean}
-	}
-	r, done := j.runner(s.Features)
-	defer done()
-	r.Bar = progress.New(len(refs), "features", j.Quiet)
-	outs, err := r.Run(ctx, refs)
+	items := realSet(dir, files, j.Protocol.Size).items(1, clean)
+	r := j.runner(s.Features)
+	r.Bar = progress.New(len(items), "features", j.Quiet)
+	x, err := features(ctx, r, items)
 	r.Bar.Finish()
-	if err != nil {
-		return nil, err
-	}
-	x, err := inception.Features(outs)
+	j.warn(r.Warnings)
 	if err != nil {
 		return nil, err
 	}

@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/spf13/cobra"
 )
 
-// statsOptions are the flags of munit-eval fid-stats.
-type statsOptions struct {
-	*metricFlags
-	classifier string
-	outPath    string
-}
-
 func init() {
-	o := &statsOptions{metricFlags: newMetricFlags()}
+	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, store: "store"}
+	var out string
 	cmd := &cobra.Command{
 		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
 		Short: "write the FID statistics (mu, sigma) of a folder of images in pytorch-fid's .npz format",
@@ -29,43 +24,42 @@ for fid; the features are cached in the store (--store, --no-cache).
 
 	munit-eval fid-stats real/ --classifier fid_inception.onnx --out real_stats.npz`,
 		Args: exactArgs(1, "one image folder DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runStats(cmd.Context(), cmd, args[0], *o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m := f.pl.Models
+			if m.Features == "" {
+				m.Features = m.Classifier
+			}
+			if m.Features == "" || out == "" {
+				return usageError{fmt.Errorf("fid-stats: need --classifier C.onnx and --out STATS.npz")}
+			}
+			if err := f.pl.Protocol.Validate(nil); err != nil {
+				return usageError{fmt.Errorf("fid-stats: %w", flagError(err))}
+			}
+			if err := model.Init(global.ortLib); err != nil {
+				return err
+			}
+			s, err := evaluate.OpenScorers(evaluate.ModelFiles{Features: m.Features}, registry.NeedFeatures, model.Options{Threads: global.threads, Device: global.device})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			j := evaluate.Job{Protocol: f.pl.Protocol, Quiet: global.quiet, Warn: warnStderr}
+			if !f.noCache {
+				j.Cache = f.store
+			}
+			g, err := evaluate.FolderStats(cmd.Context(), s, args[0], j)
+			if err == nil {
+				err = evaluate.WriteStats(out, g)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: mu [%d] and sigma [%d, %d] of %d images of %s\n", out, len(g.Mean), len(g.Mean), len(g.Mean), g.N, args[0])
+			return nil
+		},
 	}
-	fs := cmd.Flags()
-	fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model with a features output (required)")
-	fs.StringVar(&o.outPath, "out", "", "the .npz to write (required)")
-	fs.StringVar(&o.src.Store, "store", o.src.Store, "the store folder whose .cache/ keeps the features")
-	fs.BoolVar(&o.noCache, "no-cache", false, "do not cache classifier outputs on disk")
-	o.protocolFlags(cmd, "size")
-	o.resizeFlag(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
+	cmd.Flags().StringVar(&f.store, "store", f.store, "the store folder whose .cache/ keeps the features")
+	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
-}
-
-func runStats(ctx context.Context, cmd *cobra.Command, dir string, o statsOptions) error {
-	if o.classifier == "" || o.outPath == "" {
-		return usageError{fmt.Errorf("fid-stats: need --classifier C.onnx and --out STATS.npz")}
-	}
-	want := evaluate.Metrics{FID: true}
-	if err := o.check(cmd, want); err != nil {
-		return err
-	}
-	s, err := openScorers(evaluate.ModelFiles{Features: o.classifier}, want)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	j := o.job(want, nil, false)
-	if !o.noCache {
-		j.Cache = o.src.Store
-	}
-	g, err := evaluate.FolderStats(ctx, s, dir, j)
-	if err != nil {
-		return err
-	}
-	if err := evaluate.WriteStats(o.outPath, g); err != nil {
-		return err
-	}
-	o.noteStore(cmd, !o.noCache)
-	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: mu [%d] and sigma [%d, %d] of %d images of %s\n", o.outPath, len(g.Mean), len(g.Mean), len(g.Mean), g.N, dir)
-	return nil
 }

@@ -40,7 +40,10 @@ input; the latent code of sample k of input i is drawn from N(0, I) by a
 generator seeded with (--seed, i, k) only, so it is the same whatever the batch
 size, thread count or what was already cached. --latents FILE.npy supplies the
 codes instead: float32 [M, K, S], or [M, S] for one sample per input. K
-defaults to 38 (the 2 x 19 samples of the LPIPS protocol).
+defaults to the evaluation protocol's 100, what the default metrics need
+(IS/CIS and FID/KID score 100 samples per input, the 19 LPIPS pairs use the
+first 38), so that every metric command reads a default store with its
+defaults.
 
 A deterministic generator (no latent input) gives one sample per input;
 --samples-per-input K with K > 1 needs --repeat, which copies it (diversity 0).
@@ -83,7 +86,7 @@ unknown), shard, complete.
 Examples:
 
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out samples \
-	    --num-inputs 100 --samples-per-input 38 --seed 0
+	    --num-inputs 100 --samples-per-input 100 --seed 0
 	munit-eval translate --generator cyclegan.onnx --inputs edges/ --out samples
 	munit-eval translate --from-folder bicycle_out/ --method BicycleGAN \
 	    --inputs edges/ --out samples
@@ -105,13 +108,13 @@ Examples:
 	f.StringVar(&c.Method, "method", "", "method name (default: the model's munit_eval.method metadata)")
 	f.IntVar(&c.NumInputs, "num-inputs", c.NumInputs, "number of inputs M (0: all)")
 	f.StringVar(&c.Select, "select", c.Select, "which inputs: first (sorted order) or random (seeded)")
-	f.IntVar(&c.Samples, "samples-per-input", c.Samples, "samples per input K (0: 38 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
+	f.IntVar(&c.Samples, "samples-per-input", c.Samples, "samples per input K (0: the protocol's 100 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
 	f.IntVar(&c.Samples, "samples", c.Samples, "samples per input K (deprecated: --samples-per-input)")
 	f.MarkDeprecated("samples", "use --samples-per-input (in the metric commands --samples names a store folder)")
 	f.Int64Var(&c.Seed, "seed", c.Seed, "seed of the latent codes and of --select random")
 	f.StringVar(&c.Latents, "latents", "", "latent codes, float32 .npy [M,K,S] or [M,S]")
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
-	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run (on CPU also at most 65,536 output pixels)")
+	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run, the protocol's batch (on CPU also at most 65,536 output pixels)")
 	f.IntVar(&c.Streams, "streams", 0, "network runs at once, sharing --threads (0: 2 on a CPU with 2+ cores, else 1)")
 	f.IntVar(&c.Size, "size", c.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
 	f.BoolVar(&c.Force, "force", false, "discard what the run's folder holds when it cannot be reused, instead of refusing")
