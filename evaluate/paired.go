@@ -3,6 +3,8 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
@@ -81,4 +83,26 @@ func PairedDistances(ctx context.Context, e *lpips.Embedder, a, b string, size i
 	}
 	out.Mean = sum / float64(len(out.Pairs))
 	return out, nil
+}
+
+// WriteText writes the distances of folders a and b for people: one line
+// per name, the mean, then the names found in one folder only (the first
+// ten of each; the JSON form lists all).
+func (p *Paired) WriteText(w io.Writer, a, b string) {
+	for _, d := range p.Pairs {
+		fmt.Fprintf(w, "%s: %.6f\n", d.Name, d.Distance)
+	}
+	fmt.Fprintf(w, "mean over %d pairs: %.6f (LPIPS %s v%s)\n", len(p.Pairs), p.Mean, p.LPIPSNet, p.LPIPSVersion)
+	for _, only := range []struct {
+		dir   string
+		names []string
+	}{{a, p.OnlyA}, {b, p.OnlyB}} {
+		if n := len(only.names); n > 0 {
+			more := ""
+			if n > 10 {
+				more = fmt.Sprintf(" and %d more (--json lists all)", n-10)
+			}
+			fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(only.names[:min(n, 10)], ", "), more)
+		}
+	}
 }

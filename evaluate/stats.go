@@ -7,6 +7,7 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/registry"
 )
 
 // Keys of the real-image statistics in a pytorch-fid .npz (np.savez(path,
@@ -47,6 +48,26 @@ func WriteStats(path string, g *metrics.Gaussian) error {
 		StatsMean: {Shape: []int{d}, Data: g.Mean},
 		StatsCov:  {Shape: []int{d, d}, Data: g.CovData()},
 	})
+}
+
+// Stats opens pl's features model (its classifier when none is named) and
+// fits the Gaussian of the features of every image of dir with FolderStats,
+// under pl's protocol, caching in store's .cache/ unless pl.NoCache.
+func Stats(ctx context.Context, pl Plan, dir, store string) (*metrics.Gaussian, error) {
+	f := pl.Models.Features
+	if f == "" {
+		f = pl.Models.Classifier
+	}
+	s, err := OpenScorers(ModelFiles{Features: f}, registry.NeedFeatures, pl.Run.ModelOptions())
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	j := Job{Protocol: pl.Protocol, Quiet: pl.Run.Quiet, Warn: pl.Warn}
+	if !pl.NoCache {
+		j.Cache = store
+	}
+	return FolderStats(ctx, s, dir, j)
 }
 
 // FolderStats fits the Gaussian of the features model's features of every

@@ -156,6 +156,28 @@ func (e *IncompleteError) RerunShards() []translate.Shard {
 	return slices.Clip(out)
 }
 
+// ShardSummary says what a shard task generated, one line per method, and
+// when to score file.
+func (o *Outcome) ShardSummary(file string, shard translate.Shard) string {
+	var b strings.Builder
+	done := len(o.Generated) > 0
+	for _, g := range o.Generated {
+		state := "other shards still to finish"
+		if g.Complete {
+			state = "store complete"
+		}
+		done = done && g.Complete
+		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s)\n",
+			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Computed, g.Reused, state)
+	}
+	next := "when every shard has finished"
+	if done {
+		next = "now (every store is complete)"
+	}
+	fmt.Fprintf(&b, "shard %s generated its samples; nothing scored. Score %s: munit-eval run %s --score-only\n", shard, next, file)
+	return b.String()
+}
+
 // listSome lists at most n names, then how many more.
 func listSome(names []string, n int) string {
 	if len(names) <= n {

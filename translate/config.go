@@ -220,3 +220,17 @@ type Summary struct {
 	// and folded every fragment into manifest.json.
 	Complete bool `json:"complete"`
 }
+
+// String is the summary on one line, as translate prints it.
+func (s *Summary) String() string {
+	if s.Shard == "" {
+		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
+			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)
+	}
+	state := "other shards still to finish"
+	if s.Complete {
+		state = "store complete"
+	}
+	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
+		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+}

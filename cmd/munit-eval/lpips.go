@@ -171,54 +171,61 @@ func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOption
 	}
 	defer m.Close()
 	e := lpips.NewEmbedder(m, "")
+	var out any
 	if folders {
 		r, err := evaluate.PairedDistances(ctx, e, a, b, o.size)
+		if err != nil || !o.json {
+			if err == nil {
+				r.WriteText(w, a, b)
+			}
+			return err
+		}
+		out = r
+	} else {
+		embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
 		if err != nil {
 			return err
 		}
-		if o.json {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
-		}
-		for _, p := range r.Pairs {
-			fmt.Fprintf(w, "%s: %.6f\n", p.Name, p.Distance)
-		}
-		fmt.Fprintf(w, "mean over %d pairs: %.6f (LPIPS %s v%s)\n", len(r.Pairs), r.Mean, r.LPIPSNet, r.LPIPSVersion)
-		for _, only := range []struct {
-			dir   string
-			names []string
-		}{{a, r.OnlyA}, {b, r.OnlyB}} {
-			if n := len(only.names); n > 0 {
-				shown := only.names[:min(n, 10)]
-				more := ""
-				if n > 10 {
-					more = fmt.Sprintf(" and %d more (--json lists all)", n-10)
-				}
-				fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(shown, ", "), more)
+		d, per, err := lpips.Distance(embs[0], embs[1])
+		if err != nil || !o.json {
+			if err == nil {
+				fmt.Fprintf(w, "%.6f\n", d)
 			}
+			return err
 		}
-		return nil
+		out = map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version}
 	}
-	embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
-	if err != nil {
-		return err
-	}
-	d, per, err := lpips.Distance(embs[0], embs[1])
-	if err != nil {
-		return fmt.Errorf("%s vs %s: %w", a, b, err)
-	}
-	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version})
-	}
-	fmt.Fprintf(w, "%.6f\n", d)
-	return nil
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // isDir reports whether path is an existing folder.
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// checkSizeFlag bounds a resize flag other than the protocol's --size
+// (lpips --real-size, distance --size) like the protocol's size.
+func checkSizeFlag(cmdName, flag string, v int) error {
+	least, most, _ := evaluate.Bounds("size")
+	if v < least || v > most {
+		return usageError{fmt.Errorf("%s: --%s must be between %d and %d, got %d (the pixel budget is %d x %d per image)",
+			cmdName, flag, least, most, v, evaluate.MaxSize, evaluate.MaxSize)}
+	}
+	return nil
+}
+
+// checkPair checks the two images of distance against the pixel budget
+// and the memory, from their headers.
+func checkPair(a, b string, size int) error {
+	px, err := evaluate.ImagePixels([]images.File{{Path: a}, {Path: b}}, size)
+	if err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	if err := evaluate.CheckMemory(2, px, global.memBytes); err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
@@ -93,7 +94,7 @@ Examples:
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
 	    --shard 2/4`,
 		Args:    cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(cmd, o.cfg) },
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(o.cfg) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTranslate(cmd, o)
 		},
@@ -127,27 +128,13 @@ Examples:
 
 func runTranslate(cmd *cobra.Command, o translateOptions) error {
 	cfg := o.cfg
-	switch {
-	case cfg.Inputs == "":
-		return usageError{fmt.Errorf("translate: --inputs is required (see 'munit-eval translate --help')")}
-	case cfg.Out == "":
-		return usageError{fmt.Errorf("translate: --out is required (see 'munit-eval translate --help')")}
-	case cfg.Generator == "" && cfg.FromFolder == "":
-		return usageError{fmt.Errorf("translate: give --generator G.onnx or --from-folder DIR (see 'munit-eval translate --help')")}
-	case cfg.Batch < 1:
-		return usageError{fmt.Errorf("translate: --batch %d: want at least 1", cfg.Batch)}
-	}
 	shard, err := translate.ParseShard(o.shard, o.shards, os.Getenv)
 	if err != nil {
 		return usageError{fmt.Errorf("translate: %w", err)}
 	}
-	cfg.Shard = shard
-	cfg.Threads, cfg.Device = global.threads, global.device
-	cfg.Quiet = global.quiet || o.json
-	if cfg.Generator != "" {
-		if err := model.Init(global.ortLib); err != nil {
-			return err
-		}
+	cfg.Shard, cfg.Threads, cfg.Device, cfg.Quiet = shard, global.threads, global.device, global.quiet || o.json
+	if err := model.Init(global.ortLib); cfg.Generator != "" && err != nil {
+		return err
 	}
 	sum, err := translate.Run(cmd.Context(), cfg)
 	if err != nil {
@@ -158,21 +145,37 @@ func runTranslate(cmd *cobra.Command, o translateOptions) error {
 
 // printTranslateSummary prints the --json object or one line of text.
 func printTranslateSummary(w io.Writer, s *translate.Summary, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	}
-	if s.Shard != "" {
-		state := "other shards still to finish"
-		if s.Complete {
-			state = "store complete"
-		}
-		_, err := fmt.Fprintf(w, "%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
-			s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+	if !asJSON {
+		_, err := io.WriteString(w, s.String())
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
-		s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// checkTranslate bounds translate's numbers with the protocol's (its
+// Validate; 0 keeps its meaning of "all" or "automatic"), and checks the
+// inputs' sizes against the pixel budgets and the memory from their
+// headers, before any work.
+func checkTranslate(c translate.Config) error {
+	p := evaluate.DefaultProtocol()
+	p.NumInputs, p.SamplesPerInput, p.Batch, p.Size, p.Streams, p.Select = c.NumInputs, c.Samples, c.Batch, c.Size, c.Streams, c.Select
+	if p.NumInputs == 0 {
+		p.NumInputs = 1
+	}
+	if p.SamplesPerInput == 0 {
+		p.SamplesPerInput = 1
+	}
+	if err := p.Validate(nil); err != nil {
+		return usageError{fmt.Errorf("translate: %w", flagError(err))}
+	}
+	if c.Generator == "" || c.Inputs == "" {
+		return nil // the copy of a folder runs no network; translate names what is missing
+	}
+	p.NumInputs = c.NumInputs
+	if err := evaluate.CheckInputs(c.Inputs, p, global.memBytes); err != nil {
+		return fmt.Errorf("translate: %w", flagError(err))
+	}
+	return nil
 }
