@@ -188,7 +188,9 @@ func (e *Embedder) PairDistances(ctx context.Context, items []batch.Item, pairs 
 				dist[j.q] = d
 				pc.add(items[pairs[j.q][0]].KeyFor(j.a.SHA256), items[pairs[j.q][1]].KeyFor(j.b.SHA256), d)
 			}
-			pc.flush()
+			if len(jobs) == 0 {
+				pc.flush() // one write for what has come in since the last
+			}
 		}
 		distErr <- first
 	}()

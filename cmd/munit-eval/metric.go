@@ -258,7 +258,8 @@ func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document,
 	if err != nil {
 		return nil, err
 	}
-	if !cmd.Flags().Changed("store") && !evaluate.IsStore(f.src.Samples) && (f.src.Generator != "" || !f.noCache) {
+	readStore := len(ds.Methods) > 0 && ds.Methods[0].Samples != "" && evaluate.IsStore(ds.Methods[0].Samples)
+	if !cmd.Flags().Changed("store") && !readStore && (f.src.Generator != "" || !f.noCache) {
 		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.store)
 	}
 	return out.Docs, nil
