@@ -130,8 +130,9 @@ images:
 	FID = ||mu_s - mu_r||^2 + Tr(S_s + S_r - 2 (S_s^1/2 S_r S_s^1/2)^1/2)
 
 between Gaussian fits (covariance with N-1), with a 95% interval from a
-bootstrap over inputs (--fid-bootstrap resamples; each is a full FID, so by
-default only for features of up to 256 dimensions), and
+jackknife over input groups (--fid-interval on, off or auto; each
+leave-one-out value is a full FID, so auto computes it only for features of
+up to 256 dimensions; --fid-bootstrap is its deprecated form), and
 KID, the unbiased MMD^2 with the kernel (x.y/d + 1)^3, over --kid-subsets
 random subsets of --kid-subset-size (clipped to the data): mean and std.
 --prdc adds precision and recall (Kynkaanniemi et al. 2019, --pr-k 3
@@ -141,8 +142,9 @@ neighbours, as torch-fidelity) and density and coverage (Naeem et al.
 The samples: a store folder (--samples STORE/<method>), a generator run
 through the store (--generator, --inputs; --store, default ./store), or a
 plain folder given as the first argument (or --samples DIR without a
-manifest): images, or sub-folders of samples DIR/<stem>/<k>.png; every
-image of it is used. The real images: --real DIR
+manifest): samples grouped by input (DIR/<stem>/<k>.png or
+DIR/<stem>_<k>.png), of which the first --samples-per-input of each input
+are used, or a flat folder of images, all used. The real images: --real DIR
 (or the second argument), or --real-stats STATS.npz, real statistics in
 pytorch-fid's format (float64 mu and sigma, from munit-eval fid-stats or
 pytorch-fid --save-stats); FID alone is then computed (KID and PRDC need
