@@ -8,9 +8,22 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
 )
+
+// entries are the registry entries of keys (the defaults when none), in
+// the registry's order.
+func entries(t testing.TB, keys ...string) []*registry.Entry {
+	t.Helper()
+	pl := Plan{Metrics: keys}
+	es, err := pl.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
 
 // world writes a tiny synthetic world (4 inputs, 12 real images) and its
 // planted models.
@@ -40,8 +53,8 @@ func TestMeasurePlanted(t *testing.T) {
 	p := DefaultProtocol()
 	p.NumInputs, p.SamplesPerInput, p.Pairs, p.Bootstrap, p.Seed = 4, 12, 2, 100, 7
 	p.KIDSubsets, p.KIDSubsetSize, p.FIDBootstrap = 5, 12, 0
-	w := AllMetrics()
-	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS], Classifier: models[synth.KeyClassifier]}, w, model.Options{Threads: 1})
+	w := entries(t)
+	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS], Classifier: models[synth.KeyClassifier]}, registry.NeedsOf(w), model.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +63,7 @@ func TestMeasurePlanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	real := realSet("real", realFiles, 0)
 	store := filepath.Join(dir, "store")
 	measure := func(src Source) *results.Document {
 		t.Helper()
@@ -58,8 +72,8 @@ func TestMeasurePlanted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, err := Measure(ctx, s, Job{Method: smp.Store.Method(), Dataset: "shapes", Protocol: pm, Metrics: w, Samples: *smp,
-			Real: realFiles, RealName: "real", Cache: StoreRoot(smp.Store), Quiet: true})
+		doc, err := Measure(ctx, s, Job{Method: smp.Method, Dataset: "shapes", Protocol: pm, Metrics: w, Set: smp,
+			Real: real, Cache: store, Quiet: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,8 +104,9 @@ func TestMeasurePlanted(t *testing.T) {
 	if _, ok := munit.Models[results.ModelFeatures]; ok {
 		t.Error("the features model is recorded twice (it is the classifier)")
 	}
-	// Read back from the store with another seed asked: the store's seed
-	// describes the samples and seeds the bootstrap, so the numbers match.
+	// Read back from the store with another seed, not asked: the store's
+	// seed describes the samples and seeds the bootstrap, so the numbers
+	// match.
 	p.Seed = 99
 	back := measure(Source{Samples: filepath.Join(store, "MUNIT")})
 	p.Seed = 7
@@ -101,7 +116,7 @@ func TestMeasurePlanted(t *testing.T) {
 	}
 
 	// The real-data row: 4 x 2 pairs of distinct real images.
-	row, err := RealRow(ctx, s, Job{Dataset: "shapes", Protocol: p, Metrics: w, Samples: Samples{NumInputs: 4}, Real: realFiles, RealName: "real"})
+	row, err := Measure(ctx, s, Job{Dataset: "shapes", Protocol: p, Metrics: entries(t, "lpips"), RealRow: true, RealInputs: 4, Set: real})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +141,11 @@ func TestWrongModelsRefused(t *testing.T) {
 	if err := CheckSource(Source{Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyMUNITDecoder]}); err != nil {
 		t.Errorf("the planted pair: %v", err)
 	}
-	if _, err := OpenScorers(ModelFiles{Classifier: models[synth.KeyLPIPS]}, Metrics{IS: true}, model.Options{Threads: 1}); err == nil ||
+	if _, err := OpenScorers(ModelFiles{Classifier: models[synth.KeyLPIPS]}, registry.NeedLogits, model.Options{Threads: 1}); err == nil ||
 		!strings.Contains(err.Error(), "lpips.onnx") {
 		t.Errorf("classifier: %v", err)
 	}
-	if _, err := OpenScorers(ModelFiles{}, Metrics{FID: true}, model.Options{Threads: 1}); err == nil {
+	if _, err := OpenScorers(ModelFiles{}, registry.NeedFeatures|registry.NeedReal, model.Options{Threads: 1}); err == nil {
 		t.Error("FID without a model accepted")
 	}
 }

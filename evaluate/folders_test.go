@@ -3,7 +3,6 @@ package evaluate
 import (
 	"context"
 	"fmt"
-	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,8 +11,10 @@ import (
 
 	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 func copyFile(t *testing.T, src, dst string) {
@@ -32,22 +33,23 @@ func copyFile(t *testing.T, src, dst string) {
 
 func closeTo(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
-// TestFoldersEqualStore: the planted MUNIT's samples measured from its
-// store and from plain folders holding the same files (grouped
-// <stem>/<k>.png for LPIPS and IS/CIS, flat for FID/KID) give the same
-// numbers: LPIPS to 1e-6 (embeddings recomputed without the store's
-// cache), IS/CIS, FID and KID to 1e-12. Published-style statistics of the
-// real folder, written to .npz and read back, give the same FID to 1e-9
+// TestLayoutsReadAlike: the planted MUNIT's samples measured from its
+// store and from plain folders holding the same files, grouped
+// <stem>/<k>.png and <stem>_<k>.png, give the same numbers (LPIPS to 1e-6:
+// embeddings recomputed without the store's cache; IS/CIS, FID, KID and
+// PRDC to 1e-12), and a flat folder the same FID, KID and PRDC with the
+// split Inception Score alone. Published-style statistics of the real
+// folder, written to .npz and read back, give the same FID to 1e-9
 // relative; the real folder against itself has precision, recall and
 // coverage 1 and FID 0 (to 1e-9).
-func TestFoldersEqualStore(t *testing.T) {
+func TestLayoutsReadAlike(t *testing.T) {
 	dir, models := world(t)
 	ctx := context.Background()
 	p := DefaultProtocol()
 	p.NumInputs, p.SamplesPerInput, p.Pairs, p.Bootstrap, p.Seed = 4, 6, 3, 100, 7
-	p.KIDSubsets, p.KIDSubsetSize, p.FIDBootstrap, p.PRK, p.DCK = 5, 12, 0, 2, 3
-	w := Metrics{LPIPS: true, IS: true, FID: true, KID: true, PRDC: true}
-	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS], Classifier: models[synth.KeyClassifier]}, w, model.Options{Threads: 1})
+	p.KIDSubsets, p.KIDSubsetSize, p.FIDInterval, p.PRK, p.DCK = 5, 12, FIDOff, 2, 3
+	w := entries(t, "lpips", "is", "fid", "kid", "prdc")
+	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS], Classifier: models[synth.KeyClassifier]}, registry.NeedsOf(w), model.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,29 +65,30 @@ func TestFoldersEqualStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := Job{Method: "MUNIT", Protocol: pm, Metrics: w, Real: realFiles, RealName: "real", Quiet: true}
+	job := Job{Method: "MUNIT", Protocol: pm, Metrics: w, Real: realSet("real", realFiles, 0), Quiet: true}
 	j := job
-	j.Samples, j.Cache = *smp, StoreRoot(smp.Store)
+	j.Set, j.Cache = smp, filepath.Join(dir, "store")
 	want, err := Measure(ctx, s, j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := smp.Store
-	grouped, flat := filepath.Join(dir, "grouped"), filepath.Join(dir, "flat")
-	for i := range st.NumInputs() {
-		for k := range pm.SamplesPerInput {
-			copyFile(t, st.SamplePath(i, k), filepath.Join(grouped, fmt.Sprintf("in%d", i), fmt.Sprintf("%d.png", k)))
-			copyFile(t, st.SamplePath(i, k), filepath.Join(flat, fmt.Sprintf("%03d_%03d.png", i, k)))
+	grouped, suffix, flat := filepath.Join(dir, "grouped"), filepath.Join(dir, "suffix"), filepath.Join(dir, "flat")
+	for i, row := range smp.Refs {
+		for k, r := range row {
+			copyFile(t, r.Path, filepath.Join(grouped, fmt.Sprintf("in%d", i), fmt.Sprintf("%d.png", k)))
+			copyFile(t, r.Path, filepath.Join(suffix, fmt.Sprintf("in%d_%d.png", i, k)))
+			copyFile(t, r.Path, filepath.Join(flat, fmt.Sprintf("%03d_%03d.png", i, k)))
 		}
 	}
-	measure := func(dir string, grouped bool, w Metrics, edit func(*Job)) *results.Document {
+	measure := func(dir string, w []*registry.Entry, edit func(*Job)) *results.Document {
 		t.Helper()
-		fs, err := OpenFolder(dir, grouped, pm, false)
+		pf := pm
+		fs, err := OpenSet(dir, "", &pf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		j := job
-		j.Samples, j.Metrics = *fs, w
+		j.Set, j.Metrics = fs, w
 		if edit != nil {
 			edit(&j)
 		}
@@ -95,14 +98,18 @@ func TestFoldersEqualStore(t *testing.T) {
 		}
 		return doc
 	}
-	g := measure(grouped, true, Metrics{LPIPS: true, IS: true}, nil)
-	if a, b := g.Metrics.LPIPSDiversity, want.Metrics.LPIPSDiversity; !closeTo(a.Mean, b.Mean, 1e-6) || a.N != b.N || !closeTo(a.CI95[0], b.CI95[0], 1e-6) {
-		t.Errorf("grouped folder diversity %v (n %d), store %v (n %d)", a.Mean, a.N, b.Mean, b.N)
+	for _, d := range []string{grouped, suffix} {
+		g := measure(d, w, nil)
+		if a, b := g.Metrics.LPIPSDiversity, want.Metrics.LPIPSDiversity; !closeTo(a.Mean, b.Mean, 1e-6) || a.N != b.N || !closeTo(a.CI95[0], b.CI95[0], 1e-6) {
+			t.Errorf("%s: diversity %v (n %d), store %v (n %d)", d, a.Mean, a.N, b.Mean, b.N)
+		}
+		if !closeTo(*g.Metrics.CIS, *want.Metrics.CIS, 1e-12) || !closeTo(*g.Metrics.IS, *want.Metrics.IS, 1e-12) ||
+			!closeTo(g.Metrics.FID.Value, want.Metrics.FID.Value, 1e-12) || !closeTo(g.Metrics.KID.Mean, want.Metrics.KID.Mean, 1e-12) ||
+			*g.Metrics.PRDC != *want.Metrics.PRDC || g.Protocol.SamplesPerInput != want.Protocol.SamplesPerInput {
+			t.Errorf("%s: IS/CIS %v/%v FID %v, store %v/%v %v", d, *g.Metrics.IS, *g.Metrics.CIS, g.Metrics.FID.Value, *want.Metrics.IS, *want.Metrics.CIS, want.Metrics.FID.Value)
+		}
 	}
-	if !closeTo(*g.Metrics.CIS, *want.Metrics.CIS, 1e-12) || !closeTo(*g.Metrics.IS, *want.Metrics.IS, 1e-12) {
-		t.Errorf("grouped folder IS/CIS %v/%v, store %v/%v", *g.Metrics.IS, *g.Metrics.CIS, *want.Metrics.IS, *want.Metrics.CIS)
-	}
-	f := measure(flat, false, Metrics{IS: true, FID: true, KID: true, PRDC: true}, nil)
+	f := measure(flat, entries(t, "is", "fid", "kid", "prdc"), nil)
 	if !closeTo(f.Metrics.FID.Value, want.Metrics.FID.Value, 1e-12) || !closeTo(f.Metrics.KID.Mean, want.Metrics.KID.Mean, 1e-12) ||
 		*f.Metrics.PRDC != *want.Metrics.PRDC {
 		t.Errorf("flat folder FID %v KID %v PRDC %+v, store %v %v %+v", f.Metrics.FID.Value, f.Metrics.KID.Mean, *f.Metrics.PRDC,
@@ -112,8 +119,9 @@ func TestFoldersEqualStore(t *testing.T) {
 		t.Errorf("flat folder IS: is %v, is_splits %v, warnings %q", f.Metrics.IS, f.Metrics.ISSplits, f.Warnings)
 	}
 	// LPIPS diversity on a flat folder is refused.
-	fs, _ := OpenFolder(flat, false, pm, false)
-	if _, err := Measure(ctx, s, Job{Protocol: pm, Metrics: Metrics{LPIPS: true}, Samples: *fs, Quiet: true}); err == nil {
+	pf := pm
+	fs, _ := OpenSet(flat, "", &pf)
+	if _, err := Measure(ctx, s, Job{Protocol: pm, Metrics: entries(t, "lpips"), Set: fs, Quiet: true}); err == nil {
 		t.Error("LPIPS on a flat folder accepted")
 	}
 
@@ -130,43 +138,53 @@ func TestFoldersEqualStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaStats := measure(flat, false, Metrics{FID: true, KID: true}, func(j *Job) { j.Real, j.RealStats, j.RealStatsName = nil, back, "real.npz" })
+	viaStats := measure(flat, entries(t, "fid", "kid"), func(j *Job) { j.Real, j.RealStats, j.RealStatsName = nil, back, "real.npz" })
 	if v, u := viaStats.Metrics.FID.Value, want.Metrics.FID.Value; !closeTo(v, u, 1e-9*u) || viaStats.Protocol.RealStats != "real.npz" ||
 		viaStats.Metrics.KID != nil || len(viaStats.Warnings) == 0 {
 		t.Errorf("FID via statistics %v (want %v), real_stats %q, KID %v, warnings %q", v, u, viaStats.Protocol.RealStats, viaStats.Metrics.KID, viaStats.Warnings)
 	}
-	self := measure(realDir, false, Metrics{FID: true, PRDC: true}, nil)
+	self := measure(realDir, entries(t, "fid", "prdc"), nil)
 	if pr := self.Metrics.PRDC; pr.Precision != 1 || pr.Recall != 1 || pr.Coverage != 1 || math.Abs(self.Metrics.FID.Value) > 1e-9 {
 		t.Errorf("real vs itself: PRDC %+v, FID %v", *pr, self.Metrics.FID.Value)
 	}
 	// Clean resizing is recorded and changes what the network sees.
-	clean := measure(flat, false, Metrics{FID: true}, func(j *Job) { j.Protocol.Resize = ResizeClean })
+	clean := measure(flat, entries(t, "fid"), func(j *Job) { j.Protocol.Resize = ResizeClean })
 	if clean.Protocol.Resize != ResizeClean || clean.Metrics.FID.Value == f.Metrics.FID.Value || f.Protocol.Resize != "" {
 		t.Errorf("clean: resize %q FID %v (legacy %v, resize %q)", clean.Protocol.Resize, clean.Metrics.FID.Value, f.Metrics.FID.Value, f.Protocol.Resize)
 	}
 }
 
-// TestCutByDefault: a store read with a default num_inputs smaller than
-// what it holds says so; asked explicitly, it does not.
-func TestCutByDefault(t *testing.T) {
+// TestCounts: a store read with a default num_inputs smaller than what it
+// holds says so, asked explicitly it does not; a default
+// samples_per_input above what it holds takes what it holds with a
+// warning, asked explicitly it is an error.
+func TestCounts(t *testing.T) {
 	dir, models := world(t)
 	ctx := context.Background()
 	p := DefaultProtocol()
-	p.NumInputs, p.SamplesPerInput = 4, 1
-	if _, err := Acquire(ctx, Source{Generator: models[synth.KeyCycleGAN], Inputs: filepath.Join(dir, "world", "testA"), Store: filepath.Join(dir, "store")},
-		&p, 1, RunOptions{Threads: 1, Quiet: true}); err != nil {
+	p.NumInputs, p.SamplesPerInput = 4, 3
+	if _, err := Acquire(ctx, Source{Method: "MUNIT", Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyMUNITDecoder],
+		Inputs: filepath.Join(dir, "world", "testA"), Store: filepath.Join(dir, "store")}, &p, 3, RunOptions{Threads: 1, Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
 	p.NumInputs = 2
 	for _, exact := range []bool{false, true} {
 		pm := p
-		smp, err := Acquire(ctx, Source{Samples: filepath.Join(dir, "store", "CycleGAN"), NoteCuts: !exact, ExactInputs: exact}, &pm, 1, RunOptions{Quiet: true})
+		pm.Given = map[string]bool{"num_inputs": exact}
+		smp, err := Acquire(ctx, Source{Samples: filepath.Join(dir, "store", "MUNIT")}, &pm, 1, RunOptions{Quiet: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		noted := strings.Contains(strings.Join(warning.Details(smp.Warnings), "\n"), "holds 4 inputs; 2 were used")
-		if smp.NumInputs != 2 || noted == exact {
-			t.Errorf("exact %v: %d inputs, warnings %q", exact, smp.NumInputs, smp.Warnings)
+		if smp.M() != 2 || noted == exact {
+			t.Errorf("exact %v: %d inputs, warnings %q", exact, smp.M(), smp.Warnings)
+		}
+		// K = 5 of a store holding 3.
+		pm.SamplesPerInput = 5
+		pm.Given["samples_per_input"] = exact
+		k, rec, warns, err := (&Job{Protocol: pm, Metrics: entries(t, "is"), Set: smp}).samplesUsed()
+		if exact != (err != nil) || !exact && (k != 3 || rec != 3 || len(warns) != 1 || warns[0].Code != CodeFewerSamples) {
+			t.Errorf("exact %v: K %d recorded %d, warnings %v, error %v", exact, k, rec, warns, err)
 		}
 	}
 }

@@ -14,32 +14,20 @@ package evaluate
 
 import (
 	"fmt"
-	"github.com/munit-eval/munit-eval/registry"
+	"slices"
 
 	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/translate"
-)
-
-// Metric names, as the evaluation file's metrics list spells them.
-const (
-	MetricLPIPS = "lpips"
-	MetricIS    = "is"
-	MetricFID   = "fid"
-	MetricKID   = "kid"
-	// MetricPRDC is precision, recall, density and coverage.
-	MetricPRDC = "prdc"
 )
 
 // Codes of the warnings evaluate makes (the metrics' own are in metrics
 // and inception).
 const (
-	CodeLPIPSv0        = "lpips-v0"
-	CodeTooFewSamples  = "too-few-samples"
-	CodeNoRealFeatures = "no-real-features"
+	CodeFewerSamples   = "fewer-samples"
 	CodeFewRealPairs   = "few-real-pairs"
 	CodeCut            = "cut"
-	CodeFlatFolder     = "flat-folder"
 	CodeFewerInputs    = "fewer-inputs"
 	CodeMethodMismatch = "method-mismatch"
 )
@@ -57,47 +45,6 @@ const (
 	// CleanSize is the side ResizeClean resizes to: Inception-v3's input.
 	CleanSize = 299
 )
-
-// Metrics says which metrics to compute. IS covers IS and CIS; PRDC
-// covers precision, recall, density and coverage.
-type Metrics struct {
-	LPIPS, IS, FID, KID bool
-	PRDC                bool
-}
-
-// AllMetrics asks for the paper's metrics and FID/KID (not PRDC, which is
-// asked for by name: it costs three N×N distance matrices).
-func AllMetrics() Metrics { return Metrics{LPIPS: true, IS: true, FID: true, KID: true} }
-
-// ParseMetrics reads a metrics list (lpips, is, fid, kid, prdc).
-func ParseMetrics(names []string) (Metrics, error) {
-	var w Metrics
-	for _, n := range names {
-		switch n {
-		case MetricLPIPS:
-			w.LPIPS = true
-		case MetricIS:
-			w.IS = true
-		case MetricFID:
-			w.FID = true
-		case MetricKID:
-			w.KID = true
-		case MetricPRDC:
-			w.PRDC = true
-		default:
-			return w, fmt.Errorf("unknown metric %q (want lpips, is, fid, kid, prdc)", n)
-		}
-	}
-	return w, nil
-}
-
-// Distance reports whether FID, KID or PRDC is asked for: they need the
-// features of real images.
-func (w Metrics) Distance() bool { return w.FID || w.KID || w.PRDC }
-
-// PerSample reports whether a metric scores every sample of an input (IS,
-// FID, KID, PRDC), so that K = samples_per_input samples are needed.
-func (w Metrics) PerSample() bool { return w.IS || w.FID || w.KID || w.PRDC }
 
 // Protocol is the sampling and measuring protocol shared by every method of
 // an evaluation. The yaml keys are those of the evaluation file's protocol
@@ -124,11 +71,22 @@ type Protocol struct {
 	ContiguousSplits bool `yaml:"contiguous_splits"`
 	// Size resizes every image (shorter side, centre crop); 0 keeps sizes.
 	Size int `yaml:"size"`
-	// Batch is the number of samples per generator run.
+	// Batch is the number of images per network run, for every network:
+	// the generator's samples, the LPIPS model's and the classifier's
+	// images.
 	Batch int `yaml:"batch"`
-	// FIDBootstrap is the number of FID bootstrap resamples
-	// (registry.AutoFIDBootstrap: 100 for features of up to 256
-	// dimensions, else none; 0: none).
+	// Streams is the number of generator runs at once, sharing the
+	// threads (0: two on a CPU of two or more cores, else one).
+	Streams int `yaml:"streams"`
+	// FIDInterval asks for FID's interval, a jackknife over input groups:
+	// FIDOn, FIDOff, or FIDAuto (on for features of up to
+	// registry.MaxAutoFIDBootstrapDim dimensions: each leave-one-out
+	// value is a full FID, seconds at 2,048).
+	FIDInterval string `yaml:"fid_interval"`
+	// FIDBootstrap is the deprecated form of FIDInterval, a count of
+	// resamples that the jackknife never used: above 0 on, 0 off,
+	// registry.AutoFIDBootstrap auto. It counts only while FIDInterval is
+	// FIDAuto.
 	FIDBootstrap int `yaml:"fid_bootstrap"`
 	// KIDSubsets and KIDSubsetSize set the KID estimate.
 	KIDSubsets    int `yaml:"kid_subsets"`
@@ -145,15 +103,47 @@ type Protocol struct {
 	// Seed draws latents, the input subset, real pairs and bootstraps. The
 	// evaluation file gives it at the top level.
 	Seed int64 `yaml:"-"`
+	// Given names the keys given explicitly (a flag, or the evaluation
+	// file), so that a count the samples cannot meet is an error when it
+	// was asked for and a warning when it is a default (num_inputs,
+	// samples_per_input), and an asked seed overrides a store's.
+	Given map[string]bool `yaml:"-"`
+}
+
+// The values of FIDInterval.
+const (
+	FIDAuto = "auto"
+	FIDOn   = "on"
+	FIDOff  = "off"
+)
+
+// given reports whether key was given explicitly.
+func (p Protocol) given(key string) bool { return p.Given[key] }
+
+// Params are the values the registry's computations read.
+func (p Protocol) Params() registry.Params {
+	fid := registry.AutoFIDBootstrap
+	switch {
+	case p.FIDInterval == FIDOn:
+		fid = 1
+	case p.FIDInterval == FIDOff:
+		fid = 0
+	case p.FIDBootstrap != registry.AutoFIDBootstrap:
+		fid = min(p.FIDBootstrap, 1)
+	}
+	return registry.Params{Seed: p.Seed, Bootstrap: p.Bootstrap, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits,
+		FIDBootstrap: fid, KIDSubsets: p.KIDSubsets, KIDSubsetSize: p.KIDSubsetSize, PRK: p.PRK, DCK: p.DCK}
 }
 
 // DefaultProtocol is the MUNIT paper's protocol: 100 inputs, 100 samples
 // each, 19 independent LPIPS pairs per input, 2,000 bootstrap resamples,
-// the 10-split Inception Score, KID over 100 subsets of 1,000.
+// the 10-split Inception Score, KID over 100 subsets of 1,000. It is the
+// one place of the defaults: the evaluation file, every metric command and
+// translate (whose K and batch are the constants named here) start from it.
 func DefaultProtocol() Protocol {
-	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: 100, Pairs: 19,
-		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: 16,
-		FIDBootstrap: registry.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
+	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: translate.DefaultSamples, Pairs: 19,
+		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: translate.DefaultBatch,
+		FIDInterval: FIDAuto, FIDBootstrap: registry.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
 		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK}
 }
 
@@ -196,6 +186,7 @@ var bounds = []struct {
 	{"splits", 1, 1_000},
 	{"size", 0, MaxSize},
 	{"batch", 1, 1_024},
+	{"streams", 0, 64},
 	{"fid_bootstrap", registry.AutoFIDBootstrap, 1_000},
 	{"kid_subsets", 1, 100_000},
 	{"kid_subset_size", 1, 1_000_000},
@@ -221,6 +212,8 @@ func (p Protocol) field(key string) int {
 		return p.Size
 	case "batch":
 		return p.Batch
+	case "streams":
+		return p.Streams
 	case "fid_bootstrap":
 		return p.FIDBootstrap
 	case "kid_subsets":
@@ -248,25 +241,26 @@ func Bounds(key string) (least, most int, ok bool) {
 	return 0, 0, false
 }
 
-// Validate checks every value of the protocol for the metrics w asks for.
+// Validate checks every value of the protocol for the metrics es.
 // It is the only place the protocol's bounds are written: each integer
 // between its least and most value, the size and batch within the pixel
 // budgets (MaxImagePixels, MaxBatchPixels), and num_inputs x the samples
 // drawn within MaxSamples.
-func (p Protocol) Validate(w Metrics) error {
+func (p Protocol) Validate(es []*registry.Entry) error {
+	pairs := registry.NeedsOf(es).Has(registry.NeedPairs)
 	pairing, err := lpips.ParsePairing(p.Pairing)
 	if err != nil {
 		return &FieldError{"pairing", fmt.Sprintf("%q: unknown pairing (want independent, consecutive or all)", p.Pairing)}
 	}
 	for _, b := range bounds {
 		least, v := b.least, p.field(b.field)
-		if b.field == "bootstrap" && w.LPIPS {
+		if b.field == "bootstrap" && pairs {
 			least = 1 // the diversity always has an interval
 		}
 		switch {
 		case v < least:
 			e := &FieldError{b.field, fmt.Sprintf("must be at least %d, got %d", least, v)}
-			if b.field == "bootstrap" && w.LPIPS && v == 0 {
+			if b.field == "bootstrap" && pairs && v == 0 {
 				e.Rule += " (LPIPS diversity always has its interval)"
 			}
 			return e
@@ -284,6 +278,9 @@ func (p Protocol) Validate(w Metrics) error {
 	if p.Resize != "" && p.Resize != ResizeLegacy && p.Resize != ResizeClean {
 		return &FieldError{"resize", fmt.Sprintf("%q: want legacy or clean", p.Resize)}
 	}
+	if p.FIDInterval != "" && p.FIDInterval != FIDAuto && p.FIDInterval != FIDOn && p.FIDInterval != FIDOff {
+		return &FieldError{"fid_interval", fmt.Sprintf("%q: want auto, on or off", p.FIDInterval)}
+	}
 	if pairing == lpips.All && p.SamplesPerInput < 2 {
 		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing all, got %d", p.SamplesPerInput)}
 	}
@@ -292,8 +289,8 @@ func (p Protocol) Validate(w Metrics) error {
 			return err
 		}
 	}
-	if n := int64(p.NumInputs) * int64(p.SamplesNeeded(w)); n > MaxSamples {
-		return &FieldError{"num_inputs", fmt.Sprintf("x %d samples per input is %d samples, more than the %d one evaluation draws", p.SamplesNeeded(w), n, MaxSamples)}
+	if n := int64(p.NumInputs) * int64(p.SamplesNeeded(es)); n > MaxSamples {
+		return &FieldError{"num_inputs", fmt.Sprintf("x %d samples per input is %d samples, more than the %d one evaluation draws", p.SamplesNeeded(es), n, MaxSamples)}
 	}
 	return nil
 }
@@ -312,32 +309,26 @@ func CheckBatchPixels(batch int, pixels int64) error {
 // mpx writes a pixel count in megapixels.
 func mpx(n int64) string { return fmt.Sprintf("%.1f Mpx", float64(n)/1e6) }
 
-// LPIPSOptions are the lpips package's parameters for m inputs.
-func (p Protocol) LPIPSOptions(m int) lpips.Options {
-	return lpips.Options{Pairing: lpips.Pairing(p.Pairing), Pairs: p.Pairs, SamplesPerInput: p.SamplesPerInput,
-		NumInputs: m, Bootstrap: p.Bootstrap, Seed: p.Seed}
-}
-
 // LPIPSSamples is the number of samples per input the LPIPS pairing needs.
 func (p Protocol) LPIPSSamples() int {
 	return lpips.SamplesNeeded(lpips.Pairing(p.Pairing), p.Pairs, p.SamplesPerInput)
 }
 
+// perSample reports whether one of es scores every sample of an input.
+func perSample(es []*registry.Entry) bool {
+	return slices.ContainsFunc(es, func(e *registry.Entry) bool { return e.PerSample })
+}
+
 // SamplesNeeded is the number of samples per input to draw so that every
-// metric of w has enough: K for IS/FID/KID, the pairing's need for LPIPS,
-// and at least 1.
-func (p Protocol) SamplesNeeded(w Metrics) int {
+// metric of es has enough: K for the per-sample ones (IS, FID, KID, PRDC),
+// the pairing's need for the pair distances (LPIPS), and at least 1.
+func (p Protocol) SamplesNeeded(es []*registry.Entry) int {
 	k := 1
-	if w.PerSample() {
+	if perSample(es) {
 		k = p.SamplesPerInput
 	}
-	if w.LPIPS {
+	if registry.NeedsOf(es).Has(registry.NeedPairs) {
 		k = max(k, p.LPIPSSamples())
 	}
 	return k
-}
-
-// ScoreOptions are the IS/CIS options of the protocol.
-func (p Protocol) ScoreOptions() registry.ScoreOptions {
-	return registry.ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits}
 }

@@ -2,9 +2,11 @@ package evaluate
 
 import (
 	"errors"
-	"github.com/munit-eval/munit-eval/registry"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/registry"
+	"github.com/munit-eval/munit-eval/translate"
 )
 
 func TestDefaultProtocolIsThePapers(t *testing.T) {
@@ -13,13 +15,21 @@ func TestDefaultProtocolIsThePapers(t *testing.T) {
 		p.Splits != 10 || p.FIDBootstrap != registry.AutoFIDBootstrap || p.KIDSubsets != 100 || p.KIDSubsetSize != 1000 {
 		t.Fatalf("%+v", p)
 	}
-	if err := p.Validate(AllMetrics()); err != nil {
+	if err := p.Validate(entries(t)); err != nil {
 		t.Fatal(err)
 	}
 	// 2P = 38 samples for the LPIPS pairs, K = 100 for the rest.
-	if p.LPIPSSamples() != 38 || p.SamplesNeeded(Metrics{LPIPS: true}) != 38 || p.SamplesNeeded(AllMetrics()) != 100 ||
-		p.SamplesNeeded(Metrics{}) != 1 {
+	if p.LPIPSSamples() != 38 || p.SamplesNeeded(entries(t, "lpips")) != 38 || p.SamplesNeeded(entries(t)) != 100 ||
+		p.SamplesNeeded(nil) != 1 {
 		t.Fatal("samples needed")
+	}
+	// translate's defaults are the protocol's: a default translate serves
+	// every default metric.
+	if translate.DefaultSamples != p.SamplesNeeded(entries(t)) || translate.DefaultBatch != p.Batch {
+		t.Fatalf("translate's K %d and batch %d, the protocol's %d and %d", translate.DefaultSamples, translate.DefaultBatch, p.SamplesNeeded(entries(t)), p.Batch)
+	}
+	if p.Params().FIDBootstrap != registry.AutoFIDBootstrap || p.FIDInterval != FIDAuto {
+		t.Fatal("the FID interval is not automatic by default")
 	}
 }
 
@@ -27,46 +37,52 @@ func TestValidate(t *testing.T) {
 	cases := []struct {
 		name  string
 		edit  func(*Protocol)
-		w     Metrics
+		w     []string
 		field string // "" for valid
 		rule  string
 	}{
-		{"defaults", func(*Protocol) {}, AllMetrics(), "", ""},
-		{"zero inputs", func(p *Protocol) { p.NumInputs = 0 }, AllMetrics(), "num_inputs", "at least 1"},
-		{"zero samples", func(p *Protocol) { p.SamplesPerInput = 0 }, Metrics{IS: true}, "samples_per_input", "at least 1"},
-		{"zero pairs", func(p *Protocol) { p.Pairs = 0 }, Metrics{LPIPS: true}, "pairs", "at least 1"},
-		{"bootstrap 0 for IS", func(p *Protocol) { p.Bootstrap = 0 }, Metrics{IS: true, FID: true}, "", ""},
-		{"bootstrap 0 for LPIPS", func(p *Protocol) { p.Bootstrap = 0 }, Metrics{LPIPS: true}, "bootstrap", "LPIPS diversity"},
-		{"negative bootstrap", func(p *Protocol) { p.Bootstrap = -1 }, Metrics{IS: true}, "bootstrap", "at least 0"},
-		{"zero splits", func(p *Protocol) { p.Splits = 0 }, Metrics{IS: true}, "splits", "at least 1"},
-		{"negative size", func(p *Protocol) { p.Size = -1 }, Metrics{}, "size", "at least 0"},
-		{"zero batch", func(p *Protocol) { p.Batch = 0 }, Metrics{}, "batch", "at least 1"},
-		{"fid bootstrap auto", func(p *Protocol) { p.FIDBootstrap = -1 }, Metrics{FID: true}, "", ""},
-		{"fid bootstrap below auto", func(p *Protocol) { p.FIDBootstrap = -2 }, Metrics{FID: true}, "fid_bootstrap", "at least -1"},
-		{"zero kid subsets", func(p *Protocol) { p.KIDSubsets = 0 }, Metrics{KID: true}, "kid_subsets", "at least 1"},
-		{"zero kid subset size", func(p *Protocol) { p.KIDSubsetSize = 0 }, Metrics{KID: true}, "kid_subset_size", "at least 1"},
-		{"negative num_real", func(p *Protocol) { p.NumReal = -3 }, Metrics{}, "num_real", "at least 0"},
-		{"bad select", func(p *Protocol) { p.Select = "last" }, Metrics{}, "select", "first or random"},
-		{"bad pairing", func(p *Protocol) { p.Pairing = "random" }, Metrics{}, "pairing", "unknown pairing"},
-		{"all with one sample", func(p *Protocol) { p.Pairing, p.SamplesPerInput = "all", 1 }, Metrics{LPIPS: true}, "samples_per_input", "pairing all"},
+		{"defaults", func(*Protocol) {}, []string{}, "", ""},
+		{"zero inputs", func(p *Protocol) { p.NumInputs = 0 }, []string{}, "num_inputs", "at least 1"},
+		{"zero samples", func(p *Protocol) { p.SamplesPerInput = 0 }, []string{"is"}, "samples_per_input", "at least 1"},
+		{"zero pairs", func(p *Protocol) { p.Pairs = 0 }, []string{"lpips"}, "pairs", "at least 1"},
+		{"bootstrap 0 for IS", func(p *Protocol) { p.Bootstrap = 0 }, []string{"is", "fid"}, "", ""},
+		{"bootstrap 0 for LPIPS", func(p *Protocol) { p.Bootstrap = 0 }, []string{"lpips"}, "bootstrap", "LPIPS diversity"},
+		{"negative bootstrap", func(p *Protocol) { p.Bootstrap = -1 }, []string{"is"}, "bootstrap", "at least 0"},
+		{"zero splits", func(p *Protocol) { p.Splits = 0 }, []string{"is"}, "splits", "at least 1"},
+		{"negative size", func(p *Protocol) { p.Size = -1 }, []string{"none"}, "size", "at least 0"},
+		{"zero batch", func(p *Protocol) { p.Batch = 0 }, []string{"none"}, "batch", "at least 1"},
+		{"fid bootstrap auto", func(p *Protocol) { p.FIDBootstrap = -1 }, []string{"fid"}, "", ""},
+		{"fid bootstrap below auto", func(p *Protocol) { p.FIDBootstrap = -2 }, []string{"fid"}, "fid_bootstrap", "at least -1"},
+		{"zero kid subsets", func(p *Protocol) { p.KIDSubsets = 0 }, []string{"kid"}, "kid_subsets", "at least 1"},
+		{"zero kid subset size", func(p *Protocol) { p.KIDSubsetSize = 0 }, []string{"kid"}, "kid_subset_size", "at least 1"},
+		{"negative num_real", func(p *Protocol) { p.NumReal = -3 }, []string{"none"}, "num_real", "at least 0"},
+		{"bad select", func(p *Protocol) { p.Select = "last" }, []string{"none"}, "select", "first or random"},
+		{"bad pairing", func(p *Protocol) { p.Pairing = "random" }, []string{"none"}, "pairing", "unknown pairing"},
+		{"all with one sample", func(p *Protocol) { p.Pairing, p.SamplesPerInput = "all", 1 }, []string{"lpips"}, "samples_per_input", "pairing all"},
 		// Upper bounds: no value may crash the process or exhaust the machine.
-		{"size 100000", func(p *Protocol) { p.Size = 100000 }, Metrics{}, "size", "at most 4096"},
-		{"size 12000", func(p *Protocol) { p.Size = 12000 }, Metrics{}, "size", "pixel budget"},
-		{"size at the budget, batch 4", func(p *Protocol) { p.Size, p.Batch = 4096, 4 }, Metrics{}, "", ""},
-		{"size 4096, batch 16", func(p *Protocol) { p.Size = 4096 }, Metrics{}, "batch", "lower batch to 4"},
-		{"batch 1e6", func(p *Protocol) { p.Batch = 1_000_000 }, Metrics{}, "batch", "at most 1024"},
-		{"threads-like count of inputs", func(p *Protocol) { p.NumInputs = 1 << 40 }, Metrics{}, "num_inputs", "at most"},
-		{"bootstrap 1e9", func(p *Protocol) { p.Bootstrap = 1e9 }, Metrics{IS: true}, "bootstrap", "at most 100000"},
-		{"fid bootstrap 1e6", func(p *Protocol) { p.FIDBootstrap = 1e6 }, Metrics{FID: true}, "fid_bootstrap", "at most 1000"},
-		{"kid subsets 1e9", func(p *Protocol) { p.KIDSubsets = 1e9 }, Metrics{KID: true}, "kid_subsets", "at most"},
-		{"num_real 1e12", func(p *Protocol) { p.NumReal = 1e12 }, Metrics{FID: true}, "num_real", "at most"},
-		{"too many samples", func(p *Protocol) { p.NumInputs, p.SamplesPerInput = 1_000_000, 10_000 }, Metrics{IS: true}, "num_inputs", "10000000"},
+		{"size 100000", func(p *Protocol) { p.Size = 100000 }, []string{"none"}, "size", "at most 4096"},
+		{"size 12000", func(p *Protocol) { p.Size = 12000 }, []string{"none"}, "size", "pixel budget"},
+		{"size at the budget, batch 4", func(p *Protocol) { p.Size, p.Batch = 4096, 4 }, []string{"none"}, "", ""},
+		{"size 4096, batch 16", func(p *Protocol) { p.Size = 4096 }, []string{"none"}, "batch", "lower batch to 4"},
+		{"batch 1e6", func(p *Protocol) { p.Batch = 1_000_000 }, []string{"none"}, "batch", "at most 1024"},
+		{"threads-like count of inputs", func(p *Protocol) { p.NumInputs = 1 << 40 }, []string{"none"}, "num_inputs", "at most"},
+		{"bootstrap 1e9", func(p *Protocol) { p.Bootstrap = 1e9 }, []string{"is"}, "bootstrap", "at most 100000"},
+		{"fid bootstrap 1e6", func(p *Protocol) { p.FIDBootstrap = 1e6 }, []string{"fid"}, "fid_bootstrap", "at most 1000"},
+		{"fid interval maybe", func(p *Protocol) { p.FIDInterval = "maybe" }, []string{"fid"}, "fid_interval", "auto, on or off"},
+		{"streams 100", func(p *Protocol) { p.Streams = 100 }, []string{"none"}, "streams", "at most 64"},
+		{"kid subsets 1e9", func(p *Protocol) { p.KIDSubsets = 1e9 }, []string{"kid"}, "kid_subsets", "at most"},
+		{"num_real 1e12", func(p *Protocol) { p.NumReal = 1e12 }, []string{"fid"}, "num_real", "at most"},
+		{"too many samples", func(p *Protocol) { p.NumInputs, p.SamplesPerInput = 1_000_000, 10_000 }, []string{"is"}, "num_inputs", "10000000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := DefaultProtocol()
 			c.edit(&p)
-			err := p.Validate(c.w)
+			var es []*registry.Entry
+			if len(c.w) == 0 || c.w[0] != "none" {
+				es = entries(t, c.w...)
+			}
+			err := p.Validate(es)
 			if c.field == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -81,25 +97,40 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestParseMetrics(t *testing.T) {
-	w, err := ParseMetrics([]string{"lpips", "kid"})
-	if err != nil || w != (Metrics{LPIPS: true, KID: true}) || !w.Distance() || !w.PerSample() {
-		t.Fatalf("%+v %v", w, err)
-	}
-	if _, err := ParseMetrics([]string{"psnr"}); err == nil || !strings.Contains(err.Error(), `"psnr"`) {
-		t.Fatalf("error %v", err)
+// TestFIDInterval: fid_interval says what it does; the deprecated
+// fid_bootstrap counts only while fid_interval is auto.
+func TestFIDInterval(t *testing.T) {
+	for _, c := range []struct {
+		interval string
+		boot     int
+		want     int
+	}{{FIDAuto, registry.AutoFIDBootstrap, registry.AutoFIDBootstrap}, {FIDOn, registry.AutoFIDBootstrap, 1}, {FIDOff, 50, 0},
+		{FIDAuto, 50, 1}, {FIDAuto, 0, 0}} {
+		p := DefaultProtocol()
+		p.FIDInterval, p.FIDBootstrap = c.interval, c.boot
+		if got := p.Params().FIDBootstrap; got != c.want {
+			t.Errorf("fid_interval %s, fid_bootstrap %d: %d, want %d", c.interval, c.boot, got, c.want)
+		}
 	}
 }
 
+// TestFewerInputs: num_inputs above what a source holds is an error when
+// given and a warning for the default; a default below it says so.
 func TestFewerInputs(t *testing.T) {
-	m, w, err := fewer("in", 3, 5, false)
+	p := DefaultProtocol()
+	p.NumInputs = 5
+	m, w, err := fewer("in", 3, p)
 	if err != nil || m != 3 || len(w) != 1 || !strings.Contains(w[0].Detail, "in holds 3 inputs, fewer than num_inputs 5") {
 		t.Fatalf("%d %v %v", m, w, err)
 	}
-	if _, _, err := fewer("in", 3, 5, true); err == nil {
+	if m, w, _ := fewer("in", 9, p); m != 5 || len(w) != 1 || w[0].Code != CodeCut {
+		t.Fatalf("%d %v", m, w)
+	}
+	p.Given = map[string]bool{"num_inputs": true}
+	if _, _, err := fewer("in", 3, p); err == nil {
 		t.Fatal("an explicit count above the folder's is accepted")
 	}
-	if m, w, _ := fewer("in", 9, 5, true); m != 5 || w != nil {
+	if m, w, _ := fewer("in", 9, p); m != 5 || w != nil {
 		t.Fatalf("%d %v", m, w)
 	}
 }

@@ -52,8 +52,8 @@ func TestGenerateShards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, _ := os.ReadFile(filepath.Join(ref.Store.Dir(), "manifest.json"))
-		b, _ := os.ReadFile(filepath.Join(got.Store.Dir(), "manifest.json"))
+		a, _ := os.ReadFile(filepath.Join(ref.Name, "manifest.json"))
+		b, _ := os.ReadFile(filepath.Join(got.Name, "manifest.json"))
 		if len(a) == 0 || !bytes.Equal(a, b) {
 			t.Errorf("%s: the sharded manifest differs from the unsharded one", gen)
 		}

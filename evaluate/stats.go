@@ -8,6 +8,7 @@ import (
 	"github.com/munit-eval/munit-eval/inception"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/registry"
 )
 
 // Keys of the real-image statistics in a pytorch-fid .npz (np.savez(path,
@@ -25,9 +26,29 @@ func ReadStats(path string) (*metrics.Gaussian, error) { return inception.ReadSt
 // provenance (inception.WriteStats).
 func WriteStats(path string, g *metrics.Gaussian) error { return inception.WriteStats(path, g) }
 
+// Stats opens pl's features model (its classifier when none is named) and
+// fits the Gaussian of the features of every image of dir with FolderStats,
+// under pl's protocol, caching in store's .cache/ unless pl.NoCache.
+func Stats(ctx context.Context, pl Plan, dir, store string) (*metrics.Gaussian, error) {
+	f := pl.Models.Features
+	if f == "" {
+		f = pl.Models.Classifier
+	}
+	s, err := OpenScorers(ModelFiles{Features: f}, registry.NeedFeatures, pl.Run.ModelOptions())
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	j := Job{Protocol: pl.Protocol, Quiet: pl.Run.Quiet, Warn: pl.Warn}
+	if !pl.NoCache {
+		j.Cache = store
+	}
+	return FolderStats(ctx, s, dir, j)
+}
+
 // FolderStats fits the Gaussian of the features model's features of every
 // image of a folder (its mean and N−1 covariance, as pytorch-fid's
-// calculate_activation_statistics), with j's resize mode and cache.
+// calculate_activation_statistics), with j's resize mode, batch and cache.
 func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.Gaussian, error) {
 	files, err := images.ListDir(dir)
 	if err != nil {
@@ -37,19 +58,12 @@ func FolderStats(ctx context.Context, s *Scorers, dir string, j Job) (*metrics.G
 	if j.Protocol.Resize == ResizeClean {
 		clean = CleanSize
 	}
-	refs := make([]images.Ref, len(files))
-	for i, f := range files {
-		refs[i] = images.Ref{Path: f.Path, Size: j.Protocol.Size, Clean: clean}
-	}
-	r, done := j.runner(s.Features)
-	defer done()
-	r.Bar = progress.New(len(refs), "features", j.Quiet)
-	outs, err := r.Run(ctx, refs)
+	items := realSet(dir, files, j.Protocol.Size).items(1, clean)
+	r := j.runner(s.Features)
+	r.Bar = progress.New(len(items), "features", j.Quiet)
+	x, err := features(ctx, r, items)
 	r.Bar.Finish()
-	if err != nil {
-		return nil, err
-	}
-	x, err := inception.Features(outs)
+	j.warn(r.Warnings)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/internal/progress"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/translate"
 )
 
 // Classifier is an open classifier model.
@@ -188,10 +187,12 @@ func (n network) Run(imgs []*images.Image) ([]Output, error) { return n.c.Classi
 // they come. A batch of mixed sizes runs as one network run per size (the
 // classifier resizes inside its graph).
 func (r *Runner) Run(ctx context.Context, refs []images.Ref) ([]Output, error) {
-	return r.run(ctx, batch.Items(refs))
+	return r.RunItems(ctx, batch.Items(refs))
 }
 
-func (r *Runner) run(ctx context.Context, items []batch.Item) (_ []Output, err error) {
+// RunItems is Run on batch items, whose Hint ends the error for a file
+// that fails its check (a store's samples: rerun translate).
+func (r *Runner) RunItems(ctx context.Context, items []batch.Item) (_ []Output, err error) {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
 	if r.c.eng == nil {
@@ -243,39 +244,6 @@ func (r *Runner) warn(w string) {
 	r.Warnings = append(r.Warnings, w)
 }
 
-// StoreOutputs classifies the first m inputs x k samples of a store; the
-// result is indexed [input][sample]. Every sample is verified against the
-// SHA-256 its manifest records as it is read.
-func StoreOutputs(ctx context.Context, r *Runner, st *translate.Store, m, k int) ([][]Output, error) {
-	if st.SamplesPerInput() < k {
-		return nil, fmt.Errorf("inception: %s holds %d samples per input, %d needed", st.Dir(), st.SamplesPerInput(), k)
-	}
-	if st.NumInputs() < m {
-		return nil, fmt.Errorf("inception: %s holds %d inputs, %d needed", st.Dir(), st.NumInputs(), m)
-	}
-	flat, err := r.run(ctx, batch.StoreItems(st, m, k))
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]Output, m)
-	for i := range out {
-		out[i] = flat[i*k : (i+1)*k]
-	}
-	return out, nil
-}
-
-// Logits flattens outputs [M][K] into the C-order [M, K, C] logits array
-// metrics.ProbsFromLogits takes.
-func Logits(outs [][]Output) []float32 {
-	var v []float32
-	for _, row := range outs {
-		for _, o := range row {
-			v = append(v, o.Logits...)
-		}
-	}
-	return v
-}
-
 // Features returns the feature vectors of outputs in float64, for FID and KID.
 func Features(outs []Output) ([][]float64, error) {
 	f := make([][]float64, len(outs))
@@ -289,35 +257,4 @@ func Features(outs []Output) ([][]float64, error) {
 		}
 	}
 	return f, nil
-}
-
-// StoreFeatures returns the pool features of the first m inputs x k samples
-// of a store (x, input-major) and of the real images (y, each resized to
-// size when size > 0), through r and its cache: what FID and KID compare.
-// It finishes r.Bar.
-func StoreFeatures(ctx context.Context, r *Runner, st *translate.Store, m, k int, real []images.File, size int) (x, y [][]float64, err error) {
-	defer r.Bar.Finish()
-	outs, err := StoreOutputs(ctx, r, st, m, k)
-	if err != nil {
-		return nil, nil, err
-	}
-	refs := make([]images.Ref, len(real))
-	for i, f := range real {
-		refs[i] = images.Ref{Path: f.Path, Size: size}
-	}
-	realOuts, err := r.Run(ctx, refs)
-	if err != nil {
-		return nil, nil, err
-	}
-	flat := make([]Output, 0, m*k)
-	for _, row := range outs {
-		flat = append(flat, row...)
-	}
-	if x, err = Features(flat); err != nil {
-		return nil, nil, err
-	}
-	if y, err = Features(realOuts); err != nil {
-		return nil, nil, err
-	}
-	return x, y, nil
 }

@@ -3,13 +3,9 @@ package lpips
 import (
 	"context"
 	"fmt"
-	"github.com/munit-eval/munit-eval/registry"
 	"math/rand/v2"
 
 	"github.com/munit-eval/munit-eval/batch"
-	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/results"
-	"github.com/munit-eval/munit-eval/translate"
 )
 
 // Pairing is how the samples of one input are paired (DESIGN.md §3).
@@ -71,187 +67,35 @@ func PairIndices(p Pairing, pairs, k int) [][2]int {
 	return out
 }
 
-// Options are the diversity functions' parameters. The protocol, with the
-// paper's defaults and its bounds, is evaluate.Protocol, which fills them.
-type Options struct {
-	Pairing Pairing
-	// Pairs per input (Independent, Consecutive).
-	Pairs int
-	// SamplesPerInput is K for All.
-	SamplesPerInput int
-	// NumInputs is how many inputs to use (0: all the store has).
-	NumInputs int
-	// Bootstrap resamples for the interval over inputs.
-	Bootstrap int
-	Seed      int64
+// GroupPairs lists the pairing's pairs of each of m groups of k items laid
+// out group after group (sample s of input i is item i*k+s): pair j of
+// group i is entry i*len(PairIndices(p, pairs, k))+j.
+func GroupPairs(p Pairing, pairs, k, m int) [][2]int {
+	idx := PairIndices(p, pairs, k)
+	out := make([][2]int, 0, m*len(idx))
+	for i := range m {
+		for _, ab := range idx {
+			out = append(out, [2]int{i*k + ab[0], i*k + ab[1]})
+		}
+	}
+	return out
 }
 
-// Validate checks the options (a guard for direct callers; evaluate.Protocol
-// validates what users give).
-func (o Options) Validate() error {
-	if _, err := ParsePairing(string(o.Pairing)); err != nil {
-		return err
-	}
-	if o.Pairing == All {
-		if o.SamplesPerInput < 2 {
-			return fmt.Errorf("pairing all needs at least 2 samples per input, got %d", o.SamplesPerInput)
+// RandomPairs draws n pairs of two distinct indices below count with the
+// seed: the real-data row's pairs of real images. The draw depends on the
+// seed alone, never on what a cache holds.
+func RandomPairs(seed int64, count, n int) [][2]int {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x4c50495053524541)) // "LPIPSREA"
+	out := make([][2]int, 0, n)
+	for range n {
+		a := rng.IntN(count)
+		b := rng.IntN(count - 1)
+		if b >= a {
+			b++
 		}
-	} else if o.Pairs < 1 {
-		return fmt.Errorf("need at least 1 pair per input, got %d", o.Pairs)
+		out = append(out, [2]int{a, b})
 	}
-	if o.NumInputs < 0 {
-		return fmt.Errorf("negative number of inputs %d", o.NumInputs)
-	}
-	if o.Bootstrap < 1 {
-		return fmt.Errorf("need at least 1 bootstrap resample, got %d", o.Bootstrap)
-	}
-	return nil
-}
-
-// StoreDiversity measures the LPIPS diversity of a method's samples: for
-// each of the first NumInputs inputs, the distances of the pairs the pairing
-// names, then their mean, sample std, standard error and a percentile
-// bootstrap interval over inputs. Every sample file is verified against the
-// SHA-256 its manifest records as it is read (a changed sample is refused,
-// naming the file); distances and embeddings are cached by the hashes of
-// the bytes read.
-func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Options) (*results.Diversity, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	k := SamplesNeeded(o.Pairing, o.Pairs, o.SamplesPerInput)
-	if have := st.SamplesPerInput(); have < k {
-		return nil, fmt.Errorf("lpips: %s holds %d samples per input; %s pairing with %d pairs needs %d (run translate with --samples-per-input %d)",
-			st.Dir(), have, o.Pairing, o.Pairs, k, k)
-	}
-	m := st.NumInputs()
-	if o.NumInputs > 0 {
-		if o.NumInputs > m {
-			return nil, fmt.Errorf("lpips: %s holds %d inputs, %d asked for", st.Dir(), m, o.NumInputs)
-		}
-		m = o.NumInputs
-	}
-	idx := PairIndices(o.Pairing, o.Pairs, k)
-	items := batch.StoreItems(st, m, k)
-	// dist[i][j] is pair j of input i, known[i][j] whether it came from the
-	// pair cache; a sample is embedded only when one of its pairs did not.
-	dist := make([][]float64, m)
-	known := make([][]bool, m)
-	for i := range dist {
-		dist[i], known[i] = make([]float64, len(idx)), make([]bool, len(idx))
-	}
-	pc := e.openPairs()
-	defer pc.close(e)
-	var keys []string
-	if pc != nil {
-		// The pair cache is keyed by content, so every sample is read and
-		// hashed (and verified against the manifest) before any lookup.
-		var err error
-		if keys, err = batch.Hash(ctx, "lpips", items); err != nil {
-			return nil, err
-		}
-		for i := range items {
-			items[i].SHA256 = keys[i]
-		}
-	}
-	var run []int // indices into items, input-major
-	needs := make([]int, m)
-	for i := 0; i < m; i++ {
-		need := make([]bool, k)
-		for j, p := range idx {
-			if d, ok := pc.get(keyAt(keys, i*k+p[0]), keyAt(keys, i*k+p[1])); ok {
-				dist[i][j], known[i][j] = d, true
-				continue
-			}
-			need[p[0]], need[p[1]] = true, true
-		}
-		for s, n := range need {
-			if n {
-				run = append(run, i*k+s)
-				needs[i]++
-			}
-		}
-	}
-	e.Bar.Add(len(items) - len(run))
-	// One stream over every sample to embed, so that batches run across
-	// inputs; an input's distances are computed in another goroutine while
-	// the network embeds the next inputs, and its embeddings are then let go.
-	type input struct {
-		i    int
-		embs map[int]batch.Result[*Embedding]
-	}
-	inputs := make(chan input, 1)
-	distErr := make(chan error, 1)
-	go func() {
-		var first error
-		for in := range inputs {
-			if first != nil {
-				continue
-			}
-			for j, p := range idx {
-				if known[in.i][j] {
-					continue
-				}
-				a, b := in.embs[p[0]], in.embs[p[1]]
-				d, _, err := Distance(a.Value, b.Value)
-				if err != nil {
-					first = fmt.Errorf("lpips: %s vs %s: %w", items[in.i*k+p[0]].Path, items[in.i*k+p[1]].Path, err)
-					break
-				}
-				dist[in.i][j] = d
-				pc.add(a.SHA256, b.SHA256, d)
-			}
-			pc.flush()
-		}
-		distErr <- first
-	}()
-	runItems := make([]batch.Item, len(run))
-	for x, it := range run {
-		runItems[x] = items[it]
-	}
-	cur := input{i: -1}
-	err := e.stream(ctx, runItems, func(x int, r batch.Result[*Embedding]) error {
-		i, s := run[x]/k, run[x]%k
-		if i != cur.i {
-			cur = input{i: i, embs: map[int]batch.Result[*Embedding]{}}
-		}
-		cur.embs[s] = r
-		if len(cur.embs) == needs[i] {
-			inputs <- cur
-		}
-		return nil
-	})
-	close(inputs)
-	if derr := <-distErr; err == nil {
-		err = derr
-	}
-	if err == nil {
-		err = pc.check()
-	}
-	if err != nil {
-		return nil, err
-	}
-	groups := make([][]float64, m)
-	pairs := make([]results.Pair, 0, m*len(idx))
-	for i := range dist {
-		groups[i] = dist[i]
-		for j, p := range idx {
-			pairs = append(pairs, results.Pair{Input: i, A: p[0], B: p[1], Distance: dist[i][j]})
-		}
-	}
-	div := registry.Summarize(groups, pairs, o.Bootstrap, o.Seed)
-	div.Pairing = string(o.Pairing)
-	div.PairsPerInput = len(idx)
-	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
-	return div, nil
-}
-
-// keyAt is keys[i], or "" when there are no keys (no pair cache).
-func keyAt(keys []string, i int) string {
-	if keys == nil {
-		return ""
-	}
-	return keys[i]
+	return out
 }
 
 // RealPairsWarning returns a warning when n real images hold fewer distinct
@@ -264,96 +108,125 @@ func RealPairsWarning(n, drawn int) string {
 	return ""
 }
 
-// RealDiversity is the "real data" row: LPIPS between Pairs x NumInputs
-// pairs of distinct real images drawn with the seed, grouped NumInputs
-// groups of Pairs for the bootstrap. size > 0 resizes every image first.
-func RealDiversity(ctx context.Context, e *Embedder, files []images.File, size int, o Options) (*results.Diversity, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	if len(files) < 2 {
-		return nil, fmt.Errorf("lpips: the real data row needs at least 2 images, the folder has %d", len(files))
-	}
-	m, p := o.NumInputs, o.Pairs
-	if m == 0 {
-		m = 100
-	}
-	if o.Pairing == All {
-		p = o.SamplesPerInput * (o.SamplesPerInput - 1) / 2
-	}
-	// Draw all pairs first, so the pairs do not depend on cache state.
-	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x4c50495053524541)) // "LPIPSREA"
-	n := len(files)
-	drawn := make([][2]int, 0, m*p)
-	for range m * p {
-		a := rng.IntN(n)
-		b := rng.IntN(n - 1)
-		if b >= a {
-			b++
-		}
-		drawn = append(drawn, [2]int{a, b})
-	}
-	items := make([]batch.Item, n)
-	for i, f := range files {
-		items[i] = batch.Item{Ref: images.Ref{Path: f.Path, Size: size}}
-	}
-	dist := make([]float64, len(drawn))
+// PairDistances returns the LPIPS distance of every pair (a, b) of items
+// (indices into items), in order: the one computation behind the diversity
+// of a method's samples (GroupPairs) and the real-data row (RandomPairs),
+// whatever holds the images (a store, a folder). Every file is read once
+// and hashed as it is read, and refused when an item's recorded SHA-256
+// (a store's manifest) says otherwise. With a CacheDir every pair is first
+// looked up in the pair cache, keyed by the two images' content keys (so
+// every item is read and hashed before any lookup); only the images of the
+// pairs it lacks are embedded, each once, in one stream in the order the
+// pairs first need them, and each embedding is let go once its last pair
+// is computed (for the pairs of one input: when the input is done). The
+// distances are computed on another goroutine while the network embeds
+// the next images.
+func (e *Embedder) PairDistances(ctx context.Context, items []batch.Item, pairs [][2]int) ([]float64, error) {
+	dist := make([]float64, len(pairs))
 	pc := e.openPairs()
 	defer pc.close(e)
-	var run []batch.Item // the two images of each pair the cache lacks
-	var runPair []int
 	if pc != nil {
-		shas, err := batch.Hash(ctx, "lpips", items)
+		keys, err := batch.Hash(ctx, "lpips", items)
 		if err != nil {
 			return nil, err
 		}
 		for i := range items {
-			items[i].SHA256 = shas[i]
+			items[i].SHA256 = keys[i]
 		}
 	}
-	for q, ab := range drawn {
+	// todo lists the pairs the cache lacks; order the images to embed, in
+	// the order the pairs first need them; uses[x] the pairs of todo still
+	// to compute with image x, whose embedding is let go at 0.
+	var todo []int
+	var order []int
+	uses := map[int]int{}
+	for q, ab := range pairs {
 		a, b := items[ab[0]], items[ab[1]]
-		if d, ok := pc.get(images.KeyOf(a.SHA256, size), images.KeyOf(b.SHA256, size)); ok {
+		if d, ok := pc.get(a.KeyFor(a.SHA256), b.KeyFor(b.SHA256)); ok {
 			dist[q] = d
 			continue
 		}
-		run = append(run, a, b)
-		runPair = append(runPair, q)
+		for _, x := range ab {
+			if uses[x] == 0 {
+				order = append(order, x)
+			}
+			uses[x]++
+		}
+		todo = append(todo, q)
 	}
-	// One stream over the images of every pair to compute; images that
-	// recur come from the memory cache.
-	var prev batch.Result[*Embedding]
-	err := e.stream(ctx, run, func(x int, r batch.Result[*Embedding]) error {
-		if x%2 == 0 {
-			prev = r
+	e.Bar.Add(len(items) - len(order))
+	// ready[n] lists the pairs of todo whose images are all embedded once
+	// the n-th image of order is.
+	pos := make(map[int]int, len(order))
+	for n, x := range order {
+		pos[x] = n
+	}
+	ready := make([][]int, len(order))
+	for t, q := range todo {
+		n := max(pos[pairs[q][0]], pos[pairs[q][1]])
+		ready[n] = append(ready[n], t)
+	}
+	type job struct {
+		q    int
+		a, b batch.Result[*Embedding]
+	}
+	jobs := make(chan []job, 4)
+	distErr := make(chan error, 1)
+	go func() {
+		var first error
+		for js := range jobs {
+			if first != nil {
+				continue
+			}
+			for _, j := range js {
+				d, _, err := Distance(j.a.Value, j.b.Value)
+				if err != nil {
+					ab := pairs[j.q]
+					first = fmt.Errorf("lpips: %s vs %s: %w", items[ab[0]].Path, items[ab[1]].Path, err)
+					break
+				}
+				dist[j.q] = d
+				pc.add(items[pairs[j.q][0]].KeyFor(j.a.SHA256), items[pairs[j.q][1]].KeyFor(j.b.SHA256), d)
+			}
+			if len(jobs) == 0 {
+				pc.flush() // one write for what has come in since the last
+			}
+		}
+		distErr <- first
+	}()
+	runItems := make([]batch.Item, len(order))
+	for n, x := range order {
+		runItems[n] = items[x]
+	}
+	live := map[int]batch.Result[*Embedding]{}
+	err := e.stream(ctx, runItems, func(n int, r batch.Result[*Embedding]) error {
+		live[order[n]] = r
+		if len(ready[n]) == 0 {
 			return nil
 		}
-		q := runPair[x/2]
-		d, _, err := Distance(prev.Value, r.Value)
-		if err != nil {
-			return fmt.Errorf("lpips: %s vs %s: %w", files[drawn[q][0]].Path, files[drawn[q][1]].Path, err)
+		js := make([]job, len(ready[n]))
+		for i, t := range ready[n] {
+			q := todo[t]
+			a, b := pairs[q][0], pairs[q][1]
+			js[i] = job{q: q, a: live[a], b: live[b]}
+			for _, x := range [2]int{a, b} {
+				if uses[x]--; uses[x] == 0 {
+					delete(live, x)
+				}
+			}
 		}
-		dist[q] = d
-		pc.add(images.KeyOf(prev.SHA256, size), images.KeyOf(r.SHA256, size), d)
+		jobs <- js
 		return nil
 	})
+	close(jobs)
+	if derr := <-distErr; err == nil {
+		err = derr
+	}
 	if err == nil {
-		err = pc.check()
+		err = pc.check() // a spot-checked cache record that differs (--verify-cache)
 	}
 	if err != nil {
 		return nil, err
 	}
-	groups := make([][]float64, m)
-	var pairs []results.Pair
-	for g := 0; g < m; g++ {
-		for q := g * p; q < (g+1)*p; q++ {
-			groups[g] = append(groups[g], dist[q])
-			pairs = append(pairs, results.Pair{Input: g, A: drawn[q][0], B: drawn[q][1], Distance: dist[q]})
-		}
-	}
-	div := registry.Summarize(groups, pairs, o.Bootstrap, o.Seed)
-	div.Pairing = "random real pairs"
-	div.PairsPerInput = p
-	div.LPIPSNet, div.LPIPSVersion = e.m.Net, e.m.Version
-	return div, nil
+	return dist, nil
 }

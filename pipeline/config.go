@@ -21,20 +21,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
 )
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-
-// Metric names accepted in the file's metrics list.
-const (
-	MetricLPIPS = evaluate.MetricLPIPS
-	MetricIS    = evaluate.MetricIS
-	MetricFID   = evaluate.MetricFID
-	MetricKID   = evaluate.MetricKID
-	MetricPRDC  = evaluate.MetricPRDC
-)
 
 // Config is an evaluation file. Paths are relative to the file's folder.
 type Config struct {
@@ -43,15 +35,24 @@ type Config struct {
 	Seed     int64             `yaml:"seed"`
 	Protocol evaluate.Protocol `yaml:"protocol"`
 	Models   Models            `yaml:"models"`
-	Metrics  []string          `yaml:"metrics"`
-	Datasets []Dataset         `yaml:"datasets"`
+	// Metrics are registry keys (default: registry.Defaults()).
+	Metrics  []string  `yaml:"metrics"`
+	Datasets []Dataset `yaml:"datasets"`
 	// Report writes REPORT (Out/report) with munit-eval report when true.
 	Report *bool `yaml:"report"`
+	// Cache keeps pair distances, embeddings and classifier outputs in the
+	// store's .cache/ (default true); CacheEmbeddings also keeps full LPIPS
+	// embeddings, for re-pairing.
+	Cache           *bool `yaml:"cache"`
+	CacheEmbeddings bool  `yaml:"cache_embeddings"`
 
 	dir  string
 	file string
 	// protocolLine is the line of the protocol section, for its errors.
 	protocolLine int
+	// Notes are what the file should change but that runs (a deprecated
+	// key), shown on the run's log.
+	Notes []string
 }
 
 // Models are the shared scoring models.
@@ -64,22 +65,30 @@ type Models struct {
 
 // Dataset is one translation task: its inputs, real targets and methods.
 type Dataset struct {
-	Name    string   `yaml:"name"`
-	Inputs  Path     `yaml:"inputs"`
-	Real    Path     `yaml:"real"`
-	Methods []Method `yaml:"methods"`
+	Name   string `yaml:"name"`
+	Inputs Path   `yaml:"inputs"`
+	Real   Path   `yaml:"real"`
+	// RealSize resizes the real images (0: the protocol's size);
+	// RealStats replaces Real for FID with published statistics (.npz).
+	RealSize  int      `yaml:"real_size"`
+	RealStats Path     `yaml:"real_stats"`
+	Methods   []Method `yaml:"methods"`
 
 	line int
 }
 
-// Method is one model to evaluate: a generator, a two-stage pair or a folder
-// of pre-generated outputs.
+// Method is one model to evaluate: a generator, a two-stage pair, a folder
+// of pre-generated outputs copied into the store, or samples read where
+// they are (a store folder or a plain folder).
 type Method struct {
 	Name           string `yaml:"name"`
 	Generator      Path   `yaml:"generator"`
 	ContentEncoder Path   `yaml:"content_encoder"`
 	Decoder        Path   `yaml:"decoder"`
 	Folder         Path   `yaml:"folder"`
+	Samples        Path   `yaml:"samples"`
+	// Latents are the latent codes (.npy) instead of drawing them.
+	Latents Path `yaml:"latents"`
 
 	line int
 }
@@ -125,16 +134,30 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkKeys(n, (*plain)(c)); err != nil {
 		return err
 	}
+	given := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "protocol" {
+		switch n.Content[i].Value {
+		case "protocol":
 			v := n.Content[i+1]
 			if err := checkKeys(v, &c.Protocol); err != nil {
 				return err
 			}
 			c.protocolLine = v.Line
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				given[v.Content[j].Value] = true
+			}
+		case "seed":
+			given["seed"] = true
 		}
 	}
-	return n.Decode((*plain)(c))
+	if given["fid_bootstrap"] {
+		c.Notes = append(c.Notes, "protocol: fid_bootstrap is deprecated: the FID interval is a jackknife over input groups and the count was never used; write fid_interval: on, off or auto")
+	}
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Protocol.Given = given
+	return nil
 }
 
 // decodeStrict decodes a node rejecting unknown keys (yaml.v3's KnownFields
@@ -191,7 +214,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates an evaluation file's bytes; path names it in
 // errors and anchors its relative paths.
 func Parse(path string, b []byte) (*Config, error) {
-	c := &Config{Protocol: evaluate.DefaultProtocol(), Metrics: []string{MetricLPIPS, MetricIS, MetricFID, MetricKID}}
+	c := &Config{Protocol: evaluate.DefaultProtocol(), Metrics: registry.Defaults()}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
@@ -234,33 +257,36 @@ func (c *Config) Wants(m string) bool {
 // WantsReport reports whether the report is asked for (default true).
 func (c *Config) WantsReport() bool { return c.Report == nil || *c.Report }
 
-// Want is the metrics the file asks for.
-func (c *Config) Want() evaluate.Metrics {
-	w, _ := evaluate.ParseMetrics(c.Metrics)
-	return w
+// Entries are the metrics the file asks for, in the registry's order.
+func (c *Config) Entries() []*registry.Entry {
+	pl := evaluate.Plan{Metrics: c.Metrics}
+	es, _ := pl.Entries() // validate checked them
+	return es
 }
 
 func (c *Config) validate() error {
 	if c.Out == "" {
 		return errors.New("no out: name the output folder")
 	}
-	w, err := evaluate.ParseMetrics(c.Metrics)
+	pl := evaluate.Plan{Metrics: c.Metrics}
+	es, err := pl.Entries()
 	if err != nil {
 		return err
 	}
-	if err := c.Protocol.Validate(w); err != nil {
+	if err := c.Protocol.Validate(es); err != nil {
 		if c.protocolLine == 0 {
 			return fmt.Errorf("protocol: %w", err)
 		}
 		return fmt.Errorf("line %d: %w", c.protocolLine, err)
 	}
-	if c.Wants(MetricLPIPS) && c.Models.LPIPS.Value == "" {
+	needs := registry.NeedsOf(es)
+	if needs.Has(registry.NeedPairs) && c.Models.LPIPS.Value == "" {
 		return errors.New("metrics name lpips but models has no lpips model")
 	}
-	if (c.Wants(MetricIS)) && c.Models.Classifier.Value == "" {
+	if needs.Has(registry.NeedLogits) && c.Models.Classifier.Value == "" {
 		return errors.New("metrics name is but models has no classifier")
 	}
-	if (c.Wants(MetricFID) || c.Wants(MetricKID) || c.Wants(MetricPRDC)) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
+	if needs.Has(registry.NeedFeatures) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
 		return errors.New("metrics name fid/kid/prdc but models has no features (or classifier) model")
 	}
 	for _, m := range []Path{c.Models.LPIPS, c.Models.Classifier, c.Models.Features} {
@@ -292,8 +318,14 @@ func (c *Config) validate() error {
 		if err := c.checkFile(d.Real, true); err != nil {
 			return err
 		}
-		if (c.Wants(MetricFID) || c.Wants(MetricKID) || c.Wants(MetricPRDC)) && d.Real.Value == "" {
-			return fmt.Errorf("line %d: dataset %q: fid/kid/prdc need a real folder", d.line, d.Name)
+		if err := c.checkFile(d.RealStats, false); err != nil {
+			return err
+		}
+		if needs.Has(registry.NeedReal) && d.Real.Value == "" && d.RealStats.Value == "" {
+			return fmt.Errorf("line %d: dataset %q: fid/kid/prdc need a real folder (or, for fid, real_stats)", d.line, d.Name)
+		}
+		if least, most, _ := evaluate.Bounds("size"); d.RealSize < least || d.RealSize > most {
+			return fmt.Errorf("line %d: dataset %q: real_size must be between %d and %d, got %d", d.line, d.Name, least, most, d.RealSize)
 		}
 		if len(d.Methods) == 0 {
 			return fmt.Errorf("line %d: dataset %q has no methods", d.line, d.Name)
@@ -328,23 +360,28 @@ func (c *Config) validateMethod(m Method) error {
 		return fmt.Errorf("line %d: method without a name", m.line)
 	}
 	kinds := 0
-	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Folder} {
+	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Folder, m.Samples} {
 		if p.Value != "" {
 			kinds++
 		}
 	}
 	switch {
 	case kinds != 1:
-		return fmt.Errorf("line %d: method %q: give exactly one of generator, content_encoder (with decoder) or folder", m.line, m.Name)
+		return fmt.Errorf("line %d: method %q: give exactly one of generator, content_encoder (with decoder), folder or samples", m.line, m.Name)
+	case m.Latents.Value != "" && m.Generator.Value == "" && m.ContentEncoder.Value == "":
+		return fmt.Errorf("line %d: method %q: latents need a generator or content_encoder", m.Latents.Line, m.Name)
 	case m.ContentEncoder.Value != "" && m.Decoder.Value == "":
 		return fmt.Errorf("line %d: method %q: content_encoder needs a decoder", m.ContentEncoder.Line, m.Name)
 	case m.Decoder.Value != "" && m.ContentEncoder.Value == "":
 		return fmt.Errorf("line %d: method %q: decoder needs a content_encoder", m.Decoder.Line, m.Name)
 	}
-	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Decoder} {
+	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Decoder, m.Latents} {
 		if err := c.checkFile(p, false); err != nil {
 			return err
 		}
+	}
+	if err := c.checkFile(m.Samples, true); err != nil {
+		return err
 	}
 	return c.checkFile(m.Folder, true)
 }

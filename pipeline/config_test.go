@@ -3,10 +3,12 @@ package pipeline
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/registry"
 )
 
 // writeTree makes the files an evaluation file names, so only the YAML varies.
@@ -56,7 +58,7 @@ func TestParseGood(t *testing.T) {
 	if got := c.Resolve(c.Datasets[0].Methods[0].Generator.Value); got != filepath.Join(dir, "g.onnx") {
 		t.Fatalf("resolve: %s", got)
 	}
-	if !c.Wants(MetricKID) || !c.WantsReport() || c.Wants(MetricPRDC) {
+	if !c.Wants(registry.KeyKID) || !c.WantsReport() || c.Wants(registry.KeyPRDC) {
 		t.Fatal("default metrics and report")
 	}
 	if c.Protocol.Resize != "legacy" || c.Protocol.PRK != 3 || c.Protocol.DCK != 5 {
@@ -67,8 +69,13 @@ func TestParseGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := c.Want(); !w.PRDC || !w.FID || w.KID || c.Protocol.Resize != "clean" || c.Protocol.PRK != 4 || c.Protocol.DCK != 7 {
-		t.Fatalf("prdc file: metrics %+v protocol %+v", w, c.Protocol)
+	if !c.Wants(registry.KeyPRDC) || !c.Wants(registry.KeyFID) || c.Wants(registry.KeyKID) || c.Protocol.Resize != "clean" || c.Protocol.PRK != 4 || c.Protocol.DCK != 7 {
+		t.Fatalf("prdc file: metrics %v protocol %+v", c.Metrics, c.Protocol)
+	}
+	// What the file gave is known, so that a count it asked for that the
+	// samples cannot meet is an error, not a warning.
+	if g := c.Protocol.Given; !g["num_inputs"] || !g["pr_k"] || !g["seed"] || g["samples_per_input"] {
+		t.Fatalf("given keys %v", g)
 	}
 }
 
@@ -84,6 +91,11 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"missing inputs", strings.Replace(good, "inputs: in", "inputs: nowhere", 1), "line 11: nowhere: no such file"},
 		{"inputs is a file", strings.Replace(good, "inputs: in", "inputs: g.onnx", 1), "line 11: g.onnx: not a folder"},
 		{"two kinds", strings.Replace(good, "        generator: g.onnx", "        generator: g.onnx\n        folder: baseline", 1), "line 14: method \"MUNIT\": give exactly one"},
+		{"samples and generator", strings.Replace(good, "        generator: g.onnx", "        generator: g.onnx\n        samples: baseline", 1), "line 14: method \"MUNIT\": give exactly one"},
+		{"latents of a folder", strings.Replace(good, "        folder: baseline", "        folder: baseline\n        latents: g.onnx", 1), "latents need a generator"},
+		{"fractional real size", strings.Replace(good, "    real: real\n", "    real: real\n    real_size: 1.5\n", 1), "real_size: want a whole number"},
+		{"huge real size", strings.Replace(good, "    real: real\n", "    real: real\n    real_size: 100000\n", 1), "real_size must be between 0 and 4096"},
+		{"bad fid interval", strings.Replace(good, "pairs: 4", "pairs: 4\n  fid_interval: sometimes", 1), `fid_interval "sometimes": want auto, on or off`},
 		{"encoder without decoder", strings.Replace(good, "        decoder: dec.onnx\n", "", 1), "line 17: method \"Two\": content_encoder needs a decoder"},
 		{"duplicate method", strings.Replace(good, "name: Two", "name: MUNIT", 1), "also that of \"MUNIT\", declared on line 14"},
 		{"same folder", strings.Replace(good, "name: Two", "name: MUNIT*", 1) + "      - name: MUNIT_star\n        generator: g.onnx\n", `folder MUNIT_star is also that of "MUNIT*"`},
@@ -139,8 +151,8 @@ func TestBootstrapZeroWithoutLPIPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Protocol.Bootstrap != 0 || c.Want().LPIPS || !c.Want().IS {
-		t.Fatalf("protocol %+v, metrics %+v", c.Protocol, c.Want())
+	if c.Protocol.Bootstrap != 0 || c.Wants(registry.KeyLPIPS) || !c.Wants(registry.KeyIS) {
+		t.Fatalf("protocol %+v, metrics %v", c.Protocol, c.Metrics)
 	}
 }
 
@@ -188,8 +200,8 @@ func TestExampleParses(t *testing.T) {
 		t.Fatalf("example has %d datasets", len(c.Datasets))
 	}
 	p := c.Protocol
-	p.FIDBootstrap = evaluate.DefaultProtocol().FIDBootstrap // the example spells the automatic choice out
-	if p != evaluate.DefaultProtocol() {
+	p.Given = nil
+	if !reflect.DeepEqual(p, evaluate.DefaultProtocol()) {
 		t.Errorf("the example's protocol %+v is not the documented defaults %+v", p, evaluate.DefaultProtocol())
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -418,4 +420,47 @@ func slurmSeconds(t string) (int, bool) {
 		return v[0]*3600 + v[1]*60 + v[2], true
 	}
 	return 0, false
+}
+
+// EmitFor writes the jobs of kind ("slurm" or "k8s") for e. For Slurm the
+// evaluation file is checked here (the submit node shares the cluster's
+// filesystem) and named by its absolute path, the working directory
+// defaults to the current one and the binary to this executable; for
+// Kubernetes the file is named as given, relative to the working
+// directory inside the volume, and checked only when it exists here.
+func EmitFor(w io.Writer, kind string, e Emit) error {
+	switch kind {
+	case "slurm":
+		if _, err := Load(e.File); err != nil {
+			return err
+		}
+		var err error
+		if e.File, err = filepath.Abs(e.File); err != nil {
+			return err
+		}
+		if e.Workdir == "" {
+			if e.Workdir, err = os.Getwd(); err != nil {
+				return err
+			}
+		}
+		if e.Binary == "" {
+			if exe, err := os.Executable(); err == nil {
+				e.Binary = exe
+			}
+		}
+		if e.ORTLib != "" {
+			if e.ORTLib, err = filepath.Abs(e.ORTLib); err != nil {
+				return err
+			}
+		}
+		return EmitSlurm(w, e)
+	case "k8s":
+		if _, err := os.Stat(e.File); err == nil {
+			if _, err := Load(e.File); err != nil {
+				return err
+			}
+		}
+		return EmitK8s(w, e)
+	}
+	return fmt.Errorf("--emit %q: want slurm or k8s", kind)
 }

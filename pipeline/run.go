@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/munit-eval/munit-eval/evaluate"
-	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
@@ -63,8 +61,31 @@ func (c *Config) StoreDir(dataset string) string {
 // ReportDir is where the report goes.
 func (c *Config) ReportDir() string { return filepath.Join(c.Resolve(c.Out), "report") }
 
+// Plan is the evaluation the file declares, for evaluate.Run: its paths
+// resolved against the file's folder, its documents written to ResultsDir.
+func (c *Config) Plan(o Options) evaluate.Plan {
+	pl := evaluate.Plan{Protocol: c.Protocol, Metrics: c.Metrics, Force: o.Force, ResultsDir: c.ResultsDir(), Now: o.Now,
+		Models: evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value), Classifier: c.Resolve(c.Models.Classifier.Value),
+			Features: c.Resolve(c.Models.Features.Value)},
+		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings, Log: o.Log,
+		Run: evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet, Memory: o.Memory}}
+	if o.Log != nil {
+		pl.Warn = func(msg string) { fmt.Fprintf(o.Log, "warning: %s\n", msg) }
+	}
+	for _, d := range c.Datasets {
+		ds := evaluate.Dataset{Name: d.Name, Inputs: c.Resolve(d.Inputs.Value), InputsName: d.Inputs.Value,
+			Real: c.Resolve(d.Real.Value), RealName: d.Real.Value, RealSize: d.RealSize,
+			RealStats: c.Resolve(d.RealStats.Value), RealStatsName: d.RealStats.Value, Store: c.StoreDir(d.Name)}
+		for _, m := range d.Methods {
+			ds.Methods = append(ds.Methods, c.source(d, m))
+		}
+		pl.Datasets = append(pl.Datasets, ds)
+	}
+	return pl
+}
+
 // Run executes the evaluation: every method of every dataset through the
-// store and evaluate.Measure, one results document per (method, dataset)
+// store and evaluate.Run, one results document per (method, dataset)
 // written atomically to ResultsDir, and the real-data LPIPS row of each
 // dataset. Every model, folder and contract of the file is checked before
 // any work starts (Check).
@@ -75,51 +96,39 @@ func (c *Config) ReportDir() string { return filepath.Join(c.Resolve(c.Out), "re
 // lacks samples; otherwise it scores as an unsharded run does, so the
 // documents are the same apart from created.
 func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Shard.Sharded() && o.ScoreOnly {
 		return nil, fmt.Errorf("a shard (%s) generates and the scoring step scores: give one of them", o.Shard)
 	}
 	if err := model.Init(""); err != nil {
 		return nil, err
 	}
-	ro := evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet}
-	if o.Shard.Sharded() {
-		if err := c.Check(); err != nil {
-			return nil, err
+	for _, n := range c.Notes {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "%s: note: %s\n", c.file, n)
 		}
-		out := &Outcome{}
-		return out, c.generate(ctx, o, ro, out)
 	}
-	s, err := evaluate.OpenScorers(evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value),
-		Classifier: c.Resolve(c.Models.Classifier.Value), Features: c.Resolve(c.Models.Features.Value)}, c.Want(), ro.ModelOptions())
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
+	pl := c.Plan(o)
 	if err := c.Check(); err != nil {
 		return nil, err
+	}
+	if o.Shard.Sharded() {
+		out := &Outcome{}
+		return out, c.generate(ctx, pl, o, out)
 	}
 	if err := c.checkMemory(o.Memory); err != nil {
 		return nil, err
 	}
-	var pre checked
 	if o.ScoreOnly {
-		if pre, err = c.checkComplete(ctx, o, ro); err != nil {
+		if err := c.checkComplete(ctx, &pl, o); err != nil {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(c.ResultsDir(), 0o755); err != nil {
-		return nil, err
-	}
+	res, err := evaluate.Run(ctx, pl)
 	out := &Outcome{}
-	for _, d := range c.Datasets {
-		if err := c.dataset(ctx, s, d, o, ro, pre, out); err != nil {
-			return out, err
-		}
+	if res != nil {
+		out.Docs, out.Paths = res.Docs, res.Paths
 	}
-	return out, nil
+	return out, err
 }
 
 // Check checks what the file names before any work: every generator,
@@ -139,7 +148,7 @@ func (c *Config) Check() error {
 			}
 		}
 		for _, m := range d.Methods {
-			if err := evaluate.CheckSource(c.source(d, m, false)); err != nil {
+			if err := evaluate.CheckSource(c.source(d, m)); err != nil {
 				return fmt.Errorf("%s: dataset %q, method %q (line %d): %w", c.file, d.Name, m.Name, m.line, err)
 			}
 		}
@@ -162,10 +171,12 @@ func (c *Config) checkMemory(avail int64) error {
 }
 
 // source is where method m of dataset d takes its samples from.
-func (c *Config) source(d Dataset, m Method, force bool) evaluate.Source {
+func (c *Config) source(d Dataset, m Method) evaluate.Source {
 	src := evaluate.Source{Method: m.Name, Inputs: c.Resolve(d.Inputs.Value), InputsName: d.Inputs.Value,
-		Store: c.StoreDir(d.Name), Force: force, KeepSeed: true}
+		Store: c.StoreDir(d.Name), Latents: c.Resolve(m.Latents.Value)}
 	switch {
+	case m.Samples.Value != "":
+		src.Samples = c.Resolve(m.Samples.Value)
 	case m.Folder.Value != "":
 		src.Folder, src.FolderName = c.Resolve(m.Folder.Value), m.Folder.Value
 	case m.ContentEncoder.Value != "":
@@ -174,91 +185,4 @@ func (c *Config) source(d Dataset, m Method, force bool) evaluate.Source {
 		src.Generator = c.Resolve(m.Generator.Value)
 	}
 	return src
-}
-
-// dataset scores every method of d, acquiring its samples (or taking them
-// from pre, the scoring step's first pass), and the real-data row.
-func (c *Config) dataset(ctx context.Context, s *evaluate.Scorers, d Dataset, o Options, ro evaluate.RunOptions, pre checked, out *Outcome) error {
-	p, want := c.Protocol, c.Want()
-	var realFiles []images.File
-	if d.Real.Value != "" {
-		var err error
-		if realFiles, err = evaluate.RealFiles(c.Resolve(d.Real.Value), p); err != nil {
-			return err
-		}
-	}
-	job := evaluate.Job{Dataset: d.Name, Protocol: p, Metrics: want, Real: realFiles, RealName: d.Real.Value,
-		Cache: c.StoreDir(d.Name), Quiet: o.Quiet, Warn: func(msg string) {
-			if o.Log != nil {
-				fmt.Fprintf(o.Log, "%s: warning: %s\n", d.Name, msg)
-			}
-		}}
-	logf := func(method string) func(string) {
-		return func(step string) {
-			if o.Log != nil {
-				fmt.Fprintf(o.Log, "%s / %s: %s\n", d.Name, method, step)
-			}
-		}
-	}
-	for _, meth := range d.Methods {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		logf(meth.Name)("samples")
-		pm := p
-		smp := pre[[2]string{d.Name, meth.Name}]
-		if smp == nil {
-			var err error
-			if smp, err = evaluate.Acquire(ctx, c.source(d, meth, o.Force), &pm, p.SamplesNeeded(want), ro); err != nil {
-				return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, c.Damaged(err))
-			}
-		}
-		for _, w := range smp.Warnings {
-			if o.Log != nil {
-				fmt.Fprintf(o.Log, "%s / %s: warning: %s\n", d.Name, meth.Name, w)
-			}
-		}
-		j := job
-		j.Method, j.Protocol, j.Samples, j.Log = meth.Name, pm, *smp, logf(meth.Name)
-		doc, err := evaluate.Measure(ctx, s, j)
-		if err != nil {
-			return fmt.Errorf("%s / %s: %w", d.Name, meth.Name, err)
-		}
-		if err := c.write(d, doc, o, out); err != nil {
-			return err
-		}
-	}
-	if want.LPIPS && len(realFiles) > 0 {
-		m, _, err := evaluate.CountInputs(c.Resolve(d.Inputs.Value), d.Inputs.Value, p, false)
-		if err != nil {
-			return err
-		}
-		j := job
-		j.Samples = evaluate.Samples{NumInputs: m, Inputs: d.Inputs.Value}
-		j.Log = logf(results.MethodRealData)
-		doc, err := evaluate.RealRow(ctx, s, j)
-		if err != nil {
-			return fmt.Errorf("%s / real data: %w", d.Name, err)
-		}
-		if err := c.write(d, doc, o, out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// write stamps and writes one results document.
-func (c *Config) write(d Dataset, doc *results.Document, o Options, out *Outcome) error {
-	doc.Created = o.Now().UTC().Format(time.RFC3339)
-	dir, err := translate.MethodDir(doc.Method)
-	if err != nil {
-		return err
-	}
-	p := filepath.Join(c.ResultsDir(), d.Name+"__"+dir+".json")
-	if err := results.Write(p, doc); err != nil {
-		return err
-	}
-	out.Docs = append(out.Docs, doc)
-	out.Paths = append(out.Paths, p)
-	return nil
 }

@@ -26,21 +26,23 @@ type Generated struct {
 // inputs o.Shard owns, with the samples per input the unsharded run would
 // ask for, so the shards together write exactly the unsharded store. It
 // measures nothing and writes no results.
-func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions, out *Outcome) error {
-	k := c.Protocol.SamplesNeeded(c.Want())
-	for _, d := range c.Datasets {
-		for _, m := range d.Methods {
+func (c *Config) generate(ctx context.Context, pl evaluate.Plan, o Options, out *Outcome) error {
+	k := c.Protocol.SamplesNeeded(c.Entries())
+	for _, d := range pl.Datasets {
+		for _, src := range d.Methods {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if o.Log != nil {
-				fmt.Fprintf(o.Log, "%s / %s: samples of shard %s\n", d.Name, m.Name, o.Shard)
+			if src.Samples != "" {
+				continue // read as they are: nothing to generate
 			}
-			src := c.source(d, m, false)
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "%s / %s: samples of shard %s\n", d.Name, src.Method, o.Shard)
+			}
 			src.Shard = o.Shard
-			sum, err := evaluate.Generate(ctx, src, c.Protocol, k, ro)
+			sum, err := evaluate.Generate(ctx, src, c.Protocol, k, pl.Run)
 			if err != nil {
-				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, m.Name, o.Shard, c.Damaged(err))
+				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, src.Method, o.Shard, c.Damaged(err))
 			}
 			out.Generated = append(out.Generated, Generated{Dataset: d.Name, Summary: *sum})
 		}
@@ -48,43 +50,39 @@ func (c *Config) generate(ctx context.Context, o Options, ro evaluate.RunOptions
 	return nil
 }
 
-// checked are the samples the scoring step's first pass found, by dataset
-// and method name, so the scoring pass does not look again.
-type checked map[[2]string]*evaluate.Samples
-
 // checkComplete is the scoring step's first pass: every method's store must
-// hold all its samples (nothing is translated). It returns the samples of
-// every method, or an *IncompleteError naming every method that lacks some.
-func (c *Config) checkComplete(ctx context.Context, o Options, ro evaluate.RunOptions) (checked, error) {
+// hold all its samples (nothing is translated). It hands each method's
+// samples to the plan, so the scoring pass does not look again, or returns
+// an *IncompleteError naming every method that lacks some.
+func (c *Config) checkComplete(ctx context.Context, pl *evaluate.Plan, o Options) error {
 	if o.Shards < 0 || o.Shards > translate.MaxShards {
-		return nil, fmt.Errorf("%s: --shards %d: want 1 to %d", c.file, o.Shards, translate.MaxShards)
+		return fmt.Errorf("%s: --shards %d: want 1 to %d", c.file, o.Shards, translate.MaxShards)
 	}
 	inc := &IncompleteError{File: c.file, Shards: o.Shards}
-	found := checked{}
-	for _, d := range c.Datasets {
-		for _, m := range d.Methods {
+	for _, d := range pl.Datasets {
+		for i, src := range d.Methods {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
-			src := c.source(d, m, false)
-			src.CheckOnly = true
+			check := src
+			check.CheckOnly = true
 			p := c.Protocol
-			smp, err := evaluate.Acquire(ctx, src, &p, p.SamplesNeeded(c.Want()), ro)
+			set, err := evaluate.Acquire(ctx, check, &p, p.SamplesNeeded(c.Entries()), pl.Run)
 			var ie *translate.IncompleteError
 			switch {
 			case errors.As(err, &ie):
-				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: m.Name, Missing: ie})
+				inc.Units = append(inc.Units, Unit{Dataset: d.Name, Method: src.Method, Missing: ie})
 			case err != nil:
-				return nil, fmt.Errorf("%s / %s: %w", d.Name, m.Name, c.Damaged(err))
+				return fmt.Errorf("%s / %s: %w", d.Name, src.Method, c.Damaged(err))
 			default:
-				found[[2]string{d.Name, m.Name}] = smp
+				d.Methods[i].Set = set
 			}
 		}
 	}
 	if len(inc.Units) > 0 {
-		return nil, inc
+		return inc
 	}
-	return found, nil
+	return nil
 }
 
 // Damaged turns translate's advice for a store whose manifest or shard
@@ -182,6 +180,28 @@ func (e *IncompleteError) RerunShards() []translate.Shard {
 	}
 	slices.SortFunc(out, func(a, b translate.Shard) int { return a.Index - b.Index })
 	return slices.Clip(out)
+}
+
+// ShardSummary says what a shard task generated, one line per method, and
+// when to score file.
+func (o *Outcome) ShardSummary(file string, shard translate.Shard) string {
+	var b strings.Builder
+	done := len(o.Generated) > 0
+	for _, g := range o.Generated {
+		state := "other shards still to finish"
+		if g.Complete {
+			state = "store complete"
+		}
+		done = done && g.Complete
+		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s)\n",
+			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Computed, g.Reused, state)
+	}
+	next := "when every shard has finished"
+	if done {
+		next = "now (every store is complete)"
+	}
+	fmt.Fprintf(&b, "shard %s generated its samples; nothing scored. Score %s: munit-eval run %s --score-only\n", shard, next, file)
+	return b.String()
 }
 
 // listSome lists at most n names, then how many more.

@@ -165,7 +165,7 @@ func TestRerunShardsBounded(t *testing.T) {
 		}
 	}
 	// run --score-only --shards N: N is checked before anything is read.
-	_, err := (&Config{file: "e.yaml"}).checkComplete(context.Background(), Options{Shards: 4_000_000_000_000}, evaluate.RunOptions{})
+	err := (&Config{file: "e.yaml"}).checkComplete(context.Background(), &evaluate.Plan{}, Options{Shards: 4_000_000_000_000})
 	if err == nil || !strings.Contains(err.Error(), "e.yaml: --shards 4000000000000: want 1 to 100000") {
 		t.Errorf("--score-only --shards 4e12: %v", err)
 	}

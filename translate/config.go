@@ -36,7 +36,7 @@ type Config struct {
 	Select string
 	// Samples is K, the samples per input. 0 picks: the second axis of the
 	// latents file, the pre-generated folder's count, 1 for a deterministic
-	// generator, and DefaultStochasticSamples for a stochastic one.
+	// generator, and DefaultSamples for a stochastic one.
 	Samples int
 	// Seed draws the latent codes (Latent) and the random input subset.
 	Seed int64
@@ -131,17 +131,23 @@ func (c *Config) parallelism() (streams, threads int) {
 	return streams, max(1, threads/streams)
 }
 
-// DefaultStochasticSamples is the default K for stochastic generators: 38,
-// the 2P samples of DESIGN.md §3's default LPIPS protocol (P = 19
-// independent pairs per input).
-const DefaultStochasticSamples = 38
+// DefaultSamples and DefaultBatch are the evaluation protocol's K and
+// batch (evaluate.DefaultProtocol, which names them): a stochastic
+// generator's default K, so that a default translate serves every default
+// metric (IS/CIS and FID/KID score K = 100 samples per input, the LPIPS
+// pairs use the first 38), and the most samples per network run.
+const (
+	DefaultSamples = 100
+	DefaultBatch   = 16
+)
 
 // DefaultConfig returns the defaults of every field: all inputs in sorted
-// order, K chosen by the generator kind, seed 0, batch 8, no resize, CPU.
+// order, K chosen by the generator kind, seed 0, batch DefaultBatch, no
+// resize, CPU.
 func DefaultConfig() Config {
 	return Config{
 		Select:        SelectFirst,
-		Batch:         8,
+		Batch:         DefaultBatch,
 		Device:        "cpu",
 		manifestEvery: time.Second,
 	}
@@ -153,7 +159,7 @@ func (c *Config) check() error {
 		c.Select = SelectFirst
 	}
 	if c.Batch == 0 {
-		c.Batch = 8
+		c.Batch = DefaultBatch
 	}
 	switch {
 	case c.Inputs == "":
@@ -213,4 +219,18 @@ type Summary struct {
 	// after an unsharded run; after a shard, when it was the last to finish
 	// and folded every fragment into manifest.json.
 	Complete bool `json:"complete"`
+}
+
+// String is the summary on one line, as translate prints it.
+func (s *Summary) String() string {
+	if s.Shard == "" {
+		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
+			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)
+	}
+	state := "other shards still to finish"
+	if s.Complete {
+		state = "store complete"
+	}
+	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
+		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
 }

@@ -264,7 +264,7 @@ func (r *runner) setup() error {
 		// Noise inputs only: every sample gets its own noise from the seed.
 		r.k = cfg.Samples
 		if r.k == 0 {
-			r.k = DefaultStochasticSamples
+			r.k = DefaultSamples
 		}
 		if prev != nil && prev.LatentSource == LatentsNone && len(prev.Noise) > 0 {
 			r.k = max(r.k, prev.SamplesPerInput)
@@ -281,7 +281,7 @@ func (r *runner) setup() error {
 	default:
 		r.k = cfg.Samples
 		if r.k == 0 {
-			r.k = DefaultStochasticSamples
+			r.k = DefaultSamples
 		}
 		if prev != nil && prev.LatentSource == LatentsSeed {
 			r.k = max(r.k, prev.SamplesPerInput)

@@ -323,6 +323,7 @@ func TestRunBadOutput(t *testing.T) {
 	}
 
 	cfg = fakeConfig(&fakeGen{latentDim: 2, badShape: true}, in, t.TempDir())
+	cfg.Batch = 8
 	_, err = Run(context.Background(), cfg)
 	errContains(t, err, "has shape [8 1 4 4]", "want [8,3,H,W]")
 }

@@ -2,22 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"github.com/munit-eval/munit-eval/warning"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/munit-eval/munit-eval/amt"
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
-	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
 )
 
@@ -111,23 +99,11 @@ The same flags give the same batch, byte for byte.`,
 }
 
 func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
-	if len(o.methods) == 0 {
-		return usageError{errors.New("no --method given")}
+	methods, err := amt.ParseMethods(o.methods)
+	if err != nil {
+		return usageError{err}
 	}
-	for _, m := range o.methods {
-		name, dir, ok := strings.Cut(m, "=")
-		if !ok {
-			s, err := translate.OpenStore(m)
-			if err != nil {
-				return err
-			}
-			name, dir = s.Method(), m
-		}
-		if name == "" || dir == "" {
-			return usageError{fmt.Errorf("--method %q: want NAME=STORE/<method>", m)}
-		}
-		o.cfg.Methods = append(o.cfg.Methods, amt.Method{Name: name, Store: dir})
-	}
+	o.cfg.Methods = methods
 	design, err := amt.DesignBatch(o.cfg)
 	if err != nil {
 		return err
@@ -136,36 +112,8 @@ func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
 	if err != nil {
 		return err
 	}
-	catch := 0
-	for _, q := range key.Questions {
-		if q.Catch {
-			catch++
-		}
-	}
-	fmt.Fprintf(w, "wrote %s: %d HITs of %d questions (%d comparisons with %s, %d catch), %d images\n",
-		o.cfg.Out, len(key.HITs), key.Params.PerHIT, len(key.Questions)-catch, key.Reference, catch, len(key.Images))
-	for _, warn := range design.Warnings {
-		fmt.Fprintf(w, "  note: %s\n", warn)
-	}
-	fmt.Fprint(w, amtMakeNextSteps(o.cfg.Out, key))
-	return nil
-}
-
-// amtMakeNextSteps says what to do with the batch in dir: where its images
-// must be served from (relative URLs work for amt serve only) and what to
-// publish and keep private.
-func amtMakeNextSteps(dir string, key *amt.Key) string {
-	var b strings.Builder
-	images := filepath.Join(dir, amt.ImagesDir) + string(filepath.Separator)
-	if key.Params.BaseURL == "" {
-		fmt.Fprintf(&b, "  local study: munit-eval amt serve %s (batch.csv points at the images by the relative URLs %s/NAME)\n", dir, amt.ImagesDir)
-		fmt.Fprintf(&b, "  for MTurk: put the files of %s on a web server and make the batch again with --base-url set to their URL\n", images)
-	} else {
-		fmt.Fprintf(&b, "  for MTurk: upload the files of %s so that each is served at %s/NAME\n", images, strings.TrimRight(key.Params.BaseURL, "/"))
-	}
-	fmt.Fprintf(&b, "  publish %s with the layout %s, %d assignments per HIT; keep %s private\n",
-		filepath.Join(dir, amt.BatchCSVFile), filepath.Join(dir, amt.HITFile), key.Params.Workers, filepath.Join(dir, amt.KeyFile))
-	return b.String()
+	_, err = io.WriteString(w, design.Summary(key))
+	return err
 }
 
 func amtAnalyzeCommand() *cobra.Command {
@@ -205,60 +153,17 @@ right) is an error naming the file and line.`,
 }
 
 func runAmtAnalyze(w io.Writer, files []string, o amtAnalyzeOptions) error {
-	key, err := amt.ReadKey(o.key)
+	a, doc, err := amt.AnalyzeFiles(o.key, files, o.opts, o.dataset)
 	if err != nil {
 		return err
 	}
-	var rows []amt.Row
-	var warns []warning.Warning
-	for _, p := range files {
-		f, err := os.Open(p)
-		if err != nil {
+	return emit(w, o.out, doc, "", func(w io.Writer) error {
+		if err := renderTable(w, a.TableHeader(), a.TableRows()); err != nil {
 			return err
 		}
-		r, wr, err := amt.ReadResults(p, f, key)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-		warns = append(warns, wr...)
-	}
-	a, err := amt.Analyze(key, rows, o.opts)
-	if err != nil {
+		_, err := io.WriteString(w, a.Counts())
 		return err
-	}
-	doc := a.Document(key, o.dataset)
-	doc.Warnings = append(warns, doc.Warnings...)
-	return emit(w, o.out, doc, "", func(w io.Writer) error { return amtTable(w, a) })
-}
-
-// amtTable prints the analysis: one row per baseline, the reference at 50%.
-func amtTable(w io.Writer, a *amt.Analysis) error {
-	header := []string{"method", "preferred over " + a.Reference + " %", "Wilson 95%", "bootstrap 95%", "judgments", "questions", "workers", "excluded"}
-	rows := [][]string{{a.Reference, "50.0 (reference)", "", "", "", "", "", ""}}
-	for _, b := range a.Baselines {
-		name := b.Name
-		if b.Simulated {
-			name += " (simulated)"
-		}
-		if b.Judgments == 0 {
-			rows = append(rows, []string{name, "-", "", "", "0", "0", "0", strconv.Itoa(b.ExcludedWorkers)})
-			continue
-		}
-		rows = append(rows, []string{name, fmt.Sprintf("%.1f", b.Percent),
-			fmt.Sprintf("[%.1f, %.1f]", b.Wilson[0], b.Wilson[1]), fmt.Sprintf("[%.1f, %.1f]", b.Bootstrap[0], b.Bootstrap[1]),
-			strconv.Itoa(b.Judgments), strconv.Itoa(b.Questions), strconv.Itoa(b.Workers), strconv.Itoa(b.ExcludedWorkers)})
-	}
-	if err := renderTable(w, header, rows); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d rows (%d rejected), %d workers, %d excluded for failing catch questions; %d duplicate answers (%d conflicting), %d missing, %d in progress\n",
-		a.Rows, a.Rejected, a.Workers, len(a.Excluded), a.Duplicates, a.Conflicts, a.Missing, a.InProgress)
-	for _, e := range a.Excluded {
-		fmt.Fprintf(w, "  excluded %s: %d of %d catch questions right\n", e.Worker, e.Correct, e.Catch)
-	}
-	return nil
+	})
 }
 
 func amtServeCommand() *cobra.Command {
@@ -291,31 +196,11 @@ Ctrl-C.`,
 }
 
 func runAmtServe(ctx context.Context, log io.Writer, dir string, o amtServeOptions) error {
-	s, err := amt.NewServer(dir, amt.ServeOptions{HITs: o.hits, Log: log})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
-		fmt.Fprintf(log, "warning: listening on %s, reachable from other machines\n", ln.Addr())
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute}
-	fmt.Fprintf(log, "local study of %s at http://%s/ (answers in %s/%s); Ctrl-C stops\n", dir, ln.Addr(), dir, amt.LocalResultsFile)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
+	err := amt.ListenAndServe(ctx, dir, o.addr, o.hits, log)
+	if ctx.Err() != nil {
 		return errInterrupted
 	}
+	return err
 }
 
 func amtSimulateCommand() *cobra.Command {
@@ -348,19 +233,9 @@ func runAmtSimulate(w io.Writer, o amtSimulateOptions) error {
 	if err != nil {
 		return err
 	}
-	prefs := map[string]float64{}
-	for _, p := range o.prefer {
-		name, v, ok := strings.Cut(p, "=")
-		x, err := strconv.ParseFloat(v, 64)
-		if !ok || err != nil {
-			return usageError{fmt.Errorf("--prefer %q: want NAME=PROBABILITY", p)}
-		}
-		prefs[name] = x
-	}
-	if len(prefs) == 0 {
-		names := append([]string(nil), key.Params.Baselines...)
-		sort.Strings(names)
-		return usageError{fmt.Errorf("no --prefer given (baselines: %s)", strings.Join(names, ", "))}
+	prefs, err := amt.ParsePreferences(o.prefer, key)
+	if err != nil {
+		return usageError{err}
 	}
 	data, err := amt.Simulate(key, prefs, o.careless, o.seed)
 	if err != nil {

@@ -19,7 +19,7 @@ func TestAmtMakeNextSteps(t *testing.T) {
 		{"https://example.org/s1/", []string{"upload the files of batchA/images/ so that each is served at https://example.org/s1/NAME", "5 assignments per HIT"}, []string{"relative", "s1//"}},
 	} {
 		key := &amt.Key{Params: amt.Params{BaseURL: tc.base, Workers: 5}}
-		got := amtMakeNextSteps("batchA", key)
+		got := amt.NextSteps("batchA", key)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("base %q: note %q lacks %q", tc.base, got, w)

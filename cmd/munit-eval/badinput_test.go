@@ -172,7 +172,7 @@ func TestHostileFlags(t *testing.T) {
 		{"translate --size at the budget, batch 16", tr("--size", "4096", "--batch", "16"), []string{"--batch", "lower batch to 4"}},
 		{"translate --batch 1e6", tr("--batch", "1000000"), []string{"--batch", "1024"}},
 		{"translate --streams 1e6", tr("--streams", "1000000"), []string{"--streams", "64"}},
-		{"translate --streams -1", tr("--streams", "-1"), []string{"--streams", "between 0 and 64"}},
+		{"translate --streams -1", tr("--streams", "-1"), []string{"--streams must be at least 0"}},
 		{"translate --samples-per-input 1e7", tr("--samples-per-input", "10000000"), []string{"--samples-per-input"}},
 		{"translate 8000x8000 header", []string{"translate", "--generator", gen, "--inputs", huge, "--out", store}, []string{"big.png is 8000 x 8000", "--size"}},
 		{"translate batch over --memory", tr("--memory", "1M"), []string{"needs about", "more than the", "lower batch to"}},

@@ -132,5 +132,5 @@ func TestPlainFolders(t *testing.T) {
 	}
 	wantBadInput(t, cli(t, "distance", "--lpips", models[synth.KeyLPIPS], flat, st.SamplePath(0, 0)), "two images or two folders")
 	wantBadInput(t, cli(t, "fid", "--classifier", cls, flat, real, "--real", real), "the second argument")
-	wantBadInput(t, cli(t, "lpips", "--lpips", models[synth.KeyLPIPS], flat, "--no-cache"), "laid out as <stem>/<k>.png")
+	wantBadInput(t, cli(t, "lpips", "--lpips", models[synth.KeyLPIPS], flat, "--no-cache"), "needs samples grouped by input (<stem>/<k>.png")
 }

@@ -16,20 +16,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// lpipsOptions are the flags of munit-eval lpips.
-type lpipsOptions struct {
-	*metricFlags
-	lpips    string
-	real     string
-	realSize int
-}
-
 func init() {
-	o := lpipsOptions{metricFlags: newMetricFlags()}
-	// The all pairing pairs every two of K samples: 10 by default here
-	// (45 pairs per input), not the 100 IS/CIS use.
-	o.p.SamplesPerInput = 10
-	cmd := o.command("lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method> | DIR) [--pairs 19] [--real DIR]",
+	cmd, _ := metricCommand("lpips --lpips L.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method> | DIR) [--pairs 19] [--real DIR]",
 		"measure LPIPS diversity (the MUNIT paper's protocol)",
 		`Lpips measures the diversity of a multimodal translation model as the MUNIT
 paper does: for each of M inputs (--num-inputs, default 100), P pairs of outputs
@@ -65,85 +53,8 @@ The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
 values about half of v0.1. It goes into every result.
 
 	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19
-	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, "embeddings", " (the real row to FILE with .real before .json)",
-		1, "one sample folder DIR",
-		func(cmd *cobra.Command, args []string) error { return runLPIPS(cmd.Context(), cmd, args, o) })
-	fs := cmd.Flags()
-	fs.StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
-	fs.StringVar(&o.p.Pairing, "pairing", o.p.Pairing, "independent, consecutive or all")
-	o.protocolFlags(cmd, "pairs", "samples_per_input", "bootstrap")
-	fs.Lookup("samples-per-input").Usage = "samples per input K for --pairing all"
-	fs.StringVar(&o.real, "real", "", "real target image folder: adds the real-data row")
-	fs.BoolVar(&o.cacheEmbeddings, "cache-embeddings", false, "also cache the full embeddings on disk (about 1 MB per 256x256 image), for re-pairing")
-	fs.IntVar(&o.realSize, "real-size", 0, "resize real images (shorter side, centre crop) before LPIPS (0: --size, else as they are)")
+	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, []string{"lpips"}, 1, emitLPIPS)
 	cmd.Flags().Lookup("json").Usage = "print a JSON array of the results documents (the method's, then the real-data row's) instead of the table"
-	rootCmd.AddCommand(cmd)
-}
-
-func runLPIPS(ctx context.Context, cmd *cobra.Command, args []string, o lpipsOptions) error {
-	want := evaluate.Metrics{LPIPS: true}
-	name := commandName(cmd)
-	if o.lpips == "" {
-		return usageError{fmt.Errorf("%s: --lpips L.onnx is required", name)}
-	}
-	if err := o.check(cmd, want); err != nil {
-		return err
-	}
-	if !o.given(args) && o.real == "" {
-		return usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method>, a sample folder DIR, or --real DIR", name)}
-	}
-	if err := checkSizeFlag(name, "real-size", o.realSize); err != nil {
-		return err
-	}
-	s, err := openScorers(evaluate.ModelFiles{LPIPS: o.lpips}, want)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	quiet := o.out.json
-	var docs []*results.Document
-	j := o.job(want, nil, quiet)
-	folder := false
-	if o.given(args) {
-		smp, err := o.samples(ctx, cmd, args, o.p.LPIPSSamples(), true, quiet)
-		if err != nil {
-			return err
-		}
-		folder = smp.Folder != nil
-		j = o.job(want, smp, quiet)
-		doc, err := evaluate.Measure(ctx, s, j)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, doc)
-	}
-	if o.real != "" {
-		rp := o.p
-		if o.realSize > 0 {
-			rp.Size = o.realSize
-		}
-		if j.Real, err = evaluate.RealFiles(o.real, rp); err != nil {
-			return err
-		}
-		j.RealName = o.real
-		if !o.given(args) {
-			j.Samples = evaluate.Samples{NumInputs: o.p.NumInputs, Inputs: o.src.Inputs}
-			if !o.noCache {
-				j.Cache = o.src.Store
-			}
-		}
-		j.Samples.Warnings = nil
-		if o.realSize > 0 {
-			j.Protocol.Size = o.realSize
-		}
-		doc, err := evaluate.RealRow(ctx, s, j)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, doc)
-	}
-	o.noteStore(cmd, o.src.Generator != "" || (folder || !o.given(args)) && !o.noCache)
-	return emitLPIPS(cmd.OutOrStdout(), o.out, docs)
 }
 
 // emitLPIPS writes each document (the real-data row to FILE.real.json) and
@@ -249,54 +160,61 @@ func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOption
 	}
 	defer m.Close()
 	e := lpips.NewEmbedder(m, "")
+	var out any
 	if folders {
 		r, err := evaluate.PairedDistances(ctx, e, a, b, o.size)
+		if err != nil || !o.json {
+			if err == nil {
+				r.WriteText(w, a, b)
+			}
+			return err
+		}
+		out = r
+	} else {
+		embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
 		if err != nil {
 			return err
 		}
-		if o.json {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
-		}
-		for _, p := range r.Pairs {
-			fmt.Fprintf(w, "%s: %.6f\n", p.Name, p.Distance)
-		}
-		fmt.Fprintf(w, "mean over %d pairs: %.6f (LPIPS %s v%s)\n", len(r.Pairs), r.Mean, r.LPIPSNet, r.LPIPSVersion)
-		for _, only := range []struct {
-			dir   string
-			names []string
-		}{{a, r.OnlyA}, {b, r.OnlyB}} {
-			if n := len(only.names); n > 0 {
-				shown := only.names[:min(n, 10)]
-				more := ""
-				if n > 10 {
-					more = fmt.Sprintf(" and %d more (--json lists all)", n-10)
-				}
-				fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(shown, ", "), more)
+		d, per, err := lpips.Distance(embs[0], embs[1])
+		if err != nil || !o.json {
+			if err == nil {
+				fmt.Fprintf(w, "%.6f\n", d)
 			}
+			return err
 		}
-		return nil
+		out = map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version}
 	}
-	embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
-	if err != nil {
-		return err
-	}
-	d, per, err := lpips.Distance(embs[0], embs[1])
-	if err != nil {
-		return fmt.Errorf("%s vs %s: %w", a, b, err)
-	}
-	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version})
-	}
-	fmt.Fprintf(w, "%.6f\n", d)
-	return nil
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // isDir reports whether path is an existing folder.
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// checkSizeFlag bounds a resize flag other than the protocol's --size
+// (lpips --real-size, distance --size) like the protocol's size.
+func checkSizeFlag(cmdName, flag string, v int) error {
+	least, most, _ := evaluate.Bounds("size")
+	if v < least || v > most {
+		return usageError{fmt.Errorf("%s: --%s must be between %d and %d, got %d (the pixel budget is %d x %d per image)",
+			cmdName, flag, least, most, v, evaluate.MaxSize, evaluate.MaxSize)}
+	}
+	return nil
+}
+
+// checkPair checks the two images of distance against the pixel budget
+// and the memory, from their headers.
+func checkPair(a, b string, size int) error {
+	px, err := evaluate.ImagePixels([]images.File{{Path: a}, {Path: b}}, size)
+	if err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	if err := evaluate.CheckMemory(2, px, global.memBytes); err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	return nil
 }

@@ -60,7 +60,10 @@ Conditional Inception Score, FID and KID, and human preference studies, from
 ONNX models run through onnxruntime.
 
 Every metric command prints a table; --results FILE also writes the results
-document and --json prints the document instead of the table.
+document and --json prints the document instead of the table. The metric
+commands (lpips, is/cis, fid/kid, prdc) share one set of flags, one per key
+of run's evaluation file (docs/run.md), and measure as run does; they
+differ in their default --metrics and their table.
 
 Exit codes: 0 success, 1 regression found (check), 2 bad usage or bad input,
 130 interrupted.`,

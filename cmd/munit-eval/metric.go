@@ -1,174 +1,274 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
 )
 
-// metricFlags are what the metric commands (lpips, is/cis, fid/kid) share:
-// where the samples come from (an evaluate.Source: a generator run over an
-// input folder through the store, or an existing store folder), the
-// protocol values, and the output flags. The commands are flag adapters
-// over package evaluate, as `munit-eval run` is a YAML adapter over it.
-type metricFlags struct {
+// planKey is one row of planKeys: an evaluation-file key (its sections
+// before dots; "protocol.X" binds the field of evaluate.Protocol tagged X),
+// the flag that sets the same value, and the flag's usage.
+type planKey struct{ key, flag, usage string }
+
+// planKeys is the one table between the metric commands' flags and the
+// evaluation file's keys: it registers the flags and, through bind, fills
+// the same evaluate.Plan fields the file fills; TestFlagsMatchYAMLKeys
+// checks that every flag and every key has its row.
+var planKeys = []planKey{
+	{"seed", "seed", "seed of the latent codes, input selection, real pairs and bootstraps"},
+	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc; default: the command's)"},
+	{"cache", "no-cache", "do not keep pair distances, embeddings or classifier outputs on disk (the file's cache: false)"},
+	{"cache_embeddings", "cache-embeddings", "also cache the full LPIPS embeddings on disk (about 1 MB per 256x256 image), for re-pairing"},
+	{"models.lpips", "lpips", "LPIPS embedding ONNX model"},
+	{"models.classifier", "classifier", "classifier ONNX model (IS/CIS; FID/KID/PRDC too unless --features)"},
+	{"models.features", "features", "features ONNX model of FID, KID and PRDC (default: --classifier)"},
+	{"datasets.name", "dataset", "dataset name for the results document"},
+	{"datasets.inputs", "inputs", "input image folder for --generator"},
+	{"datasets.real", "real", "real target image folder (the real-data LPIPS row, FID, KID, PRDC)"},
+	{"datasets.real_size", "real-size", "resize real images (shorter side, centre crop) first (0: --size)"},
+	{"datasets.real_stats", "real-stats", "real statistics .npz (pytorch-fid's mu and sigma) instead of --real: FID only"},
+	{"datasets.methods.name", "method", "method name (default: the generator's munit_eval.method, the store's, or the folder's name)"},
+	{"datasets.methods.generator", "generator", "generator ONNX model (or the content encoder, with --decoder) to run over --inputs"},
+	{"datasets.methods.content_encoder", "generator", ""},
+	{"datasets.methods.decoder", "decoder", "decoder ONNX model of the two-stage form"},
+	{"datasets.methods.folder", "from-folder", "pre-generated samples copied into the store (with --inputs and --method)"},
+	{"datasets.methods.samples", "samples", "samples read where they are: a store folder STORE/<method>, or a plain folder"},
+	{"datasets.methods.latents", "latents", "latent codes for --generator, float32 .npy [M,K,S] or [M,S]"},
+	{"protocol.num_inputs", "num-inputs", "number of inputs M (fewer, with a warning, when the source holds fewer and M is not given)"},
+	{"protocol.select", "select", "which inputs: first (the first M in sorted order) or random (a seeded subset)"},
+	{"protocol.samples_per_input", "samples-per-input", "samples per input K (IS/CIS, FID/KID/PRDC, and the all pairing)"},
+	{"protocol.pairs", "pairs", "LPIPS pairs per input P"},
+	{"protocol.pairing", "pairing", "LPIPS pairing: independent, consecutive or all"},
+	{"protocol.bootstrap", "bootstrap", "bootstrap resamples over inputs for the 95% intervals (0: none)"},
+	{"protocol.splits", "splits", "splits of the conventional Inception Score"},
+	{"protocol.contiguous_splits", "contiguous-splits", "split rows in order for is_splits instead of torch-fidelity's shuffle (seed 2020)"},
+	{"protocol.size", "size", "resize inputs: shorter side to N, centre crop N x N (0: as they are)"},
+	{"protocol.batch", "batch", "images per network run, for every network (generator, LPIPS, classifier)"},
+	{"protocol.streams", "streams", "generator runs at once, sharing --threads (0: 2 on a CPU of 2+ cores, else 1)"},
+	{"protocol.fid_interval", "fid-interval", "FID's jackknife interval: on, off or auto (on for features of up to 256 dimensions)"},
+	{"protocol.fid_bootstrap", "fid-bootstrap", "deprecated: use --fid-interval (above 0 on, 0 off, -1 auto)"},
+	{"protocol.kid_subsets", "kid-subsets", "KID subsets"},
+	{"protocol.kid_subset_size", "kid-subset-size", "KID subset size"},
+	{"protocol.num_real", "num-real", "real images to use (0: all)"},
+	{"protocol.resize", "resize", "how images reach the features model: legacy (the network's own resize, as pytorch-fid) or clean (clean-fid's antialiased bicubic to 299 in Go first)"},
+	{"protocol.pr_k", "pr-k", "neighbours k of precision and recall (torch-fidelity's prc_neighborhood)"},
+	{"protocol.dc_k", "dc-k", "neighbours k of density and coverage (prdc's nearest_k)"},
+}
+
+// planFlags are the values the metric commands' flags set: an
+// evaluate.Plan of one dataset and at most one method, and how to run and
+// print it.
+type planFlags struct {
+	pl      evaluate.Plan
+	ds      evaluate.Dataset
 	src     evaluate.Source
-	p       evaluate.Protocol
-	out     outputFlags
-	dataset string
 	noCache bool
-	// cacheEmbeddings is lpips's --cache-embeddings.
-	cacheEmbeddings bool
+	store   string
 	// shard and shards are --shard I/N and --shards N (with --generator).
 	shard  string
 	shards int
+	prdc   bool
+	out    outputFlags
+}
+
+// bind returns the field the key of a planKeys row fills.
+func (f *planFlags) bind(key string) any {
+	if k, ok := strings.CutPrefix(key, "protocol."); ok {
+		v := reflect.ValueOf(&f.pl.Protocol).Elem()
+		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get("yaml") == k {
+				return v.Field(i).Addr().Interface()
+			}
+		}
+	}
+	return map[string]any{"seed": &f.pl.Protocol.Seed, "metrics": &f.pl.Metrics, "cache": &f.noCache,
+		"cache_embeddings": &f.pl.CacheEmbeddings, "models.lpips": &f.pl.Models.LPIPS, "models.classifier": &f.pl.Models.Classifier,
+		"models.features": &f.pl.Models.Features, "datasets.name": &f.ds.Name, "datasets.inputs": &f.ds.Inputs,
+		"datasets.real": &f.ds.Real, "datasets.real_size": &f.ds.RealSize, "datasets.real_stats": &f.ds.RealStats,
+		"datasets.methods.name": &f.src.Method, "datasets.methods.generator": &f.src.Generator, "datasets.methods.decoder": &f.src.Decoder,
+		"datasets.methods.folder": &f.src.Folder, "datasets.methods.samples": &f.src.Samples, "datasets.methods.latents": &f.src.Latents}[key]
+}
+
+// register adds the flags of the planKeys rows whose keys are given (all
+// when none), bound to f, with their defaults as set in f when called.
+func (f *planFlags) register(cmd *cobra.Command, keys ...string) {
+	fs := cmd.Flags()
+	for _, r := range planKeys {
+		if fs.Lookup(r.flag) != nil || len(keys) > 0 && !strings.Contains(" "+strings.Join(keys, " ")+" ", " "+r.key+" ") {
+			continue
+		}
+		switch v := f.bind(r.key).(type) {
+		case *int:
+			fs.IntVar(v, r.flag, *v, r.usage)
+		case *int64:
+			fs.Int64Var(v, r.flag, *v, r.usage)
+		case *string:
+			fs.StringVar(v, r.flag, *v, r.usage)
+		case *bool:
+			fs.BoolVar(v, r.flag, *v, r.usage)
+		case *[]string:
+			fs.StringSliceVar(v, r.flag, *v, r.usage)
+		}
+	}
+	fs.MarkDeprecated("fid-bootstrap", "the FID interval is a jackknife over input groups and the count was never used: use --fid-interval on|off|auto")
+}
+
+// given are the protocol keys (and seed) set by a flag.
+func (f *planFlags) given(cmd *cobra.Command) map[string]bool {
+	g := map[string]bool{}
+	for _, r := range planKeys {
+		if k, ok := strings.CutPrefix(r.key, "protocol."); ok && cmd.Flags().Changed(r.flag) {
+			g[k] = true
+		}
+	}
+	g["seed"] = cmd.Flags().Changed("seed")
+	return g
 }
 
 // errShardDone ends a metric command that generated one shard's samples
 // and measured nothing (a success).
 var errShardDone = errors.New("shard generated")
 
-func newMetricFlags() *metricFlags {
-	return &metricFlags{p: evaluate.DefaultProtocol(), src: evaluate.Source{Store: "store"}}
-}
-
-// command makes a metric command with up to maxArgs positional arguments
-// (plain folders, described by what) and the shared flags; run does the
-// work.
-func (f *metricFlags) command(use, short, long, cached, resultsNote string, maxArgs int, what string, run func(*cobra.Command, []string) error) *cobra.Command {
+// metricCommand makes a metric command: the shared flags, up to maxArgs
+// positional folders (the samples, then the real images), the command's
+// default metrics, and print to show the documents.
+func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(io.Writer, outputFlags, []*results.Document) error) (*cobra.Command, *planFlags) {
+	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}, store: "store"}
 	cmd := &cobra.Command{Use: use, Short: short, Long: long,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > maxArgs {
-				return usageError{fmt.Errorf("%s: want at most %s, got %d argument(s) (see '%s --help')", commandName(cmd), what, len(args), cmd.CommandPath())}
+				return usageError{fmt.Errorf("%s: want at most %d folder(s), got %d argument(s) (see '%s --help')", commandName(cmd), maxArgs, len(args), cmd.CommandPath())}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := run(cmd, args); !errors.Is(err, errShardDone) {
+			docs, err := f.run(cmd, args)
+			if errors.Is(err, errShardDone) {
+				return nil
+			} else if err != nil {
 				return err
 			}
-			return nil
+			return print(cmd.OutOrStdout(), f.out, docs)
 		}}
-	f.register(cmd, cached, resultsNote)
-	return cmd
-}
-
-// register adds the sample-source, input-selection and output flags.
-func (f *metricFlags) register(cmd *cobra.Command, cached, resultsNote string) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.src.Generator, "generator", "", "generator ONNX model (or the content encoder, with --decoder) to run over --inputs")
-	fs.StringVar(&f.src.Decoder, "decoder", "", "decoder ONNX model of the two-stage form")
-	fs.StringVar(&f.src.Inputs, "inputs", "", "input image folder for --generator")
-	fs.StringVar(&f.src.Samples, "samples", "", "an existing sample store folder, STORE/<method>")
-	fs.StringVar(&f.src.Store, "store", f.src.Store, "the sample store --generator writes to (and whose .cache/ keeps embeddings)")
-	fs.StringVar(&f.src.Method, "method", "", "method name (default: the generator's munit_eval.method)")
+	fs.StringVar(&f.store, "store", f.store, "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs")
 	fs.BoolVar(&f.src.Force, "force", false, "discard store samples of a different model, seed or input set")
 	fs.StringVar(&f.shard, "shard", "", "with --generator: generate only shard `I/N` of the samples (auto: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
 	fs.IntVar(&f.shards, "shards", 0, "with --generator: number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
-	fs.Int64Var(&f.p.Seed, "seed", f.p.Seed, "seed of the latent codes, input selection and bootstrap")
-	fs.StringVar(&f.p.Select, "select", f.p.Select, "which inputs: first (the first M in sorted order) or random (a seeded subset)")
-	f.protocolFlags(cmd, "num_inputs", "size", "batch")
-	f.out.register(cmd, &f.dataset, &f.noCache, cached, resultsNote)
+	fs.BoolVar(&f.prdc, "prdc", false, "also report precision, recall, density and coverage (prdc in --metrics)")
+	f.out.register(cmd, &f.ds.Name, &f.noCache, "pair distances, embeddings or classifier outputs", " (a real-data row to FILE with .real before .json)")
+	f.register(cmd)
+	rootCmd.AddCommand(cmd)
+	return cmd, f
 }
 
-// protocolFlags registers the integer protocol values named by their
-// evaluation-file keys as flags (num_inputs is --num-inputs), with the
-// protocol's defaults as set in f.p when called.
-func (f *metricFlags) protocolFlags(cmd *cobra.Command, keys ...string) {
-	p := &f.p
-	flags := map[string]struct {
-		v     *int
-		usage string
-	}{
-		"num_inputs":        {&p.NumInputs, "number of inputs M (fewer, with a warning, when the folder or store holds fewer)"},
-		"size":              {&p.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)"},
-		"batch":             {&p.Batch, "samples per generator run"},
-		"samples_per_input": {&p.SamplesPerInput, "samples per input K"},
-		"pairs":             {&p.Pairs, "LPIPS pairs per input P"},
-		"bootstrap":         {&p.Bootstrap, "bootstrap resamples over inputs for the 95% intervals (0: none)"},
-		"splits":            {&p.Splits, "splits of the conventional Inception Score"},
-		"num_real":          {&p.NumReal, "real images to use (0: all)"},
-		"fid_bootstrap":     {&p.FIDBootstrap, "bootstrap resamples for the FID interval (0: none; -1: 100 up to 256 feature dimensions, else none)"},
-		"kid_subsets":       {&p.KIDSubsets, "KID subsets"},
-		"kid_subset_size":   {&p.KIDSubsetSize, "KID subset size"},
-		"pr_k":              {&p.PRK, "neighbours k of precision and recall (torch-fidelity's prc_neighborhood)"},
-		"dc_k":              {&p.DCK, "neighbours k of density and coverage (prdc's nearest_k)"},
-	}
-	for _, k := range keys {
-		fl, ok := flags[k]
-		if !ok {
-			panic("no protocol flag " + k)
+// plan is the evaluation the flags and the folder arguments (samples,
+// then real images) declare, checked as the evaluation file is.
+func (f *planFlags) plan(cmd *cobra.Command, args []string) (evaluate.Plan, error) {
+	name, pl, ds, src := commandName(cmd), f.pl, f.ds, f.src
+	for i, dst := range []*string{&src.Samples, &ds.Real}[:len(args)] {
+		if *dst != "" || i == 0 && src.Generator != "" || i == 1 && ds.RealStats != "" {
+			return pl, usageError{fmt.Errorf("%s: the %s argument %s names what --%s names: give one of them", name, []string{"first", "second"}[i], args[i], []string{"samples or --generator", "real or --real-stats"}[i])}
 		}
-		cmd.Flags().IntVar(fl.v, strings.ReplaceAll(k, "_", "-"), *fl.v, fl.usage)
+		*dst = args[i]
 	}
-}
-
-// resizeFlag registers --resize, the features model's resize mode.
-func (f *metricFlags) resizeFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.p.Resize, "resize", f.p.Resize, "how images reach the features model: legacy (the network's own resize, as pytorch-fid) or clean (clean-fid's antialiased bicubic to 299 in Go first)")
-}
-
-// given reports whether a sample source was named (flags or a folder
-// argument).
-func (f *metricFlags) given(args []string) bool {
-	return f.src.Generator != "" || f.src.Samples != "" || len(args) > 0
-}
-
-// grouped reports whether the plain folder the samples come from (an
-// argument or --samples) holds sub-folders, <stem>/<k>.png: samples
-// grouped by input.
-func (f *metricFlags) grouped(args []string) bool {
-	dir := f.src.Samples
-	if len(args) > 0 {
-		dir = args[0]
+	switch {
+	case src.Generator != "" && src.Samples != "":
+		return pl, usageError{fmt.Errorf("%s: give --generator or --samples, not both", name)}
+	case (src.Generator != "" || src.Folder != "") && ds.Inputs == "":
+		return pl, usageError{fmt.Errorf("%s: --generator needs --inputs DIR (so does --from-folder)", name)}
+	case src.Decoder != "" && src.Generator == "":
+		return pl, usageError{fmt.Errorf("%s: --decoder needs --generator ENC.onnx (the content encoder)", name)}
+	case ds.Real != "" && ds.RealStats != "":
+		return pl, usageError{fmt.Errorf("%s: give --real DIR or --real-stats STATS.npz, not both", name)}
 	}
-	return dir != "" && !evaluate.IsStore(dir) && evaluate.GroupedLayout(dir)
+	if f.prdc {
+		pl.Metrics = append(pl.Metrics, "prdc")
+	}
+	pl.Protocol.Given, pl.NoCache, pl.Warn = f.given(cmd), f.noCache, warnStderr
+	pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: f.out.json || global.quiet, Memory: global.memBytes}
+	es, err := pl.Entries()
+	if err == nil {
+		err = pl.Protocol.Validate(es)
+	}
+	if err != nil {
+		return pl, usageError{fmt.Errorf("%s: %w", name, flagError(err))}
+	}
+	if err := checkSizeFlag(name, "real-size", ds.RealSize); err != nil {
+		return pl, err
+	}
+	ds.Store = f.store
+	if src.Samples != "" && evaluate.IsStore(src.Samples) {
+		ds.Store = filepath.Dir(filepath.Clean(src.Samples)) // the store's own .cache/
+	}
+	if src.Generator != "" || src.Folder != "" || src.Samples != "" {
+		ds.Methods = []evaluate.Source{src}
+	}
+	pl.Datasets = []evaluate.Dataset{ds}
+	return pl, nil
 }
 
-// folder returns the plain folder the samples come from: the first
-// argument, or --samples when it names a folder that is not a store ("" for
-// a store or a generator).
-func (f *metricFlags) folder(cmd *cobra.Command, args []string) (string, error) {
-	dir := f.src.Samples
-	if len(args) > 0 {
-		if f.src.Generator != "" || f.src.Samples != "" {
-			return "", usageError{fmt.Errorf("%s: give a sample folder %s, --samples or --generator, not several", commandName(cmd), args[0])}
+// run runs the plan of the flags, or, with --shard, generates its shard.
+func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document, error) {
+	pl, err := f.plan(cmd, args)
+	if err != nil {
+		return nil, err
+	}
+	ds, es := pl.Datasets[0], entries(pl)
+	shard, err := translate.ParseShard(f.shard, f.shards, os.Getenv)
+	switch {
+	case err != nil:
+		return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
+	case shard.Sharded() && f.src.Generator == "":
+		return nil, usageError{fmt.Errorf("%s: --shard and --shards split the samples --generator makes: measure a store (--samples) in one process", commandName(cmd))}
+	case len(ds.Methods) == 0 && (ds.Real == "" || !registry.NeedsOf(es).Has(registry.NeedPairs)):
+		return nil, usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method> or a sample folder DIR (or, for the real-data LPIPS row alone, --real DIR)", commandName(cmd))}
+	}
+	if err := model.Init(global.ortLib); err != nil {
+		return nil, err
+	}
+	if shard.Sharded() {
+		// One task of a sharded run: this shard's samples, exactly as the
+		// unsharded command would translate them; no measuring.
+		src := ds.Methods[0]
+		src.Inputs, src.Store, src.Shard = ds.Inputs, ds.Store, shard
+		sum, err := evaluate.Generate(cmd.Context(), src, pl.Protocol, pl.Protocol.SamplesNeeded(es), pl.Run)
+		if err != nil {
+			return nil, err
 		}
-		dir = args[0]
+		if err := printTranslateSummary(cmd.OutOrStdout(), sum, false); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: shard %s generated; nothing measured: once every shard has finished, measure with --samples %s\n", shard, sum.Store)
+		return nil, errShardDone
 	}
-	if dir == "" || evaluate.IsStore(dir) {
-		f.src.Samples = dir
-		return "", nil
+	out, err := evaluate.Run(cmd.Context(), pl)
+	if err != nil {
+		return nil, err
 	}
-	return dir, nil
+	readStore := len(ds.Methods) > 0 && ds.Methods[0].Samples != "" && evaluate.IsStore(ds.Methods[0].Samples)
+	if !cmd.Flags().Changed("store") && !readStore && (f.src.Generator != "" || !f.noCache) {
+		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.store)
+	}
+	return out.Docs, nil
 }
 
-// check refuses contradictory sources and protocol values out of bounds
-// (evaluate.Protocol.Validate, the evaluation file's rule), naming flags.
-func (f *metricFlags) check(cmd *cobra.Command, want evaluate.Metrics) error {
-	name := commandName(cmd)
-	switch s := f.src; {
-	case s.Generator != "" && s.Samples != "":
-		return usageError{fmt.Errorf("%s: give --generator or --samples, not both", name)}
-	case s.Generator != "" && s.Inputs == "":
-		return usageError{fmt.Errorf("%s: --generator needs --inputs DIR", name)}
-	case s.Decoder != "" && s.Generator == "":
-		return usageError{fmt.Errorf("%s: --decoder needs --generator ENC.onnx (the content encoder)", name)}
-	}
-	if err := f.p.Validate(want); err != nil {
-		return usageError{fmt.Errorf("%s: %w", name, flagError(err))}
-	}
-	return nil
+// entries are pl's metrics, which plan checked.
+func entries(pl evaluate.Plan) []*registry.Entry {
+	es, _ := pl.Entries()
+	return es
 }
 
 // flagError names the flag of an evaluate.FieldError (num_inputs is
@@ -179,98 +279,6 @@ func flagError(err error) error {
 		return fmt.Errorf("--%s %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
 	}
 	return err
-}
-
-// evalRunOptions are the global flags' onnxruntime settings.
-func evalRunOptions(quiet bool) evaluate.RunOptions {
-	return evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: quiet || global.quiet}
-}
-
-// openScorers loads onnxruntime and opens the scoring models.
-func openScorers(files evaluate.ModelFiles, want evaluate.Metrics) (*evaluate.Scorers, error) {
-	if err := model.Init(global.ortLib); err != nil {
-		return nil, err
-	}
-	return evaluate.OpenScorers(files, want, evalRunOptions(false).ModelOptions())
-}
-
-// samples acquires the samples: k per input, translated through the store
-// as needed or read from --samples, or a plain folder (an argument or a
-// --samples folder without a manifest) read where it is, grouped by input
-// when grouped.
-func (f *metricFlags) samples(ctx context.Context, cmd *cobra.Command, args []string, k int, grouped, quiet bool) (*evaluate.Samples, error) {
-	dir, err := f.folder(cmd, args)
-	if err != nil {
-		return nil, err
-	}
-	exact := cmd.Flags().Changed("num-inputs")
-	if dir != "" {
-		return evaluate.OpenFolder(dir, grouped, f.p, exact)
-	}
-	src := f.src
-	src.ExactInputs = exact
-	src.NoteCuts = !exact
-	src.KeepSeed = cmd.Flags().Changed("seed")
-	if src.Generator != "" {
-		// The inputs' sizes against the pixel budgets and the memory,
-		// from their headers, before any work.
-		if err := evaluate.CheckInputs(src.Inputs, f.p, global.memBytes); err != nil {
-			return nil, fmt.Errorf("%s: %w", commandName(cmd), flagError(err))
-		}
-		shard, err := translate.ParseShard(f.shard, f.shards, os.Getenv)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
-		}
-		if shard.Sharded() {
-			// One task of a sharded run: this shard's samples, exactly as
-			// the unsharded command would translate them; no measuring.
-			src.Shard = shard
-			sum, err := evaluate.Generate(ctx, src, f.p, k, evalRunOptions(quiet))
-			if err != nil {
-				return nil, err
-			}
-			if err := printTranslateSummary(cmd.OutOrStdout(), sum, false); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: shard %s generated; nothing measured: once every shard has finished, measure with --samples %s\n", shard, sum.Store)
-			return nil, errShardDone
-		}
-	} else if f.shard != "" || f.shards != 0 {
-		return nil, usageError{fmt.Errorf("%s: --shard and --shards split the samples --generator makes: measure a store (--samples) in one process", commandName(cmd))}
-	}
-	return evaluate.Acquire(ctx, src, &f.p, k, evalRunOptions(quiet))
-}
-
-// job is the evaluation of smp under the flags.
-func (f *metricFlags) job(want evaluate.Metrics, smp *evaluate.Samples, quiet bool) evaluate.Job {
-	j := evaluate.Job{Dataset: f.dataset, Protocol: f.p, Metrics: want, Quiet: quiet || global.quiet,
-		CacheEmbeddings: f.cacheEmbeddings, Warn: warnStderr}
-	switch {
-	case smp != nil && smp.Store != nil:
-		j.Method, j.Samples = smp.Store.Method(), *smp
-		if !f.noCache {
-			j.Cache = evaluate.StoreRoot(smp.Store)
-		}
-	case smp != nil:
-		// A plain folder: named by --method or its own name; caches go to
-		// the store folder.
-		j.Method, j.Samples = f.src.Method, *smp
-		if j.Method == "" {
-			j.Method = filepath.Base(filepath.Clean(smp.Folder.Dir))
-		}
-		if !f.noCache {
-			j.Cache = f.src.Store
-		}
-	}
-	return j
-}
-
-// noteStore says on stderr, once, that the command wrote into the default
-// store folder, which the user did not name.
-func (f *metricFlags) noteStore(cmd *cobra.Command, wrote bool) {
-	if wrote && !cmd.Flags().Changed("store") && (f.src.Samples == "" || !evaluate.IsStore(f.src.Samples)) {
-		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.src.Store)
-	}
 }
 
 // commandName is a command's path without the program name, for errors

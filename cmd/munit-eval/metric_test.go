@@ -221,8 +221,8 @@ func TestMetricFlagBounds(t *testing.T) {
 		{[]string{"cis", "--logits", "x.npy", "--splits", "0"}, "cis: --splits must be at least 1"},
 		{[]string{"fid", "--classifier", "c.onnx", "--samples", "s", "--real", ".", "--kid-subsets", "0"}, "fid: --kid-subsets must be at least 1"},
 		{[]string{"kid", "--classifier", "c.onnx", "--samples", "s", "--real", ".", "--num-real", "-1"}, "kid: --num-real must be at least 0"},
-		{[]string{"kid", "--classifier", "c.onnx", "--samples", "s", "--real", ".", "--fid-bootstrap", "-2"}, "--fid-bootstrap must be at least -1"},
-		{[]string{"fid", "--classifier", "c.onnx", "--real", "."}, "fid: need --classifier"},
+		{[]string{"kid", "--classifier", "c.onnx", "--samples", "s", "--real", ".", "--fid-interval", "maybe"}, `--fid-interval "maybe": want auto, on or off`},
+		{[]string{"fid", "--classifier", "c.onnx", "--real", "."}, "fid: give --generator"},
 		{[]string{"is", "--classifier", "c.onnx", "--generator", "g.onnx"}, "is: --generator needs --inputs"},
 	}
 	for _, c := range cases {

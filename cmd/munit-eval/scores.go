@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -12,18 +11,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// scoreOptions are the flags of munit-eval is and cis.
-type scoreOptions struct {
-	*metricFlags
-	classifier string
-	logits     string
-	classes    string
-}
-
 func init() {
 	for _, name := range []string{"is", "cis"} {
-		o := &scoreOptions{metricFlags: newMetricFlags()}
-		cmd := o.command(name+" --classifier C.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method> | DIR) | "+name+" --logits LOGITS.npy",
+		var logits, classes string
+		cmd, f := metricCommand(name+" --classifier C.onnx (--generator G.onnx --inputs DIR | --samples STORE/<method> | DIR) | "+name+" --logits LOGITS.npy",
 			"measure the Inception Score and Conditional Inception Score (the MUNIT paper's definitions)",
 			`Is and cis (one command under two names; both report everything) score a
 model's samples with a domain classifier, as the MUNIT paper does. With
@@ -53,53 +44,31 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 
 	munit-eval cis --classifier modes.onnx --generator munit.onnx --inputs cats/testA
 	munit-eval is --classifier inception.onnx generated/
-	munit-eval is --logits my_logits.npy --json`, "classifier outputs", "", 1, "one sample folder DIR",
-			func(cmd *cobra.Command, args []string) error { return runScores(cmd.Context(), cmd, args, *o) })
-		fs := cmd.Flags()
-		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model")
-		fs.StringVar(&o.logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
-		fs.StringVar(&o.classes, "classes", "", "class names for --logits, comma separated")
-		o.protocolFlags(cmd, "samples_per_input", "bootstrap", "splits")
-		cmd.Flags().BoolVar(&o.p.ContiguousSplits, "contiguous-splits", false, "split rows in order for is_splits instead of torch-fidelity's shuffle (seed 2020)")
-		rootCmd.AddCommand(cmd)
+	munit-eval is --logits my_logits.npy --json`, []string{"is"}, 1, func(w io.Writer, o outputFlags, docs []*results.Document) error {
+				return emitDocs(w, o, docs, metricTable)
+			})
+		run := cmd.RunE
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if logits == "" {
+				return run(cmd, args)
+			}
+			// Scoring a file runs no network: the protocol is all there is.
+			if f.pl.Models.Classifier != "" || f.src.Generator != "" || f.src.Samples != "" || len(args) > 0 {
+				return usageError{fmt.Errorf("%s: --logits scores a file: give no --classifier, --generator or --samples", name)}
+			}
+			p := f.pl.Protocol
+			if err := p.Validate(entries(f.pl)); err != nil {
+				return usageError{fmt.Errorf("%s: %w", name, flagError(err))}
+			}
+			doc, err := evaluate.Logits(logits, classNames(classes), f.ds.Name, p)
+			if err != nil {
+				return err
+			}
+			return emitWithNotes(cmd.OutOrStdout(), f.out, doc, metricTable)
+		}
+		cmd.Flags().StringVar(&logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
+		cmd.Flags().StringVar(&classes, "classes", "", "class names for --logits, comma separated")
 	}
-}
-
-func runScores(ctx context.Context, cmd *cobra.Command, args []string, o scoreOptions) error {
-	want := evaluate.Metrics{IS: true}
-	name := commandName(cmd)
-	if err := o.check(cmd, want); err != nil {
-		return err
-	}
-	var doc *results.Document
-	if o.logits != "" {
-		if o.classifier != "" || o.given(args) {
-			return usageError{fmt.Errorf("%s: --logits scores a file: give no --classifier, --generator or --samples", name)}
-		}
-		var err error
-		if doc, err = evaluate.Logits(o.logits, classNames(o.classes), o.dataset, o.p); err != nil {
-			return err
-		}
-	} else {
-		if o.classifier == "" || !o.given(args) {
-			return usageError{fmt.Errorf("%s: give --classifier C.onnx with --generator G.onnx --inputs DIR, --samples STORE/<method> or a folder DIR, or --logits FILE.npy", name)}
-		}
-		s, err := openScorers(evaluate.ModelFiles{Classifier: o.classifier}, want)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		quiet := o.out.json
-		smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, o.grouped(args), quiet)
-		if err != nil {
-			return err
-		}
-		if doc, err = evaluate.Measure(ctx, s, o.job(want, smp, quiet)); err != nil {
-			return err
-		}
-		o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
-	}
-	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, metricTable)
 }
 
 // classNames splits a --classes list (nil when empty: the classes are
@@ -115,15 +84,6 @@ func classNames(list string) []string {
 	return parts
 }
 
-// distOptions are the flags of munit-eval fid, kid and prdc.
-type distOptions struct {
-	*metricFlags
-	classifier string
-	real       string
-	realStats  string
-	prdc       bool
-}
-
 const distLong = `Fid and kid (one command under two names; both report both) compare the
 pool features (the classifier's "features" output, e.g. an Inception-v3
 exported with features) of a method's samples with those of real target
@@ -132,8 +92,9 @@ images:
 	FID = ||mu_s - mu_r||^2 + Tr(S_s + S_r - 2 (S_s^1/2 S_r S_s^1/2)^1/2)
 
 between Gaussian fits (covariance with N-1), with a 95% interval from a
-bootstrap over inputs (--fid-bootstrap resamples; each is a full FID, so by
-default only for features of up to 256 dimensions), and
+jackknife over input groups (--fid-interval on, off or auto; each
+leave-one-out value is a full FID, so auto computes it only for features of
+up to 256 dimensions; --fid-bootstrap is its deprecated form), and
 KID, the unbiased MMD^2 with the kernel (x.y/d + 1)^3, over --kid-subsets
 random subsets of --kid-subset-size (clipped to the data): mean and std.
 --prdc adds precision and recall (Kynkaanniemi et al. 2019, --pr-k 3
@@ -143,8 +104,9 @@ neighbours, as torch-fidelity) and density and coverage (Naeem et al.
 The samples: a store folder (--samples STORE/<method>), a generator run
 through the store (--generator, --inputs; --store, default ./store), or a
 plain folder given as the first argument (or --samples DIR without a
-manifest): images, or sub-folders of samples DIR/<stem>/<k>.png; every
-image of it is used. The real images: --real DIR
+manifest): samples grouped by input (DIR/<stem>/<k>.png or
+DIR/<stem>_<k>.png), of which the first --samples-per-input of each input
+are used, or a flat folder of images, all used. The real images: --real DIR
 (or the second argument), or --real-stats STATS.npz, real statistics in
 pytorch-fid's format (float64 mu and sigma, from munit-eval fid-stats or
 pytorch-fid --save-stats); FID alone is then computed (KID and PRDC need
@@ -160,11 +122,9 @@ See docs/metrics.md for which published numbers each setting matches.
 
 func init() {
 	for _, name := range []string{"fid", "kid", "prdc"} {
-		o := &distOptions{metricFlags: newMetricFlags()}
-		o.p.SamplesPerInput = 0 // all the store holds
-		long, short := distLong, "measure FID and KID between samples and real target images"
+		long, short, metrics := distLong, "measure FID and KID between samples and real target images", []string{"fid", "kid"}
 		if name == "prdc" {
-			short = "measure precision, recall, density and coverage of samples against real target images"
+			short, metrics = "measure precision, recall, density and coverage of samples against real target images", []string{"prdc"}
 			long = `Prdc reports improved precision and recall (Kynkaanniemi et al. 2019, as
 torch-fidelity computes them: k = --pr-k 3 nearest neighbours, a sample is
 inside the real manifold when within some real image's k-th neighbour
@@ -174,79 +134,31 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 
 	munit-eval prdc --classifier fid_inception.onnx generated/ real/`
 		}
-		cmd := o.command(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) (--real DIR | --real-stats STATS.npz | REAL_DIR)",
-			short, long, "classifier outputs", "", 2, "a sample folder and a real folder",
-			func(cmd *cobra.Command, args []string) error { return runDist(cmd.Context(), cmd, args, *o) })
-		fs := cmd.Flags()
-		fs.StringVar(&o.classifier, "classifier", "", "classifier ONNX model with a features output (required)")
-		fs.StringVar(&o.real, "real", "", "real target image folder")
-		if name != "prdc" {
-			fs.StringVar(&o.realStats, "real-stats", "", "real statistics .npz (pytorch-fid's mu and sigma) instead of --real: FID only")
-			fs.BoolVar(&o.prdc, "prdc", false, "also report precision, recall, density and coverage")
-		}
-		o.protocolFlags(cmd, "samples_per_input", "num_real", "fid_bootstrap", "kid_subsets", "kid_subset_size", "pr_k", "dc_k")
-		o.resizeFlag(cmd)
-		fs.Lookup("samples-per-input").Usage = "samples per input (0: all the store holds; 1 with --generator)"
-		rootCmd.AddCommand(cmd)
+		metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) (--real DIR | --real-stats STATS.npz | REAL_DIR)",
+			short, long, metrics, 2, func(w io.Writer, o outputFlags, docs []*results.Document) error {
+				return emitDocs(w, o, docs, metricTable)
+			})
 	}
 }
 
-func runDist(ctx context.Context, cmd *cobra.Command, args []string, o distOptions) error {
-	name := commandName(cmd)
-	want := evaluate.Metrics{FID: true, KID: true, PRDC: o.prdc}
-	if name == "prdc" {
-		want = evaluate.Metrics{PRDC: true}
-	}
-	if len(args) == 2 {
-		if o.real != "" || o.realStats != "" {
-			return usageError{fmt.Errorf("%s: the second argument %s is the real folder: give no --real or --real-stats", name, args[1])}
-		}
-		o.real, args = args[1], args[:1]
-	}
-	if o.real != "" && o.realStats != "" {
-		return usageError{fmt.Errorf("%s: give --real DIR or --real-stats STATS.npz, not both", name)}
-	}
-	if o.classifier == "" || (o.real == "" && o.realStats == "") || !o.given(args) {
-		return usageError{fmt.Errorf("%s: need --classifier C.onnx, real images (--real DIR, --real-stats STATS.npz or a second folder) and samples (a folder, --samples STORE/<method> or --generator G.onnx --inputs DIR)", name)}
-	}
-	all := o.p.SamplesPerInput == 0 // all the store holds; 1 with --generator
-	if all {
-		o.p.SamplesPerInput = 1
-	}
-	if err := o.check(cmd, want); err != nil {
-		return err
-	}
-	s, err := openScorers(evaluate.ModelFiles{Features: o.classifier}, want)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	quiet := o.out.json
-	smp, err := o.samples(ctx, cmd, args, o.p.SamplesPerInput, o.grouped(args), quiet)
-	if err != nil {
-		return err
-	}
-	if all && smp.Store != nil {
-		o.p.SamplesPerInput = smp.Store.SamplesPerInput()
-	}
-	j := o.job(want, smp, quiet)
-	if o.realStats != "" {
-		if j.RealStats, err = evaluate.ReadStats(o.realStats); err != nil {
+// emitDocs shows each document with table; a real-data row (the command
+// asked for lpips in --metrics) gets the diversity table and goes to
+// FILE.real.json.
+func emitDocs(w io.Writer, o outputFlags, docs []*results.Document, table func(io.Writer, *results.Document) error) error {
+	for _, doc := range docs {
+		if doc.Method == results.MethodRealData && !o.json {
+			real := o
+			if o.resultsPath != "" {
+				real.resultsPath = strings.TrimSuffix(o.resultsPath, ".json") + ".real.json"
+			}
+			if err := emitLPIPS(w, real, []*results.Document{doc}); err != nil {
+				return err
+			}
+		} else if err := emitWithNotes(w, o, doc, table); err != nil {
 			return err
 		}
-		j.RealStatsName = o.realStats
-	} else {
-		if j.Real, err = evaluate.RealFiles(o.real, o.p); err != nil {
-			return err
-		}
-		j.RealName = o.real
 	}
-	doc, err := evaluate.Measure(ctx, s, j)
-	if err != nil {
-		return err
-	}
-	o.noteStore(cmd, o.src.Generator != "" || smp.Folder != nil && !o.noCache)
-	return emitWithNotes(cmd.OutOrStdout(), o.out, doc, metricTable)
+	return nil
 }
 
 // emitWithNotes writes doc as the output flags ask, its table printed by
@@ -259,4 +171,48 @@ func emitWithNotes(w io.Writer, out outputFlags, doc *results.Document, table fu
 		printSyntheticNotes(w, doc)
 		return nil
 	})
+}
+
+func init() {
+	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, store: "store"}
+	var out string
+	cmd := &cobra.Command{
+		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
+		Short: "write the FID statistics (mu, sigma) of a folder of images in pytorch-fid's .npz format",
+		Long: `Fid-stats runs the features model over every image of a folder and writes
+the mean mu [D] and the covariance sigma [D, D] (N-1 normalization, as
+np.cov) of the features, float64, to a .npz as pytorch-fid's --save-stats
+does. fid --real-stats reads it back (and files pytorch-fid wrote), so the
+real images of a dataset are processed once. --resize and --size apply as
+for fid; the features are cached in the store (--store, --no-cache).
+
+	munit-eval fid-stats real/ --classifier fid_inception.onnx --out real_stats.npz`,
+		Args: exactArgs(1, "one image folder DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pl := f.pl
+			if pl.Models.Classifier+pl.Models.Features == "" || out == "" {
+				return usageError{fmt.Errorf("fid-stats: need --classifier C.onnx and --out STATS.npz")}
+			}
+			if err := pl.Protocol.Validate(nil); err != nil {
+				return usageError{fmt.Errorf("fid-stats: %w", flagError(err))}
+			}
+			pl.NoCache, pl.Warn = f.noCache, warnStderr
+			pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: global.quiet}
+			if err := model.Init(global.ortLib); err != nil {
+				return err
+			}
+			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.store)
+			if err == nil {
+				err = evaluate.WriteStats(out, g)
+			}
+			if err == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: mu [%d] and sigma [%d, %d] of %d images of %s\n", out, len(g.Mean), len(g.Mean), len(g.Mean), g.N, args[0])
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
+	cmd.Flags().StringVar(&f.store, "store", f.store, "the store folder whose .cache/ keeps the features")
+	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
+	rootCmd.AddCommand(cmd)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
@@ -40,7 +41,10 @@ input; the latent code of sample k of input i is drawn from N(0, I) by a
 generator seeded with (--seed, i, k) only, so it is the same whatever the batch
 size, thread count or what was already cached. --latents FILE.npy supplies the
 codes instead: float32 [M, K, S], or [M, S] for one sample per input. K
-defaults to 38 (the 2 x 19 samples of the LPIPS protocol).
+defaults to the evaluation protocol's 100, what the default metrics need
+(IS/CIS and FID/KID score 100 samples per input, the 19 LPIPS pairs use the
+first 38), so that every metric command reads a default store with its
+defaults.
 
 A deterministic generator (no latent input) gives one sample per input;
 --samples-per-input K with K > 1 needs --repeat, which copies it (diversity 0).
@@ -83,14 +87,14 @@ unknown), shard, complete.
 Examples:
 
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out samples \
-	    --num-inputs 100 --samples-per-input 38 --seed 0
+	    --num-inputs 100 --samples-per-input 100 --seed 0
 	munit-eval translate --generator cyclegan.onnx --inputs edges/ --out samples
 	munit-eval translate --from-folder bicycle_out/ --method BicycleGAN \
 	    --inputs edges/ --out samples
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
 	    --shard 2/4`,
 		Args:    cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(cmd, o.cfg) },
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(o.cfg) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTranslate(cmd, o)
 		},
@@ -105,13 +109,13 @@ Examples:
 	f.StringVar(&c.Method, "method", "", "method name (default: the model's munit_eval.method metadata)")
 	f.IntVar(&c.NumInputs, "num-inputs", c.NumInputs, "number of inputs M (0: all)")
 	f.StringVar(&c.Select, "select", c.Select, "which inputs: first (sorted order) or random (seeded)")
-	f.IntVar(&c.Samples, "samples-per-input", c.Samples, "samples per input K (0: 38 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
+	f.IntVar(&c.Samples, "samples-per-input", c.Samples, "samples per input K (0: the protocol's 100 for stochastic generators, 1 for deterministic, as found for --from-folder and --latents)")
 	f.IntVar(&c.Samples, "samples", c.Samples, "samples per input K (deprecated: --samples-per-input)")
 	f.MarkDeprecated("samples", "use --samples-per-input (in the metric commands --samples names a store folder)")
 	f.Int64Var(&c.Seed, "seed", c.Seed, "seed of the latent codes and of --select random")
 	f.StringVar(&c.Latents, "latents", "", "latent codes, float32 .npy [M,K,S] or [M,S]")
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
-	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run (on CPU also at most 65,536 output pixels)")
+	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run, the protocol's batch (on CPU also at most 65,536 output pixels)")
 	f.IntVar(&c.Streams, "streams", 0, "network runs at once, sharing --threads (0: 2 on a CPU with 2+ cores, else 1)")
 	f.IntVar(&c.Size, "size", c.Size, "resize inputs: shorter side to N, centre crop N x N (0: as they are)")
 	f.BoolVar(&c.Force, "force", false, "discard what the run's folder holds when it cannot be reused, instead of refusing")
@@ -124,27 +128,13 @@ Examples:
 
 func runTranslate(cmd *cobra.Command, o translateOptions) error {
 	cfg := o.cfg
-	switch {
-	case cfg.Inputs == "":
-		return usageError{fmt.Errorf("translate: --inputs is required (see 'munit-eval translate --help')")}
-	case cfg.Out == "":
-		return usageError{fmt.Errorf("translate: --out is required (see 'munit-eval translate --help')")}
-	case cfg.Generator == "" && cfg.FromFolder == "":
-		return usageError{fmt.Errorf("translate: give --generator G.onnx or --from-folder DIR (see 'munit-eval translate --help')")}
-	case cfg.Batch < 1:
-		return usageError{fmt.Errorf("translate: --batch %d: want at least 1", cfg.Batch)}
-	}
 	shard, err := translate.ParseShard(o.shard, o.shards, os.Getenv)
 	if err != nil {
 		return usageError{fmt.Errorf("translate: %w", err)}
 	}
-	cfg.Shard = shard
-	cfg.Threads, cfg.Device = global.threads, global.device
-	cfg.Quiet = global.quiet || o.json
-	if cfg.Generator != "" {
-		if err := model.Init(global.ortLib); err != nil {
-			return err
-		}
+	cfg.Shard, cfg.Threads, cfg.Device, cfg.Quiet = shard, global.threads, global.device, global.quiet || o.json
+	if err := model.Init(global.ortLib); cfg.Generator != "" && err != nil {
+		return err
 	}
 	sum, err := translate.Run(cmd.Context(), cfg)
 	if err != nil {
@@ -155,21 +145,37 @@ func runTranslate(cmd *cobra.Command, o translateOptions) error {
 
 // printTranslateSummary prints the --json object or one line of text.
 func printTranslateSummary(w io.Writer, s *translate.Summary, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	}
-	if s.Shard != "" {
-		state := "other shards still to finish"
-		if s.Complete {
-			state = "store complete"
-		}
-		_, err := fmt.Fprintf(w, "%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
-			s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+	if !asJSON {
+		_, err := io.WriteString(w, s.String())
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
-		s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// checkTranslate bounds translate's numbers with the protocol's (its
+// Validate; 0 keeps its meaning of "all" or "automatic"), and checks the
+// inputs' sizes against the pixel budgets and the memory from their
+// headers, before any work.
+func checkTranslate(c translate.Config) error {
+	p := evaluate.DefaultProtocol()
+	p.NumInputs, p.SamplesPerInput, p.Batch, p.Size, p.Streams, p.Select = c.NumInputs, c.Samples, c.Batch, c.Size, c.Streams, c.Select
+	if p.NumInputs == 0 {
+		p.NumInputs = 1
+	}
+	if p.SamplesPerInput == 0 {
+		p.SamplesPerInput = 1
+	}
+	if err := p.Validate(nil); err != nil {
+		return usageError{fmt.Errorf("translate: %w", flagError(err))}
+	}
+	if c.Generator == "" || c.Inputs == "" {
+		return nil // the copy of a folder runs no network; translate names what is missing
+	}
+	p.NumInputs = c.NumInputs
+	if err := evaluate.CheckInputs(c.Inputs, p, global.memBytes); err != nil {
+		return fmt.Errorf("translate: %w", flagError(err))
+	}
+	return nil
 }

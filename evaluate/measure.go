@@ -1,0 +1,485 @@
+// Package evaluate measures one method on one dataset: it acquires the
+// method's samples as a SampleSet (through the sample store, from an
+// existing store folder, or from a plain folder read where it is),
+// gathers what the asked metrics need (LPIPS pair distances, classifier
+// logits, features of the samples and of real images), computes the
+// metrics through their registry entries and returns the results document
+// with its warnings. A Plan is a whole evaluation; Run executes it. Both
+// `munit-eval run` (package pipeline) and the metric commands of the CLI
+// build a Plan and Run it, so the two cannot drift apart.
+//
+// The protocol (how many inputs, samples, pairs, resamples...) is one type,
+// Protocol, with the MUNIT paper's defaults and one Validate, filled from an
+// evaluation file or from command-line flags.
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/munit-eval/munit-eval/batch"
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/inception"
+	"github.com/munit-eval/munit-eval/internal/progress"
+	"github.com/munit-eval/munit-eval/internal/version"
+	"github.com/munit-eval/munit-eval/lpips"
+	"github.com/munit-eval/munit-eval/metrics"
+	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/registry"
+	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/translate"
+	"github.com/munit-eval/munit-eval/warning"
+)
+
+// ModelFiles name the scoring models of an evaluation.
+type ModelFiles struct {
+	LPIPS      string
+	Classifier string
+	// Features is the FID/KID feature model ("": Classifier).
+	Features string
+}
+
+// Scorers are the opened scoring models. Features may be Classifier.
+type Scorers struct {
+	LPIPS      *lpips.Model
+	Classifier *inception.Classifier
+	Features   *inception.Classifier
+	files      ModelFiles
+}
+
+// OpenScorers opens the models that needs ask for, each checked against
+// the contract of its role, before any work: the LPIPS model (pair
+// distances), the classifier (logits, and features when no features model
+// is named) and the features model, which must have a "features" output.
+func OpenScorers(f ModelFiles, needs registry.Need, mo model.Options) (s *Scorers, err error) {
+	s = &Scorers{files: f}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	if needs.Has(registry.NeedPairs) {
+		if f.LPIPS == "" {
+			return nil, fmt.Errorf("LPIPS diversity needs an LPIPS model")
+		}
+		if s.LPIPS, err = lpips.Open(f.LPIPS, mo); err != nil {
+			return nil, err
+		}
+	}
+	logits, feats := needs.Has(registry.NeedLogits), needs.Has(registry.NeedFeatures)
+	if f.Classifier != "" && (logits || feats && f.Features == "") {
+		if s.Classifier, err = inception.Open(f.Classifier, mo); err != nil {
+			return nil, err
+		}
+	}
+	if logits && s.Classifier == nil {
+		return nil, fmt.Errorf("IS and CIS need a classifier")
+	}
+	if feats {
+		switch {
+		case f.Features != "":
+			if s.Features, err = inception.Open(f.Features, mo); err != nil {
+				return nil, err
+			}
+		case s.Classifier != nil:
+			s.Features, s.files.Features = s.Classifier, f.Classifier
+		default:
+			return nil, fmt.Errorf("FID and KID need a features (or classifier) model")
+		}
+		if !s.Features.HasFeatures() {
+			return nil, fmt.Errorf("%s: the FID/KID model has no \"features\" output; FID and KID need pool features (export it with features)", s.files.Features)
+		}
+	}
+	return s, nil
+}
+
+// Close closes every opened model.
+func (s *Scorers) Close() {
+	if s == nil {
+		return
+	}
+	if s.LPIPS != nil {
+		s.LPIPS.Close()
+	}
+	if s.Features != nil && s.Features != s.Classifier {
+		s.Features.Close()
+	}
+	if s.Classifier != nil {
+		s.Classifier.Close()
+	}
+}
+
+// CheckModel opens a model's description and checks it against the
+// contract of role, so that a wrong model is found before any work.
+func CheckModel(path string, role model.Role) error {
+	info, err := model.Inspect(path)
+	if err != nil {
+		return err
+	}
+	if p := model.Check(info, role); len(p) > 0 {
+		return fmt.Errorf("%s does not fit the %s contract (see docs/models.md): %s", path, role, strings.Join(p, "; "))
+	}
+	return nil
+}
+
+// CheckSource checks the models of a source against their roles: the
+// generator, or the content encoder and decoder.
+func CheckSource(src Source) error {
+	switch {
+	case src.Generator != "" && src.Decoder != "":
+		if err := CheckModel(src.Generator, model.RoleContentEncoder); err != nil {
+			return err
+		}
+		return CheckModel(src.Decoder, model.RoleDecoder)
+	case src.Generator != "":
+		return CheckModel(src.Generator, model.RoleGenerator)
+	}
+	return nil
+}
+
+// Job is one measurement: the metrics of one SampleSet under the
+// protocol, or (RealRow) the real-data LPIPS row of a dataset.
+type Job struct {
+	Method, Dataset string
+	Protocol        Protocol
+	// Metrics are the entries to compute, in the registry's order.
+	Metrics []*registry.Entry
+	// Set holds the samples (for RealRow, the real images).
+	Set *SampleSet
+	// RealRow makes the job the real-data row: RealInputs groups of the
+	// pairing's pairs per input, each pair two distinct real images drawn
+	// with the seed (lpips.RandomPairs).
+	RealRow    bool
+	RealInputs int
+	// Real are the real images the distance metrics compare the samples
+	// with (a flat set, named by its Name in the document). RealStats,
+	// when set, replaces them: the real images' Gaussian fit from
+	// published statistics (a pytorch-fid .npz), named RealStatsName; the
+	// metrics that need the real features then say so in a warning.
+	Real          *SampleSet
+	RealStats     *metrics.Gaussian
+	RealStatsName string
+	// Cache is the store folder whose .cache/ keeps embeddings, pair
+	// distances and classifier outputs ("": no disk cache);
+	// CacheEmbeddings also keeps full LPIPS embeddings (for re-pairing).
+	Cache           string
+	CacheEmbeddings bool
+	Quiet           bool
+	// Log, when set, receives one line per step.
+	Log func(step string)
+	// Warn, when set, receives what went wrong without changing a number
+	// (a cache that could not be written); such notes are not recorded in
+	// the results document, which depends only on the inputs and seed.
+	Warn func(msg string)
+}
+
+func (j *Job) log(step string) {
+	if j.Log != nil {
+		j.Log(step)
+	}
+}
+
+func (j *Job) warn(msgs []string) {
+	for _, m := range msgs {
+		if j.Warn != nil {
+			j.Warn(m)
+		}
+	}
+}
+
+func (j *Job) cacheDir(kind string) string {
+	if j.Cache == "" {
+		return ""
+	}
+	return filepath.Join(j.Cache, translate.CacheDirName, kind)
+}
+
+// Measure computes the metrics of j from its samples and returns the
+// results document (not yet stamped with its created time). It gathers,
+// in this order and only what the metrics need (registry.NeedsOf): the
+// LPIPS distances of the pairing's pairs, the classifier's logits of the
+// K samples of each input, the features of those samples and of the real
+// images; then each metric's registry entry computes its part of the
+// document from them. K is samples_per_input, or what the set holds when
+// that is fewer and K was not asked for explicitly (a warning says so).
+func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) {
+	p, set := j.Protocol, j.Set
+	needs := registry.NeedsOf(j.Metrics)
+	doc := results.New(j.Method, j.Dataset)
+	doc.Protocol = results.Protocol{NumInputs: set.M(), Seed: p.Seed, Bootstrap: p.Bootstrap, Select: set.Prov.Select,
+		ImageSize: set.Prov.Size, Inputs: set.Prov.Inputs, Samples: set.Prov.Samples, Randomness: set.Prov.Randomness}
+	doc.Versions = results.Versions{MunitEval: version.MunitEval, ONNXRuntime: model.ORTVersion()}
+	doc.Models = map[string]results.ModelRef{}
+	for role, ref := range set.Prov.Models {
+		doc.Models[role] = ref
+	}
+	if !needs.Has(registry.NeedPairs) && !needs.Has(registry.NeedLogits) {
+		doc.Protocol.Bootstrap = 0 // FID/KID alone use no bootstrap over inputs
+	}
+	if j.RealRow {
+		doc.Method, doc.Protocol.NumInputs, doc.Protocol.Real = results.MethodRealData, j.RealInputs, set.Name
+	}
+	k, recorded, warns, err := j.samplesUsed()
+	if err != nil {
+		return nil, err
+	}
+	doc.Protocol.SamplesPerInput = recorded
+	doc.Warnings = append(append([]warning.Warning(nil), set.Warnings...), warns...)
+	in := &registry.Inputs{Params: p.Params(), M: set.M(), K: k, Grouped: set.Grouped()}
+	if needs.Has(registry.NeedPairs) {
+		if err := j.pairs(ctx, s, in, doc); err != nil {
+			return nil, err
+		}
+	}
+	if needs.Has(registry.NeedLogits) {
+		if err := j.logits(ctx, s, in, doc); err != nil {
+			return nil, err
+		}
+	}
+	if needs.Has(registry.NeedFeatures) {
+		if err := j.features(ctx, s, in, doc, needs.Has(registry.NeedLogits)); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range j.Metrics {
+		ws, err := e.Compute(in, &doc.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", set.Name, e.Title, err)
+		}
+		doc.Warnings = append(doc.Warnings, ws...)
+	}
+	return doc, nil
+}
+
+// samplesUsed is K, the samples per input the per-sample metrics score,
+// and what the document states as samples_per_input: K, or the pairing's
+// need for the pairs alone (none for the real-data row). The pairing's need beyond what the
+// set holds is an error; so is samples_per_input when it was asked for,
+// and a default above it takes what the set holds, with a warning. A
+// folder holding more than is used says so (a store only grows: it does
+// not).
+func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error) {
+	p, set := j.Protocol, j.Set
+	have, need := set.K(), 0
+	k = 1
+	rerun := ""
+	if set.Layout == LayoutStore {
+		rerun = " (rerun translate with --samples-per-input %d)"
+	}
+	if registry.NeedsOf(j.Metrics).Has(registry.NeedPairs) && !j.RealRow {
+		need = p.LPIPSSamples()
+		switch {
+		case !set.Grouped():
+			return 0, 0, nil, fmt.Errorf("%s: LPIPS diversity needs samples grouped by input (%s or %s); a flat folder has none", set.Name, translate.LayoutDirs, translate.LayoutSuffix)
+		case have < need:
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.Pairs, need, need)
+		}
+	}
+	if perSample(j.Metrics) && set.Grouped() {
+		k = p.SamplesPerInput
+		if have < k && p.given("samples_per_input") {
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input, %d asked for (samples_per_input)"+rerun, set.Name, have, k, k)
+		} else if have < k {
+			warns = append(warns, warning.New(CodeFewerSamples, warning.SubjectSamples, "%s holds %d samples per input, fewer than samples_per_input %d: the metrics score %d", set.Name, have, k, have))
+			k = have
+		}
+	}
+	switch {
+	case j.RealRow:
+	case perSample(j.Metrics):
+		recorded = k
+	default:
+		recorded = need
+	}
+	if used := max(k, need); set.Layout != LayoutStore && set.Grouped() && have > used {
+		warns = append(warns, warning.New(CodeCut, warning.SubjectSamples, "%s holds %d samples per input; the metrics used the first %d", set.Name, have, used))
+	}
+	return k, recorded, warns, nil
+}
+
+// pairs gathers the LPIPS distances of the pairing's pairs of the first
+// samples of each input, or of the real-data row's random pairs of real
+// images, through one lpips.Embedder.PairDistances call.
+func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
+	p, set := j.Protocol, j.Set
+	pairing := lpips.Pairing(p.Pairing)
+	m, per := set.M(), p.Pairs
+	var items []batch.Item
+	var pairs [][2]int
+	k := 0 // items per group, for indices within an input
+	if j.RealRow {
+		if set.M() < 2 {
+			return fmt.Errorf("the real data row needs at least 2 images, %s has %d", set.Name, set.M())
+		}
+		if pairing == lpips.All {
+			per = p.SamplesPerInput * (p.SamplesPerInput - 1) / 2
+		}
+		m, items = j.RealInputs, set.items(1, 0)
+		pairs = lpips.RandomPairs(p.Seed, len(items), m*per)
+		in.Pairing = "random real pairs"
+		if w := lpips.RealPairsWarning(len(items), len(pairs)); w != "" {
+			doc.Warnings = append(doc.Warnings, warning.New(CodeFewRealPairs, registry.KeyLPIPS, "%s", w))
+		}
+	} else {
+		k = p.LPIPSSamples()
+		per = len(lpips.PairIndices(pairing, p.Pairs, k))
+		items, pairs = set.items(k, 0), lpips.GroupPairs(pairing, p.Pairs, k, m)
+		in.Pairing = p.Pairing
+		doc.Protocol.PairsPerInput, doc.Protocol.Pairing = per, p.Pairing
+	}
+	j.log("LPIPS")
+	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+	e.CacheEmbeddings, e.Batch = j.CacheEmbeddings, p.Batch
+	e.Bar = progress.New(len(items), "lpips", j.Quiet)
+	dist, err := e.PairDistances(ctx, items, pairs)
+	e.Bar.Finish()
+	j.warn(e.Warnings)
+	if err != nil {
+		return err
+	}
+	in.PairGroups, in.Pairs = make([][]float64, m), make([]results.Pair, len(pairs))
+	for q, d := range dist {
+		g := q / per
+		in.PairGroups[g] = append(in.PairGroups[g], d)
+		in.Pairs[q] = results.Pair{Input: g, A: pairs[q][0] - g*k, B: pairs[q][1] - g*k, Distance: d}
+	}
+	in.PairsPerInput, in.LPIPSNet, in.LPIPSVersion = per, s.LPIPS.Net, s.LPIPS.Version
+	doc.Models[results.ModelLPIPS] = results.ModelRef{File: filepath.Base(s.files.LPIPS), SHA256: s.LPIPS.SHA256(),
+		Net: s.LPIPS.Net, Version: s.LPIPS.Version, Synthetic: s.LPIPS.Synthetic()}
+	return nil
+}
+
+// runner returns a classifier runner with j's cache and batch.
+func (j *Job) runner(c *inception.Classifier) *inception.Runner {
+	r := inception.NewRunner(c, j.cacheDir("classifier"))
+	r.Batch = j.Protocol.Batch
+	return r
+}
+
+// logits gathers the classifier's logits of the K samples of each input.
+func (j *Job) logits(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
+	j.log("IS and CIS")
+	items := j.Set.items(in.K, 0)
+	r := j.runner(s.Classifier)
+	r.Bar = progress.New(len(items), "classify", j.Quiet)
+	outs, err := r.RunItems(ctx, items)
+	r.Bar.Finish()
+	j.warn(r.Warnings)
+	if err != nil {
+		return err
+	}
+	for _, o := range outs {
+		for _, v := range o.Logits {
+			in.Logits = append(in.Logits, float64(v))
+		}
+	}
+	in.Classes = s.Classifier.Classes
+	doc.Protocol.Splits = j.Protocol.Splits
+	doc.Models[results.ModelClassifier] = results.ModelRef{File: filepath.Base(s.files.Classifier), SHA256: s.Classifier.SHA256(),
+		Classes: s.Classifier.Classes, Synthetic: s.Classifier.Info().Synthetic()}
+	return nil
+}
+
+// features gathers the features model's features of the K samples of
+// each input and of the real images (or takes the real statistics), each
+// resized to CleanSize first in ResizeClean mode. Samples and real images
+// run apart, so that a batch never mixes them (what a network computes
+// for an image stays independent of which others share its batch).
+func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document, logits bool) error {
+	if j.Real == nil && j.RealStats == nil {
+		return fmt.Errorf("FID, KID and PRDC need real images (or, for FID alone, real statistics)")
+	}
+	if j.RealStats != nil {
+		// Statistics made with another resize, size or features model
+		// would give a number that looks comparable and is not.
+		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, s.Features.SHA256())); err != nil {
+			return err
+		}
+	}
+	j.log("FID and KID")
+	clean := 0
+	if j.Protocol.Resize == ResizeClean {
+		clean = CleanSize
+		doc.Protocol.Resize = ResizeClean
+	}
+	var real []batch.Item
+	if j.RealStats == nil {
+		real = j.Real.items(1, clean)
+	}
+	samples := j.Set.items(in.K, clean)
+	r := j.runner(s.Features)
+	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
+	var err error
+	if in.Features, err = features(ctx, r, samples); err == nil && real != nil {
+		in.RealFeatures, err = features(ctx, r, real)
+	}
+	r.Bar.Finish()
+	j.warn(r.Warnings)
+	if err != nil {
+		return err
+	}
+	if in.RealStats = j.RealStats; j.RealStats != nil {
+		doc.Protocol.RealStats = j.RealStatsName
+	} else {
+		doc.Protocol.Real = j.Real.Name
+	}
+	// The classifier's entry already names the features model when they
+	// are one.
+	if s.Features != s.Classifier || !logits {
+		doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
+			Synthetic: s.Features.Info().Synthetic()}
+	}
+	return nil
+}
+
+// features runs items through r and returns their features in float64.
+func features(ctx context.Context, r *inception.Runner, items []batch.Item) ([][]float64, error) {
+	outs, err := r.RunItems(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return inception.Features(outs)
+}
+
+// Logits scores a float32 [M, K, C] logits array from a .npy file with
+// the IS entry (no network runs): the document names the file under
+// "logits" and the classes (class0..class{C-1} when classes is nil).
+func Logits(path string, classes []string, dataset string, p Protocol) (*results.Document, error) {
+	a, err := images.ReadNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Shape) != 3 {
+		return nil, fmt.Errorf("%s: logits have shape %v, want rank 3 [M, K, C]", path, a.Shape)
+	}
+	m, k, c := a.Shape[0], a.Shape[1], a.Shape[2]
+	if m == 0 || k == 0 || c == 0 {
+		return nil, fmt.Errorf("%s: logits have shape %v: M, K and C must be positive", path, a.Shape)
+	}
+	if classes == nil {
+		for i := range c {
+			classes = append(classes, fmt.Sprintf("class%d", i))
+		}
+	}
+	if len(classes) != c {
+		return nil, fmt.Errorf("%s: %d class names given, the logits have %d classes", path, len(classes), c)
+	}
+	doc := results.New(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), dataset)
+	doc.Protocol = results.Protocol{NumInputs: m, SamplesPerInput: k, Seed: p.Seed, Bootstrap: p.Bootstrap, Splits: p.Splits}
+	doc.Versions = results.Versions{MunitEval: version.MunitEval, ONNXRuntime: model.ORTVersion()}
+	sha, err := images.HashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc.Models = map[string]results.ModelRef{"logits": {File: filepath.Base(path), SHA256: sha, Classes: classes}}
+	in := &registry.Inputs{Params: p.Params(), M: m, K: k, Grouped: true, Logits: a.Float64(), Classes: classes}
+	w, err := registry.Lookup(registry.KeyIS).Compute(in, &doc.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	doc.Warnings = append(doc.Warnings, w...)
+	return doc, nil
+}
