@@ -102,7 +102,7 @@ func TestCommandsEqualRun(t *testing.T) {
 	y, _ := os.ReadFile(evalFile)
 	y = []byte(strings.Replace(string(y), "metrics: [lpips, is, fid, kid]", "metrics: [lpips, is, fid, kid, prdc]\nreport: false", 1))
 	os.WriteFile(evalFile, y, 0o644)
-	if r := cliIn(t, dir, "-q", "run", "eval.yaml"); r.code != 0 {
+	if r := cliIn(t, dir, "-q", "--ort-lib", model.LibraryPath(), "run", "eval.yaml"); r.code != 0 {
 		t.Fatalf("run: %s", r.stderr)
 	}
 	readDoc := func(name string) *results.Document {
