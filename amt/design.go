@@ -29,7 +29,7 @@ type methodStore struct {
 	stems map[string]int
 }
 
-// Design is a batch's study design (DESIGN.md §3, human preference): which
+// Design is a batch's study design (docs/amt.md): which
 // questions, in which HITs, with which method on which side, and the image
 // every slot will show. DesignBatch computes it from the stores' manifests
 // alone, reading no image, so it can be checked without files; Write then

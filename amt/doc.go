@@ -1,5 +1,5 @@
 // Package amt runs the human preference study of the MUNIT paper (section 5,
-// the "Quality" column; DESIGN.md §3): two-alternative forced-choice batches
+// the "Quality" column; docs/metrics.md): two-alternative forced-choice batches
 // for Amazon Mechanical Turk, the same study as a local web page, and the
 // analysis of the answers.
 //

@@ -58,7 +58,7 @@ const MaxPerHIT = 1000
 // 500, and every question writes two images.
 const MaxQuestions = 100000
 
-// Make builds an AMT batch (DESIGN.md §3, human preference) in cfg.Out:
+// Make builds an AMT batch (docs/amt.md) in cfg.Out:
 // DesignBatch, then Design.Write. The batch holds
 //
 //   - images/: every image shown, re-encoded as PNG (no metadata), named

@@ -1,7 +1,7 @@
 // Package images turns image files into the pixels and tensors the models
 // eat, and back: folder datasets in a stable order, PNG/JPEG decoding to
 // 8-bit RGB, resizing and centre cropping, uint8 <-> float32 NCHW in
-// [-1, 1] (DESIGN.md §2), atomic PNG writing, SHA-256 provenance hashes,
+// [-1, 1] (docs/models.md), atomic PNG writing, SHA-256 provenance hashes,
 // numpy .npy arrays and image grids.
 //
 // The package's opinion: the reference pipelines are PyTorch data loaders

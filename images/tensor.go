@@ -19,7 +19,7 @@ var toFloat = func() (t [256]float32) {
 }()
 
 // ToTensor writes imgs into dst as one float32 NCHW batch [N, 3, H, W] with
-// values in [-1, 1] (DESIGN.md §2):
+// values in [-1, 1] (docs/models.md):
 //
 //	dst[((n·3 + c)·H + y)·W + x] = v/127.5 - 1,   v = channel c of pixel (x, y) of imgs[n]
 //
@@ -65,7 +65,7 @@ func ToTensor(imgs []*Image, dst []float32) error {
 }
 
 // FromTensor turns one image tensor [3, h, w] (CHW, values nominally in
-// [-1, 1]) back into 8-bit RGB (DESIGN.md §2), in float64:
+// [-1, 1]) back into 8-bit RGB (docs/models.md), in float64:
 //
 //	v = round(clamp((x + 1) · 127.5, 0, 255)),   round half away from zero
 //

@@ -1,4 +1,4 @@
-// Package inception runs a classifier model (DESIGN.md §2: `logits` [N,K],
+// Package inception runs a classifier model (docs/models.md: `logits` [N,K],
 // optional `features` [N,D]) over images in batches and turns its outputs
 // into what the score metrics take: per-sample logits for IS and CIS, pool
 // features for FID and KID. Logits and features are cached on disk per

@@ -8,7 +8,7 @@ import (
 	"github.com/munit-eval/munit-eval/batch"
 )
 
-// Pairing is how the samples of one input are paired (DESIGN.md §3).
+// Pairing is how the samples of one input are paired (docs/metrics.md).
 type Pairing string
 
 // The pairings.

@@ -1,5 +1,5 @@
 // Package lpips computes LPIPS distances (Zhang et al., CVPR 2018) from an
-// LPIPS embedding model (DESIGN.md §2) and the diversity protocol of the MUNIT
+// LPIPS embedding model (docs/models.md) and the diversity protocol of the MUNIT
 // paper: mean LPIPS over pairs of outputs that share an input.
 //
 // The embedding model does the network part: it outputs, for each tapped

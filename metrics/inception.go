@@ -43,7 +43,7 @@ type MUNITScores struct {
 	probs         [][][]float64
 }
 
-// ScoreMUNIT computes the MUNIT paper's IS and CIS (DESIGN.md §3) from a
+// ScoreMUNIT computes the MUNIT paper's IS and CIS (docs/metrics.md) from a
 // probability tensor probs[i][k][c] (M inputs, K samples per input, C
 // classes; p_ik = softmax of the classifier's logits for sample k of
 // input i):

@@ -1,6 +1,6 @@
 package model
 
-// The contracts of DESIGN.md §2: roles, the metadata keys, and Check, which
+// The contracts of docs/models.md: roles, the metadata keys, and Check, which
 // says how a model breaks its role's contract. Inspection (info.go) only
 // reads what the file declares.
 
@@ -11,10 +11,10 @@ import (
 )
 
 // Role is what a model is for, from its munit_eval.role metadata or named by
-// the user on the command line (DESIGN.md §2).
+// the user on the command line (docs/models.md).
 type Role string
 
-// The roles of DESIGN.md §2.
+// The roles of docs/models.md.
 const (
 	RoleGenerator      Role = "generator"
 	RoleContentEncoder Role = "content_encoder"
@@ -52,7 +52,7 @@ func ParseRole(s string) (Role, error) {
 }
 
 // Check says precisely how a model does not fit the contract of role
-// (DESIGN.md §2); it returns nil when it fits. When role is empty the model's
+// (docs/models.md); it returns nil when it fits. When role is empty the model's
 // own role is checked.
 func Check(info *Info, role Role) []string {
 	var p []string

@@ -1,7 +1,7 @@
 // Package model runs ONNX models through onnxruntime: it finds the shared
 // library, opens sessions once and reuses them, reads a model's inputs,
 // outputs and metadata, checks a model against munit-eval's contracts
-// (DESIGN.md §2) and runs float32 batches.
+// (docs/models.md) and runs float32 batches.
 //
 // It is the only package that imports onnxruntime_go, and it knows nothing of
 // MUNIT: the rest of munit-eval talks to it through Tensor, Info and Session.

@@ -10,7 +10,7 @@ import (
 )
 
 // MetaNoise is the metadata key of a generator's noise inputs: a JSON list
-// of NoiseInput (DESIGN.md §2, "Test-time noise").
+// of NoiseInput (docs/models.md, "Test-time noise").
 const MetaNoise = "munit_eval.noise"
 
 // MetaHWMultiple is the metadata key that asks for image sides that are

@@ -90,7 +90,7 @@ func TestScoresFloat64Logits(t *testing.T) {
 }
 
 // TestScores checks Scores on logits whose softmax is one-hot to within
-// 3e-13 (30 against 0), against the closed forms of DESIGN.md §3.
+// 3e-13 (30 against 0), against the closed forms of docs/metrics.md.
 func TestScores(t *testing.T) {
 	const m, k, c = 4, 4, 4
 	classes := []string{"a", "b", "c", "d"}

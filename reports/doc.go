@@ -1,4 +1,4 @@
-// Package reports turns results documents (DESIGN.md §4) into what people
+// Package reports turns results documents (docs/results.md) into what people
 // paste into papers and pull requests: paper-style tables (terminal,
 // Markdown, LaTeX with booktabs), plots (PNG and SVG), image grids of
 // samples, and one self-contained HTML page.

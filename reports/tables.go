@@ -25,7 +25,7 @@ const (
 // ScoreForm selects which form of IS and CIS the tables print.
 type ScoreForm string
 
-// Score forms (DESIGN.md §3).
+// Score forms (docs/metrics.md).
 const (
 	// ScoresNats prints the raw mean KL divergences in nats, as the MUNIT
 	// paper's tables do (CycleGAN's CIS 0.078).
@@ -38,7 +38,7 @@ const (
 // PrefInterval selects which 95% interval of a preference is printed.
 type PrefInterval string
 
-// Preference intervals (DESIGN.md §3, human preference).
+// Preference intervals (docs/amt.md).
 const (
 	// PrefWilson is the Wilson score interval on judgments.
 	PrefWilson PrefInterval = "wilson"

@@ -1,5 +1,5 @@
 // Package results holds the results document (schema munit-eval/results/v2,
-// DESIGN.md §4): one JSON document per (method, dataset) evaluation, holding
+// docs/results.md): one JSON document per (method, dataset) evaluation, holding
 // everything reports and the regression gate need so that they never
 // recompute. A metric that was not computed is absent (a nil pointer or an
 // empty slice), never zero. Timestamps live only in Created, so two runs with
@@ -181,7 +181,7 @@ type Metrics struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
-// Diversity is the LPIPS diversity of one method (DESIGN.md §3).
+// Diversity is the LPIPS diversity of one method (docs/metrics.md).
 type Diversity struct {
 	Mean float64 `json:"mean"`
 	Std  float64 `json:"std"`

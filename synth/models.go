@@ -91,7 +91,7 @@ var UNITSwitch = math.Erfc(UNITNoiseThreshold/math.Sqrt2) / 2
 var CycleGANStarSwitch = math.Erfc(CycleGANStarThreshold/math.Sqrt2) / 2
 
 // NoiseInput is one entry of a generator's munit_eval.noise metadata
-// (DESIGN.md §2): a float32 input [N, Channels, H/Stride, W/Stride], H and W
+// (docs/models.md): a float32 input [N, Channels, H/Stride, W/Stride], H and W
 // the image's, filled with uniform [0, 1) ("uniform") or standard normal
 // ("normal") values for every sample.
 type NoiseInput struct {
@@ -791,7 +791,7 @@ var (
 
 const lpipsLinScale = 10
 
-// lpipsModel is the synthetic LPIPS embedding network (DESIGN.md §2): the
+// lpipsModel is the synthetic LPIPS embedding network (docs/models.md): the
 // v0.1 scaling layer (x - shift)/scale, AlexNet's five convolution stages
 // (11x11 stride 4 pad 2, max pool 3/2, 5x5 pad 2, max pool 3/2, three 3x3
 // pad 1, each followed by ReLU, tapped after each ReLU) with He-initialised

@@ -99,7 +99,7 @@ func TestModelsDeterministic(t *testing.T) {
 	}
 }
 
-// wantNoise are the noise inputs each planted model declares (DESIGN.md §2,
+// wantNoise are the noise inputs each planted model declares (docs/models.md,
 // munit_eval.noise).
 var wantNoise = map[string][]NoiseInput{
 	KeyCycleGAN: {{Input: "dropout_noise", Dist: "uniform", Channels: 1, Stride: 4}},
@@ -125,7 +125,7 @@ func withoutNoiseInputs(problems []string, noise []NoiseInput) []string {
 	return out
 }
 
-// TestContracts checks every planted model against DESIGN.md §2 through
+// TestContracts checks every planted model against docs/models.md through
 // model.Inspect and model.Check.
 func TestContracts(t *testing.T) {
 	initORT(t)
@@ -380,7 +380,7 @@ func softmax(l []float32) []float64 {
 	return p
 }
 
-// cis is the MUNIT paper's Conditional Inception Score (DESIGN.md §3),
+// cis is the MUNIT paper's Conditional Inception Score (docs/metrics.md),
 // written out here independently of package metrics:
 // CIS = mean_i mean_k KL(p_ik || q_i), q_i = mean_k p_ik, 0 ln 0 = 0.
 func cis(p [][][]float64) float64 {
@@ -430,7 +430,7 @@ func (r *rig) embed(imgs []*images.Image) [][][]float32 {
 	return e
 }
 
-// lpipsDistance is DESIGN.md §2's LPIPS(x, y) = sum_l mean_{h,w} sum_c
+// lpipsDistance is docs/models.md's LPIPS(x, y) = sum_l mean_{h,w} sum_c
 // (lpips_l(x) - lpips_l(y))^2 from two images' embeddings, in float64.
 func lpipsDistance(x, y [][]float32, hw []int) float64 {
 	d := 0.0
@@ -846,7 +846,7 @@ func TestOperators(t *testing.T) {
 	}
 }
 
-// TestLPIPSNormalisation checks the embedding formula of DESIGN.md §2 on the
+// TestLPIPSNormalisation checks the embedding formula of docs/models.md on the
 // network's outputs: with s_c = sqrt(w_c) read from the model's weights,
 // sum_c (lpips_l,c / s_c)^2 = (sum_c f^2)/(sqrt(sum_c f^2) + 1e-10)^2 is 1 at
 // every position where some channel is active (0 elsewhere), and w_c >= 0.

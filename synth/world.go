@@ -1,6 +1,6 @@
 // Package synth builds munit-eval's synthetic world: two small image domains
 // and a set of ONNX models whose behaviour is planted, so that every metric
-// has a known right answer (DESIGN.md §6).
+// has a known right answer (docs/demo.md).
 //
 // Domain A holds black outlines of shapes (circle, square, triangle, star;
 // position, size and rotation varying) on a white background. Domain B holds
@@ -64,7 +64,7 @@ const NumModes = 4
 var ModeNames = []string{"red", "green", "blue", "yellow"}
 
 // modeRGB is each mode's colour as RGB in [-1, 1] (the tensor range of
-// DESIGN.md §2): pure red, green, blue and yellow.
+// docs/models.md): pure red, green, blue and yellow.
 var modeRGB = [NumModes][3]float64{
 	Red:    {1, -1, -1},
 	Green:  {-1, 1, -1},

@@ -14,7 +14,7 @@ type Config struct {
 	// Generator is the generator ONNX model (single graph), or the content
 	// encoder of the two-stage form when Decoder is set.
 	Generator string
-	// Decoder is the decoder ONNX model of the two-stage form (DESIGN.md §2):
+	// Decoder is the decoder ONNX model of the two-stage form (docs/models.md):
 	// the content of each input is computed once for all its samples.
 	Decoder string
 	// FromFolder is a folder of pre-generated samples to copy into the store

@@ -57,7 +57,7 @@ type onnxGenerator struct {
 }
 
 // openGenerator opens the generator (or content encoder and decoder) of
-// cfg and checks them against the contracts of DESIGN.md §2.
+// cfg and checks them against the contracts of docs/models.md.
 func openGenerator(cfg *Config) (*onnxGenerator, error) {
 	_, threads := cfg.parallelism()
 	opts := model.Options{Threads: threads, Device: cfg.Device}

@@ -50,7 +50,7 @@ func streamFor(domain uint64, seed int64, keys ...uint64) *rand.PCG {
 // independent draws from N(0, 1), as float32. It depends on (seed, input, k)
 // and dim only, never on the batch size, the order of work, the thread count
 // or what was already cached, so sample k of input i always gets the same
-// code (DESIGN.md §2). The first d values do not depend on dim either.
+// code (docs/models.md). The first d values do not depend on dim either.
 //
 // The generator is PCG-DXSM (math/rand/v2) seeded through SplitMix64 with
 // (seed, input, k); normal variates come from the Box-Muller transform

@@ -24,7 +24,7 @@ var noiseSpec = []model.NoiseInput{
 }
 
 // writeNoiseGenerator writes a generator without a style input whose only
-// randomness is its noise inputs (DESIGN.md §2, test-time noise):
+// randomness is its noise inputs (docs/models.md, test-time noise):
 //
 //	translated = tanh(image * (drop_u >= 0.5) / (1 - 0.5) * 0.5 + mean_hw(enc_n))
 //

@@ -67,7 +67,7 @@ func parityInputs(t *testing.T, par string) (string, *generatorRefs) {
 // TestParity runs the parity generators through Run and compares the raw
 // float outputs with PyTorch's (generator_refs.json: within 1e-3, the
 // fixtures' stated tolerance; onnxruntime agrees within 2e-5) and the PNG
-// samples with PyTorch's output quantised by DESIGN.md §2's rule
+// samples with PyTorch's output quantised by docs/models.md's rule
 // round(clamp((x+1)*127.5)) (within one grey level: a value within 1e-3 of
 // a rounding boundary may round the other way). MUNIT gets the reference
 // style codes through --latents ([4,8] reshaped to [4,1,8]); CycleGAN has

@@ -12,7 +12,7 @@ import (
 )
 
 // writeDropoutGenerator writes a generator with one dropout noise input
-// (DESIGN.md §2): translated = tanh(image * (u >= 0.5) / 0.5), u [N,1,H,W].
+// (docs/models.md): translated = tanh(image * (u >= 0.5) / 0.5), u [N,1,H,W].
 func writeDropoutGenerator(t *testing.T, dir, noiseMeta string) string {
 	t.Helper()
 	g := onnxbuild.NewGraph("dropout")

@@ -25,7 +25,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (DESIGN.md §5).
+// Exit codes (docs/commands.md).
 const (
 	exitOK          = 0
 	exitRegression  = 1

@@ -169,3 +169,38 @@ func TestProblemsCatch(t *testing.T) {
 		t.Fatalf("problems %q, want %q", got, want)
 	}
 }
+
+// TestDesignOfRecord: the design of record lives in docs/ (architecture.md
+// and the reference pages); code comments cite those pages, never a
+// design file outside the repository.
+func TestDesignOfRecord(t *testing.T) {
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, "docs", "architecture.md")); err != nil {
+		t.Fatalf("docs/architecture.md: %v", err)
+	}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && strings.HasPrefix(n, ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "DESIGN"+".md") {
+			t.Errorf("%s cites a design file outside the repository: cite docs/ instead", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
