@@ -273,8 +273,13 @@ type MUNITJackknife struct {
 	// plug-in − corrected (≤ 0 when the plug-in underestimates).
 	ISBias, CISBias float64
 	// ISCI and CISCI are Student-t intervals at Level around the corrected
-	// estimates, in nats.
+	// estimates, in nats, clamped to [0, ln C].
 	ISCI, CISCI [2]float64
+	// ISHalfWidth and CISHalfWidth are the intervals' half-widths before
+	// clamping: Student's t times the jackknife standard error (the
+	// interval for the expectation of a plug-in value is the plug-in ±
+	// them).
+	ISHalfWidth, CISHalfWidth float64
 	// Level is the intervals' confidence level.
 	Level float64
 }
@@ -337,6 +342,7 @@ func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 		if m >= 2 {
 			_, ci := tIntervalAround(Mean(cisJ), Std(cisJ)/math.Sqrt(float64(m)), float64(m-1), level)
 			j.CISCI = [2]float64{clampTo(ci[0], lnC), clampTo(ci[1], lnC)}
+			j.CISHalfWidth = (ci[1] - ci[0]) / 2
 		}
 	}
 
@@ -362,6 +368,7 @@ func (s *MUNITScores) Jackknife(level float64) (*MUNITJackknife, error) {
 		se := math.Sqrt((fm - 1) / fm * sumSqDev(isLOO))
 		_, ci := tIntervalAround(isJ, se, fm-1, level)
 		j.ISCI = [2]float64{clampTo(ci[0], lnC), clampTo(ci[1], lnC)}
+		j.ISHalfWidth = (ci[1] - ci[0]) / 2
 	}
 	return j, nil
 }

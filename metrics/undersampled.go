@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/munit-eval/munit-eval/warning"
@@ -95,21 +94,13 @@ const fewInputsMin = 30
 // bootstrap covers 89–90% at 8 inputs and 92% at 20, where with mildly
 // skewed ones it holds 94% (docs/coverage.md), and so few inputs cannot
 // tell the two apart (their sample skewness, given in the detail, is too
-// noisy). It returns nil from 30 inputs on.
+// noisy to say). It returns nil from 30 inputs on.
 func FewInputs(groups [][]float64) *warning.Warning {
 	g := len(groups)
 	if g >= fewInputsMin {
 		return nil
 	}
-	means := make([]float64, g)
-	for i, x := range groups {
-		means[i] = Mean(x)
-	}
-	detail := fmt.Sprintf("the interval over inputs rests on %d inputs: it may cover less than 95%% (89–92%% at 8–20 inputs with strongly skewed per-input diversities, docs/coverage.md)", g)
-	if sk := Skewness(means); !math.IsNaN(sk) {
-		detail += fmt.Sprintf("; these inputs' skewness is %.1f", sk)
-	}
-	w := warning.New(CodeFewInputs, "lpips", "%s; use at least %d inputs", detail, fewInputsMin)
+	w := warning.New(CodeFewInputs, "lpips", "the diversity interval rests on %d inputs: it may cover less than 95%% (89–92%% at 8–20 inputs whose diversities are strongly skewed, docs/coverage.md); use at least %d inputs", g, fewInputsMin)
 	return &w
 }
 

@@ -116,7 +116,11 @@ func lpipsProtocol(d *results.Document) string {
 		}
 		s += ")"
 	}
-	s += fmt.Sprintf(", seed %d, 95%% expanded percentile-bootstrap interval over inputs", d.Protocol.Seed)
+	method := "expanded percentile-bootstrap"
+	if dv.Interval == results.IntervalBootstrapT {
+		method = "studentized-bootstrap"
+	}
+	s += fmt.Sprintf(", seed %d, 95%% %s interval over inputs", d.Protocol.Seed, method)
 	if d.Protocol.Bootstrap > 0 {
 		s += fmt.Sprintf(" (%d resamples)", d.Protocol.Bootstrap)
 	}
@@ -197,7 +201,7 @@ func isProtocol(d *results.Document) string {
 	s := fmt.Sprintf("IS/CIS over %d inputs × %d samples per input, seed %d", ni, k, d.Protocol.Seed)
 	if m.CISCI95 != nil || m.ISCI95 != nil {
 		if m.IntervalMethods[results.KeyCIS] == results.IntervalJackknifeT || m.IntervalMethods[results.KeyIS] == results.IntervalJackknifeT {
-			s += ", 95% jackknife intervals for the population values: centred on the bias-corrected estimates, they may exclude the plug-in values shown (the paper's)"
+			s += ", 95% jackknife intervals for the expectation of the plug-in values shown (the paper's) at this M and K; the bias-corrected estimates and their intervals for the population values are in the results document"
 		} else {
 			s += ", 95% bootstrap interval over inputs"
 			if d.Protocol.Bootstrap > 0 {
@@ -322,7 +326,7 @@ func fidProtocol(d *results.Document) string {
 	f := d.Metrics.FID
 	s := fmt.Sprintf("FID between %d samples and %d real images (%d features)", f.NumSamples, f.NumReal, f.FeatureDim)
 	if f.CI95 != nil && d.Metrics.IntervalMethods[results.KeyFID] == results.IntervalJackknifeT {
-		s += " with a 95% jackknife interval for the population FID (centred on the bias-corrected estimate, so it may exclude the plug-in value shown)"
+		s += " with a 95% jackknife interval for the expectation of the plug-in FID shown at these counts (the bias-corrected estimate and its interval for the population FID are in the results document)"
 	}
 	return s + fmt.Sprintf(", seed %d", d.Protocol.Seed)
 }

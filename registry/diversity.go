@@ -43,7 +43,8 @@ func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int
 		lo, hi, _ = metrics.BootstrapMeanCI(groups, bootstrap, uint64(seed), 0.95)
 		div.Interval = results.IntervalExpandedPercentile
 	}
-	div.CI95 = [2]float64{lo, hi}
+	// Distances are never negative; neither is their expectation.
+	div.CI95 = [2]float64{max(0, lo), hi}
 	div.PerInputMean = make([]float64, len(groups))
 	for i, g := range groups {
 		div.PerInputMean[i] = metrics.Mean(g)

@@ -82,11 +82,13 @@ func Scores[T float32 | float64](logits []T, mIn, k int, classes []string, o Sco
 		}
 		m.IntervalMethods = map[string]string{}
 		if ci := j.ISCI; !math.IsNaN(ci[0]) {
-			m.ISCI95, m.ISBiasCorrected = &ci, results.Float(j.IS)
+			m.ISPopulationCI95, m.ISBiasCorrected = &ci, results.Float(j.IS)
+			m.ISCI95 = aroundPlugIn(s.IS, j.ISHalfWidth, s.Classes)
 			m.IntervalMethods[results.KeyIS] = results.IntervalJackknifeT
 		}
 		if ci := j.CISCI; !math.IsNaN(ci[0]) {
-			m.CISCI95, m.CISBiasCorrected = &ci, results.Float(j.CIS)
+			m.CISPopulationCI95, m.CISBiasCorrected = &ci, results.Float(j.CIS)
+			m.CISCI95 = aroundPlugIn(s.CIS, j.CISHalfWidth, s.Classes)
 			m.IntervalMethods[results.KeyCIS] = results.IntervalJackknifeT
 		} else {
 			warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectIS, "one sample per input: no CIS interval"))
@@ -187,16 +189,22 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]warning.
 			if err != nil {
 				return nil, err
 			}
+			// The interval shown is for the plug-in's expectation at these
+			// counts: the value ± z·SE, clamped at 0, which holds it.
+			half := metrics.Z95 * iv.StdErr
+			f.CI95 = &[2]float64{max(0, iv.Value-half), iv.Value + half}
+			f.StdErr, f.Groups = iv.StdErr, iv.Groups
+			m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
 			if iv.CI[1] <= 0 && iv.StdErr > 0 {
-				// The bias correction took the whole interval below 0, where
-				// it is clamped: [0, 0] beside a positive standard error
-				// says nothing but that there are too few groups.
-				warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: the jackknife over %d groups corrects FID %.4g by a bias of %.4g, to %.4g with a standard error of %.4g, so the whole interval lies below 0 (FID cannot): too few groups to estimate it; use more inputs",
+				// The bias correction took the whole population interval
+				// below 0, where it is clamped: [0, 0] beside a positive
+				// standard error says nothing but that there are too few
+				// groups.
+				warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no interval for the population FID: the jackknife over %d groups corrects FID %.4g by a bias of %.4g, to %.4g with a standard error of %.4g, so the whole interval lies below 0 (FID cannot): too few groups to estimate it; use more inputs",
 					iv.Groups, iv.Value, iv.Bias, iv.Value-iv.Bias, iv.StdErr))
 			} else {
 				ci := iv.CI
-				f.CI95, f.BiasCorrected, f.StdErr, f.Groups = &ci, results.Float(iv.Corrected), iv.StdErr, iv.Groups
-				m.IntervalMethods = mergeMethod(m.IntervalMethods, results.KeyFID, results.IntervalJackknifeT)
+				f.PopulationCI95, f.BiasCorrected = &ci, results.Float(iv.Corrected)
 			}
 		} else if reps > 0 {
 			warnings = append(warnings, warning.New(CodeNoInterval, metrics.SubjectFID, "no FID interval: %d sample groups and %d real images, need at least 3 groups and as many real images", len(x)/g, len(y)))
@@ -212,6 +220,15 @@ func FIDKID(x, y [][]float64, o DistanceOptions, m *results.Metrics) ([]warning.
 		warnings = append(warnings, r.Warnings...)
 	}
 	return warnings, nil
+}
+
+// aroundPlugIn is the interval for the expectation of a plug-in IS or CIS
+// at this M and K: the plug-in ± half (Student's t times the jackknife
+// standard error), clamped to [0, ln C] as the scores are. It always holds
+// the value.
+func aroundPlugIn(plugIn, half float64, classes int) *[2]float64 {
+	lnC := math.Log(float64(classes))
+	return &[2]float64{max(0, plugIn-half), min(lnC, plugIn+half)}
 }
 
 // mergeMethod records an interval method in a (possibly nil) map.

@@ -68,9 +68,15 @@ func preferenceNote(ds, ref string, pref map[string]results.Preference, simulate
 		}
 		desc = strings.Join(parts, "; ")
 	}
-	ci := "Wilson interval on judgments"
+	ci := "Wilson interval on judgments (which takes them as independent)"
 	if which == PrefBootstrap {
 		ci = "bootstrap interval over questions and workers"
+		for _, k := range keys {
+			if pref[k].Bootstrap == [2]float64{} {
+				ci += " (Wilson's on judgments where no bootstrap was recorded)"
+				break
+			}
+		}
 	}
 	sim := ""
 	if simulated {

@@ -50,7 +50,7 @@ const (
 type TableOptions struct {
 	CI     CIStyle      // default CIPlusMinus
 	Scores ScoreForm    // default ScoresNats
-	Pref   PrefInterval // default PrefWilson
+	Pref   PrefInterval // default PrefBootstrap
 }
 
 func (o TableOptions) withDefaults() (TableOptions, error) {
@@ -61,7 +61,10 @@ func (o TableOptions) withDefaults() (TableOptions, error) {
 		o.Scores = ScoresNats
 	}
 	if o.Pref == "" {
-		o.Pref = PrefWilson
+		// The bootstrap over questions and workers: Wilson's interval
+		// treats judgments as independent and is too narrow when workers
+		// and questions differ (docs/coverage.md).
+		o.Pref = PrefBootstrap
 	}
 	if o.CI != CIPlusMinus && o.CI != CIBrackets {
 		return o, fmt.Errorf("reports: interval style %q, want pm or brackets", o.CI)
@@ -359,8 +362,8 @@ func (c *collection) studyColumn(b *builder, ds string, opts TableOptions) ([]st
 			return Cell{}, nil
 		}
 		ci := p.Wilson
-		if opts.Pref == PrefBootstrap {
-			ci = p.Bootstrap
+		if opts.Pref == PrefBootstrap && p.Bootstrap != [2]float64{} {
+			ci = p.Bootstrap // Wilson where no bootstrap was recorded
 		}
 		return Cell{Kind: CellValue, Value: p.Percent, CI: &ci}, nil
 	})

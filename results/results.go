@@ -136,13 +136,22 @@ type Metrics struct {
 	ISExp  *float64 `json:"is_exp,omitempty"`
 	CIS    *float64 `json:"cis,omitempty"`
 	CISExp *float64 `json:"cis_exp,omitempty"`
-	// 95% intervals for the population IS and CIS (nats): jackknife
-	// bias-corrected, Student t (IntervalJackknifeT); documents written
-	// before interval_methods was recorded hold percentile-bootstrap
-	// intervals around the plug-in values. The bootstrap replicates over
-	// inputs are what the regression gate compares without recomputing.
-	ISCI95       *[2]float64 `json:"is_ci95,omitempty"`
-	CISCI95      *[2]float64 `json:"cis_ci95,omitempty"`
+	// ISCI95 and CISCI95 are the 95% intervals shown beside IS and CIS:
+	// for the expectation of the plug-in value at this M and K, the
+	// plug-in ± Student's t times the jackknife standard error
+	// (IntervalJackknifeT), so they always hold the value they bracket
+	// (docs/metrics.md, "Intervals and bias"). ISPopulationCI95 and
+	// CISPopulationCI95 are the intervals for the population values,
+	// around the bias-corrected estimates. Documents written before
+	// interval_methods was recorded hold percentile-bootstrap intervals
+	// around the plug-in values; documents written before the population
+	// fields existed hold the population intervals in is_ci95/cis_ci95.
+	// The bootstrap replicates over inputs are what the regression gate
+	// compares without recomputing.
+	ISCI95            *[2]float64 `json:"is_ci95,omitempty"`
+	CISCI95           *[2]float64 `json:"cis_ci95,omitempty"`
+	ISPopulationCI95  *[2]float64 `json:"is_population_ci95,omitempty"`
+	CISPopulationCI95 *[2]float64 `json:"cis_population_ci95,omitempty"`
 	ISBootstrap  []float64   `json:"is_bootstrap,omitempty"`
 	CISBootstrap []float64   `json:"cis_bootstrap,omitempty"`
 	// ISBiasCorrected and CISBiasCorrected are the jackknife bias-corrected
@@ -265,11 +274,16 @@ const (
 // FID is the Fréchet distance between Gaussian fits of sample and real features.
 type FID struct {
 	Value float64 `json:"value"`
-	// CI95 is the 95% interval for the population FID: jackknife
-	// bias-corrected, Student t (IntervalJackknifeT). Documents written
-	// before interval_methods was recorded hold a percentile-bootstrap
-	// interval, with its replicates in Bootstrap.
-	CI95      *[2]float64 `json:"ci95,omitempty"`
+	// CI95 is the 95% interval shown beside Value: for the expectation of
+	// the plug-in FID at these sample and real counts, Value ± z times
+	// the jackknife standard error, clamped at 0 (IntervalJackknifeT); it
+	// always holds Value. PopulationCI95 is the interval for the
+	// population FID around BiasCorrected. Documents written before
+	// interval_methods was recorded hold a percentile-bootstrap interval,
+	// with its replicates in Bootstrap; documents written before
+	// population_ci95 existed hold the population interval in ci95.
+	CI95           *[2]float64 `json:"ci95,omitempty"`
+	PopulationCI95 *[2]float64 `json:"population_ci95,omitempty"`
 	Bootstrap []float64   `json:"bootstrap,omitempty"`
 	// BiasCorrected is the jackknife bias-corrected FID, beside the plug-in
 	// Value (the headline); StdErr its jackknife standard error over

@@ -351,17 +351,28 @@ func (t *Table) notation(marker string) []string {
 	return s
 }
 
-// warningLines returns the table's warnings and then each row's, in row
-// order, as "warning: ..." and "warning (Label): ...".
+// warningLines returns the table's warnings and then the rows', in row
+// order, as "warning: ..." and "warning (Label, Label...): ...": a warning
+// several rows carry word for word is written once, naming them all.
 func (t *Table) warningLines() []string {
 	var out []string
 	for _, w := range t.Warnings {
 		out = append(out, "warning: "+w)
 	}
+	var order []string
+	who := map[string][]string{}
 	for _, r := range t.Rows {
 		for _, w := range r.Warnings {
-			out = append(out, "warning ("+r.Label+"): "+w)
+			if _, ok := who[w]; !ok {
+				order = append(order, w)
+			}
+			if ls := who[w]; len(ls) == 0 || ls[len(ls)-1] != r.Label {
+				who[w] = append(ls, r.Label)
+			}
 		}
+	}
+	for _, w := range order {
+		out = append(out, "warning ("+strings.Join(who[w], ", ")+"): "+w)
 	}
 	return out
 }

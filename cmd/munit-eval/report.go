@@ -32,7 +32,7 @@ func defaultReportOptions() reportOptions {
 	return reportOptions{
 		ci:          string(reports.CIPlusMinus),
 		scores:      string(reports.ScoresNats),
-		pref:        string(reports.PrefWilson),
+		pref:        string(reports.PrefBootstrap),
 		gridInputs:  4,
 		gridSamples: 4,
 		title:       "munit-eval report",
@@ -86,7 +86,7 @@ drawn with --seed, and --grid-samples samples are shown per stochastic method.
 	f.StringVar(&o.inputs, "inputs", "", "input image folder for the grids (default: the folder in each store's manifest)")
 	f.StringVar(&o.ci, "ci", o.ci, "interval notation: pm (value ± half-width) or brackets (value [lo, hi])")
 	f.StringVar(&o.scores, "scores", o.scores, "IS/CIS form: nats (the paper's tables) or exp (the official script's print)")
-	f.StringVar(&o.pref, "pref-interval", o.pref, "preference interval: wilson (on judgments) or bootstrap (over questions and workers)")
+	f.StringVar(&o.pref, "pref-interval", o.pref, "preference interval: bootstrap (over questions and workers) or wilson (on judgments, taken as independent)")
 	f.IntVar(&o.gridInputs, "grid-inputs", o.gridInputs, "inputs (rows) per image grid")
 	f.IntVar(&o.gridSamples, "grid-samples", o.gridSamples, "samples shown per stochastic method in the grids")
 	f.Int64Var(&o.seed, "seed", o.seed, "seed of the grids' input selection")
