@@ -152,8 +152,8 @@ type Metrics struct {
 	CISCI95           *[2]float64 `json:"cis_ci95,omitempty"`
 	ISPopulationCI95  *[2]float64 `json:"is_population_ci95,omitempty"`
 	CISPopulationCI95 *[2]float64 `json:"cis_population_ci95,omitempty"`
-	ISBootstrap  []float64   `json:"is_bootstrap,omitempty"`
-	CISBootstrap []float64   `json:"cis_bootstrap,omitempty"`
+	ISBootstrap       []float64   `json:"is_bootstrap,omitempty"`
+	CISBootstrap      []float64   `json:"cis_bootstrap,omitempty"`
 	// ISBiasCorrected and CISBiasCorrected are the jackknife bias-corrected
 	// IS and CIS in nats, beside the plug-in values IS and CIS (which stay
 	// the headline: they are what the paper and the official scripts
@@ -284,7 +284,7 @@ type FID struct {
 	// population_ci95 existed hold the population interval in ci95.
 	CI95           *[2]float64 `json:"ci95,omitempty"`
 	PopulationCI95 *[2]float64 `json:"population_ci95,omitempty"`
-	Bootstrap []float64   `json:"bootstrap,omitempty"`
+	Bootstrap      []float64   `json:"bootstrap,omitempty"`
 	// BiasCorrected is the jackknife bias-corrected FID, beside the plug-in
 	// Value (the headline); StdErr its jackknife standard error over
 	// Groups units (input groups paired with blocks of real images), which
