@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -100,7 +101,8 @@ func (pl *Plan) logf(format string, args ...any) {
 // acquired (translated through the store as needed, or read as they are)
 // and measured (Measure), then the dataset's real-data LPIPS row when the
 // metrics include the pair distances and the dataset has real images.
-// Each document is stamped and, with a ResultsDir, written at once.
+// Each document is stamped; with a ResultsDir the documents are written
+// as a set when every one is made, so a run that fails writes none.
 func Run(ctx context.Context, pl Plan) (*Outcome, error) {
 	if pl.Now == nil {
 		pl.Now = time.Now
@@ -127,10 +129,49 @@ func Run(ctx context.Context, pl Plan) (*Outcome, error) {
 	out := &Outcome{}
 	for _, d := range pl.Datasets {
 		if err := pl.dataset(ctx, s, d, es, out); err != nil {
+			// Nothing is written: the results folder keeps the set of an
+			// earlier run whole rather than a mix of two protocols. The
+			// expensive work (samples, pair distances, classifier outputs)
+			// is in the store's caches, so a rerun only recomputes metrics.
 			return out, err
 		}
 	}
+	if err := writeSet(out.Paths, out.Docs); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// writeSet writes the documents of one run as a set: every one to a
+// temporary file beside its place first, then each renamed into place, so
+// that a failure before the renames (a full disk, a document that does
+// not encode) leaves the folder as it was.
+func writeSet(paths []string, docs []*results.Document) (err error) {
+	tmps := make([]string, 0, len(paths))
+	defer func() {
+		if err != nil {
+			for _, t := range tmps {
+				os.Remove(t)
+			}
+		}
+	}()
+	for i, p := range paths {
+		b, err := results.Marshal(docs[i])
+		if err != nil {
+			return err
+		}
+		t := p + ".set-tmp"
+		if err := atomicfile.Write(t, b, 0o644); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+		tmps = append(tmps, t)
+	}
+	for i, t := range tmps {
+		if err := os.Rename(t, paths[i]); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	return nil
 }
 
 // dataset measures every method of d, then its real-data row.
@@ -233,22 +274,20 @@ func (d Dataset) real(p Protocol) (*SampleSet, error) {
 	return set, nil
 }
 
-// emit stamps a document and, with a ResultsDir, writes it.
+// emit stamps a document and, with a ResultsDir, names its file; Run
+// writes the set once every document is made (writeSet).
 func (pl *Plan) emit(d Dataset, doc *results.Document, out *Outcome) error {
 	doc.Created = pl.Now().UTC().Format(time.RFC3339)
-	out.Docs = append(out.Docs, doc)
 	if pl.ResultsDir == "" {
+		out.Docs = append(out.Docs, doc)
 		return nil
 	}
 	dir, err := translate.MethodDir(doc.Method)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(pl.ResultsDir, d.Name+"__"+dir+".json")
-	if err := results.Write(path, doc); err != nil {
-		return err
-	}
-	out.Paths = append(out.Paths, path)
+	out.Docs = append(out.Docs, doc)
+	out.Paths = append(out.Paths, filepath.Join(pl.ResultsDir, d.Name+"__"+dir+".json"))
 	return nil
 }
 

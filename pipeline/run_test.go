@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
 )
 
@@ -86,5 +88,84 @@ datasets:
 				t.Errorf("work started before the check: %s/store exists (%v)", sub, err)
 			}
 		})
+	}
+}
+
+// cancelOn is a log that cancels the run when a line contains text.
+type cancelOn struct {
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), c.text) {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// TestRunWritesASet: a run that fails after measuring one dataset writes
+// none of its documents, so the results folder keeps the earlier run's set
+// whole instead of a mix of two protocols (here two seeds).
+func TestRunWritesASet(t *testing.T) {
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	dir := t.TempDir()
+	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 3, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
+		t.Fatal(err)
+	}
+	const file = `out: out
+seed: SEED
+metrics: [is]
+protocol: {num_inputs: 3, samples_per_input: 4}
+models: {classifier: models/classifier.onnx}
+datasets:
+  - name: first
+    inputs: world/testA
+    methods:
+      - {name: UNIT, generator: models/unit.onnx}
+  - name: second
+    inputs: world/testA
+    methods:
+      - {name: CycleGAN, generator: models/cyclegan.onnx}
+`
+	run := func(seed string, log io.Writer, ctx context.Context) error {
+		p := filepath.Join(dir, "eval.yaml")
+		if err := os.WriteFile(p, []byte(strings.Replace(file, "SEED", seed, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(ctx, cfg, Options{Threads: 1, Quiet: true, Log: log})
+		return err
+	}
+	if err := run("1", nil, context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := run("2", cancelOn{"second", cancel}, ctx); err == nil {
+		t.Fatal("the cancelled run succeeded")
+	}
+	docs, paths, err := results.ReadAll(filepath.Join(dir, "out", "results"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("results %v, want the first run's two documents", paths)
+	}
+	for i, d := range docs {
+		if d.Protocol.Seed != 1 {
+			t.Errorf("%s: seed %d: a document of the failed run was written", paths[i], d.Protocol.Seed)
+		}
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "out", "results", "*.set-tmp")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 }

@@ -78,6 +78,9 @@ func Write(docs []*results.Document, sources []string, opts Options) (*Summary, 
 	}
 	s := &Summary{}
 	var err error
+	if opts.Tables.Sources == nil {
+		opts.Tables.Sources = sources
+	}
 	if s.Tables, err = BuildTables(docs, opts.Tables); err != nil {
 		return nil, err
 	}

@@ -234,7 +234,7 @@ func TestBuildTablesSpecialCases(t *testing.T) {
 		d := doc("CycleGAN*", "cat2dog")
 		d.Metrics.IS = results.Float(0.5)
 		docs = append(docs, d)
-		tables, err := BuildTables(docs, TableOptions{})
+		tables, err := BuildTables(docs, TableOptions{AllowMixed: true}) // the fixture's K differs
 		if err != nil {
 			t.Fatal(err)
 		}

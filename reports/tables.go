@@ -51,6 +51,12 @@ type TableOptions struct {
 	CI     CIStyle      // default CIPlusMinus
 	Scores ScoreForm    // default ScoresNats
 	Pref   PrefInterval // default PrefBootstrap
+	// AllowMixed puts documents of one dataset measured under different
+	// protocols (counts, seed, size) in one table; without it BuildTables
+	// refuses them with a *MixedError naming the fields that differ.
+	AllowMixed bool
+	// Sources name the documents (their files) in that error, in order.
+	Sources []string
 }
 
 func (o TableOptions) withDefaults() (TableOptions, error) {
@@ -224,6 +230,11 @@ func BuildTables(docs []*results.Document, opts TableOptions) ([]*Table, error) 
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if !opts.AllowMixed {
+		if err := checkProtocols(docs, opts.Sources); err != nil {
+			return nil, err
+		}
 	}
 	c := collect(docs)
 	methods := c.sortedMethods()

@@ -25,6 +25,7 @@ type reportOptions struct {
 	seed        int64
 	title       string
 	wide        bool
+	allowMixed  bool
 }
 
 // defaultReportOptions holds the defaults of munit-eval report in one place.
@@ -92,6 +93,7 @@ drawn with --seed, and --grid-samples samples are shown per stochastic method.
 	f.Int64Var(&o.seed, "seed", o.seed, "seed of the grids' input selection")
 	f.StringVar(&o.title, "title", o.title, "title of index.html")
 	f.BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.allowMixed, "allow-mixed", false, "put documents of one dataset measured under different protocols (counts, seed, size) in one table")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -102,7 +104,8 @@ func runReport(cmd *cobra.Command, paths []string, o reportOptions) error {
 	if o.out == "" {
 		return usageError{fmt.Errorf("report: --out REPORT is required")}
 	}
-	topts := reports.TableOptions{CI: reports.CIStyle(o.ci), Scores: reports.ScoreForm(o.scores), Pref: reports.PrefInterval(o.pref)}
+	topts := reports.TableOptions{CI: reports.CIStyle(o.ci), Scores: reports.ScoreForm(o.scores), Pref: reports.PrefInterval(o.pref),
+		AllowMixed: o.allowMixed}
 	switch {
 	case topts.CI != reports.CIPlusMinus && topts.CI != reports.CIBrackets:
 		return usageError{fmt.Errorf("report: --ci %q: want pm or brackets", o.ci)}
