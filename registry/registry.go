@@ -258,5 +258,14 @@ func NeedsOf(es []*Entry) Need {
 	return n
 }
 
+// ShortCodes are the warning codes that say a metric's interval may cover
+// less than 95% in the regime of the data (docs/coverage.md): tables mark
+// the intervals of documents that carry one about the metric.
+var ShortCodes = map[string]bool{
+	metrics.CodeFewInputs:            true,
+	metrics.CodeUndersampled:         true,
+	metrics.CodeUndersampledMarginal: true,
+}
+
 // Has reports whether n includes want.
 func (n Need) Has(want Need) bool { return n&want == want }

@@ -339,7 +339,9 @@ func (c *collection) entryColumns(b *builder, ds string, e *registry.Entry, v re
 			if err != nil || d == nil {
 				return Cell{}, err
 			}
-			return col.Cell(d, v), nil
+			cell := col.Cell(d, v)
+			cell.Short = shortInterval(d, e.Key)
+			return cell, nil
 		})
 	}
 	if !added || e.Protocol == nil {
@@ -379,4 +381,16 @@ func (c *collection) studyColumn(b *builder, ds string, opts TableOptions) ([]st
 		return Cell{Kind: CellValue, Value: p.Percent, CI: &ci}, nil
 	})
 	return []string{preferenceNote(ds, ref, pref, simulated, opts.Pref)}, nil
+}
+
+// shortInterval reports whether d carries a warning that the interval of
+// the metric key may cover less than 95% in its data's regime
+// (registry.ShortCodes).
+func shortInterval(d *results.Document, key string) bool {
+	for _, w := range d.Warnings {
+		if w.Subject == key && registry.ShortCodes[w.Code] {
+			return true
+		}
+	}
+	return false
 }

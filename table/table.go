@@ -122,6 +122,9 @@ type Cell struct {
 	SD *float64
 	// Best marks the best value of its column (see MarkBest).
 	Best bool
+	// Short marks an interval that may cover less than 95% in the regime
+	// of its data (a warning under the table says why): printed "(w)".
+	Short bool
 	// Text is the content of a CellText cell.
 	Text string
 }
@@ -285,12 +288,18 @@ func (t *Table) parts(c Cell, col Column, pm string) (value, rest string) {
 	case c.SD != nil:
 		rest = " (sd " + Num(*c.SD, col.Decimals) + ")"
 	}
+	if c.Short && c.CI != nil {
+		rest += ShortMark
+	}
 	return value, rest
 }
 
+// ShortMark follows an interval that may cover less than 95% (Cell.Short).
+const ShortMark = " (w)"
+
 // content summarises what the table holds, for the notation footnotes.
 type content struct {
-	best, na, ci, asym, sym, reference bool
+	best, na, ci, asym, sym, reference, short bool
 }
 
 func (t *Table) content() content {
@@ -302,6 +311,7 @@ func (t *Table) content() content {
 			k.na = k.na || c.Kind == CellNA
 			if c.Kind == CellValue && c.CI != nil {
 				k.ci = true
+				k.short = k.short || c.Short
 				if Symmetric(c.Value, *c.CI, col.Decimals) {
 					k.sym = true
 				} else {
@@ -347,6 +357,9 @@ func (t *Table) notation(marker string) []string {
 	}
 	if k.na {
 		s = append(s, "N/A: not computed or not applicable.")
+	}
+	if k.short {
+		s = append(s, "(w): the interval may cover less than 95% with these data; the warning below says why (docs/coverage.md).")
 	}
 	return s
 }
