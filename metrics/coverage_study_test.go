@@ -430,7 +430,8 @@ func preferenceStudy(t *testing.T) []studyCell {
 		})
 		size := fmt.Sprintf("%d questions × %d workers", nq, nw)
 		out = append(out,
-			studyCell{interval: "preference, Wilson (on request)", regime: tc.name, size: size, reps: reps, hits: wilson},
+			studyCell{interval: "preference, Wilson (on request)", regime: tc.name, size: size, reps: reps, hits: wilson,
+				note: "shown only with `report --pref-interval wilson`, which assumes independent judgments"},
 			studyCell{interval: "preference, bootstrap over questions and workers (default)", regime: tc.name, size: size, reps: reps, hits: hits})
 		t.Logf("preference %s: Wilson %.1f%%, bootstrap %.1f%%", tc.name, 100*float64(wilson)/reps, 100*float64(hits)/reps)
 	}
