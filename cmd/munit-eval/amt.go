@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/munit-eval/munit-eval/amt"
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/reports"
+	"github.com/munit-eval/munit-eval/table"
 	"github.com/spf13/cobra"
 )
 
@@ -20,7 +23,7 @@ type amtAnalyzeOptions struct {
 	key     string
 	dataset string
 	opts    amt.AnalyzeOptions
-	out     outputFlags
+	out     reports.Output
 }
 
 // amtServeOptions are the flags of munit-eval amt serve.
@@ -146,8 +149,8 @@ right) is an error naming the file and line.`,
 	f.IntVar(&o.opts.Resamples, "bootstrap", o.opts.Resamples, "bootstrap resamples")
 	f.Uint64Var(&o.opts.Seed, "seed", 0, "bootstrap seed")
 	f.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")
-	f.StringVar(&o.out.resultsPath, "results", "", "also write the results document to FILE")
-	f.BoolVar(&o.out.json, "json", false, "print the results document instead of the table")
+	f.StringVar(&o.out.Results, "results", "", "also write the results document to FILE")
+	f.BoolVar(&o.out.JSON, "json", false, "print the results document instead of the table")
 	cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -157,8 +160,9 @@ func runAmtAnalyze(w io.Writer, files []string, o amtAnalyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	return emit(w, o.out, doc, "", func(w io.Writer) error {
-		if err := renderTable(w, a.TableHeader(), a.TableRows()); err != nil {
+	o.out.Log = os.Stderr
+	return o.out.Document(w, doc, func(w io.Writer) error {
+		if err := table.Plain(a.TableHeader(), a.TableRows()).Text(w, table.TextOptions{Width: table.TermWidth(w, false)}); err != nil {
 			return err
 		}
 		_, err := io.WriteString(w, a.Counts())

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/munit-eval/munit-eval/gate"
+	"github.com/munit-eval/munit-eval/table"
 )
 
 // checkOptions are the flags of munit-eval check.
@@ -165,7 +166,7 @@ func runCheck(cmd *cobra.Command, o checkOptions) error {
 	if o.json {
 		err = gate.WriteJSON(w, rep)
 	} else {
-		err = gate.WriteTableOptions(w, rep, gate.TableOptions{Width: termWidth(w, o.wide)})
+		err = gate.WriteTableOptions(w, rep, gate.TableOptions{Width: table.TermWidth(w, o.wide)})
 	}
 	if err != nil {
 		return err

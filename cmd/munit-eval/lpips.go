@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/spf13/cobra"
 )
 
@@ -53,47 +52,8 @@ The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
 values about half of v0.1. It goes into every result.
 
 	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19
-	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, []string{"lpips"}, 1, emitLPIPS)
+	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, []string{"lpips"}, 1, reports.Output.LPIPS)
 	cmd.Flags().Lookup("json").Usage = "print a JSON array of the results documents (the method's, then the real-data row's) instead of the table"
-}
-
-// emitLPIPS writes each document (the real-data row to FILE.real.json) and
-// prints the table, or with --json one JSON array of the documents.
-func emitLPIPS(w io.Writer, o outputFlags, docs []*results.Document) error {
-	ortVersion := model.ORTVersion()
-	for i, doc := range docs {
-		out := o
-		if i > 0 && out.resultsPath != "" {
-			out.resultsPath = strings.TrimSuffix(out.resultsPath, ".json") + ".real.json"
-		}
-		out.json = false
-		noTable := func(io.Writer) error { return nil }
-		if err := emit(io.Discard, out, doc, ortVersion, noTable); err != nil {
-			return err
-		}
-		if out.resultsPath != "" && !o.json {
-			fmt.Fprintf(os.Stderr, "wrote %s\n", out.resultsPath)
-		}
-	}
-	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(docs)
-	}
-	if err := printMetrics(w, docs...); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for _, doc := range docs {
-		for _, warn := range doc.Warnings {
-			if !seen[warn.Detail] {
-				seen[warn.Detail] = true
-				fmt.Fprintf(w, "warning: %s\n", warn)
-			}
-		}
-	}
-	printSyntheticNotes(w, docs...)
-	return nil
 }
 
 // distanceOptions are the flags of munit-eval distance.

@@ -12,6 +12,7 @@ import (
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/registry"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
@@ -80,7 +81,7 @@ type planFlags struct {
 	shard  string
 	shards int
 	prdc   bool
-	out    outputFlags
+	out    reports.Output
 }
 
 // bind returns the field the key of a planKeys row fills.
@@ -144,7 +145,7 @@ var errShardDone = errors.New("shard generated")
 // metricCommand makes a metric command: the shared flags, up to maxArgs
 // positional folders (the samples, then the real images), the command's
 // default metrics, and print to show the documents.
-func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(io.Writer, outputFlags, []*results.Document) error) (*cobra.Command, *planFlags) {
+func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(reports.Output, io.Writer, []*results.Document) error) (*cobra.Command, *planFlags) {
 	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}, store: "store"}
 	cmd := &cobra.Command{Use: use, Short: short, Long: long,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -160,7 +161,7 @@ func metricCommand(use, short, long string, metrics []string, maxArgs int, print
 			} else if err != nil {
 				return err
 			}
-			return print(cmd.OutOrStdout(), f.out, docs)
+			return show(cmd.OutOrStdout(), f.out, docs, print)
 		}}
 	fs := cmd.Flags()
 	fs.StringVar(&f.store, "store", f.store, "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs")
@@ -168,7 +169,7 @@ func metricCommand(use, short, long string, metrics []string, maxArgs int, print
 	fs.StringVar(&f.shard, "shard", "", "with --generator: generate only shard `I/N` of the samples (auto: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
 	fs.IntVar(&f.shards, "shards", 0, "with --generator: number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 	fs.BoolVar(&f.prdc, "prdc", false, "also report precision, recall, density and coverage (prdc in --metrics)")
-	f.out.register(cmd, &f.ds.Name, &f.noCache, "pair distances, embeddings or classifier outputs", " (a real-data row to FILE with .real before .json)")
+	registerOutput(cmd, &f.out, &f.ds.Name, &f.noCache, "pair distances, embeddings or classifier outputs", " (a real-data row to FILE with .real before .json)")
 	f.register(cmd)
 	rootCmd.AddCommand(cmd)
 	return cmd, f
@@ -198,7 +199,7 @@ func (f *planFlags) plan(cmd *cobra.Command, args []string) (evaluate.Plan, erro
 		pl.Metrics = append(pl.Metrics, "prdc")
 	}
 	pl.Protocol.Given, pl.NoCache, pl.Warn = f.given(cmd), f.noCache, warnStderr
-	pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: f.out.json || global.quiet, Memory: global.memBytes}
+	pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: f.out.JSON || global.quiet, Memory: global.memBytes}
 	es, err := pl.Entries()
 	if err == nil {
 		err = pl.Protocol.Validate(es)
@@ -285,20 +286,6 @@ func flagError(err error) error {
 // (main prefixes every error with "munit-eval: ").
 func commandName(cmd *cobra.Command) string {
 	return strings.TrimPrefix(cmd.CommandPath(), rootCmd.Name()+" ")
-}
-
-// printSyntheticNotes tells the reader of a table that a scoring model is
-// synthetic (the document records it in its models' synthetic field).
-func printSyntheticNotes(w io.Writer, docs ...*results.Document) {
-	seen := map[string]bool{}
-	for _, doc := range docs {
-		for _, role := range []string{results.ModelLPIPS, results.ModelClassifier, results.ModelFeatures} {
-			if ref, ok := doc.Models[role]; ok && ref.Synthetic && !seen[role] {
-				seen[role] = true
-				fmt.Fprintf(w, "note: the %s model %s is synthetic: its numbers are comparable within munit-eval's synthetic world only\n", role, ref.File)
-			}
-		}
-	}
 }
 
 // warnStderr prints a note that changes no number (a cache that could not

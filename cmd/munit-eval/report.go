@@ -5,10 +5,10 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 )
 
 // reportOptions are the flags of munit-eval report.
@@ -128,11 +128,7 @@ func runReport(cmd *cobra.Command, paths []string, o reportOptions) error {
 		return err
 	}
 	w := cmd.OutOrStdout()
-	bold := reports.BoldStar
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bold = reports.BoldANSI
-	}
-	if err := reports.WriteTextOptions(w, sum.Tables, reports.TextOptions{Bold: bold, Width: termWidth(w, o.wide)}); err != nil {
+	if err := reports.WriteTextOptions(w, sum.Tables, reports.TextOptions{Bold: reports.BoldFor(w), Width: table.TermWidth(w, o.wide)}); err != nil {
 		return err
 	}
 	for _, n := range sum.Notes {

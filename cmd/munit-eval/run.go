@@ -10,9 +10,9 @@ import (
 	"github.com/munit-eval/munit-eval/demo"
 	"github.com/munit-eval/munit-eval/pipeline"
 	"github.com/munit-eval/munit-eval/reports"
+	"github.com/munit-eval/munit-eval/table"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // runOptions are the flags of munit-eval run.
@@ -129,11 +129,9 @@ See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 // unless wide (the report's files keep the full tables).
 func finishRun(cmd *cobra.Command, c *pipeline.Config, out *pipeline.Outcome, wide bool) error {
 	w := cmd.OutOrStdout()
-	bold := reports.BoldStar
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bold = reports.BoldANSI
+	topts := func() reports.TextOptions {
+		return reports.TextOptions{Bold: reports.BoldFor(w), Width: table.TermWidth(w, wide)}
 	}
-	topts := func() reports.TextOptions { return reports.TextOptions{Bold: bold, Width: termWidth(w, wide)} }
 	if !c.WantsReport() {
 		tables, err := reports.BuildTables(out.Docs, reports.TableOptions{})
 		if err != nil {

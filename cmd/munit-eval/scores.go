@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/spf13/cobra"
 )
@@ -44,9 +44,7 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 
 	munit-eval cis --classifier modes.onnx --generator munit.onnx --inputs cats/testA
 	munit-eval is --classifier inception.onnx generated/
-	munit-eval is --logits my_logits.npy --json`, []string{"is"}, 1, func(w io.Writer, o outputFlags, docs []*results.Document) error {
-				return emitDocs(w, o, docs, metricTable)
-			})
+	munit-eval is --logits my_logits.npy --json`, []string{"is"}, 1, reports.Output.Documents)
 		run := cmd.RunE
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			if logits == "" {
@@ -64,7 +62,7 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 			if err != nil {
 				return err
 			}
-			return emitWithNotes(cmd.OutOrStdout(), f.out, doc, metricTable)
+			return show(cmd.OutOrStdout(), f.out, []*results.Document{doc}, reports.Output.Documents)
 		}
 		cmd.Flags().StringVar(&logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
 		cmd.Flags().StringVar(&classes, "classes", "", "class names for --logits, comma separated")
@@ -135,42 +133,8 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 	munit-eval prdc --classifier fid_inception.onnx generated/ real/`
 		}
 		metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) (--real DIR | --real-stats STATS.npz | REAL_DIR)",
-			short, long, metrics, 2, func(w io.Writer, o outputFlags, docs []*results.Document) error {
-				return emitDocs(w, o, docs, metricTable)
-			})
+			short, long, metrics, 2, reports.Output.Documents)
 	}
-}
-
-// emitDocs shows each document with table; a real-data row (the command
-// asked for lpips in --metrics) gets the diversity table and goes to
-// FILE.real.json.
-func emitDocs(w io.Writer, o outputFlags, docs []*results.Document, table func(io.Writer, *results.Document) error) error {
-	for _, doc := range docs {
-		if doc.Method == results.MethodRealData && !o.json {
-			real := o
-			if o.resultsPath != "" {
-				real.resultsPath = strings.TrimSuffix(o.resultsPath, ".json") + ".real.json"
-			}
-			if err := emitLPIPS(w, real, []*results.Document{doc}); err != nil {
-				return err
-			}
-		} else if err := emitWithNotes(w, o, doc, table); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// emitWithNotes writes doc as the output flags ask, its table printed by
-// table followed by the notes on synthetic models.
-func emitWithNotes(w io.Writer, out outputFlags, doc *results.Document, table func(io.Writer, *results.Document) error) error {
-	return emit(w, out, doc, model.ORTVersion(), func(w io.Writer) error {
-		if err := table(w, doc); err != nil {
-			return err
-		}
-		printSyntheticNotes(w, doc)
-		return nil
-	})
 }
 
 func init() {
