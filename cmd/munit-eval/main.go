@@ -128,6 +128,12 @@ func (g *globalFlags) pipeline(o pipeline.Options) pipeline.Options {
 	return o
 }
 
+// run is how the metric commands run networks: the global flags' share,
+// quiet also when asked (--json).
+func (g *globalFlags) run(quiet bool) evaluate.RunOptions {
+	return evaluate.RunOptions{Threads: g.threads, Device: g.device, Quiet: quiet || g.quiet, Memory: g.memBytes}
+}
+
 // usageError marks an error as bad usage (exit 2), as opposed to a failure of
 // the work itself; both exit 2 today but the message differs.
 type usageError struct{ error }

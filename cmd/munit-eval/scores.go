@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
@@ -51,14 +50,14 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 				return run(cmd, args)
 			}
 			// Scoring a file runs no network: the protocol is all there is.
-			if f.pl.Models.Classifier != "" || f.src.Generator != "" || f.src.Samples != "" || len(args) > 0 {
+			if f.Plan.Models.Classifier != "" || f.Source.Generator != "" || f.Source.Samples != "" || len(args) > 0 {
 				return usageError{fmt.Errorf("%s: --logits scores a file: give no --classifier, --generator or --samples", name)}
 			}
-			p := f.pl.Protocol
-			if err := p.Validate(entries(f.pl)); err != nil {
-				return usageError{fmt.Errorf("%s: %w", name, flagError(err))}
+			p := f.Plan.Protocol
+			if err := p.Validate(entries(f.Plan)); err != nil {
+				return usageError{fmt.Errorf("%s: %w", name, evaluate.FlagError(err))}
 			}
-			doc, err := evaluate.Logits(logits, classNames(classes), f.ds.Name, p)
+			doc, err := evaluate.Logits(logits, evaluate.ClassNames(classes), f.Dataset.Name, p)
 			if err != nil {
 				return err
 			}
@@ -67,19 +66,6 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 		cmd.Flags().StringVar(&logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
 		cmd.Flags().StringVar(&classes, "classes", "", "class names for --logits, comma separated")
 	}
-}
-
-// classNames splits a --classes list (nil when empty: the classes are
-// then named class0..class{C-1}).
-func classNames(list string) []string {
-	if list == "" {
-		return nil
-	}
-	parts := strings.Split(list, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
-	return parts
 }
 
 const distLong = `Fid and kid (one command under two names; both report both) compare the
@@ -138,7 +124,7 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 }
 
 func init() {
-	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, store: "store"}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, Store: "store"}}
 	var out string
 	cmd := &cobra.Command{
 		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
@@ -153,19 +139,18 @@ for fid; the features are cached in the store (--store, --no-cache).
 	munit-eval fid-stats real/ --classifier fid_inception.onnx --out real_stats.npz`,
 		Args: exactArgs(1, "one image folder DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pl := f.pl
+			pl := f.Plan
 			if pl.Models.Classifier+pl.Models.Features == "" || out == "" {
 				return usageError{fmt.Errorf("fid-stats: need --classifier C.onnx and --out STATS.npz")}
 			}
 			if err := pl.Protocol.Validate(nil); err != nil {
-				return usageError{fmt.Errorf("fid-stats: %w", flagError(err))}
+				return usageError{fmt.Errorf("fid-stats: %w", evaluate.FlagError(err))}
 			}
-			pl.NoCache, pl.Warn = f.noCache, warnStderr
-			pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: global.quiet}
+			pl.Warn, pl.Run = warnStderr, global.run(false)
 			if err := model.Init(global.ortLib); err != nil {
 				return err
 			}
-			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.store)
+			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.Store)
 			if err == nil {
 				err = evaluate.WriteStats(out, g)
 			}
@@ -176,7 +161,7 @@ for fid; the features are cached in the store (--store, --no-cache).
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
-	cmd.Flags().StringVar(&f.store, "store", f.store, "the store folder whose .cache/ keeps the features")
+	cmd.Flags().StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
 	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
 }
