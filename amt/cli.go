@@ -1,8 +1,9 @@
 package amt
 
 // What the amt commands do beyond parsing their flags: reading method and
-// preference lists, summarising a made batch, analysing result files, and
-// serving a study until the context ends.
+// preference lists, making and summarising a batch, analysing result files
+// into a table, serving a study until the context ends, and writing
+// simulated answers.
 
 import (
 	"context"
@@ -17,7 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/munit-eval/munit-eval/internal/atomicfile"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 	"github.com/munit-eval/munit-eval/translate"
 	"github.com/munit-eval/munit-eval/warning"
 )
@@ -44,6 +47,34 @@ func ParseMethods(specs []string) ([]Method, error) {
 		out = append(out, Method{Name: name, Store: dir})
 	}
 	return out, nil
+}
+
+// MakeArgs are amt make's settings as given: the compared methods, each
+// NAME=STORE/<method> or a bare STORE/<method> (ParseMethods), and the
+// rest of the batch's configuration.
+type MakeArgs struct {
+	Methods []string
+	Config  MakeConfig
+}
+
+// MakeBatch is amt make's work: it designs the batch a asks for, writes it
+// and writes its summary (Summary) to w.
+func MakeBatch(ctx context.Context, w io.Writer, a MakeArgs) error {
+	methods, err := ParseMethods(a.Methods)
+	if err != nil {
+		return err
+	}
+	a.Config.Methods = methods
+	design, err := DesignBatch(a.Config)
+	if err != nil {
+		return err
+	}
+	key, err := design.Write(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, design.Summary(key))
+	return err
 }
 
 // Summary says what a written batch holds, its design's notes, and what to
@@ -137,6 +168,16 @@ func (a *Analysis) TableRows() [][]string {
 	return rows
 }
 
+// WriteTable writes the analysis as a table folded to width (0: whole),
+// followed by its Counts.
+func (a *Analysis) WriteTable(w io.Writer, width int) error {
+	if err := table.Plain(a.TableHeader(), a.TableRows()).Text(w, table.TextOptions{Width: width}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, a.Counts())
+	return err
+}
+
 // Counts says, under the table, what the answers held and who was excluded.
 func (a *Analysis) Counts() string {
 	s := fmt.Sprintf("%d rows (%d rejected), %d workers, %d excluded for failing catch questions; %d duplicate answers (%d conflicting), %d missing, %d in progress\n",
@@ -196,4 +237,38 @@ func ParsePreferences(specs []string, key *Key) (map[string]float64, error) {
 		return nil, fmt.Errorf("no --prefer given (baselines: %s)", strings.Join(names, ", "))
 	}
 	return prefs, nil
+}
+
+// SimulateArgs are amt simulate's settings as given: the answer key's
+// path, the preferences as NAME=P (ParsePreferences), the careless
+// workers, the seed, and the file to write ("": w).
+type SimulateArgs struct {
+	Key      string
+	Prefer   []string
+	Careless int
+	Seed     uint64
+	Out      string
+}
+
+// SimulateTo is amt simulate's work: it answers the batch of a.Key with
+// simulated workers (Simulate) and writes the results to a.Out,
+// atomically, or to w.
+func SimulateTo(w io.Writer, a SimulateArgs) error {
+	key, err := ReadKey(a.Key)
+	if err != nil {
+		return err
+	}
+	prefs, err := ParsePreferences(a.Prefer, key)
+	if err != nil {
+		return err
+	}
+	data, err := Simulate(key, prefs, a.Careless, a.Seed)
+	if err != nil {
+		return err
+	}
+	if a.Out == "" {
+		_, err = w.Write(data)
+		return err
+	}
+	return atomicfile.Write(a.Out, data, 0o644)
 }

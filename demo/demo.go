@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/munit-eval/munit-eval/amt"
 	"github.com/munit-eval/munit-eval/pipeline"
@@ -90,6 +92,41 @@ datasets:
 		return nil, err
 	}
 	return pipeline.Parse(p, b.Bytes())
+}
+
+// Run is the demo command's work: it sets up the world in dir (SetUp),
+// evaluates it under run (whose Log hears every step; nil: nothing),
+// runs the simulated study when o asks for questions (AMT), and finishes
+// as a run does, printing the comparison tables to w. With setupOnly it
+// stops after the set-up.
+func Run(ctx context.Context, w io.Writer, dir string, setupOnly bool, o Options, run pipeline.Options) error {
+	start, log := time.Now(), run.Log
+	if log == nil {
+		log = io.Discard
+	}
+	c, err := SetUp(dir, o)
+	if err != nil {
+		return err
+	}
+	if setupOnly {
+		fmt.Fprintf(log, "wrote the synthetic world, its models and eval.yaml to %s\n", dir)
+		return nil
+	}
+	out, err := pipeline.Run(ctx, c, run)
+	if err != nil {
+		return err
+	}
+	if o.Questions > 0 {
+		fmt.Fprintf(log, "%s: simulated AMT study\n", Dataset)
+		if err := AMT(ctx, c, out, o); err != nil {
+			return err
+		}
+	}
+	if err := c.Finish(w, out, run.Log, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "demo finished in %.1f s\n", time.Since(start).Seconds())
+	return nil
 }
 
 // AMT runs the simulated human study of the demo: an AMT batch

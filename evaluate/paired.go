@@ -2,13 +2,16 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/batch"
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/lpips"
+	"github.com/munit-eval/munit-eval/model"
 )
 
 // NamedDistance is the LPIPS distance between the two files of one name.
@@ -105,4 +108,91 @@ func (p *Paired) WriteText(w io.Writer, a, b string) {
 			fmt.Fprintf(w, "only in %s (%d): %s%s\n", only.dir, n, strings.Join(only.names[:min(n, 10)], ", "), more)
 		}
 	}
+}
+
+// DistanceOptions are the distance command's settings: the LPIPS model,
+// JSON output, the resize of both images (0: none), and how to run.
+type DistanceOptions struct {
+	LPIPS string
+	JSON  bool
+	Size  int
+	Run   RunOptions
+}
+
+// Distance is the distance command's work: the LPIPS distance between the
+// images a and b (checked against the pixel budget and o.Run.Memory from
+// their headers first), or between the images of folders a and b paired
+// by name (PairedDistances), written to w as text or, with o.JSON, as one
+// JSON object.
+func Distance(ctx context.Context, w io.Writer, a, b string, o DistanceOptions) error {
+	if o.LPIPS == "" {
+		return fmt.Errorf("distance: --lpips L.onnx is required")
+	}
+	if err := CheckSize("size", o.Size); err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	folders := isDir(a) || isDir(b)
+	if folders && (!isDir(a) || !isDir(b)) {
+		return fmt.Errorf("distance: give two images or two folders, not one of each (%s, %s)", a, b)
+	}
+	if !folders {
+		if err := checkPair(a, b, o.Size, o.Run.Memory); err != nil {
+			return err
+		}
+	}
+	if err := model.Init(""); err != nil {
+		return err
+	}
+	m, err := lpips.Open(o.LPIPS, o.Run.ModelOptions())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	e := lpips.NewEmbedder(m, "")
+	var out any
+	if folders {
+		r, err := PairedDistances(ctx, e, a, b, o.Size)
+		if err != nil || !o.JSON {
+			if err == nil {
+				r.WriteText(w, a, b)
+			}
+			return err
+		}
+		out = r
+	} else {
+		embs, err := e.Embed([]images.Ref{{Path: a, Size: o.Size}, {Path: b, Size: o.Size}})
+		if err != nil {
+			return err
+		}
+		d, per, err := lpips.Distance(embs[0], embs[1])
+		if err != nil || !o.JSON {
+			if err == nil {
+				fmt.Fprintf(w, "%.6f\n", d)
+			}
+			return err
+		}
+		out = map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// isDir reports whether path is an existing folder.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// checkPair checks the two images of distance against the pixel budget
+// and the memory avail, from their headers.
+func checkPair(a, b string, size int, avail int64) error {
+	px, err := ImagePixels([]images.File{{Path: a}, {Path: b}}, size)
+	if err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	if err := CheckMemory(2, px, avail); err != nil {
+		return fmt.Errorf("distance: %w", err)
+	}
+	return nil
 }

@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"time"
@@ -233,4 +235,16 @@ func (s *Summary) String() string {
 	}
 	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
 		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+}
+
+// Write prints s as translate does: its String, or with asJSON the
+// indented JSON object (the --json output).
+func (s *Summary) Write(w io.Writer, asJSON bool) error {
+	if !asJSON {
+		_, err := io.WriteString(w, s.String())
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
 }

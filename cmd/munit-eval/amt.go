@@ -1,41 +1,21 @@
 package main
 
 import (
-	"context"
 	"io"
+	"os"
 
 	"github.com/munit-eval/munit-eval/amt"
-	"github.com/munit-eval/munit-eval/internal/atomicfile"
+	"github.com/munit-eval/munit-eval/reports"
+	"github.com/munit-eval/munit-eval/table"
 	"github.com/spf13/cobra"
 )
-
-// amtMakeOptions are the flags of munit-eval amt make.
-type amtMakeOptions struct {
-	methods []string
-	cfg     amt.MakeConfig
-}
 
 // amtAnalyzeOptions are the flags of munit-eval amt analyze.
 type amtAnalyzeOptions struct {
 	key     string
 	dataset string
 	opts    amt.AnalyzeOptions
-	out     outputFlags
-}
-
-// amtServeOptions are the flags of munit-eval amt serve.
-type amtServeOptions struct {
-	addr string
-	hits int
-}
-
-// amtSimulateOptions are the flags of munit-eval amt simulate.
-type amtSimulateOptions struct {
-	key      string
-	prefer   []string
-	careless int
-	seed     uint64
-	out      string
+	out     reports.Output
 }
 
 func init() {
@@ -58,7 +38,7 @@ baseline over the reference.
 }
 
 func amtMakeCommand() *cobra.Command {
-	o := amtMakeOptions{cfg: amt.DefaultMakeConfig()}
+	o := amt.MakeArgs{Config: amt.DefaultMakeConfig()}
 	cmd := &cobra.Command{
 		Use:   "make --method NAME=STORE/<method>... [--reference MUNIT] --out BATCH [flags]",
 		Short: "make an AMT batch: opaque images, batch.csv, hit.html and the answer key",
@@ -79,41 +59,23 @@ HIT's assignments to --workers.
 The same flags give the same batch, byte for byte.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAmtMake(cmd.Context(), cmd.OutOrStdout(), o)
+			return amt.MakeBatch(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.methods, "method", nil, "a compared method as NAME=STORE/<method> (repeat; the reference too); a bare STORE/<method> takes the manifest's name")
-	f.StringVar(&o.cfg.Reference, "reference", o.cfg.Reference, "the method every other one is compared with")
-	f.StringVar(&o.cfg.Inputs, "inputs", "", "folder of the input images, matched by stem (default: each store's input folder)")
-	f.IntVar(&o.cfg.Questions, "questions", o.cfg.Questions, "questions per baseline")
-	f.IntVar(&o.cfg.PerHIT, "per-hit", o.cfg.PerHIT, "questions per HIT, catch questions included")
-	f.IntVar(&o.cfg.Workers, "workers", o.cfg.Workers, "workers (assignments) per HIT")
-	f.Float64Var(&o.cfg.Catch, "catch", o.cfg.Catch, "share of each HIT's questions that are catch questions (0 for none)")
-	f.Int64Var(&o.cfg.Seed, "seed", 0, "seed of the questions and of the image-naming secret")
-	f.StringVar(&o.cfg.BaseURL, "base-url", "", "URL where BATCH/images/ will be served (default: relative URLs images/NAME)")
-	f.StringVar(&o.cfg.Out, "out", "", "the batch folder to create (required)")
-	f.BoolVar(&o.cfg.Force, "force", false, "replace a batch already in --out (refused when it has local results)")
+	f.StringArrayVar(&o.Methods, "method", nil, "a compared method as NAME=STORE/<method> (repeat; the reference too); a bare STORE/<method> takes the manifest's name")
+	f.StringVar(&o.Config.Reference, "reference", o.Config.Reference, "the method every other one is compared with")
+	f.StringVar(&o.Config.Inputs, "inputs", "", "folder of the input images, matched by stem (default: each store's input folder)")
+	f.IntVar(&o.Config.Questions, "questions", o.Config.Questions, "questions per baseline")
+	f.IntVar(&o.Config.PerHIT, "per-hit", o.Config.PerHIT, "questions per HIT, catch questions included")
+	f.IntVar(&o.Config.Workers, "workers", o.Config.Workers, "workers (assignments) per HIT")
+	f.Float64Var(&o.Config.Catch, "catch", o.Config.Catch, "share of each HIT's questions that are catch questions (0 for none)")
+	f.Int64Var(&o.Config.Seed, "seed", 0, "seed of the questions and of the image-naming secret")
+	f.StringVar(&o.Config.BaseURL, "base-url", "", "URL where BATCH/images/ will be served (default: relative URLs images/NAME)")
+	f.StringVar(&o.Config.Out, "out", "", "the batch folder to create (required)")
+	f.BoolVar(&o.Config.Force, "force", false, "replace a batch already in --out (refused when it has local results)")
 	cmd.MarkFlagRequired("out")
 	return cmd
-}
-
-func runAmtMake(ctx context.Context, w io.Writer, o amtMakeOptions) error {
-	methods, err := amt.ParseMethods(o.methods)
-	if err != nil {
-		return usageError{err}
-	}
-	o.cfg.Methods = methods
-	design, err := amt.DesignBatch(o.cfg)
-	if err != nil {
-		return err
-	}
-	key, err := design.Write(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, design.Summary(key))
-	return err
 }
 
 func amtAnalyzeCommand() *cobra.Command {
@@ -146,8 +108,8 @@ right) is an error naming the file and line.`,
 	f.IntVar(&o.opts.Resamples, "bootstrap", o.opts.Resamples, "bootstrap resamples")
 	f.Uint64Var(&o.opts.Seed, "seed", 0, "bootstrap seed")
 	f.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")
-	f.StringVar(&o.out.resultsPath, "results", "", "also write the results document to FILE")
-	f.BoolVar(&o.out.json, "json", false, "print the results document instead of the table")
+	f.StringVar(&o.out.Results, "results", "", "also write the results document to FILE")
+	f.BoolVar(&o.out.JSON, "json", false, "print the results document instead of the table")
 	cmd.MarkFlagRequired("key")
 	return cmd
 }
@@ -157,17 +119,13 @@ func runAmtAnalyze(w io.Writer, files []string, o amtAnalyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	return emit(w, o.out, doc, "", func(w io.Writer) error {
-		if err := renderTable(w, a.TableHeader(), a.TableRows()); err != nil {
-			return err
-		}
-		_, err := io.WriteString(w, a.Counts())
-		return err
-	})
+	o.out.Log = os.Stderr
+	return o.out.Document(w, doc, func(w io.Writer) error { return a.WriteTable(w, table.TermWidth(w, false)) })
 }
 
 func amtServeCommand() *cobra.Command {
-	o := amtServeOptions{addr: "127.0.0.1:8080"}
+	var addr string
+	var hits int
 	cmd := &cobra.Command{
 		Use:   "serve BATCH [--addr 127.0.0.1:8080] [--hits 1]",
 		Short: "run the batch as a local study in the browser",
@@ -187,24 +145,20 @@ images are enlarged with nearest-neighbour pixels, never blurred. Stop it with
 Ctrl-C.`,
 		Args: exactArgs(1, "BATCH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAmtServe(cmd.Context(), cmd.ErrOrStderr(), args[0], o)
+			err := amt.ListenAndServe(cmd.Context(), args[0], addr, hits, cmd.ErrOrStderr())
+			if cmd.Context().Err() != nil {
+				return errInterrupted
+			}
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.addr, "addr", o.addr, "address to listen on (host:port)")
-	cmd.Flags().IntVar(&o.hits, "hits", 1, "HITs per participant (0: all of the batch)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
+	cmd.Flags().IntVar(&hits, "hits", 1, "HITs per participant (0: all of the batch)")
 	return cmd
 }
 
-func runAmtServe(ctx context.Context, log io.Writer, dir string, o amtServeOptions) error {
-	err := amt.ListenAndServe(ctx, dir, o.addr, o.hits, log)
-	if ctx.Err() != nil {
-		return errInterrupted
-	}
-	return err
-}
-
 func amtSimulateCommand() *cobra.Command {
-	var o amtSimulateOptions
+	var o amt.SimulateArgs
 	cmd := &cobra.Command{
 		Use:   "simulate --key BATCH/key.json --prefer NAME=P... [--careless N] [--out FILE]",
 		Short: "write MTurk-format results from simulated workers (demo, tests)",
@@ -215,35 +169,15 @@ workers answer at random. Worker ids start with SIMULATED-, and amt analyze
 labels such results simulated.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAmtSimulate(cmd.OutOrStdout(), o)
+			return amt.SimulateTo(cmd.OutOrStdout(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.key, "key", "", "the batch's answer key (required)")
-	f.StringArrayVar(&o.prefer, "prefer", nil, "NAME=P: probability that attentive workers prefer baseline NAME (repeat for each baseline)")
-	f.IntVar(&o.careless, "careless", 0, "number of careless workers")
-	f.Uint64Var(&o.seed, "seed", 0, "simulation seed")
-	f.StringVar(&o.out, "out", "", "output file (default: standard output)")
+	f.StringVar(&o.Key, "key", "", "the batch's answer key (required)")
+	f.StringArrayVar(&o.Prefer, "prefer", nil, "NAME=P: probability that attentive workers prefer baseline NAME (repeat for each baseline)")
+	f.IntVar(&o.Careless, "careless", 0, "number of careless workers")
+	f.Uint64Var(&o.Seed, "seed", 0, "simulation seed")
+	f.StringVar(&o.Out, "out", "", "output file (default: standard output)")
 	cmd.MarkFlagRequired("key")
 	return cmd
-}
-
-func runAmtSimulate(w io.Writer, o amtSimulateOptions) error {
-	key, err := amt.ReadKey(o.key)
-	if err != nil {
-		return err
-	}
-	prefs, err := amt.ParsePreferences(o.prefer, key)
-	if err != nil {
-		return usageError{err}
-	}
-	data, err := amt.Simulate(key, prefs, o.careless, o.seed)
-	if err != nil {
-		return err
-	}
-	if o.out == "" {
-		_, err = w.Write(data)
-		return err
-	}
-	return atomicfile.Write(o.out, data, 0o644)
 }

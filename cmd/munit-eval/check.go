@@ -2,38 +2,14 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/munit-eval/munit-eval/gate"
 )
 
-// checkOptions are the flags of munit-eval check.
-type checkOptions struct {
-	baseline      string
-	results       string
-	tolerance     []string
-	alpha         float64
-	update        bool
-	higher        []string
-	lower         []string
-	diversityTest string
-	correction    string
-	json          bool
-	wide          bool
-	allowMissing  bool
-}
-
-// defaultCheckOptions holds the defaults of munit-eval check in one place.
-func defaultCheckOptions() checkOptions {
-	d := gate.DefaultOptions()
-	return checkOptions{alpha: d.Alpha, diversityTest: d.DiversityTest, correction: d.Correction}
-}
-
 func init() {
-	o := defaultCheckOptions()
+	o := gate.DefaultArgs()
 	cmd := &cobra.Command{
 		Use:   "check --baseline BASE.json --results NEW.json [--tolerance METRIC=REL ...] [--alpha 0.01] [--update]",
 		Short: "compare results with a baseline and fail when a metric regressed (the CI regression gate)",
@@ -95,93 +71,34 @@ metric, or documents that are not comparable (another schema, method, dataset or
 every difference).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(cmd, o)
+			rep, err := gate.Run(cmd.OutOrStdout(), o)
+			if err != nil || o.Update {
+				if err == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: baseline %s updated\n", o.Baseline)
+				}
+				return err
+			}
+			for _, m := range rep.Missing {
+				fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: missing: %s\n", m)
+			}
+			if rep.Failed() {
+				return errRegression
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.baseline, "baseline", "", "baseline results document, or folder of documents")
-	f.StringVar(&o.results, "results", "", "new results document, or folder of documents")
-	f.StringArrayVar(&o.tolerance, "tolerance", nil, "METRIC=REL: relative change to tolerate, e.g. lpips_diversity=0.05 (repeatable)")
-	f.Float64Var(&o.alpha, "alpha", o.alpha, "significance level of the tests")
-	f.BoolVar(&o.update, "update", false, "rewrite the baseline with the new results after reporting, and exit 0")
-	f.StringArrayVar(&o.higher, "higher-is-better", nil, "METRIC whose higher values are better (repeatable)")
-	f.StringArrayVar(&o.lower, "lower-is-better", nil, "METRIC whose lower values are better (repeatable)")
-	f.StringVar(&o.diversityTest, "diversity-test", o.diversityTest, "two-sample test for lpips_diversity: welch or mann-whitney")
-	f.StringVar(&o.correction, "correction", o.correction, "multiple-testing correction over the report: holm or none")
-	f.BoolVar(&o.json, "json", false, "print the verdicts as JSON instead of the table")
-	f.BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
-	f.BoolVar(&o.allowMissing, "allow-missing", false, "a baseline metric missing from the new results fails with exit 1 (after the table) instead of exit 2")
+	f.StringVar(&o.Baseline, "baseline", "", "baseline results document, or folder of documents")
+	f.StringVar(&o.Results, "results", "", "new results document, or folder of documents")
+	f.StringArrayVar(&o.Tolerance, "tolerance", nil, "METRIC=REL: relative change to tolerate, e.g. lpips_diversity=0.05 (repeatable)")
+	f.Float64Var(&o.Alpha, "alpha", o.Alpha, "significance level of the tests")
+	f.BoolVar(&o.Update, "update", false, "rewrite the baseline with the new results after reporting, and exit 0")
+	f.StringArrayVar(&o.Higher, "higher-is-better", nil, "METRIC whose higher values are better (repeatable)")
+	f.StringArrayVar(&o.Lower, "lower-is-better", nil, "METRIC whose lower values are better (repeatable)")
+	f.StringVar(&o.DiversityTest, "diversity-test", o.DiversityTest, "two-sample test for lpips_diversity: welch or mann-whitney")
+	f.StringVar(&o.Correction, "correction", o.Correction, "multiple-testing correction over the report: holm or none")
+	f.BoolVar(&o.JSON, "json", false, "print the verdicts as JSON instead of the table")
+	f.BoolVar(&o.Wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.AllowMissing, "allow-missing", false, "a baseline metric missing from the new results fails with exit 1 (after the table) instead of exit 2")
 	rootCmd.AddCommand(cmd)
-}
-
-// gateOptions turns the flags into gate.Options.
-func (o checkOptions) gateOptions() (gate.Options, error) {
-	g := gate.DefaultOptions()
-	g.Alpha, g.DiversityTest, g.Correction, g.AllowMissing = o.alpha, o.diversityTest, o.correction, o.allowMissing
-	for _, t := range o.tolerance {
-		m, v, ok := strings.Cut(t, "=")
-		if !ok {
-			return g, fmt.Errorf("--tolerance %q: want METRIC=REL, e.g. lpips_diversity=0.05", t)
-		}
-		scale := 1.0
-		if s, pct := strings.CutSuffix(v, "%"); pct {
-			v, scale = s, 0.01
-		}
-		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			return g, fmt.Errorf("--tolerance %q: %q is not a number", t, v)
-		}
-		g.Tolerance[strings.TrimSpace(m)] = x * scale
-	}
-	for _, m := range o.higher {
-		g.Direction[m] = gate.HigherIsBetter
-	}
-	for _, m := range o.lower {
-		if _, dup := g.Direction[m]; dup {
-			return g, fmt.Errorf("%s is both --higher-is-better and --lower-is-better", m)
-		}
-		g.Direction[m] = gate.LowerIsBetter
-	}
-	return g, g.Validate()
-}
-
-func runCheck(cmd *cobra.Command, o checkOptions) error {
-	if o.baseline == "" || o.results == "" {
-		return usageError{fmt.Errorf("check needs --baseline and --results (see 'munit-eval check --help')")}
-	}
-	g, err := o.gateOptions()
-	if err != nil {
-		return usageError{err}
-	}
-	set, err := gate.Load(o.baseline, o.results)
-	if err != nil {
-		return err
-	}
-	rep, err := gate.Check(set, g)
-	if err != nil {
-		return gate.ConciseMismatch(err)
-	}
-	w := cmd.OutOrStdout()
-	if o.json {
-		err = gate.WriteJSON(w, rep)
-	} else {
-		err = gate.WriteTableOptions(w, rep, gate.TableOptions{Width: termWidth(w, o.wide)})
-	}
-	if err != nil {
-		return err
-	}
-	if o.update {
-		if err := gate.Update(set); err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: baseline %s updated\n", o.baseline)
-		return nil
-	}
-	for _, m := range rep.Missing {
-		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: missing: %s\n", m)
-	}
-	if rep.Failed() {
-		return errRegression
-	}
-	return nil
 }

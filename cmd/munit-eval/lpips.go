@@ -1,18 +1,8 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"strings"
-
 	"github.com/munit-eval/munit-eval/evaluate"
-	"github.com/munit-eval/munit-eval/images"
-	"github.com/munit-eval/munit-eval/lpips"
-	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/spf13/cobra"
 )
 
@@ -53,58 +43,12 @@ The LPIPS version (metadata munit_eval.lpips_version) matters: v0.0 gives
 values about half of v0.1. It goes into every result.
 
 	munit-eval lpips --lpips lpips_alex.onnx --generator munit.onnx --inputs edges/testA --pairs 19
-	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, []string{"lpips"}, 1, emitLPIPS)
+	munit-eval lpips --lpips lpips_alex.onnx --pairing all --samples-per-input 10 samples/`, []string{"lpips"}, 1, reports.Output.LPIPS)
 	cmd.Flags().Lookup("json").Usage = "print a JSON array of the results documents (the method's, then the real-data row's) instead of the table"
 }
 
-// emitLPIPS writes each document (the real-data row to FILE.real.json) and
-// prints the table, or with --json one JSON array of the documents.
-func emitLPIPS(w io.Writer, o outputFlags, docs []*results.Document) error {
-	ortVersion := model.ORTVersion()
-	for i, doc := range docs {
-		out := o
-		if i > 0 && out.resultsPath != "" {
-			out.resultsPath = strings.TrimSuffix(out.resultsPath, ".json") + ".real.json"
-		}
-		out.json = false
-		noTable := func(io.Writer) error { return nil }
-		if err := emit(io.Discard, out, doc, ortVersion, noTable); err != nil {
-			return err
-		}
-		if out.resultsPath != "" && !o.json {
-			fmt.Fprintf(os.Stderr, "wrote %s\n", out.resultsPath)
-		}
-	}
-	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(docs)
-	}
-	if err := printMetrics(w, docs...); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for _, doc := range docs {
-		for _, warn := range doc.Warnings {
-			if !seen[warn.Detail] {
-				seen[warn.Detail] = true
-				fmt.Fprintf(w, "warning: %s\n", warn)
-			}
-		}
-	}
-	printSyntheticNotes(w, docs...)
-	return nil
-}
-
-// distanceOptions are the flags of munit-eval distance.
-type distanceOptions struct {
-	lpips string
-	json  bool
-	size  int
-}
-
 func init() {
-	var o distanceOptions
+	var o evaluate.DistanceOptions
 	cmd := &cobra.Command{
 		Use:   "distance --lpips L.onnx (A.png B.png | A_DIR B_DIR)",
 		Short: "print the LPIPS distance between two images, or between the images of two folders paired by name",
@@ -126,95 +70,12 @@ mean, then the names found in one folder only. --json prints {"pairs":
 	munit-eval distance --lpips lpips_alex.onnx outputs/ targets/`,
 		Args: exactArgs(2, "two images A.png B.png or two folders"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDistance(cmd.Context(), cmd.OutOrStdout(), args[0], args[1], o)
+			o.Run = global.run(false)
+			return evaluate.Distance(cmd.Context(), cmd.OutOrStdout(), args[0], args[1], o)
 		},
 	}
-	cmd.Flags().StringVar(&o.lpips, "lpips", "", "LPIPS embedding ONNX model (required)")
-	cmd.Flags().BoolVar(&o.json, "json", false, "print a JSON object")
-	cmd.Flags().IntVar(&o.size, "size", 0, "resize both images first (shorter side, centre crop)")
+	cmd.Flags().StringVar(&o.LPIPS, "lpips", "", "LPIPS embedding ONNX model (required)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print a JSON object")
+	cmd.Flags().IntVar(&o.Size, "size", 0, "resize both images first (shorter side, centre crop)")
 	rootCmd.AddCommand(cmd)
-}
-
-func runDistance(ctx context.Context, w io.Writer, a, b string, o distanceOptions) error {
-	if o.lpips == "" {
-		return usageError{fmt.Errorf("distance: --lpips L.onnx is required")}
-	}
-	if err := checkSizeFlag("distance", "size", o.size); err != nil {
-		return err
-	}
-	folders := isDir(a) || isDir(b)
-	if folders && (!isDir(a) || !isDir(b)) {
-		return usageError{fmt.Errorf("distance: give two images or two folders, not one of each (%s, %s)", a, b)}
-	}
-	if !folders {
-		if err := checkPair(a, b, o.size); err != nil {
-			return err
-		}
-	}
-	if err := model.Init(global.ortLib); err != nil {
-		return err
-	}
-	m, err := lpips.Open(o.lpips, model.Options{Threads: global.threads, Device: global.device})
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	e := lpips.NewEmbedder(m, "")
-	var out any
-	if folders {
-		r, err := evaluate.PairedDistances(ctx, e, a, b, o.size)
-		if err != nil || !o.json {
-			if err == nil {
-				r.WriteText(w, a, b)
-			}
-			return err
-		}
-		out = r
-	} else {
-		embs, err := e.Embed([]images.Ref{{Path: a, Size: o.size}, {Path: b, Size: o.size}})
-		if err != nil {
-			return err
-		}
-		d, per, err := lpips.Distance(embs[0], embs[1])
-		if err != nil || !o.json {
-			if err == nil {
-				fmt.Fprintf(w, "%.6f\n", d)
-			}
-			return err
-		}
-		out = map[string]any{"distance": d, "per_layer": per, "lpips_net": m.Net, "lpips_version": m.Version}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-// isDir reports whether path is an existing folder.
-func isDir(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir()
-}
-
-// checkSizeFlag bounds a resize flag other than the protocol's --size
-// (lpips --real-size, distance --size) like the protocol's size.
-func checkSizeFlag(cmdName, flag string, v int) error {
-	least, most, _ := evaluate.Bounds("size")
-	if v < least || v > most {
-		return usageError{fmt.Errorf("%s: --%s must be between %d and %d, got %d (the pixel budget is %d x %d per image)",
-			cmdName, flag, least, most, v, evaluate.MaxSize, evaluate.MaxSize)}
-	}
-	return nil
-}
-
-// checkPair checks the two images of distance against the pixel budget
-// and the memory, from their headers.
-func checkPair(a, b string, size int) error {
-	px, err := evaluate.ImagePixels([]images.File{{Path: a}, {Path: b}}, size)
-	if err != nil {
-		return fmt.Errorf("distance: %w", err)
-	}
-	if err := evaluate.CheckMemory(2, px, global.memBytes); err != nil {
-		return fmt.Errorf("distance: %w", err)
-	}
-	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -118,6 +119,19 @@ func (g *globalFlags) bound() error {
 		return usageError{fmt.Errorf("--memory %w", err)}
 	}
 	return nil
+}
+
+// pipeline is o with the global flags' share: how to run, not what to
+// measure, the steps logged on stderr.
+func (g *globalFlags) pipeline(o pipeline.Options) pipeline.Options {
+	o.Threads, o.Device, o.Quiet, o.Memory, o.Log = g.threads, g.device, g.quiet, g.memBytes, os.Stderr
+	return o
+}
+
+// run is how the metric commands run networks: the global flags' share,
+// quiet also when asked (--json).
+func (g *globalFlags) run(quiet bool) evaluate.RunOptions {
+	return evaluate.RunOptions{Threads: g.threads, Device: g.device, Quiet: quiet || g.quiet, Memory: g.memBytes}
 }
 
 // usageError marks an error as bad usage (exit 2), as opposed to a failure of

@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/registry"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/results"
-	"github.com/munit-eval/munit-eval/translate"
 	"github.com/spf13/cobra"
 )
 
@@ -67,38 +66,29 @@ var planKeys = []planKey{
 	{"protocol.dc_k", "dc-k", "neighbours k of density and coverage (prdc's nearest_k)"},
 }
 
-// planFlags are the values the metric commands' flags set: an
-// evaluate.Plan of one dataset and at most one method, and how to run and
-// print it.
+// planFlags are the values the metric commands' flags set: the
+// evaluation of one dataset and at most one method, and how to print it.
 type planFlags struct {
-	pl      evaluate.Plan
-	ds      evaluate.Dataset
-	src     evaluate.Source
-	noCache bool
-	store   string
-	// shard and shards are --shard I/N and --shards N (with --generator).
-	shard  string
-	shards int
-	prdc   bool
-	out    outputFlags
+	evaluate.Command
+	out reports.Output
 }
 
 // bind returns the field the key of a planKeys row fills.
 func (f *planFlags) bind(key string) any {
 	if k, ok := strings.CutPrefix(key, "protocol."); ok {
-		v := reflect.ValueOf(&f.pl.Protocol).Elem()
+		v := reflect.ValueOf(&f.Plan.Protocol).Elem()
 		for i := range v.NumField() {
 			if v.Type().Field(i).Tag.Get("yaml") == k {
 				return v.Field(i).Addr().Interface()
 			}
 		}
 	}
-	return map[string]any{"seed": &f.pl.Protocol.Seed, "metrics": &f.pl.Metrics, "cache": &f.noCache,
-		"cache_embeddings": &f.pl.CacheEmbeddings, "models.lpips": &f.pl.Models.LPIPS, "models.classifier": &f.pl.Models.Classifier,
-		"models.features": &f.pl.Models.Features, "datasets.name": &f.ds.Name, "datasets.inputs": &f.ds.Inputs,
-		"datasets.real": &f.ds.Real, "datasets.real_size": &f.ds.RealSize, "datasets.real_stats": &f.ds.RealStats,
-		"datasets.methods.name": &f.src.Method, "datasets.methods.generator": &f.src.Generator, "datasets.methods.decoder": &f.src.Decoder,
-		"datasets.methods.folder": &f.src.Folder, "datasets.methods.samples": &f.src.Samples, "datasets.methods.latents": &f.src.Latents}[key]
+	return map[string]any{"seed": &f.Plan.Protocol.Seed, "metrics": &f.Plan.Metrics, "cache": &f.Plan.NoCache,
+		"cache_embeddings": &f.Plan.CacheEmbeddings, "models.lpips": &f.Plan.Models.LPIPS, "models.classifier": &f.Plan.Models.Classifier,
+		"models.features": &f.Plan.Models.Features, "datasets.name": &f.Dataset.Name, "datasets.inputs": &f.Dataset.Inputs,
+		"datasets.real": &f.Dataset.Real, "datasets.real_size": &f.Dataset.RealSize, "datasets.real_stats": &f.Dataset.RealStats,
+		"datasets.methods.name": &f.Source.Method, "datasets.methods.generator": &f.Source.Generator, "datasets.methods.decoder": &f.Source.Decoder,
+		"datasets.methods.folder": &f.Source.Folder, "datasets.methods.samples": &f.Source.Samples, "datasets.methods.latents": &f.Source.Latents}[key]
 }
 
 // register adds the flags of the planKeys rows whose keys are given (all
@@ -144,8 +134,8 @@ var errShardDone = errors.New("shard generated")
 // metricCommand makes a metric command: the shared flags, up to maxArgs
 // positional folders (the samples, then the real images), the command's
 // default metrics, and print to show the documents.
-func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(io.Writer, outputFlags, []*results.Document) error) (*cobra.Command, *planFlags) {
-	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}, store: "store"}
+func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(reports.Output, io.Writer, []*results.Document) error) (*cobra.Command, *planFlags) {
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}, Store: "store"}}
 	cmd := &cobra.Command{Use: use, Short: short, Long: long,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > maxArgs {
@@ -160,95 +150,37 @@ func metricCommand(use, short, long string, metrics []string, maxArgs int, print
 			} else if err != nil {
 				return err
 			}
-			return print(cmd.OutOrStdout(), f.out, docs)
+			return show(cmd.OutOrStdout(), f.out, docs, print)
 		}}
 	fs := cmd.Flags()
-	fs.StringVar(&f.store, "store", f.store, "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs")
-	fs.BoolVar(&f.src.Force, "force", false, "discard store samples of a different model, seed or input set")
-	fs.StringVar(&f.shard, "shard", "", "with --generator: generate only shard `I/N` of the samples (auto: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
-	fs.IntVar(&f.shards, "shards", 0, "with --generator: number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
-	fs.BoolVar(&f.prdc, "prdc", false, "also report precision, recall, density and coverage (prdc in --metrics)")
-	f.out.register(cmd, &f.ds.Name, &f.noCache, "pair distances, embeddings or classifier outputs", " (a real-data row to FILE with .real before .json)")
+	fs.StringVar(&f.Store, "store", f.Store, "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs")
+	fs.BoolVar(&f.Source.Force, "force", false, "discard store samples of a different model, seed or input set")
+	fs.StringVar(&f.ShardSpec, "shard", "", "with --generator: generate only shard `I/N` of the samples (auto: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
+	fs.IntVar(&f.Shards, "shards", 0, "with --generator: number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
+	fs.BoolVar(&f.PRDC, "prdc", false, "also report precision, recall, density and coverage (prdc in --metrics)")
+	registerOutput(cmd, &f.out, &f.Dataset.Name, &f.Plan.NoCache, "pair distances, embeddings or classifier outputs", " (a real-data row to FILE with .real before .json)")
 	f.register(cmd)
 	rootCmd.AddCommand(cmd)
 	return cmd, f
 }
 
-// plan is the evaluation the flags and the folder arguments (samples,
-// then real images) declare, checked as the evaluation file is.
-func (f *planFlags) plan(cmd *cobra.Command, args []string) (evaluate.Plan, error) {
-	name, pl, ds, src := commandName(cmd), f.pl, f.ds, f.src
-	for i, dst := range []*string{&src.Samples, &ds.Real}[:len(args)] {
-		if *dst != "" || i == 0 && src.Generator != "" || i == 1 && ds.RealStats != "" {
-			return pl, usageError{fmt.Errorf("%s: the %s argument %s names what --%s names: give one of them", name, []string{"first", "second"}[i], args[i], []string{"samples or --generator", "real or --real-stats"}[i])}
-		}
-		*dst = args[i]
-	}
-	switch {
-	case src.Generator != "" && src.Samples != "":
-		return pl, usageError{fmt.Errorf("%s: give --generator or --samples, not both", name)}
-	case (src.Generator != "" || src.Folder != "") && ds.Inputs == "":
-		return pl, usageError{fmt.Errorf("%s: --generator needs --inputs DIR (so does --from-folder)", name)}
-	case src.Decoder != "" && src.Generator == "":
-		return pl, usageError{fmt.Errorf("%s: --decoder needs --generator ENC.onnx (the content encoder)", name)}
-	case ds.Real != "" && ds.RealStats != "":
-		return pl, usageError{fmt.Errorf("%s: give --real DIR or --real-stats STATS.npz, not both", name)}
-	}
-	if f.prdc {
-		pl.Metrics = append(pl.Metrics, "prdc")
-	}
-	pl.Protocol.Given, pl.NoCache, pl.Warn = f.given(cmd), f.noCache, warnStderr
-	pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: f.out.json || global.quiet, Memory: global.memBytes}
-	es, err := pl.Entries()
-	if err == nil {
-		err = pl.Protocol.Validate(es)
-	}
-	if err != nil {
-		return pl, usageError{fmt.Errorf("%s: %w", name, flagError(err))}
-	}
-	if err := checkSizeFlag(name, "real-size", ds.RealSize); err != nil {
-		return pl, err
-	}
-	ds.Store = f.store
-	if src.Samples != "" && evaluate.IsStore(src.Samples) {
-		ds.Store = filepath.Dir(filepath.Clean(src.Samples)) // the store's own .cache/
-	}
-	if src.Generator != "" || src.Folder != "" || src.Samples != "" {
-		ds.Methods = []evaluate.Source{src}
-	}
-	pl.Datasets = []evaluate.Dataset{ds}
-	return pl, nil
-}
-
-// run runs the plan of the flags, or, with --shard, generates its shard.
+// run runs the evaluation of the flags and the folder arguments, or, with
+// --shard, generates its shard.
 func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document, error) {
-	pl, err := f.plan(cmd, args)
+	f.Plan.Protocol.Given, f.Plan.Warn, f.Plan.Run = f.given(cmd), warnStderr, global.run(f.out.JSON)
+	pl, shard, err := f.Build(args)
 	if err != nil {
-		return nil, err
-	}
-	ds, es := pl.Datasets[0], entries(pl)
-	shard, err := translate.ParseShard(f.shard, f.shards, os.Getenv)
-	switch {
-	case err != nil:
 		return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
-	case shard.Sharded() && f.src.Generator == "":
-		return nil, usageError{fmt.Errorf("%s: --shard and --shards split the samples --generator makes: measure a store (--samples) in one process", commandName(cmd))}
-	case len(ds.Methods) == 0 && (ds.Real == "" || !registry.NeedsOf(es).Has(registry.NeedPairs)):
-		return nil, usageError{fmt.Errorf("%s: give --generator G.onnx --inputs DIR, --samples STORE/<method> or a sample folder DIR (or, for the real-data LPIPS row alone, --real DIR)", commandName(cmd))}
 	}
 	if err := model.Init(global.ortLib); err != nil {
 		return nil, err
 	}
 	if shard.Sharded() {
-		// One task of a sharded run: this shard's samples, exactly as the
-		// unsharded command would translate them; no measuring.
-		src := ds.Methods[0]
-		src.Inputs, src.Store, src.Shard = ds.Inputs, ds.Store, shard
-		sum, err := evaluate.Generate(cmd.Context(), src, pl.Protocol, pl.Protocol.SamplesNeeded(es), pl.Run)
-		if err != nil {
-			return nil, err
+		sum, err := evaluate.GenerateShard(cmd.Context(), pl, shard)
+		if err == nil {
+			err = sum.Write(cmd.OutOrStdout(), false)
 		}
-		if err := printTranslateSummary(cmd.OutOrStdout(), sum, false); err != nil {
+		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "munit-eval: shard %s generated; nothing measured: once every shard has finished, measure with --samples %s\n", shard, sum.Store)
@@ -258,47 +190,24 @@ func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document,
 	if err != nil {
 		return nil, err
 	}
-	readStore := len(ds.Methods) > 0 && ds.Methods[0].Samples != "" && evaluate.IsStore(ds.Methods[0].Samples)
-	if !cmd.Flags().Changed("store") && !readStore && (f.src.Generator != "" || !f.noCache) {
-		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.store)
+	m := pl.Datasets[0].Methods
+	readStore := len(m) > 0 && m[0].Samples != "" && evaluate.IsStore(m[0].Samples)
+	if !cmd.Flags().Changed("store") && !readStore && (f.Source.Generator != "" || !f.Plan.NoCache) {
+		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.Store)
 	}
 	return out.Docs, nil
 }
 
-// entries are pl's metrics, which plan checked.
+// entries are pl's metrics (none where --metrics names an unknown one).
 func entries(pl evaluate.Plan) []*registry.Entry {
 	es, _ := pl.Entries()
 	return es
-}
-
-// flagError names the flag of an evaluate.FieldError (num_inputs is
-// --num-inputs); other errors are returned as they are.
-func flagError(err error) error {
-	var fe *evaluate.FieldError
-	if errors.As(err, &fe) {
-		return fmt.Errorf("--%s %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
-	}
-	return err
 }
 
 // commandName is a command's path without the program name, for errors
 // (main prefixes every error with "munit-eval: ").
 func commandName(cmd *cobra.Command) string {
 	return strings.TrimPrefix(cmd.CommandPath(), rootCmd.Name()+" ")
-}
-
-// printSyntheticNotes tells the reader of a table that a scoring model is
-// synthetic (the document records it in its models' synthetic field).
-func printSyntheticNotes(w io.Writer, docs ...*results.Document) {
-	seen := map[string]bool{}
-	for _, doc := range docs {
-		for _, role := range []string{results.ModelLPIPS, results.ModelClassifier, results.ModelFeatures} {
-			if ref, ok := doc.Models[role]; ok && ref.Synthetic && !seen[role] {
-				seen[role] = true
-				fmt.Fprintf(w, "note: the %s model %s is synthetic: its numbers are comparable within munit-eval's synthetic world only\n", role, ref.File)
-			}
-		}
-	}
 }
 
 // warnStderr prints a note that changes no number (a cache that could not

@@ -5,43 +5,12 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/munit-eval/munit-eval/reports"
-	"github.com/munit-eval/munit-eval/results"
 )
 
-// reportOptions are the flags of munit-eval report.
-type reportOptions struct {
-	results     []string
-	out         string
-	stores      []string
-	inputs      string
-	ci          string
-	scores      string
-	pref        string
-	gridInputs  int
-	gridSamples int
-	seed        int64
-	title       string
-	wide        bool
-	allowMixed  bool
-}
-
-// defaultReportOptions holds the defaults of munit-eval report in one place.
-func defaultReportOptions() reportOptions {
-	return reportOptions{
-		ci:          string(reports.CIPlusMinus),
-		scores:      string(reports.ScoresNats),
-		pref:        string(reports.PrefBootstrap),
-		gridInputs:  4,
-		gridSamples: 4,
-		title:       "munit-eval report",
-	}
-}
-
 func init() {
-	o := defaultReportOptions()
+	o := reports.DefaultArgs()
 	cmd := &cobra.Command{
 		Use:   "report --results 'DIR/*.json' --out REPORT [--stores STORE] [--inputs DIR]",
 		Short: "write paper-style tables, plots, image grids and an HTML report from results documents",
@@ -77,72 +46,33 @@ when none is found the report says so. --grid-inputs inputs are
 drawn with --seed, and --grid-samples samples are shown per stochastic method.
 --inputs overrides the input folder recorded in the stores' manifests.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReport(cmd, append(append([]string(nil), o.results...), args...), o)
+			o.Results = append(o.Results, args...)
+			sum, err := reports.Run(cmd.OutOrStdout(), o)
+			if err != nil {
+				return err
+			}
+			for _, n := range sum.Notes {
+				fmt.Fprintf(os.Stderr, "munit-eval: report: %s\n", n)
+			}
+			if !global.quiet {
+				fmt.Fprintf(os.Stderr, "wrote %d files to %s (open %s)\n", len(sum.Files), o.Out, sum.Files[len(sum.Files)-1])
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.results, "results", nil, "results documents: files, folders or glob patterns (repeatable)")
-	f.StringVar(&o.out, "out", "", "report folder (created when missing)")
-	f.StringArrayVar(&o.stores, "stores", nil, "sample store (folder of method folders) to draw a grid from (repeatable)")
-	f.StringVar(&o.inputs, "inputs", "", "input image folder for the grids (default: the folder in each store's manifest)")
-	f.StringVar(&o.ci, "ci", o.ci, "interval notation: pm (value ± half-width) or brackets (value [lo, hi])")
-	f.StringVar(&o.scores, "scores", o.scores, "IS/CIS form: nats (the paper's tables) or exp (the official script's print)")
-	f.StringVar(&o.pref, "pref-interval", o.pref, "preference interval: bootstrap (over questions and workers) or wilson (on judgments, taken as independent)")
-	f.IntVar(&o.gridInputs, "grid-inputs", o.gridInputs, "inputs (rows) per image grid")
-	f.IntVar(&o.gridSamples, "grid-samples", o.gridSamples, "samples shown per stochastic method in the grids")
-	f.Int64Var(&o.seed, "seed", o.seed, "seed of the grids' input selection")
-	f.StringVar(&o.title, "title", o.title, "title of index.html")
-	f.BoolVar(&o.wide, "wide", false, "print the full tables even when they are wider than the terminal")
-	f.BoolVar(&o.allowMixed, "allow-mixed", false, "put documents of one dataset measured under different protocols (counts, seed, size) in one table")
+	f.StringArrayVar(&o.Results, "results", nil, "results documents: files, folders or glob patterns (repeatable)")
+	f.StringVar(&o.Out, "out", "", "report folder (created when missing)")
+	f.StringArrayVar(&o.Stores, "stores", nil, "sample store (folder of method folders) to draw a grid from (repeatable)")
+	f.StringVar(&o.Inputs, "inputs", "", "input image folder for the grids (default: the folder in each store's manifest)")
+	f.StringVar(&o.CI, "ci", o.CI, "interval notation: pm (value ± half-width) or brackets (value [lo, hi])")
+	f.StringVar(&o.Scores, "scores", o.Scores, "IS/CIS form: nats (the paper's tables) or exp (the official script's print)")
+	f.StringVar(&o.Pref, "pref-interval", o.Pref, "preference interval: bootstrap (over questions and workers) or wilson (on judgments, taken as independent)")
+	f.IntVar(&o.GridInputs, "grid-inputs", o.GridInputs, "inputs (rows) per image grid")
+	f.IntVar(&o.GridSamples, "grid-samples", o.GridSamples, "samples shown per stochastic method in the grids")
+	f.Int64Var(&o.Seed, "seed", o.Seed, "seed of the grids' input selection")
+	f.StringVar(&o.Title, "title", o.Title, "title of index.html")
+	f.BoolVar(&o.Wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.AllowMixed, "allow-mixed", false, "put documents of one dataset measured under different protocols (counts, seed, size) in one table")
 	rootCmd.AddCommand(cmd)
-}
-
-func runReport(cmd *cobra.Command, paths []string, o reportOptions) error {
-	if len(paths) == 0 {
-		return usageError{fmt.Errorf("report: give the results documents with --results 'DIR/*.json'")}
-	}
-	if o.out == "" {
-		return usageError{fmt.Errorf("report: --out REPORT is required")}
-	}
-	topts := reports.TableOptions{CI: reports.CIStyle(o.ci), Scores: reports.ScoreForm(o.scores), Pref: reports.PrefInterval(o.pref),
-		AllowMixed: o.allowMixed}
-	switch {
-	case topts.CI != reports.CIPlusMinus && topts.CI != reports.CIBrackets:
-		return usageError{fmt.Errorf("report: --ci %q: want pm or brackets", o.ci)}
-	case topts.Scores != reports.ScoresNats && topts.Scores != reports.ScoresExp:
-		return usageError{fmt.Errorf("report: --scores %q: want nats or exp", o.scores)}
-	case topts.Pref != reports.PrefWilson && topts.Pref != reports.PrefBootstrap:
-		return usageError{fmt.Errorf("report: --pref-interval %q: want wilson or bootstrap", o.pref)}
-	case o.gridInputs < 1 || o.gridSamples < 1:
-		return usageError{fmt.Errorf("report: --grid-inputs and --grid-samples must be at least 1")}
-	}
-	docs, sources, err := results.ReadAll(paths...)
-	if err != nil {
-		return err
-	}
-	sum, err := reports.Write(docs, sources, reports.Options{
-		Out:    o.out,
-		Tables: topts,
-		Grid:   reports.GridOptions{Inputs: o.inputs, NumInputs: o.gridInputs, Samples: o.gridSamples, Seed: o.seed},
-		Stores: o.stores,
-		Title:  o.title,
-	})
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	bold := reports.BoldStar
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bold = reports.BoldANSI
-	}
-	if err := reports.WriteTextOptions(w, sum.Tables, reports.TextOptions{Bold: bold, Width: termWidth(w, o.wide)}); err != nil {
-		return err
-	}
-	for _, n := range sum.Notes {
-		fmt.Fprintf(os.Stderr, "munit-eval: report: %s\n", n)
-	}
-	if !global.quiet {
-		fmt.Fprintf(os.Stderr, "wrote %d files to %s (open %s)\n", len(sum.Files), o.out, sum.Files[len(sum.Files)-1])
-	}
-	return nil
 }

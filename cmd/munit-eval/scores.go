@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
+	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/spf13/cobra"
 )
@@ -44,44 +43,29 @@ sub-folders, <stem>/<k>.png, is grouped by input and gets everything.
 
 	munit-eval cis --classifier modes.onnx --generator munit.onnx --inputs cats/testA
 	munit-eval is --classifier inception.onnx generated/
-	munit-eval is --logits my_logits.npy --json`, []string{"is"}, 1, func(w io.Writer, o outputFlags, docs []*results.Document) error {
-				return emitDocs(w, o, docs, metricTable)
-			})
+	munit-eval is --logits my_logits.npy --json`, []string{"is"}, 1, reports.Output.Documents)
 		run := cmd.RunE
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			if logits == "" {
 				return run(cmd, args)
 			}
 			// Scoring a file runs no network: the protocol is all there is.
-			if f.pl.Models.Classifier != "" || f.src.Generator != "" || f.src.Samples != "" || len(args) > 0 {
+			if f.Plan.Models.Classifier != "" || f.Source.Generator != "" || f.Source.Samples != "" || len(args) > 0 {
 				return usageError{fmt.Errorf("%s: --logits scores a file: give no --classifier, --generator or --samples", name)}
 			}
-			p := f.pl.Protocol
-			if err := p.Validate(entries(f.pl)); err != nil {
-				return usageError{fmt.Errorf("%s: %w", name, flagError(err))}
+			p := f.Plan.Protocol
+			if err := p.Validate(entries(f.Plan)); err != nil {
+				return usageError{fmt.Errorf("%s: %w", name, evaluate.FlagError(err))}
 			}
-			doc, err := evaluate.Logits(logits, classNames(classes), f.ds.Name, p)
+			doc, err := evaluate.Logits(logits, evaluate.ClassNames(classes), f.Dataset.Name, p)
 			if err != nil {
 				return err
 			}
-			return emitWithNotes(cmd.OutOrStdout(), f.out, doc, metricTable)
+			return show(cmd.OutOrStdout(), f.out, []*results.Document{doc}, reports.Output.Documents)
 		}
 		cmd.Flags().StringVar(&logits, "logits", "", "score a float32 [M, K, C] logits .npy file instead")
 		cmd.Flags().StringVar(&classes, "classes", "", "class names for --logits, comma separated")
 	}
-}
-
-// classNames splits a --classes list (nil when empty: the classes are
-// then named class0..class{C-1}).
-func classNames(list string) []string {
-	if list == "" {
-		return nil
-	}
-	parts := strings.Split(list, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
-	return parts
 }
 
 const distLong = `Fid and kid (one command under two names; both report both) compare the
@@ -135,46 +119,12 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 	munit-eval prdc --classifier fid_inception.onnx generated/ real/`
 		}
 		metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) (--real DIR | --real-stats STATS.npz | REAL_DIR)",
-			short, long, metrics, 2, func(w io.Writer, o outputFlags, docs []*results.Document) error {
-				return emitDocs(w, o, docs, metricTable)
-			})
+			short, long, metrics, 2, reports.Output.Documents)
 	}
-}
-
-// emitDocs shows each document with table; a real-data row (the command
-// asked for lpips in --metrics) gets the diversity table and goes to
-// FILE.real.json.
-func emitDocs(w io.Writer, o outputFlags, docs []*results.Document, table func(io.Writer, *results.Document) error) error {
-	for _, doc := range docs {
-		if doc.Method == results.MethodRealData && !o.json {
-			real := o
-			if o.resultsPath != "" {
-				real.resultsPath = strings.TrimSuffix(o.resultsPath, ".json") + ".real.json"
-			}
-			if err := emitLPIPS(w, real, []*results.Document{doc}); err != nil {
-				return err
-			}
-		} else if err := emitWithNotes(w, o, doc, table); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// emitWithNotes writes doc as the output flags ask, its table printed by
-// table followed by the notes on synthetic models.
-func emitWithNotes(w io.Writer, out outputFlags, doc *results.Document, table func(io.Writer, *results.Document) error) error {
-	return emit(w, out, doc, model.ORTVersion(), func(w io.Writer) error {
-		if err := table(w, doc); err != nil {
-			return err
-		}
-		printSyntheticNotes(w, doc)
-		return nil
-	})
 }
 
 func init() {
-	f := &planFlags{pl: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, store: "store"}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, Store: "store"}}
 	var out string
 	cmd := &cobra.Command{
 		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
@@ -189,19 +139,18 @@ for fid; the features are cached in the store (--store, --no-cache).
 	munit-eval fid-stats real/ --classifier fid_inception.onnx --out real_stats.npz`,
 		Args: exactArgs(1, "one image folder DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pl := f.pl
+			pl := f.Plan
 			if pl.Models.Classifier+pl.Models.Features == "" || out == "" {
 				return usageError{fmt.Errorf("fid-stats: need --classifier C.onnx and --out STATS.npz")}
 			}
 			if err := pl.Protocol.Validate(nil); err != nil {
-				return usageError{fmt.Errorf("fid-stats: %w", flagError(err))}
+				return usageError{fmt.Errorf("fid-stats: %w", evaluate.FlagError(err))}
 			}
-			pl.NoCache, pl.Warn = f.noCache, warnStderr
-			pl.Run = evaluate.RunOptions{Threads: global.threads, Device: global.device, Quiet: global.quiet}
+			pl.Warn, pl.Run = warnStderr, global.run(false)
 			if err := model.Init(global.ortLib); err != nil {
 				return err
 			}
-			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.store)
+			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.Store)
 			if err == nil {
 				err = evaluate.WriteStats(out, g)
 			}
@@ -212,7 +161,7 @@ for fid; the features are cached in the store (--store, --no-cache).
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
-	cmd.Flags().StringVar(&f.store, "store", f.store, "the store folder whose .cache/ keeps the features")
+	cmd.Flags().StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
 	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
 }

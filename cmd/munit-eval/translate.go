@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/munit-eval/munit-eval/evaluate"
@@ -93,8 +91,13 @@ Examples:
 	    --inputs edges/ --out samples
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
 	    --shard 2/4`,
-		Args:    cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error { return checkTranslate(o.cfg) },
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := evaluate.CheckTranslate(o.cfg, global.memBytes); err != nil {
+				return fmt.Errorf("translate: %w", err)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTranslate(cmd, o)
 		},
@@ -140,42 +143,5 @@ func runTranslate(cmd *cobra.Command, o translateOptions) error {
 	if err != nil {
 		return err
 	}
-	return printTranslateSummary(cmd.OutOrStdout(), sum, o.json)
-}
-
-// printTranslateSummary prints the --json object or one line of text.
-func printTranslateSummary(w io.Writer, s *translate.Summary, asJSON bool) error {
-	if !asJSON {
-		_, err := io.WriteString(w, s.String())
-		return err
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(s)
-}
-
-// checkTranslate bounds translate's numbers with the protocol's (its
-// Validate; 0 keeps its meaning of "all" or "automatic"), and checks the
-// inputs' sizes against the pixel budgets and the memory from their
-// headers, before any work.
-func checkTranslate(c translate.Config) error {
-	p := evaluate.DefaultProtocol()
-	p.NumInputs, p.SamplesPerInput, p.Batch, p.Size, p.Streams, p.Select = c.NumInputs, c.Samples, c.Batch, c.Size, c.Streams, c.Select
-	if p.NumInputs == 0 {
-		p.NumInputs = 1
-	}
-	if p.SamplesPerInput == 0 {
-		p.SamplesPerInput = 1
-	}
-	if err := p.Validate(nil); err != nil {
-		return usageError{fmt.Errorf("translate: %w", flagError(err))}
-	}
-	if c.Generator == "" || c.Inputs == "" {
-		return nil // the copy of a folder runs no network; translate names what is missing
-	}
-	p.NumInputs = c.NumInputs
-	if err := evaluate.CheckInputs(c.Inputs, p, global.memBytes); err != nil {
-		return fmt.Errorf("translate: %w", flagError(err))
-	}
-	return nil
+	return sum.Write(cmd.OutOrStdout(), o.json)
 }
