@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/munit-eval/munit-eval/model"
-	"github.com/munit-eval/munit-eval/synth"
 )
 
 // TestRunFileRefuses: contradictory settings are refused before the file
@@ -38,16 +35,7 @@ func TestRunFileRefuses(t *testing.T) {
 // tables, naming what it wrote on the log; --no-report prints the tables
 // alone; a shard task prints what it generated.
 func TestRunFile(t *testing.T) {
-	if err := model.Init(""); err != nil {
-		t.Fatalf("onnxruntime not available (run make setup): %v", err)
-	}
-	dir := t.TempDir()
-	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 3, 6); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
-		t.Fatal(err)
-	}
+	dir := smallWorld(t)
 	file := filepath.Join(dir, "eval.yaml")
 	os.WriteFile(file, []byte(`out: out
 protocol: {num_inputs: 3, samples_per_input: 4, pairs: 2, bootstrap: 20}

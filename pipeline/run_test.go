@@ -17,16 +17,7 @@ import (
 // folder that is not an image folder, anywhere in the file is refused
 // before any work: the first method's samples are never made.
 func TestRunChecksEverythingFirst(t *testing.T) {
-	if err := model.Init(""); err != nil {
-		t.Fatalf("onnxruntime not available (run make setup): %v", err)
-	}
-	dir := t.TempDir()
-	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 3, 6); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
-		t.Fatal(err)
-	}
+	dir := smallWorld(t)
 	os.MkdirAll(filepath.Join(dir, "notes"), 0o755)
 	os.WriteFile(filepath.Join(dir, "notes", "a.txt"), []byte("hi"), 0o644)
 	const base = `out: out
@@ -108,16 +99,7 @@ func (c cancelOn) Write(b []byte) (int, error) {
 // none of its documents, so the results folder keeps the earlier run's set
 // whole instead of a mix of two protocols (here two seeds).
 func TestRunWritesASet(t *testing.T) {
-	if err := model.Init(""); err != nil {
-		t.Fatalf("onnxruntime not available (run make setup): %v", err)
-	}
-	dir := t.TempDir()
-	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 3, 6); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
-		t.Fatal(err)
-	}
+	dir := smallWorld(t)
 	const file = `out: out
 seed: SEED
 metrics: [is]
@@ -168,4 +150,21 @@ datasets:
 	if tmp, _ := filepath.Glob(filepath.Join(dir, "out", "results", "*.set-tmp")); len(tmp) > 0 {
 		t.Errorf("temporary files left: %v", tmp)
 	}
+}
+
+// smallWorld writes a synthetic world (3 inputs, 6 real images) and its
+// models into a temporary folder, which it returns.
+func smallWorld(t *testing.T) string {
+	t.Helper()
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	dir := t.TempDir()
+	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 3, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
