@@ -297,3 +297,191 @@ class TestDINOv2Parity(Case):
             worst = max(worst, rel_diff(got, want))
         print("DINOv2 vits14 torch-fidelity: ONNX vs FeatureExtractorDinoV2, max |diff| / max |feature| = %.2g" % worst)
         self.assertLess(worst, 1e-4)
+
+
+# ---------------------------------------------------------------------------
+# CLIP
+# ---------------------------------------------------------------------------
+
+SMALL_VIT = {"kind": "vit", "width": 128, "layers": 2, "patch": 16, "resolution": 64, "heads": 2, "output_dim": 64}
+SMALL_RESNET = {"kind": "resnet", "width": 16, "layers": [1, 2, 1, 1], "resolution": 64, "heads": 8,
+                "output_dim": 32}
+
+
+def clip_official_keys(cfg):
+    """clip/model.py's visual.* keys for cfg, written out from its
+    VisionTransformer / ModifiedResNet (build_model's inverse)."""
+    keys = {}
+    if cfg["kind"] == "vit":
+        w, p, r, e = cfg["width"], cfg["patch"], cfg["resolution"], cfg["output_dim"]
+        keys.update({"visual.class_embedding": (w,), "visual.positional_embedding": ((r // p) ** 2 + 1, w),
+                     "visual.proj": (w, e), "visual.conv1.weight": (w, 3, p, p)})
+        for ln in ("ln_pre", "ln_post"):
+            keys.update({"visual.%s.weight" % ln: (w,), "visual.%s.bias" % ln: (w,)})
+        for i in range(cfg["layers"]):
+            b = "visual.transformer.resblocks.%d." % i
+            keys.update({b + "attn.in_proj_weight": (3 * w, w), b + "attn.in_proj_bias": (3 * w,),
+                         b + "attn.out_proj.weight": (w, w), b + "attn.out_proj.bias": (w,),
+                         b + "ln_1.weight": (w,), b + "ln_1.bias": (w,), b + "ln_2.weight": (w,), b + "ln_2.bias": (w,),
+                         b + "mlp.c_fc.weight": (4 * w, w), b + "mlp.c_fc.bias": (4 * w,),
+                         b + "mlp.c_proj.weight": (w, 4 * w), b + "mlp.c_proj.bias": (w,)})
+        return keys
+
+    def bn(name, c):
+        keys.update({name + ".weight": (c,), name + ".bias": (c,), name + ".running_mean": (c,),
+                     name + ".running_var": (c,), name + ".num_batches_tracked": ()})
+
+    w = cfg["width"]
+    keys["visual.conv1.weight"] = (w // 2, 3, 3, 3)
+    bn("visual.bn1", w // 2)
+    keys["visual.conv2.weight"] = (w // 2, w // 2, 3, 3)
+    bn("visual.bn2", w // 2)
+    keys["visual.conv3.weight"] = (w, w // 2, 3, 3)
+    bn("visual.bn3", w)
+    inplanes = w
+    for li, n in enumerate(cfg["layers"]):
+        planes = w * 2 ** li
+        for bi in range(n):
+            b = "visual.layer%d.%d." % (li + 1, bi)
+            keys[b + "conv1.weight"] = (planes, inplanes, 1, 1)
+            bn(b + "bn1", planes)
+            keys[b + "conv2.weight"] = (planes, planes, 3, 3)
+            bn(b + "bn2", planes)
+            keys[b + "conv3.weight"] = (planes * 4, planes, 1, 1)
+            bn(b + "bn3", planes * 4)
+            if bi == 0 and (li > 0 or inplanes != planes * 4):
+                keys[b + "downsample.0.weight"] = (planes * 4, inplanes, 1, 1)
+                bn(b + "downsample.1", planes * 4)
+            inplanes = planes * 4
+    d = w * 32
+    keys["visual.attnpool.positional_embedding"] = ((cfg["resolution"] // 32) ** 2 + 1, d)
+    for proj in ("q_proj", "k_proj", "v_proj"):
+        keys.update({"visual.attnpool.%s.weight" % proj: (d, d), "visual.attnpool.%s.bias" % proj: (d,)})
+    keys.update({"visual.attnpool.c_proj.weight": (cfg["output_dim"], d),
+                 "visual.attnpool.c_proj.bias": (cfg["output_dim"],)})
+    return keys
+
+
+class TestCLIP(Case):
+    def test_official_key_layout_and_config_inference(self):
+        from export import clip
+        for cfg in (SMALL_VIT, SMALL_RESNET, clip.VIT_L14_336):
+            root = clip.build(cfg)
+            sd = {k: tuple(v.shape) for k, v in root.state_dict().items()}
+            self.assertEqual(sd, clip_official_keys(cfg), cfg["kind"])
+            self.assertEqual(clip.config_of(root.state_dict(), "x"), cfg)
+
+    def test_round_trips(self):
+        # Random small ViT and ResNet towers; the ViT also read back from
+        # its state dict with fp16 weights, as OpenAI's files hold them.
+        from export import clip
+        import json
+        for name, cfg in (("vit", SMALL_VIT), ("resnet", SMALL_RESNET)):
+            w = self.path("clip_%s.pth" % name)
+            out = self.path("clip_%s.onnx" % name)
+            self.export_ok(clip, ["--random-init", "--random-config", json.dumps(cfg), "--save-random-weights", w,
+                                  "--out", out], out, "features",
+                           {"munit_eval.feature_dim": str(cfg["output_dim"]), "munit_eval.preprocess": "cmmd",
+                            "munit_eval.normalized": "l2", "munit_eval.input_size": "64"})
+        sd = torch.load(self.path("clip_vit.pth"))
+        sd = {k: v.half() for k, v in sd.items()}
+        sd.update({"text_projection": torch.zeros(8, 64, dtype=torch.half), "ln_final.weight": torch.ones(8)})
+        torch.save(sd, self.path("clip_vit_fp16.pth"))
+        out = self.path("clip_vit_fp16.onnx")
+        log, _ = self.export_ok(clip, ["--weights", self.path("clip_vit_fp16.pth"), "--out", out], out, "features")
+        self.assertIn("2 keys of the text tower", log)
+
+    def test_jit_archive(self):
+        # OpenAI distributes TorchScript archives: their state_dict() is
+        # read as clip.load does (the archive's attributes are not weights).
+        from export import clip
+        root = clip.build(SMALL_VIT)
+        common.random_init(root, 4)
+        traced = torch.jit.trace(root.visual, torch.zeros(1, 3, 64, 64))
+        path = self.path("ViT-small.pt")
+        torch.jit.save(torch.jit.script(JitRoot(traced)), path)
+        visual, cfg, unused = clip.load_weights(path)
+        self.assertEqual(cfg, SMALL_VIT)
+        self.assertEqual(unused, 1)
+        x = torch.randn(1, 3, 64, 64)
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(visual(x), root.visual(x), atol=1e-6))
+
+    def test_bad_weights(self):
+        from export import clip
+        path = self.path("w.pth")
+        torch.save({"fc.weight": torch.zeros(3, 3)}, path)
+        code, log = run_exporter(clip, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("not an OpenAI CLIP model", log)
+        sd = {k: torch.zeros(s) for k, s in clip_official_keys(SMALL_VIT).items()}
+        del sd["visual.ln_post.bias"]
+        torch.save(sd, path)
+        code, log = run_exporter(clip, ["--weights", path, "--out", self.path("x.onnx")])
+        self.assertEqual(code, 2, log)
+        self.assertIn("visual.ln_post.bias", log)
+
+
+class JitRoot(torch.nn.Module):
+    """A scripted stand-in for an OpenAI archive: the traced tower under
+    ``visual`` and an ``input_resolution`` attribute buffer."""
+
+    def __init__(self, visual):
+        super().__init__()
+        self.visual = visual
+        self.register_buffer("input_resolution", torch.tensor(64))
+
+    def forward(self, x):
+        return self.visual(x)
+
+
+class TestCLIPParity(Case):
+    """Our ONNX export against CMMD's pipeline with the official network:
+    cmmd-pytorch's image loading (io_util: PIL centre crop and bicubic
+    resize, /255) and embedding.py's bicubic resize, CLIPImageProcessor's
+    normalisation ((x - mean)/std in float32; transformers is not needed
+    for it), clip/model.py's encode_image (random weights) and embedding.py's
+    L2 normalisation."""
+
+    def reference(self, cfg, visual_sd):
+        cm = refs.clip_model()
+        layers = tuple(cfg["layers"]) if cfg["kind"] == "resnet" else cfg["layers"]
+        ref = cm.CLIP(cfg["output_dim"], cfg["resolution"], layers, cfg["width"], cfg.get("patch"), 8, 50, 64, 1, 1)
+        ref.visual.load_state_dict(visual_sd, strict=True)
+        return ref.eval()
+
+    def test_cmmd_pipeline(self):
+        import sys
+        import types
+        from PIL import Image
+        from export import clip
+        io_util = refs.cmmd_io_util()
+        if "transformers" not in sys.modules:  # embedding.py imports it at the top; _resize_bicubic does not use it
+            stub = types.ModuleType("transformers")
+            stub.CLIPImageProcessor = stub.CLIPVisionModelWithProjection = None
+            sys.modules["transformers"] = stub
+        embedding = refs.load_file("ref_cmmd_embedding", os.path.join(refs.need("cmmd-pytorch"), "embedding.py"))
+        ds = io_util.CMMDDataset.__new__(io_util.CMMDDataset)
+        mean, std = np.array(clip.CLIP_MEAN, np.float32), np.array(clip.CLIP_STD, np.float32)
+        rng = np.random.default_rng(4)
+        for cfg in (SMALL_VIT, SMALL_RESNET):
+            visual = clip.random_clip(cfg, 6)
+            ref = self.reference(cfg, visual.state_dict())
+            w = self.path("w.pth")
+            torch.save({"visual." + k: v for k, v in visual.state_dict().items()}, w)
+            out = self.path("clip.onnx")
+            self.export_ok(clip, ["--weights", w, "--out", out], out, "features")
+            worst = 0.0
+            for a in uint8_images(rng, [(96, 96), (100, 180), (240, 130), (64, 64), (33, 50)]):
+                im = np.asarray(ds._center_crop_and_resize(Image.fromarray(a), cfg["resolution"])).astype(np.float32)
+                batch = im[None] / 255.0
+                batch = embedding._resize_bicubic(batch, cfg["resolution"])
+                x = ((batch - mean) / std).astype(np.float32).transpose(0, 3, 1, 2)
+                with torch.no_grad():
+                    e = ref.encode_image(torch.from_numpy(np.ascontiguousarray(x)))
+                    e /= torch.linalg.norm(e, axis=-1, keepdims=True)
+                got = common.onnx_forward(BINARY, out, {"image": as_input(a)})["features"]
+                worst = max(worst, rel_diff(got, e.numpy()))
+            print("CLIP %s: ONNX vs cmmd-pytorch's preprocessing + clip/model.py, max |diff| / max |feature| = %.2g" % (
+                cfg["kind"], worst))
+            self.assertLess(worst, 1e-4)
