@@ -485,3 +485,49 @@ class TestCLIPParity(Case):
             print("CLIP %s: ONNX vs cmmd-pytorch's preprocessing + clip/model.py, max |diff| / max |feature| = %.2g" % (
                 cfg["kind"], worst))
             self.assertLess(worst, 1e-4)
+
+
+# ---------------------------------------------------------------------------
+# sFID: the FID Inception's spatial output
+# ---------------------------------------------------------------------------
+
+# The TF graph's Inception blocks in order (inception-2015-12-05, as the
+# weight conversion scripts and graph dumps list them) and torchvision's
+# names for the same blocks.
+TF_BLOCKS = ["mixed", "mixed_1", "mixed_2", "mixed_3", "mixed_4", "mixed_5", "mixed_6", "mixed_7", "mixed_8",
+             "mixed_9", "mixed_10"]
+
+
+class TestSFID(Case):
+    def test_mixed_6_is_mixed_6d(self):
+        from export import fid_inception
+        blocks = [n for n in fid_inception.TRUNK if n.startswith("Mixed_")]
+        self.assertEqual(dict(zip(TF_BLOCKS, blocks))["mixed_6"], fid_inception.SPATIAL_BLOCK)
+
+    def test_spatial_is_branch1x1_first_7_channels_nhwc(self):
+        # spatial = Mixed_6d.branch1x1's ReLU output (TF mixed_6/conv:0),
+        # channels 0..6, flattened as TF's [N,17,17,7].
+        from export import fid_inception
+        net = fid_inception.random_fid_inception(2)
+        seen = {}
+        net.Mixed_6d.branch1x1.register_forward_hook(lambda m, i, o: seen.__setitem__("b", o))
+        model = fid_inception.FIDClassifier(net, "torch-fidelity").eval()
+        x = torch.from_numpy(common.random_images(np.random.default_rng(0), 2, 80, 64))
+        with torch.no_grad():
+            _, _, spatial = model(x)
+        b = seen["b"]
+        self.assertEqual(tuple(b.shape), (2, 192, 17, 17))
+        self.assertEqual(tuple(spatial.shape), (2, fid_inception.SPATIAL_DIM))
+        want = b[:, :7].permute(0, 2, 3, 1).reshape(2, -1)
+        self.assertTrue(torch.equal(spatial, want))
+        self.assertGreaterEqual(float(b.min()), 0.0)  # after the ReLU
+        self.assertEqual(float(spatial[0, 7 * 17 + 3]), float(b[0, 3, 1, 0]))  # (h=1, w=0, c=3) in NHWC
+
+    def test_export_has_spatial(self):
+        from export import fid_inception
+        out = self.path("fid.onnx")
+        log, info = self.export_ok(fid_inception, ["--random-init", "--preprocess", "torch-fidelity", "--out", out],
+                                   out, "classifier", {"munit_eval.preprocess": "torch-fidelity"})
+        self.assertIn("spatial[2, 2023]", log)
+        shapes = {o["name"]: o["shape"] for o in info["outputs"]}
+        self.assertEqual(shapes["spatial"], [-1, 2023])
