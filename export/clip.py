@@ -358,7 +358,8 @@ def main(argv=None):
     p.add_argument("--preprocess", default="cmmd", choices=sorted(PREPROCESS),
                    help="the preprocessing in the graph (cmmd: cmmd-pytorch's)")
     p.add_argument("--random-config", default="",
-                   help="with --random-init: the architecture as JSON (keys of export.clip.config_of; default ViT-L/14@336px)")
+                   help="with --random-init: the architecture as JSON (the keys export.clip.config_of returns; "
+                        "default ViT-L/14@336px)")
     p.add_argument("--save-random-weights", default="",
                    help="with --random-init: also write the random state dict here (clip/model.py's visual.* keys)")
     p.add_argument("--verify-size", type=int, default=64, help="height of the verification images (default 64)")
