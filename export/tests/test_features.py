@@ -10,6 +10,9 @@ time: /usr/bin/python3 -m unittest export.tests.test_features.TestDINOv2).
   state dicts in the official key layout, and the JIT-archive input.
 - sFID (export.fid_inception's "spatial" output): Mixed_6d.branch1x1, the
   first 7 channels in TF's NHWC order.
+- Reference fixtures: our PyTorch DINOv2 and CLIP networks against a few
+  numbers the official code produced on seeded weights and inputs (always
+  run).
 - Parity with the official code (skipped unless $MUNIT_EVAL_REFS holds the
   checkouts, see refs.py): the ONNX features against the reference
   pipelines (the hub DINOv2 with dgm-eval's transform or torch-fidelity's
@@ -228,6 +231,43 @@ class TestDINOv2(Case):
         pos = net.position_embedding()
         self.assertEqual(tuple(pos.shape), (1, 16 * 16 + 1, 384))
         self.assertTrue(torch.equal(pos[:, 0], net.pos_embed[:, 0]))
+
+
+class TestReferenceFixtures(unittest.TestCase):
+    """Our PyTorch networks against numbers the official code produced
+    (so that the comparison runs without the checkouts): the first 6
+    features and the norms of two inputs, for seeded random weights and
+    inputs. Produced with Debian 12's PyTorch 1.13.1 by the reference code
+    at the commits of docs/parity.md (loaded as refs.py does): dinov2's
+    hub dinov2_vits14(pretrained=False) with random_dinov2("vits14", 3)'s
+    state dict on torch.randn(2, 3, 224, 224) from a Generator seeded 0,
+    and clip/model.py's CLIP(64, 64, 2, 128, 16, 8, 50, 64, 1, 1) with
+    random_clip(SMALL_VIT, 6)'s weights, encode_image on torch.randn(2, 3,
+    64, 64) seeded 0; rounded to 6 decimals."""
+
+    def check(self, got, first6, norms):
+        got = got.numpy().astype(np.float64)
+        scale = np.abs(got).max()
+        self.assertLess(np.abs(got[:, :6] - np.array(first6)).max(), 1e-4 * scale)
+        self.assertLess(np.abs(np.linalg.norm(got, axis=1) - np.array(norms)).max(), 1e-4 * max(norms))
+
+    def test_dinov2_vits14(self):
+        net = dinov2.random_dinov2("vits14", 3)
+        net.freeze_position()
+        x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            got = net(x)
+        self.check(got, [[-0.243899, -0.453345, -1.264121, 0.693938, -0.253271, 0.945324],
+                         [-0.424605, 0.887693, -1.621810, -0.049921, -0.712525, 0.562429]], [20.058037, 19.736443])
+
+    def test_clip_small_vit(self):
+        from export import clip
+        visual = clip.random_clip(SMALL_VIT, 6)
+        x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            got = visual(x)
+        self.check(got, [[-1.360718, -0.421727, 0.232987, -0.718459, 0.527145, 0.366247],
+                         [-0.859926, 0.171383, 0.103529, -0.856136, 0.134829, -0.043191]], [11.618908, 10.899702])
 
 
 class TestDINOv2Parity(Case):
