@@ -10,7 +10,28 @@ as ported to PyTorch by pytorch-fid and torch-fidelity) to ONNX.
 Contract (docs/models.md, role classifier): input ``image`` [N,3,H,W] in
 [-1,1], any size; outputs ``logits`` [N,1008] and ``features`` [N,2048] (the
 pool3 features: the global average of Mixed_7c, what pytorch-fid's
-InceptionV3(dims=2048) and torch-fidelity's '2048' feature return).
+InceptionV3(dims=2048) and torch-fidelity's '2048' feature return), and
+``spatial`` [N,2023], the spatial features of sFID (below).
+
+sFID (Nash et al. 2021, the ADM evaluator: openai/guided-diffusion
+evaluations/evaluator.py) reads the TF graph's tensor ``mixed_6/conv:0`` and
+keeps its first 7 channels: 17 x 17 x 7 = 2,023 values per image, flattened
+in TF's NHWC order. In the TF graph the Inception blocks are named mixed,
+mixed_1, mixed_2 (the 35x35 blocks: Mixed_5b-5d), mixed_3 (the reduction,
+Mixed_6a), mixed_4 ... mixed_7 (the 17x17 blocks: Mixed_6b-6e), mixed_8
+(Mixed_7a), mixed_9, mixed_10 (Mixed_7b, 7c); inside a block ``conv`` is the
+1x1 branch (its ReLU output; ``conv/Conv2D`` and ``conv/batchnorm`` are the
+ops inside it) and ``tower``, ``tower_1``, ``tower_2`` the others. So
+``mixed_6/conv`` is Mixed_6d.branch1x1 (conv, BatchNorm, ReLU), whose 192
+channels are the first of Mixed_6d's output: torch-fidelity's weight
+conversion (utils/util_convert_inception_weights.py) maps
+mixed_6/conv/conv2d_params and mixed_6/conv/batchnorm to
+Mixed_6d.branch1x1.conv and .bn, which is where the weights of both
+projects come from. ``spatial`` is Mixed_6d's output[:, :7] permuted to
+NHWC and flattened. The ADM evaluator feeds the TF graph [0,255] images
+that it resizes with TF1 bilinear and scales by (v - 128)/128: that is
+``--preprocess torch-fidelity``, whose ``features`` are also the ADM
+evaluator's pool_3.
 
 The weights: both projects ship the same network (torchvision's Inception3
 module tree without AuxLogits, 1008 classes) under the same state-dict keys
@@ -49,6 +70,11 @@ from .classifier import calibrate_batchnorm
 SIZE = 299
 NUM_CLASSES = 1008
 FEATURE_DIM = 2048
+# sFID's spatial features: TF's mixed_6/conv is the 1x1 branch of Mixed_6d,
+# the first 192 channels of its output; the ADM evaluator keeps 7 of them.
+SPATIAL_BLOCK = "Mixed_6d"
+SPATIAL_CHANNELS = 7
+SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS
 
 TRUNK = ["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
          "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
@@ -184,14 +210,18 @@ class FIDClassifier(nn.Module):
 
     def forward(self, image):
         x = self.prepare(image)
+        spatial = None
         for name in TRUNK:
             x = getattr(self.net, name)(x)
+            if name == SPATIAL_BLOCK:
+                # TF's mixed_6/conv:0[..., :7], flattened in NHWC order.
+                spatial = x[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).reshape(x.shape[0], -1)
         features = torch.flatten(x, 1)
         if self.unbiased:
             logits = features @ self.net.fc.weight.t()
         else:
             logits = self.net.fc(features)
-        return logits, features
+        return logits, features, spatial
 
 
 def load_weights(path):
@@ -244,22 +274,27 @@ def main(argv=None):
     names = ["class%04d" % i for i in range(NUM_CLASSES)]
     extra = {common.META_CLASSES: ",".join(names), "munit_eval.input_size": SIZE,
              "munit_eval.feature_dim": FEATURE_DIM, "munit_eval.feature_extractor": "fid_inception",
-             "munit_eval.preprocess": {
+             "munit_eval.preprocess": args.preprocess,
+             "munit_eval.preprocess_detail": {
                  "pytorch-fid": "pytorch-fid: (x+1)/2, bilinear resize (align_corners=False) to 299x299, 2x-1",
                  "torch-fidelity": "torch-fidelity inception-v3-compat: uint8, TF1 bilinear resize to 299x299, "
-                                   "(v-128)/128"}[args.preprocess]}
+                                   "(v-128)/128"}[args.preprocess],
+             "munit_eval.spatial": "sFID: TF mixed_6/conv = Mixed_6d.branch1x1, first %d channels, 17x17, NHWC "
+                                   "order (%d)" % (SPATIAL_CHANNELS, SPATIAL_DIM)}
     src = common.describe_source(args, "weights")
     md = common.base_metadata("classifier", None, None,
                               {"arch": "fid_inception_v3", "preprocess": args.preprocess, "logits": args.logits},
                               src, extra)
     size = args.verify_size
-    common.export_onnx(model, (torch.zeros(1, 3, size, size),), ["image"], ["logits", "features"],
-                       {"image": {0: "N", 2: "H", 3: "W"}, "logits": {0: "N"}, "features": {0: "N"}}, args.out, md)
+    outs = ["logits", "features", "spatial"]
+    common.export_onnx(model, (torch.zeros(1, 3, size, size),), ["image"], outs,
+                       {"image": {0: "N", 2: "H", 3: "W"}, "logits": {0: "N"}, "features": {0: "N"},
+                        "spatial": {0: "N"}}, args.out, md)
     rng = np.random.default_rng(args.seed)
     cases = [{"image": common.random_images(rng, args.verify_batch, size, size)},
              {"image": common.random_images(rng, 1, size + 10, size + 30)},
              {"image": common.random_images(rng, 1, 320, 300)}]  # downsampling as well
-    common.verify(args, model, args.out, cases, ["logits", "features"])
+    common.verify(args, model, args.out, cases, outs)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@ const (
 	RoleDecoder        Role = "decoder"
 	RoleLPIPS          Role = "lpips"
 	RoleClassifier     Role = "classifier"
+	// RoleFeatures is a feature extractor without class logits (DINOv2,
+	// CLIP): the feature space of a Fréchet distance or of CMMD.
+	RoleFeatures Role = "features"
 )
 
 // Roles lists every known role, for help texts and validation.
-var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier}
+var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier, RoleFeatures}
 
 // Metadata keys munit-eval reads from an ONNX model's metadata_props.
 const (
@@ -35,6 +38,22 @@ const (
 	MetaLPIPSNet     = "munit_eval.lpips_net"
 	MetaLPIPSVersion = "munit_eval.lpips_version"
 	MetaSynthetic    = "munit_eval.synthetic"
+	// MetaPreprocess names the preprocessing a classifier or features
+	// model applies inside its graph (pytorch-fid, torch-fidelity,
+	// dgm-eval, cmmd): the same network gives different features under
+	// each, so results record it.
+	MetaPreprocess = "munit_eval.preprocess"
+	// MetaFeatureExtractor names the network (fid_inception,
+	// dinov2_vitl14, clip_vit-l-14-336, ...); MetaFeatureDim is the
+	// width D of the "features" output.
+	MetaFeatureExtractor = "munit_eval.feature_extractor"
+	MetaFeatureDim       = "munit_eval.feature_dim"
+	// MetaInputSize is the side of the square the graph resizes (or
+	// crops and resizes) every image to.
+	MetaInputSize = "munit_eval.input_size"
+	// MetaNormalized is "l2" when every row of "features" has unit
+	// Euclidean norm (CLIP's embeddings, as CMMD uses them).
+	MetaNormalized = "munit_eval.normalized"
 )
 
 // ParseRole checks that s names a known role.
@@ -44,11 +63,15 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
+	return "", fmt.Errorf("unknown role %q (want one of %s)", s, roleNames())
+}
+
+func roleNames() string {
 	names := make([]string, len(Roles))
 	for i, r := range Roles {
 		names[i] = string(r)
 	}
-	return "", fmt.Errorf("unknown role %q (want one of %s)", s, strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 // Check says precisely how a model does not fit the contract of role
@@ -63,7 +86,7 @@ func Check(info *Info, role Role) []string {
 	}
 	switch {
 	case role == "":
-		add("no %s metadata: name the model's role on the command line (one of generator, content_encoder, decoder, lpips, classifier)", MetaRole)
+		add("no %s metadata: name the model's role on the command line (one of %s)", MetaRole, roleNames())
 		return p
 	case meta != "" && meta != role:
 		add("metadata says role %q, but it is used as %q", meta, role)
@@ -230,16 +253,61 @@ func Check(info *Info, role Role) []string {
 		} else if len(info.Classes) > 0 && logits.Shape[1] > 0 && int(logits.Shape[1]) != len(info.Classes) {
 			add("metadata %s names %d classes but \"logits\" has %d", MetaClasses, len(info.Classes), logits.Shape[1])
 		}
-		if f, ok := info.Output("features"); ok && len(f.Shape) != 2 {
-			add("output \"features\" has shape %s, want [N,D]", shapeString(f.Shape))
+		if f, ok := info.Output("features"); ok {
+			checkFeatures(info, f, add)
 		}
+		checkSpatial(info, add)
 		for _, t := range info.Outputs {
-			if t.Name != "logits" && t.Name != "features" {
-				add("unexpected output %q (the contract has logits and optional features)", t.Name)
+			if t.Name != "logits" && t.Name != "features" && t.Name != "spatial" {
+				add("unexpected output %q (the contract has logits and optional features and spatial)", t.Name)
+			}
+		}
+	case RoleFeatures:
+		checkImage()
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
+		unexpected(info.ImageInput)
+		f, ok := info.Output("features")
+		if !ok {
+			add("no output named \"features\" (outputs: %s)", describe(info.Outputs))
+		} else {
+			checkFeatures(info, f, add)
+		}
+		checkSpatial(info, add)
+		for _, t := range info.Outputs {
+			if t.Name != "features" && t.Name != "spatial" {
+				add("unexpected output %q (the contract has features and optional spatial)", t.Name)
 			}
 		}
 	}
 	return p
+}
+
+// checkFeatures checks a "features" output: [N,D], D agreeing with
+// munit_eval.feature_dim when both are known.
+func checkFeatures(info *Info, f TensorInfo, add func(string, ...any)) {
+	if len(f.Shape) != 2 {
+		add("output \"features\" has shape %s, want [N,D]", shapeString(f.Shape))
+		return
+	}
+	if v, ok := info.Metadata[MetaFeatureDim]; ok {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 1:
+			add("metadata %s=%q is not a positive integer", MetaFeatureDim, v)
+		case f.Shape[1] > 0 && int64(n) != f.Shape[1]:
+			add("metadata %s=%d but \"features\" has %d", MetaFeatureDim, n, f.Shape[1])
+		}
+	}
+}
+
+// checkSpatial checks the optional "spatial" output, the flattened
+// spatial features of sFID: [N,S].
+func checkSpatial(info *Info, add func(string, ...any)) {
+	if s, ok := info.Output("spatial"); ok && len(s.Shape) != 2 {
+		add("output \"spatial\" has shape %s, want [N,S]", shapeString(s.Shape))
+	}
 }
 
 func nonEmpty(s []string) []string {

@@ -259,3 +259,72 @@ func containsAny(list []string, sub string) bool {
 	}
 	return false
 }
+
+// writeFeaturesModel builds a tiny feature extractor: out_k = the image's
+// global mean pool (3 channels), under each of the given output names.
+func writeFeaturesModel(t testing.TB, dir, name string, outs []string, meta map[string]string) string {
+	t.Helper()
+	g := onnxbuild.NewGraph(name)
+	x := g.Input("image", -1, 3, -1, -1)
+	pool := g.Op("ReduceMean", []string{x}, onnxbuild.Attrs{"axes": []int64{2, 3}, "keepdims": 0})
+	for _, o := range outs {
+		g.Identity(pool, o)
+		g.Output(o, -1, 3)
+	}
+	p := filepath.Join(dir, name+".onnx")
+	if err := onnxbuild.NewModel(g, meta).WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCheckFeatures: the features role (DINOv2, CLIP) has a "features"
+// output [N,D] and may have "spatial"; its feature_dim metadata must agree;
+// the classifier role may carry "spatial" (sFID's) beside logits and features.
+func TestCheckFeatures(t *testing.T) {
+	initORT(t)
+	dir := t.TempDir()
+	meta := func(role, dim string) map[string]string {
+		m := map[string]string{model.MetaRole: role, model.MetaPreprocess: "dgm-eval"}
+		if dim != "" {
+			m[model.MetaFeatureDim] = dim
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		path string
+		want string // "" = fits
+	}{
+		{"features", writeFeaturesModel(t, dir, "f", []string{"features"}, meta("features", "3")), ""},
+		{"features and spatial", writeFeaturesModel(t, dir, "fs", []string{"features", "spatial"}, meta("features", "")), ""},
+		{"classifier with spatial", writeFeaturesModel(t, dir, "cs", []string{"logits", "features", "spatial"}, meta("classifier", "3")), ""},
+		{"no features", writeFeaturesModel(t, dir, "nf", []string{"embedding"}, meta("features", "")), `no output named "features"`},
+		{"logits on features", writeFeaturesModel(t, dir, "lf", []string{"features", "logits"}, meta("features", "")), `unexpected output "logits"`},
+		{"dim mismatch", writeFeaturesModel(t, dir, "dm", []string{"features"}, meta("features", "1024")), "feature_dim=1024"},
+		{"bad dim", writeFeaturesModel(t, dir, "bd", []string{"features"}, meta("features", "x")), "not a positive integer"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			info, err := model.Inspect(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := model.Check(info, "")
+			if c.want == "" && len(p) != 0 {
+				t.Fatalf("problems %v, want none", p)
+			}
+			if c.want != "" && !containsAny(p, c.want) {
+				t.Fatalf("problems %v, want one containing %q", p, c.want)
+			}
+		})
+	}
+	// A features model is not a classifier: it has no logits.
+	info, err := model.Inspect(cases[0].path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := model.Check(info, model.RoleClassifier); !containsAny(p, `no output named "logits"`) {
+		t.Errorf("as classifier: problems %v", p)
+	}
+}

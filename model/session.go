@@ -156,7 +156,7 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 // so that their measured parity with the reference implementations holds
 // as measured; generators also get the Winograd form (package rewrite).
 func rewriteOptions(role Role) rewrite.Options {
-	return rewrite.Options{NoWinograd: role == RoleLPIPS || role == RoleClassifier}
+	return rewrite.Options{NoWinograd: role == RoleLPIPS || role == RoleClassifier || role == RoleFeatures}
 }
 
 // RewritePlan describes, one line each, the graph rewrites a session would
