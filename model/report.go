@@ -91,13 +91,19 @@ func (r *Report) WriteText(w io.Writer, full bool) {
 	if len(info.Classes) > 0 {
 		fmt.Fprintf(w, "classes:    %s\n", summariseList(info.Classes, full))
 	}
+	// The name and type columns are as wide as their longest entry, so
+	// long tensor names (exported graphs') keep the shapes aligned.
+	nameW, typeW := 12, 8
+	for _, t := range append(append([]TensorInfo(nil), info.Inputs...), info.Outputs...) {
+		nameW, typeW = max(nameW, len(t.Name)), max(typeW, len(t.Type))
+	}
 	for _, part := range []struct {
 		name string
 		ts   []TensorInfo
 	}{{"inputs", info.Inputs}, {"outputs", info.Outputs}} {
 		fmt.Fprintln(w, part.name+":")
 		for _, t := range part.ts {
-			fmt.Fprintf(w, "  %-12s %-8s %s\n", t.Name, t.Type, ShapeString(t.Shape))
+			fmt.Fprintf(w, "  %-*s %-*s %s\n", nameW, t.Name, typeW, t.Type, ShapeString(t.Shape))
 		}
 	}
 	if len(info.Metadata) > 0 {
