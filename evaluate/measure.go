@@ -78,6 +78,9 @@ func OpenScorers(f ModelFiles, needs registry.Need, mo model.Options) (s *Scorer
 	if logits && s.Classifier == nil {
 		return nil, fmt.Errorf("IS and CIS need a classifier")
 	}
+	if logits && !s.Classifier.HasLogits() {
+		return nil, fmt.Errorf("%s is a feature extractor without logits: IS and CIS need a classifier (give it as --features / models.features for FID, KID, PRDC and CMMD)", f.Classifier)
+	}
 	if feats {
 		switch {
 		case f.Features != "":

@@ -36,17 +36,22 @@ type Classifier struct {
 	eng *batch.Engine[Output]
 }
 
-// Open opens a classifier model and checks its contract.
+// Open opens a classifier model, or a feature extractor (role features:
+// DINOv2, CLIP, which have no logits), and checks its contract.
 func Open(path string, opts model.Options) (*Classifier, error) {
-	opts.Role = model.RoleClassifier
+	role := model.RoleClassifier
+	if info, err := model.Inspect(path); err == nil && info.Role == model.RoleFeatures {
+		role = model.RoleFeatures
+	}
+	opts.Role = role
 	s, err := model.Open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("inception: %w", err)
 	}
 	info := s.Info()
-	if p := model.Check(info, model.RoleClassifier); len(p) > 0 {
+	if p := model.Check(info, role); len(p) > 0 {
 		s.Close()
-		return nil, fmt.Errorf("inception: %s does not fit the classifier contract: %s", path, p[0])
+		return nil, fmt.Errorf("inception: %s does not fit the %s contract: %s", path, role, p[0])
 	}
 	c := &Classifier{sess: s, Classes: info.Classes}
 	if l, _ := info.Output("logits"); c.Classes == nil && len(l.Shape) == 2 && l.Shape[1] > 0 {
@@ -65,6 +70,13 @@ func (c *Classifier) Info() *model.Info { return c.sess.Info() }
 
 // SHA256 is the model file's hash, the key of its cache.
 func (c *Classifier) SHA256() string { return c.sess.Info().SHA256 }
+
+// HasLogits reports whether the model has a `logits` output (a feature
+// extractor has none: it serves FID, KID, PRDC and CMMD, not IS).
+func (c *Classifier) HasLogits() bool {
+	_, ok := c.sess.Info().Output("logits")
+	return ok
+}
 
 // HasFeatures reports whether the model has a `features` output.
 func (c *Classifier) HasFeatures() bool {
@@ -91,7 +103,10 @@ func (c *Classifier) Classify(imgs []*images.Image) ([]Output, error) {
 	if err := images.ToTensor(imgs, data); err != nil {
 		return nil, fmt.Errorf("inception: %w", err)
 	}
-	names := []string{"logits"}
+	var names []string
+	if c.HasLogits() {
+		names = append(names, "logits")
+	}
 	if c.HasFeatures() {
 		names = append(names, "features")
 	}
@@ -100,19 +115,20 @@ func (c *Classifier) Classify(imgs []*images.Image) ([]Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inception: %w", err)
 	}
-	logits := out["logits"]
-	k := int(logits.Shape[1])
-	if c.Classes == nil {
-		for i := 0; i < k; i++ {
-			c.Classes = append(c.Classes, fmt.Sprintf("class%d", i))
-		}
-	}
-	if k != len(c.Classes) {
-		return nil, fmt.Errorf("inception: %s gives %d logits for %d classes", c.sess.Info().Path, k, len(c.Classes))
-	}
 	res := make([]Output, len(imgs))
-	for i := range res {
-		res[i].Logits = logits.Data[i*k : (i+1)*k]
+	if logits, ok := out["logits"]; ok {
+		k := int(logits.Shape[1])
+		if c.Classes == nil {
+			for i := 0; i < k; i++ {
+				c.Classes = append(c.Classes, fmt.Sprintf("class%d", i))
+			}
+		}
+		if k != len(c.Classes) {
+			return nil, fmt.Errorf("inception: %s gives %d logits for %d classes", c.sess.Info().Path, k, len(c.Classes))
+		}
+		for i := range res {
+			res[i].Logits = logits.Data[i*k : (i+1)*k]
+		}
 	}
 	if f, ok := out["features"]; ok {
 		d := int(f.Shape[1])

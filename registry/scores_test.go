@@ -222,3 +222,36 @@ func TestFIDNoDegenerateInterval(t *testing.T) {
 		t.Fatalf("FID %+v, warnings %q", m.FID, warns)
 	}
 }
+
+// TestCMMDEntry: the cmmd entry's value is metrics.CMMD of the gathered
+// embeddings, its fragment reads back, the interval shown holds the value,
+// and with fewer than 3 input groups there is none and a warning says why.
+func TestCMMDEntry(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	rows := func(n int, shift float64) [][]float64 {
+		x := make([][]float64, n)
+		for i := range x {
+			x[i] = []float64{r.NormFloat64() + shift, r.NormFloat64(), r.NormFloat64()}
+		}
+		return x
+	}
+	x, y := rows(40, 0.5), rows(40, 0)
+	var m results.Metrics
+	ws, err := Lookup(KeyCMMD).Compute(&Inputs{M: 10, K: 4, Grouped: true, Features: x, RealFeatures: y}, &m)
+	if err != nil || len(ws) != 0 {
+		t.Fatalf("compute: %v %v", ws, err)
+	}
+	want, err := metrics.CMMD(x, y, metrics.DefaultCMMDSigma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := cmmdOf(&results.Document{Metrics: m})
+	if !ok || c.Value != want || c.CI95 == nil || c.CI95[0] > c.Value || c.Value > c.CI95[1] || c.PopulationCI95 == nil || c.Groups != 10 {
+		t.Fatalf("fragment %+v (ok %v), want value %v inside its interval over 10 groups", c, ok, want)
+	}
+	var few results.Metrics
+	ws, err = Lookup(KeyCMMD).Compute(&Inputs{M: 2, K: 20, Grouped: true, Features: x, RealFeatures: y}, &few)
+	if c, _ := cmmdOf(&results.Document{Metrics: few}); err != nil || c.CI95 != nil || len(ws) != 1 || ws[0].Code != CodeNoInterval {
+		t.Fatalf("two groups: %+v, %v, %v", c, ws, err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"os"
@@ -102,6 +103,19 @@ func TestPlainFolders(t *testing.T) {
 	okJSON(t, &self, "prdc", "--classifier", cls, real, real, "--json", "--no-cache")
 	if p := self.Metrics.PRDC; p == nil || p.Precision != 1 || p.Recall != 1 || p.Coverage != 1 || self.Metrics.FID != nil {
 		t.Errorf("prdc of a folder against itself: %+v", p)
+	}
+	// CMMD through the registry: of a folder against itself exactly 0 (the
+	// biased estimator's three means cancel); of two folders positive,
+	// inside its interval.
+	var cm, cself results.Document
+	okJSON(t, &cself, "cmmd", "--features", cls, real, real, "--json", "--no-cache")
+	okJSON(t, &cm, "cmmd", "--features", cls, flat, real, "--json", "--no-cache")
+	var c0, c1 registry.CMMD
+	if ok, err := cself.Metrics.GetExtra("cmmd", &c0); !ok || err != nil || math.Abs(c0.Value) > 1e-9 {
+		t.Errorf("cmmd of a folder against itself: %+v (%v, %v)", c0, ok, err)
+	}
+	if ok, err := cm.Metrics.GetExtra("cmmd", &c1); !ok || err != nil || c1.Value <= 0 || c1.CI95 == nil || c1.CI95[0] > c1.Value || c1.Value > c1.CI95[1] || cm.Metrics.FID != nil {
+		t.Errorf("cmmd of two folders: %+v (%v, %v)", c1, ok, err)
 	}
 	r := cli(t, "-q", "fid", "--classifier", cls, flat, real, "--prdc", "--resize", "clean", "--no-cache", "--kid-subset-size", "20")
 	if r.code != 0 || !strings.Contains(r.stdout, "precision (k=3)") || !strings.Contains(r.stdout, "coverage (k=5)") {

@@ -105,8 +105,20 @@ See docs/metrics.md for which published numbers each setting matches.
 	munit-eval fid --classifier fid_inception.onnx generated/ --real-stats real_stats.npz`
 
 func init() {
-	for _, name := range []string{"fid", "kid", "prdc"} {
+	for _, name := range []string{"fid", "kid", "prdc", "cmmd"} {
 		long, short, metrics := distLong, "measure FID and KID between samples and real target images", []string{"fid", "kid"}
+		if name == "cmmd" {
+			short, metrics = "measure CMMD (CLIP maximum mean discrepancy) of samples against real target images", []string{"cmmd"}
+			long = `Cmmd reports CMMD (Jayasumana et al., "Rethinking FID", CVPR 2024): the
+squared maximum mean discrepancy between the samples' and the real images'
+embeddings from the features model (--features, a CLIP export of
+python3 -m export.clip, which normalises them), with a Gaussian RBF kernel of
+sigma 10, the biased estimator, times 1000, as cmmd-pytorch's distance.py.
+The 95% interval is a jackknife over input groups. Sources, folders and
+--resize as for fid (munit-eval help fid).
+
+	munit-eval cmmd --features clip_vit_l14.onnx generated/ real/`
+		}
 		if name == "prdc" {
 			short, metrics = "measure precision, recall, density and coverage of samples against real target images", []string{"prdc"}
 			long = `Prdc reports improved precision and recall (Kynkaanniemi et al. 2019, as
