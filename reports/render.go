@@ -61,13 +61,20 @@ func WriteMarkdown(w io.Writer, tables []*Table) error {
 	return nil
 }
 
-// WriteLaTeX writes every table to w as LaTeX, separated by a blank line.
+// WriteLaTeX writes every table to w as LaTeX, separated by a blank line,
+// each float followed by its notes and warnings as LaTeX comments.
 func WriteLaTeX(w io.Writer, tables []*Table) error {
+	return WriteLaTeXOptions(w, tables, table.LaTeXOptions{})
+}
+
+// WriteLaTeXOptions writes every table to w as LaTeX, separated by a blank
+// line (opts.NoNotes: without the notes and warnings).
+func WriteLaTeXOptions(w io.Writer, tables []*Table, opts table.LaTeXOptions) error {
 	for i, t := range tables {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := t.LaTeX(w); err != nil {
+		if err := t.LaTeXWith(w, opts); err != nil {
 			return fmt.Errorf("reports: %w", err)
 		}
 	}

@@ -261,3 +261,44 @@ func TestNumHuge(t *testing.T) {
 		}
 	}
 }
+
+// TestLaTeXFloatHoldsTableOnly: the float holds the caption and tabular
+// only, so it pastes into a paper unedited; the notes and warnings follow
+// \end{table} as comments, which compile to nothing, and NoNotes leaves
+// them out.
+func TestLaTeXFloatHoldsTableOnly(t *testing.T) {
+	tb := sample()
+	tb.Notes = append(tb.Notes, "a note\nthat spans two lines")
+	tb.Warnings = append(tb.Warnings, "a table warning")
+	for _, noNotes := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := tb.LaTeXWith(&buf, LaTeXOptions{NoNotes: noNotes}); err != nil {
+			t.Fatal(err)
+		}
+		s := buf.String()
+		end := strings.Index(s, "\\end{table}\n")
+		if end < 0 {
+			t.Fatalf("no \\end{table}:\n%s", s)
+		}
+		float, after := s[:end], s[end+len("\\end{table}\n"):]
+		if strings.Contains(float, "note") || strings.Contains(float, "warning") || strings.Contains(float, "footnotesize") {
+			t.Errorf("NoNotes=%v: the float holds notes:\n%s", noNotes, float)
+		}
+		if noNotes {
+			if after != "" {
+				t.Errorf("NoNotes: text after the float:\n%s", after)
+			}
+			continue
+		}
+		for _, want := range []string{"% note: a note that spans two lines\n", "% warning: a table warning\n", "% note: Bold marks"} {
+			if !strings.Contains(after, want) {
+				t.Errorf("after the float, want %q in:\n%s", want, after)
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(after, "\n"), "\n") {
+			if !strings.HasPrefix(line, "% ") {
+				t.Errorf("line after the float is not a comment: %q", line)
+			}
+		}
+	}
+}

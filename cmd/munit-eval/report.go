@@ -17,7 +17,9 @@ func init() {
 		Long: `Report reads results documents and writes, into the folder REPORT:
 
 	tables.md     the paper's tables in Markdown (one row per method, columns per dataset)
-	tables.tex    the same tables in LaTeX with booktabs
+	tables.tex    the same tables in LaTeX with booktabs: each float holds the
+	              caption and tabular only; its notes and warnings follow it
+	              as LaTeX comments (--no-notes leaves them out)
 	plots/        diversity, CIS/IS, pairwise-LPIPS and preference plots, PNG and SVG
 	grids/        image grids: the input, each deterministic method, K samples of each stochastic one
 	index.html    everything above in one self-contained page, with provenance
@@ -73,6 +75,7 @@ drawn with --seed, and --grid-samples samples are shown per stochastic method.
 	f.Int64Var(&o.Seed, "seed", o.Seed, "seed of the grids' input selection")
 	f.StringVar(&o.Title, "title", o.Title, "title of index.html")
 	f.BoolVar(&o.Wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.NoNotes, "no-notes", false, "leave the notes and warnings out of tables.tex (they follow each table there as LaTeX comments)")
 	f.BoolVar(&o.AllowMixed, "allow-mixed", false, "put documents of one dataset measured under different protocols (counts, seed, size) in one table")
 	rootCmd.AddCommand(cmd)
 }
