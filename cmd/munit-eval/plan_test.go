@@ -161,7 +161,7 @@ func TestCommandsEqualRun(t *testing.T) {
 		}
 		// Given run's metrics, a command writes run's document.
 		var all []*results.Document
-		command(&all, "lpips", src, "--metrics", "lpips,is,fid,kid,prdc")
+		command(&all, "lpips", src, "--metrics", "lpips,is,fid,kid,prdc", "--pairs", "19", "--kid-subset-size", "40")
 		all[0].Created, want.Created = "", ""
 		all[0].Protocol.Inputs, all[0].Protocol.Samples, want.Protocol.Inputs, want.Protocol.Samples = "", "", "", ""
 		if !reflect.DeepEqual(all[0], want) {
