@@ -14,8 +14,9 @@ import (
 
 // TableOptions controls WriteTableOptions.
 type TableOptions struct {
-	// Width folds the tables and wraps the notes to a terminal's width
-	// (0: the full tables, for --wide, pipes and files).
+	// Width writes tables wider than a terminal's width vertically and
+	// wraps the notes to it (0: the full tables, for --wide, pipes and
+	// files).
 	Width int
 }
 

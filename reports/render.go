@@ -23,7 +23,7 @@ const (
 // TextOptions controls the terminal tables of WriteTextOptions.
 type TextOptions struct {
 	Bold Bold
-	// Width folds wider tables and wraps footnotes (0: the full table,
+	// Width writes wider tables vertically and wraps footnotes (0: the full table,
 	// for --wide, pipes and files).
 	Width int
 }
@@ -35,7 +35,7 @@ func WriteText(w io.Writer, tables []*Table, bold Bold) error {
 }
 
 // WriteTextOptions writes every table to w as terminal tables, separated by
-// a blank line, folded to opts.Width when it is set.
+// a blank line, vertical where wider than opts.Width when it is set.
 func WriteTextOptions(w io.Writer, tables []*Table, opts TextOptions) error {
 	for i, t := range tables {
 		if i > 0 {

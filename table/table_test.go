@@ -176,8 +176,9 @@ func TestWarningPlacement(t *testing.T) {
 	}
 }
 
-// TestFold: every line of a folded table fits the width, and every value
-// is still there.
+// TestFold: every line of a table too wide for the terminal, written
+// vertically, fits the width, and every value is there with its interval
+// on its line.
 func TestFold(t *testing.T) {
 	tb := &Table{Title: "Wide"}
 	row := Row{Label: "MUNIT w/o L^x_recon"}
@@ -198,8 +199,8 @@ func TestFold(t *testing.T) {
 			}
 		}
 		for i := range 12 {
-			if v := Num(float64(i)+0.1234, 4); !strings.Contains(b.String(), v) {
-				t.Errorf("width %d: value %s lost", width, v)
+			if v := ValueCI(float64(i)+0.1234, ci(float64(i), float64(i)+0.3), 4, CIPlusMinus); width < 132 && !strings.Contains(b.String(), " = "+v+"\n") {
+				t.Errorf("width %d: value %s not on its line:\n%s", width, v, b.String())
 			}
 		}
 	}

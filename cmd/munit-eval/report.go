@@ -36,7 +36,8 @@ printed with its 95% interval, as "v ± half-width" where the interval is
 symmetric and "v [lo, hi]" where it is not (--ci pm), or always as
 "v [lo, hi]" (--ci brackets); the best value of each column is bold (on a
 terminal) or marked with a character that no method name contains. On a
-terminal, tables wider than the window are folded and notes wrapped; --wide
+terminal, tables wider than the window are written one block per method
+("column = value" lines) and notes wrapped; --wide
 prints them whole (tables.md, tables.tex and pipes always get them whole). IS and CIS are printed
 in nats as in the paper's tables (--scores nats) or as exp() of them, as the
 official script prints (--scores exp).
