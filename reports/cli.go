@@ -69,7 +69,7 @@ func (a Args) Options() (Options, error) {
 }
 
 // Run is the report command's work: it reads the documents a names,
-// writes the report into a.Out (Write) and prints its tables to w, folded
+// writes the report into a.Out (Write) and prints its tables to w, fitted
 // to w's terminal.
 func Run(w io.Writer, a Args) (*Summary, error) {
 	opts, err := a.Options()
