@@ -33,6 +33,10 @@ type Command struct {
 	// Kubernetes) and --shards N: the generator's samples made in parts.
 	ShardSpec string
 	Shards    int
+	// Named is the metric the command is named for ("kid" for kid, which
+	// computes FID and KID as fid does): a setting that rules it out, such
+	// as --real-stats, is refused rather than giving an empty KID.
+	Named string
 }
 
 // Build returns the evaluation c declares with args, the folder
@@ -63,6 +67,13 @@ func (c Command) Build(args []string) (Plan, translate.Shard, error) {
 	es, err := pl.Entries()
 	if err == nil {
 		err = pl.Protocol.Validate(es)
+	}
+	if err == nil {
+		keys := make([]string, len(es))
+		for i, e := range es {
+			keys[i] = e.Key
+		}
+		err = checkEffect(pl.Protocol, keys, ds.RealStats != "", c.Named)
 	}
 	if err == nil {
 		err = CheckSize("real-size", ds.RealSize)

@@ -182,3 +182,44 @@ func TestDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandBuildRefusesFlagsWithoutEffect: a metric-specific flag that
+// was set but changes none of the metrics asked, and --real-stats where
+// the metrics (or the command's own metric) cannot use it, are refused in
+// one line naming the flag; the same flags with their metric pass.
+func TestCommandBuildRefusesFlagsWithoutEffect(t *testing.T) {
+	cmd := func(named string, metrics []string, given ...string) Command {
+		p := DefaultProtocol()
+		p.Given = map[string]bool{}
+		for _, g := range given {
+			p.Given[g] = true
+		}
+		return Command{Plan: Plan{Protocol: p, Metrics: metrics}, Named: named,
+			Dataset: Dataset{Real: "real"}, Source: Source{Samples: "samples"}}
+	}
+	stats := func(c Command) Command { c.Dataset.Real, c.Dataset.RealStats = "", "x.npz"; return c }
+	for _, tc := range []struct {
+		name string
+		c    Command
+		want string // "" for accepted
+	}{
+		{"prdc --kid-subsets", cmd("prdc", []string{"prdc"}, "kid_subsets"), "--kid-subsets changes only kid"},
+		{"prdc --fid-interval", cmd("prdc", []string{"prdc"}, "fid_interval"), "--fid-interval changes only fid"},
+		{"prdc --fid-bootstrap", cmd("prdc", []string{"prdc"}, "fid_bootstrap"), "--fid-bootstrap changes only fid"},
+		{"is --pairs", cmd("", []string{"is"}, "pairs"), "--pairs changes only lpips"},
+		{"fid --kid-subsets", cmd("fid", []string{"fid", "kid"}, "kid_subsets", "fid_interval"), ""},
+		{"prdc --pr-k --seed", cmd("prdc", []string{"prdc"}, "pr_k", "seed"), ""},
+		{"kid --real-stats", stats(cmd("kid", []string{"fid", "kid"})), "--real-stats cannot give KID"},
+		{"prdc --real-stats", stats(cmd("prdc", []string{"prdc"})), "--real-stats cannot give PRDC"},
+		{"--metrics kid --real-stats", stats(cmd("", []string{"kid"})), "--real-stats serves FID only"},
+		{"fid --real-stats", stats(cmd("fid", []string{"fid", "kid"})), ""},
+	} {
+		_, _, err := tc.c.Build(nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("%s: error %v, want one line with %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func (a Args) Options() (Options, error) {
 
 // Run is the check command's work: it loads the documents a names,
 // checks them (a mismatch named concisely), writes the report to w (as
-// JSON, or as the table folded to w's terminal) and, with a.Update,
+// JSON, or as the table fitted to w's terminal) and, with a.Update,
 // rewrites the baseline. The caller turns the report into an exit status.
 func Run(w io.Writer, a Args) (*Report, error) {
 	if a.Baseline == "" || a.Results == "" {

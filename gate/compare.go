@@ -29,6 +29,11 @@ type Comparison struct {
 	// BaseCI and NewCI are the documents' own 95% intervals, when stored.
 	BaseCI *[2]float64 `json:"base_ci95,omitempty"`
 	NewCI  *[2]float64 `json:"new_ci95,omitempty"`
+	// BaseSD and NewSD are the spreads the report prints instead of an
+	// interval (KID's standard deviation over subsets); the table prints
+	// them as the report does, "v (sd s)".
+	BaseSD *float64 `json:"base_sd,omitempty"`
+	NewSD  *float64 `json:"new_sd,omitempty"`
 	// Delta is New − Base; RelDelta is Delta / |Base|.
 	Delta    float64  `json:"delta"`
 	RelDelta *float64 `json:"rel_delta,omitempty"`
@@ -262,7 +267,7 @@ func (c *comparer) add(metric string, b, n registry.Value) *Comparison {
 		Method: c.method, Dataset: c.dataset, Metric: metric,
 		Better: c.opts.direction(metric), Base: base, New: new, Delta: new - base,
 		Tolerance: c.opts.tolerance(metric), Verdict: Unchanged, Test: TestNone,
-		BaseCI: finiteCI(b.CI), NewCI: finiteCI(n.CI), Note: join(b.Note, n.Note),
+		BaseCI: finiteCI(b.CI), NewCI: finiteCI(n.CI), BaseSD: b.SD, NewSD: n.SD, Note: join(b.Note, n.Note),
 	}
 	if b.Note == n.Note {
 		cmp.Note = b.Note

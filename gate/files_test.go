@@ -108,6 +108,22 @@ func TestGoldenTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "check.golden", buf.Bytes())
+	// On a 100-column terminal every line fits, and each metric's values,
+	// intervals and verdict stay in one block, a line each.
+	var narrow bytes.Buffer
+	if err := WriteTableOptions(&narrow, r, TableOptions{Width: 100}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(narrow.String(), "\n"), "\n") {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("width 100: line of %d characters: %q", n, l)
+		}
+	}
+	for _, want := range []string{"kid:\n  base ", "(sd 0.00140)\n", "  verdict      = unchanged (tol 5%)\n"} {
+		if !strings.Contains(narrow.String(), want) {
+			t.Errorf("width 100: no %q in:\n%s", want, narrow.String())
+		}
+	}
 	// The verdicts the golden table must show.
 	want := map[string]Verdict{"BicycleGAN/lpips_diversity": Unchanged, "BicycleGAN/is": Unchanged,
 		"MUNIT/lpips_diversity": Regressed, "MUNIT/cis": Improved, "MUNIT/cis_exp": Improved, "MUNIT/is": Unchanged,

@@ -14,8 +14,9 @@ import (
 
 // TableOptions controls WriteTableOptions.
 type TableOptions struct {
-	// Width folds the tables and wraps the notes to a terminal's width
-	// (0: the full tables, for --wide, pipes and files).
+	// Width writes tables wider than a terminal's width vertically and
+	// wraps the notes to it (0: the full tables, for --wide, pipes and
+	// files).
 	Width int
 }
 
@@ -120,8 +121,8 @@ func groupTable(g Group) *table.Table {
 		}
 		dec := decimals(c.Base, c.New)
 		cells := []table.Cell{
-			table.Text(table.ValueCI(c.Base, c.BaseCI, dec, table.CIPlusMinus)),
-			table.Text(table.ValueCI(c.New, c.NewCI, dec, table.CIPlusMinus)),
+			table.Text(valueText(c.Base, c.BaseCI, c.BaseSD, dec)),
+			table.Text(valueText(c.New, c.NewCI, c.NewSD, dec)),
 			table.Text(delta(c, dec)),
 			table.Text(interval(c.DeltaCI, dec)),
 		}
@@ -137,8 +138,37 @@ func groupTable(g Group) *table.Table {
 			t.Notes = append(t.Notes, name+": "+c.Note)
 		}
 	}
+	t.Notes = append(t.Notes, valueNotes(g.Metrics)...)
 	t.Warnings = warning.Details(g.Warnings)
 	return t
+}
+
+// valueText is a base or new value as the report prints it: "v (sd s)"
+// where the report shows a spread (KID), else "v ± h" or "v [lo, hi]" with
+// the document's 95% interval.
+func valueText(v float64, ci *[2]float64, sd *float64, dec int) string {
+	if sd != nil {
+		return table.Num(v, dec) + " (sd " + table.Num(*sd, dec) + ")"
+	}
+	return table.ValueCI(v, ci, dec, table.CIPlusMinus)
+}
+
+// valueNotes say what follows the base and new values, only for what the
+// table holds.
+func valueNotes(cs []Comparison) []string {
+	var ci, sd bool
+	for _, c := range cs {
+		sd = sd || c.BaseSD != nil || c.NewSD != nil
+		ci = ci || c.BaseSD == nil && c.BaseCI != nil || c.NewSD == nil && c.NewCI != nil
+	}
+	var out []string
+	if ci {
+		out = append(out, "base, new: v ± half the document's 95% interval, or v [lower, upper] where it is not symmetric.")
+	}
+	if sd {
+		out = append(out, "(sd s): KID's standard deviation over subsets, as the report prints it, not an interval; kid-normal tests with KID's variance.")
+	}
+	return out
 }
 
 // decimals picks the decimals of a row: four (the paper's precision), more

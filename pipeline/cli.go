@@ -76,7 +76,7 @@ func RunFile(ctx context.Context, w io.Writer, file string, a Args) error {
 
 // Finish writes the report of a run's documents when the file asks for
 // it, naming what it wrote on log (nil: nowhere), and prints the comparison tables,
-// folded to the terminal's width unless wide (the report's files keep the
+// fitted to the terminal's width unless wide (the report's files keep the
 // full tables).
 func (c *Config) Finish(w io.Writer, out *Outcome, log io.Writer, wide bool) error {
 	topts := reports.TextOptions{Bold: reports.BoldFor(w), Width: table.TermWidth(w, wide)}

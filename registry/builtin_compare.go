@@ -158,7 +158,8 @@ var kidCompare = []Quantity{{Name: results.KeyKID, Better: -1, By: ByVariance, T
 		if k == nil {
 			return Value{}, false
 		}
-		v := Value{V: k.Mean, N: len(k.Values)}
+		sd := k.Std
+		v := Value{V: k.Mean, N: len(k.Values), SD: &sd}
 		vr, ok := metrics.KIDVariance(k.Values, k.SubsetSize, sampleCount(d))
 		if !ok {
 			v.Note = "subset values, subset size or sample count missing, or subsets as large as the sample set: not tested"

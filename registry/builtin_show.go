@@ -142,9 +142,9 @@ var lpipsDetails = []Detail{
 	{Header: "inputs", Text: lpipsText(func(dv *results.Diversity) string { return strconv.Itoa(dv.NumInputs) })},
 	{Header: "pairs", Text: lpipsText(func(dv *results.Diversity) string { return strconv.Itoa(dv.N) })},
 	{Header: "diversity", Text: lpipsText(func(dv *results.Diversity) string { return f4(dv.Mean) })},
+	{Header: "95% CI", Interval: true, Text: lpipsText(func(dv *results.Diversity) string { return ci4(&dv.CI95) })},
 	{Header: "std", Text: lpipsText(func(dv *results.Diversity) string { return f4(dv.Std) })},
 	{Header: "stderr", Text: lpipsText(func(dv *results.Diversity) string { return f4(dv.Stderr) })},
-	{Header: "95% CI", Text: lpipsText(func(dv *results.Diversity) string { return ci4(&dv.CI95) })},
 }
 
 // scoreColumn is the CIS or IS column: the value in nats or its exp()
@@ -237,10 +237,10 @@ var isDetails = []Detail{
 	{Header: "inputs", Text: func(d *results.Document) string { return countp(d.Metrics.NumInputs) }},
 	{Header: "samples", Text: func(d *results.Document) string { return countp(d.Metrics.SamplesPerInput) }},
 	{Header: "IS (nats)", Text: func(d *results.Document) string { return f4p(d.Metrics.IS) }},
-	{Header: "95% CI", Text: func(d *results.Document) string { return ci4(d.Metrics.ISCI95) }},
+	{Header: "95% CI", Interval: true, Text: func(d *results.Document) string { return ci4(d.Metrics.ISCI95) }},
 	{Header: "exp(IS)", Text: func(d *results.Document) string { return f4p(d.Metrics.ISExp) }},
 	{Header: "CIS (nats)", Text: func(d *results.Document) string { return f4p(d.Metrics.CIS) }},
-	{Header: "95% CI", Text: func(d *results.Document) string { return ci4(d.Metrics.CISCI95) }},
+	{Header: "95% CI", Interval: true, Text: func(d *results.Document) string { return ci4(d.Metrics.CISCI95) }},
 	{Header: "exp(CIS)", Text: func(d *results.Document) string { return f4p(d.Metrics.CISExp) }},
 	{HeaderOf: func(d *results.Document) string {
 		n := 0
@@ -262,9 +262,13 @@ func isDetailNotes(d *results.Document) []string {
 // ClassShares summarises the share of samples per predicted class (argmax)
 // in at most two short lines, however many classes the classifier has (an
 // ImageNet Inception has 1,000): with up to top classes all are listed;
-// otherwise the top most predicted, the number of others, and the classes
+// otherwise the five (at most top) most predicted, the number of others, and the classes
 // never predicted, counted and named by their first few names.
 func ClassShares(names []string, shares []float64, top int) []string {
+	// shownTop bounds the classes named beyond the full list, so that the
+	// line of a 1,000-class classifier stays near 140 characters (it was
+	// 228) and wraps to two lines on a 100-column terminal.
+	const shownTop = 5
 	name := func(i int) string {
 		if i < len(names) && names[i] != "" {
 			return names[i]
@@ -288,12 +292,12 @@ func ClassShares(names []string, shares []float64, top int) []string {
 	for _, i := range idx {
 		if shares[i] > 0 {
 			predicted++
-			if len(parts) < top {
+			if len(parts) < min(top, shownTop) {
 				parts = append(parts, fmt.Sprintf("%s %.1f%%", name(i), 100*shares[i]))
 			}
 		}
 	}
-	s := fmt.Sprintf("samples per class (argmax), %d of %d classes predicted; top %d: %s", predicted, len(shares), len(parts), strings.Join(parts, ", "))
+	s := fmt.Sprintf("classes predicted (argmax): %d of %d; top %d: %s", predicted, len(shares), len(parts), strings.Join(parts, ", "))
 	if rest := predicted - len(parts); rest > 0 {
 		s += fmt.Sprintf(", and %d more", rest)
 	}
@@ -345,7 +349,7 @@ var fidDetails = []Detail{
 	{Header: "samples", Text: fidText(func(f *results.FID) string { return count(f.NumSamples) })},
 	{Header: "real", Text: fidText(func(f *results.FID) string { return count(f.NumReal) })},
 	{Header: "FID", Text: fidText(func(f *results.FID) string { return f4(f.Value) })},
-	{Header: "95% CI", Text: fidText(func(f *results.FID) string { return ci4(f.CI95) })},
+	{Header: "95% CI", Interval: true, Text: fidText(func(f *results.FID) string { return ci4(f.CI95) })},
 }
 
 var kidColumns = []Column{{Header: "KID", Better: -1, Decimals: 4, Cell: func(d *results.Document, _ View) table.Cell {

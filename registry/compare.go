@@ -57,6 +57,10 @@ type Value struct {
 	V float64
 	// CI is the document's 95% interval of V, nil when none is stored.
 	CI *[2]float64
+	// SD, when set, is the spread the report prints instead of an interval
+	// (KID's standard deviation over subsets), so that check prints the
+	// value the same way.
+	SD *float64
 	// Samples are BySamples' unit values.
 	Samples []float64
 	// Replicates are bootstrap replicates of the untransformed statistic

@@ -66,4 +66,8 @@ type Detail struct {
 	// Text is a document's cell; "" when the document lacks it (printed
 	// "-"; a column empty in every row is left out).
 	Text func(d *results.Document) string
+	// Interval marks the 95% interval of the column before it: the metric
+	// commands print it in that column's cell ("0.8200 [0.80, 0.84]"), so
+	// that a narrow terminal never shows a value and its interval apart.
+	Interval bool
 }

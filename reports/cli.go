@@ -31,6 +31,8 @@ type Args struct {
 	// AllowMixed puts documents of one dataset measured under different
 	// protocols in one table (TableOptions.AllowMixed).
 	AllowMixed bool
+	// NoNotes leaves the notes and warnings out of tables.tex.
+	NoNotes bool
 }
 
 // DefaultArgs holds the defaults of the report command in one place.
@@ -57,16 +59,17 @@ func (a Args) Options() (Options, error) {
 		return Options{}, fmt.Errorf("report: --grid-inputs and --grid-samples must be at least 1")
 	}
 	return Options{
-		Out:    a.Out,
-		Tables: topts,
-		Grid:   GridOptions{Inputs: a.Inputs, NumInputs: a.GridInputs, Samples: a.GridSamples, Seed: a.Seed},
-		Stores: a.Stores,
-		Title:  a.Title,
+		Out:     a.Out,
+		Tables:  topts,
+		Grid:    GridOptions{Inputs: a.Inputs, NumInputs: a.GridInputs, Samples: a.GridSamples, Seed: a.Seed},
+		Stores:  a.Stores,
+		Title:   a.Title,
+		NoNotes: a.NoNotes,
 	}, nil
 }
 
 // Run is the report command's work: it reads the documents a names,
-// writes the report into a.Out (Write) and prints its tables to w, folded
+// writes the report into a.Out (Write) and prints its tables to w, fitted
 // to w's terminal.
 func Run(w io.Writer, a Args) (*Summary, error) {
 	opts, err := a.Options()

@@ -11,7 +11,8 @@ import (
 // lpips`, `is`, `fid`, ...): one per report table among the registered
 // metrics of keys (every metric when keys is empty) that some document
 // carries, one row per document, and as columns the metrics' Details (a
-// column empty in every row is left out; an empty cell prints "-"), with
+// column empty in every row is left out; an empty cell prints "-"; an
+// Interval detail joins the cell of the value before it), with
 // the metrics' DetailNotes under it (each prefixed by its method when there
 // are several documents).
 func MetricTables(docs []*results.Document, keys ...string) []*Table {
@@ -43,6 +44,16 @@ func MetricTables(docs []*results.Document, keys ...string) []*Table {
 					any = any || col[i] != ""
 				}
 				if !any {
+					continue
+				}
+				if n := len(cols); dt.Interval && n > 0 {
+					// The interval joins its value's cell: "v [lo, hi]".
+					for i, v := range col {
+						if v != "" && cols[n-1][i] != "" {
+							cols[n-1][i] += " " + v
+						}
+					}
+					t.Columns[n-1].Header += " [95% CI]"
 					continue
 				}
 				h := dt.Header

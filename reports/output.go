@@ -151,7 +151,7 @@ func (o Output) LPIPS(w io.Writer, docs []*results.Document) error {
 
 // WriteMetrics prints the metric commands' tables of docs (one row per
 // document, the registry's detail columns of the metrics they carry;
-// MetricTables), folded to width (0: whole).
+// MetricTables), vertical when wider than width (0: whole).
 func WriteMetrics(w io.Writer, width int, docs ...*results.Document) error {
 	for _, t := range MetricTables(docs) {
 		if err := t.Text(w, table.TextOptions{Width: width, NoTitle: true}); err != nil {

@@ -44,7 +44,7 @@ func TestScoresTable1000Classes(t *testing.T) {
 			t.Errorf("line of %d characters: %q", n, l)
 		}
 	}
-	for _, want := range []string{"3 of 1000 classes predicted", "n00000007_name 50.0%", "never predicted: 997 classes, e.g. tench, goldfish"} {
+	for _, want := range []string{"classes predicted (argmax): 3 of 1000", "n00000007_name 50.0%", "never predicted: 997 classes, e.g. tench, goldfish"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -140,5 +140,45 @@ func TestBoldFor(t *testing.T) {
 	defer f.Close()
 	if BoldFor(f) != BoldStar || BoldFor(&bytes.Buffer{}) != BoldStar {
 		t.Error("a file or a buffer gets the terminal's bold attribute")
+	}
+}
+
+// TestMetricTablesWidth100: on a 100-column terminal the metric commands'
+// tables keep each value with its interval (the interval in the value's
+// cell, the layout vertical when even that is too wide), and every line,
+// the 1,000-class line included, fits; unwrapped, that line stays short.
+func TestMetricTablesWidth100(t *testing.T) {
+	doc := results.New("MUNIT w/o L^x_recon", "edges2shoes")
+	m := &doc.Metrics
+	m.NumInputs, m.SamplesPerInput = results.Int(100), results.Int(100)
+	m.IS, m.ISExp, m.CIS, m.CISExp = results.Float(1.2), results.Float(3.32), results.Float(0.4), results.Float(1.49)
+	m.ISCI95, m.CISCI95 = &[2]float64{1.1, 1.3}, &[2]float64{0.35, 0.41}
+	m.Classes, m.ClassShare = make([]string, 1000), make([]float64, 1000)
+	for i := range m.Classes {
+		m.Classes[i] = fmt.Sprintf("n%08d", i) // ImageNet's synset form
+		m.ClassShare[i] = 0.001
+	}
+	for _, width := range []int{100, 0} {
+		var b bytes.Buffer
+		if err := WriteMetrics(&b, width, doc); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+			if n := len([]rune(l)); width > 0 && n > width || n > 160 {
+				t.Errorf("width %d: line of %d characters: %q", width, n, l)
+			}
+		}
+		for _, want := range []string{"1.2000 [1.1000, 1.3000]", "0.4000 [0.3500, 0.4100]"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("width %d: no %q (a value and its interval in one cell):\n%s", width, want, out)
+			}
+		}
+		if strings.Contains(out, "│ 95% CI") {
+			t.Errorf("width %d: an interval column apart from its value:\n%s", width, out)
+		}
+		if width > 0 {
+			t.Logf("\n%s", out)
+		}
 	}
 }

@@ -23,7 +23,7 @@ const (
 // TextOptions controls the terminal tables of WriteTextOptions.
 type TextOptions struct {
 	Bold Bold
-	// Width folds wider tables and wraps footnotes (0: the full table,
+	// Width writes wider tables vertically and wraps footnotes (0: the full table,
 	// for --wide, pipes and files).
 	Width int
 }
@@ -35,7 +35,7 @@ func WriteText(w io.Writer, tables []*Table, bold Bold) error {
 }
 
 // WriteTextOptions writes every table to w as terminal tables, separated by
-// a blank line, folded to opts.Width when it is set.
+// a blank line, vertical where wider than opts.Width when it is set.
 func WriteTextOptions(w io.Writer, tables []*Table, opts TextOptions) error {
 	for i, t := range tables {
 		if i > 0 {
@@ -61,13 +61,20 @@ func WriteMarkdown(w io.Writer, tables []*Table) error {
 	return nil
 }
 
-// WriteLaTeX writes every table to w as LaTeX, separated by a blank line.
+// WriteLaTeX writes every table to w as LaTeX, separated by a blank line,
+// each float followed by its notes and warnings as LaTeX comments.
 func WriteLaTeX(w io.Writer, tables []*Table) error {
+	return WriteLaTeXOptions(w, tables, table.LaTeXOptions{})
+}
+
+// WriteLaTeXOptions writes every table to w as LaTeX, separated by a blank
+// line (opts.NoNotes: without the notes and warnings).
+func WriteLaTeXOptions(w io.Writer, tables []*Table, opts table.LaTeXOptions) error {
 	for i, t := range tables {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := t.LaTeX(w); err != nil {
+		if err := t.LaTeXWith(w, opts); err != nil {
 			return fmt.Errorf("reports: %w", err)
 		}
 	}

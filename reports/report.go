@@ -11,6 +11,7 @@ import (
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
 	"github.com/munit-eval/munit-eval/internal/version"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/table"
 	"github.com/munit-eval/munit-eval/translate"
 )
 
@@ -26,6 +27,10 @@ type Options struct {
 	Stores []string
 	// Title heads index.html (default "munit-eval report").
 	Title string
+	// NoNotes leaves the notes and warnings out of tables.tex (they follow
+	// each float there as LaTeX comments otherwise); the other outputs
+	// keep them.
+	NoNotes bool
 	// Now is the report's creation time (default time.Now()); Version the
 	// munit-eval version printed (default version.MunitEval).
 	Now     time.Time
@@ -88,7 +93,7 @@ func Write(docs []*results.Document, sources []string, opts Options) (*Summary, 
 	if err := WriteMarkdown(&md, s.Tables); err != nil {
 		return nil, err
 	}
-	if err := WriteLaTeX(&tex, s.Tables); err != nil {
+	if err := WriteLaTeXOptions(&tex, s.Tables, table.LaTeXOptions{NoNotes: opts.NoNotes}); err != nil {
 		return nil, err
 	}
 	for name, b := range map[string][]byte{TablesMarkdown: md.Bytes(), TablesLaTeX: tex.Bytes()} {

@@ -10,8 +10,9 @@
 // Footnotes speak only of what the table holds: the best-value marker, N/A
 // and the interval notation are explained only when they occur.
 //
-// A Table renders to a terminal (Text, box drawing by tablewriter, folded
-// to a width when asked), Markdown, LaTeX (booktabs) and an HTML fragment.
+// A Table renders to a terminal (Text, box drawing by tablewriter, one
+// block per row where wider than the terminal), Markdown, LaTeX (booktabs)
+// and an HTML fragment.
 package table
 
 import (

@@ -176,8 +176,9 @@ func TestWarningPlacement(t *testing.T) {
 	}
 }
 
-// TestFold: every line of a folded table fits the width, and every value
-// is still there.
+// TestFold: every line of a table too wide for the terminal, written
+// vertically, fits the width, and every value is there with its interval
+// on its line.
 func TestFold(t *testing.T) {
 	tb := &Table{Title: "Wide"}
 	row := Row{Label: "MUNIT w/o L^x_recon"}
@@ -198,8 +199,8 @@ func TestFold(t *testing.T) {
 			}
 		}
 		for i := range 12 {
-			if v := Num(float64(i)+0.1234, 4); !strings.Contains(b.String(), v) {
-				t.Errorf("width %d: value %s lost", width, v)
+			if v := ValueCI(float64(i)+0.1234, ci(float64(i), float64(i)+0.3), 4, CIPlusMinus); width < 132 && !strings.Contains(b.String(), " = "+v+"\n") {
+				t.Errorf("width %d: value %s not on its line:\n%s", width, v, b.String())
 			}
 		}
 	}
@@ -258,6 +259,47 @@ func TestNumHuge(t *testing.T) {
 	for v, want := range map[float64]string{1e300: "1.0000e+300", -2.5e20: "-2.5000e+20", 123456.78912: "123456.7891", -0.00004: "0.0000"} {
 		if got := Num(v, 4); got != want {
 			t.Errorf("Num(%g, 4) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestLaTeXFloatHoldsTableOnly: the float holds the caption and tabular
+// only, so it pastes into a paper unedited; the notes and warnings follow
+// \end{table} as comments, which compile to nothing, and NoNotes leaves
+// them out.
+func TestLaTeXFloatHoldsTableOnly(t *testing.T) {
+	tb := sample()
+	tb.Notes = append(tb.Notes, "a note\nthat spans two lines")
+	tb.Warnings = append(tb.Warnings, "a table warning")
+	for _, noNotes := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := tb.LaTeXWith(&buf, LaTeXOptions{NoNotes: noNotes}); err != nil {
+			t.Fatal(err)
+		}
+		s := buf.String()
+		end := strings.Index(s, "\\end{table}\n")
+		if end < 0 {
+			t.Fatalf("no \\end{table}:\n%s", s)
+		}
+		float, after := s[:end], s[end+len("\\end{table}\n"):]
+		if strings.Contains(float, "note") || strings.Contains(float, "warning") || strings.Contains(float, "footnotesize") {
+			t.Errorf("NoNotes=%v: the float holds notes:\n%s", noNotes, float)
+		}
+		if noNotes {
+			if after != "" {
+				t.Errorf("NoNotes: text after the float:\n%s", after)
+			}
+			continue
+		}
+		for _, want := range []string{"% note: a note that spans two lines\n", "% warning: a table warning\n", "% note: Bold marks"} {
+			if !strings.Contains(after, want) {
+				t.Errorf("after the float, want %q in:\n%s", want, after)
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(after, "\n"), "\n") {
+			if !strings.HasPrefix(line, "% ") {
+				t.Errorf("line after the float is not a comment: %q", line)
+			}
 		}
 	}
 }

@@ -36,9 +36,9 @@ func Plain(header []string, rows [][]string) *Table {
 	return t
 }
 
-// TermWidth is the width to fold tables to when writing to w: the
+// TermWidth is the width tables must fit when writing to w: the
 // terminal's width (COLUMNS overrides it) when w is a terminal and wide is
-// false, 0 (no folding) for --wide, pipes and files.
+// false, 0 (tables whole) for --wide, pipes and files.
 func TermWidth(w io.Writer, wide bool) int {
 	if wide || !IsTerminal(w) {
 		return 0
@@ -53,7 +53,7 @@ func TermWidth(w io.Writer, wide bool) int {
 	return 0
 }
 
-// IsTerminal reports whether w is a terminal, where tables may fold and
+// IsTerminal reports whether w is a terminal, where tables may turn vertical and
 // use the terminal's bold attribute.
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

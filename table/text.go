@@ -14,9 +14,9 @@ import (
 
 // TextOptions controls the terminal rendering.
 type TextOptions struct {
-	// Width is the terminal's width in columns: wider tables are folded
-	// into several tables that repeat the row labels, and footnotes are
-	// wrapped. 0 keeps everything on one table (--wide, pipes, files).
+	// Width is the terminal's width in columns: wider tables are written
+	// vertically (one block per row), and footnotes are wrapped. 0 keeps
+	// everything on one table (--wide, pipes, files).
 	Width int
 	// ANSI marks the best values with the terminal's bold attribute
 	// instead of a marker character (for a TTY only).
@@ -120,32 +120,22 @@ func (t *Table) alignments(cols []int) []tw.Align {
 	return al
 }
 
-// fold splits the columns into consecutive runs that each fit width with
-// the label column in front (box drawing: one space either side of a cell
-// and one rule between cells). A column wider than width alone gets a run
-// of its own.
-func fold(widths []int, label, width int) [][]int {
-	var runs [][]int
-	var cur []int
-	used := label + 3 + 1
-	for j, w := range widths {
-		if len(cur) > 0 && used+w+3 > width {
-			runs = append(runs, cur)
-			cur, used = nil, label+3+1
-		}
-		cur = append(cur, j)
-		used += w + 3
+// boxWidth is the width of a box-drawn table of these column widths with
+// the label column in front: one space either side of a cell and one rule
+// between and around cells.
+func boxWidth(widths []int, label int) int {
+	n := label + 3 + 1
+	for _, w := range widths {
+		n += w + 3
 	}
-	if len(cur) > 0 {
-		runs = append(runs, cur)
-	}
-	return runs
+	return n
 }
 
 // Text writes t as a terminal table (box drawing), its title above and
 // its footnotes and warnings below, each wrapped to opts.Width when set.
-// When the table is wider than opts.Width its columns are folded into
-// several tables, each repeating the row labels.
+// When the table is wider than opts.Width it is written vertically
+// instead: one block per row ("label:", then "column = value" lines), each value
+// with its interval as in the table's cell.
 func (t *Table) Text(w io.Writer, opts TextOptions) error {
 	if !opts.NoTitle && t.Title != "" {
 		if _, err := fmt.Fprintln(w, t.Title); err != nil {
@@ -164,17 +154,16 @@ func (t *Table) Text(w io.Writer, opts TextOptions) error {
 			widths[j] = max(widths[j], displayWidth(r[j+1]))
 		}
 	}
-	runs := [][]int{nil}
-	for j := range t.Columns {
-		runs[0] = append(runs[0], j)
-	}
-	if opts.Width > 0 {
-		runs = fold(widths, label, opts.Width)
-	}
-	for _, run := range runs {
-		h := []string{header[0]}
-		for _, j := range run {
-			h = append(h, header[j+1])
+	if opts.Width > 0 && boxWidth(widths, label) > opts.Width {
+		// Folded into several box tables, a value would land in one block
+		// and its neighbours (its dataset's other metric, a verdict) in
+		// another, read by matching row labels across blocks: one block
+		// per row reads better.
+		t.vertical(w, header, rows)
+	} else {
+		run := make([]int, len(t.Columns))
+		for j := range run {
+			run[j] = j
 		}
 		tb := tablewriter.NewTable(w,
 			tablewriter.WithRenderer(renderer.NewBlueprint()),
@@ -184,13 +173,9 @@ func (t *Table) Text(w io.Writer, opts TextOptions) error {
 			tablewriter.WithHeaderAlignment(tw.AlignCenter),
 			tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: t.alignments(run)}),
 		)
-		tb.Header(h)
+		tb.Header(header)
 		for _, r := range rows {
-			row := []string{r[0]}
-			for _, j := range run {
-				row = append(row, r[j+1])
-			}
-			if err := tb.Append(row); err != nil {
+			if err := tb.Append(r); err != nil {
 				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 		}
@@ -209,6 +194,27 @@ func (t *Table) Text(w io.Writer, opts TextOptions) error {
 		}
 	}
 	return nil
+}
+
+// vertical writes the rows as blocks, one per row: "label:", then one
+// "  column = value" line per column, the column names (with their group,
+// "cat2dog FID") padded to one width; a blank line separates the blocks.
+func (t *Table) vertical(w io.Writer, header []string, rows [][]string) {
+	names := make([]string, len(t.Columns))
+	pad := 0
+	for j := range t.Columns {
+		names[j] = strings.Join(strings.Fields(strings.ReplaceAll(header[j+1], "\n", " ")), " ")
+		pad = max(pad, runewidth.StringWidth(names[j]))
+	}
+	for i, r := range rows {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s:\n", r[0])
+		for j := range t.Columns {
+			fmt.Fprintf(w, "  %s = %s\n", runewidth.FillRight(names[j], pad), r[j+1])
+		}
+	}
 }
 
 // Wrap returns s as lines of at most width columns (0: one line), the

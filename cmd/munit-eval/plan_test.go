@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/pipeline"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -112,8 +114,10 @@ func TestCommandsEqualRun(t *testing.T) {
 		}
 		return doc
 	}
-	// The file's settings as flags, relative to the demo folder as the file is.
-	settings := []string{"--num-inputs", "6", "--samples-per-input", "10", "--pairs", "19", "--kid-subset-size", "40", "--seed", "0",
+	// The file's settings as flags, relative to the demo folder as the file
+	// is; a metric's own settings go to its command only (another refuses
+	// them: they would change nothing it computes).
+	settings := []string{"--num-inputs", "6", "--samples-per-input", "10", "--seed", "0",
 		"--lpips", "models/lpips.onnx", "--classifier", "models/classifier.onnx", "--dataset", "shapes", "--real", "world/testB", "--json"}
 	sources := map[string][]string{
 		"MUNIT":    {"--generator", "models/munit_content.onnx", "--decoder", "models/munit_decoder.onnx", "--inputs", "world/testA", "--store", "store/shapes", "--method", "MUNIT"},
@@ -133,14 +137,14 @@ func TestCommandsEqualRun(t *testing.T) {
 	for method, src := range sources {
 		want := readDoc(method)
 		var lp []*results.Document
-		command(&lp, "lpips", src)
+		command(&lp, "lpips", src, "--pairs", "19")
 		if len(lp) != 2 || !reflect.DeepEqual(lp[0].Metrics.LPIPSDiversity, want.Metrics.LPIPSDiversity) ||
 			!reflect.DeepEqual(lp[1].Metrics.LPIPSDiversity, realRow.Metrics.LPIPSDiversity) || lp[1].Protocol.NumInputs != realRow.Protocol.NumInputs {
 			t.Errorf("%s: lpips and its real-data row differ from run's", method)
 		}
 		var is, fid, prdc results.Document
 		command(&is, "cis", src)
-		command(&fid, "kid", src)
+		command(&fid, "kid", src, "--kid-subset-size", "40")
 		command(&prdc, "prdc", src)
 		got := results.Metrics{IS: is.Metrics.IS, CIS: is.Metrics.CIS, ISCI95: is.Metrics.ISCI95, CISCI95: is.Metrics.CISCI95,
 			ISSplits: is.Metrics.ISSplits, FID: fid.Metrics.FID, KID: fid.Metrics.KID, PRDC: prdc.Metrics.PRDC}
@@ -157,7 +161,7 @@ func TestCommandsEqualRun(t *testing.T) {
 		}
 		// Given run's metrics, a command writes run's document.
 		var all []*results.Document
-		command(&all, "lpips", src, "--metrics", "lpips,is,fid,kid,prdc")
+		command(&all, "lpips", src, "--metrics", "lpips,is,fid,kid,prdc", "--pairs", "19", "--kid-subset-size", "40")
 		all[0].Created, want.Created = "", ""
 		all[0].Protocol.Inputs, all[0].Protocol.Samples, want.Protocol.Inputs, want.Protocol.Samples = "", "", "", ""
 		if !reflect.DeepEqual(all[0], want) {
@@ -190,5 +194,30 @@ func TestCommandsEqualRun(t *testing.T) {
 	}
 	if cis.Protocol.SamplesPerInput != 100 || *cis.Metrics.CIS != *want.Metrics.CIS || *cis.Metrics.IS != *want.Metrics.IS {
 		t.Errorf("cis after a default translate: K %d CIS %v, run's CIS %v", cis.Protocol.SamplesPerInput, *cis.Metrics.CIS, *want.Metrics.CIS)
+	}
+}
+
+// TestFlagDefaultsAreTheFile's: every metric command's planKeys flags
+// default to what the evaluation file defaults to (evaluate.Protocol's
+// defaults, the file's seed 0 and empty paths), as docs/commands.md says;
+// --metrics alone differs by command.
+func TestFlagDefaultsAreTheFiles(t *testing.T) {
+	file := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}}}
+	ref := &cobra.Command{Use: "ref"}
+	file.register(ref)
+	for _, name := range []string{"lpips", "is", "cis", "fid", "kid", "prdc"} {
+		cmd, _, err := rootCmd.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range planKeys {
+			if r.flag == "metrics" {
+				continue
+			}
+			got, want := cmd.Flags().Lookup(r.flag), ref.Flags().Lookup(r.flag)
+			if got == nil || want == nil || got.DefValue != want.DefValue {
+				t.Errorf("%s --%s: default %v, the file's %v", name, r.flag, got, want)
+			}
+		}
 	}
 }

@@ -17,7 +17,9 @@ func init() {
 		Long: `Report reads results documents and writes, into the folder REPORT:
 
 	tables.md     the paper's tables in Markdown (one row per method, columns per dataset)
-	tables.tex    the same tables in LaTeX with booktabs
+	tables.tex    the same tables in LaTeX with booktabs: each float holds the
+	              caption and tabular only; its notes and warnings follow it
+	              as LaTeX comments (--no-notes leaves them out)
 	plots/        diversity, CIS/IS, pairwise-LPIPS and preference plots, PNG and SVG
 	grids/        image grids: the input, each deterministic method, K samples of each stochastic one
 	index.html    everything above in one self-contained page, with provenance
@@ -34,7 +36,8 @@ printed with its 95% interval, as "v ± half-width" where the interval is
 symmetric and "v [lo, hi]" where it is not (--ci pm), or always as
 "v [lo, hi]" (--ci brackets); the best value of each column is bold (on a
 terminal) or marked with a character that no method name contains. On a
-terminal, tables wider than the window are folded and notes wrapped; --wide
+terminal, tables wider than the window are written one block per method
+("column = value" lines) and notes wrapped; --wide
 prints them whole (tables.md, tables.tex and pipes always get them whole). IS and CIS are printed
 in nats as in the paper's tables (--scores nats) or as exp() of them, as the
 official script prints (--scores exp).
@@ -73,6 +76,7 @@ drawn with --seed, and --grid-samples samples are shown per stochastic method.
 	f.Int64Var(&o.Seed, "seed", o.Seed, "seed of the grids' input selection")
 	f.StringVar(&o.Title, "title", o.Title, "title of index.html")
 	f.BoolVar(&o.Wide, "wide", false, "print the full tables even when they are wider than the terminal")
+	f.BoolVar(&o.NoNotes, "no-notes", false, "leave the notes and warnings out of tables.tex (they follow each table there as LaTeX comments)")
 	f.BoolVar(&o.AllowMixed, "allow-mixed", false, "put documents of one dataset measured under different protocols (counts, seed, size) in one table")
 	rootCmd.AddCommand(cmd)
 }

@@ -130,8 +130,16 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 
 	munit-eval prdc --classifier fid_inception.onnx generated/ real/`
 		}
-		metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) (--real DIR | --real-stats STATS.npz | REAL_DIR)",
+		real := "(--real DIR | --real-stats STATS.npz | REAL_DIR)"
+		if name != "fid" {
+			real = "(--real DIR | REAL_DIR)" // a .npz holds mu and sigma: FID only
+		}
+		cmd, f := metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) "+real,
 			short, long, metrics, 2, reports.Output.Documents)
+		f.Named = name
+		if name == "prdc" {
+			cmd.Flags().MarkHidden("real-stats")
+		}
 	}
 }
 
