@@ -132,17 +132,10 @@ func CMMDJackknife(x [][]float64, group int, y [][]float64, sigma, level float64
 		loo[k] = s.value(s.m-mk[k], s.n-nk[k], sxx, syy, sxy)
 	}
 	v := s.value(s.m, s.n, s.xx.total, s.yy.total, s.xy.total)
-	fg := float64(g)
-	mean := Mean(loo)
-	out := &CMMDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo}
-	out.Bias = (fg - 1) * (mean - v)
-	corrected := v - out.Bias
-	out.StdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
-	_, ci := NormalInterval(corrected, out.StdErr, level)
 	// The population MMD² is ≥ 0.
-	out.Corrected = max(0, corrected)
-	out.CI = [2]float64{max(0, ci[0]), max(0, ci[1])}
-	return out, nil
+	j := jackknifeNonNegative(v, loo, level)
+	return &CMMDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo,
+		Bias: j.bias, Corrected: j.corrected, StdErr: j.stdErr, CI: j.ci}, nil
 }
 
 // cmmdParts are the kernel sums of the three Gram blocks.

@@ -491,17 +491,37 @@ func FIDJackknife(x [][]float64, group int, y [][]float64, level float64) (*FIDI
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	fg := float64(g)
-	mean := Mean(loo)
-	out := &FIDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo}
-	out.Bias = (fg - 1) * (mean - v)
-	corrected := v - out.Bias
-	out.StdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
-	_, ci := NormalInterval(corrected, out.StdErr, level)
 	// FID is a squared distance: the population value is ≥ 0.
-	out.Corrected = max(0, corrected)
-	out.CI = [2]float64{max(0, ci[0]), max(0, ci[1])}
-	return out, nil
+	j := jackknifeNonNegative(v, loo, level)
+	return &FIDInterval{Value: v, Level: level, Groups: g, LeaveOneOut: loo,
+		Bias: j.bias, Corrected: j.corrected, StdErr: j.stdErr, CI: j.ci}, nil
+}
+
+// jackknifed is a delete-one-group jackknife of a statistic that is at
+// least 0 in the population (FID, CMMD).
+type jackknifed struct {
+	bias, corrected, stdErr float64
+	ci                      [2]float64
+}
+
+// jackknifeNonNegative is the delete-one-group jackknife of the value v
+// from its G leave-one-out values loo:
+//
+//	bias = (G − 1)·(mean loo − v),  θ_J = v − bias,
+//	se_J = sqrt( (G − 1)/G · Σ_g (loo_g − mean loo)² ),
+//	CI   = θ_J ± z_{(1+level)/2} · se_J,
+//
+// with θ_J and the interval's bounds clamped at 0 (bias is kept
+// unclamped).
+func jackknifeNonNegative(v float64, loo []float64, level float64) jackknifed {
+	fg := float64(len(loo))
+	j := jackknifed{bias: (fg - 1) * (Mean(loo) - v)}
+	corrected := v - j.bias
+	j.stdErr = math.Sqrt((fg - 1) / fg * sumSqDev(loo))
+	_, ci := NormalInterval(corrected, j.stdErr, level)
+	j.corrected = max(0, corrected)
+	j.ci = [2]float64{max(0, ci[0]), max(0, ci[1])}
+	return j
 }
 
 // blocks holds per-block sums and scatter matrices of a feature set split
