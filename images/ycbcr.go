@@ -1,46 +1,10 @@
 package images
 
-import "image"
+import (
+	"image"
 
-// libjpeg's YCbCr -> RGB tables (jdcolor.c, build_ycc_rgb_table), with
-// SCALEBITS 16 and FIX(x) = round(x * 2^16):
-//
-//	R = Y + ((FIX(1.40200)·(Cr-128) + 2^15) >> 16)
-//	G = Y + ((-FIX(0.34414)·(Cb-128) + 2^15 - FIX(0.71414)·(Cr-128)) >> 16)
-//	B = Y + ((FIX(1.77200)·(Cb-128) + 2^15) >> 16)
-//
-// each clamped to [0, 255], shifts arithmetic (floor).
-var crR, cbB, crG, cbG [256]int32
-
-func init() {
-	const half = 1 << 15
-	fix := func(x float64) int32 { return int32(x*(1<<16) + 0.5) }
-	for i := range 256 {
-		x := int32(i - 128)
-		crR[i] = (fix(1.40200)*x + half) >> 16
-		cbB[i] = (fix(1.77200)*x + half) >> 16
-		crG[i] = -fix(0.71414) * x
-		cbG[i] = -fix(0.34414)*x + half
-	}
-}
-
-func clamp8(v int32) uint8 {
-	if uint32(v) <= 255 {
-		return uint8(v)
-	}
-	if v < 0 {
-		return 0
-	}
-	return 255
-}
-
-// yccToRGB converts one pixel as libjpeg does.
-func yccToRGB(y, cb, cr uint8, out []uint8) {
-	Y := int32(y)
-	out[0] = clamp8(Y + crR[cr])
-	out[1] = clamp8(Y + (cbG[cb]+crG[cr])>>16)
-	out[2] = clamp8(Y + cbB[cb])
-}
+	"github.com/munit-eval/munit-eval/images/jpegdec"
+)
 
 // fromYCbCr converts an *image.YCbCr (FromImage's input, such as
 // image/jpeg's output; Decode uses jpegdec instead) to RGB the way libjpeg
@@ -78,7 +42,7 @@ func fromYCbCr(s *image.YCbCr, m *Image) {
 			out := m.Pix[3*w*y : 3*w*(y+1)]
 			for x := 0; x < w; x++ {
 				yi, ci := s.YOffset(b.Min.X+x, b.Min.Y+y), s.COffset(b.Min.X+x, b.Min.Y+y)
-				yccToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci], out[3*x:3*x+3])
+				jpegdec.YCbCrToRGB(out[3*x:3*x+3], s.Y[yi:yi+1], s.Cb[ci:ci+1], s.Cr[ci:ci+1])
 			}
 		}
 		return
@@ -142,9 +106,6 @@ func fromYCbCr(s *image.YCbCr, m *Image) {
 		upRow(s.Cb, y, cbUp)
 		upRow(s.Cr, y, crUp)
 		yrow := s.Y[s.YOffset(b.Min.X, b.Min.Y+y):]
-		out := m.Pix[3*w*y : 3*w*(y+1)]
-		for x := 0; x < w; x++ {
-			yccToRGB(yrow[x], cbUp[x], crUp[x], out[3*x:3*x+3])
-		}
+		jpegdec.YCbCrToRGB(m.Pix[3*w*y:3*w*(y+1)], yrow, cbUp, crUp)
 	}
 }

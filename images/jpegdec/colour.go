@@ -37,8 +37,10 @@ func clamp8(v int32) byte {
 	return rangeLimit[(v+256)&1023]
 }
 
-// yccToRGB converts one row as ycc_rgb_convert does.
-func yccToRGB(out, ys, cbs, crs []byte) {
+// YCbCrToRGB converts one row of len(out)/3 pixels from YCbCr to RGB as
+// libjpeg's ycc_rgb_convert does (the fixed-point tables above); package
+// images uses it too, for image.YCbCr input.
+func YCbCrToRGB(out, ys, cbs, crs []byte) {
 	n := len(out) / 3
 	ys, cbs, crs = ys[:n], cbs[:n], crs[:n]
 	for x, yv := range ys {

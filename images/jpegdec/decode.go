@@ -117,7 +117,7 @@ func (d *decoder) output() *Image {
 		case spaceGrey:
 			copy(out, ups[0].row(y))
 		case spaceYCbCr:
-			yccToRGB(out, ups[0].row(y), ups[1].row(y), ups[2].row(y))
+			YCbCrToRGB(out, ups[0].row(y), ups[1].row(y), ups[2].row(y))
 		case spaceRGB:
 			r, g, b := ups[0].row(y), ups[1].row(y), ups[2].row(y)
 			for x := range w {
