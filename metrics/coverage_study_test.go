@@ -377,49 +377,16 @@ func fidStudy(t *testing.T) []studyCell {
 
 func preferenceStudy(t *testing.T) []studyCell {
 	const reps, nq, nw, boot = 400, 60, 10, 500
-	logistic := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 	var out []studyCell
 	for _, tc := range []struct {
 		name string
 		sd   float64
 	}{{"worker and question effects", 0.5}, {"independent judgments", 0}} {
-		// E logistic(−0.5 + sd·√2·Z) by Simpson's rule on [−8, 8].
-		var truth float64
-		const a, b, steps = -8.0, 8.0, 2000
-		hh := (b - a) / steps
-		for i := 0; i <= steps; i++ {
-			z := a + float64(i)*hh
-			f := logistic(-0.5+tc.sd*math.Sqrt2*z) * math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
-			wgt := 2.0
-			switch {
-			case i == 0 || i == steps:
-				wgt = 1
-			case i%2 == 1:
-				wgt = 4
-			}
-			truth += wgt * f * hh / 3
-		}
+		truth := logisticNormalShare(-0.5, tc.sd)
 		var mu sync.Mutex
 		wilson := 0
 		hits := parallelCoverage(reps, 51, func(r *rand.Rand) bool {
-			u, v := make([]float64, nw), make([]float64, nq)
-			for i := range u {
-				u[i] = tc.sd * r.NormFloat64()
-			}
-			for i := range v {
-				v[i] = tc.sd * r.NormFloat64()
-			}
-			js := make([]Judgment, 0, nq*nw)
-			k := 0
-			for q := range nq {
-				for w := range nw {
-					pref := r.Float64() < logistic(-0.5+u[w]+v[q])
-					if pref {
-						k++
-					}
-					js = append(js, Judgment{Question: q, Worker: w, Prefer: pref})
-				}
-			}
+			js, k := logisticStudy(r, nq, nw, -0.5, tc.sd)
 			if lo, hi := Wilson(k, len(js), Z95); lo <= truth && truth <= hi {
 				mu.Lock()
 				wilson++

@@ -345,44 +345,10 @@ func TestCoverageWilson(t *testing.T) {
 // independent, is too narrow here: its coverage is logged.)
 func TestCoveragePreferenceBootstrap(t *testing.T) {
 	const reps, nq, nw, boot = 400, 60, 10, 500
-	logistic := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-	var truth float64
-	{
-		const a, b, steps = -8.0, 8.0, 2000
-		h := (b - a) / steps
-		for i := 0; i <= steps; i++ {
-			z := a + float64(i)*h
-			f := logistic(-0.5+z/math.Sqrt2) * math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
-			wgt := 2.0
-			switch {
-			case i == 0 || i == steps:
-				wgt = 1
-			case i%2 == 1:
-				wgt = 4
-			}
-			truth += wgt * f * h / 3
-		}
-	}
+	truth := logisticNormalShare(-0.5, 0.5)
 	wilson := 0
 	got := coverage(reps, 5, func(r *rand.Rand, rep int) bool {
-		u, v := make([]float64, nw), make([]float64, nq)
-		for i := range u {
-			u[i] = 0.5 * r.NormFloat64()
-		}
-		for i := range v {
-			v[i] = 0.5 * r.NormFloat64()
-		}
-		js := make([]Judgment, 0, nq*nw)
-		k := 0
-		for q := range nq {
-			for w := range nw {
-				pref := r.Float64() < logistic(-0.5+u[w]+v[q])
-				if pref {
-					k++
-				}
-				js = append(js, Judgment{Question: q, Worker: w, Prefer: pref})
-			}
-		}
+		js, k := logisticStudy(r, nq, nw, -0.5, 0.5)
 		if lo, hi := Wilson(k, len(js), Z95); lo <= truth && truth <= hi {
 			wilson++
 		}
@@ -391,4 +357,55 @@ func TestCoveragePreferenceBootstrap(t *testing.T) {
 	})
 	t.Logf("population share %.5f; Wilson covers %.1f%%", truth, 100*float64(wilson)/reps)
 	checkCoverage(t, "preference bootstrap", got, reps)
+}
+
+// logisticNormalShare is the population share of judgments preferring the
+// baseline when P(prefer) = logistic(mu + u_w + v_q), u, v ~ N(0, sd²):
+// E logistic(mu + sd·√2·Z), Z ~ N(0, 1), by Simpson's rule (2,000
+// intervals on [−8, 8]).
+func logisticNormalShare(mu, sd float64) float64 {
+	const a, b, steps = -8.0, 8.0, 2000
+	h := (b - a) / steps
+	var s float64
+	for i := 0; i <= steps; i++ {
+		z := a + float64(i)*h
+		f := logistic(mu+sd*math.Sqrt2*z) * math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
+		w := 2.0
+		switch {
+		case i == 0 || i == steps:
+			w = 1
+		case i%2 == 1:
+			w = 4
+		}
+		s += w * f * h / 3
+	}
+	return s
+}
+
+func logistic(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// logisticStudy draws a study of nq questions × nw workers, every
+// worker answering every question, preferring the baseline with
+// probability logistic(mu + u_w + v_q), u, v ~ N(0, sd²); it returns the
+// judgments and how many preferred the baseline.
+func logisticStudy(r *rand.Rand, nq, nw int, mu, sd float64) ([]Judgment, int) {
+	u, v := make([]float64, nw), make([]float64, nq)
+	for i := range u {
+		u[i] = sd * r.NormFloat64()
+	}
+	for i := range v {
+		v[i] = sd * r.NormFloat64()
+	}
+	js := make([]Judgment, 0, nq*nw)
+	k := 0
+	for q := range nq {
+		for w := range nw {
+			pref := r.Float64() < logistic(mu+u[w]+v[q])
+			if pref {
+				k++
+			}
+			js = append(js, Judgment{Question: q, Worker: w, Prefer: pref})
+		}
+	}
+	return js, k
 }
