@@ -574,6 +574,21 @@ def verify(args, module, onnx_path, cases, output_names):
     return worst
 
 
+def export_features(args, model, md, down):
+    """Exports a feature extractor (image -> features, the features role)
+    to args.out with metadata md and verifies it against PyTorch on a
+    batch at args.verify_size, an image of another size, and one of size
+    down (h, w) that the model's preprocessing shrinks."""
+    size = args.verify_size
+    export_onnx(model, (torch.zeros(1, 3, size, size),), ["image"], ["features"],
+                {"image": {0: "N", 2: "H", 3: "W"}, "features": {0: "N"}}, args.out, md)
+    rng = np.random.default_rng(args.seed)
+    cases = [{"image": random_images(rng, args.verify_batch, size, size)},
+             {"image": random_images(rng, 1, size + 10, size + 30)},
+             {"image": random_images(rng, 1, *down)}]
+    verify(args, model, args.out, cases, ["features"])
+
+
 def random_images(rng, n, h, w):
     """n random images in [-1,1] that come from uint8 pixels (v/127.5 - 1),
     as the runner feeds them."""

@@ -44,7 +44,6 @@ name is recorded in ``munit_eval.preprocess``):
 
 import math
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -309,14 +308,7 @@ def main(argv=None):
     src = common.describe_source(args, "weights")
     md = common.base_metadata("features", None, None,
                               {"arch": "dinov2_" + net.arch, "preprocess": args.preprocess}, src, extra)
-    size = args.verify_size
-    common.export_onnx(model, (torch.zeros(1, 3, size, size),), ["image"], ["features"],
-                       {"image": {0: "N", 2: "H", 3: "W"}, "features": {0: "N"}}, args.out, md)
-    rng = np.random.default_rng(args.seed)
-    cases = [{"image": common.random_images(rng, args.verify_batch, size, size)},
-             {"image": common.random_images(rng, 1, size + 10, size + 30)},
-             {"image": common.random_images(rng, 1, 320, 300)}]  # downsampling as well
-    common.verify(args, model, args.out, cases, ["features"])
+    common.export_features(args, model, md, down=(320, 300))  # downsampling as well
 
 
 if __name__ == "__main__":
