@@ -221,20 +221,28 @@ type Summary struct {
 	// after an unsharded run; after a shard, when it was the last to finish
 	// and folded every fragment into manifest.json.
 	Complete bool `json:"complete"`
+	// Note says what deciding the run folder found beyond the identity:
+	// whether a run with other graph rewrites regenerated the store's
+	// samples byte for byte (and so joined it).
+	Note string `json:"note,omitempty"`
 }
 
 // String is the summary on one line, as translate prints it.
 func (s *Summary) String() string {
+	note := ""
+	if s.Note != "" {
+		note = "  " + s.Note + "\n"
+	}
 	if s.Shard == "" {
 		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
-			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds)
+			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds) + note
 	}
 	state := "other shards still to finish"
 	if s.Complete {
 		state = "store complete"
 	}
 	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
-		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds)
+		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds) + note
 }
 
 // Write prints s as translate does: its String, or with asJSON the

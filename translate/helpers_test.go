@@ -40,8 +40,11 @@ type fakeGen struct {
 	badShape bool
 	// fixedH, fixedW, hwMultiple go into the spec.
 	fixedH, fixedW, hwMultiple int
-	// rewrites is the number of graph rewrites the spec reports.
+	// rewrites is the number of graph rewrites the spec reports; nudge
+	// moves every output's first value by a few grey levels (a rewrite
+	// that rounds differently).
 	rewrites int
+	nudge    bool
 
 	mu        sync.Mutex
 	condRows  int // rows conditioned in total
@@ -113,6 +116,9 @@ func (g *fakeGen) translate(cond model.Tensor, latents []float32, _ map[string]m
 					v = float32(math.NaN())
 				}
 				out.Data[((b*oc+ch)*h*w)+p] = v
+			}
+			if g.nudge && ch == 0 {
+				out.Data[(b*oc)*h*w] += 0.05
 			}
 		}
 	}

@@ -136,7 +136,9 @@ type Manifest struct {
 	// Rewrites is the number of exact graph rewrites applied to the
 	// generator's sessions (0 with --no-rewrite or nothing to rewrite): the
 	// rewritten graph sums in another order and may round a pixel one grey
-	// level differently, so runs with and without them never share a folder.
+	// level differently, so a run with another count shares a folder only
+	// after regenerating stored samples byte for byte (verifyRewrites); the
+	// count is then the founding run's.
 	Rewrites int `json:"rewrites,omitempty"`
 	// Seed drew the latent codes (LatentsSeed) and the random input subset
 	// (Select random). Always written: 0 is a valid seed.

@@ -57,6 +57,12 @@ type runner struct {
 	// otherRun says, when the method's own folder holds a run of another
 	// identity, which identity fields differ (for a check's message).
 	otherRun string
+	// joining is the stored run this run joins although their graph
+	// rewrites differ, pending verifyRewrites; refuseJoin is set once the
+	// check failed. note is what the check found, for the summary.
+	joining    *Manifest
+	refuseJoin bool
+	note       string
 }
 
 // Run translates the inputs of cfg into the store cfg.Out/<method>,
@@ -135,6 +141,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		Seconds:         time.Since(start).Seconds(),
 		Randomness:      r.man.Randomness,
 		Complete:        complete,
+		Note:            r.note,
 	}
 	if r.shard.Sharded() {
 		sum.Shard = r.shard.String()
@@ -238,7 +245,36 @@ func (r *runner) setup() error {
 	if err := r.chooseStore(dirName); err != nil {
 		return err
 	}
+	if err := r.selectRun(stochastic, noisy); err != nil {
+		return err
+	}
+	if r.joining == nil {
+		return nil
+	}
+	// The store's samples were made with another count of graph rewrites:
+	// join it only if this run regenerates them byte for byte.
+	same, note, err := r.verifyRewrites(r.joining)
+	if err != nil {
+		return err
+	}
+	r.note = note
+	if same {
+		return nil
+	}
+	r.unlock()
+	os.Remove(r.dir) // only when empty
+	r.joining, r.refuseJoin, r.man.Rewrites, r.man.Inputs = nil, true, r.spec.rewrites, nil
+	if err := r.chooseStore(dirName); err != nil {
+		return err
+	}
+	return r.selectRun(stochastic, noisy)
+}
 
+// selectRun selects the inputs of the chosen run folder and fixes K and
+// the latent codes.
+func (r *runner) selectRun(stochastic, noisy bool) error {
+	cfg := &r.cfg
+	var err error
 	// A store only grows: a comparable store of more inputs (first-M
 	// selection) or more samples per input keeps them.
 	var prev *Manifest

@@ -155,7 +155,8 @@ func identityDiff(a, b *Manifest) []string {
 // folder's assembled manifest in r.prev (or the error reading it in
 // r.prevErr).
 func (r *runner) chooseStore(dirName string) error {
-	candidates := append([]string{dirName}, r.keyedSiblings(dirName)...)
+	siblings := r.keyedSiblings(dirName)
+	candidates := append([]string{dirName}, siblings...)
 	if key := dirName + RunKeySep + RunKey(r.man); !slices.Contains(candidates, key) {
 		candidates = append(candidates, key)
 	}
@@ -171,7 +172,11 @@ func (r *runner) chooseStore(dirName string) error {
 			return err
 		}
 		a, err := readStore(dir, r.cfg.Repair)
-		if err != nil || last || a.m == nil || sameIdentity(a.m, r.man) {
+		join := err == nil && j == 0 && len(siblings) == 0 && a.m != nil && r.rewritesOnly(a.m)
+		if join {
+			r.joining, r.man.Rewrites = a.m, a.m.Rewrites
+		}
+		if err != nil || last || a.m == nil || join || sameIdentity(a.m, r.man) {
 			r.dir, r.prev, r.prevErr = dir, a, err
 			if r.prev == nil {
 				r.prev = &assembly{}
