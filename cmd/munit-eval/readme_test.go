@@ -159,13 +159,13 @@ func expand(path []string) [][]string {
 }
 
 // TestREADMESize keeps the README what a newcomer reads first: at most
-// 15,000 bytes, the reference material in docs/.
+// 16,500 bytes, the reference material in docs/.
 func TestREADMESize(t *testing.T) {
 	st, err := os.Stat(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Size() > 15000 {
-		t.Errorf("README.md is %d bytes: keep it at most 15,000 and move reference material to docs/", st.Size())
+	if st.Size() > 16500 {
+		t.Errorf("README.md is %d bytes: keep it at most 16,500 and move reference material to docs/", st.Size())
 	}
 }
