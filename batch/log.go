@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
@@ -193,3 +194,50 @@ func (l *Log) Close() error {
 
 // Path returns the log's file.
 func (l *Log) Path() string { return l.path }
+
+// MergeLog adds to the log at dst (created with src's id and value size
+// when it does not exist, started afresh when it has another) the valid
+// records of the log at src that dst lacks, in key order, and returns how
+// many it added and how many valid records src holds. It is how the
+// scoring step of a sharded run folds the shards' partials (logs each
+// shard wrote alone) into the store's cache. A src that is not a log is an
+// error naming it; its damaged tail is skipped, as OpenLog would.
+func MergeLog(dst, src string) (added, valid int, err error) {
+	f, err := atomicfile.OpenNoFollow(src, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cache %s: %w", src, err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("cache %s: %w", src, err)
+	}
+	h := len(logMagic) + 4 + 1
+	if len(b) < h || !bytes.Equal(b[:len(logMagic)], logMagic[:]) || len(b) < h+int(b[h-1]) {
+		return 0, 0, fmt.Errorf("cache %s: not a cache log (no %s header)", src, logMagic[:])
+	}
+	size := int(binary.LittleEndian.Uint32(b[len(logMagic):]))
+	id := string(b[h : h+int(b[h-1])])
+	in := newLog(src, id, size)
+	in.parse(b)
+	out, err := OpenLog(dst, id, size)
+	if err != nil {
+		return 0, 0, err
+	}
+	keys := make([]string, 0, len(in.index))
+	for k := range in.index {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := out.Get(k); ok {
+			continue
+		}
+		if err := out.Add(k, in.index[k]); err != nil {
+			out.Close()
+			return added, len(keys), err
+		}
+		added++
+	}
+	return added, len(keys), out.Close()
+}

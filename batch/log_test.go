@@ -137,3 +137,60 @@ func TestLogRefusesLink(t *testing.T) {
 		t.Fatalf("the link's target was written: %q", b)
 	}
 }
+
+// TestMergeLog folds two logs written apart into a third: every valid
+// record once, a record dst holds kept as it is, a torn tail of a source
+// skipped, and a file that is not a log refused naming it.
+func TestMergeLog(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, recs map[string]string) string {
+		p := filepath.Join(dir, name)
+		l, err := OpenLog(p, "model A", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range recs {
+			if err := l.Add(k, []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.log", map[string]string{"k1": "1111", "k2": "2222"})
+	b := write("b.log", map[string]string{"k3": "3333"})
+	dst := write("dst.log", map[string]string{"k2": "2222"})
+	// A torn last record in b: the valid prefix still merges.
+	f, err := os.OpenFile(b, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{2, 'k', '4', '4'})
+	f.Close()
+	if added, valid, err := MergeLog(dst, a); err != nil || added != 1 || valid != 2 {
+		t.Errorf("merging a: %d added of %d, %v; want 1 of 2", added, valid, err)
+	}
+	if added, valid, err := MergeLog(dst, b); err != nil || added != 1 || valid != 1 {
+		t.Errorf("merging b: %d added of %d, %v; want 1 of 1", added, valid, err)
+	}
+	l, err := OpenLog(dst, "model A", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for k, v := range map[string]string{"k1": "1111", "k2": "2222", "k3": "3333"} {
+		if got, ok := l.Get(k); !ok || string(got) != v {
+			t.Errorf("%s: %q %v, want %q", k, got, ok, v)
+		}
+	}
+	if _, ok := l.Get("k4"); ok {
+		t.Error("a torn record was merged")
+	}
+	bad := filepath.Join(dir, "bad.log")
+	os.WriteFile(bad, []byte("garbled"), 0o644)
+	if _, _, err := MergeLog(dst, bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "not a cache log") {
+		t.Errorf("merging a file that is not a log: %v", err)
+	}
+}
