@@ -391,7 +391,7 @@ func (j *Job) pairItems() (items []batch.Item, pairs [][2]int, m, per, k int, er
 // embedder returns an LPIPS embedder with j's cache, batch and trust.
 func (j *Job) embedder(s *Scorers, n int) *lpips.Embedder {
 	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
-	e.CacheEmbeddings, e.Batch, e.Trust = j.CacheEmbeddings, j.Protocol.Batch, j.FromPartials
+	e.CacheEmbeddings, e.Batch, e.Trust = j.CacheEmbeddings, j.Protocol.Batch, j.trust()
 	e.Bar = progress.New(n, "lpips", j.Quiet)
 	return e
 }
@@ -399,9 +399,16 @@ func (j *Job) embedder(s *Scorers, n int) *lpips.Embedder {
 // runner returns a classifier runner with j's cache, batch and trust.
 func (j *Job) runner(c *inception.Classifier) *inception.Runner {
 	r := inception.NewRunner(c, j.cacheDir("classifier"))
-	r.Batch, r.Trust = j.Protocol.Batch, j.FromPartials
+	r.Batch, r.Trust = j.Protocol.Batch, j.trust()
 	return r
 }
+
+// trust reports whether store samples' values are looked up by the
+// SHA-256 their manifest records, without reading the files: in the
+// scoring step of a sharded run, and in a shard task, whose partials hold
+// only values it computed from bytes verified against those hashes (so it
+// reads each of its samples once, not once to hash and once to run).
+func (j *Job) trust() bool { return j.FromPartials || j.Shard.Sharded() }
 
 // computed says, in the scoring step of a sharded run, that n values were
 // not in the shards' partials and were computed here from the samples.
