@@ -95,8 +95,9 @@ type Engine[T any] struct {
 	// and whose value a cache holds under that hash a hit without reading
 	// the file: the scoring step of a sharded run, whose shards computed
 	// the values from those very bytes (verified against the manifest) and
-	// whose samples may have been dropped (--keep-samples). Items without
-	// a recorded hash, and misses, are read and verified as ever.
+	// whose samples need not be read again). Items without a recorded
+	// hash, misses, and every item while cache records are spot-checked
+	// (Verify, VerifyCache) are read and verified as ever.
 	Trust bool
 
 	mu    sync.Mutex
@@ -361,7 +362,7 @@ func (s *stream[T]) load(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if e.Trust && it.SHA256 != "" {
+		if e.Trust && it.SHA256 != "" && e.Verify == 0 && VerifyCache() == 0 {
 			if v, ok := s.trusted(it); ok {
 				if !send(msg[T]{index: i, res: Result[T]{SHA256: it.SHA256, Value: v}}) {
 					return
