@@ -138,14 +138,15 @@ func TestLogRefusesLink(t *testing.T) {
 	}
 }
 
-// TestMergeLog folds two logs written apart into a third: every valid
+// TestMergeLogs folds two logs written apart into a third: every valid
 // record once, a record dst holds kept as it is, a torn tail of a source
-// skipped, and a file that is not a log refused naming it.
-func TestMergeLog(t *testing.T) {
+// skipped, and a file that is not a log, or a log of another id, skipped
+// and named.
+func TestMergeLogs(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name string, recs map[string]string) string {
+	write := func(name, id string, recs map[string]string) string {
 		p := filepath.Join(dir, name)
-		l, err := OpenLog(p, "model A", 4)
+		l, err := OpenLog(p, id, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,9 +160,10 @@ func TestMergeLog(t *testing.T) {
 		}
 		return p
 	}
-	a := write("a.log", map[string]string{"k1": "1111", "k2": "2222"})
-	b := write("b.log", map[string]string{"k3": "3333"})
-	dst := write("dst.log", map[string]string{"k2": "2222"})
+	a := write("a.log", "model A", map[string]string{"k1": "1111", "k2": "2222"})
+	b := write("b.log", "model A", map[string]string{"k3": "3333"})
+	other := write("other.log", "model B", map[string]string{"k5": "5555"})
+	dst := write("dst.log", "model A", map[string]string{"k2": "2222"})
 	// A torn last record in b: the valid prefix still merges.
 	f, err := os.OpenFile(b, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -169,11 +171,15 @@ func TestMergeLog(t *testing.T) {
 	}
 	f.Write([]byte{2, 'k', '4', '4'})
 	f.Close()
-	if added, valid, err := MergeLog(dst, a); err != nil || added != 1 || valid != 2 {
-		t.Errorf("merging a: %d added of %d, %v; want 1 of 2", added, valid, err)
+	garbled := filepath.Join(dir, "bad.log")
+	os.WriteFile(garbled, []byte("garbled"), 0o644)
+	added, bad, err := MergeLogs(dst, []string{garbled, a, other, b})
+	if err != nil || added != 2 {
+		t.Errorf("merging: %d added, %v; want 2", added, err)
 	}
-	if added, valid, err := MergeLog(dst, b); err != nil || added != 1 || valid != 1 {
-		t.Errorf("merging b: %d added of %d, %v; want 1 of 1", added, valid, err)
+	if len(bad) != 2 || !strings.Contains(bad[0].Error(), garbled) || !strings.Contains(bad[0].Error(), "not a cache log") ||
+		!strings.Contains(bad[1].Error(), other) {
+		t.Errorf("skipped %v, want %s (not a log) and %s (another id)", bad, garbled, other)
 	}
 	l, err := OpenLog(dst, "model A", 4)
 	if err != nil {
@@ -185,12 +191,14 @@ func TestMergeLog(t *testing.T) {
 			t.Errorf("%s: %q %v, want %q", k, got, ok, v)
 		}
 	}
-	if _, ok := l.Get("k4"); ok {
-		t.Error("a torn record was merged")
+	for _, k := range []string{"k4", "k5"} {
+		if _, ok := l.Get(k); ok {
+			t.Errorf("%s (torn, or of another log) was merged", k)
+		}
 	}
-	bad := filepath.Join(dir, "bad.log")
-	os.WriteFile(bad, []byte("garbled"), 0o644)
-	if _, _, err := MergeLog(dst, bad); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "not a cache log") {
-		t.Errorf("merging a file that is not a log: %v", err)
+	// A dst that does not exist takes the first readable source's id.
+	fresh := filepath.Join(dir, "fresh", "new.log")
+	if added, bad, err := MergeLogs(fresh, []string{garbled, b}); err != nil || added != 1 || len(bad) != 1 {
+		t.Errorf("into a new log: %d added, %v, %v", added, bad, err)
 	}
 }

@@ -129,11 +129,12 @@ func ShardSet(methodDir string, s translate.Shard) (*SampleSet, error) {
 }
 
 // FoldPartials adds the records of every shard's partials in the store
-// folder store (PartialsDir) to the store's caches, in the order of the
-// shards' folder names, and returns what a person should know: a partial
-// that is not a valid cache log (its values are then computed from the
-// samples, and Measure says how many). The caches are keyed by content and
-// model, so the order of folding changes no value.
+// folder store (PartialsDir) to the store's caches, each cache opened once
+// and the shards' logs merged into it in the order of their folders'
+// names, and returns what a person should know: a partial that is not a
+// valid cache log (its values are then computed from the samples, and
+// Measure says how many). The caches are keyed by content and model, so
+// the order of folding changes no value.
 func FoldPartials(store string) (notes []string, err error) {
 	root := filepath.Join(store, translate.CacheDirName, "partials")
 	shards, err := os.ReadDir(root)
@@ -143,13 +144,15 @@ func FoldPartials(store string) (notes []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// srcs[kind/name] lists that cache's partials, shard by shard.
+	srcs := map[string][]string{}
+	var dsts []string
 	for _, sh := range shards {
 		if !sh.IsDir() {
 			continue
 		}
 		for _, kind := range []string{"lpips", "classifier"} {
-			dir := filepath.Join(root, sh.Name(), kind)
-			ents, err := os.ReadDir(dir)
+			ents, err := os.ReadDir(filepath.Join(root, sh.Name(), kind))
 			if os.IsNotExist(err) {
 				continue
 			}
@@ -161,11 +164,21 @@ func FoldPartials(store string) (notes []string, err error) {
 				if e.IsDir() || !(strings.HasSuffix(name, ".pairs") || strings.HasSuffix(name, ".outputs")) {
 					continue
 				}
-				src := filepath.Join(dir, name)
-				if _, _, err := batch.MergeLog(filepath.Join(store, translate.CacheDirName, kind, name), src); err != nil {
-					notes = append(notes, fmt.Sprintf("%v: this partial is skipped; what it held is computed from the samples", err))
+				dst := filepath.Join(kind, name)
+				if srcs[dst] == nil {
+					dsts = append(dsts, dst)
 				}
+				srcs[dst] = append(srcs[dst], filepath.Join(root, sh.Name(), kind, name))
 			}
+		}
+	}
+	for _, dst := range dsts {
+		_, bad, err := batch.MergeLogs(filepath.Join(store, translate.CacheDirName, dst), srcs[dst])
+		for _, b := range bad {
+			notes = append(notes, fmt.Sprintf("%v: this partial is skipped; what it held is computed from the samples", b))
+		}
+		if err != nil {
+			return notes, err
 		}
 	}
 	return notes, nil
