@@ -177,6 +177,23 @@ type Job struct {
 	// (a cache that could not be written); such notes are not recorded in
 	// the results document, which depends only on the inputs and seed.
 	Warn func(msg string)
+	// Shard, when sharded, makes Measure a shard task's share of the
+	// scoring: it computes the per-sample values of the inputs (and real
+	// images, and real-row pairs) the shard owns into the shard's partials
+	// (PartialsDir) and returns no document.
+	Shard translate.Shard
+	// FromPartials makes Measure the scoring step of a sharded run: values
+	// of store samples come from the caches (the shards' partials folded
+	// in) by the SHA-256 the manifest records, without reading the files;
+	// what the caches lack is computed from the samples and Warn says so.
+	FromPartials bool
+}
+
+// PartialsDir is the folder of shard s's partials in the store folder
+// store: per-sample values in the caches' formats, written by that shard
+// alone (docs/scale.md).
+func PartialsDir(store string, s translate.Shard) string {
+	return filepath.Join(store, translate.CacheDirName, "partials", fmt.Sprintf("shard-%d-of-%d", s.Index, s.Count))
 }
 
 func (j *Job) log(step string) {
@@ -194,8 +211,11 @@ func (j *Job) warn(msgs []string) {
 }
 
 func (j *Job) cacheDir(kind string) string {
-	if j.Cache == "" {
+	switch {
+	case j.Cache == "":
 		return ""
+	case j.Shard.Sharded():
+		return filepath.Join(PartialsDir(j.Cache, j.Shard), kind)
 	}
 	return filepath.Join(j.Cache, translate.CacheDirName, kind)
 }
@@ -231,6 +251,9 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	}
 	doc.Protocol.SamplesPerInput = recorded
 	doc.Warnings = append(append([]warning.Warning(nil), set.Warnings...), warns...)
+	if j.Shard.Sharded() {
+		return nil, j.partials(ctx, s, k)
+	}
 	in := &registry.Inputs{Params: p.Params(), M: set.M(), K: k, Grouped: set.Grouped()}
 	if needs.Has(registry.NeedPairs) {
 		if err := j.pairs(ctx, s, in, doc); err != nil {
@@ -307,39 +330,26 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 // samples of each input, or of the real-data row's random pairs of real
 // images, through one lpips.Embedder.PairDistances call.
 func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
-	p, set := j.Protocol, j.Set
-	pairing := lpips.Pairing(p.Pairing)
-	m, per := set.M(), p.Pairs
-	var items []batch.Item
-	var pairs [][2]int
-	k := 0 // items per group, for indices within an input
+	p := j.Protocol
+	items, pairs, m, per, k, err := j.pairItems()
+	if err != nil {
+		return err
+	}
 	if j.RealRow {
-		if set.M() < 2 {
-			return fmt.Errorf("the real data row needs at least 2 images, %s has %d", set.Name, set.M())
-		}
-		if pairing == lpips.All {
-			per = p.SamplesPerInput * (p.SamplesPerInput - 1) / 2
-		}
-		m, items = j.RealInputs, set.items(1, 0)
-		pairs = lpips.RandomPairs(p.Seed, len(items), m*per)
 		in.Pairing = "random real pairs"
 		if w := lpips.RealPairsWarning(len(items), len(pairs)); w != "" {
 			doc.Warnings = append(doc.Warnings, warning.New(CodeFewRealPairs, registry.KeyLPIPS, "%s", w))
 		}
 	} else {
-		k = p.LPIPSSamples()
-		per = len(lpips.PairIndices(pairing, p.PairsDrawn(), k, p.Seed))
-		items, pairs = set.items(k, 0), lpips.GroupPairs(pairing, p.PairsDrawn(), k, m, p.Seed)
 		in.Pairing, in.Trials = p.Pairing, max(p.Trials, 1)
 		doc.Protocol.PairsPerInput, doc.Protocol.Pairing = per, p.Pairing
 	}
 	j.log("LPIPS")
-	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
-	e.CacheEmbeddings, e.Batch = j.CacheEmbeddings, p.Batch
-	e.Bar = progress.New(len(items), "lpips", j.Quiet)
+	e := j.embedder(s, len(items))
 	dist, err := e.PairDistances(ctx, items, pairs)
 	e.Bar.Finish()
 	j.warn(e.Warnings)
+	j.computed(e.Computed, "LPIPS embeddings")
 	if err != nil {
 		return err
 	}
@@ -360,11 +370,58 @@ func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *r
 	return nil
 }
 
-// runner returns a classifier runner with j's cache and batch.
+// pairItems lists the images and the pairs (indices into them) whose
+// distances the LPIPS metrics need: the pairing's pairs of the first
+// samples of each of the m inputs, per pairs each and k images each, or
+// the real-data row's random pairs of real images (k = 0), m groups of per.
+func (j *Job) pairItems() (items []batch.Item, pairs [][2]int, m, per, k int, err error) {
+	p, set := j.Protocol, j.Set
+	pairing := lpips.Pairing(p.Pairing)
+	m, per = set.M(), p.Pairs
+	if j.RealRow {
+		if set.M() < 2 {
+			return nil, nil, 0, 0, 0, fmt.Errorf("the real data row needs at least 2 images, %s has %d", set.Name, set.M())
+		}
+		if pairing == lpips.All {
+			per = p.SamplesPerInput * (p.SamplesPerInput - 1) / 2
+		}
+		m, items = j.RealInputs, set.items(1, 0)
+		return items, lpips.RandomPairs(p.Seed, len(items), m*per), m, per, 0, nil
+	}
+	k = p.LPIPSSamples()
+	per = len(lpips.PairIndices(pairing, p.PairsDrawn(), k, p.Seed))
+	return set.items(k, 0), lpips.GroupPairs(pairing, p.PairsDrawn(), k, m, p.Seed), m, per, k, nil
+}
+
+// embedder returns an LPIPS embedder with j's cache, batch and trust.
+func (j *Job) embedder(s *Scorers, n int) *lpips.Embedder {
+	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+	e.CacheEmbeddings, e.Batch, e.Trust = j.CacheEmbeddings, j.Protocol.Batch, j.trust()
+	e.Bar = progress.New(n, "lpips", j.Quiet)
+	return e
+}
+
+// runner returns a classifier runner with j's cache, batch and trust.
 func (j *Job) runner(c *inception.Classifier) *inception.Runner {
 	r := inception.NewRunner(c, j.cacheDir("classifier"))
-	r.Batch = j.Protocol.Batch
+	r.Batch, r.Trust = j.Protocol.Batch, j.trust()
 	return r
+}
+
+// trust reports whether store samples' values are looked up by the
+// SHA-256 their manifest records, without reading the files: in the
+// scoring step of a sharded run, and in a shard task, whose partials hold
+// only values it computed from bytes verified against those hashes (so it
+// reads each of its samples once, not once to hash and once to run).
+func (j *Job) trust() bool { return j.FromPartials || j.Shard.Sharded() }
+
+// computed says, in the scoring step of a sharded run, that n values were
+// not in the shards' partials and were computed here from the samples.
+func (j *Job) computed(n int, what string) {
+	if j.FromPartials && n > 0 {
+		j.warn([]string{fmt.Sprintf("%s / %s: the shards' partials lacked %d %s: computed here from the samples (a shard did not finish its partials, or they were damaged)",
+			j.Dataset, j.Method, n, what)})
+	}
 }
 
 // logits gathers the classifier's logits of the K samples of each input.
@@ -376,6 +433,7 @@ func (j *Job) logits(ctx context.Context, s *Scorers, in *registry.Inputs, doc *
 	outs, err := r.RunItems(ctx, items)
 	r.Bar.Finish()
 	j.warn(r.Warnings)
+	j.computed(r.Computed, "classifier outputs")
 	if err != nil {
 		return err
 	}
@@ -426,6 +484,7 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 	}
 	r.Bar.Finish()
 	j.warn(r.Warnings)
+	j.computed(r.Computed, "features")
 	if err != nil {
 		return err
 	}

@@ -177,6 +177,10 @@ type Runner struct {
 	// Computed and Reused count images run through the network and found in
 	// a cache.
 	Computed, Reused int
+	// Trust serves an item with a recorded SHA-256 from the cache without
+	// reading its file (batch.Engine.Trust: the scoring step of a sharded
+	// run).
+	Trust bool
 	// Warnings collects, once each, what did not stop a run but should be
 	// shown with its result (a cache that could not be written). Read them
 	// between calls.
@@ -219,7 +223,7 @@ func (r *Runner) RunItems(ctx context.Context, items []batch.Item) (_ []Output, 
 			}}
 	}
 	eng := r.c.eng
-	eng.Batch, eng.MemoryBytes = r.Batch, r.MemoryBytes
+	eng.Batch, eng.MemoryBytes, eng.Trust = r.Batch, r.MemoryBytes, r.Trust
 	eng.Computed, eng.Reused, eng.Warnings = r.Computed, r.Reused, nil
 	var cache *outputCache
 	if r.CacheDir != "" && len(r.c.Classes) > 0 {

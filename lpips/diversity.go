@@ -153,7 +153,8 @@ func RealPairsWarning(n, drawn int) string {
 // and hashed as it is read, and refused when an item's recorded SHA-256
 // (a store's manifest) says otherwise. With a CacheDir every pair is first
 // looked up in the pair cache, keyed by the two images' content keys (so
-// every item is read and hashed before any lookup); only the images of the
+// every item is read and hashed before any lookup, but with Trust those
+// whose hash is recorded); only the images of the
 // pairs it lacks are embedded, each once, in one stream in the order the
 // pairs first need them, and each embedding is let go once its last pair
 // is computed (for the pairs of one input: when the input is done). The
@@ -164,12 +165,21 @@ func (e *Embedder) PairDistances(ctx context.Context, items []batch.Item, pairs 
 	pc := e.openPairs()
 	defer pc.close(e)
 	if pc != nil {
-		keys, err := batch.Hash(ctx, "lpips", items)
+		// With Trust, a recorded hash is the key as it stands: the files
+		// of pairs the cache holds are never read.
+		var idx []int
+		var read []batch.Item
+		for i, it := range items {
+			if !e.Trust || it.SHA256 == "" {
+				idx, read = append(idx, i), append(read, it)
+			}
+		}
+		keys, err := batch.Hash(ctx, "lpips", read)
 		if err != nil {
 			return nil, err
 		}
-		for i := range items {
-			items[i].SHA256 = keys[i]
+		for j, i := range idx {
+			items[i].SHA256 = keys[j]
 		}
 	}
 	// todo lists the pairs the cache lacks; order the images to embed, in

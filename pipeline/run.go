@@ -122,6 +122,7 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 		if err := c.checkComplete(ctx, &pl, o); err != nil {
 			return nil, err
 		}
+		pl.FromPartials = true
 	}
 	res, err := evaluate.Run(ctx, pl)
 	out := &Outcome{}
