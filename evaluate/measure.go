@@ -499,6 +499,15 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 		sp.output = inception.OutputFeatures
 	}
 	in.FeatureModel, in.FeaturePreprocess = FeatureModelName(c.Info()), c.Info().Metadata[model.MetaPreprocess]
+	ref := results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
+	switch {
+	case own:
+		doc.Models[results.ModelFeatures+"."+e.Key] = ref
+	case c != s.Classifier || !logits:
+		// The classifier's entry already names the features model when
+		// they are one.
+		doc.Models[results.ModelFeatures] = ref
+	}
 	if g, ok := done[sp]; ok {
 		in.Features, in.RealFeatures, in.RealStats = g.x, g.y, j.RealStats
 		return nil
@@ -546,15 +555,6 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 		doc.Protocol.RealStats = j.RealStatsName
 	} else {
 		doc.Protocol.Real = j.Real.Name
-	}
-	ref := results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
-	switch {
-	case own:
-		doc.Models[results.ModelFeatures+"."+e.Key] = ref
-	case c != s.Classifier || !logits:
-		// The classifier's entry already names the features model when
-		// they are one.
-		doc.Models[results.ModelFeatures] = ref
 	}
 	return nil
 }
