@@ -176,6 +176,37 @@ func TestFeatureSpaces(t *testing.T) {
 		t.Errorf("models %+v", doc.Models)
 	}
 
+	// FD against fid-stats' statistics of its own model is FD against the
+	// real folder (to 1e-9 relative); statistics of another features model
+	// are refused, naming the file.
+	for _, m := range []string{dino, inc} {
+		g, err := Stats(context.Background(), Plan{Protocol: p, Models: ModelFiles{Features: m}, NoCache: true}, filepath.Join(dir, "real"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		npz := filepath.Join(dir, filepath.Base(m)+".npz")
+		if err := WriteStats(npz, g); err != nil {
+			t.Fatal(err)
+		}
+		sp := pl
+		sp.Metrics, sp.Datasets = []string{"fd"}, []Dataset{pl.Datasets[0]}
+		sp.Datasets[0].Real, sp.Datasets[0].RealStats = "", npz
+		out, err := Run(context.Background(), sp)
+		if m == inc {
+			if err == nil || !strings.Contains(err.Error(), npz) || !strings.Contains(err.Error(), "features model (sha256)") {
+				t.Errorf("fd against the statistics of another model: %v", err)
+			}
+			continue
+		}
+		var f registry.FD
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := out.Docs[0].Metrics.GetExtra("fd", &f); !ok || err != nil || math.Abs(f.Value-fd.Value) > 1e-9*fd.Value {
+			t.Errorf("fd against statistics %+v (%v), against the folder %v", f, err, fd.Value)
+		}
+	}
+
 	// A metric reading an output its model lacks, and a metric_features
 	// key that reads no features model, are refused before any work.
 	pl.Metrics, pl.Models = []string{"sfid"}, ModelFiles{Features: dino}
