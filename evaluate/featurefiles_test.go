@@ -9,6 +9,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/registry"
+	"github.com/munit-eval/munit-eval/results"
 )
 
 // splitMixRows are n rows of d values offset + scale·(2u − 1), u the
@@ -94,6 +95,28 @@ func TestFeatureFilesMatchReferences(t *testing.T) {
 			t.Errorf("%s: M %d, K %d, want %d, %d", c.key, doc.Protocol.NumInputs, doc.Protocol.SamplesPerInput, m, k)
 		}
 	}
+	// sFID's computation (the sfid entry, here on the same rows as if they
+	// were spatial features) equals the ADM evaluator's: openai/
+	// guided-diffusion evaluations/evaluator.py's compute_statistics and
+	// FIDStatistics.frechet_distance, which print its sFID (TensorFlow
+	// stubbed out: those two are NumPy and SciPy).
+	xs, _, _, err := readEmbeddings(x, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys, _, _, err := readEmbeddings(y, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mt results.Metrics
+	in := &registry.Inputs{Params: p.Params(), M: m, K: k, Grouped: true, Features: xs, RealFeatures: ys}
+	if _, err := registry.Lookup(registry.KeySFID).Compute(in, &mt); err != nil {
+		t.Fatal(err)
+	}
+	var sf registry.FD
+	if _, err := mt.GetExtra(registry.KeySFID, &sf); err != nil || math.Abs(sf.Value-sfidADMEvaluator)/sfidADMEvaluator > 1e-6 {
+		t.Errorf("sfid %.17g (%v), ADM evaluator %.17g", sf.Value, err, sfidADMEvaluator)
+	}
 }
 
 // The references' values on TestFeatureFilesMatchReferences's embeddings
@@ -101,9 +124,12 @@ func TestFeatureFilesMatchReferences(t *testing.T) {
 // 6e−16 relative off). distance.py fed the float32 arrays themselves, as
 // cmmd-pytorch's main.py does, gives 0.23102760314941406 (6.2e−4 off: its
 // float32 kernel means near 1 nearly cancel; docs/metrics.md).
+// The ADM evaluator's Fréchet distance of the same rows is
+// 0.14586946656675215 (2.1e−14 relative off munit-eval's).
 const (
-	cmmdDistancePy = 0.23117045128451252
-	fdDGMEval      = 0.14586946656675517
+	cmmdDistancePy   = 0.23117045128451252
+	fdDGMEval        = 0.14586946656675517
+	sfidADMEvaluator = 0.14586946656675215
 )
 
 // TestFeatureFilesBadInput: each bad file gets one error naming it and
