@@ -508,19 +508,20 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 		// they are one.
 		doc.Models[results.ModelFeatures] = ref
 	}
+	if j.RealStats != nil && e.Stats {
+		// Statistics made with another resize, size or features model
+		// would give a number that looks comparable and is not. (An entry
+		// that takes no statistics warns that it needs real features.)
+		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, c.SHA256())); err != nil {
+			return err
+		}
+	}
 	if g, ok := done[sp]; ok {
 		in.Features, in.RealFeatures, in.RealStats = g.x, g.y, j.RealStats
 		return nil
 	}
 	if j.Real == nil && j.RealStats == nil {
 		return fmt.Errorf("FID, KID and PRDC need real images (or, for FID alone, real statistics)")
-	}
-	if j.RealStats != nil {
-		// Statistics made with another resize, size or features model
-		// would give a number that looks comparable and is not.
-		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, c.SHA256())); err != nil {
-			return err
-		}
 	}
 	if own {
 		j.log(e.Title + " features (" + filepath.Base(file) + ")")

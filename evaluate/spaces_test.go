@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/munit-eval/munit-eval/onnxbuild"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // pixelStats are the per-channel statistics of an image as the network
@@ -191,13 +193,28 @@ func TestFeatureSpaces(t *testing.T) {
 		sp := pl
 		sp.Metrics, sp.Datasets = []string{"fd"}, []Dataset{pl.Datasets[0]}
 		sp.Datasets[0].Real, sp.Datasets[0].RealStats = "", npz
-		out, err := Run(context.Background(), sp)
 		if m == inc {
-			if err == nil || !strings.Contains(err.Error(), npz) || !strings.Contains(err.Error(), "features model (sha256)") {
+			// cmmd reads dino's space first and takes no statistics; fd,
+			// in the same space, still checks them.
+			sp.Metrics = []string{"cmmd", "fd"}
+			if _, err := Run(context.Background(), sp); err == nil || !strings.Contains(err.Error(), npz) || !strings.Contains(err.Error(), "features model (sha256)") {
 				t.Errorf("fd against the statistics of another model: %v", err)
+			}
+			// FID takes inc's statistics; CMMD in dino's space says it
+			// needs the real features instead of refusing the run.
+			sp.Metrics = []string{"fid", "cmmd"}
+			out, err := Run(context.Background(), sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := out.Docs[0]
+			if _, has := d.Metrics.Extra["cmmd"]; has || d.Metrics.FID == nil || math.Abs(d.Metrics.FID.Value-doc.Metrics.FID.Value) > 1e-9*doc.Metrics.FID.Value ||
+				!slices.ContainsFunc(d.Warnings, func(w warning.Warning) bool { return w.Code == registry.CodeNoRealFeatures && w.Subject == "cmmd" }) {
+				t.Errorf("fid and cmmd against inc's statistics: FID %+v, warnings %v", d.Metrics.FID, d.Warnings)
 			}
 			continue
 		}
+		out, err := Run(context.Background(), sp)
 		var f registry.FD
 		if err != nil {
 			t.Fatal(err)

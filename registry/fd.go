@@ -56,7 +56,7 @@ func init() {
 			// The header names the space: FD (dinov2_vitl14).
 			col.Model, col.ModelKind = func(d *results.Document) string { f, _ := fdOf(d, key); return f.Model }, "features"
 		}
-		Register(&Entry{Key: key, Title: title, Needs: NeedFeatures | NeedReal, PerSample: true, Output: output, Extra: (*FD)(nil),
+		Register(&Entry{Key: key, Title: title, Needs: NeedFeatures | NeedReal, PerSample: true, Output: output, Extra: (*FD)(nil), Stats: key == KeyFD,
 			Compute: computeFrechet(key), Table: TableFrechet, Columns: []Column{col},
 			Protocol: func(d *results.Document) string {
 				f, ok := fdOf(d, key)

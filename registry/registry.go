@@ -114,6 +114,10 @@ type Entry struct {
 	// Default is true for the metrics an evaluation computes when it names
 	// none.
 	Default bool
+	// Stats is true when the entry takes published real statistics (a .npz
+	// of mu and sigma, Inputs.RealStats) in place of the real features: FID,
+	// and FD with statistics of its own features model.
+	Stats bool
 	// Output is the features model's output the entry reads (NeedFeatures):
 	// "" is the pool features ("features"), OutputSpatial sFID's spatial
 	// features.
