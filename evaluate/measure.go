@@ -175,7 +175,7 @@ func OpenScorers(f ModelFiles, needs registry.Need, mo model.Options) (s *Scorer
 		case s.Classifier != nil:
 			s.Features, s.files.Features = s.Classifier, f.Classifier
 		default:
-			return nil, fmt.Errorf("FID and KID need a features (or classifier) model")
+			return nil, fmt.Errorf("FID, KID, PRDC, CMMD, FD and sFID need a features (or classifier) model")
 		}
 		if !s.Features.HasFeatures() {
 			return nil, fmt.Errorf("%s: the FID/KID model has no \"features\" output; FID and KID need pool features (export it with features)", s.files.Features)
@@ -521,7 +521,7 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 		return nil
 	}
 	if j.Real == nil && j.RealStats == nil {
-		return fmt.Errorf("FID, KID and PRDC need real images (or, for FID alone, real statistics)")
+		return fmt.Errorf("%s needs real images (or, for FID and FD, real statistics)", e.Title)
 	}
 	if own {
 		j.log(e.Title + " features (" + filepath.Base(file) + ")")
