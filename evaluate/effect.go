@@ -22,6 +22,7 @@ import (
 var affects = map[string][]string{
 	"pairs":             {registry.KeyLPIPS},
 	"pairing":           {registry.KeyLPIPS},
+	"trials":            {registry.KeyLPIPS},
 	"splits":            {registry.KeyIS},
 	"contiguous_splits": {registry.KeyIS},
 	"fid_interval":      {registry.KeyFID, registry.KeyFD, registry.KeySFID},

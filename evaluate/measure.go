@@ -301,7 +301,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	needs := registry.NeedsOf(j.Metrics)
 	doc := results.New(j.Method, j.Dataset)
 	doc.Protocol = results.Protocol{NumInputs: set.M(), Seed: p.Seed, Bootstrap: p.Bootstrap, Select: set.Prov.Select,
-		ImageSize: set.Prov.Size, Inputs: set.Prov.Inputs, Samples: set.Prov.Samples, Randomness: set.Prov.Randomness}
+		ImageSize: set.Prov.Size, Inputs: set.Prov.Inputs, Samples: set.Prov.Samples, Randomness: set.Prov.Randomness, Preset: p.Preset}
 	doc.Versions = results.Versions{MunitEval: version.MunitEval, ONNXRuntime: model.ORTVersion()}
 	doc.Models = map[string]results.ModelRef{}
 	for role, ref := range set.Prov.Models {
@@ -367,7 +367,7 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 		case !set.Grouped():
 			return 0, 0, nil, fmt.Errorf("%s: LPIPS diversity needs samples grouped by input (%s or %s); a flat folder has none", set.Name, translate.LayoutDirs, translate.LayoutSuffix)
 		case have < need:
-			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.Pairs, need, need)
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.PairsDrawn(), need, need)
 		}
 	}
 	if perSample(j.Metrics) && set.Grouped() {
@@ -417,9 +417,9 @@ func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *r
 		}
 	} else {
 		k = p.LPIPSSamples()
-		per = len(lpips.PairIndices(pairing, p.Pairs, k))
-		items, pairs = set.items(k, 0), lpips.GroupPairs(pairing, p.Pairs, k, m)
-		in.Pairing = p.Pairing
+		per = len(lpips.PairIndices(pairing, p.PairsDrawn(), k, p.Seed))
+		items, pairs = set.items(k, 0), lpips.GroupPairs(pairing, p.PairsDrawn(), k, m, p.Seed)
+		in.Pairing, in.Trials = p.Pairing, max(p.Trials, 1)
 		doc.Protocol.PairsPerInput, doc.Protocol.Pairing = per, p.Pairing
 	}
 	j.log("LPIPS")
@@ -439,6 +439,11 @@ func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *r
 		in.Pairs[q] = results.Pair{Input: g, A: pairs[q][0] - g*k, B: pairs[q][1] - g*k, Distance: d}
 	}
 	in.PairsPerInput, in.LPIPSNet, in.LPIPSVersion = per, s.LPIPS.Net, s.LPIPS.Version
+	if ps, ok := PresetNamed(p.Preset); ok && ps.LPIPSVersion != "" && ps.LPIPSVersion != s.LPIPS.Version {
+		doc.Warnings = append(doc.Warnings, warning.New(CodePresetLPIPS, registry.KeyLPIPS,
+			"the %s preset's published LPIPS values were computed with LPIPS v%s, this model is v%s (v0.0 values are about half of v0.1's): compare with the paper's numbers only under the same version (docs/protocols.md)",
+			ps.Name, ps.LPIPSVersion, s.LPIPS.Version))
+	}
 	doc.Models[results.ModelLPIPS] = results.ModelRef{File: filepath.Base(s.files.LPIPS), SHA256: s.LPIPS.SHA256(),
 		Net: s.LPIPS.Net, Version: s.LPIPS.Version, Synthetic: s.LPIPS.Synthetic()}
 	return nil

@@ -139,11 +139,17 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkKeys(n, (*plain)(c)); err != nil {
 		return err
 	}
-	given := map[string]bool{}
+	given, metricsGiven := map[string]bool{}, false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
 		case "protocol":
 			v := n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+				// protocol: NAME is a preset with nothing overridden.
+				v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column,
+					Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: "preset", Line: v.Line}, v}}
+				n.Content[i+1] = v
+			}
 			if err := checkKeys(v, &c.Protocol); err != nil {
 				return err
 			}
@@ -153,6 +159,8 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 			}
 		case "seed":
 			given["seed"] = true
+		case "metrics":
+			metricsGiven = true
 		}
 	}
 	if given["fid_bootstrap"] {
@@ -162,6 +170,14 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	c.Protocol.Given = given
+	if c.Protocol.Preset != "" {
+		if err := evaluate.ApplyPreset(&c.Protocol, c.Protocol.Preset); err != nil {
+			return fmt.Errorf("line %d: %w", c.protocolLine, err)
+		}
+		if !metricsGiven {
+			c.Metrics = evaluate.PresetMetrics(c.Protocol.Preset)
+		}
+	}
 	return nil
 }
 

@@ -77,8 +77,11 @@ type Inputs struct {
 	Pairs      []results.Pair
 	// Pairing and PairsPerInput name how the pairs were drawn, LPIPSNet
 	// and LPIPSVersion the LPIPS model (NeedPairs).
-	Pairing                string
-	PairsPerInput          int
+	Pairing       string
+	PairsPerInput int
+	// Trials > 1 splits each input's pairs into that many equal blocks,
+	// one per trial (Protocol.Trials).
+	Trials                 int
 	LPIPSNet, LPIPSVersion string
 
 	// Logits is the C-order [M, K, C] logits array of the samples, and
