@@ -15,8 +15,11 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/batch"
@@ -39,14 +42,96 @@ type ModelFiles struct {
 	Classifier string
 	// Features is the FID/KID feature model ("": Classifier).
 	Features string
+	// Metric names, by metric key, a features model of the metric's own
+	// (fd: a DINOv2 export, cmmd: a CLIP export), so that metrics in
+	// different feature spaces share one evaluation; the others use
+	// Features.
+	Metric map[string]string
 }
 
-// Scorers are the opened scoring models. Features may be Classifier.
+// Scorers are the opened scoring models. Features may be Classifier;
+// metric holds the metrics' own features models (ModelFiles.Metric).
 type Scorers struct {
 	LPIPS      *lpips.Model
 	Classifier *inception.Classifier
 	Features   *inception.Classifier
 	files      ModelFiles
+	metric     map[string]*inception.Classifier
+	owned      []*inception.Classifier
+}
+
+// OpenPlanScorers opens the models the entries es need (OpenScorers),
+// each metric's own features model once per file (ModelFiles.Metric),
+// and checks that every features model has the output its metrics read
+// (sFID: "spatial").
+func OpenPlanScorers(f ModelFiles, es []*registry.Entry, mo model.Options) (s *Scorers, err error) {
+	var shared []*registry.Entry
+	for _, e := range es {
+		if f.Metric[e.Key] == "" || !e.Needs.Has(registry.NeedFeatures) {
+			shared = append(shared, e)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Metric)) {
+		if e := registry.Lookup(k); e == nil || !e.Needs.Has(registry.NeedFeatures) {
+			return nil, fmt.Errorf("models.metric_features names %q, not a metric of a features model (%s)", k, strings.Join(featureKeys(), ", "))
+		}
+	}
+	if s, err = OpenScorers(f, registry.NeedsOf(shared), mo); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	byFile := map[string]*inception.Classifier{}
+	for _, e := range es {
+		file := f.Metric[e.Key]
+		if file == "" || !e.Needs.Has(registry.NeedFeatures) {
+			continue
+		}
+		c := byFile[file]
+		if c == nil {
+			if c, err = inception.Open(file, mo); err != nil {
+				return nil, err
+			}
+			s.owned, byFile[file] = append(s.owned, c), c
+			if !c.HasFeatures() {
+				return nil, fmt.Errorf("%s: the features model of %s has no \"features\" output (export it with features)", file, e.Key)
+			}
+		}
+		if s.metric == nil {
+			s.metric = map[string]*inception.Classifier{}
+		}
+		s.metric[e.Key] = c
+	}
+	for _, e := range es {
+		if c, file, _ := s.featuresOf(e.Key); e.Output != "" && e.Needs.Has(registry.NeedFeatures) && !c.HasOutput(e.Output) {
+			return nil, fmt.Errorf("%s: %s reads the features model's %q output, which it lacks (python3 -m export.fid_inception writes it)", file, e.Title, e.Output)
+		}
+	}
+	return s, nil
+}
+
+// featureKeys are the keys of the metrics that read a features model.
+func featureKeys() []string {
+	var out []string
+	for _, e := range registry.All() {
+		if e.Needs.Has(registry.NeedFeatures) {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// featuresOf is the features model metric key reads, its file, and
+// whether it is the metric's own.
+func (s *Scorers) featuresOf(key string) (*inception.Classifier, string, bool) {
+	if c := s.metric[key]; c != nil {
+		return c, s.files.Metric[key], true
+	}
+	return s.Features, s.files.Features, false
 }
 
 // OpenScorers opens the models that needs ask for, each checked against
@@ -90,7 +175,7 @@ func OpenScorers(f ModelFiles, needs registry.Need, mo model.Options) (s *Scorer
 		case s.Classifier != nil:
 			s.Features, s.files.Features = s.Classifier, f.Classifier
 		default:
-			return nil, fmt.Errorf("FID and KID need a features (or classifier) model")
+			return nil, fmt.Errorf("FID, KID, PRDC, CMMD, FD and sFID need a features (or classifier) model")
 		}
 		if !s.Features.HasFeatures() {
 			return nil, fmt.Errorf("%s: the FID/KID model has no \"features\" output; FID and KID need pool features (export it with features)", s.files.Features)
@@ -109,6 +194,9 @@ func (s *Scorers) Close() {
 	}
 	if s.Features != nil && s.Features != s.Classifier {
 		s.Features.Close()
+	}
+	for _, c := range s.owned {
+		c.Close()
 	}
 	if s.Classifier != nil {
 		s.Classifier.Close()
@@ -265,12 +353,13 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			return nil, err
 		}
 	}
-	if needs.Has(registry.NeedFeatures) {
-		if err := j.features(ctx, s, in, doc, needs.Has(registry.NeedLogits)); err != nil {
-			return nil, err
-		}
-	}
+	spaces := map[space]gathered{}
 	for _, e := range j.Metrics {
+		if e.Needs.Has(registry.NeedFeatures) {
+			if err := j.features(ctx, s, e, in, doc, needs.Has(registry.NeedLogits), spaces); err != nil {
+				return nil, err
+			}
+		}
 		ws, err := e.Compute(in, &doc.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", set.Name, e.Title, err)
@@ -449,23 +538,59 @@ func (j *Job) logits(ctx context.Context, s *Scorers, in *registry.Inputs, doc *
 	return nil
 }
 
-// features gathers the features model's features of the K samples of
-// each input and of the real images (or takes the real statistics), each
-// resized to CleanSize first in ResizeClean mode. Samples and real images
-// run apart, so that a batch never mixes them (what a network computes
-// for an image stays independent of which others share its batch).
-func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document, logits bool) error {
-	if j.Real == nil && j.RealStats == nil {
-		return fmt.Errorf("FID, KID and PRDC need real images (or, for FID alone, real statistics)")
+// space is a feature space: a features model and the output read.
+type space struct {
+	c      *inception.Classifier
+	output string
+}
+
+// gathered are a space's features of the samples and of the real images.
+type gathered struct{ x, y [][]float64 }
+
+// features gathers, once per feature space (done), the features of the
+// K samples of each input and of the real images (or takes the real
+// statistics) that entry e reads: its features model's output, each
+// image resized to CleanSize first in ResizeClean mode; and sets in's
+// features for e. Samples and real images run apart, so that a batch
+// never mixes them (what a network computes for an image stays
+// independent of which others share its batch). Two outputs of one model
+// share its runs (the classifier's memory cache).
+func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *registry.Inputs, doc *results.Document, logits bool, done map[space]gathered) error {
+	c, file, own := s.featuresOf(e.Key)
+	sp := space{c, e.Output}
+	if sp.output == "" {
+		sp.output = inception.OutputFeatures
 	}
-	if j.RealStats != nil {
+	in.FeatureModel, in.FeaturePreprocess = FeatureModelName(c.Info()), c.Info().Metadata[model.MetaPreprocess]
+	ref := results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
+	switch {
+	case own:
+		doc.Models[results.ModelFeatures+"."+e.Key] = ref
+	case c != s.Classifier || !logits:
+		// The classifier's entry already names the features model when
+		// they are one.
+		doc.Models[results.ModelFeatures] = ref
+	}
+	if j.RealStats != nil && e.Stats {
 		// Statistics made with another resize, size or features model
-		// would give a number that looks comparable and is not.
-		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, s.Features.SHA256())); err != nil {
+		// would give a number that looks comparable and is not. (An entry
+		// that takes no statistics warns that it needs real features.)
+		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, c.SHA256())); err != nil {
 			return err
 		}
 	}
-	j.log("FID and KID")
+	if g, ok := done[sp]; ok {
+		in.Features, in.RealFeatures, in.RealStats = g.x, g.y, j.RealStats
+		return nil
+	}
+	if j.Real == nil && j.RealStats == nil {
+		return fmt.Errorf("%s needs real images (or, for FID and FD, real statistics)", e.Title)
+	}
+	if own {
+		j.log(e.Title + " features (" + filepath.Base(file) + ")")
+	} else {
+		j.log("FID and KID")
+	}
 	clean := 0
 	if j.Protocol.Resize == ResizeClean {
 		clean = CleanSize
@@ -476,11 +601,12 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 		real = j.Real.items(1, clean)
 	}
 	samples := j.Set.items(in.K, clean)
-	r := j.runner(s.Features)
+	r := j.runner(c)
 	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
+	var g gathered
 	var err error
-	if in.Features, err = features(ctx, r, samples); err == nil && real != nil {
-		in.RealFeatures, err = features(ctx, r, real)
+	if g.x, err = outputRows(ctx, r, samples, sp.output); err == nil && real != nil {
+		g.y, err = outputRows(ctx, r, real, sp.output)
 	}
 	r.Bar.Finish()
 	j.warn(r.Warnings)
@@ -488,18 +614,35 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 	if err != nil {
 		return err
 	}
+	done[sp] = g
+	in.Features, in.RealFeatures = g.x, g.y
 	if in.RealStats = j.RealStats; j.RealStats != nil {
 		doc.Protocol.RealStats = j.RealStatsName
 	} else {
 		doc.Protocol.Real = j.Real.Name
 	}
-	// The classifier's entry already names the features model when they
-	// are one.
-	if s.Features != s.Classifier || !logits {
-		doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
-			Synthetic: s.Features.Info().Synthetic()}
-	}
 	return nil
+}
+
+// FeatureModelName names a features model in results: the architecture
+// its exporter recorded (munit_eval.config's arch, "dinov2_vitl14"), else
+// its file name without .onnx.
+func FeatureModelName(info *model.Info) string {
+	var cfg struct{ Arch string }
+	if json.Unmarshal([]byte(info.Metadata["munit_eval.config"]), &cfg) == nil && cfg.Arch != "" {
+		return cfg.Arch
+	}
+	return strings.TrimSuffix(filepath.Base(info.Path), filepath.Ext(info.Path))
+}
+
+// outputRows runs items through r and returns the named feature output in
+// float64.
+func outputRows(ctx context.Context, r *inception.Runner, items []batch.Item, output string) ([][]float64, error) {
+	outs, err := r.RunItems(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return inception.OutputRows(outs, output)
 }
 
 // features runs items through r and returns their features in float64.

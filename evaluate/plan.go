@@ -124,8 +124,7 @@ func Run(ctx context.Context, pl Plan) (*Outcome, error) {
 	if err := p.Validate(es); err != nil {
 		return nil, err
 	}
-	needs := registry.NeedsOf(es)
-	s, err := OpenScorers(pl.Models, needs, pl.Run.ModelOptions())
+	s, err := OpenPlanScorers(pl.Models, es, pl.Run.ModelOptions())
 	if err != nil {
 		return nil, err
 	}

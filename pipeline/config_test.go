@@ -77,6 +77,15 @@ func TestParseGood(t *testing.T) {
 	if g := c.Protocol.Given; !g["num_inputs"] || !g["pr_k"] || !g["seed"] || g["samples_per_input"] {
 		t.Fatalf("given keys %v", g)
 	}
+	// Each metric may name its own features model; the plan carries
+	// them resolved.
+	two := strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features: {fd: g.onnx, cmmd: enc.onnx}", 1) + "metrics: [fid, fd, cmmd, sfid]\n"
+	if c, err = Parse(filepath.Join(dir, "eval.yaml"), []byte(two)); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Plan(Options{}).Models; m.Metric["fd"] != filepath.Join(dir, "g.onnx") || m.Metric["cmmd"] != filepath.Join(dir, "enc.onnx") || len(m.Metric) != 2 || m.Classifier != filepath.Join(dir, "cls.onnx") {
+		t.Fatalf("metric features models %+v", m)
+	}
 }
 
 func TestParseErrorsNameTheLine(t *testing.T) {
@@ -129,6 +138,9 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"huge num_real", strings.Replace(good, "pairs: 4", "pairs: 4\n  num_real: 100000000000", 1), "num_real must be at most"},
 		{"huge kid subsets", strings.Replace(good, "pairs: 4", "pairs: 4\n  kid_subsets: 100000000", 1), "kid_subsets must be at most"},
 		{"overflowing integer", strings.Replace(good, "pairs: 4", "pairs: 99999999999999999999999", 1), "line 5"},
+		{"metric_features of a metric without features", strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features:\n    lpips: cls.onnx", 1), `line 10: metric_features names "lpips"`},
+		{"missing metric features model", strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features: {fd: dino.onnx}", 1), "line 9: dino.onnx: no such file"},
+		{"fd without a features model", strings.Replace(strings.Replace(good, "  classifier: cls.onnx\n", "", 1), "seed: 3", "seed: 3\nmetrics: [lpips, fd]", 1), "metrics name fd but models has no features (or classifier) model, nor metric_features.fd"},
 		{"unknown top key names no Go type", strings.Replace(good, "seed: 3", "sede: 3", 1), `line 2: unknown key "sede"`},
 	}
 	for _, c := range cases {

@@ -37,7 +37,7 @@ func init() {
 		Compute: computeIS, Present: func(m *results.Metrics) bool { return m.IS != nil || m.ISSplits != nil },
 		Table: TableScores, Columns: isColumns, Protocol: isProtocol, Details: isDetails, DetailNotes: isDetailNotes,
 		Compare: isCompare, Comparable: isComparable})
-	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
+	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true, Stats: true,
 		Compute: computeFID, Present: func(m *results.Metrics) bool { return m.FID != nil },
 		Table: TableDistances, Columns: fidColumns, Protocol: fidProtocol, Details: fidDetails,
 		Compare: fidCompare, Comparable: fidComparable})

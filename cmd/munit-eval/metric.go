@@ -27,12 +27,13 @@ type planKey struct{ key, flag, usage string }
 // checks that every flag and every key has its row.
 var planKeys = []planKey{
 	{"seed", "seed", "seed of the latent codes, input selection, real pairs and bootstraps"},
-	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc; default: the command's)"},
+	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc, cmmd, fd, sfid; default: the command's)"},
 	{"cache", "no-cache", "do not keep pair distances, embeddings or classifier outputs on disk (the file's cache: false)"},
 	{"cache_embeddings", "cache-embeddings", "also cache the full LPIPS embeddings on disk (about 1 MB per 256x256 image), for re-pairing"},
 	{"models.lpips", "lpips", "LPIPS embedding ONNX model"},
 	{"models.classifier", "classifier", "classifier ONNX model (IS/CIS; FID/KID/PRDC too unless --features)"},
-	{"models.features", "features", "features ONNX model of FID, KID and PRDC (default: --classifier)"},
+	{"models.features", "features", "features ONNX model of FID, KID, PRDC, CMMD and FD (default: --classifier; cmmd and fd: or embeddings X.npy)"},
+	{"models.metric_features", "metric-features", "a metric's own features model, e.g. fd=dinov2.onnx,cmmd=clip.onnx (others use --features)"},
 	{"datasets.name", "dataset", "dataset name for the results document"},
 	{"datasets.inputs", "inputs", "input image folder for --generator"},
 	{"datasets.real", "real", "real target image folder (the real-data LPIPS row, FID, KID, PRDC)"},
@@ -87,7 +88,7 @@ func (f *planFlags) bind(key string) any {
 	}
 	return map[string]any{"seed": &f.Plan.Protocol.Seed, "metrics": &f.Plan.Metrics, "cache": &f.Plan.NoCache,
 		"cache_embeddings": &f.Plan.CacheEmbeddings, "models.lpips": &f.Plan.Models.LPIPS, "models.classifier": &f.Plan.Models.Classifier,
-		"models.features": &f.Plan.Models.Features, "datasets.name": &f.Dataset.Name, "datasets.inputs": &f.Dataset.Inputs,
+		"models.features": &f.Plan.Models.Features, "models.metric_features": &f.Plan.Models.Metric, "datasets.name": &f.Dataset.Name, "datasets.inputs": &f.Dataset.Inputs,
 		"datasets.real": &f.Dataset.Real, "datasets.real_size": &f.Dataset.RealSize, "datasets.real_stats": &f.Dataset.RealStats,
 		"datasets.methods.name": &f.Source.Method, "datasets.methods.generator": &f.Source.Generator, "datasets.methods.decoder": &f.Source.Decoder,
 		"datasets.methods.folder": &f.Source.Folder, "datasets.methods.samples": &f.Source.Samples, "datasets.methods.latents": &f.Source.Latents}[key]
@@ -112,6 +113,8 @@ func (f *planFlags) register(cmd *cobra.Command, keys ...string) {
 			fs.BoolVar(v, r.flag, *v, r.usage)
 		case *[]string:
 			fs.StringSliceVar(v, r.flag, *v, r.usage)
+		case *map[string]string:
+			fs.StringToStringVar(v, r.flag, *v, r.usage)
 		}
 	}
 	fs.MarkDeprecated("fid-bootstrap", "the FID interval is a jackknife over input groups and the count was never used: use --fid-interval on|off|auto")
