@@ -53,7 +53,7 @@ func TestWritePlots(t *testing.T) {
 		kinds = append(kinds, p.Kind+"_"+p.Dataset)
 	}
 	sort.Strings(kinds)
-	want := []string{"diversity_edges2shoes", "lpips_pairs_edges2shoes", "preference_edges2shoes", "scores_cat2dog"}
+	want := []string{"diversity_edges2shoes", "fid_cat2dog-fid", "kid_cat2dog-fid", "lpips_pairs_edges2shoes", "preference_edges2shoes", "scores_cat2dog"}
 	if len(kinds) != len(want) {
 		t.Fatalf("plots %v, want %v", kinds, want)
 	}
