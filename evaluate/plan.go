@@ -33,6 +33,11 @@ type Plan struct {
 	NoCache, CacheEmbeddings bool
 	// Force discards store samples of a different model, seed or inputs.
 	Force bool
+	// RealRowLPIPS limits the real-data row to LPIPS (a metric command's:
+	// its output is the method's document, and lpips' the real row's
+	// besides); otherwise the row has every asked metric with a real-data
+	// value.
+	RealRowLPIPS bool
 	// ResultsDir, when set, receives each document as
 	// <dataset>__<method folder>.json as soon as it is measured.
 	ResultsDir string
@@ -231,7 +236,7 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 	// compare samples with them, between two seeded halves).
 	var row []*registry.Entry
 	for _, e := range es {
-		if e.Needs.Has(registry.NeedPairs) || e.Needs.Has(registry.NeedLogits) || (e.Needs.Has(registry.NeedReal) && job.RealStats == nil) {
+		if e.Needs.Has(registry.NeedPairs) || (!pl.RealRowLPIPS && (e.Needs.Has(registry.NeedLogits) || (e.Needs.Has(registry.NeedReal) && job.RealStats == nil))) {
 			row = append(row, e)
 		}
 	}
