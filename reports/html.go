@@ -91,7 +91,25 @@ func modelRows(order []htmlModel, used map[htmlModel][]string, methods map[strin
 }
 
 type htmlDoc struct {
-	Source, Method, Dataset, Created, MunitEval, ONNXRuntime, Protocol, Randomness string
+	Method, Dataset, Created, MunitEval, ONNXRuntime, Protocol, Randomness string
+	// Source is the document's path, breakable after each "/" only
+	// (pathBreaks), never inside a name.
+	Source template.HTML
+}
+
+// pathBreaks escapes a path and lets it break only after a "/" (<wbr>),
+// each name kept whole (nowrap: not even at its hyphens), so a long path
+// wraps at its folders and no name is cut.
+func pathBreaks(p string) template.HTML {
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		sep := "/"
+		if i == len(parts)-1 {
+			sep = ""
+		}
+		parts[i] = `<span class="seg">` + template.HTMLEscapeString(parts[i]+sep) + `</span>`
+	}
+	return template.HTML(strings.Join(parts, "<wbr>"))
 }
 
 // randomnessText says in words where a method's sample-to-sample variation
@@ -229,7 +247,7 @@ func buildPage(s *Summary, docs []*results.Document, sources []string, opts Opti
 		if i < len(sources) {
 			src = relTo(opts.Out, sources[i])
 		}
-		p.Docs = append(p.Docs, htmlDoc{Source: src, Method: d.Method, Dataset: datasetOf(d), Created: d.Created,
+		p.Docs = append(p.Docs, htmlDoc{Source: pathBreaks(src), Method: d.Method, Dataset: datasetOf(d), Created: d.Created,
 			MunitEval: d.Versions.MunitEval, ONNXRuntime: d.Versions.ONNXRuntime, Protocol: protocolText(d.Protocol),
 			Randomness: randomnessText(d.Protocol.Randomness)})
 		runtimes["munit-eval "+orUnknown(d.Versions.MunitEval)+", onnxruntime "+orUnknown(d.Versions.ONNXRuntime)] = true
@@ -281,6 +299,7 @@ div.scroll { overflow-x: auto; }
 td.nowrap { white-space: nowrap; }
 table.prov code { word-break: normal; overflow-wrap: normal; }
 table.prov td.file { white-space: nowrap; }
+table.prov td.path { min-width: 14rem; } span.seg { white-space: nowrap; }
 table.results td.text { text-align: left; }
 .interval { color: #555; }
 ul.notes { font-size: 0.85rem; color: #333; }
@@ -315,7 +334,7 @@ figcaption { font-size: 0.85rem; color: #444; }
 <h3>Results documents</h3>
 <div class="scroll"><table class="prov" id="documents">
 <tr><th>Method</th><th>Dataset</th><th>File</th><th>Created</th>{{if $versions}}<th>munit-eval</th><th>onnxruntime</th>{{end}}<th>Protocol</th><th>Randomness</th></tr>
-{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td class="file"><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td>{{if $versions}}<td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td>{{end}}<td>{{.Protocol}}</td><td>{{.Randomness}}</td></tr>
+{{range .Docs}}<tr><td>{{.Method}}</td><td>{{.Dataset}}</td><td class="path"><code>{{.Source}}</code></td><td class="nowrap">{{.Created}}</td>{{if $versions}}<td>{{.MunitEval}}</td><td>{{.ONNXRuntime}}</td>{{end}}<td>{{.Protocol}}</td><td>{{.Randomness}}</td></tr>
 {{end}}</table></div>
 <h3>Models</h3>
 <div class="scroll"><table class="prov" id="models">
