@@ -264,6 +264,21 @@ func buildPage(s *Summary, docs []*results.Document, sources []string, opts Opti
 		}
 	}
 	p.Models = modelRows(order, models, methods)
+	// The documents in the tables' order: by dataset, then the paper's
+	// method order (the files' order is their names').
+	var dsOrder []string
+	for _, d := range p.Docs {
+		if !slices.Contains(dsOrder, d.Dataset) {
+			dsOrder = append(dsOrder, d.Dataset)
+		}
+	}
+	sort.SliceStable(p.Docs, func(i, j int) bool {
+		a, b := p.Docs[i], p.Docs[j]
+		if a.Dataset != b.Dataset {
+			return slices.Index(dsOrder, a.Dataset) < slices.Index(dsOrder, b.Dataset)
+		}
+		return methodLess(a.Method, b.Method)
+	})
 	c := collect(docs)
 	p.Warnings = allWarnings(c)
 	for r := range runtimes {

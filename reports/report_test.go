@@ -289,16 +289,18 @@ const layoutJS = `(() => {
   return {
     broken: els.filter(e => e.closest("td.path") ? midName(e) : lines(e) > 1).map(e => e.textContent),
     models: [...document.querySelectorAll("#models tr td:first-child")].map(e => e.textContent),
+    documents: [...document.querySelectorAll("#documents tr td:first-child")].map(e => e.textContent),
     warnings: [...document.querySelectorAll("#provenance ~ ul.warn li")].map(e => e.textContent),
     captions: [...document.querySelectorAll("figcaption")].map(e => e.textContent),
   };
 })()`
 
 type layout struct {
-	Broken   []string `json:"broken"`
-	Models   []string `json:"models"`
-	Warnings []string `json:"warnings"`
-	Captions []string `json:"captions"`
+	Broken    []string `json:"broken"`
+	Models    []string `json:"models"`
+	Documents []string `json:"documents"`
+	Warnings  []string `json:"warnings"`
+	Captions  []string `json:"captions"`
 }
 
 // TestIndexLayout lays the page out in headless Chromium at 1,600 px and at
@@ -346,6 +348,10 @@ func TestIndexLayout(t *testing.T) {
 		// generators.
 		if n := strings.Count(strings.Join(got.Models, "|"), "all"); len(got.Models) != 7+5+3 || n != 3 {
 			t.Errorf("%d px: models rows %q, want 15 with 3 shared by all", width, got.Models)
+		}
+		// The documents in the tables' order, not the files'.
+		if want := []string{"UNIT", "CycleGAN", "CycleGAN*", "MUNIT w/o L^x_recon", "MUNIT", "BicycleGAN", results.MethodRealData}; len(got.Documents) < 7 || !slices.Equal(got.Documents[:7], want) {
+			t.Errorf("%d px: documents %q, want edges2shoes's first, in the order %q", width, got.Documents, want)
 		}
 		if !slices.ContainsFunc(got.Warnings, func(w string) bool { return strings.HasPrefix(w, StudyName+" (edges2shoes): simulated judgments") }) {
 			t.Errorf("%d px: warnings %q, want the simulated workers attributed to the %s", width, got.Warnings, StudyName)
