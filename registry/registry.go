@@ -70,6 +70,10 @@ type Inputs struct {
 	// image is its own (K = 1) and Grouped is false.
 	M, K    int
 	Grouped bool
+	// RealRow is set for the real-data row: the samples are the real
+	// images themselves (for the features, one seeded half of them against
+	// the other), each its own input.
+	RealRow bool
 
 	// PairGroups[i] holds input i's pair distances; Pairs lists every pair
 	// (NeedPairs).
