@@ -480,3 +480,24 @@ func TestDesignBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestCatchWarning: amt make says when its catch questions per HIT make
+// the default 80% threshold all or nothing (fewer than 5), and what
+// would tolerate a miss; 5 or more, or none, say nothing.
+func TestCatchWarning(t *testing.T) {
+	for _, tc := range []struct {
+		c, perHIT int
+		want      string
+	}{
+		{1, 10, "1 catch question(s) per HIT: a worker who answers one HIT meets amt analyze's 80% catch threshold only with all of them right"},
+		{1, 10, "--catch 0.5 keeps a worker who misses one"},
+		{2, 20, "--catch 0.25 keeps"},
+		{1, 4, "a worker who misses one is kept from 5 catch questions on, so a HIT needs more than 5 questions (--per-hit)"},
+		{5, 10, ""}, {6, 10, ""}, {0, 10, ""},
+	} {
+		got := catchWarning(tc.c, tc.perHIT)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%d of %d: %q, want %q", tc.c, tc.perHIT, got, tc.want)
+		}
+	}
+}

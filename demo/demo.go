@@ -146,6 +146,7 @@ func AMT(ctx context.Context, c *pipeline.Config, out *pipeline.Outcome, o Optio
 		cfg.Methods = append(cfg.Methods, amt.Method{Name: m.name, Store: filepath.Join(store, dir)})
 	}
 	cfg.Reference = "MUNIT"
+	cfg.Dataset = Dataset
 	cfg.Questions = o.Questions
 	cfg.Seed = int64(o.Seed)
 	cfg.Out = filepath.Join(c.Resolve(c.Out), "amt")
