@@ -117,7 +117,9 @@ func Run(ctx context.Context, w io.Writer, dir string, setupOnly bool, o Options
 		return err
 	}
 	if o.Questions > 0 {
-		fmt.Fprintf(log, "%s: simulated AMT study\n", Dataset)
+		if !run.Quiet {
+			fmt.Fprintf(log, "%s: simulated AMT study\n", Dataset)
+		}
 		if err := AMT(ctx, c, out, o); err != nil {
 			return err
 		}

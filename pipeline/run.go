@@ -17,7 +17,9 @@ import (
 type Options struct {
 	Threads int
 	Device  string
-	Quiet   bool
+	// Quiet draws no progress bars and logs no step lines (warnings,
+	// notes and the closing summary are still logged): -q.
+	Quiet bool
 	// Force discards store samples of a different model or seed.
 	Force bool
 	// Log receives one line per step and the samples' warnings (nil for
@@ -67,8 +69,11 @@ func (c *Config) Plan(o Options) evaluate.Plan {
 	pl := evaluate.Plan{Protocol: c.Protocol, Metrics: c.Metrics, Force: o.Force, ResultsDir: c.ResultsDir(), Now: o.Now,
 		Models: evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value), Classifier: c.Resolve(c.Models.Classifier.Value),
 			Features: c.Resolve(c.Models.Features.Value)},
-		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings, Log: o.Log,
+		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings,
 		Run: evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet, Memory: o.Memory}}
+	if !o.Quiet {
+		pl.Log = o.Log // the step lines
+	}
 	if o.Log != nil {
 		pl.Warn = func(msg string) { fmt.Fprintf(o.Log, "warning: %s\n", msg) }
 	}

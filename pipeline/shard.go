@@ -36,7 +36,7 @@ func (c *Config) generate(ctx context.Context, pl evaluate.Plan, o Options, out 
 			if src.Samples != "" {
 				continue // read as they are: nothing to generate
 			}
-			if o.Log != nil {
+			if o.Log != nil && !o.Quiet {
 				fmt.Fprintf(o.Log, "%s / %s: samples of shard %s\n", d.Name, src.Method, o.Shard)
 			}
 			src.Shard = o.Shard
