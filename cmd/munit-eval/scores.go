@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
@@ -144,7 +145,7 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 }
 
 func init() {
-	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, Store: "store"}}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}}}
 	var out string
 	cmd := &cobra.Command{
 		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
@@ -167,10 +168,15 @@ for fid; the features are cached in the store (--store, --no-cache).
 				return usageError{fmt.Errorf("fid-stats: %w", evaluate.FlagError(err))}
 			}
 			pl.Warn, pl.Run = warnStderr, global.run(false)
+			notice, err := userStore(&f.Store)
+			if err != nil {
+				return usageError{fmt.Errorf("fid-stats: %w", err)}
+			}
 			if err := model.Init(global.ortLib); err != nil {
 				return err
 			}
 			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.Store)
+			notice(os.Stderr)
 			if err == nil {
 				err = evaluate.WriteStats(out, g)
 			}
@@ -181,7 +187,7 @@ for fid; the features are cached in the store (--store, --no-cache).
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
-	cmd.Flags().StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
+	cmd.Flags().StringVar(&f.Store, "store", "", "the store folder whose .cache/ keeps the features (default: $XDG_CACHE_HOME/munit-eval, else ~/.cache/munit-eval)")
 	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
 }
