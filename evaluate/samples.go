@@ -47,6 +47,10 @@ type SampleSet struct {
 	// Warnings go first in the results document (fewer inputs than asked,
 	// a default count that left inputs out, a method-name mismatch).
 	Warnings []warning.Warning
+	// FromFolder is the pre-generated folder a store's samples were
+	// copied from (translate --from-folder; "" for a generator's store):
+	// more samples must come from there, not from rerunning translate.
+	FromFolder string
 	// Generated is what a shard translated (Source.Shard): the set is
 	// then other shards' work too, and holds no Refs.
 	Generated *translate.Summary
@@ -283,7 +287,7 @@ func Generate(ctx context.Context, src Source, p Protocol, k int, o RunOptions) 
 // storeSet is the first m inputs of a store, every sample it holds.
 func storeSet(st *translate.Store, m int) *SampleSet {
 	man := st.Manifest()
-	set := &SampleSet{Name: st.Dir(), Method: st.Method(), Layout: LayoutStore, Refs: make([][]images.Ref, m)}
+	set := &SampleSet{Name: st.Dir(), Method: st.Method(), Layout: LayoutStore, Refs: make([][]images.Ref, m), FromFolder: man.FromFolder}
 	for i := range m {
 		set.Refs[i] = make([]images.Ref, st.SamplesPerInput())
 		for k := range set.Refs[i] {

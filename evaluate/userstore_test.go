@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/translate"
 )
 
 // TestUserStore: XDG_CACHE_HOME/munit-eval when it is absolute, else
@@ -49,5 +52,33 @@ func TestStoreNotice(t *testing.T) {
 	StoreNotice(dir)(&w)
 	if w.Len() > 0 {
 		t.Errorf("notice for an existing store: %q", w.String())
+	}
+}
+
+// TestRerunHint: a store too small for the metrics says where more
+// samples come from: rerunning translate for a generator's store, the
+// folder its files were copied from for a --from-folder store (which no
+// translate rerun can grow), nothing for a plain folder.
+func TestRerunHint(t *testing.T) {
+	refs := make([][]images.Ref, 4)
+	for i := range refs {
+		refs[i] = make([]images.Ref, 3)
+	}
+	for _, tc := range []struct {
+		layout, from, metric string
+		want, not            string
+	}{
+		{LayoutStore, "", "is", "(rerun translate with --samples-per-input 5)", "copied"},
+		{LayoutStore, "/data/pregen", "is", "(its samples were copied from /data/pregen: copy again, with translate --from-folder, from a folder holding at least 5 samples per input)", "rerun translate"},
+		{LayoutStore, "/data/pregen", "lpips", "from a folder holding at least 38 samples per input", "rerun translate"},
+		{translate.LayoutDirs, "", "is", "asked for (samples_per_input)", "translate"},
+	} {
+		p := DefaultProtocol()
+		p.SamplesPerInput, p.Given = 5, map[string]bool{"samples_per_input": true}
+		set := &SampleSet{Name: "s", Layout: tc.layout, FromFolder: tc.from, Refs: refs}
+		_, _, _, err := (&Job{Protocol: p, Metrics: entries(t, tc.metric), Set: set}).samplesUsed()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("%s from %q, %s: %v; want %q without %q", tc.layout, tc.from, tc.metric, err, tc.want, tc.not)
+		}
 	}
 }

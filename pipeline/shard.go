@@ -193,8 +193,8 @@ func (o *Outcome) ShardSummary(file string, shard translate.Shard) string {
 			state = "store complete"
 		}
 		done = done && g.Complete
-		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s)\n",
-			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Computed, g.Reused, state)
+		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %s, %d reused; %s)\n",
+			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Made(), g.Reused, state)
 	}
 	next := "when every shard has finished"
 	if done {
