@@ -350,6 +350,17 @@ func OpenSet(dir, method string, p *Protocol) (*SampleSet, error) {
 		}
 		set.Refs = set.Refs[:p.NumInputs]
 	}
+	var paths []string
+	for _, row := range set.Refs {
+		for _, r := range row {
+			paths = append(paths, r.Path)
+		}
+	}
+	if w, err := imageMix(dir, paths); err != nil {
+		return nil, err
+	} else if w != nil {
+		set.Warnings = append(set.Warnings, *w)
+	}
 	set.Method = method
 	if method == "" {
 		set.Method = filepath.Base(filepath.Clean(dir))
