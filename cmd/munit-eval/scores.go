@@ -31,7 +31,7 @@ seeded by --seed), and the conventional Inception Score of Salimans et al.
 (exp of the mean KL within each of --splits splits; mean and population std).
 
 The paper's protocol is the default: 100 inputs x 100 samples, translated
-through the sample store (--store, default ./store) as needed (--generator)
+through the sample store (--store, default the per-user store) as needed (--generator)
 or read from it (--samples). --logits scores a float32 [M, K, C] logits array
 from anywhere instead.
 
@@ -87,7 +87,7 @@ neighbours, as torch-fidelity) and density and coverage (Naeem et al.
 2020, --dc-k 5); prdc reports those four alone.
 
 The samples: a store folder (--samples STORE/<method>), a generator run
-through the store (--generator, --inputs; --store, default ./store), or a
+through the store (--generator, --inputs; --store, default the per-user store), or a
 plain folder given as the first argument (or --samples DIR without a
 manifest): samples grouped by input (DIR/<stem>/<k>.png or
 DIR/<stem>_<k>.png), of which the first --samples-per-input of each input
