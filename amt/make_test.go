@@ -450,8 +450,9 @@ func TestDesignBatch(t *testing.T) {
 	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
 		t.Errorf("DesignBatch created %s", cfg.Out)
 	}
-	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "UNIT: 5 questions drawn from 3 samples") {
-		t.Errorf("warnings %q, want one about UNIT's 3 samples", d.Warnings)
+	// The second: 1 catch question per HIT of 4 (TestCatchWarning).
+	if len(d.Warnings) != 2 || !strings.Contains(d.Warnings[0], "UNIT: 5 questions drawn from 3 samples") || !strings.Contains(d.Warnings[1], "1 catch question(s) per HIT") {
+		t.Errorf("warnings %q, want one about UNIT's 3 samples and one about the catch questions", d.Warnings)
 	}
 	real := map[string]int{}
 	for _, q := range d.Key.Questions {
