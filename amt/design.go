@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/images"
@@ -277,10 +278,11 @@ func catchWarning(c, perHIT int) string {
 	if c == 0 || need == 0 || c >= need {
 		return ""
 	}
-	fix := fmt.Sprintf("--catch %.2g keeps a worker who misses one", float64(need)/float64(perHIT))
+	share := strconv.FormatFloat(float64(need)/float64(perHIT), 'g', 2, 64)
+	fix := "--catch " + share + " keeps a worker who misses one"
 	if need >= perHIT {
 		fix = fmt.Sprintf("a worker who misses one is kept from %d catch questions on, so a HIT needs more than %d questions (--per-hit)", need, need)
-	} else if catchPerHIT(float64(need)/float64(perHIT), perHIT) != need {
+	} else if v, _ := strconv.ParseFloat(share, 64); catchPerHIT(v, perHIT) != need { // the share as printed must give need
 		fix = fmt.Sprintf("a worker who misses one is kept from %d catch questions on", need)
 	}
 	return fmt.Sprintf("%d catch question(s) per HIT: a worker who answers one HIT meets amt analyze's %.0f%% catch threshold only with all of them right, and one slip excludes all their answers (their catch answers of all HITs count together); %s",
