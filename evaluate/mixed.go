@@ -1,7 +1,8 @@
 package evaluate
 
 // A plain folder whose images come in several sizes or colour modes is
-// read as it is (every image is converted to RGB and resized alike), but
+// read as it is (every image converted to RGB, resized as the protocol
+// says), but
 // a researcher should know: a stray thumbnail or grayscale scan among the
 // samples changes the numbers without an error.
 
@@ -79,7 +80,7 @@ func imageMix(name string, paths []string) (*warning.Warning, error) {
 	if len(modes) > 1 {
 		parts = append(parts, fmt.Sprintf("%d colour modes (%s)", len(modes), tally(modes)))
 	}
-	w := warning.New(CodeMixedImages, warning.SubjectSamples, "%s: its %d images come in %s; all are read as RGB at one size, so check that no stray image is among them",
+	w := warning.New(CodeMixedImages, warning.SubjectSamples, "%s: its %d images come in %s; all are read as RGB all the same, so check that no stray image is among them",
 		name, len(paths), strings.Join(parts, " and "))
 	return &w, nil
 }
