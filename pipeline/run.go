@@ -69,11 +69,8 @@ func (c *Config) Plan(o Options) evaluate.Plan {
 	pl := evaluate.Plan{Protocol: c.Protocol, Metrics: c.Metrics, Force: o.Force, ResultsDir: c.ResultsDir(), Now: o.Now,
 		Models: evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value), Classifier: c.Resolve(c.Models.Classifier.Value),
 			Features: c.Resolve(c.Models.Features.Value)},
-		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings,
+		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings, Log: o.Log,
 		Run: evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet, Memory: o.Memory}}
-	if !o.Quiet {
-		pl.Log = o.Log // the step lines
-	}
 	if o.Log != nil {
 		pl.Warn = func(msg string) { fmt.Fprintf(o.Log, "warning: %s\n", msg) }
 	}
