@@ -202,16 +202,19 @@ func (c *Config) check() error {
 
 // Summary reports a finished run (the CLI's --json output). Inputs and
 // SamplesPerInput are the store's M and K, which may exceed what was asked
-// (a store only grows; see Run). Computed + Reused = Inputs x
+// (a store only grows; see Run). Computed + Copied + Reused = Inputs x
 // SamplesPerInput after a successful run.
 type Summary struct {
-	Method          string  `json:"method"`
-	Store           string  `json:"store"`
-	Inputs          int     `json:"inputs"`
-	SamplesPerInput int     `json:"samples_per_input"`
-	Computed        int     `json:"computed"`
-	Reused          int     `json:"reused"`
-	Seconds         float64 `json:"seconds"`
+	Method          string `json:"method"`
+	Store           string `json:"store"`
+	Inputs          int    `json:"inputs"`
+	SamplesPerInput int    `json:"samples_per_input"`
+	Computed        int    `json:"computed"`
+	// Copied counts the samples copied from a pre-generated folder
+	// (--from-folder), which no network computed (Computed is then 0).
+	Copied  int     `json:"copied,omitempty"`
+	Reused  int     `json:"reused"`
+	Seconds float64 `json:"seconds"`
 	// Randomness is the store's Manifest.Randomness.
 	Randomness string `json:"randomness"`
 	// Shard is "I/N" for a sharded run (Computed and Reused then count its
@@ -227,22 +230,32 @@ type Summary struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Made says how many samples the run added and how: "N computed" by a
+// network, or "N copied" from a pre-generated folder.
+func (s *Summary) Made() string {
+	if s.Copied > 0 {
+		return fmt.Sprintf("%d copied", s.Copied)
+	}
+	return fmt.Sprintf("%d computed", s.Computed)
+}
+
 // String is the summary on one line, as translate prints it.
 func (s *Summary) String() string {
 	note := ""
 	if s.Note != "" {
 		note = "  " + s.Note + "\n"
 	}
+	made := s.Made()
 	if s.Shard == "" {
-		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
-			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds) + note
+		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%s, %d reused) in %.1fs\n",
+			s.Method, s.Inputs, s.SamplesPerInput, s.Store, made, s.Reused, s.Seconds) + note
 	}
 	state := "other shards still to finish"
 	if s.Complete {
 		state = "store complete"
 	}
-	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
-		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds) + note
+	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %s, %d reused; %s) in %.1fs\n",
+		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, made, s.Reused, state, s.Seconds) + note
 }
 
 // Write prints s as translate does: its String, or with asJSON the

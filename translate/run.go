@@ -143,6 +143,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		Complete:        complete,
 		Note:            r.note,
 	}
+	if r.man.FromFolder != "" {
+		sum.Copied, sum.Computed = r.computed, 0 // copied files, not computed by a network
+	}
 	if r.shard.Sharded() {
 		sum.Shard = r.shard.String()
 	}
