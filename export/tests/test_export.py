@@ -165,6 +165,17 @@ class TestRoundTrips(ExportCase):
                        [self.path("m.content_encoder.onnx"), self.path("m.decoder.onnx")],
                        ["content_encoder", "decoder"], {"munit_eval.method": "MUNIT"})
 
+    def test_munit_two_stage_style_encoder(self):
+        # The style encoder of the target domain, also when it is one-channel.
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, MUNIT_SMALL, input_dim_b=1)
+        out = self.path("m.onnx")
+        self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out, "--two-stage", "--style-encoder"],
+                       [self.path("m.content_encoder.onnx"), self.path("m.decoder.onnx"),
+                        self.path("m.style_encoder.onnx")],
+                       ["content_encoder", "decoder", "style_encoder"],
+                       {"munit_eval.method": "MUNIT", "munit_eval.latent_dim": "8"})
+
     def test_munit_one_channel_source(self):
         # input_dim_a 1: the grey conversion is inside the graph, the input stays [N,3,H,W].
         cfg = self.path("munit.yaml")
