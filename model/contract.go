@@ -28,10 +28,13 @@ const (
 	// model, a one-hot target domain) to the style code a generator or
 	// decoder takes: reference-guided translation.
 	RoleStyleEncoder Role = "style_encoder"
+	// RoleMapping maps a latent code (and a one-hot target domain) to the
+	// style code the generator takes (StarGAN v2's mapping network).
+	RoleMapping Role = "mapping"
 )
 
 // Roles lists every known role, for help texts and validation.
-var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier, RoleFeatures, RoleStyleEncoder}
+var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier, RoleFeatures, RoleStyleEncoder, RoleMapping}
 
 // Metadata keys munit-eval reads from an ONNX model's metadata_props.
 const (
@@ -273,13 +276,21 @@ func Check(info *Info, role Role) []string {
 				add("unexpected output %q (the contract has logits and optional features and spatial)", t.Name)
 			}
 		}
-	case RoleStyleEncoder:
-		checkImage()
+	case RoleStyleEncoder, RoleMapping:
+		if role == RoleStyleEncoder {
+			checkImage()
+		} else {
+			checkLatent(true)
+		}
 		if hasNoise {
 			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
 		}
 		checkDomain(info, add)
-		unexpected(info.ImageInput, DomainInput)
+		first := info.ImageInput
+		if role == RoleMapping {
+			first = info.LatentInput
+		}
+		unexpected(first, DomainInput)
 		style, ok := info.Output("style")
 		if !ok && len(info.Outputs) == 1 {
 			style, ok = info.Outputs[0], true
@@ -290,7 +301,7 @@ func Check(info *Info, role Role) []string {
 		case len(style.Shape) != 2:
 			add("output %q has shape %s, want [N,S]", style.Name, shapeString(style.Shape))
 		default:
-			if v, err := strconv.Atoi(info.Metadata[MetaLatentDim]); err == nil && style.Shape[1] > 0 && int64(v) != style.Shape[1] {
+			if v, err := strconv.Atoi(info.Metadata[MetaLatentDim]); role == RoleStyleEncoder && err == nil && style.Shape[1] > 0 && int64(v) != style.Shape[1] {
 				add("metadata %s=%d but output %q has %d values per style code", MetaLatentDim, v, style.Name, style.Shape[1])
 			}
 		}

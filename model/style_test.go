@@ -47,3 +47,18 @@ func TestCheckStyleEncoder(t *testing.T) {
 		t.Errorf("Domains %q", d)
 	}
 }
+
+func TestCheckMapping(t *testing.T) {
+	lat := model.TensorInfo{Name: "latent", Shape: []int64{-1, 16}, Type: "float32"}
+	dom := model.TensorInfo{Name: "domain", Shape: []int64{-1, 3}, Type: "float32"}
+	style := model.TensorInfo{Name: "style", Shape: []int64{-1, 64}, Type: "float32"}
+	meta := map[string]string{model.MetaRole: "mapping", model.MetaDomains: "cat,dog,wild", model.MetaLatentDim: "16"}
+	ok := &model.Info{Inputs: []model.TensorInfo{lat, dom}, Outputs: []model.TensorInfo{style}, Metadata: meta, LatentInput: "latent"}
+	if p := model.Check(ok, model.RoleMapping); len(p) != 0 {
+		t.Fatalf("StarGAN v2 mapping: problems %v", p)
+	}
+	noLatent := &model.Info{Inputs: []model.TensorInfo{dom}, Outputs: []model.TensorInfo{style}, Metadata: meta}
+	if p := model.Check(noLatent, model.RoleMapping); !containsAny(p, "no style input") {
+		t.Fatalf("mapping without latent: problems %v", p)
+	}
+}

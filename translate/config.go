@@ -52,6 +52,10 @@ type Config struct {
 	StyleEncoder   string
 	References     string
 	ReferenceOrder string
+	// Mapping is a mapping network (role mapping, StarGAN v2): the drawn
+	// latent (seed or Latents) goes through it, with the target domain,
+	// to the style code the generator takes.
+	Mapping string
 	// TargetDomain names the target domain of a multi-domain model (a
 	// name of its munit_eval.domains, or an index).
 	TargetDomain string

@@ -33,6 +33,7 @@ const (
 	ModelContentEncoder = "content_encoder"
 	ModelDecoder        = "decoder"
 	ModelStyleEncoder   = "style_encoder"
+	ModelMapping        = "mapping"
 )
 
 // Latent sources (Manifest.LatentSource).

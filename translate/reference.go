@@ -282,6 +282,10 @@ func (c *Config) checkReferenceConfig() error {
 		c.ReferenceOrder = ReferenceRandom
 	}
 	switch {
+	case c.Mapping != "" && (c.Generator == "" || c.StyleEncoder != ""):
+		return errors.New("--mapping needs --generator and excludes --style-encoder (the style code comes from one or the other)")
+	case c.TargetDomain != "" && c.Mapping == "" && c.StyleEncoder == "":
+		return errors.New("--target-domain applies to multi-domain models: give --mapping or --style-encoder")
 	case c.StyleEncoder == "" && c.References == "" && c.ReferenceOrder == ReferenceRandom:
 		return nil
 	case c.StyleEncoder == "" && c.References == "":

@@ -164,6 +164,8 @@ func TestRunReferencesErrors(t *testing.T) {
 		{"order", func(c *Config) { c.ReferenceOrder = "shuffled" }, []string{`--reference-order "shuffled"`}},
 		{"order alone", func(c *Config) { c.StyleEncoder, c.References, c.ReferenceOrder = "", "", ReferenceSorted }, []string{"--reference-order applies to reference-guided runs"}},
 		{"deterministic", func(c *Config) { c.gen = &fakeGen{} }, []string{"has no style input"}},
+		{"mapping and style encoder", func(c *Config) { c.Mapping = "map.onnx" }, []string{"--mapping needs --generator and excludes --style-encoder"}},
+		{"domain of nothing", func(c *Config) { c.StyleEncoder, c.References, c.TargetDomain = "", "", "dog" }, []string{"--target-domain applies to multi-domain models"}},
 	} {
 		cfg := refConfig(t, in, refs, t.TempDir(), &fakeStyleEnc{dim: 2})
 		cfg.Samples = 2

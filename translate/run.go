@@ -179,7 +179,7 @@ func (r *runner) setup() error {
 		if err != nil {
 			return err
 		}
-		r.gen, r.spec = g, g.spec()
+		r.gen, r.spec, r.domainName = g, g.spec(), g.mapDomainName
 	}
 	if err := r.openReferences(); err != nil {
 		return err

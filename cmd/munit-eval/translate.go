@@ -122,6 +122,7 @@ Examples:
 	f.StringVar(&c.StyleEncoder, "style-encoder", "", "style encoder ONNX model: take each sample's style code from a reference image")
 	f.StringVar(&c.References, "references", "", "reference image folder of --style-encoder")
 	f.StringVar(&c.ReferenceOrder, "reference-order", translate.ReferenceRandom, "references per input: random (seeded, distinct per input) or sorted (sample k: the k-th by name)")
+	f.StringVar(&c.Mapping, "mapping", "", "mapping network ONNX model (StarGAN v2): latents -> style codes of --target-domain")
 	f.StringVar(&c.TargetDomain, "target-domain", "", "target domain `NAME|INDEX` of a multi-domain model")
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
 	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run, the protocol's batch (on CPU also at most 65,536 output pixels)")

@@ -138,8 +138,8 @@ def stargan_v2_model():
     """clovaai/stargan-v2's core/model.py (Generator, MappingNetwork,
     StyleEncoder). It imports munch, for build_model's return value only, and
     core.wing, for the FAN of w_hpf > 0: a stub munch (Munch = dict) stands
-    in where the package is not installed, and core.wing loads from the
-    checkout."""
+    in where the package is not installed, and so does a stub core.wing
+    (FAN = None) where OpenCV is not."""
     root = need("stargan-v2")
     try:
         import munch  # noqa: F401
@@ -148,4 +148,10 @@ def stargan_v2_model():
         stub.Munch = dict
         sys.modules["munch"] = stub
     _stub_package("core", os.path.join(root, "core"))
+    try:
+        import cv2  # noqa: F401  (core/wing.py's FAN needs it)
+    except ImportError:
+        wing = types.ModuleType("core.wing")
+        wing.FAN = None  # used only for w_hpf > 0, which the tests do not build
+        sys.modules["core.wing"] = wing
     return importlib.import_module("core.model")

@@ -129,3 +129,110 @@ class MUNITReferenceGuided(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+DOMAINS = "cat,dog,wild"
+
+
+class StarGANv2(unittest.TestCase):
+    """export.stargan_v2 from a checkpoint of the official core/model.py
+    networks (seeded random weights, img_size 32, 3 domains), then
+    ``translate`` latent-guided (--mapping) and reference-guided
+    (--style-encoder), against the official G(x, F(z, y)) and G(x, E(ref, y))."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ref = refs.stargan_v2_model()
+        cls.bin = binary()
+        cls.tmp = tempfile.mkdtemp(prefix="stargan-v2-")
+        torch.manual_seed(7)
+        cls.G = cls.ref.Generator(32, 64, w_hpf=0).eval()
+        cls.F = cls.ref.MappingNetwork(16, 64, 3).eval()
+        cls.E = cls.ref.StyleEncoder(32, 64, 3).eval()
+        with torch.no_grad():
+            # Default init leaves the style codes nearly constant and AdaIN's
+            # gamma and beta near 0: scale the mapping's shared layers, the
+            # style encoder's heads and AdaIN's projections so that the code
+            # visibly decides the sample (a wrong code then shows).
+            for name, prm in cls.G.named_parameters():
+                if ".fc." in name:
+                    prm.mul_(10)
+            for name, prm in cls.F.named_parameters():
+                if name.startswith("shared."):
+                    prm.mul_(2)
+            for name, prm in cls.E.named_parameters():
+                if name.startswith("unshared."):
+                    prm.mul_(30)
+        cls.ck = os.path.join(cls.tmp, "000001_nets_ema.ckpt")
+        torch.save({"generator": cls.G.state_dict(), "mapping_network": cls.F.state_dict(),
+                    "style_encoder": cls.E.state_dict()}, cls.ck)
+        cls.out = os.path.join(cls.tmp, "sg.onnx")
+        from export import stargan_v2
+        stargan_v2.main(["--checkpoint", cls.ck, "--img-size", "32", "--num-domains", "3", "--domains", DOMAINS,
+                         "--out", cls.out, "--no-verify"])
+        cls.inputs, cls.references = os.path.join(cls.tmp, "in"), os.path.join(cls.tmp, "ref")
+        write_pngs(cls.inputs, 2, 32, 3)
+        write_pngs(cls.references, 3, 32, 4)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def translate(self, store, *args, check=True):
+        return subprocess.run([self.bin, "-q", "translate", "--generator", self.out[:-5] + ".generator.onnx",
+                               "--inputs", self.inputs, "--out", os.path.join(self.tmp, store),
+                               "--samples-per-input", "3"] + list(args),
+                              check=check, capture_output=True, text=True)
+
+    def compare(self, folder, official):
+        with open(os.path.join(folder, "manifest.json")) as f:
+            man = json.load(f)
+        worst, spread = 0, 0
+        for s in man["samples"]:
+            inp = man["inputs"][s["input"]]
+            with torch.no_grad():
+                want = to_pixels(self.G(to_tensor(os.path.join(self.inputs, inp["file"])), official(s)))
+            got = np.asarray(Image.open(os.path.join(folder, inp["stem"], "%d.png" % s["k"])).convert("RGB"),
+                             dtype=np.int32)
+            worst = max(worst, int(np.abs(got - want).max()))
+            other = np.asarray(Image.open(os.path.join(folder, inp["stem"], "0.png")).convert("RGB"), dtype=np.int32)
+            spread = max(spread, int(np.abs(got - other).max()))
+        return man, worst, spread
+
+    def test_latent_guided_matches_official(self):
+        self.translate("lat", "--mapping", self.out[:-5] + ".mapping.onnx", "--target-domain", "dog")
+        y = torch.tensor([1])
+        man, worst, spread = self.compare(os.path.join(self.tmp, "lat", "StarGAN_v2"),
+                                          lambda s: self.F(torch.tensor([s["latent"]], dtype=torch.float32), y))
+        self.assertEqual(man["target_domain"], "dog")
+        self.assertIn("mapping", man["models"])
+        print("StarGAN v2 latent-guided: largest difference to the official G(x, F(z, y)): %d grey levels "
+              "(samples of one input differ by up to %d)" % (worst, spread))
+        self.assertLessEqual(worst, 1)
+        self.assertGreater(spread, 10)
+
+    def test_reference_guided_matches_official(self):
+        self.translate("ref", "--style-encoder", self.out[:-5] + ".style_encoder.onnx", "--references",
+                       self.references, "--target-domain", "2")
+        y = torch.tensor([2])
+        man, worst, spread = self.compare(
+            os.path.join(self.tmp, "ref", "StarGAN_v2__ref_"),
+            lambda s: self.E(to_tensor(os.path.join(self.references, s["reference"])), y))
+        self.assertEqual(man["target_domain"], "wild")
+        print("StarGAN v2 reference-guided: largest difference to the official G(x, E(ref, y)): %d grey levels "
+              "(samples of one input differ by up to %d)" % (worst, spread))
+        self.assertLessEqual(worst, 1)
+        self.assertGreater(spread, 10)
+
+    def test_translate_errors(self):
+        mapping = self.out[:-5] + ".mapping.onnx"
+        for args, want in (
+                (["--mapping", mapping, "--target-domain", "bird"],
+                 '--target-domain "bird": not a domain of %s (domains: cat, dog, wild)' % mapping),
+                (["--mapping", mapping], "multi-domain model (domains: cat, dog, wild): name the target"),
+                (["--style-encoder", self.out[:-5] + ".style_encoder.onnx", "--references", self.references,
+                  "--target-domain", "cat", "--samples-per-input", "4"], "holds 3 images, but 4 samples per input")):
+            r = self.translate("err", *args, check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(want, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
