@@ -75,6 +75,9 @@ type onnxStyleEncoder struct {
 	domain     []float32 // one-hot [D], nil without a domain input
 	dim        int
 	domainName string
+	// fixedH, fixedW are the image size the model requires (0: any).
+	fixedH, fixedW int64
+	path           string
 }
 
 // openStyleEncoder opens cfg.StyleEncoder, checks it against the
@@ -88,7 +91,10 @@ func openStyleEncoder(cfg *Config, latentDim int) (*onnxStyleEncoder, FileRef, e
 		return nil, FileRef{}, err
 	}
 	info := s.Info()
-	e := &onnxStyleEncoder{s: s, image: info.ImageInput, out: "style"}
+	e := &onnxStyleEncoder{s: s, image: info.ImageInput, out: "style", path: cfg.StyleEncoder}
+	if t, ok := info.Input(info.ImageInput); ok && len(t.Shape) == 4 {
+		e.fixedH, e.fixedW = max(t.Shape[2], 0), max(t.Shape[3], 0)
+	}
 	if _, ok := info.Output("style"); !ok {
 		e.out = info.Outputs[0].Name
 	}
@@ -138,6 +144,9 @@ func ResolveDomain(domains []string, target, path string) (int, error) {
 }
 
 func (e *onnxStyleEncoder) encode(img model.Tensor) ([]float32, error) {
+	if h, w := img.Shape[2], img.Shape[3]; (e.fixedH > 0 && h != e.fixedH) || (e.fixedW > 0 && w != e.fixedW) {
+		return nil, fmt.Errorf("the image is %dx%d, but %s takes %dx%d images (resize with --size %d)", w, h, e.path, e.fixedW, e.fixedH, e.fixedH)
+	}
 	in := map[string]model.Tensor{e.image: img}
 	if e.domain != nil {
 		in[model.DomainInput] = model.Tensor{Shape: []int64{1, int64(len(e.domain))}, Data: e.domain}

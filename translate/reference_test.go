@@ -208,3 +208,11 @@ func TestReferencePicksPrefix(t *testing.T) {
 		t.Fatalf("picks %v repeat a reference", long)
 	}
 }
+
+func TestStyleEncoderFixedSize(t *testing.T) {
+	// A style encoder with a fixed input size (StarGAN v2's) refuses other
+	// sizes before running, naming the --size that fits.
+	e := &onnxStyleEncoder{fixedH: 32, fixedW: 32, path: "sg.style_encoder.onnx"}
+	_, err := e.encode(model.Tensor{Shape: []int64{1, 3, 16, 24}, Data: make([]float32, 3*16*24)})
+	errContains(t, err, "the image is 24x16, but sg.style_encoder.onnx takes 32x32 images (resize with --size 32)")
+}
