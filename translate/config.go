@@ -45,6 +45,20 @@ type Config struct {
 	// Latents is a .npy file of latent codes, float32 [M, K, S] or [M, S]
 	// (K = 1), used instead of drawing them from Seed.
 	Latents string
+	// StyleEncoder and References make the run reference-guided: the style
+	// code of each sample is StyleEncoder's code of a reference image of
+	// the folder References, chosen per ReferenceOrder (ReferenceRandom,
+	// the default, or ReferenceSorted).
+	StyleEncoder   string
+	References     string
+	ReferenceOrder string
+	// Mapping is a mapping network (role mapping, StarGAN v2): the drawn
+	// latent (seed or Latents) goes through it, with the target domain,
+	// to the style code the generator takes.
+	Mapping string
+	// TargetDomain names the target domain of a multi-domain model (a
+	// name of its munit_eval.domains, or an index).
+	TargetDomain string
 	// Repeat lets a deterministic generator fill K > 1 samples per input with
 	// copies of its one output (diversity 0, as it should be).
 	Repeat bool
@@ -92,8 +106,10 @@ type Config struct {
 	// manifestEvery is the least time between two manifest writes during a
 	// run (the manifest is always written at the start and the end).
 	manifestEvery time.Duration
-	// gen replaces the ONNX generator (tests).
-	gen generator
+	// gen replaces the ONNX generator, styleEnc the ONNX style encoder
+	// (tests).
+	gen      generator
+	styleEnc styleEncoder
 	// observe, when set, sees every raw generator output (tests).
 	observe func(input, k int, chw []float32, h, w int)
 }
@@ -197,7 +213,7 @@ func (c *Config) check() error {
 	case c.Select != SelectFirst && c.Select != SelectRandom:
 		return fmt.Errorf("--select %q: want first or random", c.Select)
 	}
-	return nil
+	return c.checkReferenceConfig()
 }
 
 // Summary reports a finished run (the CLI's --json output). Inputs and
