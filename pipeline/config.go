@@ -45,6 +45,8 @@ type Config struct {
 	// embeddings, for re-pairing.
 	Cache           *bool `yaml:"cache"`
 	CacheEmbeddings bool  `yaml:"cache_embeddings"`
+	// KeepSamples is run --keep-samples: all (default), grid or none.
+	KeepSamples string `yaml:"keep_samples"`
 
 	dir  string
 	file string
