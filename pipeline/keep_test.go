@@ -128,6 +128,23 @@ func TestKeepSamples(t *testing.T) {
 		}
 	}
 
+	// Sharded: each shard drops its inputs' files after its partials; the
+	// scoring step reads none of them.
+	sh := load("sharded-grid")
+	for i := range 2 {
+		if _, err := Run(ctx, sh, Options{Threads: 1, Quiet: true, Shard: translate.Shard{Index: i, Count: 2}, Keep: translate.KeepGrid}); err != nil {
+			t.Fatalf("shard %d/2: %v", i, err)
+		}
+	}
+	got, err := Run(ctx, sh, Options{Threads: 1, Quiet: true, Now: fixed, ScoreOnly: true, Keep: translate.KeepGrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("sharded grid", got)
+	if left := storePNGs(t, sh); !slices.Equal(left, want) {
+		t.Errorf("sharded grid: files left %v, want %v", left, want)
+	}
+
 	// Commands that need dropped pixels.
 	c := load(translate.KeepGrid)
 	fix := `keeps samples "grid"`
@@ -157,7 +174,7 @@ func TestKeepSamples(t *testing.T) {
 		t.Errorf("values missing for dropped samples: %v, want one line naming the mode and the fix", err)
 	}
 	// --keep-samples all restores every file, and the same numbers.
-	got, err := Run(ctx, c, Options{Threads: 1, Quiet: true, Now: fixed})
+	got, err = Run(ctx, c, Options{Threads: 1, Quiet: true, Now: fixed})
 	if err != nil {
 		t.Fatal(err)
 	}
