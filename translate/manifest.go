@@ -189,7 +189,7 @@ func ParseKeep(mode string) (string, error) {
 	case KeepGrid, KeepNone:
 		return mode, nil
 	}
-	return "", fmt.Errorf("--keep-samples %q: want all, grid or none", mode)
+	return "", fmt.Errorf("keep_samples (--keep-samples) %q: want all, grid or none", mode)
 }
 
 // fragmentName is the file name of shard s's manifest fragment.

@@ -56,6 +56,9 @@ func MethodDir(method string) (string, error) {
 type Store struct {
 	dir string
 	m   *Manifest
+	// gone marks the samples (i*K+k) whose files were absent when the
+	// store was opened, in a store that drops files (Manifest.Keep).
+	gone map[int]bool
 }
 
 // OpenStore opens the method folder methodDir (STORE/<method>): it reads and
@@ -90,7 +93,7 @@ func OpenStore(methodDir string) (*Store, error) {
 	for i := range m.Inputs {
 		for k := 0; k < m.SamplesPerInput; k++ {
 			p := s.SamplePath(i, k)
-			if _, err := os.Stat(p); err != nil && (m.Keep == "" || !errors.Is(err, os.ErrNotExist)) {
+			if _, err := os.Stat(p); err != nil && !s.absent(i, k, err) {
 				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun munit-eval translate to restore it", methodDir, k, m.Inputs[i].File, p)
 			}
 		}
@@ -169,7 +172,20 @@ func (s *Store) Keep() string {
 // --keep-samples mode: the store keeps only some files and this one is
 // absent. Its values stay available by SampleSHA256; its pixels do not.
 func (s *Store) Dropped(input, k int) bool {
-	return s.m.Keep != "" && dropped(s.SamplePath(input, k))
+	return s.gone[input*s.m.SamplesPerInput+k]
+}
+
+// absent records, in a store that drops files, that sample k of input i
+// was dropped when statting its file failed with err, and reports it.
+func (s *Store) absent(i, k int, err error) bool {
+	if s.m.Keep == "" || !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if s.gone == nil {
+		s.gone = map[int]bool{}
+	}
+	s.gone[i*s.m.SamplesPerInput+k] = true
+	return true
 }
 
 // DroppedError is the error of a command that needs the pixels of a
@@ -200,7 +216,7 @@ func dropped(path string) bool {
 func (s *Store) Verify() error {
 	for _, smp := range s.m.Samples {
 		p := s.SamplePath(smp.Input, smp.K)
-		if s.m.Keep != "" && dropped(p) {
+		if s.Dropped(smp.Input, smp.K) {
 			continue
 		}
 		h, err := images.HashFile(p)
@@ -255,7 +271,7 @@ func OpenShard(methodDir string, s Shard) (*Store, error) {
 			if full[i*k+j].SHA256 == "" {
 				return nil, fmt.Errorf("translate: store %s: shard %s lacks sample %d of input %s; rerun the shard", methodDir, s, j, m.Inputs[i].File)
 			}
-			if _, err := os.Stat(st.SamplePath(i, j)); err != nil && (m.Keep == "" || !errors.Is(err, os.ErrNotExist)) {
+			if _, err := os.Stat(st.SamplePath(i, j)); err != nil && !st.absent(i, j, err) {
 				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun the shard", methodDir, j, m.Inputs[i].File, st.SamplePath(i, j))
 			}
 		}
@@ -278,7 +294,7 @@ func (s *Store) DropSamples(keep func(input, k int) bool, owns func(input int) b
 			continue
 		}
 		for k := 0; k < s.m.SamplesPerInput; k++ {
-			if keep(i, k) {
+			if keep(i, k) || s.Dropped(i, k) {
 				continue
 			}
 			err := os.Remove(s.SamplePath(i, k))
