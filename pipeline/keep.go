@@ -109,8 +109,12 @@ func (c *Config) dropSamples(ms []methodStore, mode string, shard translate.Shar
 				return fmt.Errorf("%s / %s: %w", group[i].dataset, group[i].method, err)
 			}
 			if o.Log != nil {
-				fmt.Fprintf(o.Log, "%s / %s: keep_samples %s: dropped %d sample files (shard %s), kept %d\n",
-					group[i].dataset, group[i].method, mode, n, shard, len(keep[i]))
+				of := ""
+				if shard.Sharded() {
+					of = " of shard " + shard.String()
+				}
+				fmt.Fprintf(o.Log, "%s / %s: keep_samples %s: dropped %d sample files%s, %d kept in all\n",
+					group[i].dataset, group[i].method, mode, n, of, len(keep[i]))
 			}
 		}
 	}
