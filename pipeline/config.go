@@ -296,6 +296,9 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if _, err := translate.ParseKeep(c.KeepSamples); err != nil {
+		return err
+	}
 	if len(c.Datasets) == 0 {
 		return errors.New("no datasets")
 	}

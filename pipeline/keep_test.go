@@ -128,6 +128,17 @@ func TestKeepSamples(t *testing.T) {
 		}
 	}
 
+	// A mode that is no mode, and dropping what no cache keeps, are refused.
+	if _, err := Run(ctx, load("bad"), Options{Threads: 1, Quiet: true, Keep: "some"}); err == nil || !strings.Contains(err.Error(), `"some": want all, grid or none`) {
+		t.Errorf("--keep-samples some: %v", err)
+	}
+	nc := load("nocache")
+	off := false
+	nc.Cache = &off
+	if _, err := Run(ctx, nc, Options{Threads: 1, Quiet: true, Keep: translate.KeepNone}); err == nil || !strings.Contains(err.Error(), "cache is false") {
+		t.Errorf("--keep-samples none with cache: false: %v", err)
+	}
+
 	// Sharded: each shard drops its inputs' files after its partials; the
 	// scoring step reads none of them.
 	sh := load("sharded-grid")
@@ -149,6 +160,9 @@ func TestKeepSamples(t *testing.T) {
 	c := load(translate.KeepGrid)
 	fix := `keeps samples "grid"`
 	dirs, _ := reports.MethodDirs(c.StoreDir("one"))
+	if _, err := reports.MakeGrid(dirs, reports.GridOptions{}); err != nil {
+		t.Errorf("the report's grid of a grid store: %v", err)
+	}
 	if _, err := reports.MakeGrid(dirs, reports.GridOptions{NumInputs: 5}); err == nil || !strings.Contains(err.Error(), fix) || !strings.Contains(err.Error(), "--keep-samples all") {
 		t.Errorf("a grid wider than the kept one: %v, want the dropped-sample error", err)
 	}
