@@ -89,6 +89,57 @@ func DesignBatch(cfg MakeConfig) (*Design, error) {
 		}
 		stores[i] = ms
 	}
+	d, err := design(cfg, stores)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range d.srcs {
+		for _, ms := range stores {
+			if src.info.Kind == KindSample && ms.name == src.info.Method && ms.store.Dropped(ms.stems[src.info.Input], src.info.K) {
+				return nil, fmt.Errorf("amt: method %s: %w", ms.name, ms.store.DroppedError(ms.stems[src.info.Input], src.info.K))
+			}
+		}
+	}
+	return d, nil
+}
+
+// Picks are the samples a batch of cfg (amt make with those settings)
+// would show, without writing anything or reading pixels: for each of
+// cfg.Methods (whose Store fields are ignored) the (input, k) of its
+// store's samples, the store given in the same order. It is what a run
+// with --keep-samples grid keeps for amt make's default study.
+func Picks(cfg MakeConfig, stores []*translate.Store) ([][][2]int, error) {
+	cfg.Out = "." // checked only for being set: nothing is written
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	ms := make([]*methodStore, len(stores))
+	for i, s := range stores {
+		ms[i] = &methodStore{name: cfg.Methods[i].Name, store: s, stems: map[string]int{}}
+		for j, in := range s.Manifest().Inputs {
+			ms[i].stems[in.Stem] = j
+		}
+	}
+	d, err := design(cfg, ms)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][][2]int, len(ms))
+	for _, src := range d.srcs {
+		if src.info.Kind != KindSample {
+			continue
+		}
+		for i, m := range ms {
+			if m.name == src.info.Method {
+				out[i] = append(out[i], [2]int{m.stems[src.info.Input], src.info.K})
+			}
+		}
+	}
+	return out, nil
+}
+
+// design draws the batch of cfg over the opened stores.
+func design(cfg MakeConfig, stores []*methodStore) (*Design, error) {
 	var ref *methodStore
 	var baselines []*methodStore
 	for _, s := range stores {

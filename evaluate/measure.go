@@ -515,7 +515,12 @@ func (j *Job) runner(c *inception.Classifier) *inception.Runner {
 // scoring step of a sharded run, and in a shard task, whose partials hold
 // only values it computed from bytes verified against those hashes (so it
 // reads each of its samples once, not once to hash and once to run).
-func (j *Job) trust() bool { return j.FromPartials || j.Shard.Sharded() }
+//
+// Also for a store that dropped sample files (--keep-samples): their
+// values can only be found by the recorded hash.
+func (j *Job) trust() bool {
+	return j.FromPartials || j.Shard.Sharded() || (j.Set != nil && j.Set.Keep != "")
+}
 
 // computed says, in the scoring step of a sharded run, that n values were
 // not in the shards' partials and were computed here from the samples.

@@ -54,6 +54,10 @@ type SampleSet struct {
 	// Generated is what a shard translated (Source.Shard): the set is
 	// then other shards' work too, and holds no Refs.
 	Generated *translate.Summary
+	// Keep is a store's --keep-samples mode when it keeps only some sample
+	// files (translate.KeepGrid, KeepNone; "" otherwise): the values of
+	// dropped samples are then looked up by their recorded SHA-256 only.
+	Keep string
 }
 
 // Provenance is what a results document records about a set's samples.
@@ -90,6 +94,10 @@ func (s *SampleSet) items(k, clean int) []batch.Item {
 	hint := ""
 	if s.Layout == LayoutStore {
 		hint = batch.RepairHint
+	}
+	if s.Keep != "" {
+		// A dropped sample is read only when its value is missing.
+		hint = fmt.Sprintf("store %s keeps samples %q, so a sample whose value is not cached has no pixels either; rerun with --keep-samples all to restore the samples", s.Name, s.Keep)
 	}
 	out := make([]batch.Item, 0, len(s.Refs)*k)
 	for _, row := range s.Refs {
@@ -138,6 +146,8 @@ type Source struct {
 	// scoring step of a sharded evaluation. A store lacking samples is a
 	// *translate.IncompleteError naming them.
 	CheckOnly bool
+	// Keep is the run's --keep-samples mode (translate.Config.Keep).
+	Keep string
 }
 
 // RunOptions say how to run the networks, not what to measure.
@@ -237,7 +247,7 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 	if cfg.Latents != "" {
 		cfg.Samples = 0 // the latents file gives K
 	}
-	cfg.Shard, cfg.CheckOnly = src.Shard, src.CheckOnly
+	cfg.Shard, cfg.CheckOnly, cfg.Keep = src.Shard, src.CheckOnly, src.Keep
 	sum, err := translate.Run(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -288,6 +298,9 @@ func Generate(ctx context.Context, src Source, p Protocol, k int, o RunOptions) 
 func storeSet(st *translate.Store, m int) *SampleSet {
 	man := st.Manifest()
 	set := &SampleSet{Name: st.Dir(), Method: st.Method(), Layout: LayoutStore, Refs: make([][]images.Ref, m), FromFolder: man.FromFolder}
+	if st.Keep() != translate.KeepAll {
+		set.Keep = st.Keep()
+	}
 	for i := range m {
 		set.Refs[i] = make([]images.Ref, st.SamplesPerInput())
 		for k := range set.Refs[i] {

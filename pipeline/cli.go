@@ -113,6 +113,9 @@ func (a Args) emitJobs(w io.Writer, file string) error {
 	if a.ShardSpec != "" || a.ScoreOnly || a.Force {
 		return errors.New("run --emit: --shard, --score-only and --force belong to the emitted jobs, not to --emit")
 	}
+	if a.Keep != "" {
+		return errors.New("run --emit: the jobs run the file as it is: put keep_samples in it instead of giving --keep-samples")
+	}
 	if a.Shards < 1 {
 		return fmt.Errorf("run --emit %s: give --shards N, the number of shard tasks", a.Emit)
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	// embeddings, for re-pairing.
 	Cache           *bool `yaml:"cache"`
 	CacheEmbeddings bool  `yaml:"cache_embeddings"`
+	// KeepSamples is run --keep-samples: all (default), grid or none.
+	KeepSamples string `yaml:"keep_samples"`
 
 	dir  string
 	file string
@@ -323,6 +325,9 @@ func (c *Config) validate() error {
 		if err := c.checkFile(m, false); err != nil {
 			return err
 		}
+	}
+	if _, err := translate.ParseKeep(c.KeepSamples); err != nil {
+		return err
 	}
 	if len(c.Datasets) == 0 {
 		return errors.New("no datasets")

@@ -41,6 +41,10 @@ type Options struct {
 	// Shards is N, the number of shards, when known to the scoring step
 	// (it names the shards to rerun when no fragment does).
 	Shards int
+	// Keep is --keep-samples (translate.KeepAll, KeepGrid, KeepNone; ""
+	// takes the file's keep_samples): which sample files stay once their
+	// values are computed (docs/scale.md).
+	Keep string
 }
 
 // Outcome lists what a run wrote.
@@ -94,6 +98,9 @@ func (c *Config) Plan(o Options) evaluate.Plan {
 		for _, m := range d.Methods {
 			ds.Methods = append(ds.Methods, c.source(d, m))
 		}
+		for i := range ds.Methods {
+			ds.Methods[i].Keep = c.keepMode(o)
+		}
 		pl.Datasets = append(pl.Datasets, ds)
 	}
 	return pl
@@ -126,9 +133,20 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	mode := c.keepMode(o)
+	if err := c.checkKeep(mode); err != nil {
+		return nil, err
+	}
 	if o.Shard.Sharded() {
 		out := &Outcome{}
-		return out, c.generate(ctx, pl, o, out)
+		if err := c.generate(ctx, pl, o, out); err != nil {
+			return out, err
+		}
+		var ms []methodStore
+		for _, g := range out.Generated {
+			ms = append(ms, methodStore{dataset: g.Dataset, method: g.Method, dir: g.Store})
+		}
+		return out, c.dropSamples(ms, mode, o.Shard, o)
 	}
 	if err := c.checkMemory(o.Memory); err != nil {
 		return nil, err
@@ -144,7 +162,15 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if res != nil {
 		out.Docs, out.Paths = res.Docs, res.Paths
 	}
-	return out, err
+	if err != nil || mode == translate.KeepAll || o.ScoreOnly {
+		return out, err // the scoring step: the shards dropped their files
+	}
+	// Every value is in the caches now: drop what the mode does not keep.
+	ms, err := c.runStores(ctx, pl)
+	if err != nil {
+		return out, err
+	}
+	return out, c.dropSamples(ms, mode, translate.Shard{}, o)
 }
 
 // Check checks what the file names before any work: every generator,

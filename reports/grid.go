@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -123,55 +124,14 @@ func MakeGrid(methodDirs []string, opts GridOptions) (*Grid, error) {
 		}
 		stores = append(stores, s)
 	}
-	sort.SliceStable(stores, func(i, j int) bool {
-		di, dj := deterministic(stores[i]), deterministic(stores[j])
-		if di != dj {
-			return di
-		}
-		return methodLess(stores[i].Method(), stores[j].Method())
-	})
-
-	// Stems every store has, with each store's input index.
-	index := make([]map[string]int, len(stores))
-	for si, s := range stores {
-		index[si] = map[string]int{}
-		for i, in := range s.Manifest().Inputs {
-			index[si][in.Stem] = i
-		}
+	stores, index, stems, err := gridInputs(stores, opts)
+	if err != nil {
+		return nil, err
 	}
-	var common []string
-	for _, in := range stores[0].Manifest().Inputs {
-		ok := true
-		for si := range stores {
-			if _, has := index[si][in.Stem]; !has {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			common = append(common, in.Stem)
-		}
-	}
-	if len(common) == 0 {
-		return nil, fmt.Errorf("reports: grid: the method folders (%s) share no input", strings.Join(methodDirs, ", "))
-	}
-	sort.Strings(common)
-	rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x6d756e6974))
-	perm := rng.Perm(len(common))
-	n := min(opts.NumInputs, len(common))
-	stems := make([]string, n)
-	for i := range n {
-		stems[i] = common[perm[i]]
-	}
-	sort.Strings(stems)
-
+	n := len(stems)
 	g := &Grid{Stems: stems, Header: []GridColumn{{Name: "Input", Columns: 1}}}
 	for _, s := range stores {
-		k := 1
-		if !deterministic(s) {
-			k = min(opts.Samples, s.SamplesPerInput())
-		}
-		g.Header = append(g.Header, GridColumn{Name: s.Method(), Columns: k, Deterministic: deterministic(s)})
+		g.Header = append(g.Header, GridColumn{Name: s.Method(), Columns: gridColumns(s, opts), Deterministic: deterministic(s)})
 	}
 
 	// Load every cell; the cell size is that of the first sample.
@@ -181,6 +141,9 @@ func MakeGrid(methodDirs []string, opts GridOptions) (*Grid, error) {
 		for si, s := range stores {
 			i := index[si][stem]
 			for k := 0; k < g.Header[si+1].Columns; k++ {
+				if s.Dropped(i, k) {
+					return nil, fmt.Errorf("reports: grid: %w", s.DroppedError(i, k))
+				}
 				m, err := images.Load(s.SamplePath(i, k))
 				if err != nil {
 					return nil, fmt.Errorf("reports: grid: %w", err)
@@ -440,6 +403,93 @@ func WriteGrids(dir string, sources []GridSource, opts GridOptions) ([]GridFile,
 			return nil, fmt.Errorf("reports: grid %s: %w", path, err)
 		}
 		out = append(out, GridFile{Name: src.Name, PNG: path, Grid: g})
+	}
+	return out, nil
+}
+
+// gridInputs orders the stores as the grid's columns and draws the grid's
+// inputs (their stems, sorted; index[s][stem] is the input's index in
+// store s), as MakeGrid describes; it reads manifests only.
+func gridInputs(stores []*translate.Store, opts GridOptions) ([]*translate.Store, []map[string]int, []string, error) {
+	stores = slices.Clone(stores)
+	sort.SliceStable(stores, func(i, j int) bool {
+		di, dj := deterministic(stores[i]), deterministic(stores[j])
+		if di != dj {
+			return di
+		}
+		return methodLess(stores[i].Method(), stores[j].Method())
+	})
+
+	// Stems every store has, with each store's input index.
+	index := make([]map[string]int, len(stores))
+	for si, s := range stores {
+		index[si] = map[string]int{}
+		for i, in := range s.Manifest().Inputs {
+			index[si][in.Stem] = i
+		}
+	}
+	var common []string
+	for _, in := range stores[0].Manifest().Inputs {
+		ok := true
+		for si := range stores {
+			if _, has := index[si][in.Stem]; !has {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			common = append(common, in.Stem)
+		}
+	}
+	if len(common) == 0 {
+		var dirs []string
+		for _, s := range stores {
+			dirs = append(dirs, s.Dir())
+		}
+		return nil, nil, nil, fmt.Errorf("reports: grid: the method folders (%s) share no input", strings.Join(dirs, ", "))
+	}
+	sort.Strings(common)
+	rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x6d756e6974))
+	perm := rng.Perm(len(common))
+	n := min(opts.NumInputs, len(common))
+	stems := make([]string, n)
+	for i := range n {
+		stems[i] = common[perm[i]]
+	}
+	sort.Strings(stems)
+
+	return stores, index, stems, nil
+}
+
+// gridColumns is how many samples of s a grid row shows: sample 0 of a
+// deterministic method, else the first opts.Samples.
+func gridColumns(s *translate.Store, opts GridOptions) int {
+	if deterministic(s) {
+		return 1
+	}
+	return min(opts.Samples, s.SamplesPerInput())
+}
+
+// GridSamples are the samples MakeGrid with opts would show of each store
+// (whatever their order), as (input, k) pairs, found from the manifests
+// alone: what a run with --keep-samples grid keeps for the report.
+func GridSamples(stores []*translate.Store, opts GridOptions) ([][][2]int, error) {
+	opts = opts.withDefaults()
+	if len(stores) == 0 {
+		return nil, nil
+	}
+	sorted, index, stems, err := gridInputs(stores, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][][2]int, len(stores))
+	for si, s := range sorted {
+		at := slices.Index(stores, s)
+		for _, stem := range stems {
+			for k := range gridColumns(s, opts) {
+				out[at] = append(out[at], [2]int{index[si][stem], k})
+			}
+		}
 	}
 	return out, nil
 }

@@ -101,6 +101,9 @@ func readStore(dir string, salvage bool) (*assembly, error) {
 				m.Inputs = p.Inputs
 			}
 			m.SamplesPerInput = max(m.SamplesPerInput, p.SamplesPerInput)
+			if m.Keep == "" {
+				m.Keep = p.Keep // a part that dropped files makes absent files expected
+			}
 		}
 		for _, s := range p.Samples {
 			key := [2]int{s.Input, s.K}

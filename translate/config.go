@@ -91,6 +91,12 @@ type Config struct {
 	// scoring step of a sharded evaluation. A store that lacks samples is
 	// an *IncompleteError naming them (see checkOnly).
 	CheckOnly bool
+	// Keep is the run's --keep-samples mode (KeepAll, KeepGrid, KeepNone;
+	// empty: KeepAll), recorded in the manifest. With KeepGrid or KeepNone
+	// a sample the store's manifest lists under such a mode whose file was
+	// dropped counts as done (it is not regenerated); with KeepAll it is
+	// regenerated, which restores every dropped file.
+	Keep string
 
 	// Threads and Device configure onnxruntime (model.Options): Threads is
 	// the cores the run uses in all (0: every core).
@@ -204,6 +210,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("--streams %d: want a positive number (0: automatic)", c.Streams)
 	case c.Size < 0:
 		return fmt.Errorf("--size %d: want a positive number (0 for no resize)", c.Size)
+	case c.Keep != "" && c.Keep != KeepAll && c.Keep != KeepGrid && c.Keep != KeepNone:
+		return fmt.Errorf("keep mode %q: want all, grid or none", c.Keep)
 	case c.CheckOnly && (c.Force || c.Shard.Sharded() || c.Repair):
 		return errors.New("checking a store (CheckOnly) writes nothing: it excludes --force, --shard and --repair")
 	case c.Force && c.Shard.Sharded():

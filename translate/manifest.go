@@ -179,6 +179,30 @@ type Manifest struct {
 	// shard owns. OpenStore assembles the fragments; a complete store has
 	// one manifest.json without it.
 	Shard *Shard `json:"shard,omitempty"`
+	// Keep is the run's --keep-samples mode when it keeps only some sample
+	// files (KeepGrid, KeepNone; empty: all). In such a store a listed
+	// sample whose file is absent was dropped on purpose after its values
+	// were computed: it is not missing, and a rerun with the same mode
+	// does not regenerate it (its values are looked up by SHA256).
+	Keep string `json:"keep,omitempty"`
+}
+
+// Keep modes (Config.Keep, Manifest.Keep).
+const (
+	KeepAll  = "all"  // every sample file stays
+	KeepGrid = "grid" // only those the report's grids and amt make's defaults show
+	KeepNone = "none" // no sample file stays: manifest and values only
+)
+
+// ParseKeep checks a --keep-samples mode; "" is KeepAll.
+func ParseKeep(mode string) (string, error) {
+	switch mode {
+	case "", KeepAll:
+		return KeepAll, nil
+	case KeepGrid, KeepNone:
+		return mode, nil
+	}
+	return "", fmt.Errorf("keep_samples (--keep-samples) %q: want all, grid or none", mode)
 }
 
 // fragmentName is the file name of shard s's manifest fragment.

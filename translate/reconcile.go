@@ -287,6 +287,7 @@ func (r *runner) reuse(old *Manifest) error {
 			os.Remove(filepath.Join(r.dir, in.Stem))
 		}
 	}
+	keepDropped := old.Keep != "" && r.man.Keep != ""
 	ok := make([]bool, len(cand))
 	err := parallel(len(cand), func(j int) error {
 		s := cand[j]
@@ -305,7 +306,12 @@ func (r *runner) reuse(old *Manifest) error {
 				return nil
 			}
 		}
-		h, err := images.HashFile(samplePath(r.dir, r.inputs[s.Input].rec.Stem, s.K))
+		p := samplePath(r.dir, r.inputs[s.Input].rec.Stem, s.K)
+		if keepDropped && dropped(p) {
+			ok[j] = true // dropped after its values were computed: see Config.Keep
+			return nil
+		}
+		h, err := images.HashFile(p)
 		ok[j] = err == nil && h == s.SHA256
 		return nil
 	})

@@ -263,6 +263,9 @@ func (r *runner) setup() error {
 	}
 	r.man.InputDirRel, r.man.FromFolderRel = relTo(cfg.Out, r.man.InputDir), relTo(cfg.Out, r.man.FromFolder)
 	r.man.Randomness = randomnessOf(r.man)
+	if cfg.Keep != "" && cfg.Keep != KeepAll {
+		r.man.Keep = cfg.Keep
+	}
 	if r.shard.Sharded() {
 		sh := r.shard
 		r.man.Shard = &sh

@@ -56,6 +56,9 @@ func MethodDir(method string) (string, error) {
 type Store struct {
 	dir string
 	m   *Manifest
+	// gone marks the samples (i*K+k) whose files were absent when the
+	// store was opened, in a store that drops files (Manifest.Keep).
+	gone map[int]bool
 }
 
 // OpenStore opens the method folder methodDir (STORE/<method>): it reads and
@@ -90,7 +93,7 @@ func OpenStore(methodDir string) (*Store, error) {
 	for i := range m.Inputs {
 		for k := 0; k < m.SamplesPerInput; k++ {
 			p := s.SamplePath(i, k)
-			if _, err := os.Stat(p); err != nil {
+			if _, err := os.Stat(p); err != nil && !s.absent(i, k, err) {
 				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun munit-eval translate to restore it", methodDir, k, m.Inputs[i].File, p)
 			}
 		}
@@ -157,11 +160,65 @@ func (s *Store) CachePath(kind, modelSHA256, imageSHA256 string) string {
 	return filepath.Join(filepath.Dir(s.dir), CacheDirName, kind, modelSHA256, imageSHA256+".npy")
 }
 
+// Keep is the store's --keep-samples mode: KeepAll, KeepGrid or KeepNone.
+func (s *Store) Keep() string {
+	if s.m.Keep == "" {
+		return KeepAll
+	}
+	return s.m.Keep
+}
+
+// Dropped reports whether sample k of input i was dropped by the store's
+// --keep-samples mode: the store keeps only some files and this one is
+// absent. Its values stay available by SampleSHA256; its pixels do not.
+func (s *Store) Dropped(input, k int) bool {
+	return s.gone[input*s.m.SamplesPerInput+k]
+}
+
+// absent records, in a store that drops files, that sample k of input i
+// was dropped when statting its file failed with err, and reports it.
+func (s *Store) absent(i, k int, err error) bool {
+	if s.m.Keep == "" || !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if s.gone == nil {
+		s.gone = map[int]bool{}
+	}
+	s.gone[i*s.m.SamplesPerInput+k] = true
+	return true
+}
+
+// DroppedError is the error of a command that needs the pixels of a
+// dropped sample (Dropped): one line naming the store, the mode and the fix.
+func (s *Store) DroppedError(input, k int) error {
+	return &DroppedError{Store: s.dir, Mode: s.m.Keep, Path: s.SamplePath(input, k)}
+}
+
+// DroppedError says that a sample's file was dropped by --keep-samples.
+type DroppedError struct {
+	Store, Mode, Path string
+}
+
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("store %s keeps samples %q: %s was dropped after its values were computed, and this needs its pixels; rerun with --keep-samples all to restore the samples",
+		e.Store, e.Mode, e.Path)
+}
+
+// dropped reports whether a sample file is absent.
+func dropped(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
+}
+
 // Verify hashes every sample file and reports the first whose SHA-256 does
-// not match the manifest.
+// not match the manifest; samples dropped by --keep-samples (Dropped) are
+// skipped.
 func (s *Store) Verify() error {
 	for _, smp := range s.m.Samples {
 		p := s.SamplePath(smp.Input, smp.K)
+		if s.Dropped(smp.Input, smp.K) {
+			continue
+		}
 		h, err := images.HashFile(p)
 		if err != nil {
 			return fmt.Errorf("translate: verifying %s: %w", p, err)
@@ -214,10 +271,40 @@ func OpenShard(methodDir string, s Shard) (*Store, error) {
 			if full[i*k+j].SHA256 == "" {
 				return nil, fmt.Errorf("translate: store %s: shard %s lacks sample %d of input %s; rerun the shard", methodDir, s, j, m.Inputs[i].File)
 			}
-			if _, err := os.Stat(st.SamplePath(i, j)); err != nil {
+			if _, err := os.Stat(st.SamplePath(i, j)); err != nil && !st.absent(i, j, err) {
 				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun the shard", methodDir, j, m.Inputs[i].File, st.SamplePath(i, j))
 			}
 		}
 	}
 	return st, nil
+}
+
+// DropSamples removes the file of every sample of the store for which keep
+// is false (among the inputs owns accepts), after the run's values were
+// computed from them; the manifest, written with the run's Keep mode,
+// lists them still, so reruns in that mode take their values by SHA-256.
+// It returns the number of files removed.
+func (s *Store) DropSamples(keep func(input, k int) bool, owns func(input int) bool) (int, error) {
+	if s.m.Keep == "" {
+		return 0, fmt.Errorf("translate: store %s keeps every sample (its manifest has no --keep-samples mode): refusing to drop any", s.dir)
+	}
+	n := 0
+	for i := range s.m.Inputs {
+		if !owns(i) {
+			continue
+		}
+		for k := 0; k < s.m.SamplesPerInput; k++ {
+			if keep(i, k) || s.Dropped(i, k) {
+				continue
+			}
+			err := os.Remove(s.SamplePath(i, k))
+			switch {
+			case err == nil:
+				n++
+			case !errors.Is(err, os.ErrNotExist):
+				return n, fmt.Errorf("translate: dropping samples of %s: %w", s.dir, err)
+			}
+		}
+	}
+	return n, nil
 }

@@ -45,8 +45,9 @@ func yamlKeys(t reflect.Type, prefix string) []string {
 // one table planKeys; the exceptions say why.
 func TestFlagsMatchYAMLKeys(t *testing.T) {
 	fileOnly := map[string]string{
-		"out":    "run's output folder (the commands write --results FILE and keep samples in --store)",
-		"report": "run's report (the commands print tables; munit-eval report makes one)",
+		"out":          "run's output folder (the commands write --results FILE and keep samples in --store)",
+		"report":       "run's report (the commands print tables; munit-eval report makes one)",
+		"keep_samples": "run --keep-samples: which of the run's store files stay (a metric command's --store is translate's)",
 	}
 	flagOnly := map[string]string{
 		"results": "output", "json": "output", "wide": "output", "help": "cobra's",

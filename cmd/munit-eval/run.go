@@ -52,6 +52,7 @@ See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 	f.StringVar(&o.ShardSpec, "shard", "", "generate only shard `I/N` of the samples (I from 0; auto: from Slurm or Kubernetes) and score nothing")
 	f.IntVar(&o.Shards, "shards", 0, "number of shards N, the index from a Slurm array or Kubernetes Indexed Job (with --emit, the tasks to emit)")
 	f.BoolVar(&o.ScoreOnly, "score-only", false, "generate nothing: score the store the shards wrote, refusing while one has not finished")
+	f.StringVar(&o.Keep, "keep-samples", "", "sample files kept once their values are computed: all, grid (those the report's grids and amt make's defaults show) or none (default: the file's keep_samples, else all)")
 	f.StringVar(&o.Emit, "emit", "", "print the jobs of a sharded run instead of running: slurm (an sbatch script) or k8s (Kubernetes Jobs)")
 	d := pipeline.EmitDefaults
 	f.StringVar(&o.Job.Binary, "binary", "", "with --emit: the munit-eval executable on the nodes (default: this one's path for slurm, munit-eval for k8s)")
