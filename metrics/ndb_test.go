@@ -264,6 +264,7 @@ func TestNDBBadInput(t *testing.T) {
 // 10,000 real samples of 3,072 dimensions (32×32 RGB pixels; 512 used),
 // then 10,000 samples evaluated against them.
 func BenchmarkNDB(b *testing.B) {
+	useBLAS(b)
 	real := randomFeatures(1, 10000, 3072, 0)
 	fake := randomFeatures(2, 10000, 3072, 0.1)
 	b.ResetTimer()
