@@ -242,7 +242,11 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			return nil, err
 		}
 	}
-	if needs.Has(registry.NeedFeatures) {
+	if needs.Has(registry.NeedFeatures) && j.RealRow {
+		if err := j.realHalves(ctx, s, in, doc); err != nil {
+			return nil, err
+		}
+	} else if needs.Has(registry.NeedFeatures) {
 		if err := j.features(ctx, s, in, doc, needs.Has(registry.NeedLogits)); err != nil {
 			return nil, err
 		}
@@ -435,6 +439,29 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 		doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
 			Synthetic: s.Features.Info().Synthetic()}
 	}
+	return nil
+}
+
+// realHalves gathers the features of the real-data row's real images
+// and splits them into seeded halves (metrics.SplitHalves): the second
+// scored as the samples against the first as the real set (NDB's row).
+func (j *Job) realHalves(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
+	clean := 0
+	if j.Protocol.Resize == ResizeClean {
+		clean, doc.Protocol.Resize = CleanSize, ResizeClean
+	}
+	items := j.Set.items(1, clean)
+	r := j.runner(s.Features)
+	r.Bar = progress.New(len(items), "features", j.Quiet)
+	x, err := features(ctx, r, items)
+	r.Bar.Finish()
+	j.warn(r.Warnings)
+	if err != nil {
+		return err
+	}
+	in.RealFeatures, in.Features = metrics.SplitHalves(x, uint64(j.Protocol.Seed))
+	doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
+		Synthetic: s.Features.Info().Synthetic()}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/synth"
 )
 
 // ndbOf reads a document's NDB fragment.
@@ -203,6 +205,40 @@ func TestNDBPixels(t *testing.T) {
 		n := ndbOf(t, docs[0])
 		if n.NDB != c.want || n.FeatureDim != 48 || n.NumSamples != 40 || n.Source != "pixels 4x4" {
 			t.Errorf("%s: %+v, want NDB %d on 40 samples of 48 dimensions", c.gen, n, c.want)
+		}
+	}
+}
+
+// TestNDBRun: metric ndb in a Plan (what run and --metrics ndb build) on
+// the synthetic world's folders gives the method's NDB and a real-data
+// row equal to the ndb command's, on the classifier's features.
+func TestNDBRun(t *testing.T) {
+	dir, models := world(t)
+	gen, real := filepath.Join(dir, "world", "testA"), filepath.Join(dir, "world", "testB")
+	p := DefaultProtocol()
+	p.NDBBins, p.NumInputs, p.Seed = 3, 8, 4
+	c := Command{Plan: Plan{Protocol: p, Metrics: []string{"ndb"}, Models: ModelFiles{Classifier: models[synth.KeyClassifier]}, NoCache: true,
+		Run: RunOptions{Threads: 1, Quiet: true}}, Dataset: Dataset{Real: real}, Source: Source{Samples: gen}, Store: filepath.Join(dir, "store")}
+	pl, _, err := c.Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := NDB(context.Background(), NDBRequest{Protocol: p, Samples: gen, Real: real, Model: models[synth.KeyClassifier], Run: RunOptions{Threads: 1, Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Docs) != 2 || out.Docs[1].Method != results.MethodRealData {
+		t.Fatalf("%d documents, want the method's and the real-data row", len(out.Docs))
+	}
+	for i := range 2 {
+		a, b := ndbOf(t, out.Docs[i]), ndbOf(t, docs[i])
+		b.Source = ""
+		if !reflect.DeepEqual(a, b) || a.Bins != 3 {
+			t.Errorf("%s: run %+v, ndb command %+v", out.Docs[i].Method, a, b)
 		}
 	}
 }

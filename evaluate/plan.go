@@ -225,7 +225,10 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 			return err
 		}
 	}
-	if !needs.Has(registry.NeedPairs) || d.Real == "" {
+	// NDB's real-data row scores one seeded half of the real images
+	// against bins made from the other (it needs the real features).
+	ndb := slices.ContainsFunc(es, func(e *registry.Entry) bool { return e.Key == registry.KeyNDB }) && d.RealStats == ""
+	if !needs.Has(registry.NeedPairs) && !ndb || d.Real == "" {
 		return nil
 	}
 	// The real-data row pairs as many inputs as the methods had: the input
@@ -238,7 +241,13 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 		return err
 	}
 	j.Protocol, j.RealRow, j.RealInputs, j.Set = p, true, p.NumInputs, real
-	j.Metrics = []*registry.Entry{registry.Lookup(registry.KeyLPIPS)}
+	j.Metrics = nil
+	if needs.Has(registry.NeedPairs) {
+		j.Metrics = append(j.Metrics, registry.Lookup(registry.KeyLPIPS))
+	}
+	if ndb {
+		j.Metrics = append(j.Metrics, registry.Lookup(registry.KeyNDB))
+	}
 	j.Set.Prov = Provenance{Select: p.Select, Size: real.Prov.Size}
 	switch {
 	case d.Inputs != "":
