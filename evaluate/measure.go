@@ -460,6 +460,7 @@ func (j *Job) realHalves(ctx context.Context, s *Scorers, in *registry.Inputs, d
 		return err
 	}
 	in.RealFeatures, in.Features = metrics.SplitHalves(x, uint64(j.Protocol.Seed))
+	in.RealHalves = true
 	doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
 		Synthetic: s.Features.Info().Synthetic()}
 	return nil

@@ -112,10 +112,7 @@ func NDB(ctx context.Context, r NDBRequest) ([]*results.Document, error) {
 	if y != nil {
 		// The real-data row: a seeded split of the real set into halves.
 		a, b := metrics.SplitHalves(y, uint64(p.Seed))
-		in := &registry.Inputs{Params: p.Params(), M: len(b), K: 1, Features: b, RealFeatures: a}
-		if in.NDBBins, err = metrics.NewNDBBins(a, ndbOptions(p)); err != nil {
-			return nil, fmt.Errorf("%s: the real-data row (half of the real samples): %w", realName, err)
-		}
+		in := &registry.Inputs{Params: p.Params(), M: len(b), K: 1, Features: b, RealFeatures: a, RealHalves: true}
 		row, err := ndbDoc(in, results.MethodRealData, r, p, source, realName)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", realName, err)
@@ -151,8 +148,8 @@ func ndbDoc(in *registry.Inputs, method string, r NDBRequest, p Protocol, source
 	}
 	doc.Warnings = append(doc.Warnings, ws...)
 	var n registry.NDB
-	if _, err := doc.Metrics.GetExtra(registry.KeyNDB, &n); err != nil {
-		return nil, err
+	if ok, err := doc.Metrics.GetExtra(registry.KeyNDB, &n); err != nil || !ok {
+		return doc, err // a warning says why there is no NDB
 	}
 	n.Source = source
 	return doc, doc.Metrics.SetExtra(registry.KeyNDB, n)

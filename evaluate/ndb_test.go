@@ -242,3 +242,26 @@ func TestNDBRun(t *testing.T) {
 		}
 	}
 }
+
+// TestNDBSmallRealRow: with more real samples than bins but fewer than
+// twice as many, the method is scored and the real-data row carries a
+// warning instead of NDB.
+func TestNDBSmallRealRow(t *testing.T) {
+	dir := t.TempDir()
+	q, r := filepath.Join(dir, "q.npy"), filepath.Join(dir, "r.npy")
+	writeNPY(t, q, blobRows(60, 0, nil))
+	writeNPY(t, r, blobRows(30, 0, nil))
+	p := DefaultProtocol()
+	p.NDBBins = 20
+	docs, err := NDB(context.Background(), NDBRequest{Protocol: p, Features: q, RealFeatures: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ndbOf(t, docs[0]); n.Bins != 20 {
+		t.Errorf("method: %+v", n)
+	}
+	row := docs[1]
+	if _, ok := row.Metrics.Extra[registry.KeyNDB]; ok || len(row.Warnings) != 1 || row.Warnings[0].Code != registry.CodeNDBNoRealRow {
+		t.Errorf("real-data row: ndb %s, warnings %+v", row.Metrics.Extra[registry.KeyNDB], row.Warnings)
+	}
+}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/munit-eval/munit-eval/metrics"
@@ -8,6 +9,10 @@ import (
 	"github.com/munit-eval/munit-eval/table"
 	"github.com/munit-eval/munit-eval/warning"
 )
+
+// CodeNDBNoRealRow: half of the real set holds fewer samples than NDB's
+// bins, so the real-data row has no NDB.
+const CodeNDBNoRealRow = "ndb-no-real-row"
 
 // KeyNDB is NDB and JSD, the number of statistically different bins and
 // the Jensen–Shannon divergence of bin proportions (docs/metrics.md).
@@ -125,6 +130,9 @@ func computeNDB(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	if bins == nil {
 		if in.RealStats != nil {
 			return noRealFeatures(KeyNDB), nil
+		}
+		if k := cmp.Or(p.NDBBins, metrics.DefaultNDBBins); in.RealHalves && len(in.RealFeatures) < k {
+			return []warning.Warning{warning.New(CodeNDBNoRealRow, KeyNDB, "no NDB real-data row: half of the real samples is %d, fewer than the %d bins", len(in.RealFeatures), k)}, nil
 		}
 		var err error
 		if bins, err = metrics.NewNDBBins(in.RealFeatures, metrics.NDBOptions{Bins: p.NDBBins, Whiten: p.NDBWhiten, Seed: uint64(p.Seed)}); err != nil {

@@ -98,6 +98,9 @@ type Inputs struct {
 	// replaces them with published statistics (NeedReal).
 	RealFeatures [][]float64
 	RealStats    *metrics.Gaussian
+	// RealHalves says Features and RealFeatures are two halves of the
+	// real set (the real-data row).
+	RealHalves bool
 	// NDBBins, when set, are NDB's bins read from NDBBinsFile, used
 	// instead of bins made from RealFeatures.
 	NDBBins     *metrics.NDBBins
