@@ -37,10 +37,23 @@ type NDBRequest struct {
 	Model                  string
 	PixelSize              int
 	BinsFile, BinsOut      string
-	// Cache is the store folder whose .cache/ keeps the features ("":
-	// none).
-	Cache string
-	Run   RunOptions
+	// Cache is the store folder whose .cache/ keeps the features ("" or
+	// NoCache: none).
+	Cache   string
+	NoCache bool
+	Run     RunOptions
+}
+
+// Folders returns r with the command's folder arguments, [REAL_DIR]
+// GEN_DIR: the last names the samples, the first of two the real images.
+func (r NDBRequest) Folders(args []string) NDBRequest {
+	switch len(args) {
+	case 2:
+		r.Real, r.Samples = args[0], args[1]
+	case 1:
+		r.Samples = args[0]
+	}
+	return r
 }
 
 // NDB measures r: the method's document and, when real samples are given,
@@ -223,7 +236,10 @@ func (r NDBRequest) modelFeatures(ctx context.Context, p Protocol) (x, y [][]flo
 		return nil, nil, err
 	}
 	defer s.Close()
-	j := Job{Protocol: p, Quiet: r.Run.Quiet, Cache: r.Cache}
+	j := Job{Protocol: p, Quiet: r.Run.Quiet}
+	if !r.NoCache {
+		j.Cache = r.Cache
+	}
 	set, err := OpenSet(r.Samples, "", &j.Protocol)
 	if err != nil {
 		return nil, nil, err

@@ -28,22 +28,12 @@ docs/metrics.md.
 	munit-eval ndb --features q.npy --real-features r.npy --bins-out bins.npz`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := f.Plan.Protocol
-			p.Given = f.given(cmd)
-			r.Protocol, r.Dataset, r.Run, r.Model = p, f.Dataset.Name, global.run(f.out.JSON), f.Plan.Models.Classifier
-			if len(args) > 0 {
-				r.Samples, r.Real = args[len(args)-1], args[0]
-			}
-			if len(args) == 1 {
-				r.Real = ""
-			}
-			if !f.Plan.NoCache {
-				r.Cache = f.Store
-			}
+			r.Protocol, r.Dataset, r.Run, r.Model = f.Plan.Protocol, f.Dataset.Name, global.run(f.out.JSON), f.Plan.Models.Classifier
+			r.Protocol.Given, r.Cache, r.NoCache = f.given(cmd), f.Store, f.Plan.NoCache
 			if err := model.Init(global.ortLib); err != nil {
 				return err
 			}
-			docs, err := evaluate.NDB(cmd.Context(), r)
+			docs, err := evaluate.NDB(cmd.Context(), r.Folders(args))
 			if err != nil {
 				return fmt.Errorf("ndb: %w", evaluate.FlagError(err))
 			}
