@@ -337,3 +337,47 @@ func mustHash(t *testing.T, path string) string {
 	}
 	return h
 }
+
+// TestTrust: with Engine.Trust an item whose SHA-256 is recorded and whose
+// value the cache holds under it is served without its file (here
+// removed), the network running nothing; an item the cache lacks is read
+// and verified against its recorded hash as ever (a file that differs is
+// refused); an item with no recorded hash is read. Without Trust the
+// removed file is an error.
+func TestTrust(t *testing.T) {
+	dir := t.TempDir()
+	paths := writeImages(t, dir, 3, 8, 8)
+	shas := []string{mustHash(t, paths[0]), mustHash(t, paths[1]), mustHash(t, paths[2])}
+	want := []uint64{truth(t, paths[0], 0), truth(t, paths[1], 0), truth(t, paths[2], 0)}
+	cache := &mapCache{m: map[string]uint64{}}
+	items := []Item{{Ref: images.Ref{Path: paths[0], SHA256: shas[0]}}, {Ref: images.Ref{Path: paths[1], SHA256: shas[1]}}}
+	if _, err := collect(t, &Engine[uint64]{Name: "test", Net: &fakeNet{}, Batch: 2}, items, cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(paths[0]); err != nil {
+		t.Fatal(err)
+	}
+	items = append(items, Item{Ref: images.Ref{Path: paths[2]}})
+	net := &fakeNet{}
+	e := &Engine[uint64]{Name: "test", Net: net, Batch: 2, Trust: true}
+	got, err := collect(t, e, items, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range got {
+		if r.Value != want[i] || r.SHA256 != shas[i] {
+			t.Errorf("item %d: %x %.12s, want %x %.12s", i, r.Value, r.SHA256, want[i], shas[i])
+		}
+	}
+	if e.Computed != 1 || e.Reused != 2 {
+		t.Errorf("computed %d, reused %d; want 1 (the item with no recorded hash, not cached) and 2", e.Computed, e.Reused)
+	}
+	// A miss is verified: a recorded hash the file does not have is refused.
+	bad := []Item{{Ref: images.Ref{Path: paths[1], SHA256: shas[2]}, Hint: RepairHint}}
+	if _, err := collect(t, &Engine[uint64]{Name: "test", Net: &fakeNet{}, Trust: true}, bad, &mapCache{m: map[string]uint64{}}); err == nil || !strings.Contains(err.Error(), paths[1]) {
+		t.Errorf("a trusted miss whose file differs from its record: %v, want a refusal naming %s", err, paths[1])
+	}
+	if _, err := collect(t, &Engine[uint64]{Name: "test", Net: &fakeNet{}}, items[:1], cache); err == nil || !strings.Contains(err.Error(), paths[0]) {
+		t.Errorf("without Trust a removed file: %v, want an error naming %s", err, paths[0])
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"github.com/munit-eval/munit-eval/internal/atomicfile"
@@ -193,3 +194,78 @@ func (l *Log) Close() error {
 
 // Path returns the log's file.
 func (l *Log) Path() string { return l.path }
+
+// MergeLogs adds to the log at dst the valid records of the logs at srcs
+// that dst lacks, each source's in key order, the sources in the order
+// given; dst is opened once (created with the first readable source's id
+// and value size when it does not exist, started afresh when it has
+// another). It returns how many records it added. A source that is not a
+// log, or one of another id or value size than dst's, is skipped and
+// returned in bad as an error naming it; its damaged tail is skipped, as
+// OpenLog would. It is how the scoring step of a sharded run folds the
+// shards' partials (logs each shard wrote alone) into the store's cache.
+func MergeLogs(dst string, srcs []string) (added int, bad []error, err error) {
+	var out *Log
+	defer func() {
+		if out != nil {
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}()
+	for _, src := range srcs {
+		in, err := readLog(src)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if out == nil {
+			if out, err = OpenLog(dst, in.id, in.size); err != nil {
+				return added, bad, err
+			}
+		}
+		if in.id != out.id || in.size != out.size {
+			bad = append(bad, fmt.Errorf("cache %s: holds %q records of %d bytes, %s %q of %d", src, in.id, in.size, dst, out.id, out.size))
+			continue
+		}
+		keys := make([]string, 0, len(in.index))
+		for k := range in.index {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if _, ok := out.Get(k); ok {
+				continue
+			}
+			if err := out.Add(k, in.index[k]); err != nil {
+				return added, bad, err
+			}
+			added++
+		}
+		if err := out.Flush(); err != nil {
+			return added, bad, err
+		}
+	}
+	return added, bad, nil
+}
+
+// readLog reads the log at path, whatever its id and value size, keeping
+// the records of its valid prefix.
+func readLog(path string) (*Log, error) {
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	h := len(logMagic) + 4 + 1
+	if len(b) < h || !bytes.Equal(b[:len(logMagic)], logMagic[:]) || len(b) < h+int(b[h-1]) {
+		return nil, fmt.Errorf("cache %s: not a cache log (no %s header)", path, logMagic[:])
+	}
+	l := newLog(path, string(b[h:h+int(b[h-1])]), int(binary.LittleEndian.Uint32(b[len(logMagic):])))
+	l.parse(b)
+	return l, nil
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,109 @@ func TestLogRefusesLink(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); string(b) != "keep" {
 		t.Fatalf("the link's target was written: %q", b)
+	}
+}
+
+// TestMergeLogs folds two logs written apart into a third: every valid
+// record once, a record dst holds kept as it is, a torn tail of a source
+// skipped, and a file that is not a log, or a log of another id, skipped
+// and named.
+func TestMergeLogs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, id string, recs map[string]string) string {
+		p := filepath.Join(dir, name)
+		l, err := OpenLog(p, id, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range recs {
+			if err := l.Add(k, []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.log", "model A", map[string]string{"k1": "1111", "k2": "2222"})
+	b := write("b.log", "model A", map[string]string{"k3": "3333"})
+	other := write("other.log", "model B", map[string]string{"k5": "5555"})
+	dst := write("dst.log", "model A", map[string]string{"k2": "2222"})
+	// A torn last record in b: the valid prefix still merges.
+	f, err := os.OpenFile(b, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{2, 'k', '4', '4'})
+	f.Close()
+	garbled := filepath.Join(dir, "bad.log")
+	os.WriteFile(garbled, []byte("garbled"), 0o644)
+	added, bad, err := MergeLogs(dst, []string{garbled, a, other, b})
+	if err != nil || added != 2 {
+		t.Errorf("merging: %d added, %v; want 2", added, err)
+	}
+	if len(bad) != 2 || !strings.Contains(bad[0].Error(), garbled) || !strings.Contains(bad[0].Error(), "not a cache log") ||
+		!strings.Contains(bad[1].Error(), other) {
+		t.Errorf("skipped %v, want %s (not a log) and %s (another id)", bad, garbled, other)
+	}
+	l, err := OpenLog(dst, "model A", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for k, v := range map[string]string{"k1": "1111", "k2": "2222", "k3": "3333"} {
+		if got, ok := l.Get(k); !ok || string(got) != v {
+			t.Errorf("%s: %q %v, want %q", k, got, ok, v)
+		}
+	}
+	for _, k := range []string{"k4", "k5"} {
+		if _, ok := l.Get(k); ok {
+			t.Errorf("%s (torn, or of another log) was merged", k)
+		}
+	}
+	// A dst that does not exist takes the first readable source's id.
+	fresh := filepath.Join(dir, "fresh", "new.log")
+	if added, bad, err := MergeLogs(fresh, []string{garbled, b}); err != nil || added != 1 || len(bad) != 1 {
+		t.Errorf("into a new log: %d added, %v, %v", added, bad, err)
+	}
+}
+
+// BenchmarkMergeLogs folds the partials of one (method, dataset) of the
+// paper protocol: 10,000 classifier outputs of 4 logits and 2,048 features
+// (8,208 bytes each, 82 MB), written by 4 shards, into an empty cache, as
+// the scoring step of a sharded run does (docs/scale.md). Reports MB/s of
+// partials folded.
+func BenchmarkMergeLogs(b *testing.B) {
+	dir := b.TempDir()
+	const n, shards, size = 10_000, 4, 4 * (4 + 2048)
+	val := make([]byte, size)
+	var srcs []string
+	for s := range shards {
+		p := filepath.Join(dir, fmt.Sprintf("shard-%d.outputs", s))
+		l, err := OpenLog(p, "classifier bench", size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := s; i < n; i += shards {
+			val[0], val[1] = byte(i), byte(i>>8)
+			if err := l.Add(fmt.Sprintf("%064x-s299", i), val); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, p)
+	}
+	b.SetBytes(n * size)
+	i := 0
+	for b.Loop() {
+		dst := filepath.Join(dir, fmt.Sprintf("cache-%d.outputs", i))
+		i++
+		if added, bad, err := MergeLogs(dst, srcs); err != nil || len(bad) > 0 || added != n {
+			b.Fatalf("%d added, %v, %v", added, bad, err)
+		}
+		os.Remove(dst)
 	}
 }

@@ -45,6 +45,11 @@ type Command struct {
 // of the samples to generate instead (not Sharded: measure).
 func (c Command) Build(args []string) (Plan, translate.Shard, error) {
 	pl, ds, src := c.Plan, c.Dataset, c.Source
+	if pl.Protocol.Preset != "" {
+		if err := ApplyPreset(&pl.Protocol, pl.Protocol.Preset); err != nil {
+			return pl, translate.Shard{}, err
+		}
+	}
 	for i, dst := range []*string{&src.Samples, &ds.Real}[:len(args)] {
 		if *dst != "" || i == 0 && src.Generator != "" || i == 1 && ds.RealStats != "" {
 			return pl, translate.Shard{}, fmt.Errorf("the %s argument %s names what --%s names: give one of them", []string{"first", "second"}[i], args[i], []string{"samples or --generator", "real or --real-stats"}[i])

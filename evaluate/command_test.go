@@ -213,7 +213,7 @@ func TestCommandBuildRefusesFlagsWithoutEffect(t *testing.T) {
 		{"prdc --pr-k --seed", cmd("prdc", []string{"prdc"}, "pr_k", "seed"), ""},
 		{"kid --real-stats", stats(cmd("kid", []string{"fid", "kid"})), "--real-stats cannot give KID"},
 		{"prdc --real-stats", stats(cmd("prdc", []string{"prdc"})), "--real-stats cannot give PRDC"},
-		{"--metrics kid --real-stats", stats(cmd("", []string{"kid"})), "--real-stats serves FID only"},
+		{"--metrics kid --real-stats", stats(cmd("", []string{"kid"})), "--real-stats serves FID and FD only"},
 		{"fid --real-stats", stats(cmd("fid", []string{"fid", "kid"})), ""},
 	} {
 		_, _, err := tc.c.Build(nil)

@@ -22,10 +22,11 @@ import (
 var affects = map[string][]string{
 	"pairs":             {registry.KeyLPIPS},
 	"pairing":           {registry.KeyLPIPS},
+	"trials":            {registry.KeyLPIPS},
 	"splits":            {registry.KeyIS},
 	"contiguous_splits": {registry.KeyIS},
-	"fid_interval":      {registry.KeyFID},
-	"fid_bootstrap":     {registry.KeyFID},
+	"fid_interval":      {registry.KeyFID, registry.KeyFD, registry.KeySFID},
+	"fid_bootstrap":     {registry.KeyFID, registry.KeyFD, registry.KeySFID},
 	"kid_subsets":       {registry.KeyKID},
 	"kid_subset_size":   {registry.KeyKID},
 	"pr_k":              {registry.KeyPRDC},
@@ -35,10 +36,19 @@ var affects = map[string][]string{
 	"ndb_whiten":        {registry.KeyNDB},
 }
 
-// statsMetrics are the metrics computed from published real statistics (a
-// pytorch-fid .npz holds mu and sigma: FID only; KID and PRDC need the
-// real images' features).
-var statsMetrics = []string{registry.KeyFID}
+// statsMetrics are the metrics computed from published real statistics
+// (registry.Entry.Stats: a pytorch-fid .npz holds mu and sigma, which
+// serve FID, and FD with statistics of its features model; KID, PRDC, CMMD
+// and sFID need the real images' features).
+func statsMetrics() []string {
+	var out []string
+	for _, e := range registry.All() {
+		if e.Stats {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
 
 // checkEffect refuses a protocol flag that was set (p.Given) but changes
 // none of the metrics keys, and --real-stats when none of them can use it
@@ -60,11 +70,12 @@ func checkEffect(p Protocol, keys []string, realStats bool, named string) error 
 	if !realStats {
 		return nil
 	}
-	if named != "" && !slices.Contains(statsMetrics, named) {
+	stats := statsMetrics()
+	if named != "" && !slices.Contains(stats, named) {
 		return fmt.Errorf("--real-stats cannot give %s: it needs the real images' features and a .npz holds only mu and sigma; give --real DIR (or use fid --real-stats for FID alone)", strings.ToUpper(named))
 	}
-	if !slices.ContainsFunc(statsMetrics, func(m string) bool { return slices.Contains(keys, m) }) {
-		return fmt.Errorf("--real-stats serves FID only, and this command computes %s: give --real DIR", strings.Join(keys, ", "))
+	if !slices.ContainsFunc(stats, func(m string) bool { return slices.Contains(keys, m) }) {
+		return fmt.Errorf("--real-stats serves FID and FD only, and this command computes %s: give --real DIR", strings.Join(keys, ", "))
 	}
 	return nil
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // entries are the registry entries of keys (the defaults when none), in
@@ -147,5 +150,91 @@ func TestWrongModelsRefused(t *testing.T) {
 	}
 	if _, err := OpenScorers(ModelFiles{}, registry.NeedFeatures|registry.NeedReal, model.Options{Threads: 1}); err == nil {
 		t.Error("FID without a model accepted")
+	}
+}
+
+// TestMeasureTrials runs DSGAN's repeated trials and MSGAN's random pairs
+// on the planted MUNIT: trial t's mean is the mean of every input's pairs
+// 2t and 2t+1 recomputed from the document's pairs, the spread their
+// population standard deviation; the preset is recorded, and its LPIPS
+// version warned about when the model's differs.
+func TestMeasureTrials(t *testing.T) {
+	dir, models := world(t)
+	ctx := context.Background()
+	w := entries(t, registry.KeyLPIPS)
+	s, err := OpenScorers(ModelFiles{LPIPS: models[synth.KeyLPIPS]}, registry.NeedsOf(w), model.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := DefaultProtocol()
+	p.NumInputs, p.Pairs, p.Trials, p.Bootstrap, p.Seed = 4, 2, 3, 50, 7
+	p.Given = map[string]bool{"num_inputs": true, "pairs": true, "trials": true}
+	if err := ApplyPreset(&p, "dsgan"); err != nil {
+		t.Fatal(err)
+	}
+	p.Select = "first"
+	src := Source{Method: "MUNIT", Generator: models[synth.KeyMUNITContent], Decoder: models[synth.KeyMUNITDecoder],
+		Inputs: filepath.Join(dir, "world", "testA"), Store: filepath.Join(dir, "store")}
+	measure := func(p Protocol) *results.Document {
+		t.Helper()
+		set, err := Acquire(ctx, src, &p, p.SamplesNeeded(w), RunOptions{Threads: 1, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := Measure(ctx, s, Job{Method: set.Method, Dataset: "shapes", Protocol: p, Metrics: w, Set: set, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := results.Validate("trials", doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	doc := measure(p)
+	d := doc.Metrics.LPIPSDiversity
+	tr := d.Trials
+	if tr == nil || tr.Count != 3 || tr.PairsPerTrial != 2 || d.N != 4*6 || doc.Protocol.Preset != "dsgan" {
+		t.Fatalf("trials %+v, %d pairs, preset %q", tr, d.N, doc.Protocol.Preset)
+	}
+	var ss float64
+	for k := range 3 {
+		var sum float64
+		for _, pr := range d.Pairs {
+			if pr.A/4 == k { // pairs (4k, 4k+1) and (4k+2, 4k+3): trial k's
+				sum += pr.Distance
+			}
+		}
+		if want := sum / 8; math.Abs(tr.Means[k]-want) > 1e-12 {
+			t.Errorf("trial %d mean %v, recomputed %v", k, tr.Means[k], want)
+		}
+		ss += (tr.Means[k] - d.Mean) * (tr.Means[k] - d.Mean)
+	}
+	if math.Abs(tr.Mean-d.Mean) > 1e-12 || math.Abs(tr.Std-math.Sqrt(ss/3)) > 1e-12 || !(tr.Std > 0) {
+		t.Errorf("trials mean %v std %v, want %v and %v", tr.Mean, tr.Std, d.Mean, math.Sqrt(ss/3))
+	}
+	warned := slices.ContainsFunc(doc.Warnings, func(w warning.Warning) bool { return w.Code == CodePresetLPIPS })
+	if warned != (s.LPIPS.Version != "0.0") {
+		t.Errorf("LPIPS v%s under dsgan (v0.0): warned %v", s.LPIPS.Version, warned)
+	}
+
+	// MSGAN's random pairs: 5 distinct pairs of 6 samples, the same for
+	// every input, and the seed's alone.
+	q := DefaultProtocol()
+	q.NumInputs, q.Bootstrap, q.Seed, q.Given = 4, 50, 7, map[string]bool{"num_inputs": true}
+	if err := ApplyPreset(&q, "msgan"); err != nil {
+		t.Fatal(err)
+	}
+	q.SamplesPerInput, q.Pairs = 6, 5
+	doc = measure(q)
+	d = doc.Metrics.LPIPSDiversity
+	want := lpips.PairIndices(lpips.Random, 5, 6, 7)
+	for i, pr := range d.Pairs {
+		if ab := want[i%5]; pr.A != ab[0] || pr.B != ab[1] || pr.Input != i/5 {
+			t.Fatalf("pair %d is input %d (%d, %d), want input %d %v", i, pr.Input, pr.A, pr.B, i/5, ab)
+		}
+	}
+	if d.Pairing != "random" || d.Trials != nil || d.N != 20 {
+		t.Fatalf("msgan: pairing %q, trials %v, %d pairs", d.Pairing, d.Trials, d.N)
 	}
 }

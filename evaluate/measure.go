@@ -14,9 +14,13 @@
 package evaluate
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/batch"
@@ -39,14 +43,96 @@ type ModelFiles struct {
 	Classifier string
 	// Features is the FID/KID feature model ("": Classifier).
 	Features string
+	// Metric names, by metric key, a features model of the metric's own
+	// (fd: a DINOv2 export, cmmd: a CLIP export), so that metrics in
+	// different feature spaces share one evaluation; the others use
+	// Features.
+	Metric map[string]string
 }
 
-// Scorers are the opened scoring models. Features may be Classifier.
+// Scorers are the opened scoring models. Features may be Classifier;
+// metric holds the metrics' own features models (ModelFiles.Metric).
 type Scorers struct {
 	LPIPS      *lpips.Model
 	Classifier *inception.Classifier
 	Features   *inception.Classifier
 	files      ModelFiles
+	metric     map[string]*inception.Classifier
+	owned      []*inception.Classifier
+}
+
+// OpenPlanScorers opens the models the entries es need (OpenScorers),
+// each metric's own features model once per file (ModelFiles.Metric),
+// and checks that every features model has the output its metrics read
+// (sFID: "spatial").
+func OpenPlanScorers(f ModelFiles, es []*registry.Entry, mo model.Options) (s *Scorers, err error) {
+	var shared []*registry.Entry
+	for _, e := range es {
+		if f.Metric[e.Key] == "" || !e.Needs.Has(registry.NeedFeatures) {
+			shared = append(shared, e)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Metric)) {
+		if e := registry.Lookup(k); e == nil || !e.Needs.Has(registry.NeedFeatures) {
+			return nil, fmt.Errorf("models.metric_features names %q, not a metric of a features model (%s)", k, strings.Join(featureKeys(), ", "))
+		}
+	}
+	if s, err = OpenScorers(f, registry.NeedsOf(shared), mo); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	byFile := map[string]*inception.Classifier{}
+	for _, e := range es {
+		file := f.Metric[e.Key]
+		if file == "" || !e.Needs.Has(registry.NeedFeatures) {
+			continue
+		}
+		c := byFile[file]
+		if c == nil {
+			if c, err = inception.Open(file, mo); err != nil {
+				return nil, err
+			}
+			s.owned, byFile[file] = append(s.owned, c), c
+			if !c.HasFeatures() {
+				return nil, fmt.Errorf("%s: the features model of %s has no \"features\" output (export it with features)", file, e.Key)
+			}
+		}
+		if s.metric == nil {
+			s.metric = map[string]*inception.Classifier{}
+		}
+		s.metric[e.Key] = c
+	}
+	for _, e := range es {
+		if c, file, _ := s.featuresOf(e.Key); e.Output != "" && e.Needs.Has(registry.NeedFeatures) && !c.HasOutput(e.Output) {
+			return nil, fmt.Errorf("%s: %s reads the features model's %q output, which it lacks (python3 -m export.fid_inception writes it)", file, e.Title, e.Output)
+		}
+	}
+	return s, nil
+}
+
+// featureKeys are the keys of the metrics that read a features model.
+func featureKeys() []string {
+	var out []string
+	for _, e := range registry.All() {
+		if e.Needs.Has(registry.NeedFeatures) {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// featuresOf is the features model metric key reads, its file, and
+// whether it is the metric's own.
+func (s *Scorers) featuresOf(key string) (*inception.Classifier, string, bool) {
+	if c := s.metric[key]; c != nil {
+		return c, s.files.Metric[key], true
+	}
+	return s.Features, s.files.Features, false
 }
 
 // OpenScorers opens the models that needs ask for, each checked against
@@ -90,7 +176,7 @@ func OpenScorers(f ModelFiles, needs registry.Need, mo model.Options) (s *Scorer
 		case s.Classifier != nil:
 			s.Features, s.files.Features = s.Classifier, f.Classifier
 		default:
-			return nil, fmt.Errorf("FID and KID need a features (or classifier) model")
+			return nil, fmt.Errorf("FID, KID, PRDC, CMMD, FD and sFID need a features (or classifier) model")
 		}
 		if !s.Features.HasFeatures() {
 			return nil, fmt.Errorf("%s: the FID/KID model has no \"features\" output; FID and KID need pool features (export it with features)", s.files.Features)
@@ -109,6 +195,9 @@ func (s *Scorers) Close() {
 	}
 	if s.Features != nil && s.Features != s.Classifier {
 		s.Features.Close()
+	}
+	for _, c := range s.owned {
+		c.Close()
 	}
 	if s.Classifier != nil {
 		s.Classifier.Close()
@@ -177,6 +266,23 @@ type Job struct {
 	// (a cache that could not be written); such notes are not recorded in
 	// the results document, which depends only on the inputs and seed.
 	Warn func(msg string)
+	// Shard, when sharded, makes Measure a shard task's share of the
+	// scoring: it computes the per-sample values of the inputs (and real
+	// images, and real-row pairs) the shard owns into the shard's partials
+	// (PartialsDir) and returns no document.
+	Shard translate.Shard
+	// FromPartials makes Measure the scoring step of a sharded run: values
+	// of store samples come from the caches (the shards' partials folded
+	// in) by the SHA-256 the manifest records, without reading the files;
+	// what the caches lack is computed from the samples and Warn says so.
+	FromPartials bool
+}
+
+// PartialsDir is the folder of shard s's partials in the store folder
+// store: per-sample values in the caches' formats, written by that shard
+// alone (docs/scale.md).
+func PartialsDir(store string, s translate.Shard) string {
+	return filepath.Join(store, translate.CacheDirName, "partials", fmt.Sprintf("shard-%d-of-%d", s.Index, s.Count))
 }
 
 func (j *Job) log(step string) {
@@ -194,8 +300,11 @@ func (j *Job) warn(msgs []string) {
 }
 
 func (j *Job) cacheDir(kind string) string {
-	if j.Cache == "" {
+	switch {
+	case j.Cache == "":
 		return ""
+	case j.Shard.Sharded():
+		return filepath.Join(PartialsDir(j.Cache, j.Shard), kind)
 	}
 	return filepath.Join(j.Cache, translate.CacheDirName, kind)
 }
@@ -213,7 +322,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	needs := registry.NeedsOf(j.Metrics)
 	doc := results.New(j.Method, j.Dataset)
 	doc.Protocol = results.Protocol{NumInputs: set.M(), Seed: p.Seed, Bootstrap: p.Bootstrap, Select: set.Prov.Select,
-		ImageSize: set.Prov.Size, Inputs: set.Prov.Inputs, Samples: set.Prov.Samples, Randomness: set.Prov.Randomness}
+		ImageSize: set.Prov.Size, Inputs: set.Prov.Inputs, Samples: set.Prov.Samples, Randomness: set.Prov.Randomness, Preset: p.Preset}
 	doc.Versions = results.Versions{MunitEval: version.MunitEval, ONNXRuntime: model.ORTVersion()}
 	doc.Models = map[string]results.ModelRef{}
 	for role, ref := range set.Prov.Models {
@@ -231,6 +340,9 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	}
 	doc.Protocol.SamplesPerInput = recorded
 	doc.Warnings = append(append([]warning.Warning(nil), set.Warnings...), warns...)
+	if j.Shard.Sharded() {
+		return nil, j.partials(ctx, s, k)
+	}
 	in := &registry.Inputs{Params: p.Params(), M: set.M(), K: k, Grouped: set.Grouped()}
 	if needs.Has(registry.NeedPairs) {
 		if err := j.pairs(ctx, s, in, doc); err != nil {
@@ -242,16 +354,17 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 			return nil, err
 		}
 	}
-	if needs.Has(registry.NeedFeatures) && j.RealRow {
-		if err := j.realHalves(ctx, s, in, doc); err != nil {
-			return nil, err
-		}
-	} else if needs.Has(registry.NeedFeatures) {
-		if err := j.features(ctx, s, in, doc, needs.Has(registry.NeedLogits)); err != nil {
-			return nil, err
-		}
-	}
+	spaces := map[space]gathered{}
 	for _, e := range j.Metrics {
+		if e.Needs.Has(registry.NeedFeatures) && j.RealRow {
+			if err := j.realHalves(ctx, s, e, in, doc); err != nil {
+				return nil, err
+			}
+		} else if e.Needs.Has(registry.NeedFeatures) {
+			if err := j.features(ctx, s, e, in, doc, needs.Has(registry.NeedLogits), spaces); err != nil {
+				return nil, err
+			}
+		}
 		ws, err := e.Compute(in, &doc.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", set.Name, e.Title, err)
@@ -282,7 +395,7 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 		case !set.Grouped():
 			return 0, 0, nil, fmt.Errorf("%s: LPIPS diversity needs samples grouped by input (%s or %s); a flat folder has none", set.Name, translate.LayoutDirs, translate.LayoutSuffix)
 		case have < need:
-			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.Pairs, need, need)
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.PairsDrawn(), need, need)
 		}
 	}
 	if perSample(j.Metrics) && set.Grouped() {
@@ -311,39 +424,26 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 // samples of each input, or of the real-data row's random pairs of real
 // images, through one lpips.Embedder.PairDistances call.
 func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
-	p, set := j.Protocol, j.Set
-	pairing := lpips.Pairing(p.Pairing)
-	m, per := set.M(), p.Pairs
-	var items []batch.Item
-	var pairs [][2]int
-	k := 0 // items per group, for indices within an input
+	p := j.Protocol
+	items, pairs, m, per, k, err := j.pairItems()
+	if err != nil {
+		return err
+	}
 	if j.RealRow {
-		if set.M() < 2 {
-			return fmt.Errorf("the real data row needs at least 2 images, %s has %d", set.Name, set.M())
-		}
-		if pairing == lpips.All {
-			per = p.SamplesPerInput * (p.SamplesPerInput - 1) / 2
-		}
-		m, items = j.RealInputs, set.items(1, 0)
-		pairs = lpips.RandomPairs(p.Seed, len(items), m*per)
 		in.Pairing = "random real pairs"
 		if w := lpips.RealPairsWarning(len(items), len(pairs)); w != "" {
 			doc.Warnings = append(doc.Warnings, warning.New(CodeFewRealPairs, registry.KeyLPIPS, "%s", w))
 		}
 	} else {
-		k = p.LPIPSSamples()
-		per = len(lpips.PairIndices(pairing, p.Pairs, k))
-		items, pairs = set.items(k, 0), lpips.GroupPairs(pairing, p.Pairs, k, m)
-		in.Pairing = p.Pairing
+		in.Pairing, in.Trials = p.Pairing, max(p.Trials, 1)
 		doc.Protocol.PairsPerInput, doc.Protocol.Pairing = per, p.Pairing
 	}
 	j.log("LPIPS")
-	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
-	e.CacheEmbeddings, e.Batch = j.CacheEmbeddings, p.Batch
-	e.Bar = progress.New(len(items), "lpips", j.Quiet)
+	e := j.embedder(s, len(items))
 	dist, err := e.PairDistances(ctx, items, pairs)
 	e.Bar.Finish()
 	j.warn(e.Warnings)
+	j.computed(e.Computed, "LPIPS embeddings")
 	if err != nil {
 		return err
 	}
@@ -354,16 +454,68 @@ func (j *Job) pairs(ctx context.Context, s *Scorers, in *registry.Inputs, doc *r
 		in.Pairs[q] = results.Pair{Input: g, A: pairs[q][0] - g*k, B: pairs[q][1] - g*k, Distance: d}
 	}
 	in.PairsPerInput, in.LPIPSNet, in.LPIPSVersion = per, s.LPIPS.Net, s.LPIPS.Version
+	if ps, ok := PresetNamed(p.Preset); ok && ps.LPIPSVersion != "" && ps.LPIPSVersion != s.LPIPS.Version {
+		doc.Warnings = append(doc.Warnings, warning.New(CodePresetLPIPS, registry.KeyLPIPS,
+			"the %s preset's published LPIPS values were computed with LPIPS v%s, this model is v%s (v0.0 values are about half of v0.1's): compare with the paper's numbers only under the same version (docs/protocols.md)",
+			ps.Name, ps.LPIPSVersion, s.LPIPS.Version))
+	}
 	doc.Models[results.ModelLPIPS] = results.ModelRef{File: filepath.Base(s.files.LPIPS), SHA256: s.LPIPS.SHA256(),
 		Net: s.LPIPS.Net, Version: s.LPIPS.Version, Synthetic: s.LPIPS.Synthetic()}
 	return nil
 }
 
-// runner returns a classifier runner with j's cache and batch.
+// pairItems lists the images and the pairs (indices into them) whose
+// distances the LPIPS metrics need: the pairing's pairs of the first
+// samples of each of the m inputs, per pairs each and k images each, or
+// the real-data row's random pairs of real images (k = 0), m groups of per.
+func (j *Job) pairItems() (items []batch.Item, pairs [][2]int, m, per, k int, err error) {
+	p, set := j.Protocol, j.Set
+	pairing := lpips.Pairing(p.Pairing)
+	m, per = set.M(), p.Pairs
+	if j.RealRow {
+		if set.M() < 2 {
+			return nil, nil, 0, 0, 0, fmt.Errorf("the real data row needs at least 2 images, %s has %d", set.Name, set.M())
+		}
+		if pairing == lpips.All {
+			per = p.SamplesPerInput * (p.SamplesPerInput - 1) / 2
+		}
+		m, items = j.RealInputs, set.items(1, 0)
+		return items, lpips.RandomPairs(p.Seed, len(items), m*per), m, per, 0, nil
+	}
+	k = p.LPIPSSamples()
+	per = len(lpips.PairIndices(pairing, p.PairsDrawn(), k, p.Seed))
+	return set.items(k, 0), lpips.GroupPairs(pairing, p.PairsDrawn(), k, m, p.Seed), m, per, k, nil
+}
+
+// embedder returns an LPIPS embedder with j's cache, batch and trust.
+func (j *Job) embedder(s *Scorers, n int) *lpips.Embedder {
+	e := lpips.NewEmbedder(s.LPIPS, j.cacheDir("lpips"))
+	e.CacheEmbeddings, e.Batch, e.Trust = j.CacheEmbeddings, j.Protocol.Batch, j.trust()
+	e.Bar = progress.New(n, "lpips", j.Quiet)
+	return e
+}
+
+// runner returns a classifier runner with j's cache, batch and trust.
 func (j *Job) runner(c *inception.Classifier) *inception.Runner {
 	r := inception.NewRunner(c, j.cacheDir("classifier"))
-	r.Batch = j.Protocol.Batch
+	r.Batch, r.Trust = j.Protocol.Batch, j.trust()
 	return r
+}
+
+// trust reports whether store samples' values are looked up by the
+// SHA-256 their manifest records, without reading the files: in the
+// scoring step of a sharded run, and in a shard task, whose partials hold
+// only values it computed from bytes verified against those hashes (so it
+// reads each of its samples once, not once to hash and once to run).
+func (j *Job) trust() bool { return j.FromPartials || j.Shard.Sharded() }
+
+// computed says, in the scoring step of a sharded run, that n values were
+// not in the shards' partials and were computed here from the samples.
+func (j *Job) computed(n int, what string) {
+	if j.FromPartials && n > 0 {
+		j.warn([]string{fmt.Sprintf("%s / %s: the shards' partials lacked %d %s: computed here from the samples (a shard did not finish its partials, or they were damaged)",
+			j.Dataset, j.Method, n, what)})
+	}
 }
 
 // logits gathers the classifier's logits of the K samples of each input.
@@ -375,6 +527,7 @@ func (j *Job) logits(ctx context.Context, s *Scorers, in *registry.Inputs, doc *
 	outs, err := r.RunItems(ctx, items)
 	r.Bar.Finish()
 	j.warn(r.Warnings)
+	j.computed(r.Computed, "classifier outputs")
 	if err != nil {
 		return err
 	}
@@ -390,23 +543,59 @@ func (j *Job) logits(ctx context.Context, s *Scorers, in *registry.Inputs, doc *
 	return nil
 }
 
-// features gathers the features model's features of the K samples of
-// each input and of the real images (or takes the real statistics), each
-// resized to CleanSize first in ResizeClean mode. Samples and real images
-// run apart, so that a batch never mixes them (what a network computes
-// for an image stays independent of which others share its batch).
-func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document, logits bool) error {
-	if j.Real == nil && j.RealStats == nil {
-		return fmt.Errorf("FID, KID and PRDC need real images (or, for FID alone, real statistics)")
+// space is a feature space: a features model and the output read.
+type space struct {
+	c      *inception.Classifier
+	output string
+}
+
+// gathered are a space's features of the samples and of the real images.
+type gathered struct{ x, y [][]float64 }
+
+// features gathers, once per feature space (done), the features of the
+// K samples of each input and of the real images (or takes the real
+// statistics) that entry e reads: its features model's output, each
+// image resized to CleanSize first in ResizeClean mode; and sets in's
+// features for e. Samples and real images run apart, so that a batch
+// never mixes them (what a network computes for an image stays
+// independent of which others share its batch). Two outputs of one model
+// share its runs (the classifier's memory cache).
+func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *registry.Inputs, doc *results.Document, logits bool, done map[space]gathered) error {
+	c, file, own := s.featuresOf(e.Key)
+	sp := space{c, e.Output}
+	if sp.output == "" {
+		sp.output = inception.OutputFeatures
 	}
-	if j.RealStats != nil {
+	in.FeatureModel, in.FeaturePreprocess = FeatureModelName(c.Info()), c.Info().Metadata[model.MetaPreprocess]
+	ref := results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
+	switch {
+	case own:
+		doc.Models[results.ModelFeatures+"."+e.Key] = ref
+	case c != s.Classifier || !logits:
+		// The classifier's entry already names the features model when
+		// they are one.
+		doc.Models[results.ModelFeatures] = ref
+	}
+	if j.RealStats != nil && e.Stats {
 		// Statistics made with another resize, size or features model
-		// would give a number that looks comparable and is not.
-		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, s.Features.SHA256())); err != nil {
+		// would give a number that looks comparable and is not. (An entry
+		// that takes no statistics warns that it needs real features.)
+		if err := inception.CheckStats(j.RealStatsName, j.RealStats, inception.StatsSource(j.Protocol.Resize, j.Protocol.Size, c.SHA256())); err != nil {
 			return err
 		}
 	}
-	j.log("FID and KID")
+	if g, ok := done[sp]; ok {
+		in.Features, in.RealFeatures, in.RealStats = g.x, g.y, j.RealStats
+		return nil
+	}
+	if j.Real == nil && j.RealStats == nil {
+		return fmt.Errorf("%s needs real images (or, for FID and FD, real statistics)", e.Title)
+	}
+	if own {
+		j.log(e.Title + " features (" + filepath.Base(file) + ")")
+	} else {
+		j.log("FID and KID")
+	}
 	clean := 0
 	if j.Protocol.Resize == ResizeClean {
 		clean = CleanSize
@@ -417,27 +606,25 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 		real = j.Real.items(1, clean)
 	}
 	samples := j.Set.items(in.K, clean)
-	r := j.runner(s.Features)
+	r := j.runner(c)
 	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
+	var g gathered
 	var err error
-	if in.Features, err = features(ctx, r, samples); err == nil && real != nil {
-		in.RealFeatures, err = features(ctx, r, real)
+	if g.x, err = outputRows(ctx, r, samples, sp.output); err == nil && real != nil {
+		g.y, err = outputRows(ctx, r, real, sp.output)
 	}
 	r.Bar.Finish()
 	j.warn(r.Warnings)
+	j.computed(r.Computed, "features")
 	if err != nil {
 		return err
 	}
+	done[sp] = g
+	in.Features, in.RealFeatures = g.x, g.y
 	if in.RealStats = j.RealStats; j.RealStats != nil {
 		doc.Protocol.RealStats = j.RealStatsName
 	} else {
 		doc.Protocol.Real = j.Real.Name
-	}
-	// The classifier's entry already names the features model when they
-	// are one.
-	if s.Features != s.Classifier || !logits {
-		doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
-			Synthetic: s.Features.Info().Synthetic()}
 	}
 	return nil
 }
@@ -445,15 +632,16 @@ func (j *Job) features(ctx context.Context, s *Scorers, in *registry.Inputs, doc
 // realHalves gathers the features of the real-data row's real images
 // and splits them into seeded halves (metrics.SplitHalves): the second
 // scored as the samples against the first as the real set (NDB's row).
-func (j *Job) realHalves(ctx context.Context, s *Scorers, in *registry.Inputs, doc *results.Document) error {
+func (j *Job) realHalves(ctx context.Context, s *Scorers, e *registry.Entry, in *registry.Inputs, doc *results.Document) error {
+	c, file, own := s.featuresOf(e.Key)
 	clean := 0
 	if j.Protocol.Resize == ResizeClean {
 		clean, doc.Protocol.Resize = CleanSize, ResizeClean
 	}
 	items := j.Set.items(1, clean)
-	r := j.runner(s.Features)
+	r := j.runner(c)
 	r.Bar = progress.New(len(items), "features", j.Quiet)
-	x, err := features(ctx, r, items)
+	x, err := outputRows(ctx, r, items, cmp.Or(e.Output, inception.OutputFeatures))
 	r.Bar.Finish()
 	j.warn(r.Warnings)
 	if err != nil {
@@ -461,9 +649,33 @@ func (j *Job) realHalves(ctx context.Context, s *Scorers, in *registry.Inputs, d
 	}
 	in.RealFeatures, in.Features = metrics.SplitHalves(x, uint64(j.Protocol.Seed))
 	in.RealHalves = true
-	doc.Models[results.ModelFeatures] = results.ModelRef{File: filepath.Base(s.files.Features), SHA256: s.Features.SHA256(),
-		Synthetic: s.Features.Info().Synthetic()}
+	key := results.ModelFeatures
+	if own {
+		key += "." + e.Key
+	}
+	doc.Models[key] = results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
 	return nil
+}
+
+// FeatureModelName names a features model in results: the architecture
+// its exporter recorded (munit_eval.config's arch, "dinov2_vitl14"), else
+// its file name without .onnx.
+func FeatureModelName(info *model.Info) string {
+	var cfg struct{ Arch string }
+	if json.Unmarshal([]byte(info.Metadata["munit_eval.config"]), &cfg) == nil && cfg.Arch != "" {
+		return cfg.Arch
+	}
+	return strings.TrimSuffix(filepath.Base(info.Path), filepath.Ext(info.Path))
+}
+
+// outputRows runs items through r and returns the named feature output in
+// float64.
+func outputRows(ctx context.Context, r *inception.Runner, items []batch.Item, output string) ([][]float64, error) {
+	outs, err := r.RunItems(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return inception.OutputRows(outs, output)
 }
 
 // features runs items through r and returns their features in float64.

@@ -43,6 +43,15 @@ type Plan struct {
 	Warn func(msg string)
 	// Now stamps the documents' created field (default time.Now).
 	Now func() time.Time
+	// Shard, when sharded, makes Run a shard task's share of the scoring:
+	// the per-sample values of the inputs the shard owns, written to its
+	// partials (PartialsDir, whatever NoCache says); no document. Each
+	// method's Source.Set must hold the shard's samples (ShardSet).
+	Shard translate.Shard
+	// FromPartials makes Run the scoring step of a sharded run: it folds
+	// the shards' partials into each store's caches (FoldPartials) and
+	// takes store samples' values from them without reading the files.
+	FromPartials bool
 }
 
 // Dataset is one translation task of a Plan.
@@ -115,8 +124,7 @@ func Run(ctx context.Context, pl Plan) (*Outcome, error) {
 	if err := p.Validate(es); err != nil {
 		return nil, err
 	}
-	needs := registry.NeedsOf(es)
-	s, err := OpenScorers(pl.Models, needs, pl.Run.ModelOptions())
+	s, err := OpenPlanScorers(pl.Models, es, pl.Run.ModelOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -177,9 +185,21 @@ func writeSet(paths []string, docs []*results.Document) (err error) {
 // dataset measures every method of d, then its real-data row.
 func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*registry.Entry, out *Outcome) error {
 	p, needs := pl.Protocol, registry.NeedsOf(es)
-	job := Job{Dataset: d.Name, Metrics: es, CacheEmbeddings: pl.CacheEmbeddings, Quiet: pl.Run.Quiet, Warn: pl.Warn}
-	if !pl.NoCache {
+	job := Job{Dataset: d.Name, Metrics: es, CacheEmbeddings: pl.CacheEmbeddings, Quiet: pl.Run.Quiet, Warn: pl.Warn, Shard: pl.Shard}
+	if !pl.NoCache || pl.Shard.Sharded() {
 		job.Cache = d.Store
+	}
+	if pl.FromPartials && job.Cache != "" && !pl.Shard.Sharded() {
+		job.FromPartials = true
+		notes, err := FoldPartials(d.Store)
+		if err != nil {
+			return fmt.Errorf("%s: the shards' partials: %w", d.Name, err)
+		}
+		for _, n := range notes {
+			if pl.Warn != nil {
+				pl.Warn(n)
+			}
+		}
 	}
 	if d.RealStats != "" && needs.Has(registry.NeedReal) {
 		g, err := ReadStats(d.RealStats)
@@ -220,6 +240,9 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 		doc, err := Measure(ctx, s, j)
 		if err != nil {
 			return fmt.Errorf("%s: %w", where(d.Name, j.Method), err)
+		}
+		if doc == nil {
+			continue // a shard's partials: no document
 		}
 		if err := pl.emit(d, doc, out); err != nil {
 			return err
@@ -262,8 +285,11 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 	}
 	j.Log = func(step string) { pl.logf("%s / %s: %s", d.Name, results.MethodRealData, step) }
 	doc, err := Measure(ctx, s, j)
-	if err != nil {
-		return fmt.Errorf("%s: %w", where(d.Name, "real data"), err)
+	if err != nil || doc == nil {
+		if err != nil {
+			err = fmt.Errorf("%s: %w", where(d.Name, "real data"), err)
+		}
+		return err
 	}
 	return pl.emit(d, doc, out)
 }

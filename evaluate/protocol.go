@@ -15,6 +15,7 @@ package evaluate
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/metrics"
@@ -30,6 +31,7 @@ const (
 	CodeCut            = "cut"
 	CodeFewerInputs    = "fewer-inputs"
 	CodeMethodMismatch = "method-mismatch"
+	CodePresetLPIPS    = "preset-lpips-version"
 )
 
 // Resize modes of the features model's input, named as clean-fid names
@@ -59,8 +61,17 @@ type Protocol struct {
 	SamplesPerInput int `yaml:"samples_per_input"`
 	// Pairs is P, the LPIPS pairs per input (independent, consecutive).
 	Pairs int `yaml:"pairs"`
-	// Pairing is lpips.Independent, lpips.Consecutive or lpips.All.
+	// Pairing is lpips.Independent, lpips.Consecutive, lpips.All or
+	// lpips.Random.
 	Pairing string `yaml:"pairing"`
+	// Trials repeats the LPIPS measurement on fresh samples (DSGAN's 20
+	// trials): trial t takes pairs tP..(t+1)P-1 of each input, so the
+	// pairing draws P × Trials pairs; results add the trials' means and
+	// their spread (results.Trials). 1: one measurement.
+	Trials int `yaml:"trials"`
+	// Preset names the published protocol the values started from
+	// (Presets; "" when none was named).
+	Preset string `yaml:"preset"`
 	// Bootstrap is the number of resamples over inputs of the 95%
 	// intervals (0: no interval; LPIPS diversity needs at least 1).
 	Bootstrap int `yaml:"bootstrap"`
@@ -150,7 +161,7 @@ func (p Protocol) Params() registry.Params {
 // translate (whose K and batch are the constants named here) start from it.
 func DefaultProtocol() Protocol {
 	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: translate.DefaultSamples, Pairs: 19,
-		Pairing: string(lpips.Independent), Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: translate.DefaultBatch,
+		Pairing: string(lpips.Independent), Trials: 1, Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: translate.DefaultBatch,
 		FIDInterval: FIDAuto, FIDBootstrap: registry.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
 		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK,
 		NDBBins: metrics.DefaultNDBBins, NDBAlpha: metrics.DefaultNDBAlpha}
@@ -191,6 +202,7 @@ var bounds = []struct {
 	{"num_inputs", 1, 1_000_000},
 	{"samples_per_input", 1, 10_000},
 	{"pairs", 1, 10_000},
+	{"trials", 1, 1_000},
 	{"bootstrap", 0, 100_000},
 	{"splits", 1, 1_000},
 	{"size", 0, MaxSize},
@@ -214,6 +226,8 @@ func (p Protocol) field(key string) int {
 		return p.SamplesPerInput
 	case "pairs":
 		return p.Pairs
+	case "trials":
+		return p.Trials
 	case "bootstrap":
 		return p.Bootstrap
 	case "splits":
@@ -262,7 +276,10 @@ func (p Protocol) Validate(es []*registry.Entry) error {
 	pairs := registry.NeedsOf(es).Has(registry.NeedPairs)
 	pairing, err := lpips.ParsePairing(p.Pairing)
 	if err != nil {
-		return &FieldError{"pairing", fmt.Sprintf("%q: unknown pairing (want independent, consecutive or all)", p.Pairing)}
+		return &FieldError{"pairing", fmt.Sprintf("%q: unknown pairing (want independent, consecutive, all or random)", p.Pairing)}
+	}
+	if _, ok := PresetNamed(p.Preset); p.Preset != "" && !ok {
+		return &FieldError{"preset", fmt.Sprintf("%q: unknown protocol preset (want %s)", p.Preset, strings.Join(PresetNames(), ", "))}
 	}
 	for _, b := range bounds {
 		least, v := b.least, p.field(b.field)
@@ -299,8 +316,14 @@ func (p Protocol) Validate(es []*registry.Entry) error {
 	if p.FIDInterval != "" && p.FIDInterval != FIDAuto && p.FIDInterval != FIDOn && p.FIDInterval != FIDOff {
 		return &FieldError{"fid_interval", fmt.Sprintf("%q: want auto, on or off", p.FIDInterval)}
 	}
-	if pairing == lpips.All && p.SamplesPerInput < 2 {
-		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing all, got %d", p.SamplesPerInput)}
+	if (pairing == lpips.All || pairing == lpips.Random) && p.SamplesPerInput < 2 {
+		return &FieldError{"samples_per_input", fmt.Sprintf("must be at least 2 for pairing %s, got %d", pairing, p.SamplesPerInput)}
+	}
+	if n, k := p.Pairs*max(p.Trials, 1), p.SamplesPerInput; pairing == lpips.Random && pairs && n > k*(k-1)/2 {
+		return &FieldError{"pairs", fmt.Sprintf("x trials is %d random pairs, more than the %d distinct pairs of samples_per_input %d", n, k*(k-1)/2, k)}
+	}
+	if p.Trials > 1 && pairing == lpips.All {
+		return &FieldError{"trials", fmt.Sprintf("%d: the all pairing has no fresh pairs to repeat on (use independent, consecutive or random)", p.Trials)}
 	}
 	if p.Size > 0 {
 		if err := CheckBatchPixels(p.Batch, int64(p.Size)*int64(p.Size)); err != nil {
@@ -329,7 +352,15 @@ func mpx(n int64) string { return fmt.Sprintf("%.1f Mpx", float64(n)/1e6) }
 
 // LPIPSSamples is the number of samples per input the LPIPS pairing needs.
 func (p Protocol) LPIPSSamples() int {
-	return lpips.SamplesNeeded(lpips.Pairing(p.Pairing), p.Pairs, p.SamplesPerInput)
+	return lpips.SamplesNeeded(lpips.Pairing(p.Pairing), p.PairsDrawn(), p.SamplesPerInput)
+}
+
+// PairsDrawn is the number of LPIPS pairs per input over all trials.
+func (p Protocol) PairsDrawn() int {
+	if lpips.Pairing(p.Pairing) == lpips.All {
+		return p.Pairs
+	}
+	return p.Pairs * max(p.Trials, 1)
 }
 
 // perSample reports whether one of es scores every sample of an input.

@@ -2,6 +2,9 @@ package evaluate
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{"zero kid subset size", func(p *Protocol) { p.KIDSubsetSize = 0 }, []string{"kid"}, "kid_subset_size", "at least 1"},
 		{"negative num_real", func(p *Protocol) { p.NumReal = -3 }, []string{"none"}, "num_real", "at least 0"},
 		{"bad select", func(p *Protocol) { p.Select = "last" }, []string{"none"}, "select", "first or random"},
-		{"bad pairing", func(p *Protocol) { p.Pairing = "random" }, []string{"none"}, "pairing", "unknown pairing"},
+		{"bad pairing", func(p *Protocol) { p.Pairing = "shuffled" }, []string{"none"}, "pairing", "unknown pairing"},
 		{"all with one sample", func(p *Protocol) { p.Pairing, p.SamplesPerInput = "all", 1 }, []string{"lpips"}, "samples_per_input", "pairing all"},
 		// Upper bounds: no value may crash the process or exhaust the machine.
 		{"size 100000", func(p *Protocol) { p.Size = 100000 }, []string{"none"}, "size", "at most 4096"},
@@ -132,5 +135,68 @@ func TestFewerInputs(t *testing.T) {
 	}
 	if m, w, _ := fewer("in", 9, p); m != 5 || w != nil {
 		t.Fatalf("%d %v", m, w)
+	}
+}
+
+// TestPresets checks every preset against its documented constants'
+// invariants: it validates with the metrics it names, its keys are
+// protocol keys, a given key overrides it, and it is recorded.
+func TestPresets(t *testing.T) {
+	for _, ps := range Presets() {
+		p := DefaultProtocol()
+		if err := ApplyPreset(&p, ps.Name); err != nil {
+			t.Fatal(err)
+		}
+		pl := Plan{Metrics: PresetMetrics(ps.Name)}
+		es, err := pl.Entries()
+		if err != nil {
+			t.Fatalf("%s: %v", ps.Name, err)
+		}
+		if err := p.Validate(es); err != nil {
+			t.Fatalf("%s does not validate: %v", ps.Name, err)
+		}
+		for _, k := range ps.Keys {
+			if _, _, ok := Bounds(k); !ok && k != "pairing" && k != "select" {
+				t.Errorf("%s: key %q is not a protocol integer, pairing or select", ps.Name, k)
+			}
+			if !p.Given[k] {
+				t.Errorf("%s: key %q not marked given", ps.Name, k)
+			}
+		}
+		if p.Preset != ps.Name || ps.Paper == "" || ps.Source == "" {
+			t.Errorf("%s: not recorded or undocumented", ps.Name)
+		}
+	}
+	p := DefaultProtocol()
+	p.Pairs, p.Given = 7, map[string]bool{"pairs": true}
+	if err := ApplyPreset(&p, "dsgan"); err != nil || p.Pairs != 7 || p.Trials != 20 || p.PairsDrawn() != 140 || p.LPIPSSamples() != 280 {
+		t.Fatalf("dsgan under --pairs 7: %v, %+v", err, p)
+	}
+	if err := ApplyPreset(&p, "cyclegan"); err == nil || !strings.Contains(err.Error(), "unknown protocol preset") {
+		t.Fatalf("unknown preset: %v", err)
+	}
+	// Random pairs beyond the distinct pairs of K samples are refused.
+	p = DefaultProtocol()
+	p.Pairing, p.SamplesPerInput, p.Pairs = "random", 5, 11
+	if err := p.Validate([]*registry.Entry{registry.Lookup(registry.KeyLPIPS)}); err == nil || !strings.Contains(err.Error(), "10 distinct pairs") {
+		t.Fatalf("11 random pairs of 5 samples: %v", err)
+	}
+}
+
+// TestPresetsDocumented keeps docs/protocols.md in step with the presets:
+// a section per preset, none for a preset that is gone.
+func TestPresetsDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "protocols.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sections []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, ok := strings.CutPrefix(line, "## "); ok && name != "LPIPS versions" {
+			sections = append(sections, name)
+		}
+	}
+	if !slices.Equal(sections, PresetNames()) {
+		t.Fatalf("docs/protocols.md sections %v, presets %v", sections, PresetNames())
 	}
 }

@@ -157,7 +157,7 @@ func BenchmarkParts(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows*b.N), "ns/row")
 	})
 	b.Run("cache-write", func(b *testing.B) {
-		l, err := openOutputCache(b.TempDir(), c.SHA256(), len(c.Classes), c.FeatureDim)
+		l, err := openOutputCache(b.TempDir(), c.SHA256(), len(c.Classes), c.FeatureDim, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func BenchmarkParts(b *testing.B) {
 	})
 	b.Run("cache-read", func(b *testing.B) {
 		dir := b.TempDir()
-		l, err := openOutputCache(dir, c.SHA256(), len(c.Classes), c.FeatureDim)
+		l, err := openOutputCache(dir, c.SHA256(), len(c.Classes), c.FeatureDim, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func BenchmarkParts(b *testing.B) {
 		l.close()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			l, err := openOutputCache(dir, c.SHA256(), len(c.Classes), c.FeatureDim)
+			l, err := openOutputCache(dir, c.SHA256(), len(c.Classes), c.FeatureDim, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

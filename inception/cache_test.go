@@ -10,7 +10,7 @@ import (
 // back; a cache of another shape starts afresh.
 func TestOutputCacheRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	c, err := openOutputCache(dir, "m", 2, 1)
+	c, err := openOutputCache(dir, "m", 2, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestOutputCacheRoundTrip(t *testing.T) {
 	if err := c.close(); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := openOutputCache(dir, "m", 2, 1)
+	c2, err := openOutputCache(dir, "m", 2, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestOutputCacheRoundTrip(t *testing.T) {
 	if err != nil || !ok || o.Logits[0] != 1 || o.Features[0] != -3 || len(o.Logits) != 2 || len(o.Features) != 1 {
 		t.Fatalf("got %+v, %v, %v", o, ok, err)
 	}
-	c3, err := openOutputCache(dir, "m", 3, 1)
+	c3, err := openOutputCache(dir, "m", 3, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ package inception
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -25,8 +24,9 @@ type Classifier struct {
 	sess *model.Session
 	// Classes are the class names (munit_eval.classes), or class0..classK-1.
 	Classes []string
-	// FeatureDim is D of the `features` output (0 when the model has none).
-	FeatureDim int
+	// FeatureDim is D of the `features` output (0 when the model has none),
+	// SpatialDim S of sFID's `spatial` output (0 when it has none).
+	FeatureDim, SpatialDim int
 
 	// eng is the batch engine of every Runner on this classifier, so that
 	// its memory cache serves them all (the IS/CIS logits and the FID/KID
@@ -62,6 +62,9 @@ func Open(path string, opts model.Options) (*Classifier, error) {
 	if f, ok := info.Output("features"); ok {
 		c.FeatureDim = int(f.Shape[1])
 	}
+	if f, ok := info.Output(OutputSpatial); ok && len(f.Shape) == 2 {
+		c.SpatialDim = int(max(f.Shape[1], 0))
+	}
 	return c, nil
 }
 
@@ -84,6 +87,20 @@ func (c *Classifier) HasFeatures() bool {
 	return ok
 }
 
+// HasOutput reports whether the model has the named features output
+// (OutputFeatures or OutputSpatial).
+func (c *Classifier) HasOutput(name string) bool {
+	_, ok := c.sess.Info().Output(name)
+	return ok
+}
+
+// The feature outputs a metric can read: the pool features of FID, KID,
+// PRDC, CMMD and FD, and sFID's spatial features (docs/metrics.md).
+const (
+	OutputFeatures = "features"
+	OutputSpatial  = "spatial"
+)
+
 // Close releases the session.
 func (c *Classifier) Close() error { return c.sess.Close() }
 
@@ -91,6 +108,8 @@ func (c *Classifier) Close() error { return c.sess.Close() }
 type Output struct {
 	Logits   []float32
 	Features []float32
+	// Spatial is sFID's spatial output, when the model has one.
+	Spatial []float32
 }
 
 // Classify runs the model on images of one size in one batch.
@@ -109,6 +128,9 @@ func (c *Classifier) Classify(imgs []*images.Image) ([]Output, error) {
 	}
 	if c.HasFeatures() {
 		names = append(names, "features")
+	}
+	if c.HasOutput(OutputSpatial) {
+		names = append(names, OutputSpatial)
 	}
 	out, err := c.sess.Run(map[string]model.Tensor{c.sess.Info().ImageInput: {
 		Shape: []int64{int64(len(imgs)), 3, int64(h), int64(w)}, Data: data}}, names...)
@@ -136,8 +158,14 @@ func (c *Classifier) Classify(imgs []*images.Image) ([]Output, error) {
 			res[i].Features = f.Data[i*d : (i+1)*d]
 		}
 	}
+	if f, ok := out[OutputSpatial]; ok {
+		d := int(f.Shape[1])
+		for i := range res {
+			res[i].Spatial = f.Data[i*d : (i+1)*d : (i+1)*d]
+		}
+	}
 	for i, o := range res {
-		if !finite(o.Logits) || !finite(o.Features) {
+		if !finite(o.Logits) || !finite(o.Features) || !finite(o.Spatial) {
 			return nil, fmt.Errorf("inception: %s gives a non-finite output for image %d of the batch", c.sess.Info().Path, i)
 		}
 	}
@@ -177,6 +205,10 @@ type Runner struct {
 	// Computed and Reused count images run through the network and found in
 	// a cache.
 	Computed, Reused int
+	// Trust serves an item with a recorded SHA-256 from the cache without
+	// reading its file (batch.Engine.Trust: the scoring step of a sharded
+	// run).
+	Trust bool
 	// Warnings collects, once each, what did not stop a run but should be
 	// shown with its result (a cache that could not be written). Read them
 	// between calls.
@@ -213,17 +245,17 @@ func (r *Runner) RunItems(ctx context.Context, items []batch.Item) (_ []Output, 
 	defer r.c.mu.Unlock()
 	if r.c.eng == nil {
 		r.c.eng = &batch.Engine[Output]{Name: "inception", Net: network{r.c},
-			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features))) },
+			Sizer: func(o Output) int64 { return int64(4 * (len(o.Logits) + len(o.Features) + len(o.Spatial))) },
 			Same: func(c, f Output) bool {
-				return batch.SameFloats(c.Logits, f.Logits) && batch.SameFloats(c.Features, f.Features)
+				return batch.SameFloats(c.Logits, f.Logits) && batch.SameFloats(c.Features, f.Features) && batch.SameFloats(c.Spatial, f.Spatial)
 			}}
 	}
 	eng := r.c.eng
-	eng.Batch, eng.MemoryBytes = r.Batch, r.MemoryBytes
+	eng.Batch, eng.MemoryBytes, eng.Trust = r.Batch, r.MemoryBytes, r.Trust
 	eng.Computed, eng.Reused, eng.Warnings = r.Computed, r.Reused, nil
 	var cache *outputCache
 	if r.CacheDir != "" && len(r.c.Classes) > 0 {
-		cache, err = openOutputCache(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim)
+		cache, err = openOutputCache(r.CacheDir, r.c.SHA256(), len(r.c.Classes), r.c.FeatureDim, r.c.SpatialDim)
 		if err != nil {
 			r.warn(fmt.Sprintf("inception: opening the cache failed (%v): continuing without it; use --no-cache to skip the cache", err))
 			cache = nil
@@ -261,14 +293,22 @@ func (r *Runner) warn(w string) {
 }
 
 // Features returns the feature vectors of outputs in float64, for FID and KID.
-func Features(outs []Output) ([][]float64, error) {
+func Features(outs []Output) ([][]float64, error) { return OutputRows(outs, OutputFeatures) }
+
+// OutputRows returns the named feature output (OutputFeatures or
+// OutputSpatial) of outputs in float64.
+func OutputRows(outs []Output, name string) ([][]float64, error) {
 	f := make([][]float64, len(outs))
 	for i, o := range outs {
-		if len(o.Features) == 0 {
-			return nil, errors.New("inception: the classifier has no features output (FID and KID need one: export it with `features`)")
+		x := o.Features
+		if name == OutputSpatial {
+			x = o.Spatial
 		}
-		f[i] = make([]float64, len(o.Features))
-		for j, v := range o.Features {
+		if len(x) == 0 {
+			return nil, fmt.Errorf("inception: the model has no %q output (export it with %s)", name, name)
+		}
+		f[i] = make([]float64, len(x))
+		for j, v := range x {
 			f[i][j] = float64(v)
 		}
 	}

@@ -193,7 +193,7 @@ func BenchmarkStoreDiversity(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if div.N != len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput))*o.NumInputs {
+			if div.N != len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput, 0))*o.NumInputs {
 				b.Fatalf("%d pairs", div.N)
 			}
 		}
@@ -297,7 +297,7 @@ func BenchmarkFirstRunCache(b *testing.B) {
 // reportPairs reports pairs/s (wall) and the process's CPU time per pair
 // since cpu0, which is what bounds the rate on a busy machine.
 func reportPairs(b *testing.B, o Options, cpu0 time.Duration) {
-	n := len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput)) * o.NumInputs * b.N
+	n := len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput, 0)) * o.NumInputs * b.N
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pairs/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(n), "cpu-ms/pair")
 }

@@ -20,19 +20,24 @@ const (
 	Consecutive Pairing = "consecutive"
 	// All pairs every two of K samples: K(K-1)/2 pairs.
 	All Pairing = "all"
+	// Random draws P distinct pairs among the K(K-1)/2 pairs of K samples,
+	// seeded, the same pairs for every input (MSGAN's 50 random pairs of
+	// 50 outputs; docs/protocols.md).
+	Random Pairing = "random"
 )
 
 // ParsePairing checks a pairing name.
 func ParsePairing(s string) (Pairing, error) {
 	switch p := Pairing(s); p {
-	case Independent, Consecutive, All:
+	case Independent, Consecutive, All, Random:
 		return p, nil
 	}
-	return "", fmt.Errorf("unknown pairing %q (want independent, consecutive or all)", s)
+	return "", fmt.Errorf("unknown pairing %q (want independent, consecutive, all or random)", s)
 }
 
 // SamplesNeeded is the number of samples per input a pairing needs for P
-// pairs per input; for All it is k, the samples the user asked for.
+// pairs per input; for All and Random it is k, the samples the user asked
+// for.
 func SamplesNeeded(p Pairing, pairs, k int) int {
 	switch p {
 	case Independent:
@@ -44,9 +49,10 @@ func SamplesNeeded(p Pairing, pairs, k int) int {
 }
 
 // PairIndices lists the sample pairs of one input: (2j, 2j+1) for
-// Independent, (j, j+1) for Consecutive (j < pairs), and every (a, b) with
-// a < b < k for All.
-func PairIndices(p Pairing, pairs, k int) [][2]int {
+// Independent, (j, j+1) for Consecutive (j < pairs), every (a, b) with
+// a < b < k for All, and for Random min(pairs, k(k-1)/2) distinct pairs
+// a < b < k drawn without replacement with the seed (the others ignore it).
+func PairIndices(p Pairing, pairs, k int, seed int64) [][2]int {
 	var out [][2]int
 	switch p {
 	case Independent:
@@ -63,6 +69,38 @@ func PairIndices(p Pairing, pairs, k int) [][2]int {
 				out = append(out, [2]int{a, b})
 			}
 		}
+	case Random:
+		out = randomDistinctPairs(pairs, k, seed)
+	}
+	return out
+}
+
+// randomDistinctPairs draws n of the k(k-1)/2 pairs a < b < k without
+// replacement (a partial Fisher-Yates shuffle of the pairs' ranks, in
+// the order drawn), from a stream of its own seeded by seed.
+func randomDistinctPairs(n, k int, seed int64) [][2]int {
+	total := k * (k - 1) / 2
+	n = min(n, total)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x4c5049505352414e)) // "LPIPSRAN"
+	swapped := map[int]int{}                                       // the partial shuffle's moved ranks
+	at := func(i int) int {
+		if v, ok := swapped[i]; ok {
+			return v
+		}
+		return i
+	}
+	out := make([][2]int, 0, n)
+	for i := range n {
+		j := i + rng.IntN(total-i)
+		r := at(j)
+		swapped[j] = at(i)
+		// rank r -> (a, b): rows a hold k-1-a pairs each.
+		a, left := 0, r
+		for left >= k-1-a {
+			left -= k - 1 - a
+			a++
+		}
+		out = append(out, [2]int{a, a + 1 + left})
 	}
 	return out
 }
@@ -70,8 +108,8 @@ func PairIndices(p Pairing, pairs, k int) [][2]int {
 // GroupPairs lists the pairing's pairs of each of m groups of k items laid
 // out group after group (sample s of input i is item i*k+s): pair j of
 // group i is entry i*len(PairIndices(p, pairs, k))+j.
-func GroupPairs(p Pairing, pairs, k, m int) [][2]int {
-	idx := PairIndices(p, pairs, k)
+func GroupPairs(p Pairing, pairs, k, m int, seed int64) [][2]int {
+	idx := PairIndices(p, pairs, k, seed)
 	out := make([][2]int, 0, m*len(idx))
 	for i := range m {
 		for _, ab := range idx {
@@ -115,7 +153,8 @@ func RealPairsWarning(n, drawn int) string {
 // and hashed as it is read, and refused when an item's recorded SHA-256
 // (a store's manifest) says otherwise. With a CacheDir every pair is first
 // looked up in the pair cache, keyed by the two images' content keys (so
-// every item is read and hashed before any lookup); only the images of the
+// every item is read and hashed before any lookup, but with Trust those
+// whose hash is recorded); only the images of the
 // pairs it lacks are embedded, each once, in one stream in the order the
 // pairs first need them, and each embedding is let go once its last pair
 // is computed (for the pairs of one input: when the input is done). The
@@ -126,12 +165,21 @@ func (e *Embedder) PairDistances(ctx context.Context, items []batch.Item, pairs 
 	pc := e.openPairs()
 	defer pc.close(e)
 	if pc != nil {
-		keys, err := batch.Hash(ctx, "lpips", items)
+		// With Trust, a recorded hash is the key as it stands: the files
+		// of pairs the cache holds are never read.
+		var idx []int
+		var read []batch.Item
+		for i, it := range items {
+			if !e.Trust || it.SHA256 == "" {
+				idx, read = append(idx, i), append(read, it)
+			}
+		}
+		keys, err := batch.Hash(ctx, "lpips", read)
 		if err != nil {
 			return nil, err
 		}
-		for i := range items {
-			items[i].SHA256 = keys[i]
+		for j, i := range idx {
+			items[i].SHA256 = keys[j]
 		}
 	}
 	// todo lists the pairs the cache lacks; order the images to embed, in

@@ -54,6 +54,13 @@ type Embedder struct {
 	// buffers, freed when the last of them is).
 	MemoryBytes int64
 
+	// Trust takes the pair distances (and embeddings) of images whose
+	// SHA-256 is recorded (a store's manifest) from the caches under that
+	// hash without reading the files (batch.Engine.Trust: the scoring step
+	// of a sharded run, whose shards computed them); only the images of
+	// pairs the caches lack are read.
+	Trust bool
+
 	eng *batch.Engine[*Embedding]
 	// Computed and Reused count images embedded by the network and found in
 	// a cache. Read them between calls.
@@ -103,7 +110,7 @@ func (e *Embedder) stream(ctx context.Context, items []batch.Item, fn func(i int
 		e.eng = &batch.Engine[*Embedding]{Name: "lpips", Net: network{e.m}, OneSize: oneSize,
 			Sizer: func(emb *Embedding) int64 { return emb.bytes() }, Same: sameEmbedding}
 	}
-	e.eng.Batch, e.eng.MemoryBytes = e.Batch, e.MemoryBytes
+	e.eng.Batch, e.eng.MemoryBytes, e.eng.Trust = e.Batch, e.MemoryBytes, e.Trust
 	e.eng.Computed, e.eng.Reused = e.Computed, e.Reused
 	var cache batch.Cache[*Embedding]
 	if e.CacheDir != "" && e.CacheEmbeddings {

@@ -53,12 +53,12 @@ func StoreDiversity(ctx context.Context, e *Embedder, st *translate.Store, o Opt
 	if o.NumInputs > 0 {
 		m = o.NumInputs
 	}
-	pairs := GroupPairs(o.Pairing, o.Pairs, k, m)
+	pairs := GroupPairs(o.Pairing, o.Pairs, k, m, 0)
 	dist, err := e.PairDistances(ctx, batch.StoreItems(st, m, k), pairs)
 	if err != nil {
 		return nil, err
 	}
-	return summarize(dist, pairs, m, len(PairIndices(o.Pairing, o.Pairs, k)), k, o, e, string(o.Pairing)), nil
+	return summarize(dist, pairs, m, len(PairIndices(o.Pairing, o.Pairs, k, 0)), k, o, e, string(o.Pairing)), nil
 }
 
 // RealDiversity is the real-data row: o.NumInputs groups of o.Pairs random

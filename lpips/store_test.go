@@ -141,7 +141,7 @@ func TestStoreDiversityStream(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				want := inputs * len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput))
+				want := inputs * len(PairIndices(o.Pairing, o.Pairs, o.SamplesPerInput, 0))
 				if div.N != want || len(div.Pairs) != want {
 					t.Fatalf("%s: %d pairs, want %d", name, div.N, want)
 				}

@@ -67,7 +67,7 @@ datasets:
 	if err := RunFile(context.Background(), &w, file, Args{Options: Options{Threads: 1, Quiet: true}, ShardSpec: "1/2"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(w.String(), "shard 1/2 generated its samples; nothing scored") {
+	if !strings.Contains(w.String(), "shard 1/2 generated its samples and computed their per-sample values (partials); nothing scored") {
 		t.Errorf("shard summary:\n%s", w.String())
 	}
 }

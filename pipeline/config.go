@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -61,6 +63,9 @@ type Models struct {
 	Classifier Path `yaml:"classifier"`
 	// Features is the FID/KID feature model (default: Classifier).
 	Features Path `yaml:"features"`
+	// MetricFeatures names, by metric key, a metric's own features model
+	// ({fd: dinov2.onnx, cmmd: clip.onnx}); the others use Features.
+	MetricFeatures map[string]Path `yaml:"metric_features"`
 }
 
 // Dataset is one translation task: its inputs, real targets and methods.
@@ -134,11 +139,17 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkKeys(n, (*plain)(c)); err != nil {
 		return err
 	}
-	given := map[string]bool{}
+	given, metricsGiven := map[string]bool{}, false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
 		case "protocol":
 			v := n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+				// protocol: NAME is a preset with nothing overridden.
+				v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column,
+					Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: "preset", Line: v.Line}, v}}
+				n.Content[i+1] = v
+			}
 			if err := checkKeys(v, &c.Protocol); err != nil {
 				return err
 			}
@@ -148,6 +159,8 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 			}
 		case "seed":
 			given["seed"] = true
+		case "metrics":
+			metricsGiven = true
 		}
 	}
 	if given["fid_bootstrap"] {
@@ -157,6 +170,14 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	c.Protocol.Given = given
+	if c.Protocol.Preset != "" {
+		if err := evaluate.ApplyPreset(&c.Protocol, c.Protocol.Preset); err != nil {
+			return fmt.Errorf("line %d: %w", c.protocolLine, err)
+		}
+		if !metricsGiven {
+			c.Metrics = evaluate.PresetMetrics(c.Protocol.Preset)
+		}
+	}
 	return nil
 }
 
@@ -286,10 +307,19 @@ func (c *Config) validate() error {
 	if needs.Has(registry.NeedLogits) && c.Models.Classifier.Value == "" {
 		return errors.New("metrics name is but models has no classifier")
 	}
-	if needs.Has(registry.NeedFeatures) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" {
-		return errors.New("metrics name fid/kid/prdc but models has no features (or classifier) model")
+	for _, e := range es {
+		if e.Needs.Has(registry.NeedFeatures) && c.Models.Features.Value == "" && c.Models.Classifier.Value == "" && c.Models.MetricFeatures[e.Key].Value == "" {
+			return fmt.Errorf("metrics name %s but models has no features (or classifier) model, nor metric_features.%s", e.Key, e.Key)
+		}
 	}
-	for _, m := range []Path{c.Models.LPIPS, c.Models.Classifier, c.Models.Features} {
+	files := []Path{c.Models.LPIPS, c.Models.Classifier, c.Models.Features}
+	for _, k := range slices.Sorted(maps.Keys(c.Models.MetricFeatures)) {
+		if e := registry.Lookup(k); e == nil || !e.Needs.Has(registry.NeedFeatures) {
+			return fmt.Errorf("line %d: metric_features names %q, not a metric of a features model", c.Models.MetricFeatures[k].Line, k)
+		}
+		files = append(files, c.Models.MetricFeatures[k])
+	}
+	for _, m := range files {
 		if err := c.checkFile(m, false); err != nil {
 			return err
 		}

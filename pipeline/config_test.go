@@ -77,6 +77,15 @@ func TestParseGood(t *testing.T) {
 	if g := c.Protocol.Given; !g["num_inputs"] || !g["pr_k"] || !g["seed"] || g["samples_per_input"] {
 		t.Fatalf("given keys %v", g)
 	}
+	// Each metric may name its own features model; the plan carries
+	// them resolved.
+	two := strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features: {fd: g.onnx, cmmd: enc.onnx}", 1) + "metrics: [fid, fd, cmmd, sfid]\n"
+	if c, err = Parse(filepath.Join(dir, "eval.yaml"), []byte(two)); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Plan(Options{}).Models; m.Metric["fd"] != filepath.Join(dir, "g.onnx") || m.Metric["cmmd"] != filepath.Join(dir, "enc.onnx") || len(m.Metric) != 2 || m.Classifier != filepath.Join(dir, "cls.onnx") {
+		t.Fatalf("metric features models %+v", m)
+	}
 }
 
 func TestParseErrorsNameTheLine(t *testing.T) {
@@ -100,7 +109,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"duplicate method", strings.Replace(good, "name: Two", "name: MUNIT", 1), "also that of \"MUNIT\", declared on line 14"},
 		{"same folder", strings.Replace(good, "name: Two", "name: MUNIT*", 1) + "      - name: MUNIT_star\n        generator: g.onnx\n", `folder MUNIT_star is also that of "MUNIT*"`},
 		{"real data name", strings.Replace(good, "name: Two", "name: Real data", 1), "taken by the real-data row"},
-		{"bad pairing", strings.Replace(good, "pairs: 4", "pairs: 4\n  pairing: random", 1), "unknown pairing"},
+		{"bad pairing", strings.Replace(good, "pairs: 4", "pairs: 4\n  pairing: shuffled", 1), "unknown pairing"},
 		{"bad number", strings.Replace(good, "num_inputs: 10", "num_inputs: ten", 1), "line 4"},
 		{"zero inputs", strings.Replace(good, "num_inputs: 10", "num_inputs: 0", 1), "num_inputs must be at least 1"},
 		{"unknown metric", strings.Replace(good, "seed: 3", "seed: 3\nmetrics: [lpips, psnr]", 1), `unknown metric "psnr"`},
@@ -129,6 +138,9 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"huge num_real", strings.Replace(good, "pairs: 4", "pairs: 4\n  num_real: 100000000000", 1), "num_real must be at most"},
 		{"huge kid subsets", strings.Replace(good, "pairs: 4", "pairs: 4\n  kid_subsets: 100000000", 1), "kid_subsets must be at most"},
 		{"overflowing integer", strings.Replace(good, "pairs: 4", "pairs: 99999999999999999999999", 1), "line 5"},
+		{"metric_features of a metric without features", strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features:\n    lpips: cls.onnx", 1), `line 10: metric_features names "lpips"`},
+		{"missing metric features model", strings.Replace(good, "  classifier: cls.onnx", "  classifier: cls.onnx\n  metric_features: {fd: dino.onnx}", 1), "line 9: dino.onnx: no such file"},
+		{"fd without a features model", strings.Replace(strings.Replace(good, "  classifier: cls.onnx\n", "", 1), "seed: 3", "seed: 3\nmetrics: [lpips, fd]", 1), "metrics name fd but models has no features (or classifier) model, nor metric_features.fd"},
 		{"unknown top key names no Go type", strings.Replace(good, "seed: 3", "sede: 3", 1), `line 2: unknown key "sede"`},
 	}
 	for _, c := range cases {
@@ -203,5 +215,38 @@ func TestExampleParses(t *testing.T) {
 	p.Given = nil
 	if !reflect.DeepEqual(p, evaluate.DefaultProtocol()) {
 		t.Errorf("the example's protocol %+v is not the documented defaults %+v", p, evaluate.DefaultProtocol())
+	}
+}
+
+// TestParsePresets checks protocol: NAME (a preset as published) and a
+// preset key with overrides: the file's own keys win, the preset's
+// metrics are the default, and an unknown name is refused naming the line.
+func TestParsePresets(t *testing.T) {
+	dir := writeTree(t)
+	plain := strings.Replace(good, "protocol:\n  num_inputs: 10\n  pairs: 4\n", "protocol: dsgan\n", 1)
+	c, err := Parse(filepath.Join(dir, "eval.yaml"), []byte(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Protocol
+	if p.Preset != "dsgan" || p.NumInputs != 100 || p.Pairs != 20 || p.Trials != 20 || p.SamplesPerInput != 20 || p.Select != "random" || !p.Given["trials"] {
+		t.Fatalf("protocol: dsgan gave %+v", p)
+	}
+	if !reflect.DeepEqual(c.Metrics, []string{registry.KeyLPIPS, registry.KeyFID}) {
+		t.Fatalf("dsgan metrics %v", c.Metrics)
+	}
+	over := strings.Replace(good, "num_inputs: 10", "preset: bicyclegan\n  num_inputs: 10", 1) + "metrics: [lpips, fid]\n"
+	c, err = Parse(filepath.Join(dir, "eval.yaml"), []byte(over))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = c.Protocol
+	if p.Preset != "bicyclegan" || p.NumInputs != 10 || p.Pairs != 4 || p.Pairing != "consecutive" || p.SamplesPerInput != 20 || len(c.Metrics) != 2 {
+		t.Fatalf("bicyclegan with overrides gave %+v, metrics %v", p, c.Metrics)
+	}
+	bad := strings.Replace(good, "protocol:\n  num_inputs: 10\n  pairs: 4\n", "protocol: stargan\n", 1)
+	_, err = Parse(filepath.Join(dir, "eval.yaml"), []byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), `"stargan": unknown protocol preset (want munit, bicyclegan`) {
+		t.Fatalf("unknown preset: %v", err)
 	}
 }

@@ -295,11 +295,16 @@ func EmitK8s(w io.Writer, e Emit) error {
 # The claim %[2]s (ReadWriteMany) holds the evaluation file, its models, images and out
 # folder; it is mounted at %[3]s and the pods work in %[4]s. Save this as jobs.yaml, then:
 #   kubectl apply -f jobs.yaml -l munit-eval/step=shards
-#   kubectl wait --for=condition=complete --timeout=24h job/%[5]s-shards
+#   kubectl wait --for=jsonpath='{.status.conditions[0].status}'=True --timeout=%[6]s job/%[5]s-shards
 #   kubectl apply -f jobs.yaml -l munit-eval/step=score
-# A failed shard leaves the Job failed (kubectl wait then times out): delete the Job and
-# apply it again; finished samples are kept and only missing ones are computed.
-`, e.File, e.Claim, e.Mount, e.Workdir, e.JobName)
+#   kubectl wait --for=condition=complete --timeout=%[6]s job/%[5]s-score; kubectl logs job/%[5]s-score
+# The first wait ends when the shards' Job completes or fails, whichever comes first: a
+# shard that fails 3 times fails the Job at once (backoffLimitPerIndex 2, maxFailedIndexes
+# 0: Kubernetes 1.29 or later), and its .status.failedIndexes names it. The scoring Job
+# then fails in seconds, its log naming the shards whose samples are missing and the
+# commands that finish them; rerun those shards, then delete the scoring Job and apply it
+# again. Finished samples and partials are kept: only missing ones are computed.
+`, e.File, e.Claim, e.Mount, e.Workdir, e.JobName, k8sWait(e.Time))
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	for _, step := range []string{"shards", "score"} {
@@ -312,6 +317,16 @@ func EmitK8s(w io.Writer, e Emit) error {
 		}
 	}
 	return enc.Close()
+}
+
+// k8sWait is the header's kubectl wait timeout: the jobs' --time (which
+// is also their activeDeadlineSeconds, so a Job has failed by then), or a
+// day when none is given.
+func k8sWait(t string) string {
+	if s, ok := slurmSeconds(t); ok && t != "" {
+		return strconv.Itoa(s) + "s"
+	}
+	return "24h"
 }
 
 // k8sMemory spells a memory amount as Kubernetes reads it: Slurm's 8G
@@ -363,7 +378,13 @@ func k8sJob(e Emit, step string, args []string, mem string) map[string]any {
 		spec["completionMode"] = "Indexed"
 		spec["completions"] = e.Shards
 		spec["parallelism"] = e.Shards
-		spec["backoffLimit"] = 2 * e.Shards
+		// Two retries per shard, and the Job fails as soon as one shard
+		// has used them (instead of after 2N failures in all, which one
+		// bad shard can take hours to reach): the scoring step, applied
+		// when the Job fails, then names the shard in seconds.
+		delete(spec, "backoffLimit")
+		spec["backoffLimitPerIndex"] = 2
+		spec["maxFailedIndexes"] = 0
 	}
 	if s, ok := slurmSeconds(e.Time); ok && e.Time != "" {
 		spec["activeDeadlineSeconds"] = s

@@ -119,7 +119,10 @@ func TestEmitK8s(t *testing.T) {
 			CompletionMode string `yaml:"completionMode"`
 			Completions    int
 			Parallelism    int
-			Deadline       int `yaml:"activeDeadlineSeconds"`
+			Deadline       int  `yaml:"activeDeadlineSeconds"`
+			BackoffLimit   *int `yaml:"backoffLimit"`
+			PerIndex       *int `yaml:"backoffLimitPerIndex"`
+			MaxFailed      *int `yaml:"maxFailedIndexes"`
 			Template       struct {
 				Spec struct {
 					RestartPolicy string `yaml:"restartPolicy"`
@@ -133,6 +136,30 @@ func TestEmitK8s(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The header's steps fail fast: the first wait ends on the shards'
+	// Job failing as well as completing (the scoring Job then names the
+	// missing shards), within the jobs' --time, not after 24 h.
+	header := b.String()[:strings.Index(b.String(), "\napiVersion")]
+	for _, want := range []string{
+		"kubectl apply -f jobs.yaml -l munit-eval/step=shards\n",
+		"kubectl wait --for=jsonpath='{.status.conditions[0].status}'=True --timeout=86400s job/munit-eval-shards\n",
+		"kubectl apply -f jobs.yaml -l munit-eval/step=score\n",
+		"kubectl wait --for=condition=complete --timeout=86400s job/munit-eval-score; kubectl logs job/munit-eval-score\n",
+		"fails the Job at once", "its log naming the shards whose samples are missing",
+	} {
+		if !strings.Contains(header, want) {
+			t.Errorf("the header lacks %q:\n%s", want, header)
+		}
+	}
+	if strings.Contains(header, "condition=complete --timeout=24h job/munit-eval-shards") {
+		t.Errorf("the header still waits for the shards' Job to complete only:\n%s", header)
+	}
+	var h2 bytes.Buffer
+	e2 := e
+	e2.Time = ""
+	if err := EmitK8s(&h2, e2); err != nil || !strings.Contains(h2.String(), "--timeout=24h job/munit-eval-shards") {
+		t.Errorf("without --time the waits take a day: %v\n%s", err, h2.String())
 	}
 	dec := yaml.NewDecoder(&b)
 	dec.KnownFields(false)
@@ -173,6 +200,9 @@ func TestEmitK8s(t *testing.T) {
 		if step == "shards" {
 			if s.CompletionMode != "Indexed" || s.Completions != 16 || s.Parallelism != 16 {
 				t.Errorf("shards: completionMode %q, completions %d, parallelism %d, want Indexed, 16, 16", s.CompletionMode, s.Completions, s.Parallelism)
+			}
+			if s.BackoffLimit != nil || s.PerIndex == nil || *s.PerIndex != 2 || s.MaxFailed == nil || *s.MaxFailed != 0 {
+				t.Errorf("shards: backoffLimit %v, backoffLimitPerIndex %v, maxFailedIndexes %v, want none, 2 and 0 (fail at a shard's third failure)", s.BackoffLimit, s.PerIndex, s.MaxFailed)
 			}
 		} else {
 			want = append(append([]string(nil), cmd...), "--score-only", "--shards", "16")

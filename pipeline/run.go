@@ -61,12 +61,25 @@ func (c *Config) StoreDir(dataset string) string {
 // ReportDir is where the report goes.
 func (c *Config) ReportDir() string { return filepath.Join(c.Resolve(c.Out), "report") }
 
+// metricFeatures are the metrics' own features models, resolved (nil
+// when there are none).
+func (c *Config) metricFeatures() map[string]string {
+	var out map[string]string
+	for k, p := range c.Models.MetricFeatures {
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = c.Resolve(p.Value)
+	}
+	return out
+}
+
 // Plan is the evaluation the file declares, for evaluate.Run: its paths
 // resolved against the file's folder, its documents written to ResultsDir.
 func (c *Config) Plan(o Options) evaluate.Plan {
 	pl := evaluate.Plan{Protocol: c.Protocol, Metrics: c.Metrics, Force: o.Force, ResultsDir: c.ResultsDir(), Now: o.Now,
 		Models: evaluate.ModelFiles{LPIPS: c.Resolve(c.Models.LPIPS.Value), Classifier: c.Resolve(c.Models.Classifier.Value),
-			Features: c.Resolve(c.Models.Features.Value)},
+			Features: c.Resolve(c.Models.Features.Value), Metric: c.metricFeatures()},
 		NoCache: c.Cache != nil && !*c.Cache, CacheEmbeddings: c.CacheEmbeddings, Log: o.Log,
 		Run: evaluate.RunOptions{Threads: o.Threads, Device: o.Device, Quiet: o.Quiet, Memory: o.Memory}}
 	if o.Log != nil {
@@ -122,6 +135,7 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 		if err := c.checkComplete(ctx, &pl, o); err != nil {
 			return nil, err
 		}
+		pl.FromPartials = true
 	}
 	res, err := evaluate.Run(ctx, pl)
 	out := &Outcome{}

@@ -24,12 +24,15 @@ type Generated struct {
 
 // generate is a shard task: every method of every dataset translates the
 // inputs o.Shard owns, with the samples per input the unsharded run would
-// ask for, so the shards together write exactly the unsharded store. It
-// measures nothing and writes no results.
+// ask for, so the shards together write exactly the unsharded store. Then
+// it computes every per-sample value the metrics need of those inputs'
+// samples (LPIPS pair distances, classifier outputs, features), and of
+// the real images and real-row pairs it owns, into its partials
+// (evaluate.Plan.Shard). It writes no results.
 func (c *Config) generate(ctx context.Context, pl evaluate.Plan, o Options, out *Outcome) error {
 	k := c.Protocol.SamplesNeeded(c.Entries())
 	for _, d := range pl.Datasets {
-		for _, src := range d.Methods {
+		for i, src := range d.Methods {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -45,7 +48,14 @@ func (c *Config) generate(ctx context.Context, pl evaluate.Plan, o Options, out 
 				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, src.Method, o.Shard, c.Damaged(err))
 			}
 			out.Generated = append(out.Generated, Generated{Dataset: d.Name, Summary: *sum})
+			if d.Methods[i].Set, err = evaluate.ShardSet(sum.Store, o.Shard); err != nil {
+				return fmt.Errorf("%s / %s: shard %s: %w", d.Name, src.Method, o.Shard, err)
+			}
 		}
+	}
+	pl.Shard, pl.ResultsDir = o.Shard, "" // partials only: no results folder
+	if _, err := evaluate.Run(ctx, pl); err != nil {
+		return fmt.Errorf("shard %s: partials: %w", o.Shard, err)
 	}
 	return nil
 }
@@ -200,7 +210,7 @@ func (o *Outcome) ShardSummary(file string, shard translate.Shard) string {
 	if done {
 		next = "now (every store is complete)"
 	}
-	fmt.Fprintf(&b, "shard %s generated its samples; nothing scored. Score %s: munit-eval run %s --score-only\n", shard, next, file)
+	fmt.Fprintf(&b, "shard %s generated its samples and computed their per-sample values (partials); nothing scored. Score %s: munit-eval run %s --score-only\n", shard, next, file)
 	return b.String()
 }
 

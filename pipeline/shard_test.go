@@ -25,45 +25,7 @@ import (
 // writes documents byte-identical to the unsharded run's, created apart,
 // and the store's samples are the same files.
 func TestShardedRun(t *testing.T) {
-	if err := model.Init(""); err != nil {
-		t.Fatalf("onnxruntime not available (run make setup): %v", err)
-	}
-	dir := t.TempDir()
-	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 5, 6); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
-		t.Fatal(err)
-	}
-	const file = `out: OUT
-protocol: {num_inputs: 5, samples_per_input: 4, pairs: 2, kid_subset_size: 6, bootstrap: 50, fid_bootstrap: 0}
-models: {lpips: models/lpips.onnx, classifier: models/classifier.onnx}
-report: false
-datasets:
-  - name: one
-    inputs: world/testA
-    real: world/testB
-    methods:
-      - {name: MUNIT, content_encoder: models/munit_content.onnx, decoder: models/munit_decoder.onnx}
-      - {name: CycleGAN, generator: models/cyclegan.onnx}
-  - name: two
-    inputs: world/testA
-    real: world/testB
-    methods:
-      - {name: UNIT, generator: models/unit.onnx}
-`
-	load := func(out string) *Config {
-		t.Helper()
-		p := filepath.Join(dir, out+".yaml")
-		if err := os.WriteFile(p, []byte(strings.Replace(file, "OUT", out, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		c, err := Load(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	load := shardWorld(t)
 	fixed := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 	ctx := context.Background()
 	one := load("one")
@@ -189,5 +151,141 @@ func TestDamagedUnderRun(t *testing.T) {
 	other := errors.New("x")
 	if c.Damaged(other) != other {
 		t.Error("another error was changed")
+	}
+}
+
+// shardWorld writes a synthetic world and its models (a stochastic
+// two-stage method, a deterministic one, two datasets) and returns a
+// loader of an evaluation file over them whose out folder is out.
+func shardWorld(t *testing.T) func(out string) *Config {
+	t.Helper()
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	dir := t.TempDir()
+	if err := synth.WriteWorld(filepath.Join(dir, "world"), 1, 5, 6); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.BuildModels(filepath.Join(dir, "models"), 1); err != nil {
+		t.Fatal(err)
+	}
+	const file = `out: OUT
+protocol: {num_inputs: 5, samples_per_input: 4, pairs: 2, kid_subset_size: 6, bootstrap: 50, fid_bootstrap: 0}
+models: {lpips: models/lpips.onnx, classifier: models/classifier.onnx}
+report: false
+datasets:
+  - name: one
+    inputs: world/testA
+    real: world/testB
+    methods:
+      - {name: MUNIT, content_encoder: models/munit_content.onnx, decoder: models/munit_decoder.onnx}
+      - {name: CycleGAN, generator: models/cyclegan.onnx}
+  - name: two
+    inputs: world/testA
+    real: world/testB
+    methods:
+      - {name: UNIT, generator: models/unit.onnx}
+`
+	return func(out string) *Config {
+		t.Helper()
+		p := filepath.Join(dir, out+".yaml")
+		if err := os.WriteFile(p, []byte(strings.Replace(file, "OUT", out, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}
+
+// TestShardedScoring: the shards compute every per-sample value into
+// their partials and the scoring step only reduces. For N = 1 (the
+// whole run, then --score-only), 2 and 3 the documents are byte-identical
+// to an unsharded run's. With N = 2 every sample PNG is overwritten with
+// other bytes before scoring: the scoring step reads no sample, so the
+// documents are still identical. With N = 3 one shard's LPIPS partial is
+// removed and its classifier partial garbled: the scoring step says so,
+// computes what they held from the samples, and the documents are still
+// identical.
+func TestShardedScoring(t *testing.T) {
+	if err := model.Init(""); err != nil {
+		t.Fatalf("onnxruntime not available (run make setup): %v", err)
+	}
+	load := shardWorld(t)
+	fixed := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	ctx := context.Background()
+	ref, err := Run(ctx, load("ref"), Options{Threads: 1, Quiet: true, Now: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(n int, got *Outcome) {
+		t.Helper()
+		if len(got.Paths) != len(ref.Paths) || len(got.Paths) != 5 {
+			t.Fatalf("N = %d: %d documents, %d unsharded, want 5", n, len(got.Paths), len(ref.Paths))
+		}
+		for i, p := range ref.Paths {
+			a, _ := os.ReadFile(p)
+			b, _ := os.ReadFile(got.Paths[i])
+			if filepath.Base(p) != filepath.Base(got.Paths[i]) || !bytes.Equal(a, b) || len(a) == 0 {
+				t.Errorf("N = %d: %s differs from the unsharded %s", n, got.Paths[i], p)
+			}
+		}
+	}
+	for _, n := range []int{1, 2, 3} {
+		c := load(fmt.Sprintf("n%d", n))
+		for i := range n {
+			if _, err := Run(ctx, c, Options{Threads: 1, Quiet: true, Shard: translate.Shard{Index: i, Count: n}}); err != nil {
+				t.Fatalf("shard %d/%d: %v", i, n, err)
+			}
+		}
+		store := filepath.Join(c.Resolve(c.Out), "store")
+		switch n {
+		case 2:
+			for _, ds := range []string{"one", "two"} {
+				parts, _ := filepath.Glob(filepath.Join(store, ds, ".cache", "partials", "shard-*-of-2"))
+				if len(parts) != 2 {
+					t.Fatalf("N = 2: dataset %s has partials %v, want one per shard", ds, parts)
+				}
+			}
+			pngs, _ := filepath.Glob(filepath.Join(store, "*", "*", "*", "*.png"))
+			if len(pngs) != 5*4*3 {
+				t.Fatalf("N = 2: %d sample files, want 60", len(pngs))
+			}
+			for _, p := range pngs {
+				if err := os.WriteFile(p, []byte("not the sample the manifest names"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case 3:
+			part := evaluate.PartialsDir(filepath.Join(store, "one"), translate.Shard{Index: 1, Count: 3})
+			if err := os.RemoveAll(filepath.Join(part, "lpips")); err != nil {
+				t.Fatal(err)
+			}
+			outs, _ := filepath.Glob(filepath.Join(part, "classifier", "*.outputs"))
+			if len(outs) != 1 {
+				t.Fatalf("N = 3: shard 1's classifier partials %v, want one", outs)
+			}
+			if err := os.WriteFile(outs[0], []byte("garbled"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var log bytes.Buffer
+		got, err := Run(ctx, c, Options{Threads: 1, Quiet: true, ScoreOnly: true, Now: fixed, Log: &log})
+		if err != nil {
+			t.Fatalf("N = %d: scoring: %v", n, err)
+		}
+		same(n, got)
+		lacked := strings.Count(log.String(), "the shards' partials lacked")
+		if n == 3 {
+			for _, want := range []string{"not a cache log", "one / MUNIT: the shards' partials lacked", "LPIPS embeddings", "classifier outputs"} {
+				if !strings.Contains(log.String(), want) {
+					t.Errorf("N = 3, a shard's partials removed and garbled: the log lacks %q:\n%s", want, log.String())
+				}
+			}
+		} else if lacked != 0 {
+			t.Errorf("N = %d: the scoring step computed values the partials should hold:\n%s", n, log.String())
+		}
 	}
 }

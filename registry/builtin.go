@@ -37,7 +37,7 @@ func init() {
 		Compute: computeIS, Present: func(m *results.Metrics) bool { return m.IS != nil || m.ISSplits != nil },
 		Table: TableScores, Columns: isColumns, Protocol: isProtocol, Details: isDetails, DetailNotes: isDetailNotes,
 		Compare: isCompare, Comparable: isComparable})
-	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true,
+	Register(&Entry{Key: KeyFID, Title: "FID", Needs: NeedFeatures | NeedReal, PerSample: true, Default: true, Stats: true,
 		Compute: computeFID, Present: func(m *results.Metrics) bool { return m.FID != nil },
 		Table: TableDistances, Columns: fidColumns, Protocol: fidProtocol, Details: fidDetails,
 		Compare: fidCompare, Comparable: fidComparable})
@@ -57,10 +57,17 @@ func computeLPIPS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	div := Summarize(in.PairGroups, in.Pairs, in.Params.Bootstrap, in.Params.Seed)
 	div.Pairing, div.PairsPerInput = in.Pairing, in.PairsPerInput
 	div.LPIPSNet, div.LPIPSVersion = in.LPIPSNet, in.LPIPSVersion
+	if in.Trials > 1 {
+		t, err := SummarizeTrials(in.PairGroups, in.Trials)
+		if err != nil {
+			return nil, err
+		}
+		div.Trials = t
+	}
 	m.LPIPSDiversity = div
 	var ws []warning.Warning
 	if in.LPIPSVersion == "0.0" {
-		ws = append(ws, warning.New(CodeLPIPSv0, KeyLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's and not comparable with the MUNIT paper"))
+		ws = append(ws, warning.New(CodeLPIPSv0, KeyLPIPS, "LPIPS version 0.0 (no scaling layer): values are about half of v0.1's; compare only with numbers of the same version (docs/protocols.md)"))
 	}
 	if w := metrics.FewInputs(in.PairGroups); w != nil {
 		ws = append(ws, *w)

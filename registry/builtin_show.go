@@ -120,6 +120,10 @@ func lpipsProtocol(d *results.Document) string {
 	if dv.Interval == results.IntervalBootstrapT {
 		method = "studentized-bootstrap"
 	}
+	if t := dv.Trials; t != nil {
+		s += fmt.Sprintf("; %d trials of %d pairs per input on fresh samples, their means %s ± %s (population std over trials)",
+			t.Count, t.PairsPerTrial, f4(t.Mean), f4(t.Std))
+	}
 	s += fmt.Sprintf(", seed %d, 95%% %s interval over inputs", d.Protocol.Seed, method)
 	if d.Protocol.Bootstrap > 0 {
 		s += fmt.Sprintf(" (%d resamples)", d.Protocol.Bootstrap)
@@ -145,6 +149,12 @@ var lpipsDetails = []Detail{
 	{Header: "95% CI", Interval: true, Text: lpipsText(func(dv *results.Diversity) string { return ci4(&dv.CI95) })},
 	{Header: "std", Text: lpipsText(func(dv *results.Diversity) string { return f4(dv.Std) })},
 	{Header: "stderr", Text: lpipsText(func(dv *results.Diversity) string { return f4(dv.Stderr) })},
+	{Header: "trials (mean ± std)", Text: lpipsText(func(dv *results.Diversity) string {
+		if dv.Trials == nil {
+			return ""
+		}
+		return fmt.Sprintf("%d: %s ± %s", dv.Trials.Count, f4(dv.Trials.Mean), f4(dv.Trials.Std))
+	})},
 }
 
 // scoreColumn is the CIS or IS column: the value in nats or its exp()

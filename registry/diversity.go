@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/munit-eval/munit-eval/metrics"
@@ -50,4 +51,37 @@ func Summarize(groups [][]float64, pairs []results.Pair, bootstrap int, seed int
 		div.PerInputMean[i] = metrics.Mean(g)
 	}
 	return div
+}
+
+// SummarizeTrials splits each input's pairs (groups[i]) into trials equal
+// consecutive blocks, trial t being every input's block t, and returns each
+// trial's mean distance, their mean and their population standard
+// deviation (results.Trials).
+func SummarizeTrials(groups [][]float64, trials int) (*results.Trials, error) {
+	if len(groups) == 0 || trials < 1 {
+		return nil, fmt.Errorf("lpips trials: %d trials of %d inputs", trials, len(groups))
+	}
+	per := len(groups[0]) / trials
+	for i, g := range groups {
+		if per == 0 || len(g) != per*trials {
+			return nil, fmt.Errorf("lpips trials: input %d has %d pairs, not %d trials of %d", i, len(g), trials, per)
+		}
+	}
+	t := &results.Trials{Count: trials, PairsPerTrial: per, Means: make([]float64, trials)}
+	for k := range trials {
+		var sum float64
+		for _, g := range groups {
+			for _, d := range g[k*per : (k+1)*per] {
+				sum += d
+			}
+		}
+		t.Means[k] = sum / float64(per*len(groups))
+	}
+	t.Mean = metrics.Mean(t.Means)
+	var ss float64
+	for _, v := range t.Means {
+		ss += (v - t.Mean) * (v - t.Mean)
+	}
+	t.Std = math.Sqrt(ss / float64(trials))
+	return t, nil
 }

@@ -82,8 +82,11 @@ type Inputs struct {
 	Pairs      []results.Pair
 	// Pairing and PairsPerInput name how the pairs were drawn, LPIPSNet
 	// and LPIPSVersion the LPIPS model (NeedPairs).
-	Pairing                string
-	PairsPerInput          int
+	Pairing       string
+	PairsPerInput int
+	// Trials > 1 splits each input's pairs into that many equal blocks,
+	// one per trial (Protocol.Trials).
+	Trials                 int
 	LPIPSNet, LPIPSVersion string
 
 	// Logits is the C-order [M, K, C] logits array of the samples, and
@@ -92,8 +95,11 @@ type Inputs struct {
 	Classes []string
 
 	// Features are the samples' features, M×K rows in input order
-	// (NeedFeatures).
-	Features [][]float64
+	// (NeedFeatures): the entry's Output of its features model.
+	// FeatureModel names that model (its exported architecture, else its
+	// file name) and FeaturePreprocess its munit_eval.preprocess.
+	Features                        [][]float64
+	FeatureModel, FeaturePreprocess string
 	// RealFeatures are the real images' features; RealStats, when set,
 	// replaces them with published statistics (NeedReal).
 	RealFeatures [][]float64
@@ -123,6 +129,14 @@ type Entry struct {
 	// Default is true for the metrics an evaluation computes when it names
 	// none.
 	Default bool
+	// Stats is true when the entry takes published real statistics (a .npz
+	// of mu and sigma, Inputs.RealStats) in place of the real features: FID,
+	// and FD with statistics of its own features model.
+	Stats bool
+	// Output is the features model's output the entry reads (NeedFeatures):
+	// "" is the pool features ("features"), OutputSpatial sFID's spatial
+	// features.
+	Output string
 	// Compute writes the metric's fragment into m from in, and returns the
 	// warnings the reader must see.
 	Compute func(in *Inputs, m *results.Metrics) ([]warning.Warning, error)
@@ -278,6 +292,10 @@ var ShortCodes = map[string]bool{
 	metrics.CodeUndersampled:         true,
 	metrics.CodeUndersampledMarginal: true,
 }
+
+// OutputSpatial is the spatial output of the FID Inception export (sFID's
+// features), an Entry's Output.
+const OutputSpatial = "spatial"
 
 // Has reports whether n includes want.
 func (n Need) Has(want Need) bool { return n&want == want }

@@ -105,6 +105,9 @@ type Protocol struct {
 	// (pre-generated samples). Absent for the real-data row and for
 	// documents written before the field existed.
 	Randomness string `json:"randomness,omitempty"`
+	// Preset names the published protocol the evaluation started from
+	// (docs/protocols.md); absent when none was named.
+	Preset string `json:"preset,omitempty"`
 }
 
 // ModelRef identifies a model file by name and content hash.
@@ -215,6 +218,22 @@ type Diversity struct {
 	// order; the regression gate's two-sample test runs on these.
 	PerInputMean []float64 `json:"per_input_mean,omitempty"`
 	Pairs        []Pair    `json:"pairs,omitempty"`
+	// Trials is the repeated measurement (protocol trials > 1), absent
+	// otherwise.
+	Trials *Trials `json:"trials,omitempty"`
+}
+
+// Trials is a diversity measured T times on fresh samples, as DSGAN
+// reports it: trial t is the mean over every input's pairs t·P..(t+1)·P-1
+// (PairsPerTrial = P), and the trials are summarised by their mean (the
+// diversity's Mean, as every trial has as many pairs) and their population
+// standard deviation (numpy's default ddof = 0, which DSGAN's "std" is).
+type Trials struct {
+	Count         int       `json:"count"`
+	PairsPerTrial int       `json:"pairs_per_trial"`
+	Means         []float64 `json:"means"`
+	Mean          float64   `json:"mean"`
+	Std           float64   `json:"std"`
 }
 
 // Standard error methods of Diversity.StderrMethod.

@@ -65,6 +65,17 @@ func Validate(name string, d *Document) error {
 		if x.Mean < 0 {
 			v.add("%s.mean %v is negative (LPIPS distances are not)", p, x.Mean)
 		}
+		if t := x.Trials; t != nil {
+			v.count(p+".trials.count", t.Count)
+			v.count(p+".trials.pairs_per_trial", t.PairsPerTrial)
+			v.nonNeg(p+".trials.std", t.Std)
+			v.all(p+".trials.means", t.Means, 0)
+			if len(t.Means) != t.Count {
+				v.add("%s.trials.means has %d values for count %d", p, len(t.Means), t.Count)
+			} else if t.Count > 0 {
+				v.equal(p+".trials.mean", t.Mean, p+".trials.means' mean", mean(t.Means))
+			}
+		}
 	}
 	v.logExp(KeyIS, m.IS, m.ISExp)
 	v.logExp(KeyCIS, m.CIS, m.CISExp)

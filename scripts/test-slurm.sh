@@ -3,9 +3,10 @@
 # single-node cluster on this machine (scripts/slurm-local.sh), the gate's
 # synthetic world, the gate's evaluation run unsharded, then the same
 # evaluation submitted with `munit-eval run --emit slurm --shards 4` (a
-# 4-task array job plus the scoring job, afterok). Every results document of
-# the sharded run must equal the unsharded one byte for byte apart from its
-# created line. When the cluster cannot start here (slurm-local exit 3), the
+# 4-task array job plus the scoring job, afterok). Each task must leave its
+# partials (its samples' per-sample values), the scoring step must compute
+# none itself (it reduces), and every results document of the sharded run
+# must equal the unsharded one byte for byte apart from its created line. When the cluster cannot start here (slurm-local exit 3), the
 # test says why and skips (exit 0). Needs bin/munit-eval (make build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,7 +93,21 @@ while :; do
   sleep 2
 done
 [ "$(state "$shards")" = "COMPLETED " ] || fail "array job $shards: $(state "$shards")"
-echo "test-slurm: jobs done ($(( $(date +%s) - start ))s)"
+runtime() { scontrol -o show job "$1" 2>/dev/null | grep -o 'RunTime=[0-9:-]*' | cut -d= -f2 | tr '\n' ' '; }
+echo "test-slurm: jobs done ($(( $(date +%s) - start ))s; run times: shards $(runtime "$shards"); scoring $(runtime "$score"))"
+
+# Every shard wrote its partials; the scoring step only reduced them.
+for i in 0 1 2 3; do
+  [ -d "$work/out-sharded/store/shapes/.cache/partials/shard-$i-of-4/classifier" ] &&
+    [ -d "$work/out-sharded/store/shapes/.cache/partials/shard-$i-of-4/lpips" ] ||
+    fail "shard $i/4 left no partials in $work/out-sharded/store/shapes/.cache/partials"
+done
+scorelog=$work/slurm-munit-ci-score-$score.out
+[ -f "$scorelog" ] || fail "no scoring log $scorelog"
+if grep -q "partials lacked" "$scorelog"; then
+  grep "partials lacked" "$scorelog" >&2
+  fail "the scoring step computed values the shards' partials should hold"
+fi
 
 # Every document of the unsharded run, and only those, identical apart
 # from created.

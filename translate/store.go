@@ -176,3 +176,48 @@ func (s *Store) Verify() error {
 func samplePath(dir, stem string, k int) string {
 	return filepath.Join(dir, stem, strconv.Itoa(k)+".png")
 }
+
+// OpenShard opens the part of the method folder methodDir that shard s
+// owns, while other shards may still be writing theirs: the store of the
+// assembled manifest (manifest.json and the fragments) in which every input
+// s owns has all its samples, each file present. Only those inputs'
+// SamplePath and SampleSHA256 may be asked for; the others' are empty.
+// It is what a shard task reads back to compute its inputs' per-sample
+// partials.
+func OpenShard(methodDir string, s Shard) (*Store, error) {
+	a, err := readStore(methodDir, false)
+	if err != nil {
+		return nil, fmt.Errorf("translate: %w", err)
+	}
+	if a.m == nil {
+		return nil, fmt.Errorf("translate: %s is not a sample store: no %s or shard fragment", methodDir, ManifestName)
+	}
+	m := *a.m
+	k := m.SamplesPerInput
+	if k <= 0 || len(m.Inputs)*k > MaxSamples {
+		return nil, fmt.Errorf("translate: store %s: %d inputs x %d samples per input", methodDir, len(m.Inputs), k)
+	}
+	// Samples[i*K+k] is sample k of input i, as in a complete store.
+	full := make([]Sample, len(m.Inputs)*k)
+	for _, x := range m.Samples {
+		if x.Input >= 0 && x.Input < len(m.Inputs) && x.K >= 0 && x.K < k {
+			full[x.Input*k+x.K] = x
+		}
+	}
+	m.Samples = full
+	st := &Store{dir: methodDir, m: &m}
+	for i := range m.Inputs {
+		if !s.Owns(i) {
+			continue
+		}
+		for j := range k {
+			if full[i*k+j].SHA256 == "" {
+				return nil, fmt.Errorf("translate: store %s: shard %s lacks sample %d of input %s; rerun the shard", methodDir, s, j, m.Inputs[i].File)
+			}
+			if _, err := os.Stat(st.SamplePath(i, j)); err != nil {
+				return nil, fmt.Errorf("translate: store %s: sample %d of input %s is missing (%s); rerun the shard", methodDir, j, m.Inputs[i].File, st.SamplePath(i, j))
+			}
+		}
+	}
+	return st, nil
+}

@@ -72,7 +72,7 @@ func TestMetricCommandsRejectWrongModels(t *testing.T) {
 	wantBadInput(t, cli(t, "cis", "--classifier", gen, "--generator", gen, "--inputs", in, "--store", filepath.Join(dir, "s")), gen, "classifier")
 	wantBadInput(t, cli(t, "lpips", "--lpips", gen), "give --generator")
 	wantBadInput(t, cli(t, "lpips", "--lpips", gen, "--generator", gen), "--inputs")
-	wantBadInput(t, cli(t, "lpips", "--lpips", gen, "--real", in, "--pairing", "random"), "pairing")
+	wantBadInput(t, cli(t, "lpips", "--lpips", gen, "--real", in, "--pairing", "shuffled"), "pairing")
 	wantBadInput(t, cli(t, "run", filepath.Join(dir, "missing.yaml")), "missing.yaml")
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/evaluate"
+	"github.com/munit-eval/munit-eval/images"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/translate"
@@ -117,6 +118,56 @@ func TestPlainFolders(t *testing.T) {
 	if ok, err := cm.Metrics.GetExtra("cmmd", &c1); !ok || err != nil || c1.Value <= 0 || c1.CI95 == nil || c1.CI95[0] > c1.Value || c1.Value > c1.CI95[1] || cm.Metrics.FID != nil {
 		t.Errorf("cmmd of two folders: %+v (%v, %v)", c1, ok, err)
 	}
+	// FD is FID's computation under its own key, naming its space: with
+	// FID's model it is FID, from the folders and from fid-stats' .npz; a
+	// model of its own (metric_features; here a copy of the classifier) is
+	// named in the document beside the shared one.
+	var fdDoc, fdStats, both results.Document
+	okJSON(t, &fdDoc, "fd", "--classifier", cls, flat, real, "--json", "--store", cache, "--fid-interval", "on")
+	okJSON(t, &fdStats, "fd", "--classifier", cls, flat, "--real-stats", npz, "--json", "--store", cache)
+	other := filepath.Join(dir, "other_features.onnx")
+	if b, err := os.ReadFile(cls); err != nil || os.WriteFile(other, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	okJSON(t, &both, "fid", "--classifier", cls, flat, real, "--metrics", "fid,fd", "--metric-features", "fd="+other, "--json", "--store", cache, "--fid-interval", "off")
+	var fd0, fd1, fd2 registry.FD
+	fdDoc.Metrics.GetExtra("fd", &fd0)
+	fdStats.Metrics.GetExtra("fd", &fd1)
+	both.Metrics.GetExtra("fd", &fd2)
+	if w := fromFolders.Metrics.FID.Value; math.Abs(fd0.Value-w) > 1e-12*w || math.Abs(fd1.Value-w) > 1e-6*w || math.Abs(fd2.Value-w) > 1e-12*w ||
+		fd0.CI95 == nil || fd0.Model != strings.TrimSuffix(filepath.Base(cls), ".onnx") || fd2.Model != "other_features" || fdDoc.Metrics.FID != nil {
+		t.Errorf("fd %+v, from stats %+v, own model %+v; FID %v", fd0, fd1, fd2, w)
+	}
+	if both.Models["features.fd"].File != "other_features.onnx" || both.Metrics.FID == nil {
+		t.Errorf("fid and fd with two models: models %+v", both.Models)
+	}
+	// Embeddings files are scored as given; dimensions that differ are one
+	// line naming both files.
+	x, y, y5 := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy"), filepath.Join(dir, "y5.npy")
+	for _, f := range []struct {
+		path string
+		n, d int
+	}{{x, 30, 4}, {y, 20, 4}, {y5, 20, 5}} {
+		a := &images.Array{Shape: []int{f.n, f.d}}
+		for i := range f.n * f.d {
+			a.Data = append(a.Data, float32(math.Sin(float64(i*len(f.path)))))
+		}
+		if err := images.WriteNPY(f.path, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var emb results.Document
+	okJSON(t, &emb, "cmmd", "--features", x, "--real-features", y, "--json")
+	var ce registry.CMMD
+	if ok, err := emb.Metrics.GetExtra("cmmd", &ce); !ok || err != nil || ce.NumSamples != 30 || ce.NumReal != 20 || ce.FeatureDim != 4 || ce.Value <= 0 {
+		t.Errorf("cmmd of embeddings: %+v (%v)", ce, err)
+	}
+	if r := cli(t, "-q", "fd", "--features", x, "--real-features", y); r.code != 0 || !strings.Contains(r.stdout, "FD") {
+		t.Errorf("fd of embeddings: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	wantBadInput(t, cli(t, "-q", "cmmd", "--features", x, "--real-features", y5), "x.npy", "4-dimensional", "y5.npy", "5-dimensional")
+	wantBadInput(t, cli(t, "-q", "cmmd", "--features", x, "--real-features", y, flat), "--features X.npy --real-features Y.npy alone")
+	wantBadInput(t, cli(t, "-q", "fd", "--features", x), "--features X.npy --real-features Y.npy alone")
 	r := cli(t, "-q", "fid", "--classifier", cls, flat, real, "--prdc", "--resize", "clean", "--no-cache", "--kid-subset-size", "20")
 	if r.code != 0 || !strings.Contains(r.stdout, "precision (k=3)") || !strings.Contains(r.stdout, "coverage (k=5)") {
 		t.Errorf("fid --prdc table: exit %d\n%s%s", r.code, r.stdout, r.stderr)

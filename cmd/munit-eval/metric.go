@@ -27,12 +27,13 @@ type planKey struct{ key, flag, usage string }
 // checks that every flag and every key has its row.
 var planKeys = []planKey{
 	{"seed", "seed", "seed of the latent codes, input selection, real pairs and bootstraps"},
-	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc, cmmd, ndb; default: the command's)"},
+	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc, cmmd, fd, sfid, ndb; default: the command's)"},
 	{"cache", "no-cache", "do not keep pair distances, embeddings or classifier outputs on disk (the file's cache: false)"},
 	{"cache_embeddings", "cache-embeddings", "also cache the full LPIPS embeddings on disk (about 1 MB per 256x256 image), for re-pairing"},
 	{"models.lpips", "lpips", "LPIPS embedding ONNX model"},
 	{"models.classifier", "classifier", "classifier ONNX model (IS/CIS; FID/KID/PRDC too unless --features)"},
-	{"models.features", "features", "features ONNX model of FID, KID and PRDC (default: --classifier)"},
+	{"models.features", "features", "features ONNX model of FID, KID, PRDC, CMMD and FD (default: --classifier; cmmd and fd: or embeddings X.npy)"},
+	{"models.metric_features", "metric-features", "a metric's own features model, e.g. fd=dinov2.onnx,cmmd=clip.onnx (others use --features)"},
 	{"datasets.name", "dataset", "dataset name for the results document"},
 	{"datasets.inputs", "inputs", "input image folder for --generator"},
 	{"datasets.real", "real", "real target image folder (the real-data LPIPS row, FID, KID, PRDC)"},
@@ -49,7 +50,9 @@ var planKeys = []planKey{
 	{"protocol.select", "select", "which inputs: first (the first M in sorted order) or random (a seeded subset)"},
 	{"protocol.samples_per_input", "samples-per-input", "samples per input K (IS/CIS, FID/KID/PRDC, and the all pairing)"},
 	{"protocol.pairs", "pairs", "LPIPS pairs per input P"},
-	{"protocol.pairing", "pairing", "LPIPS pairing: independent, consecutive or all"},
+	{"protocol.pairing", "pairing", "LPIPS pairing: independent, consecutive, all or random"},
+	{"protocol.trials", "trials", "repeat the LPIPS measurement on fresh samples T times (DSGAN's trials): mean and std over trials"},
+	{"protocol.preset", "preset", "published protocol to start from, the other flags overriding it: munit, bicyclegan, msgan, dsgan (docs/protocols.md)"},
 	{"protocol.bootstrap", "bootstrap", "bootstrap resamples over inputs for the 95% intervals (0: none)"},
 	{"protocol.splits", "splits", "splits of the conventional Inception Score"},
 	{"protocol.contiguous_splits", "contiguous-splits", "split rows in order for is_splits instead of torch-fidelity's shuffle (seed 2020)"},
@@ -88,7 +91,7 @@ func (f *planFlags) bind(key string) any {
 	}
 	return map[string]any{"seed": &f.Plan.Protocol.Seed, "metrics": &f.Plan.Metrics, "cache": &f.Plan.NoCache,
 		"cache_embeddings": &f.Plan.CacheEmbeddings, "models.lpips": &f.Plan.Models.LPIPS, "models.classifier": &f.Plan.Models.Classifier,
-		"models.features": &f.Plan.Models.Features, "datasets.name": &f.Dataset.Name, "datasets.inputs": &f.Dataset.Inputs,
+		"models.features": &f.Plan.Models.Features, "models.metric_features": &f.Plan.Models.Metric, "datasets.name": &f.Dataset.Name, "datasets.inputs": &f.Dataset.Inputs,
 		"datasets.real": &f.Dataset.Real, "datasets.real_size": &f.Dataset.RealSize, "datasets.real_stats": &f.Dataset.RealStats,
 		"datasets.methods.name": &f.Source.Method, "datasets.methods.generator": &f.Source.Generator, "datasets.methods.decoder": &f.Source.Decoder,
 		"datasets.methods.folder": &f.Source.Folder, "datasets.methods.samples": &f.Source.Samples, "datasets.methods.latents": &f.Source.Latents}[key]
@@ -115,6 +118,8 @@ func (f *planFlags) register(cmd *cobra.Command, keys ...string) {
 			fs.Float64Var(v, r.flag, *v, r.usage)
 		case *[]string:
 			fs.StringSliceVar(v, r.flag, *v, r.usage)
+		case *map[string]string:
+			fs.StringToStringVar(v, r.flag, *v, r.usage)
 		}
 	}
 	fs.MarkDeprecated("fid-bootstrap", "the FID interval is a jackknife over input groups and the count was never used: use --fid-interval on|off|auto")

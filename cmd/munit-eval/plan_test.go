@@ -54,6 +54,7 @@ func TestFlagsMatchYAMLKeys(t *testing.T) {
 		"force": "run --force", "shard": "run --shard", "shards": "run --shards",
 		"prdc":   "prdc in --metrics",
 		"logits": "is --logits scores a file: no models, no samples", "classes": "is --logits's class names",
+		"real-features": "cmmd and fd --features X.npy score embeddings files: no models, no samples",
 	}
 	keys := yamlKeys(reflect.TypeOf(pipeline.Config{}), "")
 	rows := map[string]bool{}
@@ -69,7 +70,7 @@ func TestFlagsMatchYAMLKeys(t *testing.T) {
 			t.Errorf("evaluation-file key %q has no flag (add a planKeys row)", k)
 		}
 	}
-	for _, name := range []string{"lpips", "is", "cis", "fid", "kid", "prdc"} {
+	for _, name := range []string{"lpips", "is", "cis", "fid", "kid", "prdc", "cmmd", "fd"} {
 		cmd, _, err := rootCmd.Find([]string{name})
 		if err != nil || cmd.Name() != name {
 			t.Fatalf("no command %s", name)
@@ -205,7 +206,7 @@ func TestFlagDefaultsAreTheFiles(t *testing.T) {
 	file := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}}}
 	ref := &cobra.Command{Use: "ref"}
 	file.register(ref)
-	for _, name := range []string{"lpips", "is", "cis", "fid", "kid", "prdc"} {
+	for _, name := range []string{"lpips", "is", "cis", "fid", "kid", "prdc", "cmmd", "fd"} {
 		cmd, _, err := rootCmd.Find([]string{name})
 		if err != nil {
 			t.Fatal(err)

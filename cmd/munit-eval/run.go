@@ -29,16 +29,16 @@ Sharded over many machines that share the out folder's filesystem (see
 docs/scale.md): --shard I/N (or --shard auto or --shards N in a Slurm array
 task, SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, or a Kubernetes Indexed
 Job's JOB_COMPLETION_INDEX with --shards N; the environment alone shards
-nothing) generates only shard I's share of every method's samples
-and scores nothing; then --score-only scores the assembled store exactly as
-one unsharded run would, refusing (naming the missing inputs and the shards
-to rerun) while any shard has not finished. --emit slurm or --emit k8s
+nothing) generates shard I's share of every method's samples and computes
+their per-sample values (partials); then --score-only reduces the partials
+to the documents one unsharded run would write, reading no sample, refusing
+(naming the missing inputs and shards to rerun) while a shard has not run. --emit slurm or --emit k8s
 prints the jobs that do both on a cluster.
 
 See examples/eval.yaml for an annotated file, and docs/run.md for the schema.`,
 		Example: `  munit-eval run eval.yaml
   munit-eval run eval.yaml --shard 0/4        # one of four shard tasks
-  munit-eval run eval.yaml --score-only       # after every shard finished
+  munit-eval run eval.yaml --score-only       # after every shard: reduce
   munit-eval run eval.yaml --emit slurm --shards 16 --cpus 4 --mem 8G > submit.sh`,
 		Args: exactArgs(1, "eval.yaml"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
@@ -105,7 +106,7 @@ See docs/metrics.md for which published numbers each setting matches.
 	munit-eval fid --classifier fid_inception.onnx generated/ --real-stats real_stats.npz`
 
 func init() {
-	for _, name := range []string{"fid", "kid", "prdc", "cmmd"} {
+	for _, name := range []string{"fid", "kid", "prdc", "cmmd", "fd"} {
 		long, short, metrics := distLong, "measure FID and KID between samples and real target images", []string{"fid", "kid"}
 		if name == "cmmd" {
 			short, metrics = "measure CMMD (CLIP maximum mean discrepancy) of samples against real target images", []string{"cmmd"}
@@ -119,6 +120,24 @@ The 95% interval is a jackknife over input groups. Sources, folders and
 
 	munit-eval cmmd --features clip_vit_l14.onnx generated/ real/`
 		}
+		if name == "fd" {
+			short, metrics = "measure the Fréchet distance in any features model's space (FD_DINOv2)", []string{"fd"}
+			long = `Fd reports the Fréchet distance of FID in the space of any features model
+(--classifier or --features M.onnx: FD_DINOv2 with a DINOv2 export of
+python3 -m export.dinov2), recorded under its own key with the model's name,
+so it is never mistaken for FID. Interval (--fid-interval), --real-stats
+(from fid-stats with the same model: a .npz of another model is refused),
+sources, folders and --resize as for fid (munit-eval help fid).
+
+	munit-eval fd --classifier dinov2_vitl14.onnx generated/ real/`
+		}
+		if name == "cmmd" || name == "fd" {
+			long += `
+	munit-eval ` + name + ` --features samples.npy --real-features real.npy
+
+--features X.npy --real-features Y.npy score embeddings as given ([N, D] or
+[M, K, D] for the samples, [N, D] for the real images; same D).`
+		}
 		if name == "prdc" {
 			short, metrics = "measure precision, recall, density and coverage of samples against real target images", []string{"prdc"}
 			long = `Prdc reports improved precision and recall (Kynkaanniemi et al. 2019, as
@@ -131,14 +150,17 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 	munit-eval prdc --classifier fid_inception.onnx generated/ real/`
 		}
 		real := "(--real DIR | --real-stats STATS.npz | REAL_DIR)"
-		if name != "fid" {
-			real = "(--real DIR | REAL_DIR)" // a .npz holds mu and sigma: FID only
+		if name != "fid" && name != "fd" {
+			real = "(--real DIR | REAL_DIR)" // a .npz holds mu and sigma: FID and FD only
 		}
 		cmd, f := metricCommand(name+" --classifier C.onnx (--samples STORE/<method> | --generator G.onnx --inputs DIR | SAMPLES_DIR) "+real,
 			short, long, metrics, 2, reports.Output.Documents)
 		f.Named = name
 		if name == "prdc" {
 			cmd.Flags().MarkHidden("real-stats")
+		}
+		if name == "cmmd" || name == "fd" {
+			embeddingsFlags(cmd, f, name)
 		}
 	}
 }
@@ -184,4 +206,26 @@ for fid; the features are cached in the store (--store, --no-cache).
 	cmd.Flags().StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
 	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
+}
+
+// embeddingsFlags give cmd (cmmd, fd) --real-features and, with
+// --features X.npy, the scoring of embeddings files (no network runs).
+func embeddingsFlags(cmd *cobra.Command, f *planFlags, name string) {
+	var real string
+	cmd.Flags().StringVar(&real, "real-features", "", "with --features X.npy: the real images' embeddings, float [N, D] .npy")
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		x := f.Plan.Models.Features
+		if !strings.HasSuffix(strings.ToLower(x), ".npy") && real == "" {
+			return run(cmd, args)
+		}
+		if err := f.CheckEmbeddings(real, len(args)); err != nil {
+			return usageError{fmt.Errorf("%s: %w", name, err)}
+		}
+		doc, err := evaluate.FeatureFiles(name, x, real, f.Dataset.Name, f.Plan.Protocol)
+		if err != nil {
+			return err
+		}
+		return show(cmd.OutOrStdout(), f.out, []*results.Document{doc}, reports.Output.Documents)
+	}
 }
