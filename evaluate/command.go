@@ -50,6 +50,9 @@ func (c Command) Build(args []string) (Plan, translate.Shard, error) {
 			return pl, translate.Shard{}, err
 		}
 	}
+	// A command prints its method's document (lpips: and the real-data
+	// LPIPS row); the real-data rows of the other metrics are run's.
+	pl.RealRowLPIPS = true
 	for i, dst := range []*string{&src.Samples, &ds.Real}[:len(args)] {
 		if *dst != "" || i == 0 && src.Generator != "" || i == 1 && ds.RealStats != "" {
 			return pl, translate.Shard{}, fmt.Errorf("the %s argument %s names what --%s names: give one of them", []string{"first", "second"}[i], args[i], []string{"samples or --generator", "real or --real-stats"}[i])

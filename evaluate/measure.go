@@ -14,11 +14,11 @@
 package evaluate
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -233,7 +233,9 @@ func CheckSource(src Source) error {
 }
 
 // Job is one measurement: the metrics of one SampleSet under the
-// protocol, or (RealRow) the real-data LPIPS row of a dataset.
+// protocol, or (RealRow) the real-data row of a dataset: LPIPS over random
+// pairs of real images, IS of the real images, and the metrics that
+// compare samples with real images between two seeded halves of them.
 type Job struct {
 	Method, Dataset string
 	Protocol        Protocol
@@ -243,7 +245,9 @@ type Job struct {
 	Set *SampleSet
 	// RealRow makes the job the real-data row: RealInputs groups of the
 	// pairing's pairs per input, each pair two distinct real images drawn
-	// with the seed (lpips.RandomPairs).
+	// with the seed (lpips.RandomPairs); the real images as flat samples
+	// for the classifier (registry.Inputs.RealRow); one half of them
+	// against the other for the features (RealHalves).
 	RealRow    bool
 	RealInputs int
 	// Real are the real images the distance metrics compare the samples
@@ -343,7 +347,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	if j.Shard.Sharded() {
 		return nil, j.partials(ctx, s, k)
 	}
-	in := &registry.Inputs{Params: p.Params(), M: set.M(), K: k, Grouped: set.Grouped()}
+	in := &registry.Inputs{Params: p.Params(), M: set.M(), K: k, Grouped: set.Grouped(), RealRow: j.RealRow}
 	if needs.Has(registry.NeedPairs) {
 		if err := j.pairs(ctx, s, in, doc); err != nil {
 			return nil, err
@@ -356,11 +360,7 @@ func Measure(ctx context.Context, s *Scorers, j Job) (*results.Document, error) 
 	}
 	spaces := map[space]gathered{}
 	for _, e := range j.Metrics {
-		if e.Needs.Has(registry.NeedFeatures) && j.RealRow {
-			if err := j.realHalves(ctx, s, e, in, doc); err != nil {
-				return nil, err
-			}
-		} else if e.Needs.Has(registry.NeedFeatures) {
+		if e.Needs.Has(registry.NeedFeatures) {
 			if err := j.features(ctx, s, e, in, doc, needs.Has(registry.NeedLogits), spaces); err != nil {
 				return nil, err
 			}
@@ -606,6 +606,12 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 		real = j.Real.items(1, clean)
 	}
 	samples := j.Set.items(in.K, clean)
+	if j.RealRow {
+		// Real against real: one seeded half of the real images plays the
+		// samples, the other the reference (RealHalves).
+		a, b := RealHalves(j.Protocol.Seed, len(samples))
+		samples, real = pick(samples, a), pick(samples, b)
+	}
 	r := j.runner(c)
 	r.Bar = progress.New(len(samples)+len(real), "features", j.Quiet)
 	var g gathered
@@ -629,34 +635,6 @@ func (j *Job) features(ctx context.Context, s *Scorers, e *registry.Entry, in *r
 	return nil
 }
 
-// realHalves gathers the features of the real-data row's real images
-// and splits them into seeded halves (metrics.SplitHalves): the second
-// scored as the samples against the first as the real set (NDB's row).
-func (j *Job) realHalves(ctx context.Context, s *Scorers, e *registry.Entry, in *registry.Inputs, doc *results.Document) error {
-	c, file, own := s.featuresOf(e.Key)
-	clean := 0
-	if j.Protocol.Resize == ResizeClean {
-		clean, doc.Protocol.Resize = CleanSize, ResizeClean
-	}
-	items := j.Set.items(1, clean)
-	r := j.runner(c)
-	r.Bar = progress.New(len(items), "features", j.Quiet)
-	x, err := outputRows(ctx, r, items, cmp.Or(e.Output, inception.OutputFeatures))
-	r.Bar.Finish()
-	j.warn(r.Warnings)
-	if err != nil {
-		return err
-	}
-	in.RealFeatures, in.Features = metrics.SplitHalves(x, uint64(j.Protocol.Seed))
-	in.RealHalves = true
-	key := results.ModelFeatures
-	if own {
-		key += "." + e.Key
-	}
-	doc.Models[key] = results.ModelRef{File: filepath.Base(file), SHA256: c.SHA256(), Synthetic: c.Info().Synthetic()}
-	return nil
-}
-
 // FeatureModelName names a features model in results: the architecture
 // its exporter recorded (munit_eval.config's arch, "dinov2_vitl14"), else
 // its file name without .onnx.
@@ -676,6 +654,32 @@ func outputRows(ctx context.Context, r *inception.Runner, items []batch.Item, ou
 		return nil, err
 	}
 	return inception.OutputRows(outs, output)
+}
+
+// realHalvesStream keys RealHalves' stream ("REALHALF"), apart from the
+// LPIPS real pairs' stream of the same seed.
+const realHalvesStream = 0x5245414c48414c46
+
+// RealHalves splits n real images into two halves drawn with the seed: a
+// (the first n/2 of a seeded permutation) and b (the other n - n/2), each
+// in ascending order. The real-data row compares a with b wherever a
+// metric compares samples with real images (FID, KID, PRDC): what a
+// generator indistinguishable from the real data scores at about these
+// counts.
+func RealHalves(seed int64, n int) (a, b []int) {
+	perm := rand.New(rand.NewPCG(uint64(seed), realHalvesStream)).Perm(n)
+	a, b = perm[:n/2], perm[n/2:]
+	slices.Sort(a)
+	slices.Sort(b)
+	return a, b
+}
+
+func pick(items []batch.Item, idx []int) []batch.Item {
+	out := make([]batch.Item, len(idx))
+	for i, k := range idx {
+		out[i] = items[k]
+	}
+	return out
 }
 
 // features runs items through r and returns their features in float64.

@@ -123,9 +123,10 @@ func NDB(ctx context.Context, r NDBRequest) ([]*results.Document, error) {
 	}
 	docs := []*results.Document{doc}
 	if y != nil {
-		// The real-data row: a seeded split of the real set into halves.
-		a, b := metrics.SplitHalves(y, uint64(p.Seed))
-		in := &registry.Inputs{Params: p.Params(), M: len(b), K: 1, Features: b, RealFeatures: a, RealHalves: true}
+		// The real-data row: one seeded half of the real set scored
+		// against bins from the other, as run's (RealHalves).
+		a, b := RealHalves(p.Seed, len(y))
+		in := &registry.Inputs{Params: p.Params(), M: len(a), K: 1, Features: rows(y, a), RealFeatures: rows(y, b), RealRow: true}
 		row, err := ndbDoc(in, results.MethodRealData, r, p, source, realName)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", realName, err)
@@ -166,6 +167,15 @@ func ndbDoc(in *registry.Inputs, method string, r NDBRequest, p Protocol, source
 	}
 	n.Source = source
 	return doc, doc.Metrics.SetExtra(registry.KeyNDB, n)
+}
+
+// rows returns the rows idx of x.
+func rows(x [][]float64, idx []int) [][]float64 {
+	out := make([][]float64, len(idx))
+	for i, k := range idx {
+		out[i] = x[k]
+	}
+	return out
 }
 
 // readFeatures reads a float32 or float64 [N, D] .npy array.

@@ -209,7 +209,7 @@ func TestNDBPixels(t *testing.T) {
 	}
 }
 
-// TestNDBRun: metric ndb in a Plan (what run and --metrics ndb build) on
+// TestNDBRun: metric ndb in a Plan (what run builds) on
 // the synthetic world's folders gives the method's NDB and a real-data
 // row equal to the ndb command's, on the classifier's features.
 func TestNDBRun(t *testing.T) {
@@ -223,6 +223,7 @@ func TestNDBRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pl.RealRowLPIPS = false // run's real-data rows, not a metric command's
 	out, err := Run(context.Background(), pl)
 	if err != nil {
 		t.Fatal(err)

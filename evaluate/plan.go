@@ -33,6 +33,11 @@ type Plan struct {
 	NoCache, CacheEmbeddings bool
 	// Force discards store samples of a different model, seed or inputs.
 	Force bool
+	// RealRowLPIPS limits the real-data row to LPIPS (a metric command's:
+	// its output is the method's document, and lpips' the real row's
+	// besides); otherwise the row has every asked metric with a real-data
+	// value.
+	RealRowLPIPS bool
 	// ResultsDir, when set, receives each document as
 	// <dataset>__<method folder>.json as soon as it is measured.
 	ResultsDir string
@@ -248,10 +253,17 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 			return err
 		}
 	}
-	// NDB's real-data row scores one seeded half of the real images
-	// against bins made from the other (it needs the real features).
-	ndb := slices.ContainsFunc(es, func(e *registry.Entry) bool { return e.Key == registry.KeyNDB }) && d.RealStats == ""
-	if !needs.Has(registry.NeedPairs) && !ndb || d.Real == "" {
+	// The real-data row: every asked metric that has a real-data value
+	// (LPIPS over random real pairs, IS of the real images, and, against
+	// real images rather than published statistics, the metrics that
+	// compare samples with them, between two seeded halves).
+	var row []*registry.Entry
+	for _, e := range es {
+		if e.Needs.Has(registry.NeedPairs) || (!pl.RealRowLPIPS && (e.Needs.Has(registry.NeedLogits) || (e.Needs.Has(registry.NeedReal) && job.RealStats == nil))) {
+			row = append(row, e)
+		}
+	}
+	if len(row) == 0 || d.Real == "" {
 		return nil
 	}
 	// The real-data row pairs as many inputs as the methods had: the input
@@ -263,14 +275,8 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 	if err != nil {
 		return err
 	}
-	j.Protocol, j.RealRow, j.RealInputs, j.Set = p, true, p.NumInputs, real
-	j.Metrics = nil
-	if needs.Has(registry.NeedPairs) {
-		j.Metrics = append(j.Metrics, registry.Lookup(registry.KeyLPIPS))
-	}
-	if ndb {
-		j.Metrics = append(j.Metrics, registry.Lookup(registry.KeyNDB))
-	}
+	j.Protocol, j.RealRow, j.RealInputs, j.Set, j.Metrics = p, true, p.NumInputs, real, row
+	j.Real, j.RealStats = real, nil
 	j.Set.Prov = Provenance{Select: p.Select, Size: real.Prov.Size}
 	switch {
 	case d.Inputs != "":

@@ -351,18 +351,3 @@ func JensenShannon(p, q []float64) float64 {
 	}
 	return 0.5 * (kl(p, m) + kl(q, m))
 }
-
-// SplitHalves splits the rows of x into two halves by a seeded
-// permutation (math/rand/v2's PCG): the first ⌊n/2⌋ permuted rows, then
-// the rest. NDB's real-data row makes bins from one and scores the other.
-func SplitHalves(x [][]float64, seed uint64) (a, b [][]float64) {
-	perm := newRand(seed ^ 0x68616c76).Perm(len(x))
-	for i, j := range perm {
-		if i < len(x)/2 {
-			a = append(a, x[j])
-		} else {
-			b = append(b, x[j])
-		}
-	}
-	return a, b
-}

@@ -79,6 +79,9 @@ func computeLPIPS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 // it gets the conventional split Inception Score alone.
 func computeIS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	p := in.Params
+	if in.RealRow {
+		return realIS(in, m)
+	}
 	if in.Grouped {
 		return Scores(in.Logits, in.M, in.K, in.Classes, ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits,
 			ContiguousSplits: p.ContiguousSplits}, m)
@@ -99,6 +102,32 @@ func computeIS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	}
 	m.Classes = in.Classes
 	return append(split.Warnings, warning.New(CodeFlatFolder, KeyIS, "the samples are a flat folder: IS and CIS as the MUNIT paper defines them need samples grouped by input, so only the conventional split Inception Score is reported")), nil
+}
+
+// realIS is the real-data row's IS: the MUNIT paper's IS of the N real
+// images, each its own input (M = N, K = 1): mean_x KL(p(y|x) || p(y))
+// with p(y) their mean, the scale of every method's IS, with its jackknife
+// interval over images. CIS is 0 by definition at K = 1 and is left out,
+// with the warnings about it.
+func realIS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
+	p := in.Params
+	ws, err := Scores(in.Logits, in.M*in.K, 1, in.Classes, ScoreOptions{Bootstrap: p.Bootstrap, Seed: p.Seed, Splits: p.Splits,
+		ContiguousSplits: p.ContiguousSplits}, m)
+	if err != nil {
+		return nil, err
+	}
+	m.CIS, m.CISExp, m.CISCI95, m.CISPopulationCI95, m.CISBootstrap, m.CISBiasCorrected, m.CISPerInput = nil, nil, nil, nil, nil, nil, nil
+	delete(m.IntervalMethods, results.KeyCIS)
+	var out []warning.Warning
+	for _, w := range ws {
+		// With more than one input, Scores' only no-interval warning is
+		// the CIS one.
+		if w.Code == metrics.CodeOneSample || (w.Code == CodeNoInterval && in.M*in.K > 1) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out, nil
 }
 
 // computeFID is FID against real features (with its interval) or against
@@ -124,7 +153,15 @@ func computeKID(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	if in.RealStats != nil {
 		return noRealFeatures(KeyKID), nil
 	}
-	return FIDKID(in.Features, in.RealFeatures, in.distanceOptions(false, true), m)
+	o := in.distanceOptions(false, true)
+	if n := min(len(in.Features), len(in.RealFeatures)); in.RealRow && (o.KID.SubsetSize <= 0 || o.KID.SubsetSize > n/2) {
+		// The real row's halves are half the real set: subsets as large as
+		// a half would all be that half, with an sd of 0 that says nothing.
+		// KID is unbiased at any subset size, so half a half keeps its
+		// expectation and gives subsets that differ.
+		o.KID.SubsetSize = max(n/2, 2)
+	}
+	return FIDKID(in.Features, in.RealFeatures, o, m)
 }
 
 // computePRDC is precision/recall (k = PRK, as torch-fidelity) and

@@ -209,8 +209,13 @@ func isProtocol(d *results.Document) string {
 		k = *m.SamplesPerInput
 	}
 	s := fmt.Sprintf("IS/CIS over %d inputs × %d samples per input, seed %d", ni, k, d.Protocol.Seed)
+	if d.Method == results.MethodRealData {
+		s = fmt.Sprintf("IS of %d real target images, each its own input (no CIS: it is 0 with one sample per input), seed %d", ni*k, d.Protocol.Seed)
+	}
 	if m.CISCI95 != nil || m.ISCI95 != nil {
-		if m.IntervalMethods[results.KeyCIS] == results.IntervalJackknifeT || m.IntervalMethods[results.KeyIS] == results.IntervalJackknifeT {
+		if d.Method == results.MethodRealData && m.IntervalMethods[results.KeyIS] == results.IntervalJackknifeT {
+			s += ", 95% jackknife interval for the expectation of the plug-in IS at this count"
+		} else if m.IntervalMethods[results.KeyCIS] == results.IntervalJackknifeT || m.IntervalMethods[results.KeyIS] == results.IntervalJackknifeT {
 			s += ", 95% jackknife intervals for the expectation of the plug-in values shown (the paper's) at this M and K; the bias-corrected estimates and their intervals for the population values are in the results document"
 		} else {
 			s += ", 95% bootstrap interval over inputs"
@@ -338,11 +343,20 @@ var fidColumns = []Column{{Header: "FID", Better: -1, Decimals: 2, Cell: func(d 
 
 func fidProtocol(d *results.Document) string {
 	f := d.Metrics.FID
-	s := fmt.Sprintf("FID between %d samples and %d real images (%d features)", f.NumSamples, f.NumReal, f.FeatureDim)
+	s := fmt.Sprintf("FID between %s (%d features)", versusReal(d, f.NumSamples, f.NumReal), f.FeatureDim)
 	if f.CI95 != nil && d.Metrics.IntervalMethods[results.KeyFID] == results.IntervalJackknifeT {
 		s += " with a 95% jackknife interval for the expectation of the plug-in FID shown at these counts (the bias-corrected estimate and its interval for the population FID are in the results document)"
 	}
 	return s + fmt.Sprintf(", seed %d", d.Protocol.Seed)
+}
+
+// versusReal names what a distance compares: n samples and r real images,
+// or, in the real-data row, two seeded halves of the real images.
+func versusReal(d *results.Document, n, r int) string {
+	if d.Method == results.MethodRealData {
+		return fmt.Sprintf("two seeded halves of the real target images (%d and %d)", n, r)
+	}
+	return fmt.Sprintf("%d samples and %d real images", n, r)
 }
 
 // fidText is a detail of a document's FID, "" without one.
@@ -372,7 +386,11 @@ var kidColumns = []Column{{Header: "KID", Better: -1, Decimals: 4, Cell: func(d 
 
 func kidProtocol(d *results.Document) string {
 	k := d.Metrics.KID
-	return fmt.Sprintf("KID over %d subsets of %d, seed %d", k.Subsets, k.SubsetSize, d.Protocol.Seed)
+	s := fmt.Sprintf("KID over %d subsets of %d, seed %d", k.Subsets, k.SubsetSize, d.Protocol.Seed)
+	if d.Method == results.MethodRealData {
+		s = fmt.Sprintf("KID between two seeded halves of the real target images over %d subsets of %d (unbiased: about 0, and below 0 as often as above), seed %d", k.Subsets, k.SubsetSize, d.Protocol.Seed)
+	}
+	return s
 }
 
 // kidText is a detail of a document's KID, "" without one.
@@ -409,8 +427,8 @@ var prdcColumns = []Column{
 
 func prdcProtocol(d *results.Document) string {
 	p := d.Metrics.PRDC
-	return fmt.Sprintf("precision and recall (k = %d), density and coverage (k = %d) between %d samples and %d real images, seed %d",
-		p.PRK, p.DCK, p.NumSamples, p.NumReal, d.Protocol.Seed)
+	return fmt.Sprintf("precision and recall (k = %d), density and coverage (k = %d) between %s, seed %d",
+		p.PRK, p.DCK, versusReal(d, p.NumSamples, p.NumReal), d.Protocol.Seed)
 }
 
 // prdcDetail is a detail of a document's PRDC, "" without one; header,

@@ -131,7 +131,7 @@ func computeNDB(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 		if in.RealStats != nil {
 			return noRealFeatures(KeyNDB), nil
 		}
-		if k := cmp.Or(p.NDBBins, metrics.DefaultNDBBins); in.RealHalves && len(in.RealFeatures) < k {
+		if k := cmp.Or(p.NDBBins, metrics.DefaultNDBBins); in.RealRow && len(in.RealFeatures) < k {
 			return []warning.Warning{warning.New(CodeNDBNoRealRow, KeyNDB, "no NDB real-data row: half of the real samples is %d, fewer than the %d bins", len(in.RealFeatures), k)}, nil
 		}
 		var err error

@@ -75,6 +75,10 @@ type Inputs struct {
 	// image is its own (K = 1) and Grouped is false.
 	M, K    int
 	Grouped bool
+	// RealRow is set for the real-data row: the samples are the real
+	// images themselves (for the features, one seeded half of them against
+	// the other), each its own input.
+	RealRow bool
 
 	// PairGroups[i] holds input i's pair distances; Pairs lists every pair
 	// (NeedPairs).
@@ -104,9 +108,6 @@ type Inputs struct {
 	// replaces them with published statistics (NeedReal).
 	RealFeatures [][]float64
 	RealStats    *metrics.Gaussian
-	// RealHalves says Features and RealFeatures are two halves of the
-	// real set (the real-data row).
-	RealHalves bool
 	// NDBBins, when set, are NDB's bins read from NDBBinsFile, used
 	// instead of bins made from RealFeatures.
 	NDBBins     *metrics.NDBBins

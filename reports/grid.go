@@ -64,8 +64,10 @@ type GridColumn struct {
 type Grid struct {
 	Image  *images.Image
 	Header []GridColumn
-	// Stems are the inputs shown, one per row, in order.
-	Stems []string
+	// Stems are the inputs shown, one per row, in order; each row is
+	// labelled with its stem in a column LabelWidth pixels wide at the left.
+	Stems      []string
+	LabelWidth int
 	// Notes list what could not be shown (an input image not found).
 	Notes []string
 }
@@ -220,11 +222,51 @@ func MakeGrid(methodDirs []string, opts GridOptions) (*Grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := image.NewRGBA(image.Rect(0, 0, body.W, head.Bounds().Dy()+body.H))
-	draw.Draw(out, head.Bounds(), head, image.Point{}, draw.Src)
-	draw.Draw(out, image.Rect(0, head.Bounds().Dy(), body.W, head.Bounds().Dy()+body.H), body.RGBA(), image.Point{}, draw.Src)
+	// Each row is labelled with its input's id at the left, so that a
+	// reader can name the input a row shows (and find it in the folder).
+	labels, err := drawRowLabels(stems, cell, pad, body.H, headerPx(body.W))
+	if err != nil {
+		return nil, err
+	}
+	g.LabelWidth = labels.Bounds().Dx()
+	hh, lw := head.Bounds().Dy(), g.LabelWidth
+	out := image.NewRGBA(image.Rect(0, 0, lw+body.W, hh+body.H))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(out, image.Rect(lw, 0, lw+body.W, hh), head, image.Point{}, draw.Src)
+	draw.Draw(out, image.Rect(0, hh, lw, hh+body.H), labels, image.Point{}, draw.Src)
+	draw.Draw(out, image.Rect(lw, hh, lw+body.W, hh+body.H), body.RGBA(), image.Point{}, draw.Src)
 	g.Image = images.FromImage(out)
 	return g, nil
+}
+
+// drawRowLabels draws each row's input id, right-aligned and vertically
+// centred on its row, at size px (the header's); the column is as wide as
+// the longest id, at most one cell (a longer id is cut and ends with "…").
+func drawRowLabels(stems []string, cell, pad, height int, size float64) (*image.RGBA, error) {
+	face, err := headerFace(size)
+	if err != nil {
+		return nil, err
+	}
+	defer face.Close()
+	lines := make([]string, len(stems))
+	w := 0
+	for i, s := range stems {
+		// No-break spaces: an id is one line, cut rather than wrapped.
+		if l := wrapText(face, strings.ReplaceAll(s, " ", "\u00a0"), cell); len(l) > 0 {
+			lines[i] = l[0]
+		}
+		w = max(w, font.MeasureString(face, lines[i]).Ceil())
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w+2*pad, height))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(color.Black), Face: face}
+	m := face.Metrics()
+	for r, l := range lines {
+		mid := pad + r*(cell+pad) + cell/2
+		d.Dot = fixed.P(w+pad-d.MeasureString(l).Ceil(), mid+(m.Ascent.Ceil()-m.Descent.Ceil())/2)
+		d.DrawString(l)
+	}
+	return img, nil
 }
 
 // inputImage loads input i of a store from dir (when given) or from the

@@ -47,8 +47,9 @@ func TestMakeGrid(t *testing.T) {
 	}
 	const pad, cell = 4, 64 // 32 px enlarged by 2 to reach MinCell
 	cols := 1 + 1 + 4 + 3
-	if g.Image.W != pad+cols*(cell+pad) {
-		t.Fatalf("grid width %d, want %d", g.Image.W, pad+cols*(cell+pad))
+	lw := g.LabelWidth // the row labels' column, at the left
+	if lw <= 2*pad || lw > cell+2*pad || g.Image.W != lw+pad+cols*(cell+pad) {
+		t.Fatalf("grid width %d with labels %d px, want %d + labels of 1 to %d px", g.Image.W, lw, pad+cols*(cell+pad), cell)
 	}
 	header := g.Image.H - (pad + 3*(cell+pad))
 	if header < 14 {
@@ -62,7 +63,7 @@ func TestMakeGrid(t *testing.T) {
 		col := 0
 		for _, h := range g.Header {
 			for k := 0; k < h.Columns; k++ {
-				x := pad + col*(cell+pad) + cell/2
+				x := lw + pad + col*(cell+pad) + cell/2
 				want := [3]uint8{uint8(20 * in), 200, 50}
 				if h.Name != "Input" {
 					want = [3]uint8{uint8(40 * methodIndex[h.Name]), uint8(30 * k), uint8(10 * in)}
@@ -77,7 +78,7 @@ func TestMakeGrid(t *testing.T) {
 	// The header has dark text above every column group.
 	col := 0
 	for _, h := range g.Header {
-		x0, x1 := pad+col*(cell+pad), pad+(col+h.Columns)*(cell+pad)-pad
+		x0, x1 := lw+pad+col*(cell+pad), lw+pad+(col+h.Columns)*(cell+pad)-pad
 		dark := false
 		for y := 0; y < header && !dark; y++ {
 			for x := x0; x < x1; x++ {
@@ -91,6 +92,17 @@ func TestMakeGrid(t *testing.T) {
 			t.Errorf("no text above %s", h.Name)
 		}
 		col += h.Columns
+	}
+	// Each row's label column has dark text (its input id) within the row,
+	// and none in the header's rows.
+	for r := range g.Stems {
+		y0 := header + pad + r*(cell+pad)
+		if !hasDark(g.Image, 0, y0, lw, y0+cell) {
+			t.Errorf("row %d (%s): no input id at its left", r, g.Stems[r])
+		}
+	}
+	if hasDark(g.Image, 0, 0, lw, header) {
+		t.Error("text in the label column above the rows")
 	}
 
 	// The selection is a function of the seed, and --inputs overrides the
@@ -112,6 +124,30 @@ func TestMakeGrid(t *testing.T) {
 	}
 	if !differs {
 		t.Error("eight other seeds all select the same inputs")
+	}
+}
+
+// hasDark reports whether a pixel of m in [x0, x1) × [y0, y1) is dark.
+func hasDark(m *images.Image, x0, y0, x1, y1 int) bool {
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			if p := pixel(m, x, y); p[0] < 100 && p[1] < 100 && p[2] < 100 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestGridLongInputID: an input id longer than a cell is cut to the
+// cell's width, so the label column never outgrows one cell.
+func TestGridLongInputID(t *testing.T) {
+	img, err := drawRowLabels([]string{"a very long input file name indeed", "x"}, 40, 4, 100, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := img.Bounds().Dx(); w > 40+8 || w < 20 {
+		t.Errorf("label column %d px wide, want at most a 40-px cell plus padding", w)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -41,10 +42,14 @@ const (
 
 // PlotFile is one plot written as PNG and SVG.
 type PlotFile struct {
-	// Kind is "diversity", "scores", "lpips_pairs" or "preference".
+	// Kind is "diversity", "scores", "lpips_pairs", "fid", "kid" or
+	// "preference".
 	Kind    string
 	Dataset string
 	Title   string
+	// Note says how to read the plot where its title cannot (what a box
+	// plot's whiskers are); the report shows it under the plot.
+	Note string
 	// PNG and SVG are the paths of the files written.
 	PNG, SVG string
 }
@@ -57,7 +62,9 @@ type PlotFile struct {
 //   - scores_<dataset>: CIS and IS per method as grouped bars (form as in
 //     opts.Scores) with their 95% intervals where documents have them;
 //   - lpips_pairs_<dataset>: box plots of the pairwise LPIPS distances
-//     (Diversity.Pairs) per method;
+//     (Diversity.Pairs) per method (Tukey's: PairsNote);
+//   - fid_<dataset> and kid_<dataset>: FID per method as bars with its 95%
+//     interval, KID with ± one standard deviation over subsets;
 //   - preference_<dataset>: the percentage of judgments preferring each
 //     baseline over the reference method, with the 95% interval and a line
 //     at 50%.
@@ -74,7 +81,7 @@ func WritePlots(dir string, docs []*results.Document, opts TableOptions) ([]Plot
 	c := collect(docs)
 	var out []PlotFile
 	for _, ds := range c.datasets {
-		for _, mk := range []func(*collection, string, TableOptions) (*plot.Plot, string, error){diversityPlot, scoresPlot, pairsPlot, preferencePlot} {
+		for _, mk := range []func(*collection, string, TableOptions) (*plot.Plot, string, error){diversityPlot, scoresPlot, pairsPlot, fidPlot, kidPlot, preferencePlot} {
 			p, kind, err := mk(c, ds, opts)
 			if err != nil {
 				return nil, err
@@ -83,7 +90,7 @@ func WritePlots(dir string, docs []*results.Document, opts TableOptions) ([]Plot
 				continue
 			}
 			base := filepath.Join(dir, kind+"_"+fileSafe(ds))
-			f := PlotFile{Kind: kind, Dataset: ds, Title: p.Title.Text, PNG: base + ".png", SVG: base + ".svg"}
+			f := PlotFile{Kind: kind, Dataset: ds, Title: p.Title.Text, Note: plotNotes[kind], PNG: base + ".png", SVG: base + ".svg"}
 			if err := savePlot(p, f.PNG, "png"); err != nil {
 				return nil, err
 			}
@@ -94,6 +101,15 @@ func WritePlots(dir string, docs []*results.Document, opts TableOptions) ([]Plot
 		}
 	}
 	return out, nil
+}
+
+// PairsNote says what the box plot of pair distances draws (gonum's
+// plotter.BoxPlot: Tukey's definition).
+const PairsNote = "Boxes span the quartiles, with the median inside; whiskers reach the farthest distances within 1.5 × the interquartile range of the box; circles are the distances beyond."
+
+var plotNotes = map[string]string{
+	"lpips_pairs": PairsNote,
+	"kid":         "Whiskers: ± one standard deviation of KID over the subsets (not an interval).",
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -132,6 +148,11 @@ func savePlot(p *plot.Plot, path, format string) error {
 // method names, slanted when they would not fit side by side.
 func newPlot(title, ylabel string, names []string) *plot.Plot {
 	p := plot.New()
+	// The page's sans-serif, not gonum's default Liberation Serif.
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font,
+		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font, &p.Legend.TextStyle.Font} {
+		f.Variant = "Sans"
+	}
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Y.Label.Text = ylabel
@@ -407,6 +428,94 @@ func pairsPlot(c *collection, ds string, _ TableOptions) (*plot.Plot, string, er
 		}
 		b.GlyphStyle.Radius = vg.Points(1.5)
 		p.Add(b)
+	}
+	headroom(p, 0.08)
+	return p, kind, nil
+}
+
+func fidPlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string, error) {
+	return metricPlot(c, ds, opts, registry.KeyFID, "fid", "%s: FID (95%% interval)", "FID (lower is better)")
+}
+
+func kidPlot(c *collection, ds string, opts TableOptions) (*plot.Plot, string, error) {
+	return metricPlot(c, ds, opts, registry.KeyKID, "kid", "%s: KID (± 1 sd over subsets)", "KID (lower is better)")
+}
+
+// metricPlot draws the first column of registry entry key per method as
+// bars, with the cell's 95% interval as whiskers or, for a cell carrying a
+// standard deviation instead, ± one sd; the real-data row in grey.
+func metricPlot(c *collection, ds string, opts TableOptions, key, kind, title, ylabel string) (*plot.Plot, string, error) {
+	e := registry.Lookup(key)
+	if e == nil || len(e.Columns) == 0 {
+		return nil, "", nil
+	}
+	ms := append([]string(nil), c.methods[ds]...)
+	SortMethods(ms)
+	var names []string
+	var vals plotter.Values
+	var ci []*[2]float64
+	for _, m := range ms {
+		d, err := c.doc(ds, m, e)
+		if err != nil {
+			return nil, "", err
+		}
+		if d == nil {
+			continue
+		}
+		cell := e.Columns[0].Cell(d, opts.view())
+		if cell.Kind != CellValue {
+			continue
+		}
+		names = append(names, m)
+		vals = append(vals, cell.Value)
+		switch {
+		case cell.CI != nil:
+			x := *cell.CI
+			ci = append(ci, &x)
+		case cell.SD != nil:
+			ci = append(ci, &[2]float64{cell.Value - *cell.SD, cell.Value + *cell.SD})
+		default:
+			ci = append(ci, nil)
+		}
+	}
+	if len(names) == 0 {
+		return nil, "", nil
+	}
+	p := newPlot(fmt.Sprintf(title, ds), ylabel, names)
+	lo := 0.0
+	for i := range names {
+		bar, err := plotter.NewBarChart(plotter.Values{vals[i]}, barWidth(len(names), 1))
+		if err != nil {
+			return nil, "", fmt.Errorf("reports: %s plot %s: %w", kind, ds, err)
+		}
+		bar.XMin = float64(i)
+		bar.Color = plotutil.Color(1)
+		if names[i] == results.MethodRealData {
+			bar.Color = realDataColor
+		}
+		bar.LineStyle.Width = 0
+		p.Add(bar)
+		lo = min(lo, vals[i])
+		if ci[i] != nil {
+			lo = min(lo, ci[i][0])
+		}
+	}
+	xs := make([]float64, len(names))
+	for i := range xs {
+		xs[i] = float64(i)
+	}
+	eb, err := whiskers(xs, vals, ci)
+	if err != nil {
+		return nil, "", fmt.Errorf("reports: %s plot %s: %w", kind, ds, err)
+	}
+	if eb != nil {
+		p.Add(eb)
+	}
+	// KID is unbiased and may be below 0 (real against real): the axis
+	// then reaches below 0 instead of cutting the bar.
+	p.Y.Min = lo
+	if lo < 0 {
+		p.Y.Min = lo - 0.05*(p.Y.Max-lo)
 	}
 	headroom(p, 0.08)
 	return p, kind, nil

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/results"
 )
 
 // distinctColours counts the distinct colours of an image, stopping at limit.
@@ -53,7 +55,7 @@ func TestWritePlots(t *testing.T) {
 		kinds = append(kinds, p.Kind+"_"+p.Dataset)
 	}
 	sort.Strings(kinds)
-	want := []string{"diversity_edges2shoes", "lpips_pairs_edges2shoes", "preference_edges2shoes", "scores_cat2dog"}
+	want := []string{"diversity_edges2shoes", "fid_cat2dog-fid", "kid_cat2dog-fid", "lpips_pairs_edges2shoes", "preference_edges2shoes", "scores_cat2dog"}
 	if len(kinds) != len(want) {
 		t.Fatalf("plots %v, want %v", kinds, want)
 	}
@@ -85,9 +87,32 @@ func TestWritePlots(t *testing.T) {
 		if !bytes.Contains(b, []byte("<text")) && !bytes.Contains(b, []byte("<path")) {
 			t.Errorf("%s: svg draws nothing", p.SVG)
 		}
+		// The page's sans-serif everywhere (gonum's default is a serif).
+		if bytes.Contains(b, []byte("Serif")) || !bytes.Contains(b, []byte("font-family:Liberation Sans")) {
+			t.Errorf("%s: text not set in Liberation Sans", p.SVG)
+		}
+		if (p.Kind == "lpips_pairs") != (p.Note == PairsNote) {
+			t.Errorf("%s: note %q", p.SVG, p.Note)
+		}
 		if filepath.Dir(p.PNG) != dir {
 			t.Errorf("%s not in %s", p.PNG, dir)
 		}
+	}
+}
+
+// TestMetricPlotNegative: a KID below 0 (real against real) stays
+// inside the axis, with its whisker.
+func TestMetricPlotNegative(t *testing.T) {
+	docs := paperDocs()
+	real := doc(results.MethodRealData, "cat2dog-fid")
+	real.Metrics.KID = &results.KID{Mean: -0.002, Std: 0.004, Subsets: 10, SubsetSize: 50}
+	c := collect(append(docs, real))
+	p, kind, err := kidPlot(c, "cat2dog-fid", TableOptions{})
+	if err != nil || p == nil || kind != "kid" {
+		t.Fatalf("kid plot: %v, %v", kind, err)
+	}
+	if p.Y.Min > -0.006 || p.Y.Max < 0.0123+0.0011 {
+		t.Errorf("Y axis [%g, %g], want it to hold -0.006 (KID - sd) and 0.0134", p.Y.Min, p.Y.Max)
 	}
 }
 

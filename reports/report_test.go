@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/warning"
 )
 
 // writeTestReport writes a full report of paperDocs and a three-method
@@ -53,8 +54,8 @@ func TestWrite(t *testing.T) {
 			t.Errorf("%s: missing or empty (%v)", f, err)
 		}
 	}
-	if len(sum.Plots) != 4 || len(sum.Grids) != 1 {
-		t.Fatalf("%d plots and %d grids, want 4 and 1", len(sum.Plots), len(sum.Grids))
+	if len(sum.Plots) != 6 || len(sum.Grids) != 1 {
+		t.Fatalf("%d plots and %d grids, want 6 and 1", len(sum.Plots), len(sum.Grids))
 	}
 	// tables.md is exactly what WriteMarkdown gives.
 	var md bytes.Buffer
@@ -74,8 +75,8 @@ func TestWrite(t *testing.T) {
 	if regexp.MustCompile(`(src|href)="(https?:)?//`).MatchString(html) {
 		t.Error("index.html refers to the network")
 	}
-	if n, m := strings.Count(html, "<img "), strings.Count(html, `src="data:image/png;base64,`); n != 5 || m != n {
-		t.Errorf("%d images, %d inline; want 5 inline (4 plots, 1 grid)", n, m)
+	if n, m := strings.Count(html, "<img "), strings.Count(html, `src="data:image/png;base64,`); n != 7 || m != n {
+		t.Errorf("%d images, %d inline; want 7 inline (6 plots, 1 grid)", n, m)
 	}
 	for _, want := range []string{
 		`id="quality_diversity"`, `id="scores"`, `id="distances"`,
@@ -239,8 +240,8 @@ func TestIndexInBrowser(t *testing.T) {
 	}
 	res := openInBrowser(t, index, broken)
 	good := res[0]
-	if good.Images != 5 || len(good.Broken) > 0 {
-		t.Errorf("%d images, broken: %v; want 5, none broken", good.Images, good.Broken)
+	if good.Images != 7 || len(good.Broken) > 0 {
+		t.Errorf("%d images, broken: %v; want 7, none broken", good.Images, good.Broken)
 	}
 	if want := []string{"quality_diversity", "scores", "distances", "prdc"}; !slices.Equal(good.Tables, want) {
 		t.Errorf("tables %v, want %v", good.Tables, want)
@@ -258,6 +259,106 @@ func TestIndexInBrowser(t *testing.T) {
 	}
 	if len(res[1].Broken) != 1 {
 		t.Errorf("a page with one corrupt image: broken %v, want exactly one", res[1].Broken)
+	}
+}
+
+// layoutJS reads, from a page laid out at the viewport's width, the texts
+// that break across lines where they must not (the page title, the
+// provenance tables' headers, file names and hashes), the methods cells
+// of the models table, the warnings under Provenance and the figure
+// captions.
+const layoutJS = `(() => {
+  const lines = el => { const r = document.createRange(); r.selectNodeContents(el);
+    return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
+  // A path may wrap, but only after a "/": each character's line top,
+  // and a new line must follow a slash.
+  const midName = el => {
+    const r = document.createRange(), w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let top = null, prev = "", n;
+    while ((n = w.nextNode())) {
+      for (let i = 0; i < n.length; i++) {
+        r.setStart(n, i); r.setEnd(n, i + 1);
+        const t = Math.round(r.getBoundingClientRect().top);
+        if (top !== null && t > top + 2 && prev !== "/") return true;
+        top = t; prev = n.data[i];
+      }
+    }
+    return false;
+  };
+  const els = [...document.querySelectorAll("h1, table.prov th, table.prov code, td.hash")];
+  return {
+    broken: els.filter(e => e.closest("td.path") ? midName(e) : lines(e) > 1).map(e => e.textContent),
+    models: [...document.querySelectorAll("#models tr td:first-child")].map(e => e.textContent),
+    documents: [...document.querySelectorAll("#documents tr td:first-child")].map(e => e.textContent),
+    warnings: [...document.querySelectorAll("#provenance ~ ul.warn li")].map(e => e.textContent),
+    captions: [...document.querySelectorAll("figcaption")].map(e => e.textContent),
+  };
+})()`
+
+type layout struct {
+	Broken    []string `json:"broken"`
+	Models    []string `json:"models"`
+	Documents []string `json:"documents"`
+	Warnings  []string `json:"warnings"`
+	Captions  []string `json:"captions"`
+}
+
+// TestIndexLayout lays the page out in headless Chromium at 1,600 px and at
+// a laptop's 1,280 px, with long results paths, as a reviewer reads it:
+// no title, header, file name or hash breaks mid-word; the models used by
+// every method (LPIPS here) are one row; a simulated study's warning is
+// the AMT study's, not its reference method's; the box plot says what its
+// whiskers are.
+func TestIndexLayout(t *testing.T) {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no Chromium found (install it, e.g. apt-get install chromium, or set CHROME_PATH): browser test skipped")
+	}
+	docs := paperDocs()
+	docs[2].Warnings = append(docs[2].Warnings, warning.New("simulated", warning.SubjectPreference, "simulated judgments (UNIT): workers are a simulation, not people"))
+	var sources []string
+	for i, d := range docs {
+		sources = append(sources, filepath.Join("/data/experiments/2026-12-07-munit-eval-ablations/edges2shoes-and-cat2dog/results", fmt.Sprintf("%s__%d_%s.json", datasetOf(d), i, fileSafe(d.Method))))
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	if _, err := Write(docs, sources, Options{Out: out, Stores: []string{}, Title: "munit-eval report", Now: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(filepath.Join(out, IndexHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := browser(t, bin)
+	defer cancel()
+	for _, width := range []int64{1600, 1280} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("file://"+filepath.ToSlash(abs)),
+			chromedp.WaitReady("body")); err != nil {
+			t.Fatalf("chromium at %d px: %v", width, err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[layout](layoutJS))
+		if err != nil {
+			t.Fatalf("chromium at %d px: %v", width, err)
+		}
+		if len(got.Broken) > 0 {
+			t.Errorf("%d px: broken across lines: %q", width, got.Broken)
+		}
+		// edges2shoes: LPIPS shared by the six methods with models, then
+		// six generators; cat2dog: the classifier shared by all three,
+		// LPIPS likewise, three generators; cat2dog-fid: LPIPS, two
+		// generators.
+		if n := strings.Count(strings.Join(got.Models, "|"), "all"); len(got.Models) != 7+5+3 || n != 3 {
+			t.Errorf("%d px: models rows %q, want 15 with 3 shared by all", width, got.Models)
+		}
+		// The documents in the tables' order, not the files'.
+		if want := []string{"UNIT", "CycleGAN", "CycleGAN*", "MUNIT w/o L^x_recon", "MUNIT", "BicycleGAN", results.MethodRealData}; len(got.Documents) < 7 || !slices.Equal(got.Documents[:7], want) {
+			t.Errorf("%d px: documents %q, want edges2shoes's first, in the order %q", width, got.Documents, want)
+		}
+		if !slices.ContainsFunc(got.Warnings, func(w string) bool { return strings.HasPrefix(w, StudyName+" (edges2shoes): simulated judgments") }) {
+			t.Errorf("%d px: warnings %q, want the simulated workers attributed to the %s", width, got.Warnings, StudyName)
+		}
+		if !slices.ContainsFunc(got.Captions, func(c string) bool { return strings.Contains(c, "whiskers reach the farthest distances within 1.5") }) {
+			t.Errorf("%d px: no caption says what the box plot's whiskers are: %q", width, got.Captions)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -14,8 +15,10 @@ import (
 // full-page PNG, for people to look at (make screenshots does it for the
 // demo's report): SCREENSHOT_HTML names the page (default: a report of the
 // test fixtures), SCREENSHOT_OUT the PNG to write (default: a file in a
-// temporary folder). The test checks that the PNG is the page at the
-// 1,280-px viewport's width, taller than the viewport and not blank.
+// temporary folder), SCREENSHOT_WIDTH the viewport's width in pixels
+// (default 1,280, a laptop's; 1,600 for a desktop). The test checks that
+// the PNG is the page at the viewport's width, taller than the viewport
+// and not blank.
 func TestScreenshot(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
@@ -34,10 +37,18 @@ func TestScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	width := int64(1280)
+	if v := os.Getenv("SCREENSHOT_WIDTH"); v != "" {
+		w, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || w < 320 || w > 7680 {
+			t.Fatalf("SCREENSHOT_WIDTH %q: want a width in pixels from 320 to 7680", v)
+		}
+		width = w
+	}
 	ctx, cancel := browser(t, bin)
 	defer cancel()
 	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 900),
+		chromedp.EmulateViewport(width, 900),
 		chromedp.Navigate("file://"+filepath.ToSlash(abs)),
 		chromedp.WaitReady("body"),
 	); err != nil {
@@ -51,8 +62,8 @@ func TestScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot of %s is not a PNG: %v", abs, err)
 	}
-	if b := m.Bounds(); b.Dx() != 1280 || b.Dy() <= 900 {
-		t.Errorf("screenshot %dx%d, want 1280 wide and taller than 900", b.Dx(), b.Dy())
+	if b := m.Bounds(); int64(b.Dx()) != width || b.Dy() <= 900 {
+		t.Errorf("screenshot %dx%d, want %d wide and taller than 900", b.Dx(), b.Dy(), width)
 	}
 	if n := distinctColours(m, 20); n < 20 {
 		t.Errorf("screenshot has %d colours: blank page?", n)

@@ -130,6 +130,9 @@ func docWarnings(d *results.Document) []warning.Warning {
 	return out
 }
 
+// StudyName names a preference study where the report lists warnings.
+const StudyName = "AMT study"
+
 // allWarnings lists every warning of every document once per dataset,
 // with the methods whose documents carry it (the provenance section).
 func allWarnings(c *collection) []string {
@@ -143,8 +146,14 @@ func allWarnings(c *collection) []string {
 					if _, ok := who[w.Detail]; !ok {
 						order = append(order, w.Detail)
 					}
-					if l := who[w.Detail]; len(l) == 0 || l[len(l)-1] != m {
-						who[w.Detail] = append(l, m)
+					// A preference study's warning is the study's, not
+					// that of the reference method whose document holds it.
+					by := m
+					if w.Subject == warning.SubjectPreference && len(d.Metrics.Preference) > 0 {
+						by = StudyName
+					}
+					if l := who[w.Detail]; len(l) == 0 || l[len(l)-1] != by {
+						who[w.Detail] = append(l, by)
 					}
 				}
 			}
