@@ -220,16 +220,24 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		}
 	}
 	excluded := make([]bool, len(workerNames))
-	noCatch := 0
+	noCatch, allOrNothing := 0, 0
 	for w, c := range catch {
 		if c.Catch == 0 {
 			noCatch++
 			continue
 		}
-		if float64(c.Correct) < opts.CatchThreshold*float64(c.Catch) {
+		if failsCatch(c.Correct, c.Catch, opts.CatchThreshold) {
 			excluded[w] = true
 			a.Excluded = append(a.Excluded, c)
+			if need := CatchToleratingMiss(opts.CatchThreshold); c.Correct == c.Catch-1 && c.Catch < need {
+				allOrNothing++
+			}
 		}
+	}
+	if allOrNothing > 0 {
+		a.Warnings = append(a.Warnings, warning.New(CodeStudy, warning.SubjectPreference,
+			"%d workers were excluded for a single wrong catch answer: with fewer than %d catch questions the %.0f%% threshold allows no miss (see amt make --catch)",
+			allOrNothing, CatchToleratingMiss(opts.CatchThreshold), 100*opts.CatchThreshold))
 	}
 	sort.Slice(a.Excluded, func(i, j int) bool { return a.Excluded[i].Worker < a.Excluded[j].Worker })
 	if noCatch > 0 && key.Params.CatchPerHIT > 0 {
@@ -302,6 +310,26 @@ func Analyze(key *Key, rows []Row, opts AnalyzeOptions) (*Analysis, error) {
 		a.Baselines = append(a.Baselines, res)
 	}
 	return a, nil
+}
+
+// failsCatch reports whether a worker with correct of catch right answers
+// falls below threshold, the share a worker must get right.
+func failsCatch(correct, catch int, threshold float64) bool {
+	return float64(correct) < threshold*float64(catch)
+}
+
+// CatchToleratingMiss returns the fewest catch questions with which a
+// worker who gets one of them wrong still meets threshold: the least n
+// with (n-1)/n >= threshold, 5 for the default 80% (with 1 to 4 the
+// threshold is all or nothing). It returns 0 when no n up to MaxPerHIT
+// tolerates a miss (a threshold of 1, or within 1/1000 of it).
+func CatchToleratingMiss(threshold float64) int {
+	for n := 1; n <= MaxPerHIT; n++ {
+		if !failsCatch(n-1, n, threshold) {
+			return n
+		}
+	}
+	return 0
 }
 
 // Codes of the warnings of an analysis.

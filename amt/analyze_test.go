@@ -3,6 +3,7 @@ package amt
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"github.com/munit-eval/munit-eval/warning"
 	"math"
 	"strings"
@@ -293,4 +294,89 @@ func editLine(data []byte, n int, f func(string) string) []byte {
 	lines := strings.Split(string(data), "\n")
 	lines[n-1] = f(lines[n-1])
 	return []byte(strings.Join(lines, "\n"))
+}
+
+// TestCatchToleratingMiss: the fewest catch questions with which one
+// wrong answer still meets the threshold, against (n-1)/n >= t worked by
+// hand: 80% needs 5 (4/5), 75% 4, 50% 2, 90% 10, 0 keeps everyone from
+// one question on, and 100% never tolerates a miss.
+func TestCatchToleratingMiss(t *testing.T) {
+	for _, tc := range []struct {
+		t    float64
+		want int
+	}{{0.8, 5}, {0.75, 4}, {0.5, 2}, {0.9, 10}, {0, 1}, {0.81, 6}, {1, 0}} {
+		if got := CatchToleratingMiss(tc.t); got != tc.want {
+			t.Errorf("threshold %g: %d catch questions, want %d", tc.t, got, tc.want)
+		}
+	}
+}
+
+// TestCatchAllOrNothing: with one catch question per HIT a worker who
+// answers one HIT and misses it is excluded and the analysis says that a
+// single miss excluded them; a worker who misses one of many (here: the
+// one answering every HIT, 15 catch questions) is kept; under threshold 1
+// no such warning is given, since no miss is meant to pass.
+func TestCatchAllOrNothing(t *testing.T) {
+	key := simBatch(t) // 1 catch question per HIT of 10
+	catchOf := map[int]Question{}
+	for _, q := range key.Questions {
+		if q.Catch {
+			catchOf[q.HIT] = q
+		}
+	}
+	field := map[string]int{}
+	for i, f := range key.Fields {
+		field[f] = i
+	}
+	var rows []Row
+	add := func(worker string, h int, missCatch bool) {
+		r := Row{File: "r.csv", Line: len(rows) + 2, HIT: h, HITId: fmt.Sprint(h), AssignmentId: worker + fmt.Sprint(h), WorkerId: worker,
+			Status: StatusSubmitted, WorkTime: math.NaN(), Answers: make([]string, len(key.Fields))}
+		for _, q := range key.Questions {
+			if q.HIT != h {
+				continue
+			}
+			a := AnswerLeft
+			if q.Catch {
+				a = *q.Correct
+				if missCatch {
+					a = map[string]string{AnswerLeft: AnswerRight, AnswerRight: AnswerLeft}[a]
+				}
+			}
+			r.Answers[field[q.AnswerField]] = a
+		}
+		rows = append(rows, r)
+	}
+	add("ONE-HIT", 0, true)
+	for h := range key.HITs {
+		add("EVERY-HIT", h, h == 3)
+	}
+	want := "1 workers were excluded for a single wrong catch answer: with fewer than 5 catch questions the 80% threshold allows no miss"
+	a, err := Analyze(key, rows, DefaultAnalyzeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Excluded) != 1 || a.Excluded[0] != (WorkerCatch{"ONE-HIT", 1, 0}) {
+		t.Errorf("excluded %+v, want ONE-HIT alone (0 of 1)", a.Excluded)
+	}
+	if !hasWarning(a.Warnings, want) {
+		t.Errorf("warnings %v lack %q", a.Warnings, want)
+	}
+	o := DefaultAnalyzeOptions()
+	o.CatchThreshold = 1
+	if a, err = Analyze(key, rows, o); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Excluded) != 2 || hasWarning(a.Warnings, "single wrong catch answer") {
+		t.Errorf("threshold 1: excluded %+v, warnings %v", a.Excluded, a.Warnings)
+	}
+}
+
+func hasWarning(ws []warning.Warning, s string) bool {
+	for _, w := range ws {
+		if strings.Contains(w.Detail, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -22,10 +22,15 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowserStudy runs the local study end to end in headless Chromium: a
-// scripted participant enters an id, answers every question with the arrow
-// keys (catch questions right, baseline B preferred on every third question),
-// reloads the page half way, and finishes; the analysis of local-results.csv
-// must give the scripted preference exactly.
+// scripted participant enters an id, reads the definition of "more
+// accurate", passes the practice question (the wrong side first, which the
+// page says is wrong and will not let through; nothing is recorded), then
+// answers every question with the arrow keys, first choosing the side the
+// script does not want and changing it before Enter submits (catch
+// questions right, baseline B preferred on every third question), reloads
+// the page half way, and finishes; the analysis of local-results.csv must
+// give the scripted preference exactly, so only the changed choices were
+// recorded.
 func TestBrowserStudy(t *testing.T) {
 	needChromium(t)
 	cfg := smallConfig()
@@ -55,7 +60,41 @@ func TestBrowserStudy(t *testing.T) {
 		}
 		return v
 	}
+	// The practice question: a catch question, with feedback, never recorded.
+	def, err := chromedp.Run(ctx, chromedp.Text("#definition"))
+	if err != nil || !strings.Contains(def, "More accurate means") {
+		t.Errorf("definition %q (%v)", def, err)
+	}
+	correct, err := chromedp.Run(ctx, chromedp.Poll[string](`document.body.dataset.practice === "1" && document.body.dataset.answered === "0" && fetch("/api/next?participant=`+pid+`").then(r => r.json()).then(s => s.practice.correct)`, chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		t.Fatalf("no practice question: %v", err)
+	}
+	wrong, right := kb.ArrowLeft, kb.ArrowRight
+	if correct == AnswerLeft {
+		wrong, right = right, wrong
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(wrong), chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	if fb, err := chromedp.Run(ctx, chromedp.Poll[string](`document.body.dataset.practice === "1" && !document.getElementById("feedback").hidden && document.getElementById("feedback").textContent`, chromedp.WithPollingTimeout(10*time.Second))); err != nil || !strings.HasPrefix(fb, "Look again") {
+		t.Errorf("practice, wrong side: feedback %q (%v)", fb, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(right)); err != nil {
+		t.Fatal(err)
+	}
+	if fb, err := chromedp.Run(ctx, chromedp.Text("#feedback")); err != nil || !strings.HasPrefix(fb, "Right") {
+		t.Errorf("practice, right side: feedback %q (%v)", fb, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
 	cur := waitAnswered(0)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.dataset.practice === undefined`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("still practising: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, LocalResultsFile)); bytes.Count(b, []byte("\n")) > 1 {
+		t.Errorf("the practice question was recorded:\n%s", b)
+	}
 	// The images load through the page's content security policy.
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`["img-input","img-left","img-right"].every(id => document.getElementById(id).naturalWidth === 16)`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("images did not load: %v", err)
@@ -78,11 +117,18 @@ func TestBrowserStudy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("question %d: page shows %q", n, cur)
 		}
-		arrow := kb.ArrowRight
+		arrow, other := kb.ArrowRight, kb.ArrowLeft
 		if scripted(key, questionAt(key, hit, parts[1]), prefer) == AnswerLeft {
-			arrow = kb.ArrowLeft
+			arrow, other = other, arrow
 		}
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(arrow)); err != nil {
+		// A choice is changed before Enter submits it.
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(other), chromedp.KeyEvent(arrow)); err != nil {
+			t.Fatalf("key: %v", err)
+		}
+		if got := waitAnswered(n); got != cur {
+			t.Fatalf("a choice alone moved the page on to %s", got)
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
 			t.Fatalf("key: %v", err)
 		}
 		cur = waitAnswered(n + 1)
@@ -185,6 +231,18 @@ func TestBrowserOneHITPerParticipant(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/study?participant="+pid)); err != nil {
 			t.Fatalf("%s: %v", pid, err)
 		}
+		// The practice question first: the right side, then Next.
+		correct, err := chromedp.Run(ctx, chromedp.Poll[string](`document.body.dataset.practice === "1" && fetch("/api/next?participant=`+pid+`").then(r => r.json()).then(s => s.practice.correct)`, chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatalf("%s: no practice question: %v", pid, err)
+		}
+		right := kb.ArrowRight
+		if correct == AnswerLeft {
+			right = kb.ArrowLeft
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(right), chromedp.Click("#next")); err != nil {
+			t.Fatal(err)
+		}
 		hit := -1
 		for n := 0; n < perHIT; n++ {
 			expr := fmt.Sprintf(`document.body.dataset.answered === "%d" && document.body.dataset.done !== "1" && document.body.dataset.hit`, n)
@@ -219,7 +277,7 @@ func TestBrowserOneHITPerParticipant(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft), chromedp.KeyEvent(kb.Enter)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -114,10 +114,17 @@ func NextSteps(dir string, key *Key) string {
 
 // AnalyzeFiles analyses the result files (MTurk's and the local study's)
 // of the batch whose answer key is at keyPath, into the analysis and its
-// results document for dataset, the files' warnings first.
-func AnalyzeFiles(keyPath string, files []string, o AnalyzeOptions, dataset string) (*Analysis, *results.Document, error) {
+// results document, the files' warnings first. The document's dataset is
+// the key's (amt make --dataset) or dataset; with document set (the
+// document is written or printed), a key without one and no dataset is
+// refused before any file is read (KeyDataset).
+func AnalyzeFiles(keyPath string, files []string, o AnalyzeOptions, dataset string, document bool) (*Analysis, *results.Document, error) {
 	key, err := ReadKey(keyPath)
 	if err != nil {
+		return nil, nil, err
+	}
+	dataset, err = KeyDataset(keyPath, key, dataset)
+	if err != nil && document {
 		return nil, nil, err
 	}
 	var rows []Row
@@ -141,6 +148,23 @@ func AnalyzeFiles(keyPath string, files []string, o AnalyzeOptions, dataset stri
 	doc := a.Document(key, dataset)
 	doc.Warnings = append(warns, doc.Warnings...)
 	return a, doc, nil
+}
+
+// KeyDataset returns the dataset of the batch whose key (read from
+// keyPath) is key: the one amt make recorded, or flag. A flag that
+// contradicts the key, or neither, is an error naming the key file: a
+// results document labelled with the placeholder "dataset" would join no
+// other document of the dataset in a report or gate.
+func KeyDataset(keyPath string, key *Key, flag string) (string, error) {
+	switch k := key.Params.Dataset; {
+	case k != "" && flag != "" && k != flag:
+		return "", fmt.Errorf("amt: --dataset %s, but %s was made for dataset %s", flag, keyPath, k)
+	case k != "":
+		return k, nil
+	case flag != "":
+		return flag, nil
+	}
+	return "", fmt.Errorf("amt: %s names no dataset (the batch was made without amt make --dataset): give --dataset NAME for the results document", keyPath)
 }
 
 // TableHeader and TableRows are the analysis as a table: one row per

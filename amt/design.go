@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/images"
@@ -163,6 +164,9 @@ func DesignBatch(cfg MakeConfig) (*Design, error) {
 	}
 	rng.Shuffle(len(real), func(i, j int) { real[i], real[j] = real[j], real[i] })
 	c := catchPerHIT(cfg.Catch, cfg.PerHIT)
+	if w := catchWarning(c, cfg.PerHIT); w != "" {
+		d.Warnings = append(d.Warnings, w)
+	}
 	perReal := cfg.PerHIT - c
 	nHITs := (len(real) + perReal - 1) / perReal
 	var hits [][]pending
@@ -188,7 +192,7 @@ func DesignBatch(cfg MakeConfig) (*Design, error) {
 		Schema:    KeySchema,
 		Reference: cfg.Reference,
 		Params: Params{
-			Inputs: cfg.Inputs, Questions: cfg.Questions, PerHIT: cfg.PerHIT, Workers: cfg.Workers,
+			Dataset: cfg.Dataset, Inputs: cfg.Inputs, Questions: cfg.Questions, PerHIT: cfg.PerHIT, Workers: cfg.Workers,
 			Catch: cfg.Catch, CatchPerHIT: c, Seed: cfg.Seed, BaseURL: cfg.BaseURL,
 		},
 		Secret: hex.EncodeToString(d.secret),
@@ -261,6 +265,28 @@ func DesignBatch(cfg MakeConfig) (*Design, error) {
 		}
 	}
 	return d, nil
+}
+
+// catchWarning says when c catch questions per HIT (of perHIT) make amt
+// analyze's default threshold all or nothing for a worker who answers one
+// HIT: one slip would exclude them with every answer. The share is the
+// researcher's choice (the paper's protocol is one in ten), so it is kept
+// and the note says what would tolerate a miss.
+func catchWarning(c, perHIT int) string {
+	t := DefaultAnalyzeOptions().CatchThreshold
+	need := CatchToleratingMiss(t)
+	if c == 0 || need == 0 || c >= need {
+		return ""
+	}
+	share := strconv.FormatFloat(float64(need)/float64(perHIT), 'g', 2, 64)
+	fix := "--catch " + share + " keeps a worker who misses one"
+	if need >= perHIT {
+		fix = fmt.Sprintf("a worker who misses one is kept from %d catch questions on, so a HIT needs more than %d questions (--per-hit)", need, need)
+	} else if v, _ := strconv.ParseFloat(share, 64); catchPerHIT(v, perHIT) != need { // the share as printed must give need
+		fix = fmt.Sprintf("a worker who misses one is kept from %d catch questions on", need)
+	}
+	return fmt.Sprintf("%d catch question(s) per HIT: a worker who answers one HIT meets amt analyze's %.0f%% catch threshold only with all of them right, and one slip excludes all their answers (their catch answers of all HITs count together); %s",
+		c, 100*t, fix)
 }
 
 // catchPerHIT is round(share·perHIT), at least 1 when share > 0.

@@ -64,6 +64,10 @@ type Params struct {
 	Methods []MethodRef `json:"methods"`
 	// Baselines are the methods compared with the reference, in flag order.
 	Baselines []string `json:"baselines"`
+	// Dataset is the dataset the stores hold, as given to amt make
+	// --dataset (empty when not given; keys written before the field
+	// existed have none).
+	Dataset string `json:"dataset,omitempty"`
 	// Inputs is the input folder (empty: each store's own input folder).
 	Inputs string `json:"inputs,omitempty"`
 	// Questions is the number of questions per baseline; PerHIT the

@@ -21,6 +21,9 @@ type MakeConfig struct {
 	Methods []Method
 	// Reference names the method every other one is compared with.
 	Reference string
+	// Dataset names the dataset the stores hold (e.g. "edges2shoes"); the
+	// key keeps it, so that amt analyze labels the results with it.
+	Dataset string
 	// Inputs, when set, is the folder the input images are read from (by
 	// stem); otherwise each store's own input folder.
 	Inputs string

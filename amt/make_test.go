@@ -450,8 +450,9 @@ func TestDesignBatch(t *testing.T) {
 	if _, err := os.Stat(cfg.Out); !os.IsNotExist(err) {
 		t.Errorf("DesignBatch created %s", cfg.Out)
 	}
-	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "UNIT: 5 questions drawn from 3 samples") {
-		t.Errorf("warnings %q, want one about UNIT's 3 samples", d.Warnings)
+	// The second: 1 catch question per HIT of 4 (TestCatchWarning).
+	if len(d.Warnings) != 2 || !strings.Contains(d.Warnings[0], "UNIT: 5 questions drawn from 3 samples") || !strings.Contains(d.Warnings[1], "1 catch question(s) per HIT") {
+		t.Errorf("warnings %q, want one about UNIT's 3 samples and one about the catch questions", d.Warnings)
 	}
 	real := map[string]int{}
 	for _, q := range d.Key.Questions {
@@ -477,6 +478,27 @@ func TestDesignBatch(t *testing.T) {
 	for i, q := range key.Questions {
 		if q != d.Key.Questions[i] && !(q.Catch && *q.Correct == *d.Key.Questions[i].Correct) {
 			t.Fatalf("question %d: design %+v, written %+v", i, d.Key.Questions[i], q)
+		}
+	}
+}
+
+// TestCatchWarning: amt make says when its catch questions per HIT make
+// the default 80% threshold all or nothing (fewer than 5), and what
+// would tolerate a miss; 5 or more, or none, say nothing.
+func TestCatchWarning(t *testing.T) {
+	for _, tc := range []struct {
+		c, perHIT int
+		want      string
+	}{
+		{1, 10, "1 catch question(s) per HIT: a worker who answers one HIT meets amt analyze's 80% catch threshold only with all of them right"},
+		{1, 10, "--catch 0.5 keeps a worker who misses one"},
+		{2, 20, "--catch 0.25 keeps"},
+		{1, 4, "a worker who misses one is kept from 5 catch questions on, so a HIT needs more than 5 questions (--per-hit)"},
+		{5, 10, ""}, {6, 10, ""}, {0, 10, ""},
+	} {
+		got := catchWarning(tc.c, tc.perHIT)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%d of %d: %q, want %q", tc.c, tc.perHIT, got, tc.want)
 		}
 	}
 }

@@ -85,6 +85,21 @@ type studyState struct {
 	Total       int           `json:"total"`
 	Done        bool          `json:"done"`
 	Question    *pageQuestion `json:"question,omitempty"`
+	// Practice is the practice question the page shows before a
+	// participant's first answer (nil after it, and in a batch without
+	// catch questions). It is never recorded.
+	Practice *practiceQuestion `json:"practice,omitempty"`
+}
+
+// practiceQuestion is a catch question of the batch shown for practice:
+// the reference's output against its block-scrambled copy, so the page
+// can tell the participant which side was right and why (the scrambled
+// side is plain to see, so this gives nothing away).
+type practiceQuestion struct {
+	Input   string `json:"input"`
+	Left    string `json:"left"`
+	Right   string `json:"right"`
+	Correct string `json:"correct"`
 }
 
 // answerRequest is the body of POST /api/answer.
@@ -295,7 +310,34 @@ func (s *Server) state(w string, p *participant) studyState {
 	}
 	u := s.local[h][i]
 	st.Question = &pageQuestion{HIT: h, Field: s.key.Fields[i], Number: st.Answered + 1, Input: u[0], Left: u[1], Right: u[2]}
+	if st.Answered == 0 {
+		st.Practice = s.practice(h)
+	}
 	return st
+}
+
+// practice returns the practice question of a participant whose first HIT
+// is h: the first catch question of another HIT (so that it does not
+// come back among their own questions when the batch has another HIT),
+// else of h; nil when the batch has no catch question.
+func (s *Server) practice(h int) *practiceQuestion {
+	var pick *Question
+	for i := range s.key.Questions {
+		q := &s.key.Questions[i]
+		if q.Catch && (pick == nil || pick.HIT == h && q.HIT != h) {
+			pick = q
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	for i, f := range s.key.Fields {
+		if f == pick.AnswerField {
+			u := s.local[pick.HIT][i]
+			return &practiceQuestion{Input: u[0], Left: u[1], Right: u[2], Correct: *pick.Correct}
+		}
+	}
+	return nil
 }
 
 // ServeHTTP routes the study's requests:

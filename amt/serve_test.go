@@ -291,3 +291,44 @@ func TestAnalyzeParticipantInProgress(t *testing.T) {
 		t.Errorf("no in-progress warning in %q", a.Warnings)
 	}
 }
+
+// TestServePractice: before a participant's first answer the API offers a
+// practice question, a catch question of another HIT than theirs with its
+// right side (checked against the key); after the first answer it offers
+// none, and a batch without catch questions has none.
+func TestServePractice(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Questions = 5
+	dir, key := testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 2})
+	s := newTestServer(t, dir, ServeOptions{HITs: 1})
+	st := getState(t, s, "p1")
+	if st.Practice == nil {
+		t.Fatal("no practice question before the first answer")
+	}
+	found := false
+	for _, q := range key.Questions {
+		if !q.Catch {
+			continue
+		}
+		for i, f := range key.Fields {
+			u := s.local[q.HIT][i]
+			if f == q.AnswerField && u[1] == st.Practice.Left && u[2] == st.Practice.Right {
+				found = true
+				if q.HIT == st.Question.HIT || *q.Correct != st.Practice.Correct || u[0] != st.Practice.Input {
+					t.Errorf("practice from HIT %d (participant's %d), correct %s (key %s)", q.HIT, st.Question.HIT, st.Practice.Correct, *q.Correct)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("practice %+v is no catch question of the batch", st.Practice)
+	}
+	if st = answerAll(t, s, key, "p1", 1, func(Question) bool { return true }); st.Practice != nil || st.Answered != 1 {
+		t.Errorf("after one answer: %d answered, practice %+v", st.Answered, st.Practice)
+	}
+	cfg.Catch = 0
+	dir, _ = testBatch(t, cfg, fakeMethod{"UNIT", 1}, fakeMethod{"BicycleGAN", 2})
+	if st := getState(t, newTestServer(t, dir, ServeOptions{}), "p2"); st.Practice != nil {
+		t.Errorf("a batch without catch questions offers practice %+v", st.Practice)
+	}
+}

@@ -117,7 +117,9 @@ func Run(ctx context.Context, w io.Writer, dir string, setupOnly bool, o Options
 		return err
 	}
 	if o.Questions > 0 {
-		fmt.Fprintf(log, "%s: simulated AMT study\n", Dataset)
+		if !run.Quiet {
+			fmt.Fprintf(log, "%s: simulated AMT study\n", Dataset)
+		}
 		if err := AMT(ctx, c, out, o); err != nil {
 			return err
 		}
@@ -146,6 +148,7 @@ func AMT(ctx context.Context, c *pipeline.Config, out *pipeline.Outcome, o Optio
 		cfg.Methods = append(cfg.Methods, amt.Method{Name: m.name, Store: filepath.Join(store, dir)})
 	}
 	cfg.Reference = "MUNIT"
+	cfg.Dataset = Dataset
 	cfg.Questions = o.Questions
 	cfg.Seed = int64(o.Seed)
 	cfg.Out = filepath.Join(c.Resolve(c.Out), "amt")

@@ -32,10 +32,11 @@ func TestRun(t *testing.T) {
 		t.Error("setup only evaluated")
 	}
 	log.Reset()
-	if err := Run(context.Background(), &w, dir, false, o, pipeline.Options{Threads: 1, Quiet: true, Log: &log}); err != nil {
+	// Not quiet: the steps are logged too (no bars: the log is no terminal).
+	if err := Run(context.Background(), &w, dir, false, o, pipeline.Options{Threads: 1, Log: &log}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"simulated AMT study", "the report to", "demo finished in"} {
+	for _, want := range []string{"shapes / MUNIT: ", "simulated AMT study", "the report to", "demo finished in"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}

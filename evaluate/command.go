@@ -54,8 +54,10 @@ func (c Command) Build(args []string) (Plan, translate.Shard, error) {
 	// LPIPS row); the real-data rows of the other metrics are run's.
 	pl.RealRowLPIPS = true
 	for i, dst := range []*string{&src.Samples, &ds.Real}[:len(args)] {
-		if *dst != "" || i == 0 && src.Generator != "" || i == 1 && ds.RealStats != "" {
-			return pl, translate.Shard{}, fmt.Errorf("the %s argument %s names what --%s names: give one of them", []string{"first", "second"}[i], args[i], []string{"samples or --generator", "real or --real-stats"}[i])
+		// --from-folder names the samples too: a folder argument beside it
+		// would be read as samples with no store to go to.
+		if *dst != "" || i == 0 && (src.Generator != "" || src.Folder != "") || i == 1 && ds.RealStats != "" {
+			return pl, translate.Shard{}, fmt.Errorf("the %s argument %s names what --%s names: give one of them", []string{"first", "second"}[i], args[i], []string{"samples, --generator or --from-folder", "real or --real-stats"}[i])
 		}
 		*dst = args[i]
 	}

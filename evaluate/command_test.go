@@ -26,7 +26,9 @@ func TestCommandBuild(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"samples twice", func(c *Command) { c.Source.Samples = "s" }, []string{"dir"}, "the first argument dir names what --samples or --generator names"},
+		{"samples twice", func(c *Command) { c.Source.Samples = "s" }, []string{"dir"}, "the first argument dir names what --samples, --generator or --from-folder names"},
+		// It read the folder as samples and failed with "images: stat : no such file or directory".
+		{"folder and a folder argument", func(c *Command) { c.Source.Folder, c.Dataset.Inputs = "f", "in" }, []string{"real"}, "the first argument real names what --samples, --generator or --from-folder names"},
 		{"real twice", func(c *Command) { c.Dataset.RealStats = "r.npz" }, []string{"dir", "real"}, "the second argument real names what --real or --real-stats names"},
 		{"generator and samples", func(c *Command) { c.Source.Generator, c.Source.Samples = "g", "s" }, nil, "give --generator or --samples, not both"},
 		{"generator without inputs", func(c *Command) { c.Source.Generator = "g" }, nil, "--generator needs --inputs DIR"},

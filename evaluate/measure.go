@@ -385,9 +385,17 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 	p, set := j.Protocol, j.Set
 	have, need := set.K(), 0
 	k = 1
-	rerun := ""
-	if set.Layout == LayoutStore {
-		rerun = " (rerun translate with --samples-per-input %d)"
+	// rerun says where more samples come from: a generator's store grows
+	// by rerunning translate; a store of copied files only from a folder
+	// that holds more.
+	rerun := func(n int) string {
+		switch {
+		case set.Layout != LayoutStore:
+			return ""
+		case set.FromFolder != "":
+			return fmt.Sprintf(" (its samples were copied from %s: copy again, with translate --from-folder, from a folder holding at least %d samples per input)", set.FromFolder, n)
+		}
+		return fmt.Sprintf(" (rerun translate with --samples-per-input %d)", n)
 	}
 	if registry.NeedsOf(j.Metrics).Has(registry.NeedPairs) && !j.RealRow {
 		need = p.LPIPSSamples()
@@ -395,13 +403,13 @@ func (j *Job) samplesUsed() (k, recorded int, warns []warning.Warning, err error
 		case !set.Grouped():
 			return 0, 0, nil, fmt.Errorf("%s: LPIPS diversity needs samples grouped by input (%s or %s); a flat folder has none", set.Name, translate.LayoutDirs, translate.LayoutSuffix)
 		case have < need:
-			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d"+rerun, set.Name, have, p.Pairing, p.PairsDrawn(), need, need)
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input; the %s pairing with %d pairs needs %d%s", set.Name, have, p.Pairing, p.PairsDrawn(), need, rerun(need))
 		}
 	}
 	if perSample(j.Metrics) && set.Grouped() {
 		k = p.SamplesPerInput
 		if have < k && p.given("samples_per_input") {
-			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input, %d asked for (samples_per_input)"+rerun, set.Name, have, k, k)
+			return 0, 0, nil, fmt.Errorf("%s holds %d samples per input, %d asked for (samples_per_input)%s", set.Name, have, k, rerun(k))
 		} else if have < k {
 			warns = append(warns, warning.New(CodeFewerSamples, warning.SubjectSamples, "%s holds %d samples per input, fewer than samples_per_input %d: the metrics score %d", set.Name, have, k, have))
 			k = have

@@ -42,8 +42,9 @@ type Plan struct {
 	// <dataset>__<method folder>.json as soon as it is measured.
 	ResultsDir string
 	Run        RunOptions
-	// Log receives one line per step and the samples' warnings (nil:
-	// none); Warn what changes no number (a cache not written).
+	// Log receives one line per step (none with Run.Quiet: -q) and the
+	// samples' warnings (nil: none); Warn what changes no number (a cache
+	// not written).
 	Log  io.Writer
 	Warn func(msg string)
 	// Now stamps the documents' created field (default time.Now).
@@ -108,6 +109,13 @@ func (pl *Plan) Entries() ([]*registry.Entry, error) {
 func (pl *Plan) logf(format string, args ...any) {
 	if pl.Log != nil {
 		fmt.Fprintf(pl.Log, format+"\n", args...)
+	}
+}
+
+// stepf logs a step line, unless quiet.
+func (pl *Plan) stepf(format string, args ...any) {
+	if !pl.Run.Quiet {
+		pl.logf(format, args...)
 	}
 }
 
@@ -225,7 +233,7 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 		src.Force = src.Force || pl.Force
 		src.Inputs, src.InputsName = orName(src.Inputs, d.Inputs), orName(src.InputsName, d.InputsName)
 		name := orName(src.Method, d.Name)
-		pl.logf("%s / %s: samples", d.Name, name)
+		pl.stepf("%s / %s: samples", d.Name, name)
 		j := job
 		j.Protocol = p
 		set, err := Acquire(ctx, src, &j.Protocol, p.SamplesNeeded(es), pl.Run)
@@ -241,7 +249,7 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 				return err
 			}
 		}
-		j.Log = func(step string) { pl.logf("%s / %s: %s", d.Name, j.Method, step) }
+		j.Log = func(step string) { pl.stepf("%s / %s: %s", d.Name, j.Method, step) }
 		doc, err := Measure(ctx, s, j)
 		if err != nil {
 			return fmt.Errorf("%s: %w", where(d.Name, j.Method), err)
@@ -289,7 +297,7 @@ func (pl *Plan) dataset(ctx context.Context, s *Scorers, d Dataset, es []*regist
 	case last != nil:
 		j.RealInputs, j.Set.Prov.Inputs = last.M(), last.Prov.Inputs
 	}
-	j.Log = func(step string) { pl.logf("%s / %s: %s", d.Name, results.MethodRealData, step) }
+	j.Log = func(step string) { pl.stepf("%s / %s: %s", d.Name, results.MethodRealData, step) }
 	doc, err := Measure(ctx, s, j)
 	if err != nil || doc == nil {
 		if err != nil {

@@ -47,6 +47,10 @@ type SampleSet struct {
 	// Warnings go first in the results document (fewer inputs than asked,
 	// a default count that left inputs out, a method-name mismatch).
 	Warnings []warning.Warning
+	// FromFolder is the pre-generated folder a store's samples were
+	// copied from (translate --from-folder; "" for a generator's store):
+	// more samples must come from there, not from rerunning translate.
+	FromFolder string
 	// Generated is what a shard translated (Source.Shard): the set is
 	// then other shards' work too, and holds no Refs.
 	Generated *translate.Summary
@@ -283,7 +287,7 @@ func Generate(ctx context.Context, src Source, p Protocol, k int, o RunOptions) 
 // storeSet is the first m inputs of a store, every sample it holds.
 func storeSet(st *translate.Store, m int) *SampleSet {
 	man := st.Manifest()
-	set := &SampleSet{Name: st.Dir(), Method: st.Method(), Layout: LayoutStore, Refs: make([][]images.Ref, m)}
+	set := &SampleSet{Name: st.Dir(), Method: st.Method(), Layout: LayoutStore, Refs: make([][]images.Ref, m), FromFolder: man.FromFolder}
 	for i := range m {
 		set.Refs[i] = make([]images.Ref, st.SamplesPerInput())
 		for k := range set.Refs[i] {
@@ -345,6 +349,17 @@ func OpenSet(dir, method string, p *Protocol) (*SampleSet, error) {
 			return nil, fmt.Errorf("%s holds %d inputs, %d asked for (num_inputs)", dir, set.M(), p.NumInputs)
 		}
 		set.Refs = set.Refs[:p.NumInputs]
+	}
+	var paths []string
+	for _, row := range set.Refs {
+		for _, r := range row {
+			paths = append(paths, r.Path)
+		}
+	}
+	if w, err := imageMix(dir, paths); err != nil {
+		return nil, err
+	} else if w != nil {
+		set.Warnings = append(set.Warnings, *w)
 	}
 	set.Method = method
 	if method == "" {

@@ -172,7 +172,8 @@ class ResBlocks(nn.Module):
 
 
 class StyleEncoder(nn.Module):
-    """Kept for strict loading of the checkpoint; not part of the export."""
+    """MUNIT's enc_style: convs, global average pool, 1x1 conv to style_dim
+    (the official output is [N,S,1,1]; StyleGraph flattens it)."""
 
     def __init__(self, n_downsample, input_dim, dim, style_dim, activ, pad_type):
         super().__init__()
@@ -184,6 +185,9 @@ class StyleEncoder(nn.Module):
             layers.append(Conv2dBlock(dim, dim, 4, 2, 1, "none", activ, pad_type))
         layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(dim, style_dim, 1, 1, 0)]
         self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x)
 
 
 class ContentEncoder(nn.Module):
@@ -347,6 +351,19 @@ class DecoderGraph(nn.Module):
         return self.post(self.dec(content, self.mlp(style)))
 
 
+class StyleGraph(nn.Module):
+    """image -> style [N,S] (role style_encoder): the target generator's
+    enc_style, whose code gen.decode takes (example-guided translation)."""
+
+    def __init__(self, dst, dst_dim):
+        super().__init__()
+        self.pre, _ = common.adapt_channels(dst_dim, 3)
+        self.enc = dst.enc_style
+
+    def forward(self, image):
+        return self.enc(self.pre(image)).flatten(1)
+
+
 def build_pair(cfg, gen_ctor, args):
     """Builds gen_a and gen_b of the config and loads them from the checkpoint
     (keys 'a' and 'b') or initialises them randomly."""
@@ -374,6 +391,16 @@ def hw_multiple(cfg):
     return 2 ** int(cfg["gen"]["n_downsample"])
 
 
+def export_style_encoder(args, dst, ddim, style_dim, config, source, extra, shapes, rng, path):
+    """Writes and verifies the target domain's style encoder."""
+    g = StyleGraph(dst, ddim).eval()
+    b, h, w = shapes[0]
+    common.export_onnx(g, (torch.zeros(1, 3, h, w),), ["image"], ["style"],
+                       {"image": {0: "N", 2: "H", 3: "W"}, "style": {0: "N"}}, path,
+                       common.base_metadata("style_encoder", "MUNIT", style_dim, config, source, extra))
+    common.verify(args, g, path, [{"image": common.random_images(rng, b, h, w)} for b, h, w in shapes], ["style"])
+
+
 def main(argv=None):
     p = common.base_parser("python3 -m export.munit", __doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", help="gen_*.pt from NVlabs/MUNIT (dict with keys 'a' and 'b')")
@@ -381,6 +408,9 @@ def main(argv=None):
     p.add_argument("--direction", choices=["a2b", "b2a"], default="a2b")
     p.add_argument("--two-stage", action="store_true",
                    help="write OUT_STEM.content_encoder.onnx and OUT_STEM.decoder.onnx instead of one graph")
+    p.add_argument("--style-encoder", action="store_true",
+                   help="also write OUT_STEM.style_encoder.onnx: the target domain's style encoder, "
+                        "for reference-guided translation (translate --style-encoder --references)")
     p.add_argument("--verify-size", type=int, default=0,
                    help="height of the verification images (default: 16 * 2^n_downsample)")
     args = p.parse_args(argv)
@@ -401,6 +431,10 @@ def main(argv=None):
     n = args.verify_batch
     shapes = [(n, size, size), (1, size, size + mult)]  # the second catches baked-in spatial sizes
 
+    stem = args.out[:-5] if args.out.endswith(".onnx") else args.out
+    if args.style_encoder:
+        export_style_encoder(args, dst, ddim, style_dim, config, source, extra, shapes, rng, stem + ".style_encoder.onnx")
+
     if not args.two_stage:
         g = Translator(src, dst, sdim, ddim).eval()
         img = torch.zeros(1, 3, size, size)
@@ -414,7 +448,6 @@ def main(argv=None):
         common.verify(args, g, args.out, cases, ["translated"])
         return
 
-    stem = args.out[:-5] if args.out.endswith(".onnx") else args.out
     enc_path, dec_path = stem + ".content_encoder.onnx", stem + ".decoder.onnx"
     enc = ContentGraph(src, sdim).eval()
     dec = DecoderGraph(dst, ddim).eval()

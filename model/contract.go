@@ -24,10 +24,17 @@ const (
 	// RoleFeatures is a feature extractor without class logits (DINOv2,
 	// CLIP): the feature space of a Fréchet distance or of CMMD.
 	RoleFeatures Role = "features"
+	// RoleStyleEncoder maps a reference image (and, for a multi-domain
+	// model, a one-hot target domain) to the style code a generator or
+	// decoder takes: reference-guided translation.
+	RoleStyleEncoder Role = "style_encoder"
+	// RoleMapping maps a latent code (and a one-hot target domain) to the
+	// style code the generator takes (StarGAN v2's mapping network).
+	RoleMapping Role = "mapping"
 )
 
 // Roles lists every known role, for help texts and validation.
-var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier, RoleFeatures}
+var Roles = []Role{RoleGenerator, RoleContentEncoder, RoleDecoder, RoleLPIPS, RoleClassifier, RoleFeatures, RoleStyleEncoder, RoleMapping}
 
 // Metadata keys munit-eval reads from an ONNX model's metadata_props.
 const (
@@ -54,7 +61,14 @@ const (
 	// MetaNormalized is "l2" when every row of "features" has unit
 	// Euclidean norm (CLIP's embeddings, as CMMD uses them).
 	MetaNormalized = "munit_eval.normalized"
+	// MetaDomains names the domains of a multi-domain model (StarGAN v2),
+	// comma separated, in the order of its one-hot "domain" input.
+	MetaDomains = "munit_eval.domains"
 )
+
+// DomainInput is the input of a multi-domain model that selects the
+// target domain: float32 one-hot [N,D] (D = the names in MetaDomains).
+const DomainInput = "domain"
 
 // ParseRole checks that s names a known role.
 func ParseRole(s string) (Role, error) {
@@ -262,6 +276,35 @@ func Check(info *Info, role Role) []string {
 				add("unexpected output %q (the contract has logits and optional features and spatial)", t.Name)
 			}
 		}
+	case RoleStyleEncoder, RoleMapping:
+		if role == RoleStyleEncoder {
+			checkImage()
+		} else {
+			checkLatent(true)
+		}
+		if hasNoise {
+			add("metadata %s: noise inputs apply to generators and decoders only", MetaNoise)
+		}
+		checkDomain(info, add)
+		first := info.ImageInput
+		if role == RoleMapping {
+			first = info.LatentInput
+		}
+		unexpected(first, DomainInput)
+		style, ok := info.Output("style")
+		if !ok && len(info.Outputs) == 1 {
+			style, ok = info.Outputs[0], true
+		}
+		switch {
+		case !ok:
+			add("no output named \"style\" (outputs: %s)", describe(info.Outputs))
+		case len(style.Shape) != 2:
+			add("output %q has shape %s, want [N,S]", style.Name, shapeString(style.Shape))
+		default:
+			if v, err := strconv.Atoi(info.Metadata[MetaLatentDim]); role == RoleStyleEncoder && err == nil && style.Shape[1] > 0 && int64(v) != style.Shape[1] {
+				add("metadata %s=%d but output %q has %d values per style code", MetaLatentDim, v, style.Name, style.Shape[1])
+			}
+		}
 	case RoleFeatures:
 		checkImage()
 		if hasNoise {
@@ -282,6 +325,43 @@ func Check(info *Info, role Role) []string {
 		}
 	}
 	return p
+}
+
+// checkDomain checks the optional one-hot "domain" input [N,D] against
+// the domain names of munit_eval.domains.
+func checkDomain(info *Info, add func(string, ...any)) {
+	t, ok := info.Input(DomainInput)
+	if !ok {
+		if _, named := info.Metadata[MetaDomains]; named {
+			add("metadata %s names domains but there is no %q input", MetaDomains, DomainInput)
+		}
+		return
+	}
+	if len(t.Shape) != 2 {
+		add("input %q has shape %s, want one-hot [N,D]", t.Name, shapeString(t.Shape))
+		return
+	}
+	names := Domains(info)
+	switch {
+	case len(names) == 0:
+		add("input %q but no %s metadata naming the domains", t.Name, MetaDomains)
+	case t.Shape[1] > 0 && int64(len(names)) != t.Shape[1]:
+		add("metadata %s names %d domains but input %q has %d", MetaDomains, len(names), t.Name, t.Shape[1])
+	}
+}
+
+// Domains returns the domain names of a multi-domain model's
+// munit_eval.domains metadata (nil when it has none).
+func Domains(info *Info) []string {
+	v := strings.TrimSpace(info.Metadata[MetaDomains])
+	if v == "" {
+		return nil
+	}
+	names := strings.Split(v, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	return names
 }
 
 // checkFeatures checks a "features" output: [N,D], D agreeing with

@@ -330,7 +330,7 @@ func findLatentInput(ins []TensorInfo, image string) (string, bool) {
 	}
 	var found []TensorInfo
 	for _, t := range ins {
-		if t.Name == image || t.Name == "content" {
+		if t.Name == image || t.Name == "content" || t.Name == DomainInput {
 			continue
 		}
 		if ok, _ := isLatentShape(t); ok {

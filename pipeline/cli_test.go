@@ -51,6 +51,10 @@ datasets:
 	if err := RunFile(context.Background(), &w, file, Args{Options: Options{Threads: 1, Quiet: true, Log: &log}}); err != nil {
 		t.Fatal(err)
 	}
+	// -q (Quiet) logs no step lines: only the closing summary.
+	if strings.Contains(log.String(), "shapes / UNIT: ") {
+		t.Errorf("quiet run logged its steps:\n%s", log.String())
+	}
 	report := filepath.Join(dir, "out", "report", "index.html")
 	if _, err := os.Stat(report); err != nil || !strings.Contains(w.String(), "UNIT") || !strings.Contains(log.String(), "the report to "+report) {
 		t.Errorf("report %v; tables:\n%s\nlog:\n%s", err, w.String(), log.String())

@@ -17,7 +17,9 @@ import (
 type Options struct {
 	Threads int
 	Device  string
-	Quiet   bool
+	// Quiet draws no progress bars and logs no step lines (warnings,
+	// notes and the closing summary are still logged): -q.
+	Quiet bool
 	// Force discards store samples of a different model or seed.
 	Force bool
 	// Log receives one line per step and the samples' warnings (nil for

@@ -124,7 +124,7 @@ datasets:
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Run(ctx, cfg, Options{Threads: 1, Quiet: true, Log: log})
+		_, err = Run(ctx, cfg, Options{Threads: 1, Log: log}) // not quiet: cancelOn hears the step lines
 		return err
 	}
 	if err := run("1", nil, context.Background()); err != nil {

@@ -39,7 +39,7 @@ func (c *Config) generate(ctx context.Context, pl evaluate.Plan, o Options, out 
 			if src.Samples != "" {
 				continue // read as they are: nothing to generate
 			}
-			if o.Log != nil {
+			if o.Log != nil && !o.Quiet {
 				fmt.Fprintf(o.Log, "%s / %s: samples of shard %s\n", d.Name, src.Method, o.Shard)
 			}
 			src.Shard = o.Shard
@@ -203,8 +203,8 @@ func (o *Outcome) ShardSummary(file string, shard translate.Shard) string {
 			state = "store complete"
 		}
 		done = done && g.Complete
-		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s)\n",
-			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Computed, g.Reused, state)
+		fmt.Fprintf(&b, "%s / %s shard %s: %d inputs x %d samples in %s (this shard: %s, %d reused; %s)\n",
+			g.Dataset, g.Method, shard, g.Inputs, g.SamplesPerInput, g.Store, g.Made(), g.Reused, state)
 	}
 	next := "when every shard has finished"
 	if done {

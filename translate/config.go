@@ -45,6 +45,20 @@ type Config struct {
 	// Latents is a .npy file of latent codes, float32 [M, K, S] or [M, S]
 	// (K = 1), used instead of drawing them from Seed.
 	Latents string
+	// StyleEncoder and References make the run reference-guided: the style
+	// code of each sample is StyleEncoder's code of a reference image of
+	// the folder References, chosen per ReferenceOrder (ReferenceRandom,
+	// the default, or ReferenceSorted).
+	StyleEncoder   string
+	References     string
+	ReferenceOrder string
+	// Mapping is a mapping network (role mapping, StarGAN v2): the drawn
+	// latent (seed or Latents) goes through it, with the target domain,
+	// to the style code the generator takes.
+	Mapping string
+	// TargetDomain names the target domain of a multi-domain model (a
+	// name of its munit_eval.domains, or an index).
+	TargetDomain string
 	// Repeat lets a deterministic generator fill K > 1 samples per input with
 	// copies of its one output (diversity 0, as it should be).
 	Repeat bool
@@ -92,8 +106,10 @@ type Config struct {
 	// manifestEvery is the least time between two manifest writes during a
 	// run (the manifest is always written at the start and the end).
 	manifestEvery time.Duration
-	// gen replaces the ONNX generator (tests).
-	gen generator
+	// gen replaces the ONNX generator, styleEnc the ONNX style encoder
+	// (tests).
+	gen      generator
+	styleEnc styleEncoder
 	// observe, when set, sees every raw generator output (tests).
 	observe func(input, k int, chw []float32, h, w int)
 }
@@ -197,21 +213,24 @@ func (c *Config) check() error {
 	case c.Select != SelectFirst && c.Select != SelectRandom:
 		return fmt.Errorf("--select %q: want first or random", c.Select)
 	}
-	return nil
+	return c.checkReferenceConfig()
 }
 
 // Summary reports a finished run (the CLI's --json output). Inputs and
 // SamplesPerInput are the store's M and K, which may exceed what was asked
-// (a store only grows; see Run). Computed + Reused = Inputs x
+// (a store only grows; see Run). Computed + Copied + Reused = Inputs x
 // SamplesPerInput after a successful run.
 type Summary struct {
-	Method          string  `json:"method"`
-	Store           string  `json:"store"`
-	Inputs          int     `json:"inputs"`
-	SamplesPerInput int     `json:"samples_per_input"`
-	Computed        int     `json:"computed"`
-	Reused          int     `json:"reused"`
-	Seconds         float64 `json:"seconds"`
+	Method          string `json:"method"`
+	Store           string `json:"store"`
+	Inputs          int    `json:"inputs"`
+	SamplesPerInput int    `json:"samples_per_input"`
+	Computed        int    `json:"computed"`
+	// Copied counts the samples copied from a pre-generated folder
+	// (--from-folder), which no network computed (Computed is then 0).
+	Copied  int     `json:"copied,omitempty"`
+	Reused  int     `json:"reused"`
+	Seconds float64 `json:"seconds"`
 	// Randomness is the store's Manifest.Randomness.
 	Randomness string `json:"randomness"`
 	// Shard is "I/N" for a sharded run (Computed and Reused then count its
@@ -227,22 +246,32 @@ type Summary struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Made says how many samples the run added and how: "N computed" by a
+// network, or "N copied" from a pre-generated folder.
+func (s *Summary) Made() string {
+	if s.Copied > 0 {
+		return fmt.Sprintf("%d copied", s.Copied)
+	}
+	return fmt.Sprintf("%d computed", s.Computed)
+}
+
 // String is the summary on one line, as translate prints it.
 func (s *Summary) String() string {
 	note := ""
 	if s.Note != "" {
 		note = "  " + s.Note + "\n"
 	}
+	made := s.Made()
 	if s.Shard == "" {
-		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%d computed, %d reused) in %.1fs\n",
-			s.Method, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, s.Seconds) + note
+		return fmt.Sprintf("%s: %d inputs x %d samples in %s (%s, %d reused) in %.1fs\n",
+			s.Method, s.Inputs, s.SamplesPerInput, s.Store, made, s.Reused, s.Seconds) + note
 	}
 	state := "other shards still to finish"
 	if s.Complete {
 		state = "store complete"
 	}
-	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %d computed, %d reused; %s) in %.1fs\n",
-		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, s.Computed, s.Reused, state, s.Seconds) + note
+	return fmt.Sprintf("%s shard %s: %d inputs x %d samples in %s (this shard: %s, %d reused; %s) in %.1fs\n",
+		s.Method, s.Shard, s.Inputs, s.SamplesPerInput, s.Store, made, s.Reused, state, s.Seconds) + note
 }
 
 // Write prints s as translate does: its String, or with asJSON the

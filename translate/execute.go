@@ -165,7 +165,7 @@ func (r *runner) collect(results <-chan result, bar *progress.Bar, cancel contex
 			continue
 		}
 		for _, k := range res.u.ks {
-			r.done[res.u.input*r.k+k] = &Sample{Input: res.u.input, K: k, Latent: res.u.latent, SHA256: res.sha, Source: res.src, SourceSHA256: res.srcSHA}
+			r.done[res.u.input*r.k+k] = &Sample{Input: res.u.input, K: k, Latent: res.u.latent, SHA256: res.sha, Source: res.src, SourceSHA256: res.srcSHA, Reference: r.referenceOf(res.u.input, k)}
 			r.unsynced = append(r.unsynced, samplePath(r.dir, r.inputs[res.u.input].rec.Stem, k))
 		}
 		r.computed += len(res.u.ks)

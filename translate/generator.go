@@ -54,6 +54,13 @@ type onnxGenerator struct {
 	condInput, latent string
 	latentRank4       bool
 	translatedOut     string
+	// mapping turns the drawn latents into style codes (StarGAN v2), with
+	// the one-hot target domain when it has a domain input.
+	mapping           *model.Session
+	mapLatent, mapOut string
+	mapDomain         []float32
+	mapDomainName     string
+	styleDim          int
 }
 
 // openGenerator opens the generator (or content encoder and decoder) of
@@ -143,7 +150,74 @@ func openGenerator(cfg *Config) (*onnxGenerator, error) {
 		g.s.rewrites += len(g.enc.Rewrites())
 	}
 	g.s.ortVersion = model.ORTVersion()
+	if cfg.Mapping != "" {
+		if err := g.openMapping(cfg, opts); err != nil {
+			g.close()
+			return nil, err
+		}
+	}
 	return g, nil
+}
+
+// openMapping opens the mapping network of cfg: the run's latents become
+// its latent input, its style output the generator's style input.
+func (g *onnxGenerator) openMapping(cfg *Config, opts model.Options) error {
+	if g.latent == "" {
+		return fmt.Errorf("--mapping %s: the generator %s has no style input to take its codes", cfg.Mapping, cfg.Generator)
+	}
+	opts.Role = model.RoleMapping
+	s, err := openChecked(cfg.Mapping, opts)
+	if err != nil {
+		return err
+	}
+	g.mapping = s
+	info := s.Info()
+	g.mapLatent, g.mapOut = info.LatentInput, "style"
+	if _, ok := info.Output("style"); !ok {
+		g.mapOut = info.Outputs[0].Name
+	}
+	if out, _ := info.Output(g.mapOut); len(out.Shape) == 2 && out.Shape[1] > 0 && int(out.Shape[1]) != g.s.latentDim {
+		return fmt.Errorf("--mapping %s gives style codes of %d values, but the generator takes %s", cfg.Mapping, out.Shape[1], dimText(g.s.latentDim))
+	}
+	if info.LatentDim <= 0 {
+		return fmt.Errorf("%s: latent input %q has no fixed size and no %s metadata", cfg.Mapping, g.mapLatent, model.MetaLatentDim)
+	}
+	if _, ok := info.Input(model.DomainInput); ok {
+		names := model.Domains(info)
+		idx, err := ResolveDomain(names, cfg.TargetDomain, cfg.Mapping)
+		if err != nil {
+			return err
+		}
+		g.mapDomain = make([]float32, len(names))
+		g.mapDomain[idx] = 1
+		g.mapDomainName = names[idx]
+	} else if cfg.TargetDomain != "" {
+		return fmt.Errorf("--target-domain %s: the mapping network %s has one domain (no %q input)", cfg.TargetDomain, cfg.Mapping, model.DomainInput)
+	}
+	g.styleDim = g.s.latentDim
+	g.s.latentDim = info.LatentDim
+	g.s.models[ModelMapping] = FileRef{File: cfg.Mapping, SHA256: info.SHA256}
+	return nil
+}
+
+// mapLatents runs the mapping network on n latent codes.
+func (g *onnxGenerator) mapLatents(latents []float32, n int64) ([]float32, error) {
+	in := map[string]model.Tensor{g.mapLatent: {Shape: []int64{n, int64(g.s.latentDim)}, Data: latents}}
+	if g.mapDomain != nil {
+		d := make([]float32, 0, int(n)*len(g.mapDomain))
+		for range n {
+			d = append(d, g.mapDomain...)
+		}
+		in[model.DomainInput] = model.Tensor{Shape: []int64{n, int64(len(g.mapDomain))}, Data: d}
+	}
+	out, err := g.mapping.Run(in, g.mapOut)
+	if err != nil {
+		return nil, err
+	}
+	if s := out[g.mapOut].Data; len(s) == int(n)*g.styleDim {
+		return s, nil
+	}
+	return nil, fmt.Errorf("mapping output %q has shape %v for %d codes, want [%d,%d]", g.mapOut, out[g.mapOut].Shape, n, n, g.styleDim)
 }
 
 // openChecked opens a model and refuses it when it breaks the contract of
@@ -184,7 +258,15 @@ func (g *onnxGenerator) translate(cond model.Tensor, latents []float32, noise ma
 	}
 	if g.latent != "" {
 		n := cond.Shape[0]
-		shape := []int64{n, int64(g.s.latentDim)}
+		dim := g.s.latentDim
+		if g.mapping != nil {
+			var err error
+			if latents, err = g.mapLatents(latents, n); err != nil {
+				return model.Tensor{}, err
+			}
+			dim = g.styleDim
+		}
+		shape := []int64{n, int64(dim)}
 		if g.latentRank4 {
 			shape = append(shape, 1, 1)
 		}
@@ -202,9 +284,11 @@ func (g *onnxGenerator) close() error {
 	if g.enc != nil {
 		err = g.enc.Close()
 	}
-	if g.gen != nil {
-		if e := g.gen.Close(); err == nil {
-			err = e
+	for _, s := range []*model.Session{g.gen, g.mapping} {
+		if s != nil {
+			if e := s.Close(); err == nil {
+				err = e
+			}
 		}
 	}
 	return err

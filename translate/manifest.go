@@ -32,6 +32,8 @@ const (
 	ModelGenerator      = "generator"
 	ModelContentEncoder = "content_encoder"
 	ModelDecoder        = "decoder"
+	ModelStyleEncoder   = "style_encoder"
+	ModelMapping        = "mapping"
 )
 
 // Latent sources (Manifest.LatentSource).
@@ -39,6 +41,9 @@ const (
 	LatentsSeed = "seed" // drawn by Latent from the seed
 	LatentsFile = "file" // read from a .npy file (Manifest.LatentsFile)
 	LatentsNone = "none" // deterministic generator or pre-generated folder
+	// LatentsReference: the style encoder's codes of reference images
+	// (Manifest.References, Sample.Reference).
+	LatentsReference = "reference"
 )
 
 // Input selections (Config.Select, Manifest.Select).
@@ -100,6 +105,9 @@ type Sample struct {
 	// copied from (relative to Manifest.FromFolder) and its hash.
 	Source       string `json:"source,omitempty"`
 	SourceSHA256 string `json:"source_sha256,omitempty"`
+	// Reference is the reference image (a file of Manifest.References)
+	// whose style code Latent is, in a reference-guided run.
+	Reference string `json:"reference,omitempty"`
 }
 
 // Manifest describes a method folder of the store: what produced the
@@ -122,6 +130,11 @@ type Manifest struct {
 	// LatentSource is LatentsSeed, LatentsFile or LatentsNone.
 	LatentSource string   `json:"latent_source"`
 	LatentsFile  *FileRef `json:"latents_file,omitempty"`
+	// References is the reference folder of a reference-guided run
+	// (LatentsReference).
+	References *ReferenceSet `json:"references,omitempty"`
+	// TargetDomain is the target domain of a multi-domain model.
+	TargetDomain string `json:"target_domain,omitempty"`
 	// Noise lists the generator's noise inputs (its munit_eval.noise
 	// metadata), filled per sample from the seed (see Noise).
 	Noise []model.NoiseInput `json:"noise,omitempty"`
@@ -211,7 +224,7 @@ func parseManifest(b []byte, path string) (*Manifest, error) {
 // randomnessOf derives Manifest.Randomness from the latent source, the noise
 // inputs and the pre-generated folder.
 func randomnessOf(m *Manifest) string {
-	style := m.LatentSource == LatentsSeed || m.LatentSource == LatentsFile
+	style := m.LatentSource == LatentsSeed || m.LatentSource == LatentsFile || m.LatentSource == LatentsReference
 	switch {
 	case m.FromFolder != "":
 		return RandomnessUnknown
@@ -247,8 +260,18 @@ func (m *Manifest) validate() error {
 	}
 	switch m.LatentSource {
 	case LatentsSeed, LatentsFile, LatentsNone:
+		if m.References != nil {
+			return fmt.Errorf("references recorded, but latent_source is %q", m.LatentSource)
+		}
+	case LatentsReference:
+		if m.References == nil || len(m.References.Files) == 0 {
+			return errors.New("latent_source reference without its references")
+		}
+		if o := m.References.Order; o != ReferenceRandom && o != ReferenceSorted {
+			return fmt.Errorf("references.order %q, want random or sorted", o)
+		}
 	default:
-		return fmt.Errorf("latent_source %q, want seed, file or none", m.LatentSource)
+		return fmt.Errorf("latent_source %q, want seed, file, reference or none", m.LatentSource)
 	}
 	if want := randomnessOf(m); m.Randomness != "" && m.Randomness != want {
 		return fmt.Errorf("randomness %q, but the latent source, noise inputs and folder say %q", m.Randomness, want)
@@ -305,6 +328,9 @@ func (m *Manifest) checkSample(j int, s Sample, prev *int) error {
 	}
 	if m.LatentSource != LatentsNone && len(s.Latent) != m.LatentDim {
 		return fmt.Errorf("sample (input %d, k %d): latent of %d values, want latent_dim %d", s.Input, s.K, len(s.Latent), m.LatentDim)
+	}
+	if (m.LatentSource == LatentsReference) != (s.Reference != "") {
+		return fmt.Errorf("sample (input %d, k %d): reference %q does not fit latent_source %s", s.Input, s.K, s.Reference, m.LatentSource)
 	}
 	*prev = key
 	return nil

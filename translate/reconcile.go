@@ -175,8 +175,11 @@ func differences(old, cur *Manifest) []string {
 		if old.LatentDim != cur.LatentDim {
 			d = append(d, fmt.Sprintf("latent size: store %d, now %d", old.LatentDim, cur.LatentDim))
 		}
-		if (old.LatentSource == LatentsSeed || len(old.Noise) > 0) && old.Seed != cur.Seed {
+		if (old.LatentSource == LatentsSeed || len(old.Noise) > 0 || (old.References != nil && old.References.Order == ReferenceRandom)) && old.Seed != cur.Seed {
 			d = append(d, fmt.Sprintf("seed: store %d, now %d", old.Seed, cur.Seed))
+		}
+		if old.References != nil && cur.References != nil && old.References.digest() != cur.References.digest() {
+			d = append(d, fmt.Sprintf("references: store %s (%s order), now %s (%s order), or their files differ", old.References.Dir, old.References.Order, cur.References.Dir, cur.References.Order))
 		}
 		if old.LatentSource == LatentsFile && old.LatentsFile != nil && cur.LatentsFile != nil && old.LatentsFile.SHA256 != cur.LatentsFile.SHA256 {
 			d = append(d, fmt.Sprintf("latents file: store %s (sha256 %.12s), now %s (sha256 %.12s)", old.LatentsFile.File, old.LatentsFile.SHA256, cur.LatentsFile.File, cur.LatentsFile.SHA256))
@@ -287,7 +290,7 @@ func (r *runner) reuse(old *Manifest) error {
 	ok := make([]bool, len(cand))
 	err := parallel(len(cand), func(j int) error {
 		s := cand[j]
-		if !slices.Equal(floatBits(s.Latent), floatBits(r.latentOf(s.Input, s.K))) {
+		if !slices.Equal(floatBits(s.Latent), floatBits(r.latentOf(s.Input, s.K))) || s.Reference != r.referenceOf(s.Input, s.K) {
 			return nil
 		}
 		if r.scan != nil {

@@ -44,7 +44,7 @@ func (r *runner) verifyRewrites(old *Manifest) (bool, string, error) {
 	for _, s := range old.Samples {
 		if s.Input < len(r.inputs) && s.Input < len(old.Inputs) && s.K < r.k &&
 			old.Inputs[s.Input].SHA256 == r.inputs[s.Input].rec.SHA256 &&
-			slices.Equal(floatBits(s.Latent), floatBits(r.latentOf(s.Input, s.K))) {
+			slices.Equal(floatBits(s.Latent), floatBits(r.latentOf(s.Input, s.K))) && s.Reference == r.referenceOf(s.Input, s.K) {
 			cand = append(cand, s)
 		}
 	}

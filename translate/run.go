@@ -52,6 +52,11 @@ type runner struct {
 	// the lock), or prevErr why it could not be read.
 	prev    *assembly
 	prevErr error
+	// refs is the reference folder and style encoder of a
+	// reference-guided run (nil otherwise).
+	refs *references
+	// domainName is the resolved --target-domain of a multi-domain model.
+	domainName string
 	// locks are the locks held on the run folder (see lock).
 	locks []*fileLock
 	// otherRun says, when the method's own folder holds a run of another
@@ -102,6 +107,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		if r.gen != nil {
 			r.gen.close()
 		}
+		if r.refs != nil && r.refs.enc != nil {
+			r.refs.enc.close()
+		}
 	}()
 	if err := r.setup(); err != nil {
 		// Leave no empty run folder behind a refused run.
@@ -143,6 +151,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		Complete:        complete,
 		Note:            r.note,
 	}
+	if r.man.FromFolder != "" {
+		sum.Copied, sum.Computed = r.computed, 0 // copied files, not computed by a network
+	}
 	if r.shard.Sharded() {
 		sum.Shard = r.shard.String()
 	}
@@ -171,10 +182,16 @@ func (r *runner) setup() error {
 		if err != nil {
 			return err
 		}
-		r.gen, r.spec = g, g.spec()
+		r.gen, r.spec, r.domainName = g, g.spec(), g.mapDomainName
+	}
+	if err := r.openReferences(); err != nil {
+		return err
 	}
 	method := cfg.Method
-	if method == "" {
+	if method == "" && r.spec.method != "" && r.refs != nil {
+		// Reference-guided samples are another method's row in tables.
+		method = r.spec.method + " (ref)"
+	} else if method == "" {
 		method = r.spec.method
 	}
 	if method == "" {
@@ -193,6 +210,8 @@ func (r *runner) setup() error {
 	var latentsRef *FileRef
 	switch {
 	case cfg.FromFolder != "":
+	case !stochastic && r.refs != nil:
+		return fmt.Errorf("--style-encoder %s: the generator %s has no style input to take its codes", cfg.StyleEncoder, cfg.Generator)
 	case !stochastic && cfg.Latents != "" && noisy:
 		return fmt.Errorf("--latents %s: the generator %s has no style input (its randomness comes from its noise inputs, drawn from --seed)", cfg.Latents, cfg.Generator)
 	case !stochastic && cfg.Latents != "":
@@ -200,6 +219,8 @@ func (r *runner) setup() error {
 	case !stochastic && !noisy && max(cfg.Samples, 1) > 1 && !cfg.Repeat:
 		return fmt.Errorf("the generator %s is deterministic (no latent input), so it gives one sample per input; pass --repeat to copy it into %d samples (diversity 0), or drop --samples-per-input", cfg.Generator, cfg.Samples)
 	case !stochastic:
+	case r.refs != nil:
+		latentSource = LatentsReference
 	case cfg.Latents != "":
 		latentSource = LatentsFile
 		sha, err := images.HashFile(cfg.Latents)
@@ -229,6 +250,10 @@ func (r *runner) setup() error {
 	if stochastic {
 		r.man.LatentDim = r.spec.latentDim
 	}
+	if r.refs != nil {
+		r.man.References = &r.refs.set
+	}
+	r.man.TargetDomain = r.targetDomain()
 	if len(r.spec.models) > 0 {
 		r.man.Models = r.spec.models
 	}
@@ -319,8 +344,13 @@ func (r *runner) selectRun(stochastic, noisy bool) error {
 		if r.k == 0 {
 			r.k = DefaultSamples
 		}
-		if prev != nil && prev.LatentSource == LatentsSeed {
+		if prev != nil && prev.LatentSource == r.man.LatentSource {
 			r.k = max(r.k, prev.SamplesPerInput)
+		}
+	}
+	if r.refs != nil {
+		if err := r.assignReferences(); err != nil {
+			return err
 		}
 	}
 	if r.gen != nil {

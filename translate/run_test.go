@@ -557,7 +557,8 @@ func TestRunFromFolder(t *testing.T) {
 	errContains(t, err, "needs --method")
 	cfg.Method = "BicycleGAN"
 	s := mustRun(t, cfg)
-	if s.Computed != 6 || s.SamplesPerInput != 2 {
+	// Copied files are reported as copied, not computed.
+	if s.Copied != 6 || s.Computed != 0 || s.SamplesPerInput != 2 || !strings.Contains(s.String(), "(6 copied, 0 reused)") {
 		t.Fatalf("from folder: %+v", s)
 	}
 	st, err := OpenStore(s.Store)
@@ -579,7 +580,7 @@ func TestRunFromFolder(t *testing.T) {
 	// A changed source is copied again.
 	img := image.NewRGBA(image.Rect(0, 0, 6, 6))
 	writePNGFile(t, filepath.Join(pre, "in_02", "0.png"), img)
-	if s := mustRun(t, cfg); s.Reused != 5 || s.Computed != 1 {
+	if s := mustRun(t, cfg); s.Reused != 5 || s.Copied != 1 {
 		t.Fatalf("after changing a source: %+v", s)
 	}
 	os.Remove(filepath.Join(pre, "in_02", "1.png"))

@@ -45,6 +45,10 @@ type runIdentity struct {
 	LatentSource string            `json:"latent_source"`
 	LatentDim    int               `json:"latent_dim"`
 	LatentsFile  string            `json:"latents_file,omitempty"`
+	// References is ReferenceSet.digest; TargetDomain a multi-domain
+	// model's target.
+	References   string `json:"references,omitempty"`
+	TargetDomain string `json:"target_domain,omitempty"`
 	// Seed only where it matters: drawn latents, noise, random selection.
 	Seed     *int64 `json:"seed,omitempty"`
 	Noise    any    `json:"noise,omitempty"`
@@ -72,7 +76,12 @@ func identityOf(m *Manifest, rel bool) runIdentity {
 	if m.LatentsFile != nil {
 		id.LatentsFile = m.LatentsFile.SHA256
 	}
-	if m.LatentSource == LatentsSeed || len(m.Noise) > 0 || m.Select == SelectRandom {
+	if m.References != nil {
+		id.References = m.References.digest()
+	}
+	id.TargetDomain = m.TargetDomain
+	randomRefs := m.References != nil && m.References.Order == ReferenceRandom
+	if m.LatentSource == LatentsSeed || len(m.Noise) > 0 || m.Select == SelectRandom || randomRefs {
 		seed := m.Seed
 		id.Seed = &seed
 	}
@@ -138,6 +147,8 @@ func identityDiff(a, b *Manifest) []string {
 	add("latent source", x.LatentSource, y.LatentSource)
 	add("latent size", x.LatentDim, y.LatentDim)
 	add("latents file (sha256)", x.LatentsFile, y.LatentsFile)
+	add("references (order, names and sha256)", x.References, y.References)
+	add("target domain", x.TargetDomain, y.TargetDomain)
 	add("seed", x.Seed, y.Seed)
 	add("noise inputs", x.Noise, y.Noise)
 	add("--size", x.Size, y.Size)

@@ -166,6 +166,8 @@ func (r *runner) latentOf(i, k int) []float32 {
 		s := r.man.LatentDim
 		off := (i*r.k + k) * s
 		return slices.Clone(r.latents.Data[off : off+s])
+	case LatentsReference:
+		return slices.Clone(r.refs.styles[r.refs.assign[i*r.k+k]])
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package translate
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -20,5 +21,12 @@ func TestSummaryWrite(t *testing.T) {
 	}
 	if _, ok := got["shard"]; ok {
 		t.Error("an unsharded run's JSON names a shard")
+	}
+	if _, ok := got["copied"]; ok {
+		t.Error("a generator's run's JSON counts copies")
+	}
+	s.Copied, s.Computed, s.Shard = 6, 0, "1/2"
+	if b.Reset(); s.Write(&b, false) != nil || !strings.Contains(b.String(), "(this shard: 6 copied, 0 reused;") {
+		t.Errorf("copied shard: %q", b.String())
 	}
 }

@@ -65,6 +65,7 @@ The same flags give the same batch, byte for byte.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Methods, "method", nil, "a compared method as NAME=STORE/<method> (repeat; the reference too); a bare STORE/<method> takes the manifest's name")
 	f.StringVar(&o.Config.Reference, "reference", o.Config.Reference, "the method every other one is compared with")
+	f.StringVar(&o.Config.Dataset, "dataset", "", "the dataset the stores hold, kept in the key for amt analyze's results document")
 	f.StringVar(&o.Config.Inputs, "inputs", "", "folder of the input images, matched by stem (default: each store's input folder)")
 	f.IntVar(&o.Config.Questions, "questions", o.Config.Questions, "questions per baseline")
 	f.IntVar(&o.Config.PerHIT, "per-hit", o.Config.PerHIT, "questions per HIT, catch questions included")
@@ -107,7 +108,7 @@ right) is an error naming the file and line.`,
 	f.Float64Var(&o.opts.CatchThreshold, "catch-threshold", o.opts.CatchThreshold, "exclude workers with a smaller share of correct catch answers (0 keeps everyone)")
 	f.IntVar(&o.opts.Resamples, "bootstrap", o.opts.Resamples, "bootstrap resamples")
 	f.Uint64Var(&o.opts.Seed, "seed", 0, "bootstrap seed")
-	f.StringVar(&o.dataset, "dataset", "", "dataset name for the results document")
+	f.StringVar(&o.dataset, "dataset", "", "dataset name for the results document (default: the one amt make --dataset recorded in the key)")
 	f.StringVar(&o.out.Results, "results", "", "also write the results document to FILE")
 	f.BoolVar(&o.out.JSON, "json", false, "print the results document instead of the table")
 	cmd.MarkFlagRequired("key")
@@ -115,7 +116,7 @@ right) is an error naming the file and line.`,
 }
 
 func runAmtAnalyze(w io.Writer, files []string, o amtAnalyzeOptions) error {
-	a, doc, err := amt.AnalyzeFiles(o.key, files, o.opts, o.dataset)
+	a, doc, err := amt.AnalyzeFiles(o.key, files, o.opts, o.dataset, o.out.JSON || o.out.Results != "")
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/images"
+	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/synth"
 	"github.com/munit-eval/munit-eval/translate"
@@ -198,4 +199,37 @@ func TestPlainFolders(t *testing.T) {
 	wantBadInput(t, cli(t, "distance", "--lpips", models[synth.KeyLPIPS], flat, st.SamplePath(0, 0)), "two images or two folders")
 	wantBadInput(t, cli(t, "fid", "--classifier", cls, flat, real, "--real", real), "the second argument")
 	wantBadInput(t, cli(t, "lpips", "--lpips", models[synth.KeyLPIPS], flat, "--no-cache"), "needs samples grouped by input (<stem>/<k>.png")
+}
+
+// TestUserStore: a metric command without --store keeps its caches in the
+// per-user store $XDG_CACHE_HOME/munit-eval, never ./store in the folder it
+// runs in, and says so once: when it makes the store.
+func TestUserStore(t *testing.T) {
+	dir, models := tinyWorld(t)
+	cache, work := filepath.Join(dir, "xdg"), filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", cache)
+	real := filepath.Join(dir, "world", "testB")
+	notice := "made the per-user store " + filepath.Join(cache, "munit-eval")
+	for i := range 2 {
+		r := cliIn(t, work, "-q", "--ort-lib", model.LibraryPath(), "fid-stats", real, "--classifier", models[synth.KeyClassifier], "--out", filepath.Join(dir, "s.npz"))
+		if r.code != 0 {
+			t.Fatalf("fid-stats: %s", r.stderr)
+		}
+		if got := strings.Count(r.stderr, notice); got != 1-i {
+			t.Errorf("run %d: the notice %d times, want %d:\n%s", i+1, got, 1-i, r.stderr)
+		}
+		r = cliIn(t, work, "-q", "--ort-lib", model.LibraryPath(), "is", real, "--classifier", models[synth.KeyClassifier], "--bootstrap", "20")
+		if r.code != 0 || strings.Contains(r.stderr, "store") {
+			t.Errorf("is after fid-stats: exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "munit-eval", ".cache")); err != nil {
+		t.Errorf("no caches in the per-user store: %v", err)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) > 0 {
+		t.Errorf("the command wrote into the folder it ran in: %v", entries)
+	}
 }

@@ -21,7 +21,7 @@ Pairings (--pairing):
 	all          K samples (--samples-per-input K), all K(K-1)/2 pairs
 
 With --generator the samples are made through the sample store (--store,
-default ./store), which reuses whatever it already holds; with --samples they
+default the per-user store), which reuses whatever it already holds; with --samples they
 are read from an existing store folder. Deterministic generators get their one
 output repeated, so their diversity is 0. --real DIR adds the "real data" row:
 P x M pairs of distinct real target images drawn with the seed (alone, it is

@@ -90,7 +90,7 @@ func init() {
 	pf.IntVar(&global.threads, "threads", 0, "onnxruntime intra-op threads per session (0: all cores; more than the cores is capped); translate shares them among its --streams")
 	pf.StringVar(&global.memory, "memory", "", "memory a generator batch may take, e.g. 8G (default: what /proc/meminfo says is available)")
 	pf.StringVar(&global.device, "device", "cpu", "execution provider: cpu or cuda")
-	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars")
+	pf.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bars, and no step lines in run and demo")
 	pf.BoolVar(&global.noRewrite, "no-rewrite", false, "run models exactly as written, without the exact graph rewrites that make upsampling generators faster (see inspect)")
 	pf.Float64Var(&global.verifyCache, "verify-cache", 0, "recompute this share of cache hits, drawn at random, and refuse a cache whose record differs (alone: 0.05; see docs/results.md)")
 	pf.Lookup("verify-cache").NoOptDefVal = "0.05"

@@ -145,7 +145,7 @@ var errShardDone = errors.New("shard generated")
 // positional folders (the samples, then the real images), the command's
 // default metrics, and print to show the documents.
 func metricCommand(use, short, long string, metrics []string, maxArgs int, print func(reports.Output, io.Writer, []*results.Document) error) (*cobra.Command, *planFlags) {
-	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}, Store: "store"}}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol(), Metrics: metrics}}}
 	cmd := &cobra.Command{Use: use, Short: short, Long: long,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > maxArgs {
@@ -163,7 +163,7 @@ func metricCommand(use, short, long string, metrics []string, maxArgs int, print
 			return show(cmd.OutOrStdout(), f.out, docs, print)
 		}}
 	fs := cmd.Flags()
-	fs.StringVar(&f.Store, "store", f.Store, "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs")
+	fs.StringVar(&f.Store, "store", "", "the sample store --generator writes to, whose .cache/ keeps embeddings and classifier outputs (default: $XDG_CACHE_HOME/munit-eval, else ~/.cache/munit-eval)")
 	fs.BoolVar(&f.Source.Force, "force", false, "discard store samples of a different model, seed or input set")
 	fs.StringVar(&f.ShardSpec, "shard", "", "with --generator: generate only shard `I/N` of the samples (auto: from Slurm or Kubernetes) and measure nothing; measure with --samples once every shard finished")
 	fs.IntVar(&f.Shards, "shards", 0, "with --generator: number of shards N, the index from a Slurm array or Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
@@ -178,6 +178,10 @@ func metricCommand(use, short, long string, metrics []string, maxArgs int, print
 // --shard, generates its shard.
 func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document, error) {
 	f.Plan.Protocol.Given, f.Plan.Warn, f.Plan.Run = f.given(cmd), warnStderr, global.run(f.out.JSON)
+	notice, err := userStore(&f.Store)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
+	}
 	pl, shard, err := f.Build(args)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("%s: %w", commandName(cmd), err)}
@@ -200,12 +204,19 @@ func (f *planFlags) run(cmd *cobra.Command, args []string) ([]*results.Document,
 	if err != nil {
 		return nil, err
 	}
-	m := pl.Datasets[0].Methods
-	readStore := len(m) > 0 && m[0].Samples != "" && evaluate.IsStore(m[0].Samples)
-	if !cmd.Flags().Changed("store") && !readStore && (f.Source.Generator != "" || !f.Plan.NoCache) {
-		fmt.Fprintf(os.Stderr, "munit-eval: samples and caches are kept in the store ./%s (choose it with --store)\n", f.Store)
-	}
+	notice(os.Stderr)
 	return out.Docs, nil
+}
+
+// userStore sets an unset --store to the per-user store and returns what
+// says, once, that this command made it (evaluate.StoreNotice).
+func userStore(store *string) (func(io.Writer), error) {
+	if *store != "" {
+		return func(io.Writer) {}, nil
+	}
+	dir, err := evaluate.UserStore(os.Getenv)
+	*store = dir
+	return evaluate.StoreNotice(dir), err
 }
 
 // entries are pl's metrics (none where --metrics names an unknown one).

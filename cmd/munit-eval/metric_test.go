@@ -183,18 +183,26 @@ report: false
 		}
 	})
 
-	t.Run("default store is announced", func(t *testing.T) {
-		work := t.TempDir()
+	t.Run("default store is announced once", func(t *testing.T) {
+		work, cache := t.TempDir(), t.TempDir()
+		t.Setenv("XDG_CACHE_HOME", cache)
+		store := filepath.Join(cache, "munit-eval")
 		cmd := []string{"lpips", "--lpips", models[synth.KeyLPIPS], "--generator", models[keyDeterministic], "--inputs", inputs, "--num-inputs", "2", "--pairs", "1"}
 		r := runIn(t, work, cmd...)
-		if r.code != 0 || strings.Count(r.stderr, "./store") != 1 {
-			t.Fatalf("exit %d, stderr %q: want one line naming ./store", r.code, r.stderr)
+		if r.code != 0 || strings.Count(r.stderr, "made the per-user store "+store) != 1 {
+			t.Fatalf("exit %d, stderr %q: want one line naming %s", r.code, r.stderr, store)
 		}
-		if _, err := os.Stat(filepath.Join(work, "store", "Tiny")); err != nil {
+		if _, err := os.Stat(filepath.Join(store, "Tiny")); err != nil {
 			t.Fatal(err)
+		}
+		if r := runIn(t, work, cmd...); r.code != 0 || strings.Contains(r.stderr, "store") {
+			t.Errorf("the store announced again: exit %d, %q", r.code, r.stderr)
 		}
 		if r := runIn(t, work, append(cmd, "--store", "mine")...); strings.Contains(r.stderr, "store") {
 			t.Errorf("a named store is announced: %q", r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(work, "store")); err == nil {
+			t.Error("./store was made in the folder the command ran in")
 		}
 	})
 }

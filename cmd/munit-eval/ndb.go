@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/munit-eval/munit-eval/evaluate"
 	"github.com/munit-eval/munit-eval/model"
@@ -10,7 +11,7 @@ import (
 )
 
 func init() {
-	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, Store: "store"}}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}}}
 	var r evaluate.NDBRequest
 	cmd := &cobra.Command{
 		Use:   "ndb [REAL_DIR] GEN_DIR | ndb --features Q.npy --real-features R.npy",
@@ -29,6 +30,10 @@ docs/metrics.md.
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r.Protocol, r.Dataset, r.Run, r.Model = f.Plan.Protocol, f.Dataset.Name, global.run(f.out.JSON), f.Plan.Models.Classifier
+			notice, err := userStore(&f.Store)
+			if err != nil {
+				return err
+			}
 			r.Protocol.Given, r.Cache, r.NoCache = f.given(cmd), f.Store, f.Plan.NoCache
 			if err := model.Init(global.ortLib); err != nil {
 				return err
@@ -37,6 +42,7 @@ docs/metrics.md.
 			if err != nil {
 				return fmt.Errorf("ndb: %w", evaluate.FlagError(err))
 			}
+			notice(os.Stderr)
 			return show(cmd.OutOrStdout(), f.out, docs, reports.Output.Documents)
 		},
 	}
@@ -46,7 +52,7 @@ docs/metrics.md.
 	fs.IntVar(&r.PixelSize, "ndb-size", evaluate.DefaultNDBSize, "NDB on pixels: resize images to N x N (shorter side, centre crop)")
 	fs.StringVar(&r.BinsFile, "bins-file", "", "read the bins (ndb.py's cache fields) from this .npz instead of making them")
 	fs.StringVar(&r.BinsOut, "bins-out", "", "write the bins (ndb.py's cache fields) to this .npz")
-	fs.StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
+	fs.StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features (default: the per-user store)")
 	registerOutput(cmd, &f.out, &f.Dataset.Name, &f.Plan.NoCache, "features", "")
 	f.register(cmd, "seed", "models.classifier", "protocol.ndb_bins", "protocol.ndb_alpha", "protocol.ndb_whiten", "protocol.num_inputs", "protocol.num_real", "protocol.batch")
 	rootCmd.AddCommand(cmd)

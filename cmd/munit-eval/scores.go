@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/evaluate"
@@ -31,7 +32,7 @@ seeded by --seed), and the conventional Inception Score of Salimans et al.
 (exp of the mean KL within each of --splits splits; mean and population std).
 
 The paper's protocol is the default: 100 inputs x 100 samples, translated
-through the sample store (--store, default ./store) as needed (--generator)
+through the sample store (--store, default the per-user store) as needed (--generator)
 or read from it (--samples). --logits scores a float32 [M, K, C] logits array
 from anywhere instead.
 
@@ -87,7 +88,7 @@ neighbours, as torch-fidelity) and density and coverage (Naeem et al.
 2020, --dc-k 5); prdc reports those four alone.
 
 The samples: a store folder (--samples STORE/<method>), a generator run
-through the store (--generator, --inputs; --store, default ./store), or a
+through the store (--generator, --inputs; --store, default the per-user store), or a
 plain folder given as the first argument (or --samples DIR without a
 manifest): samples grouped by input (DIR/<stem>/<k>.png or
 DIR/<stem>_<k>.png), of which the first --samples-per-input of each input
@@ -166,7 +167,7 @@ images. Sources, folders and --resize as for fid (munit-eval help fid).
 }
 
 func init() {
-	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}, Store: "store"}}
+	f := &planFlags{Command: evaluate.Command{Plan: evaluate.Plan{Protocol: evaluate.DefaultProtocol()}}}
 	var out string
 	cmd := &cobra.Command{
 		Use:   "fid-stats DIR --classifier C.onnx --out STATS.npz",
@@ -189,10 +190,15 @@ for fid; the features are cached in the store (--store, --no-cache).
 				return usageError{fmt.Errorf("fid-stats: %w", evaluate.FlagError(err))}
 			}
 			pl.Warn, pl.Run = warnStderr, global.run(false)
+			notice, err := userStore(&f.Store)
+			if err != nil {
+				return usageError{fmt.Errorf("fid-stats: %w", err)}
+			}
 			if err := model.Init(global.ortLib); err != nil {
 				return err
 			}
 			g, err := evaluate.Stats(cmd.Context(), pl, args[0], f.Store)
+			notice(os.Stderr)
 			if err == nil {
 				err = evaluate.WriteStats(out, g)
 			}
@@ -203,7 +209,7 @@ for fid; the features are cached in the store (--store, --no-cache).
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the .npz to write (required)")
-	cmd.Flags().StringVar(&f.Store, "store", f.Store, "the store folder whose .cache/ keeps the features")
+	cmd.Flags().StringVar(&f.Store, "store", "", "the store folder whose .cache/ keeps the features (default: $XDG_CACHE_HOME/munit-eval, else ~/.cache/munit-eval)")
 	f.register(cmd, "models.classifier", "models.features", "cache", "protocol.size", "protocol.resize", "protocol.batch")
 	rootCmd.AddCommand(cmd)
 }

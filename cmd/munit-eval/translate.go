@@ -87,6 +87,8 @@ Examples:
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out samples \
 	    --num-inputs 100 --samples-per-input 100 --seed 0
 	munit-eval translate --generator cyclegan.onnx --inputs edges/ --out samples
+	munit-eval translate --generator m.content_encoder.onnx --decoder m.decoder.onnx \
+	    --style-encoder m.style_encoder.onnx --references shoes/ --inputs edges/ --out samples
 	munit-eval translate --from-folder bicycle_out/ --method BicycleGAN \
 	    --inputs edges/ --out samples
 	munit-eval translate --generator munit_a2b.onnx --inputs edges/ --out nfs/samples \
@@ -117,6 +119,11 @@ Examples:
 	f.MarkDeprecated("samples", "use --samples-per-input (in the metric commands --samples names a store folder)")
 	f.Int64Var(&c.Seed, "seed", c.Seed, "seed of the latent codes and of --select random")
 	f.StringVar(&c.Latents, "latents", "", "latent codes, float32 .npy [M,K,S] or [M,S]")
+	f.StringVar(&c.StyleEncoder, "style-encoder", "", "style encoder ONNX model: take each sample's style code from a reference image")
+	f.StringVar(&c.References, "references", "", "reference image folder of --style-encoder")
+	f.StringVar(&c.ReferenceOrder, "reference-order", translate.ReferenceRandom, "references per input: random (seeded, distinct per input) or sorted (sample k: the k-th by name)")
+	f.StringVar(&c.Mapping, "mapping", "", "mapping network ONNX model (StarGAN v2): latents -> style codes of --target-domain")
+	f.StringVar(&c.TargetDomain, "target-domain", "", "target domain `NAME|INDEX` of a multi-domain model")
 	f.BoolVar(&c.Repeat, "repeat", false, "copy a deterministic generator's output into K samples")
 	f.IntVar(&c.Batch, "batch", c.Batch, "most samples per network run, the protocol's batch (on CPU also at most 65,536 output pixels)")
 	f.IntVar(&c.Streams, "streams", 0, "network runs at once, sharing --threads (0: 2 on a CPU with 2+ cores, else 1)")

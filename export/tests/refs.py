@@ -5,7 +5,8 @@ $MUNIT_EVAL_REFS names a folder holding checkouts of the reference
 repositories at the commits of docs/parity.md, each under its repository's
 name: dinov2 (facebookresearch/dinov2), dgm-eval (layer6ai-labs/dgm-eval),
 torch-fidelity (toshas/torch-fidelity), CLIP (openai/CLIP) and cmmd-pytorch
-(sayakpaul/cmmd-pytorch). A test whose checkout is missing skips. Nothing of
+(sayakpaul/cmmd-pytorch), MUNIT (NVlabs/MUNIT) and stargan-v2
+(clovaai/stargan-v2). A test whose checkout is missing skips. Nothing of
 theirs is copied here: each loader imports the reference's own file and
 patches only what PyTorch 1.13 (Debian 12) lacks, as docs/parity.md says.
 """
@@ -126,3 +127,31 @@ def cmmd_io_util():
         stub.tqdm = lambda it=None, *a, **k: it
         sys.modules["tqdm"] = stub
     return load_file("ref_cmmd_io_util", os.path.join(need("cmmd-pytorch"), "io_util.py"))
+
+
+def munit_networks():
+    """NVlabs/MUNIT's networks.py (AdaINGen, VAEGen), alone."""
+    return load_file("ref_munit_networks", os.path.join(need("MUNIT"), "networks.py"))
+
+
+def stargan_v2_model():
+    """clovaai/stargan-v2's core/model.py (Generator, MappingNetwork,
+    StyleEncoder). It imports munch, for build_model's return value only, and
+    core.wing, for the FAN of w_hpf > 0: a stub munch (Munch = dict) stands
+    in where the package is not installed, and so does a stub core.wing
+    (FAN = None) where OpenCV is not."""
+    root = need("stargan-v2")
+    try:
+        import munch  # noqa: F401
+    except ImportError:
+        stub = types.ModuleType("munch")
+        stub.Munch = dict
+        sys.modules["munch"] = stub
+    _stub_package("core", os.path.join(root, "core"))
+    try:
+        import cv2  # noqa: F401  (core/wing.py's FAN needs it)
+    except ImportError:
+        wing = types.ModuleType("core.wing")
+        wing.FAN = None  # used only for w_hpf > 0, which the tests do not build
+        sys.modules["core.wing"] = wing
+    return importlib.import_module("core.model")

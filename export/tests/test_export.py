@@ -44,7 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from export import bicyclegan, classifier, common, cyclegan, fid_inception, lpips, munit, unit
+from export import bicyclegan, classifier, common, cyclegan, fid_inception, lpips, munit, stargan_v2, unit
 
 BINARY = None
 _TMP_BIN = None
@@ -164,6 +164,17 @@ class TestRoundTrips(ExportCase):
         self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out, "--two-stage", "--direction", "b2a"],
                        [self.path("m.content_encoder.onnx"), self.path("m.decoder.onnx")],
                        ["content_encoder", "decoder"], {"munit_eval.method": "MUNIT"})
+
+    def test_munit_two_stage_style_encoder(self):
+        # The style encoder of the target domain, also when it is one-channel.
+        cfg = self.path("munit.yaml")
+        write_yaml(cfg, MUNIT_SMALL, input_dim_b=1)
+        out = self.path("m.onnx")
+        self.export_ok(munit, ["--random-init", "--config", cfg, "--out", out, "--two-stage", "--style-encoder"],
+                       [self.path("m.content_encoder.onnx"), self.path("m.decoder.onnx"),
+                        self.path("m.style_encoder.onnx")],
+                       ["content_encoder", "decoder", "style_encoder"],
+                       {"munit_eval.method": "MUNIT", "munit_eval.latent_dim": "8"})
 
     def test_munit_one_channel_source(self):
         # input_dim_a 1: the grey conversion is inside the graph, the input stays [N,3,H,W].
@@ -375,6 +386,24 @@ class TestOfficialKeys(ExportCase):
             self.assertEqual(code, 2, log)
             self.assertIn(want, log)
             self.assertIn("state dict 'b'", log)
+
+    def test_stargan_v2_checkpoint_errors(self):
+        # CheckpointIO's dict with a network missing, a domain count that
+        # contradicts the checkpoint, and w_hpf > 0: one clear line each.
+        nets = {"generator": stargan_v2.Generator(32, 64), "mapping_network": stargan_v2.MappingNetwork(16, 64, 3),
+                "style_encoder": stargan_v2.StyleEncoder(32, 64, 3)}
+        full = self.path("000001_nets_ema.ckpt")
+        torch.save({k: v.state_dict() for k, v in nets.items()}, full)
+        part = self.path("part.ckpt")
+        torch.save({k: nets[k].state_dict() for k in ("generator", "style_encoder")}, part)
+        out = ["--img-size", "32", "--out", self.path("sg.onnx"), "--no-verify"]
+        for argv, want in ((["--checkpoint", part, "--num-domains", "3"], "lacks the network mapping_network"),
+                           (["--checkpoint", full, "--num-domains", "2"], "has 3 domain heads, but --num-domains is 2"),
+                           (["--checkpoint", full, "--num-domains", "3", "--w-hpf", "1"], "w_hpf > 0"),
+                           (["--checkpoint", full, "--num-domains", "3", "--domains", "cat,dog"], "want 3 distinct")):
+            code, log = run_exporter(stargan_v2, argv + out)
+            self.assertEqual(code, 2, log)
+            self.assertIn(want, log)
 
     def test_unit_checkpoint(self):
         """VAEGen: enc = ContentEncoder (keys enc.model...), dec = Decoder with
