@@ -77,7 +77,7 @@ func init() {
 		Details: []Detail{
 			{Header: "samples", Text: ndbText(func(n NDB) string { return count(n.NumSamples) })},
 			{Header: "K", Text: ndbText(func(n NDB) string { return count(n.Bins) })},
-			{Header: "NDB", Text: ndbText(func(n NDB) string { return count(n.NDB) })},
+			{Header: "NDB", Text: ndbText(func(n NDB) string { return fmt.Sprint(n.NDB) })}, // 0 shown: count() leaves 0 blank
 			{Header: "NDB/K", Text: ndbText(func(n NDB) string { return fmt.Sprintf("%.3f", n.NDBK) })},
 			{Header: "JSD", Text: ndbText(func(n NDB) string { return f4(n.JS) })},
 		},
