@@ -164,9 +164,18 @@ func CheckSize(flag string, v int) error {
 func FlagError(err error) error {
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		return fmt.Errorf("--%s %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
+		return fmt.Errorf("--%s %s", flagName(fe.Field), fe.Rule)
 	}
 	return err
+}
+
+// flagName is the flag of a protocol key: the key with dashes, except
+// NDB's, whose flags are ndb.py's names (--bins, --alpha, --whiten).
+func flagName(key string) string {
+	if f, ok := strings.CutPrefix(key, "ndb_"); ok {
+		return f
+	}
+	return strings.ReplaceAll(key, "_", "-")
 }
 
 // ClassNames splits a --classes list (nil when empty: the classes are

@@ -209,6 +209,8 @@ func TestCommandBuildRefusesFlagsWithoutEffect(t *testing.T) {
 		{"prdc --fid-interval", cmd("prdc", []string{"prdc"}, "fid_interval"), "--fid-interval changes only fid"},
 		{"prdc --fid-bootstrap", cmd("prdc", []string{"prdc"}, "fid_bootstrap"), "--fid-bootstrap changes only fid"},
 		{"is --pairs", cmd("", []string{"is"}, "pairs"), "--pairs changes only lpips"},
+		{"prdc --bins", cmd("prdc", []string{"prdc"}, "ndb_bins"), "--bins changes only ndb"},
+		{"fid --metrics fid,ndb --whiten", cmd("fid", []string{"fid", "ndb"}, "ndb_whiten", "ndb_alpha"), ""},
 		{"fid --kid-subsets", cmd("fid", []string{"fid", "kid"}, "kid_subsets", "fid_interval"), ""},
 		{"prdc --pr-k --seed", cmd("prdc", []string{"prdc"}, "pr_k", "seed"), ""},
 		{"kid --real-stats", stats(cmd("kid", []string{"fid", "kid"})), "--real-stats cannot give KID"},

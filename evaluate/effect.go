@@ -31,6 +31,9 @@ var affects = map[string][]string{
 	"kid_subset_size":   {registry.KeyKID},
 	"pr_k":              {registry.KeyPRDC},
 	"dc_k":              {registry.KeyPRDC},
+	"ndb_bins":          {registry.KeyNDB},
+	"ndb_alpha":         {registry.KeyNDB},
+	"ndb_whiten":        {registry.KeyNDB},
 }
 
 // statsMetrics are the metrics computed from published real statistics
@@ -61,7 +64,7 @@ func checkEffect(p Protocol, keys []string, realStats bool, named string) error 
 	for _, k := range given {
 		if !slices.ContainsFunc(affects[k], func(m string) bool { return slices.Contains(keys, m) }) {
 			return fmt.Errorf("--%s changes only %s, and this command computes %s: leave it out (or add the metric with --metrics)",
-				strings.ReplaceAll(k, "_", "-"), strings.Join(affects[k], ", "), strings.Join(keys, ", "))
+				flagName(k), strings.Join(affects[k], ", "), strings.Join(keys, ", "))
 		}
 	}
 	if !realStats {

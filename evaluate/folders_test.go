@@ -147,6 +147,21 @@ func TestLayoutsReadAlike(t *testing.T) {
 	if pr := self.Metrics.PRDC; pr.Precision != 1 || pr.Recall != 1 || pr.Coverage != 1 || math.Abs(self.Metrics.FID.Value) > 1e-9 {
 		t.Errorf("real vs itself: PRDC %+v, FID %v", *pr, self.Metrics.FID.Value)
 	}
+	// NDB through the engine (metric ndb, as run computes it) equals the
+	// ndb command's on the same folders and features model.
+	nd := measure(flat, entries(t, "ndb"), func(j *Job) { j.Protocol.NDBBins = 3 })
+	pn := pm
+	pn.NDBBins = 3
+	cmdDocs, err := NDB(ctx, NDBRequest{Protocol: pn, Samples: flat, Real: realDir, Model: models[synth.KeyClassifier], Run: RunOptions{Threads: 1, Quiet: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b registry.NDB
+	nd.Metrics.GetExtra(registry.KeyNDB, &a)
+	cmdDocs[0].Metrics.GetExtra(registry.KeyNDB, &b)
+	if a.Bins != 3 || a.NumSamples == 0 || a.NDB != b.NDB || a.JS != b.JS || a.NumSamples != b.NumSamples || a.NumReal != b.NumReal {
+		t.Errorf("NDB through the engine %+v, through the ndb command %+v", a, b)
+	}
 	// Clean resizing is recorded and changes what the network sees.
 	clean := measure(flat, entries(t, "fid"), func(j *Job) { j.Protocol.Resize = ResizeClean })
 	if clean.Protocol.Resize != ResizeClean || clean.Metrics.FID.Value == f.Metrics.FID.Value || f.Protocol.Resize != "" {

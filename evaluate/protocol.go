@@ -111,6 +111,13 @@ type Protocol struct {
 	// torch-fidelity), DCK that of density and coverage (5, as prdc).
 	PRK int `yaml:"pr_k"`
 	DCK int `yaml:"dc_k"`
+	// NDBBins is NDB's number of k-means bins K (100), NDBAlpha its
+	// z-test's significance level (0.05), NDBWhiten whether the features
+	// are whitened by the real set's per-dimension mean and std first
+	// (gans-n-gmms utils/ndb.py's defaults).
+	NDBBins   int     `yaml:"ndb_bins"`
+	NDBAlpha  float64 `yaml:"ndb_alpha"`
+	NDBWhiten bool    `yaml:"ndb_whiten"`
 	// Seed draws latents, the input subset, real pairs and bootstraps. The
 	// evaluation file gives it at the top level.
 	Seed int64 `yaml:"-"`
@@ -143,7 +150,8 @@ func (p Protocol) Params() registry.Params {
 		fid = min(p.FIDBootstrap, 1)
 	}
 	return registry.Params{Seed: p.Seed, Bootstrap: p.Bootstrap, Splits: p.Splits, ContiguousSplits: p.ContiguousSplits,
-		FIDBootstrap: fid, KIDSubsets: p.KIDSubsets, KIDSubsetSize: p.KIDSubsetSize, PRK: p.PRK, DCK: p.DCK}
+		FIDBootstrap: fid, KIDSubsets: p.KIDSubsets, KIDSubsetSize: p.KIDSubsetSize, PRK: p.PRK, DCK: p.DCK,
+		NDBBins: p.NDBBins, NDBAlpha: p.NDBAlpha, NDBWhiten: p.NDBWhiten}
 }
 
 // DefaultProtocol is the MUNIT paper's protocol: 100 inputs, 100 samples
@@ -155,7 +163,8 @@ func DefaultProtocol() Protocol {
 	return Protocol{NumInputs: 100, Select: translate.SelectFirst, SamplesPerInput: translate.DefaultSamples, Pairs: 19,
 		Pairing: string(lpips.Independent), Trials: 1, Bootstrap: 2000, Splits: metrics.DefaultSplits, Batch: translate.DefaultBatch,
 		FIDInterval: FIDAuto, FIDBootstrap: registry.AutoFIDBootstrap, KIDSubsets: metrics.DefaultKIDSubsets,
-		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK}
+		KIDSubsetSize: metrics.DefaultKIDSubsetSize, Resize: ResizeLegacy, PRK: metrics.DefaultPRK, DCK: metrics.DefaultDCK,
+		NDBBins: metrics.DefaultNDBBins, NDBAlpha: metrics.DefaultNDBAlpha}
 }
 
 // FieldError is a protocol value out of its bounds. Field is the yaml key;
@@ -205,6 +214,7 @@ var bounds = []struct {
 	{"num_real", 0, 10_000_000},
 	{"pr_k", 1, 1_000},
 	{"dc_k", 1, 1_000},
+	{"ndb_bins", 0, 100_000}, // 0: the default; 1 is refused by NDB
 }
 
 // field returns the value of the integer named by its yaml key.
@@ -238,6 +248,8 @@ func (p Protocol) field(key string) int {
 		return p.PRK
 	case "dc_k":
 		return p.DCK
+	case "ndb_bins":
+		return p.NDBBins
 	case "num_real":
 		return p.NumReal
 	}
@@ -288,6 +300,12 @@ func (p Protocol) Validate(es []*registry.Entry) error {
 			}
 			return e
 		}
+	}
+	if p.NDBAlpha != 0 && !(p.NDBAlpha > 0 && p.NDBAlpha < 1) {
+		return &FieldError{"ndb_alpha", fmt.Sprintf("must be between 0 and 1, got %g", p.NDBAlpha)}
+	}
+	if p.NDBBins == 1 {
+		return &FieldError{"ndb_bins", "must be at least 2, got 1"}
 	}
 	if p.Select != translate.SelectFirst && p.Select != translate.SelectRandom {
 		return &FieldError{"select", fmt.Sprintf("%q: want first or random", p.Select)}

@@ -60,6 +60,11 @@ type Params struct {
 	// PRK and DCK are the neighbour counts of precision/recall and of
 	// density/coverage.
 	PRK, DCK int
+	// NDBBins, NDBAlpha and NDBWhiten set NDB: the k-means bins K, the
+	// z-test's significance level and the whitening (0: the defaults).
+	NDBBins   int
+	NDBAlpha  float64
+	NDBWhiten bool
 }
 
 // Inputs are what the engine gathered for one method on one dataset; each
@@ -103,6 +108,10 @@ type Inputs struct {
 	// replaces them with published statistics (NeedReal).
 	RealFeatures [][]float64
 	RealStats    *metrics.Gaussian
+	// NDBBins, when set, are NDB's bins read from NDBBinsFile, used
+	// instead of bins made from RealFeatures.
+	NDBBins     *metrics.NDBBins
+	NDBBinsFile string
 }
 
 // Entry is one metric.

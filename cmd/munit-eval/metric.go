@@ -27,7 +27,7 @@ type planKey struct{ key, flag, usage string }
 // checks that every flag and every key has its row.
 var planKeys = []planKey{
 	{"seed", "seed", "seed of the latent codes, input selection, real pairs and bootstraps"},
-	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc, cmmd, fd, sfid; default: the command's)"},
+	{"metrics", "metrics", "metrics to compute (the registry's keys: lpips, is, fid, kid, prdc, cmmd, fd, sfid, ndb; default: the command's)"},
 	{"cache", "no-cache", "do not keep pair distances, embeddings or classifier outputs on disk (the file's cache: false)"},
 	{"cache_embeddings", "cache-embeddings", "also cache the full LPIPS embeddings on disk (about 1 MB per 256x256 image), for re-pairing"},
 	{"models.lpips", "lpips", "LPIPS embedding ONNX model"},
@@ -67,6 +67,9 @@ var planKeys = []planKey{
 	{"protocol.resize", "resize", "how images reach the features model: legacy (the network's own resize, as pytorch-fid) or clean (clean-fid's antialiased bicubic to 299 in Go first)"},
 	{"protocol.pr_k", "pr-k", "neighbours k of precision and recall (torch-fidelity's prc_neighborhood)"},
 	{"protocol.dc_k", "dc-k", "neighbours k of density and coverage (prdc's nearest_k)"},
+	{"protocol.ndb_bins", "bins", "NDB's k-means bins K"},
+	{"protocol.ndb_alpha", "alpha", "NDB's significance level of the per-bin z-test"},
+	{"protocol.ndb_whiten", "whiten", "NDB: whiten by the real set's per-dimension mean and std first"},
 }
 
 // planFlags are the values the metric commands' flags set: the
@@ -111,6 +114,8 @@ func (f *planFlags) register(cmd *cobra.Command, keys ...string) {
 			fs.StringVar(v, r.flag, *v, r.usage)
 		case *bool:
 			fs.BoolVar(v, r.flag, *v, r.usage)
+		case *float64:
+			fs.Float64Var(v, r.flag, *v, r.usage)
 		case *[]string:
 			fs.StringSliceVar(v, r.flag, *v, r.usage)
 		case *map[string]string:
