@@ -56,9 +56,9 @@ var presets = []Preset{
 	{Name: "msgan", Paper: "Mao et al., CVPR 2019 (MSGAN), section 4",
 		Source: "50 outputs per input, LPIPS over 50 random pairs of them, NDB and JSD on pixels with whitening",
 		Set: func(p *Protocol) {
-			p.SamplesPerInput, p.Pairs, p.Pairing, p.Trials = 50, 50, string(lpips.Random), 1
+			p.SamplesPerInput, p.Pairs, p.Pairing, p.Trials, p.NDBWhiten = 50, 50, string(lpips.Random), 1, true
 		},
-		Keys:    []string{"samples_per_input", "pairs", "pairing", "trials"},
+		Keys:    []string{"samples_per_input", "pairs", "pairing", "trials", "ndb_whiten"},
 		Metrics: []string{registry.KeyLPIPS, registry.KeyFID, "ndb"}},
 	{Name: "dsgan", Paper: "Yang et al., ICLR 2019 (DSGAN), section 5",
 		Source: "maga33/DSGAN Image2ImageTranslation/code/trainer.py LPIPS_eval with the README's --eval_num 100 --sample_num 20 --try_num 20: " +

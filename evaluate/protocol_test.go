@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -156,8 +157,8 @@ func TestPresets(t *testing.T) {
 			t.Fatalf("%s does not validate: %v", ps.Name, err)
 		}
 		for _, k := range ps.Keys {
-			if _, _, ok := Bounds(k); !ok && k != "pairing" && k != "select" {
-				t.Errorf("%s: key %q is not a protocol integer, pairing or select", ps.Name, k)
+			if !slices.ContainsFunc(reflect.VisibleFields(reflect.TypeOf(p)), func(f reflect.StructField) bool { return f.Tag.Get("yaml") == k }) {
+				t.Errorf("%s: key %q is not a protocol key", ps.Name, k)
 			}
 			if !p.Given[k] {
 				t.Errorf("%s: key %q not marked given", ps.Name, k)
