@@ -134,18 +134,24 @@ func realIS(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 // published statistics (without: the interval needs the real features).
 func computeFID(in *Inputs, m *results.Metrics) ([]warning.Warning, error) {
 	if in.RealStats != nil {
-		x, g := in.Features, in.RealStats
-		if len(x) > 0 && len(x[0]) != len(g.Mean) {
-			return nil, fmt.Errorf("the samples' features have %d dimensions, the statistics %d: were they made with another features model?", len(x[0]), len(g.Mean))
-		}
-		v, err := metrics.FIDToGaussian(x, g)
-		if err != nil {
-			return nil, err
-		}
-		m.FID = &results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}
-		return nil, nil
+		f, err := fidToStats(in.Features, in.RealStats)
+		m.FID = f
+		return nil, err
 	}
 	return FIDKID(in.Features, in.RealFeatures, in.distanceOptions(true, false), m)
+}
+
+// fidToStats is the Fréchet distance of features x to published statistics
+// g (no interval: it needs the real features).
+func fidToStats(x [][]float64, g *metrics.Gaussian) (*results.FID, error) {
+	if len(x) > 0 && len(x[0]) != len(g.Mean) {
+		return nil, fmt.Errorf("the samples' features have %d dimensions, the statistics %d: were they made with another features model?", len(x[0]), len(g.Mean))
+	}
+	v, err := metrics.FIDToGaussian(x, g)
+	if err != nil {
+		return nil, err
+	}
+	return &results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}, nil
 }
 
 // computeKID is KID in subsets; it needs real features.

@@ -129,15 +129,11 @@ func computeFrechet(key string) func(in *Inputs, m *results.Metrics) ([]warning.
 			if key == KeySFID {
 				return noRealFeatures(key), nil
 			}
-			x, g := in.Features, in.RealStats
-			if len(x) > 0 && len(x[0]) != len(g.Mean) {
-				return nil, fmt.Errorf("the samples' features have %d dimensions, the statistics %d: were they made with another features model?", len(x[0]), len(g.Mean))
-			}
-			v, err := metrics.FIDToGaussian(x, g)
+			v, err := fidToStats(in.Features, in.RealStats)
 			if err != nil {
 				return nil, err
 			}
-			f.FID = results.FID{Value: v, NumSamples: len(x), NumReal: g.N, FeatureDim: len(g.Mean)}
+			f.FID = *v
 			return nil, m.SetExtra(key, f)
 		}
 		var fm results.Metrics
