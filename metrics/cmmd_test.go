@@ -253,7 +253,7 @@ func BenchmarkCMMD(b *testing.B) {
 		}
 		return x
 	}
-	for _, n := range []int{5000, 30000} {
+	for _, n := range []int{5000, 10000, 30000} {
 		x := unit(1, n, 768, 0)
 		y := unit(2, n, 768, 0.05)
 		b.Run("N"+strconv.Itoa(n)+"_D768", func(b *testing.B) {
