@@ -1,7 +1,7 @@
 """The feature extractors of issue 30 through onnxruntime (munit-eval's
 model.Session) against PyTorch on the same cores and the same weights:
 
-    /usr/bin/python3 bench/features/bench.py [--threads 2] [--batch 4] [--reps 3] [--rounds 2]
+    /usr/bin/python3 bench/features/bench.py [--threads 2] [--batch 16] [--reps 3] [--rounds 2]
         [--models dinov2-vitl14,clip-vitl14-336] [--dir .cache/bench-features] [--profile]
 
 For each model: seeded random weights at the official architecture
@@ -52,7 +52,7 @@ def build(name):
 
 def torch_round(module, x, reps):
     with torch.no_grad():
-        module(x)  # warm-up
+        module(x[:1])  # warm-up (one image: a whole batch of 16 costs a minute here)
         t = time.perf_counter()
         for _ in range(reps):
             module(x)
@@ -95,7 +95,7 @@ def op_profile(prefix):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--batch", type=int, default=16, help="images per run (default 16: the protocol's batch, which fd and cmmd use)")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--models", default="dinov2-vitl14,clip-vitl14-336")
@@ -117,7 +117,9 @@ def main():
         for r in range(args.rounds):
             tt.append(torch_round(module, x, args.reps))
             to.append(ort_round(onnx_path, args.batch, args.reps, args.threads))
-            print("%s round %d: PyTorch %.3f s/image, onnxruntime %.3f s/image" % (name, r, tt[-1], to[-1]))
+            # The machine may be shared: the 1-minute load average beside each round.
+            print("%s round %d: PyTorch %.3f s/image, onnxruntime %.3f s/image (load %.1f)"
+                  % (name, r, tt[-1], to[-1], os.getloadavg()[0]))
         print("%s at %dx%d: PyTorch %.3f s/image, onnxruntime %.3f s/image (median of %d rounds): "
               "onnxruntime/PyTorch = %.2f" % (name, size, size, statistics.median(tt), statistics.median(to),
                                              args.rounds, statistics.median(to) / statistics.median(tt)))
