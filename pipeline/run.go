@@ -189,7 +189,9 @@ func (c *Config) checkMemory(avail int64) error {
 // source is where method m of dataset d takes its samples from.
 func (c *Config) source(d Dataset, m Method) evaluate.Source {
 	src := evaluate.Source{Method: m.Name, Inputs: c.Resolve(d.Inputs.Value), InputsName: d.Inputs.Value,
-		Store: c.StoreDir(d.Name), Latents: c.Resolve(m.Latents.Value)}
+		Store: c.StoreDir(d.Name), Latents: c.Resolve(m.Latents.Value),
+		StyleEncoder: c.Resolve(m.StyleEncoder.Value), References: c.Resolve(m.References.Value), ReferenceOrder: m.ReferenceOrder,
+		Mapping: c.Resolve(m.Mapping.Value), TargetDomain: m.TargetDomain}
 	switch {
 	case m.Samples.Value != "":
 		src.Samples = c.Resolve(m.Samples.Value)
