@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/munit-eval/munit-eval/results"
 )
 
 // sgTree makes a StarGAN v2 folder layout with the given domains.
@@ -113,5 +116,57 @@ func TestDomainsErrors(t *testing.T) {
 				t.Fatalf("got %v, want an error naming eval.yaml and %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTaskMeans: the mean document of a domains dataset is the plain mean
+// over tasks of the tasks' FID and LPIPS means (eval.py's
+// FID_<mode>/mean and LPIPS_<mode>/mean), whatever each task's input count;
+// the real-data rows and plain datasets take no part.
+func TestTaskMeans(t *testing.T) {
+	dir := writeTree(t)
+	sgTree(t, dir, "cat", "dog")
+	c, err := Parse(filepath.Join(dir, "eval.yaml"), []byte(strings.Replace(sgEval, "datasets:", "datasets:\n  - name: plain\n    inputs: in\n    real: real\n    methods:\n      - name: StarGANv2\n        generator: g.onnx", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := func(ds, m string, fid, lp float64, inputs int) *results.Document {
+		d := results.New(m, ds)
+		d.Protocol.Preset, d.Protocol.NumInputs, d.Protocol.Inputs = "stargan-v2-reference", inputs, "afhq/val/x"
+		d.Metrics.FID = &results.FID{Value: fid}
+		d.Metrics.LPIPSDiversity = &results.Diversity{Mean: lp}
+		return d
+	}
+	docs := []*results.Document{
+		doc("afhq.dog2cat", "StarGANv2", 10, 0.4, 500), doc("afhq.dog2cat", results.MethodRealData, 0, 0.9, 100),
+		doc("afhq.cat2dog", "StarGANv2", 30, 0.2, 3), doc("plain", "StarGANv2", 1000, 1, 5),
+		doc("afhq.dog2cat", "latent", 5, 0.5, 500), doc("afhq.cat2dog", "latent", 7, 0.3, 500),
+	}
+	means, paths, err := c.taskMeans(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(means) != 2 || paths[0] != filepath.Join(dir, "out", "results", "afhq__StarGANv2.json") {
+		t.Fatalf("%d documents at %v", len(means), paths)
+	}
+	for i, w := range []struct {
+		method     string
+		fid, lpips float64
+	}{{"StarGANv2", 20, 0.3}, {"latent", 6, 0.4}} {
+		m, tm := means[i], means[i].Metrics.TaskMean
+		if m.Method != w.method || m.Dataset != "afhq" || m.Protocol.Preset != "stargan-v2-reference" || m.Protocol.Inputs != "" ||
+			strings.Join(tm.Tasks, ",") != "dog2cat,cat2dog" || math.Abs(*tm.FIDMean-w.fid) > 1e-12 || math.Abs(*tm.LPIPSMean-w.lpips) > 1e-12 {
+			t.Fatalf("mean %d: %+v %+v", i, m, tm)
+		}
+	}
+	// The document reads back under the schema's checks, and a mean that
+	// is not its values' mean is refused.
+	b, _ := results.Marshal(means[0])
+	if _, err := results.Parse("afhq__StarGANv2.json", b); err != nil {
+		t.Fatal(err)
+	}
+	*means[0].Metrics.TaskMean.FIDMean = 21
+	if err := results.Validate("x", means[0]); err == nil || !strings.Contains(err.Error(), "task_mean.fid_mean") {
+		t.Fatalf("a wrong mean: %v", err)
 	}
 }

@@ -144,7 +144,20 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if res != nil {
 		out.Docs, out.Paths = res.Docs, res.Paths
 	}
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	docs, paths, err := c.taskMeans(out.Docs)
+	if err != nil {
+		return out, err
+	}
+	for i, d := range docs {
+		if err := results.Write(paths[i], d); err != nil {
+			return out, err
+		}
+	}
+	out.Docs, out.Paths = append(out.Docs, docs...), append(out.Paths, paths...)
+	return out, nil
 }
 
 // Check checks what the file names before any work: every generator,
