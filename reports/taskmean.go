@@ -11,7 +11,7 @@ import (
 // taskMeanTable is the table of StarGAN v2's paper (table 2: FID and LPIPS
 // per dataset, latent- and reference-guided) from the documents of means
 // over tasks (results.TaskMean): a row per method, and per dataset and
-// preset an FID and an LPIPS column. Nil when no document holds a mean.
+// mode (latent, reference) an FID and an LPIPS column. Nil when no document holds a mean.
 func taskMeanTable(docs []*results.Document) *Table {
 	type col struct{ dataset, mode string }
 	var cols []col
@@ -23,7 +23,7 @@ func taskMeanTable(docs []*results.Document) *Table {
 		if tm == nil {
 			continue
 		}
-		c := col{d.Dataset, strings.TrimPrefix(d.Protocol.Preset, "stargan-v2-")}
+		c := col{d.Dataset, mode(d)}
 		if !slices.Contains(cols, c) {
 			cols = append(cols, c)
 		}
@@ -63,6 +63,20 @@ func taskMeanTable(docs []*results.Document) *Table {
 	}
 	t.MarkBest()
 	return t
+}
+
+// mode is how the method's style codes were made, from the roles of the
+// models that made its samples (the store's): reference-guided through a
+// style encoder, latent-guided through a mapping network; else the
+// preset's name without its stargan-v2- prefix.
+func mode(d *results.Document) string {
+	switch {
+	case d.Models["style_encoder"].File != "":
+		return "reference"
+	case d.Models["mapping"].File != "":
+		return "latent"
+	}
+	return strings.TrimPrefix(d.Protocol.Preset, "stargan-v2-")
 }
 
 func taskFID(tm *results.TaskMean) *float64 {
