@@ -35,7 +35,21 @@ type Preset struct {
 	// "" when unknown; a run scored with another version gets a warning,
 	// since v0.0 values are about half of v0.1's.
 	LPIPSVersion string
+	// AllInputs uses every input of the folder unless num_inputs is given
+	// (StarGAN v2 translates every val image): no cut, no warning.
+	AllInputs bool
+	// Seed, when not nil, is the seed unless the evaluation gives one.
+	Seed *int64
 }
+
+// stargan is the StarGAN v2 protocol (clovaai/stargan-v2 @875b70a
+// metrics/eval.py): 10 outputs per val image of the source domain, LPIPS
+// over all 45 pairs of them, FID per task; main.py's --seed 777.
+func stargan(p *Protocol) {
+	p.SamplesPerInput, p.Pairs, p.Pairing, p.Trials = 10, 45, string(lpips.All), 1
+}
+
+var seed777 = int64(777)
 
 // presets are in the order docs/protocols.md lists them.
 var presets = []Preset{
@@ -68,6 +82,16 @@ var presets = []Preset{
 		},
 		Keys:    []string{"num_inputs", "select", "samples_per_input", "pairs", "pairing", "trials"},
 		Metrics: []string{registry.KeyLPIPS, registry.KeyFID}, LPIPSVersion: "0.0"},
+	{Name: "stargan-v2-latent", Paper: "Choi et al., CVPR 2020 (StarGAN v2), section 4 and table 2, latent-guided",
+		Source: "clovaai/stargan-v2 @875b70a metrics/eval.py calculate_metrics(mode='latent'): every val image of the source domain, " +
+			"10 outputs each from the mapping network, LPIPS over all 45 pairs, FID per task against train/<target>; seed 777 (main.py)",
+		Set: stargan, Keys: []string{"samples_per_input", "pairs", "pairing", "trials"},
+		Metrics: []string{registry.KeyLPIPS, registry.KeyFID}, LPIPSVersion: "0.1", AllInputs: true, Seed: &seed777},
+	{Name: "stargan-v2-reference", Paper: "Choi et al., CVPR 2020 (StarGAN v2), section 4 and table 2, reference-guided",
+		Source: "clovaai/stargan-v2 @875b70a metrics/eval.py calculate_metrics(mode='reference'): as latent, each output's style " +
+			"from a val image of the target domain through the style encoder",
+		Set: stargan, Keys: []string{"samples_per_input", "pairs", "pairing", "trials"},
+		Metrics: []string{registry.KeyLPIPS, registry.KeyFID}, LPIPSVersion: "0.1", AllInputs: true, Seed: &seed777},
 }
 
 // PresetNamed returns the preset of that name.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/lpips"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/translate"
 )
@@ -199,5 +200,33 @@ func TestPresetsDocumented(t *testing.T) {
 	}
 	if !slices.Equal(sections, PresetNames()) {
 		t.Fatalf("docs/protocols.md sections %v, presets %v", sections, PresetNames())
+	}
+}
+
+// TestStarGANPresets: StarGAN v2's eval.py constants (10 outputs per input,
+// all 45 pairs of them, seed 777, LPIPS v0.1 as its lpips.py's scaling
+// layer and linear weights) and its use of every val image: no cut and no
+// warning at any folder size, unless num_inputs is given.
+func TestStarGANPresets(t *testing.T) {
+	for _, name := range []string{"stargan-v2-latent", "stargan-v2-reference"} {
+		p := DefaultProtocol()
+		if err := ApplyPreset(&p, name); err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := PresetNamed(name)
+		pairs := lpips.PairIndices(lpips.Pairing(p.Pairing), p.Pairs, p.SamplesPerInput, 0)
+		if p.SamplesPerInput != 10 || len(pairs) != 45 || p.LPIPSSamples() != 10 || ps.Seed == nil || *ps.Seed != 777 || ps.LPIPSVersion != "0.1" {
+			t.Fatalf("%s: %+v, %d pairs", name, p, len(pairs))
+		}
+		for _, have := range []int{3, 100, 500, 1000} {
+			m, w, err := fewer("val/cat", have, p)
+			if err != nil || m != have || len(w) != 0 {
+				t.Fatalf("%s, %d inputs: %d, %v, %v", name, have, m, w, err)
+			}
+		}
+		p.NumInputs, p.Given["num_inputs"] = 50, true
+		if m, _, err := fewer("val/cat", 500, p); err != nil || m != 50 {
+			t.Fatalf("%s under num_inputs 50: %d, %v", name, m, err)
+		}
 	}
 }

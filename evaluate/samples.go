@@ -124,6 +124,9 @@ type Source struct {
 	Inputs    string
 	// Latents is a .npy of latent codes to use instead of drawing them.
 	Latents string
+	// StyleEncoder, References, ReferenceOrder, Mapping and TargetDomain
+	// are translate.Config's: a reference-guided or multi-domain generator.
+	StyleEncoder, References, ReferenceOrder, Mapping, TargetDomain string
 	// Store is the store root new samples go to (Store/<method>).
 	Store string
 	// Samples is an existing store folder or a plain folder of samples;
@@ -170,6 +173,9 @@ func (o RunOptions) ModelOptions() model.Options {
 // default that leaves inputs out says so.
 func fewer(name string, have int, p Protocol) (int, []warning.Warning, error) {
 	want, exact := p.NumInputs, p.given("num_inputs")
+	if ps, _ := PresetNamed(p.Preset); ps.AllInputs && !exact {
+		return have, nil, nil
+	}
 	switch {
 	case have < want && exact:
 		return 0, nil, fmt.Errorf("%s holds %d inputs, %d asked for (num_inputs)", name, have, want)
@@ -219,6 +225,8 @@ func Acquire(ctx context.Context, src Source, p *Protocol, k int, o RunOptions) 
 	cfg.Inputs, cfg.Out, cfg.Method, cfg.Latents = src.Inputs, src.Store, src.Method, src.Latents
 	cfg.NumInputs, cfg.Select, cfg.Seed, cfg.Size, cfg.Batch, cfg.Streams, cfg.Force = m, p.Select, p.Seed, p.Size, p.Batch, p.Streams, src.Force
 	cfg.Threads, cfg.Device, cfg.Quiet = o.Threads, o.Device, o.Quiet
+	cfg.StyleEncoder, cfg.References, cfg.ReferenceOrder = src.StyleEncoder, src.References, src.ReferenceOrder
+	cfg.Mapping, cfg.TargetDomain = src.Mapping, src.TargetDomain
 	from := ""
 	switch {
 	case src.Folder != "":

@@ -80,8 +80,16 @@ type Dataset struct {
 	RealSize  int      `yaml:"real_size"`
 	RealStats Path     `yaml:"real_stats"`
 	Methods   []Method `yaml:"methods"`
+	// Domains is a folder laid out as StarGAN v2's (train/<domain>,
+	// val/<domain>): the dataset expands into its tasks (expandDomains),
+	// each a dataset of its own named NAME.S2T, with Group NAME and Task
+	// S2T.
+	Domains Path `yaml:"domains"`
 
-	line int
+	// Group and Task name the domains dataset and the task a dataset was
+	// expanded from ("" for a plain dataset).
+	Group, Task string `yaml:"-"`
+	line        int
 }
 
 // Method is one model to evaluate: a generator, a two-stage pair, a folder
@@ -96,6 +104,14 @@ type Method struct {
 	Samples        Path   `yaml:"samples"`
 	// Latents are the latent codes (.npy) instead of drawing them.
 	Latents Path `yaml:"latents"`
+	// StyleEncoder and References make the generator reference-guided,
+	// Mapping multi-domain latent-guided; TargetDomain names the target
+	// domain of a multi-domain model (translate's flags of the same names).
+	StyleEncoder   Path   `yaml:"style_encoder"`
+	References     Path   `yaml:"references"`
+	ReferenceOrder string `yaml:"reference_order"`
+	Mapping        Path   `yaml:"mapping"`
+	TargetDomain   string `yaml:"target_domain"`
 
 	line int
 }
@@ -179,6 +195,9 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		if !metricsGiven {
 			c.Metrics = evaluate.PresetMetrics(c.Protocol.Preset)
 		}
+		if ps, _ := evaluate.PresetNamed(c.Protocol.Preset); ps.Seed != nil && !given["seed"] {
+			c.Seed = *ps.Seed
+		}
 	}
 	return nil
 }
@@ -253,6 +272,9 @@ func Parse(path string, b []byte) (*Config, error) {
 	c.Protocol.Seed = c.Seed
 	c.file = path
 	c.dir = filepath.Dir(path)
+	if err := c.expandDomains(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -409,11 +431,16 @@ func (c *Config) validateMethod(m Method) error {
 		return fmt.Errorf("line %d: method %q: content_encoder needs a decoder", m.ContentEncoder.Line, m.Name)
 	case m.Decoder.Value != "" && m.ContentEncoder.Value == "":
 		return fmt.Errorf("line %d: method %q: decoder needs a content_encoder", m.Decoder.Line, m.Name)
+	case (m.StyleEncoder.Value != "" || m.Mapping.Value != "") && m.Generator.Value == "" && m.ContentEncoder.Value == "":
+		return fmt.Errorf("line %d: method %q: style_encoder and mapping need a generator or content_encoder", m.line, m.Name)
 	}
-	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Decoder, m.Latents} {
+	for _, p := range []Path{m.Generator, m.ContentEncoder, m.Decoder, m.Latents, m.StyleEncoder, m.Mapping} {
 		if err := c.checkFile(p, false); err != nil {
 			return err
 		}
+	}
+	if err := c.checkFile(m.References, true); err != nil {
+		return err
 	}
 	if err := c.checkFile(m.Samples, true); err != nil {
 		return err

@@ -162,8 +162,21 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if res != nil {
 		out.Docs, out.Paths = res.Docs, res.Paths
 	}
-	if err != nil || mode == translate.KeepAll || o.ScoreOnly {
-		return out, err // the scoring step: the shards dropped their files
+	if err != nil {
+		return out, err
+	}
+	docs, paths, err := c.taskMeans(out.Docs)
+	if err != nil {
+		return out, err
+	}
+	for i, d := range docs {
+		if err := results.Write(paths[i], d); err != nil {
+			return out, err
+		}
+	}
+	out.Docs, out.Paths = append(out.Docs, docs...), append(out.Paths, paths...)
+	if mode == translate.KeepAll || o.ScoreOnly {
+		return out, nil // the scoring step: the shards dropped their files
 	}
 	// Every value is in the caches now: drop what the mode does not keep.
 	ms, err := c.runStores(ctx, pl)
@@ -215,7 +228,9 @@ func (c *Config) checkMemory(avail int64) error {
 // source is where method m of dataset d takes its samples from.
 func (c *Config) source(d Dataset, m Method) evaluate.Source {
 	src := evaluate.Source{Method: m.Name, Inputs: c.Resolve(d.Inputs.Value), InputsName: d.Inputs.Value,
-		Store: c.StoreDir(d.Name), Latents: c.Resolve(m.Latents.Value)}
+		Store: c.StoreDir(d.Name), Latents: c.Resolve(m.Latents.Value),
+		StyleEncoder: c.Resolve(m.StyleEncoder.Value), References: c.Resolve(m.References.Value), ReferenceOrder: m.ReferenceOrder,
+		Mapping: c.Resolve(m.Mapping.Value), TargetDomain: m.TargetDomain}
 	switch {
 	case m.Samples.Value != "":
 		src.Samples = c.Resolve(m.Samples.Value)

@@ -255,6 +255,10 @@ func BuildTables(docs []*results.Document, opts TableOptions) ([]*Table, error) 
 	for i, t := range out {
 		attachWarnings(t, c, built[i], built, opts.view())
 	}
+	if t := taskMeanTable(docs); t != nil {
+		t.CI = opts.CI
+		out = append(out, t)
+	}
 	return out, nil
 }
 

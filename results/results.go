@@ -110,6 +110,16 @@ type Protocol struct {
 	Preset string `json:"preset,omitempty"`
 }
 
+// TaskMean holds the per-task values and their means with equal weight
+// per task; FID or LPIPS is absent when the tasks lack it.
+type TaskMean struct {
+	Tasks     []string  `json:"tasks"`
+	FID       []float64 `json:"fid,omitempty"`
+	FIDMean   *float64  `json:"fid_mean,omitempty"`
+	LPIPS     []float64 `json:"lpips,omitempty"`
+	LPIPSMean *float64  `json:"lpips_mean,omitempty"`
+}
+
 // ModelRef identifies a model file by name and content hash.
 type ModelRef struct {
 	File    string   `json:"file"`
@@ -132,6 +142,10 @@ type Versions struct {
 // Metrics holds every metric of one evaluation; absent ones are nil/empty.
 type Metrics struct {
 	LPIPSDiversity *Diversity `json:"lpips_diversity,omitempty"`
+	// TaskMean is the mean over the tasks of a multi-domain dataset
+	// (StarGAN v2's eval.py: each task's FID and LPIPS, then their plain
+	// mean), in a document of its own whose dataset is the tasks' group.
+	TaskMean *TaskMean `json:"task_mean,omitempty"`
 
 	// IS and CIS in the MUNIT paper's form: raw mean KL in nats. The *Exp
 	// fields are exp() of the same means (the official script's print).

@@ -77,6 +77,24 @@ func Validate(name string, d *Document) error {
 			}
 		}
 	}
+	if t := m.TaskMean; t != nil {
+		for _, x := range []struct {
+			key  string
+			vals []float64
+			mean *float64
+		}{{"fid", t.FID, t.FIDMean}, {"lpips", t.LPIPS, t.LPIPSMean}} {
+			k := "task_mean." + x.key
+			switch {
+			case (x.mean == nil) != (len(x.vals) == 0):
+				v.add("%s: values and mean go together", k)
+			case x.mean != nil && len(x.vals) != len(t.Tasks):
+				v.add("%s has %d values for %d tasks", k, len(x.vals), len(t.Tasks))
+			case x.mean != nil:
+				v.all(k, x.vals, 0)
+				v.equal(k+"_mean", *x.mean, k+"'s mean", mean(x.vals))
+			}
+		}
+	}
 	v.logExp(KeyIS, m.IS, m.ISExp)
 	v.logExp(KeyCIS, m.CIS, m.CISExp)
 	v.ptrInterval(KeyIS+"_ci95", m.ISCI95)

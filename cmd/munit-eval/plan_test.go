@@ -48,6 +48,14 @@ func TestFlagsMatchYAMLKeys(t *testing.T) {
 		"out":          "run's output folder (the commands write --results FILE and keep samples in --store)",
 		"report":       "run's report (the commands print tables; munit-eval report makes one)",
 		"keep_samples": "run --keep-samples: which of the run's store files stay (a metric command's --store is translate's)",
+		// The metric commands score reference-guided and multi-domain
+		// samples from translate's store (--samples): translate has these.
+		"datasets.methods.style_encoder":   "translate --style-encoder",
+		"datasets.methods.references":      "translate --references",
+		"datasets.methods.reference_order": "translate --reference-order",
+		"datasets.methods.mapping":         "translate --mapping",
+		"datasets.methods.target_domain":   "translate --target-domain",
+		"datasets.domains":                 "run expands StarGAN v2's folders into tasks; a command scores one task's folders",
 	}
 	flagOnly := map[string]string{
 		"results": "output", "json": "output", "wide": "output", "help": "cobra's",
