@@ -132,6 +132,9 @@ func ApplyPreset(p *Protocol, name string) error {
 			v.Field(i).Set(o.Field(i))
 		}
 	}
+	if ps.Seed != nil && !own.Given["seed"] {
+		p.Seed = *ps.Seed // the official evaluation's seed, unless one was asked for
+	}
 	p.Preset, p.Given = name, maps.Clone(own.Given)
 	if p.Given == nil {
 		p.Given = map[string]bool{}

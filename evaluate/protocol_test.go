@@ -174,6 +174,17 @@ func TestPresets(t *testing.T) {
 	if err := ApplyPreset(&p, "dsgan"); err != nil || p.Pairs != 7 || p.Trials != 20 || p.PairsDrawn() != 140 || p.LPIPSSamples() != 280 {
 		t.Fatalf("dsgan under --pairs 7: %v, %+v", err, p)
 	}
+	// StarGAN v2's seed 777 applies unless a seed was asked for (a
+	// metric command's --seed, the file's seed).
+	p = DefaultProtocol()
+	if err := ApplyPreset(&p, "stargan-v2-latent"); err != nil || p.Seed != 777 {
+		t.Fatalf("stargan-v2-latent seed %d (%v), want 777", p.Seed, err)
+	}
+	p = DefaultProtocol()
+	p.Seed, p.Given = 5, map[string]bool{"seed": true}
+	if err := ApplyPreset(&p, "stargan-v2-latent"); err != nil || p.Seed != 5 {
+		t.Fatalf("stargan-v2-latent under --seed 5: seed %d (%v)", p.Seed, err)
+	}
 	if err := ApplyPreset(&p, "cyclegan"); err == nil || !strings.Contains(err.Error(), "unknown protocol preset") {
 		t.Fatalf("unknown preset: %v", err)
 	}
