@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/munit-eval/munit-eval/model"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/translate"
 )
@@ -180,13 +181,4 @@ func flagName(key string) string {
 
 // ClassNames splits a --classes list (nil when empty: the classes are
 // then named class0..class{C-1}).
-func ClassNames(list string) []string {
-	if list == "" {
-		return nil
-	}
-	parts := strings.Split(list, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
-	return parts
-}
+func ClassNames(list string) []string { return model.SplitNames(list) }

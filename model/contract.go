@@ -353,11 +353,16 @@ func checkDomain(info *Info, add func(string, ...any)) {
 // Domains returns the domain names of a multi-domain model's
 // munit_eval.domains metadata (nil when it has none).
 func Domains(info *Info) []string {
-	v := strings.TrimSpace(info.Metadata[MetaDomains])
-	if v == "" {
+	return SplitNames(strings.TrimSpace(info.Metadata[MetaDomains]))
+}
+
+// SplitNames splits a comma-separated list of names (class names, domain
+// names), each trimmed of spaces; nil when the list is empty.
+func SplitNames(list string) []string {
+	if list == "" {
 		return nil
 	}
-	names := strings.Split(v, ",")
+	names := strings.Split(list, ",")
 	for i := range names {
 		names[i] = strings.TrimSpace(names[i])
 	}

@@ -252,11 +252,7 @@ func (i *Info) resolve(role Role) {
 		i.Role = role
 	}
 	i.Method = i.Metadata[MetaMethod]
-	if c := i.Metadata[MetaClasses]; c != "" {
-		for _, name := range strings.Split(c, ",") {
-			i.Classes = append(i.Classes, strings.TrimSpace(name))
-		}
-	}
+	i.Classes = SplitNames(i.Metadata[MetaClasses])
 	i.Noise, _ = ParseNoise(i.Metadata[MetaNoise])
 	// Noise inputs are declared by name; leave them out of the search by
 	// shape so a 3-channel or 1x1 noise input is never taken for the image
