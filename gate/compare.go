@@ -22,6 +22,9 @@ type Comparison struct {
 	Metric  string `json:"metric"`
 	// Baseline names the compared baseline method for preference rows.
 	Baseline string `json:"baseline,omitempty"`
+	// Seeds is true for a quantity of two means over seeds
+	// (results.SeedRuns): its values' sd is over seeds.
+	Seeds bool `json:"seeds,omitempty"`
 	// Better is the direction in which the metric improves.
 	Better Direction `json:"better"`
 	Base   float64   `json:"base"`
@@ -153,8 +156,41 @@ func Compare(baseName string, base *results.Document, newName string, new *resul
 			}
 		}
 	}
+	c.seeds(base.Metrics.Seeds, new.Metrics.Seeds)
 	c.preference(base.Metrics.Preference, new.Metrics.Preference)
 	return c.out, c.warnings, nil
+}
+
+// seeds compares two means over seeds (results.SeedRuns) quantity by
+// quantity, under the quantities' own names (so tolerances and directions
+// apply): each seed's value comes from an independent repetition of the
+// whole evaluation, so the test is Welch's t over the per-seed values
+// (registry.BySamples), which needs two seeds on each side.
+func (c *comparer) seeds(b, n *results.SeedRuns) {
+	if b == nil || n == nil {
+		c.presence("seeds", b != nil, n != nil)
+		return
+	}
+	val := func(q *results.SeedQuantity) registry.Value {
+		return registry.Value{V: q.Mean, SD: q.SD, Samples: q.Values}
+	}
+	for i := range n.Quantities {
+		nq := &n.Quantities[i]
+		bq := b.Quantity(nq.Name)
+		c.presence(nq.Name, bq != nil, true)
+		if bq == nil {
+			continue
+		}
+		c.quantity(registry.Quantity{Name: nq.Name, Better: nq.Better, By: registry.BySamples, Samples: "per-seed values"}, val(bq), val(nq))
+		last := &c.out[len(c.out)-1]
+		last.Seeds = true
+		last.Note = join(last.Note, fmt.Sprintf("means over %d and %d seeds", len(bq.Values), len(nq.Values)))
+	}
+	for _, bq := range b.Quantities {
+		if n.Quantity(bq.Name) == nil {
+			c.presence(bq.Name, true, false)
+		}
+	}
 }
 
 func short(s string) string {

@@ -625,3 +625,38 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedsCompare: two means over seeds compare each quantity by Welch's
+// t over the per-seed values, under the quantity's own name and direction:
+// p of FID values 14, 15, 16 against 10, 11, 12 is scipy's
+// ttest_ind(equal_var=False) 0.00804989310083772 (a regression at alpha
+// 0.01, FID being lower-is-better); LPIPS 0.30, 0.32 against 0.31, 0.29
+// (p 0.5528) is unchanged; a quantity on one side only is warned about.
+func TestSeedsCompare(t *testing.T) {
+	runs := func(qs ...results.SeedQuantity) *results.Document {
+		d := results.New("StarGANv2", "afhq")
+		d.Metrics.Seeds = &results.SeedRuns{Seeds: []int64{1, 2, 3}, Quantities: qs}
+		return d
+	}
+	q := func(name string, better int, v ...float64) results.SeedQuantity {
+		m := 0.0
+		for _, x := range v {
+			m += x / float64(len(v))
+		}
+		return results.SeedQuantity{Name: name, Better: better, Values: v, Mean: m, SD: results.Float(results.SampleSD(v))}
+	}
+	base := runs(q("fid", -1, 10, 11, 12), q("lpips_diversity", 1, 0.31, 0.29), q("is", 1, 1, 2))
+	new := runs(q("fid", -1, 14, 15, 16), q("lpips_diversity", 1, 0.30, 0.32))
+	cmps, warns := compare(t, base, new, DefaultOptions())
+	fid, lp := find(t, cmps, "fid"), find(t, cmps, "lpips_diversity")
+	if fid.Test != TestWelch || fid.P == nil || math.Abs(*fid.P-0.00804989310083772) > 1e-9 || fid.Verdict != Regressed || !fid.Seeds ||
+		fid.NBase != 3 || fid.NNew != 3 || fid.Delta != 4 {
+		t.Fatalf("fid %+v (p %v)", fid, deref(fid.P))
+	}
+	if lp.P == nil || math.Abs(*lp.P-0.552786404500042) > 1e-9 || lp.Verdict != Unchanged {
+		t.Fatalf("lpips %+v (p %v)", lp, deref(lp.P))
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "is is in the baseline only") {
+		t.Fatalf("warnings %q", warns)
+	}
+}

@@ -156,9 +156,10 @@ func valueText(v float64, ci *[2]float64, sd *float64, dec int) string {
 // valueNotes say what follows the base and new values, only for what the
 // table holds.
 func valueNotes(cs []Comparison) []string {
-	var ci, sd bool
+	var ci, sd, seeds bool
 	for _, c := range cs {
-		sd = sd || c.BaseSD != nil || c.NewSD != nil
+		seeds = seeds || c.Seeds && (c.BaseSD != nil || c.NewSD != nil)
+		sd = sd || !c.Seeds && (c.BaseSD != nil || c.NewSD != nil)
 		ci = ci || c.BaseSD == nil && c.BaseCI != nil || c.NewSD == nil && c.NewCI != nil
 	}
 	var out []string
@@ -167,6 +168,9 @@ func valueNotes(cs []Comparison) []string {
 	}
 	if sd {
 		out = append(out, "(sd s): KID's standard deviation over subsets, as the report prints it, not an interval; kid-normal tests with KID's variance.")
+	}
+	if seeds {
+		out = append(out, "(sd s) of a mean over seeds: the standard deviation over seeds; welch tests the per-seed values.")
 	}
 	return out
 }

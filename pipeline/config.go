@@ -33,8 +33,12 @@ var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 // Config is an evaluation file. Paths are relative to the file's folder.
 type Config struct {
 	// Out is the output folder: store/, results/ and report/ go inside.
-	Out      string            `yaml:"out"`
-	Seed     int64             `yaml:"seed"`
+	Out  string `yaml:"out"`
+	Seed int64  `yaml:"seed"`
+	// Seeds repeats the whole evaluation once per seed (each seed's
+	// documents in results/seed-<S>/) and writes the mean over seeds
+	// (results.SeedRuns); Seed is then the first of them.
+	Seeds    []int64           `yaml:"seeds"`
 	Protocol evaluate.Protocol `yaml:"protocol"`
 	Models   Models            `yaml:"models"`
 	// Metrics are registry keys (default: registry.Defaults()).
@@ -52,8 +56,12 @@ type Config struct {
 
 	dir  string
 	file string
-	// protocolLine is the line of the protocol section, for its errors.
-	protocolLine int
+	// protocolLine is the line of the protocol section, for its errors;
+	// seedsLine the line of seeds.
+	protocolLine, seedsLine int
+	// seedDir is seed-<S> in one seed's run of a file with seeds: its
+	// results go to results/seed-<S>/.
+	seedDir string
 	// Notes are what the file should change but that runs (a deprecated
 	// key), shown on the run's log.
 	Notes []string
@@ -177,6 +185,15 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 			}
 		case "seed":
 			given["seed"] = true
+		case "seeds":
+			given["seeds"] = true
+			c.seedsLine = n.Content[i+1].Line
+			// yaml.v3 truncates 5.5 to 5 in a list of integers too.
+			for _, e := range n.Content[i+1].Content {
+				if e.Kind == yaml.ScalarNode && e.ShortTag() != "!!int" {
+					return fmt.Errorf("line %d: seeds: want whole numbers, got %q", e.Line, e.Value)
+				}
+			}
 		case "metrics":
 			metricsGiven = true
 		}
@@ -195,9 +212,25 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		if !metricsGiven {
 			c.Metrics = evaluate.PresetMetrics(c.Protocol.Preset)
 		}
-		if ps, _ := evaluate.PresetNamed(c.Protocol.Preset); ps.Seed != nil && !given["seed"] {
+		if ps, _ := evaluate.PresetNamed(c.Protocol.Preset); ps.Seed != nil && !given["seed"] && !given["seeds"] {
 			c.Seed = *ps.Seed
 		}
+	}
+	if given["seeds"] {
+		if given["seed"] {
+			return fmt.Errorf("line %d: give seed or seeds, not both (seeds repeats the evaluation once per seed)", c.seedsLine)
+		}
+		if len(c.Seeds) == 0 {
+			return fmt.Errorf("line %d: seeds is empty: list the seeds to repeat the evaluation with, or leave it out", c.seedsLine)
+		}
+		seen := map[int64]bool{}
+		for _, s := range c.Seeds {
+			if seen[s] {
+				return fmt.Errorf("line %d: seeds lists %d twice", c.seedsLine, s)
+			}
+			seen[s] = true
+		}
+		c.Seed = c.Seeds[0]
 	}
 	return nil
 }

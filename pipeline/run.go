@@ -54,10 +54,15 @@ type Outcome struct {
 	Paths []string
 	// Generated is what a shard task translated, per method (Options.Shard).
 	Generated []Generated
+	// SeedDocs and SeedPaths are each seed's documents and paths, in the
+	// file's seeds order, when it has seeds; Docs are then the means over
+	// seeds.
+	SeedDocs  [][]*results.Document
+	SeedPaths [][]string
 }
 
 // ResultsDir, StoreDir and ReportDir are the run's output folders inside Out.
-func (c *Config) ResultsDir() string { return filepath.Join(c.Resolve(c.Out), "results") }
+func (c *Config) ResultsDir() string { return filepath.Join(c.Resolve(c.Out), "results", c.seedDir) }
 
 // StoreDir is the sample store of one dataset.
 func (c *Config) StoreDir(dataset string) string {
@@ -117,6 +122,8 @@ func (c *Config) Plan(o Options) evaluate.Plan {
 // nothing and refuses, with an *IncompleteError, while any method's store
 // lacks samples; otherwise it scores as an unsharded run does, so the
 // documents are the same apart from created.
+//
+// A file with seeds runs so once per seed (runSeeds).
 func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 	if o.Shard.Sharded() && o.ScoreOnly {
 		return nil, fmt.Errorf("a shard (%s) generates and the scoring step scores: give one of them", o.Shard)
@@ -129,6 +136,14 @@ func Run(ctx context.Context, c *Config, o Options) (*Outcome, error) {
 			fmt.Fprintf(o.Log, "%s: note: %s\n", c.file, n)
 		}
 	}
+	if len(c.Seeds) > 0 {
+		return c.runSeeds(ctx, o)
+	}
+	return c.runOnce(ctx, o)
+}
+
+// runOnce is Run of one seed.
+func (c *Config) runOnce(ctx context.Context, o Options) (*Outcome, error) {
 	pl := c.Plan(o)
 	if err := c.Check(); err != nil {
 		return nil, err

@@ -2,9 +2,11 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -145,6 +147,35 @@ type GridSource struct {
 	MethodDirs []string
 }
 
+// seedDirName is the name of one seed's folder inside a run's results
+// folder when the file has seeds (pipeline.SeedDir).
+var seedDirName = regexp.MustCompile(`^seed-[0-9]+$`)
+
+// runStore is the store folder of method folder md of dataset ds for the
+// run document at path src: OUT/store/<ds>/<md> for OUT/results/*.json
+// and OUT/results/seed-<S>/*.json. Runs of several seeds keep their
+// samples side by side (STORE/<md>@<key>): the folder whose manifest
+// holds the document's seed, else the plain one (a method whose samples do
+// not depend on the seed has one folder).
+func runStore(src, ds, md string, seed int64) string {
+	dir := filepath.Dir(src)
+	if seedDirName.MatchString(filepath.Base(dir)) {
+		dir = filepath.Dir(dir)
+	}
+	plain := filepath.Join(filepath.Dir(dir), "store", ds, md)
+	keyed, _ := filepath.Glob(plain + translate.RunKeySep + "*")
+	for _, c := range append([]string{plain}, keyed...) {
+		var m struct {
+			Seed *int64 `json:"seed"`
+		}
+		b, err := os.ReadFile(filepath.Join(c, translate.ManifestName))
+		if err == nil && json.Unmarshal(b, &m) == nil && m.Seed != nil && *m.Seed == seed {
+			return c
+		}
+	}
+	return plain
+}
+
 // gridSources returns one grid source per store, or, with no store, one
 // per dataset from the method folders the documents lead to: the folder a
 // document names in protocol.samples (read relative to the working folder,
@@ -185,7 +216,7 @@ func gridSources(docs []*results.Document, sources []string, stores []string) ([
 		}
 		if md, err := translate.MethodDir(d.Method); err == nil && src != "" && d.Method != results.MethodRealData {
 			// A run writes OUT/results/*.json and OUT/store/<dataset>/<method>/.
-			candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(src)), "store", datasetOf(d), md))
+			candidates = append(candidates, runStore(src, datasetOf(d), md, d.Protocol.Seed))
 		}
 		found := ""
 		for _, c := range candidates {

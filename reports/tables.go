@@ -255,9 +255,11 @@ func BuildTables(docs []*results.Document, opts TableOptions) ([]*Table, error) 
 	for i, t := range out {
 		attachWarnings(t, c, built[i], built, opts.view())
 	}
-	if t := taskMeanTable(docs); t != nil {
-		t.CI = opts.CI
-		out = append(out, t)
+	for _, t := range []*Table{taskMeanTable(docs), seedsTable(docs)} {
+		if t != nil {
+			t.CI = opts.CI
+			out = append(out, t)
+		}
 	}
 	return out, nil
 }

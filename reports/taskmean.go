@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/munit-eval/munit-eval/results"
@@ -17,6 +19,7 @@ func taskMeanTable(docs []*results.Document) *Table {
 	var cols []col
 	var methods []string
 	val := map[string]*results.TaskMean{}
+	seedsOf := map[string]*results.SeedRuns{}
 	key := func(m string, c col) string { return m + "\x00" + c.dataset + "\x00" + c.mode }
 	for _, d := range docs {
 		tm := d.Metrics.TaskMean
@@ -31,6 +34,7 @@ func taskMeanTable(docs []*results.Document) *Table {
 			methods = append(methods, d.Method)
 		}
 		val[key(d.Method, c)] = tm
+		seedsOf[key(d.Method, c)] = d.Metrics.Seeds
 	}
 	if len(cols) == 0 {
 		return nil
@@ -39,6 +43,10 @@ func taskMeanTable(docs []*results.Document) *Table {
 	slices.Sort(methods)
 	t := &Table{Name: "task-mean", Title: "Mean over tasks (StarGAN v2 protocol)",
 		Notes: []string{"Each value is the plain mean over the dataset's (source -> target) tasks of the task's FID and LPIPS diversity, as StarGAN v2's metrics/eval.py reports them (FID_<mode>/mean, LPIPS_<mode>/mean); the tasks' own documents hold their intervals."}}
+	if seeds := seedsNote(docs, func(d *results.Document) bool { return d.Metrics.TaskMean != nil }); seeds != "" {
+		t.Title = "Mean over tasks and seeds (StarGAN v2 protocol)"
+		t.Notes = append(t.Notes, seeds)
+	}
 	for _, c := range cols {
 		g := c.dataset
 		if c.mode != "" {
@@ -50,13 +58,17 @@ func taskMeanTable(docs []*results.Document) *Table {
 	for _, m := range methods {
 		row := table.Row{Label: m}
 		for _, c := range cols {
-			tm := val[key(m, c)]
-			for _, v := range []*float64{taskFID(tm), taskLPIPS(tm)} {
+			tm, runs := val[key(m, c)], seedsOf[key(m, c)]
+			for i, v := range []*float64{taskFID(tm), taskLPIPS(tm)} {
 				if v == nil {
 					row.Cells = append(row.Cells, Cell{Kind: CellNA})
-				} else {
-					row.Cells = append(row.Cells, Cell{Kind: CellValue, Value: *v})
+					continue
 				}
+				cell := Cell{Kind: CellValue, Value: *v}
+				if q := runs.Quantity([]string{"fid", "lpips_diversity"}[i]); q != nil {
+					cell.SD = q.SD
+				}
+				row.Cells = append(row.Cells, cell)
 			}
 		}
 		t.Rows = append(t.Rows, row)
@@ -91,4 +103,71 @@ func taskLPIPS(tm *results.TaskMean) *float64 {
 		return nil
 	}
 	return tm.LPIPSMean
+}
+
+// seedsNote says, when a document picked by in holds a mean over seeds,
+// which seeds and what the ± is ("" when none does).
+func seedsNote(docs []*results.Document, in func(*results.Document) bool) string {
+	for _, d := range docs {
+		if r := d.Metrics.Seeds; r != nil && in(d) {
+			var ss []string
+			for _, s := range r.Seeds {
+				ss = append(ss, strconv.FormatInt(s, 10))
+			}
+			return fmt.Sprintf("Means over %d runs with seeds %s (run's seeds); sd is the sample standard deviation over seeds, not an interval. Each seed's documents are in the results folder's seed-<S>/.",
+				len(r.Seeds), strings.Join(ss, ", "))
+		}
+	}
+	return ""
+}
+
+// seedsTable shows the documents of means over seeds of plain datasets
+// (results.SeedRuns; a domains dataset's are in taskMeanTable): a row per
+// method, per dataset a column for each quantity, the mean over seeds ±
+// their standard deviation. Nil when there are none.
+func seedsTable(docs []*results.Document) *Table {
+	type col struct{ dataset, name string }
+	var cols []col
+	var methods []string
+	better := map[string]int{}
+	val := map[string]results.SeedQuantity{}
+	in := func(d *results.Document) bool { return d.Metrics.Seeds != nil && d.Metrics.TaskMean == nil }
+	for _, d := range docs {
+		if !in(d) {
+			continue
+		}
+		if !slices.Contains(methods, d.Method) {
+			methods = append(methods, d.Method)
+		}
+		for _, q := range d.Metrics.Seeds.Quantities {
+			c := col{d.Dataset, q.Name}
+			if !slices.Contains(cols, c) {
+				cols = append(cols, c)
+			}
+			better[q.Name] = q.Better
+			val[d.Method+"\x00"+d.Dataset+"\x00"+q.Name] = q
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	slices.Sort(methods)
+	t := &Table{Name: "seeds", Title: "Mean over seeds", Notes: []string{seedsNote(docs, in)}}
+	for _, c := range cols {
+		t.Columns = append(t.Columns, table.Column{Group: c.dataset, Header: c.name, Better: better[c.name], Decimals: 3})
+	}
+	for _, m := range methods {
+		row := table.Row{Label: m}
+		for _, c := range cols {
+			q, ok := val[m+"\x00"+c.dataset+"\x00"+c.name]
+			if !ok {
+				row.Cells = append(row.Cells, Cell{Kind: CellNA})
+				continue
+			}
+			row.Cells = append(row.Cells, Cell{Kind: CellValue, Value: q.Mean, SD: q.SD})
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.MarkBest()
+	return t
 }

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/munit-eval/munit-eval/results"
@@ -59,4 +61,45 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// TestSeedTables: means over seeds show their standard deviation over
+// seeds (never an interval) in the task-mean table of a domains dataset
+// and in the seeds table of a plain one, with notes naming the seeds; the
+// seeds table marks the best mean by the quantity's direction.
+func TestSeedTables(t *testing.T) {
+	runs := func(qs ...results.SeedQuantity) *results.SeedRuns {
+		return &results.SeedRuns{Seeds: []int64{777, 778}, Quantities: qs}
+	}
+	q := func(name string, better int, a, b float64) results.SeedQuantity {
+		return results.SeedQuantity{Name: name, Better: better, Values: []float64{a, b}, Mean: (a + b) / 2, SD: results.Float(results.SampleSD([]float64{a, b}))}
+	}
+	sg := results.New("StarGANv2", "afhq")
+	sg.Models = map[string]results.ModelRef{"mapping": {File: "sg.mapping.onnx"}}
+	sg.Metrics.TaskMean = &results.TaskMean{Tasks: []string{"cat2dog"}, FID: []float64{15}, FIDMean: results.Float(15), LPIPS: []float64{0.4}, LPIPSMean: results.Float(0.4)}
+	sg.Metrics.Seeds = runs(q("fid", -1, 14, 16), q("lpips_diversity", 1, 0.3, 0.5))
+	a, b := results.New("MUNIT", "shapes"), results.New("UNIT", "shapes")
+	a.Metrics.Seeds = runs(q("lpips_diversity", 1, 0.1, 0.3), q("fid", -1, 4, 6))
+	b.Metrics.Seeds = runs(q("lpips_diversity", 1, 0.0, 0.0), q("fid", -1, 2, 2))
+	docs := []*results.Document{sg, a, b}
+
+	tm := taskMeanTable(docs)
+	if tm == nil || tm.Title != "Mean over tasks and seeds (StarGAN v2 protocol)" || !strings.Contains(strings.Join(tm.Notes, " "), "seeds 777, 778") {
+		t.Fatalf("task-mean table %+v", tm)
+	}
+	c := tm.Rows[0].Cells
+	if c[0].Value != 15 || c[0].SD == nil || math.Abs(*c[0].SD-math.Sqrt2) > 1e-12 || c[1].SD == nil || c[0].CI != nil {
+		t.Fatalf("task-mean cells %+v", c)
+	}
+	st := seedsTable(docs)
+	if st == nil || len(st.Rows) != 2 || len(st.Columns) != 2 || st.Columns[0].Header != "lpips_diversity" || st.Columns[1].Group != "shapes" {
+		t.Fatalf("seeds table %+v", st)
+	}
+	mu, un := st.Rows[0].Cells, st.Rows[1].Cells
+	if mu[0].Value != 0.2 || !mu[0].Best || *mu[0].SD == 0 || un[1].Value != 2 || !un[1].Best || mu[1].Best || *un[0].SD != 0 {
+		t.Fatalf("seeds cells %+v / %+v", mu, un)
+	}
+	if seedsTable(docs[:1]) != nil {
+		t.Fatal("a seeds table from a domains dataset's mean alone")
+	}
 }

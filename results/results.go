@@ -120,6 +120,45 @@ type TaskMean struct {
 	LPIPSMean *float64  `json:"lpips_mean,omitempty"`
 }
 
+// SeedRuns is an evaluation repeated with several seeds (run's seeds:
+// the latent codes, references and random selections drawn anew, the
+// models the same): every quantity the runs share, its value per seed,
+// the plain mean over seeds (what StarGAN v2's paper reports: "the average
+// of values from 10 measurements using different seed numbers") and the
+// sample standard deviation over seeds. Each seed's own documents are in
+// the results folder's seed-<S>/.
+type SeedRuns struct {
+	Seeds      []int64        `json:"seeds"`
+	Quantities []SeedQuantity `json:"quantities"`
+}
+
+// SeedQuantity is one quantity over the seeds of a SeedRuns, by the
+// regression gate's quantity name (lpips_diversity, fid, is, ...).
+type SeedQuantity struct {
+	Name string `json:"name"`
+	// Better is +1 when higher is better, -1 when lower is.
+	Better int `json:"better"`
+	// Values are the per-seed values, in Seeds' order.
+	Values []float64 `json:"values"`
+	Mean   float64   `json:"mean"`
+	// SD is the sample standard deviation over seeds (n-1 in the
+	// denominator); absent for one seed.
+	SD *float64 `json:"sd,omitempty"`
+}
+
+// Quantity is the quantity named name, nil when r (or r itself) has none.
+func (r *SeedRuns) Quantity(name string) *SeedQuantity {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Quantities {
+		if r.Quantities[i].Name == name {
+			return &r.Quantities[i]
+		}
+	}
+	return nil
+}
+
 // ModelRef identifies a model file by name and content hash.
 type ModelRef struct {
 	File    string   `json:"file"`
@@ -146,6 +185,10 @@ type Metrics struct {
 	// (StarGAN v2's eval.py: each task's FID and LPIPS, then their plain
 	// mean), in a document of its own whose dataset is the tasks' group.
 	TaskMean *TaskMean `json:"task_mean,omitempty"`
+	// Seeds is the mean over the seeds of a repeated evaluation, in a
+	// document of its own (no other fragment but TaskMean, the per-task
+	// means over seeds).
+	Seeds *SeedRuns `json:"seeds,omitempty"`
 
 	// IS and CIS in the MUNIT paper's form: raw mean KL in nats. The *Exp
 	// fields are exp() of the same means (the official script's print).

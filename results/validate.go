@@ -95,6 +95,9 @@ func Validate(name string, d *Document) error {
 			}
 		}
 	}
+	if r := m.Seeds; r != nil {
+		v.seeds(r)
+	}
 	v.logExp(KeyIS, m.IS, m.ISExp)
 	v.logExp(KeyCIS, m.CIS, m.CISExp)
 	v.ptrInterval(KeyIS+"_ci95", m.ISCI95)
@@ -296,6 +299,56 @@ func (v *validator) equal(ka string, a float64, kb string, b float64) {
 	if math.Abs(a-b) > consistTol*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) {
 		v.add("%s %v differs from %s %v", ka, a, kb, b)
 	}
+}
+
+// seeds checks a SeedRuns: distinct seeds, a value per seed for each
+// quantity, and the mean and sd those values give.
+func (v *validator) seeds(r *SeedRuns) {
+	if len(r.Seeds) == 0 {
+		v.add("seeds.seeds is empty")
+		return
+	}
+	seen := map[int64]bool{}
+	for _, s := range r.Seeds {
+		if seen[s] {
+			v.add("seeds.seeds names seed %d twice", s)
+		}
+		seen[s] = true
+	}
+	for i, q := range r.Quantities {
+		k := fmt.Sprintf("seeds.quantities[%d] (%s)", i, q.Name)
+		if q.Better != 1 && q.Better != -1 {
+			v.add("%s.better is %d, want 1 or -1", k, q.Better)
+		}
+		if len(q.Values) != len(r.Seeds) {
+			v.add("%s has %d values for %d seeds", k, len(q.Values), len(r.Seeds))
+			continue
+		}
+		v.all(k+".values", q.Values, math.Inf(-1))
+		v.equal(k+".mean", q.Mean, k+"'s values' mean", mean(q.Values))
+		switch {
+		case len(q.Values) == 1 && q.SD != nil:
+			v.add("%s.sd is set for one seed", k)
+		case len(q.Values) > 1 && q.SD == nil:
+			v.add("%s.sd is missing", k)
+		case q.SD != nil:
+			v.equal(k+".sd", *q.SD, k+"'s values' sd", SampleSD(q.Values))
+		}
+	}
+}
+
+// SampleSD is the sample standard deviation of x (n-1 in the denominator;
+// 0 for fewer than two values), accumulated about the mean.
+func SampleSD(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	m := mean(x)
+	var s float64
+	for _, e := range x {
+		s += (e - m) * (e - m)
+	}
+	return math.Sqrt(s / float64(len(x)-1))
 }
 
 func (v *validator) logExp(key string, x, ex *float64) {

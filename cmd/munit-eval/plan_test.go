@@ -48,6 +48,7 @@ func TestFlagsMatchYAMLKeys(t *testing.T) {
 		"out":          "run's output folder (the commands write --results FILE and keep samples in --store)",
 		"report":       "run's report (the commands print tables; munit-eval report makes one)",
 		"keep_samples": "run --keep-samples: which of the run's store files stay (a metric command's --store is translate's)",
+		"seeds":        "run repeats a whole file per seed and averages; a command measures one --seed",
 		// The metric commands score reference-guided and multi-domain
 		// samples from translate's store (--samples): translate has these.
 		"datasets.methods.style_encoder":   "translate --style-encoder",
