@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/munit-eval/munit-eval/reports"
 	"github.com/munit-eval/munit-eval/table"
@@ -101,8 +102,12 @@ func (c *Config) Finish(w io.Writer, out *Outcome, log io.Writer, wide bool) err
 		return err
 	}
 	if log != nil {
-		fmt.Fprintf(log, "wrote %d results documents to %s and the report to %s\n",
-			len(out.Paths), c.ResultsDir(), sum.Files[len(sum.Files)-1])
+		perSeed := ""
+		if n := len(out.SeedPaths); n > 0 {
+			perSeed = fmt.Sprintf(" (the means over %d seeds; each seed's %d in %s)", n, len(out.SeedPaths[0]), filepath.Join(c.ResultsDir(), "seed-*"))
+		}
+		fmt.Fprintf(log, "wrote %d results documents to %s%s and the report to %s\n",
+			len(out.Paths), c.ResultsDir(), perSeed, sum.Files[len(sum.Files)-1])
 	}
 	return nil
 }
