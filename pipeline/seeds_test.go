@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/munit-eval/munit-eval/results"
+	"github.com/munit-eval/munit-eval/translate"
 )
 
 const seedsEval = `out: OUT
@@ -128,6 +129,30 @@ func TestSeeds(t *testing.T) {
 	keyed, _ := filepath.Glob(filepath.Join(dir, "out", "store", "shapes", "MUNIT@*"))
 	if len(keyed) != 1 {
 		t.Fatalf("keyed MUNIT folders %v, want one", keyed)
+	}
+	// Sharded (two shards, then the scoring step), the seeds give the same
+	// documents.
+	sh := load("sharded.yaml", "sharded", "seeds: [5, 9]")
+	for i := range 2 {
+		if _, err := Run(context.Background(), sh, Options{Threads: 1, Quiet: true, Shard: translate.Shard{Index: i, Count: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Run(context.Background(), sh, Options{Threads: 1, Quiet: true, ScoreOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"shapes__MUNIT.json", "shapes__UNIT.json", "seed-9/shapes__MUNIT.json", "seed-5/shapes__Real_data.json"} {
+		a, errA := results.Read(filepath.Join(dir, "out", "results", f))
+		b, errB := results.Read(filepath.Join(dir, "sharded", "results", f))
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		a.Created, b.Created = "", ""
+		ja, _ := results.Marshal(a)
+		jb, _ := results.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			t.Fatalf("%s: the sharded run's document differs", f)
+		}
 	}
 	stamps := func() map[string]int64 {
 		m := map[string]int64{}
