@@ -59,7 +59,7 @@ bench: setup
 bench-e2e: setup
 	bash bench/e2e/run.sh
 
-# The StarGAN v2 protocol against the official eval loop (about 35 minutes; needs
+# The StarGAN v2 protocol against the official eval loop (about 30 minutes; needs
 # $MUNIT_EVAL_REFS/stargan-v2): docs/performance.md. Not part of test or CI.
 bench-stargan: setup
 	bash bench/stargan/run.sh
