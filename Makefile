@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/munit-eval
 
-.PHONY: all setup build test test-deps test-export test-slurm gate gate-update demo screenshots bench bench-e2e coverage fmt vet clean
+.PHONY: all setup build test test-deps test-export test-slurm gate gate-update demo screenshots bench bench-e2e bench-stargan coverage fmt vet clean
 
 all: build
 
@@ -58,6 +58,11 @@ bench: setup
 # configuration (random init), end to end; installs Debian's PyTorch packages.
 bench-e2e: setup
 	bash bench/e2e/run.sh
+
+# The StarGAN v2 protocol against the official eval loop (about 30 minutes; needs
+# $MUNIT_EVAL_REFS/stargan-v2): docs/performance.md. Not part of test or CI.
+bench-stargan: setup
+	bash bench/stargan/run.sh
 
 # The coverage study of every interval (minutes): docs/coverage.md.
 coverage:
