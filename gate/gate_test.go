@@ -643,7 +643,7 @@ func TestSeedsCompare(t *testing.T) {
 		for _, x := range v {
 			m += x / float64(len(v))
 		}
-		return results.SeedQuantity{Name: name, Better: better, Values: v, Mean: m, SD: results.Float(results.SampleSD(v))}
+		return results.SeedQuantity{Name: name, Better: better, Values: v, Mean: m, SD: results.Float(metrics.Std(v))}
 	}
 	base := runs(q("fid", -1, 10, 11, 12), q("lpips_diversity", 1, 0.31, 0.29), q("is", 1, 1, 2))
 	new := runs(q("fid", -1, 14, 15, 16), q("lpips_diversity", 1, 0.30, 0.32))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/registry"
 	"github.com/munit-eval/munit-eval/results"
 	"github.com/munit-eval/munit-eval/translate"
@@ -31,7 +32,6 @@ func (c *Config) forSeed(s int64) *Config {
 // later seeds' samples go beside it, not over it.
 func (c *Config) runSeeds(ctx context.Context, o Options) (*Outcome, error) {
 	all := &Outcome{}
-	var perSeed [][]*results.Document
 	for i, s := range c.Seeds {
 		if o.Log != nil && !o.Quiet {
 			fmt.Fprintf(o.Log, "seed %d (%d of %d)\n", s, i+1, len(c.Seeds))
@@ -47,12 +47,11 @@ func (c *Config) runSeeds(ctx context.Context, o Options) (*Outcome, error) {
 		if err != nil {
 			return all, fmt.Errorf("seed %d: %w", s, err)
 		}
-		perSeed = append(perSeed, out.Docs)
 	}
 	if o.Shard.Sharded() {
 		return all, nil
 	}
-	docs, paths, err := c.seedMeans(perSeed)
+	docs, paths, err := c.seedMeans(all.SeedDocs)
 	if err != nil {
 		return all, err
 	}
@@ -124,13 +123,9 @@ func (c *Config) seedMeans(perSeed [][]*results.Document) ([]*results.Document, 
 
 // seedQuantity is q over the seeds' values.
 func seedQuantity(name string, better int, vals []float64) results.SeedQuantity {
-	q := results.SeedQuantity{Name: name, Better: better, Values: vals}
-	for _, v := range vals {
-		q.Mean += v
-	}
-	q.Mean /= float64(len(vals))
+	q := results.SeedQuantity{Name: name, Better: better, Values: vals, Mean: metrics.Mean(vals)}
 	if len(vals) > 1 {
-		q.SD = results.Float(results.SampleSD(vals))
+		q.SD = results.Float(metrics.Std(vals))
 	}
 	return q
 }
@@ -169,8 +164,8 @@ func taskQuantities(docs []*results.Document) []results.SeedQuantity {
 		name   string
 		better int
 		get    func(*results.TaskMean) *float64
-	}{{"fid", -1, func(t *results.TaskMean) *float64 { return t.FIDMean }},
-		{"lpips_diversity", 1, func(t *results.TaskMean) *float64 { return t.LPIPSMean }}} {
+	}{{results.KeyFID, -1, func(t *results.TaskMean) *float64 { return t.FIDMean }},
+		{results.KeyLPIPSDiversity, 1, func(t *results.TaskMean) *float64 { return t.LPIPSMean }}} {
 		var vals []float64
 		for _, d := range docs {
 			if v := x.get(d.Metrics.TaskMean); v != nil {

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -165,11 +164,7 @@ func runStore(src, ds, md string, seed int64) string {
 	plain := filepath.Join(filepath.Dir(dir), "store", ds, md)
 	keyed, _ := filepath.Glob(plain + translate.RunKeySep + "*")
 	for _, c := range append([]string{plain}, keyed...) {
-		var m struct {
-			Seed *int64 `json:"seed"`
-		}
-		b, err := os.ReadFile(filepath.Join(c, translate.ManifestName))
-		if err == nil && json.Unmarshal(b, &m) == nil && m.Seed != nil && *m.Seed == seed {
+		if m, err := translate.ReadManifest(c); err == nil && m.Seed == seed {
 			return c
 		}
 	}

@@ -65,7 +65,7 @@ func taskMeanTable(docs []*results.Document) *Table {
 					continue
 				}
 				cell := Cell{Kind: CellValue, Value: *v}
-				if q := runs.Quantity([]string{"fid", "lpips_diversity"}[i]); q != nil {
+				if q := runs.Quantity([]string{results.KeyFID, results.KeyLPIPSDiversity}[i]); q != nil {
 					cell.SD = q.SD
 				}
 				row.Cells = append(row.Cells, cell)

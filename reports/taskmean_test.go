@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munit-eval/munit-eval/metrics"
 	"github.com/munit-eval/munit-eval/results"
 )
 
@@ -72,7 +73,7 @@ func TestSeedTables(t *testing.T) {
 		return &results.SeedRuns{Seeds: []int64{777, 778}, Quantities: qs}
 	}
 	q := func(name string, better int, a, b float64) results.SeedQuantity {
-		return results.SeedQuantity{Name: name, Better: better, Values: []float64{a, b}, Mean: (a + b) / 2, SD: results.Float(results.SampleSD([]float64{a, b}))}
+		return results.SeedQuantity{Name: name, Better: better, Values: []float64{a, b}, Mean: (a + b) / 2, SD: results.Float(metrics.Std([]float64{a, b}))}
 	}
 	sg := results.New("StarGANv2", "afhq")
 	sg.Models = map[string]results.ModelRef{"mapping": {File: "sg.mapping.onnx"}}

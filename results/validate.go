@@ -332,14 +332,15 @@ func (v *validator) seeds(r *SeedRuns) {
 		case len(q.Values) > 1 && q.SD == nil:
 			v.add("%s.sd is missing", k)
 		case q.SD != nil:
-			v.equal(k+".sd", *q.SD, k+"'s values' sd", SampleSD(q.Values))
+			v.equal(k+".sd", *q.SD, k+"'s values' sd", sampleSD(q.Values))
 		}
 	}
 }
 
-// SampleSD is the sample standard deviation of x (n-1 in the denominator;
-// 0 for fewer than two values), accumulated about the mean.
-func SampleSD(x []float64) float64 {
+// sampleSD is the sample standard deviation of x (n-1 in the denominator;
+// 0 for fewer than two values), accumulated about the mean: metrics.Std,
+// which this package does not import (as popStd is metrics.PopulationStd).
+func sampleSD(x []float64) float64 {
 	if len(x) < 2 {
 		return 0
 	}

@@ -215,6 +215,13 @@ var fragmentPattern = regexp.MustCompile(`^manifest\.shard-([0-9]+)-of-([0-9]+)\
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// ReadManifest reads the manifest of method folder methodDir (its
+// manifest.json), parsed and validated but not checked for completeness
+// (OpenStore does that): for reading a store's settings.
+func ReadManifest(methodDir string) (*Manifest, error) {
+	return readManifest(filepath.Join(methodDir, ManifestName))
+}
+
 // readManifest reads and parses path without checking completeness.
 func readManifest(path string) (*Manifest, error) {
 	b, err := os.ReadFile(path)
