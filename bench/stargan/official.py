@@ -64,29 +64,6 @@ def smooth_png(rng, size, path):
     Image.fromarray(low).resize((size, size), Image.BILINEAR).save(path)
 
 
-def official_nets(size, seed):
-    """The official Generator, MappingNetwork and StyleEncoder at the
-    official sizes, seeded random weights; the style path scaled as
-    export/tests/test_reference.py does (default init leaves AdaIN's gamma and
-    beta near 0, so every style code would give nearly the same image)."""
-    m = refs.stargan_v2_model()
-    torch.manual_seed(seed)
-    G = m.Generator(size, STYLE_DIM, w_hpf=0).eval()
-    F = m.MappingNetwork(LATENT_DIM, STYLE_DIM, len(DOMAINS)).eval()
-    E = m.StyleEncoder(size, STYLE_DIM, len(DOMAINS)).eval()
-    with torch.no_grad():
-        for name, prm in G.named_parameters():
-            if ".fc." in name:
-                prm.mul_(10)
-        for name, prm in F.named_parameters():
-            if name.startswith("shared."):
-                prm.mul_(2)
-        for name, prm in E.named_parameters():
-            if name.startswith("unshared."):
-                prm.mul_(30)
-    return G, F, E
-
-
 def prepare(a):
     w = a.work
     rng = np.random.default_rng(a.seed + 7)
@@ -98,7 +75,9 @@ def prepare(a):
     # latents [M, K, latent_dim]: input m (sorted val/S), output k; every task reads the same file
     np.save(os.path.join(w, "Z.npy"), rng.standard_normal((a.val, a.outs, LATENT_DIM)).astype(np.float32))
 
-    G, F, E = official_nets(a.size, a.seed)
+    # the official sizes, seeded random weights, the style path scaled as the
+    # export tests scale it (so the style code decides the sample)
+    G, F, E = refs.stargan_v2_nets(a.size, len(DOMAINS), a.seed, STYLE_DIM, LATENT_DIM)
     torch.save({"generator": G.state_dict(), "mapping_network": F.state_dict(), "style_encoder": E.state_dict()},
                os.path.join(w, "000001_nets_ema.ckpt"))
 
@@ -207,7 +186,7 @@ def run_official(a):
             mod = types.ModuleType(name)
             mod.__dict__.update(attrs)
             sys.modules[name] = mod
-    G, F, E = official_nets(a.size, 0)
+    G, F, E = refs.stargan_v2_nets(a.size, len(DOMAINS), 0, STYLE_DIM, LATENT_DIM)  # weights loaded below
     ck = torch.load(os.path.join(w, "000001_nets_ema.ckpt"))
     G.load_state_dict(ck["generator"])
     F.load_state_dict(ck["mapping_network"])

@@ -155,3 +155,30 @@ def stargan_v2_model():
         wing.FAN = None  # used only for w_hpf > 0, which the tests do not build
         sys.modules["core.wing"] = wing
     return importlib.import_module("core.model")
+
+
+def stargan_v2_nets(img_size, num_domains, seed, style_dim=64, latent_dim=16):
+    """The official Generator, MappingNetwork and StyleEncoder (eval mode)
+    with seeded random weights (torch.manual_seed(seed), built in that
+    order), the style path scaled: default init leaves the style codes
+    nearly constant and AdaIN's gamma and beta near 0, so the mapping's
+    shared layers, the style encoder's heads and AdaIN's projections are
+    scaled until the code visibly decides the sample (a wrong code then
+    shows)."""
+    import torch
+    m = stargan_v2_model()
+    torch.manual_seed(seed)
+    G = m.Generator(img_size, style_dim, w_hpf=0).eval()
+    F = m.MappingNetwork(latent_dim, style_dim, num_domains).eval()
+    E = m.StyleEncoder(img_size, style_dim, num_domains).eval()
+    with torch.no_grad():
+        for name, prm in G.named_parameters():
+            if ".fc." in name:
+                prm.mul_(10)
+        for name, prm in F.named_parameters():
+            if name.startswith("shared."):
+                prm.mul_(2)
+        for name, prm in E.named_parameters():
+            if name.startswith("unshared."):
+                prm.mul_(30)
+    return G, F, E
